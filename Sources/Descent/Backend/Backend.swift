@@ -1,0 +1,112 @@
+/// The primitives a device provides. Layers, losses, optimizers and `fit` are written once above it.
+///
+/// Buffers live on the device and hold `Float` values in row-major order. Ops are queued: a backend
+/// may return before an op has run, and only ``download(_:)`` and ``synchronize()`` wait for the
+/// queue. Every op checks its buffers' sizes first and throws ``BackendError`` naming the op and the
+/// shapes, so a wrong call never reads or writes out of bounds.
+///
+/// Each op has one OpenCL kernel in `kernels/` and one Swift twin in `Sources/Descent/CPU`, both
+/// named after the op (`gemm`, `softmax_cross_entropy`/`softmaxCrossEntropy`, `adam`, …).
+public protocol Backend: AnyObject, Sendable {
+  /// A short identifier printed by tests and benchmarks: `"cpu"`, `"opencl:Portable Computing Language:pthread-…"`.
+  var name: String { get }
+
+  // MARK: Memory
+
+  /// A new buffer of `count` floats. Its contents are undefined until written.
+  func allocate(_ count: Int) throws -> DeviceBuffer
+  /// Copies `values` (exactly `buffer.count` of them) to the device.
+  func upload(_ values: [Float], to buffer: DeviceBuffer) throws
+  /// Waits for every queued op, then copies the buffer back.
+  func download(_ buffer: DeviceBuffer) throws -> [Float]
+  /// Waits until every queued op has finished.
+  func synchronize() throws
+  /// Sets every element to `value`.
+  func fill(_ buffer: DeviceBuffer, with value: Float) throws
+
+  // MARK: Linear algebra
+
+  /// `C = alpha·op(A)·op(B) + beta·C`, where `op` transposes when the shape says so.
+  /// With `beta == 0`, `C` is not read (NaN in `C` does not survive), as in BLAS.
+  func gemm(_ shape: GemmShape, _ a: DeviceBuffer, _ b: DeviceBuffer, into c: DeviceBuffer) throws
+  /// `x[r, c] += bias[c]` for an `x` of `rows × columns`: a dense layer's bias.
+  func addBias(_ bias: DeviceBuffer, to x: DeviceBuffer, rows: Int, columns: Int) throws
+  /// `y[c] = Σ_r x[r, c]`: the bias gradient of a dense layer.
+  func columnSums(_ x: DeviceBuffer, rows: Int, columns: Int, into y: DeviceBuffer) throws
+  /// `z = alpha·x + beta·y`, elementwise; `y` is not read when `beta == 0`. `z` may be `x` or `y`.
+  func axpby(alpha: Float, _ x: DeviceBuffer, beta: Float, _ y: DeviceBuffer, into z: DeviceBuffer) throws
+  /// `z = x ⊙ y`, elementwise. `z` may be `x` or `y`.
+  func multiply(_ x: DeviceBuffer, _ y: DeviceBuffer, into z: DeviceBuffer) throws
+
+  // MARK: Activations
+
+  /// `y = f(x)`, elementwise. `y` may be `x`.
+  func activate(_ f: Activation, _ x: DeviceBuffer, into y: DeviceBuffer) throws
+  /// `dx = f′(x) ⊙ dy`, from the activation's input `x`. `dx` may be `dy`.
+  func activationBackward(_ f: Activation, input x: DeviceBuffer, outputGradient dy: DeviceBuffer,
+                          into dx: DeviceBuffer) throws
+  /// Row-wise softmax of a `rows × columns` matrix, computed with the row maximum subtracted.
+  func softmax(_ x: DeviceBuffer, rows: Int, columns: Int, into y: DeviceBuffer) throws
+
+  // MARK: Losses
+
+  /// Softmax fused with cross-entropy over integer class labels (stored as floats, `0..<classes`).
+  ///
+  ///     loss[r] = log Σ_c exp(x[r,c]) − x[r, label[r]]
+  ///     gradient[r, c] = scale · (softmax(x)[r,c] − [c == label[r]])
+  ///
+  /// A label that is not an integer in `0..<classes` makes that row's loss NaN, never a silent value.
+  func softmaxCrossEntropy(logits: DeviceBuffer, labels: DeviceBuffer, rows: Int, classes: Int,
+                           gradientScale scale: Float, losses: DeviceBuffer,
+                           gradient: DeviceBuffer) throws
+  /// An elementwise loss and its gradient scaled by `scale` (for a mean, `1 / count`).
+  func pointwiseLoss(_ loss: PointwiseLoss, predictions: DeviceBuffer, targets: DeviceBuffer,
+                     gradientScale scale: Float, losses: DeviceBuffer, gradient: DeviceBuffer) throws
+
+  // MARK: Reductions
+
+  /// Writes `Σ x` or `Σ x²` of the whole buffer into `y[0]`; the result stays on the device.
+  func reduce(_ op: ReduceOp, _ x: DeviceBuffer, into y: DeviceBuffer) throws
+  /// `y[r]` = the column index of the largest value of row `r` (the first one on ties), as a float.
+  func rowArgmax(_ x: DeviceBuffer, rows: Int, columns: Int, into y: DeviceBuffer) throws
+
+  // MARK: Randomness (Philox4x32-10, bit-identical on every backend)
+
+  /// Fills the buffer from ``Philox`` streams: element `i` uses counter `(i, key.stream)`.
+  func fillRandom(_ buffer: DeviceBuffer, _ distribution: Distribution, key: RandomKey) throws
+  /// Inverted dropout: `mask[i] = u[i] < rate ? 0 : 1/(1−rate)` with `u` uniform from `key`, and
+  /// `y = x ⊙ mask`. The backward pass is ``multiply(_:_:into:)`` of the gradient by `mask`.
+  func dropout(_ x: DeviceBuffer, rate: Float, key: RandomKey, into y: DeviceBuffer,
+               mask: DeviceBuffer) throws
+
+  // MARK: Optimizers
+
+  /// One in-place optimizer step over a parameter, its gradient and the rule's state buffers
+  /// (``UpdateRule/stateCount`` of them, zeroed before the first step). `step` counts from 1.
+  func update(_ rule: UpdateRule, parameter: DeviceBuffer, gradient: DeviceBuffer,
+              state: [DeviceBuffer], step: Int) throws
+}
+
+extension Backend {
+  /// A new buffer holding `values`.
+  public func buffer(_ values: [Float]) throws -> DeviceBuffer {
+    let buffer = try allocate(values.count)
+    try upload(values, to: buffer)
+    return buffer
+  }
+
+  /// `z = x + y`.
+  public func add(_ x: DeviceBuffer, _ y: DeviceBuffer, into z: DeviceBuffer) throws {
+    try axpby(alpha: 1, x, beta: 1, y, into: z)
+  }
+
+  /// `x = factor·x`, in place.
+  public func scale(_ x: DeviceBuffer, by factor: Float) throws {
+    try axpby(alpha: factor, x, beta: 0, x, into: x)
+  }
+
+  /// `y = alpha·x + y`, in place (BLAS `saxpy`).
+  public func axpy(alpha: Float, _ x: DeviceBuffer, _ y: DeviceBuffer) throws {
+    try axpby(alpha: alpha, x, beta: 1, y, into: y)
+  }
+}

@@ -1,0 +1,75 @@
+/// A backend op was called with buffers or values it cannot work on. Nothing was written.
+public enum BackendError: Error, Equatable, CustomStringConvertible {
+  /// A buffer's size does not match the shape the op was given.
+  case shapeMismatch(op: String, detail: String)
+  /// A value is outside what the op accepts.
+  case invalidArgument(op: String, parameter: String, value: String, allowed: String)
+  /// A buffer made by another backend (or another device) was passed.
+  case foreignBuffer(op: String, backend: String)
+
+  public var description: String {
+    switch self {
+    case let .shapeMismatch(op, detail):
+      "\(op): shape mismatch: \(detail)"
+    case let .invalidArgument(op, parameter, value, allowed):
+      "\(op): \(parameter) = \(value) is invalid (allowed: \(allowed))"
+    case let .foreignBuffer(op, backend):
+      "\(op): a buffer from another backend was passed to \(backend)"
+    }
+  }
+}
+
+/// Size checks shared by every backend, so each op rejects the same calls with the same message.
+package enum Check {
+  /// Throws unless `buffer` holds exactly `expected` floats.
+  package static func count(_ op: String, _ role: String, _ buffer: DeviceBuffer, _ expected: Int,
+                            _ shape: @autoclosure () -> String) throws {
+    guard buffer.count == expected else {
+      throw BackendError.shapeMismatch(
+        op: op, detail: "\(role) has \(buffer.count) elements, \(shape()) needs \(expected)")
+    }
+  }
+
+  /// Throws unless every buffer holds as many floats as the first.
+  package static func sameCount(_ op: String, _ buffers: [(String, DeviceBuffer)]) throws {
+    guard let (firstRole, first) = buffers.first else { return }
+    for (role, buffer) in buffers.dropFirst() where buffer.count != first.count {
+      throw BackendError.shapeMismatch(
+        op: op, detail: "\(role) has \(buffer.count) elements but \(firstRole) has \(first.count)")
+    }
+  }
+
+  /// Throws unless `value >= 0`.
+  package static func nonNegative(_ op: String, _ parameter: String, _ value: Int) throws {
+    guard value >= 0 else {
+      throw BackendError.invalidArgument(op: op, parameter: parameter, value: "\(value)", allowed: ">= 0")
+    }
+  }
+}
+
+extension Check {
+  /// Throws unless `0 ≤ rate < 1`.
+  package static func dropoutRate(_ rate: Float) throws {
+    guard rate >= 0, rate < 1 else {
+      throw BackendError.invalidArgument(op: "dropout", parameter: "rate", value: "\(rate)", allowed: "[0, 1)")
+    }
+  }
+}
+
+extension Check {
+  /// Throws unless the gradient and every state buffer match the parameter, there are as many state
+  /// buffers as the rule needs, and `step ≥ 1`.
+  package static func updateArguments(_ rule: UpdateRule, parameter: DeviceBuffer, gradient: DeviceBuffer,
+                                      state: [DeviceBuffer], step: Int) throws {
+    let op = rule.kernelName
+    guard state.count == rule.stateCount else {
+      throw BackendError.shapeMismatch(
+        op: op, detail: "\(state.count) state buffers given, the rule needs \(rule.stateCount)")
+    }
+    guard step >= 1 else {
+      throw BackendError.invalidArgument(op: op, parameter: "step", value: "\(step)", allowed: ">= 1")
+    }
+    try sameCount(op, [("parameter", parameter), ("gradient", gradient)]
+      + state.enumerated().map { ("state[\($0.offset)]", $0.element) })
+  }
+}

@@ -1,0 +1,45 @@
+/// The shape of `C = alpha·op(A)·op(B) + beta·C`, all matrices row-major.
+///
+/// `op(A)` is `m × k` and `op(B)` is `k × n`. With `transposeA`, `A` is stored as `k × m`; with
+/// `transposeB`, `B` is stored as `n × k`. A dense layer's three products are
+/// `Y = X·W` (forward), `dW = Xᵀ·dY` and `dX = dY·Wᵀ` (backward).
+public struct GemmShape: Sendable, Hashable, Codable, CustomStringConvertible {
+  public var m: Int
+  public var n: Int
+  public var k: Int
+  public var transposeA: Bool
+  public var transposeB: Bool
+  public var alpha: Float
+  public var beta: Float
+
+  public init(m: Int, n: Int, k: Int, transposeA: Bool = false, transposeB: Bool = false,
+              alpha: Float = 1, beta: Float = 0) {
+    self.m = m
+    self.n = n
+    self.k = k
+    self.transposeA = transposeA
+    self.transposeB = transposeB
+    self.alpha = alpha
+    self.beta = beta
+  }
+
+  /// Floating-point operations: one multiply and one add per term of each `C` element.
+  public var flops: Double { 2 * Double(m) * Double(n) * Double(k) }
+
+  /// "gemm 33x7x127 (AᵀB)": the sizes `m×n×k` and which operands are transposed.
+  public var description: String {
+    "gemm \(m)x\(n)x\(k) (\(transposeA ? "Aᵀ" : "A")\(transposeB ? "Bᵀ" : "B"))"
+  }
+
+  /// Throws unless the buffers hold `m×k`, `k×n` and `m×n` floats.
+  package func validate(_ a: DeviceBuffer, _ b: DeviceBuffer, _ c: DeviceBuffer) throws {
+    try Check.nonNegative("gemm", "m", m)
+    try Check.nonNegative("gemm", "n", n)
+    try Check.nonNegative("gemm", "k", k)
+    let aShape = transposeA ? "\(k)x\(m)" : "\(m)x\(k)"
+    let bShape = transposeB ? "\(n)x\(k)" : "\(k)x\(n)"
+    try Check.count("gemm", "A", a, m * k, "\(description) with A \(aShape)")
+    try Check.count("gemm", "B", b, k * n, "\(description) with B \(bShape)")
+    try Check.count("gemm", "C", c, m * n, "\(description) with C \(m)x\(n)")
+  }
+}

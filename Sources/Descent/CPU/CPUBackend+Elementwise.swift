@@ -1,0 +1,123 @@
+import Foundation
+
+/// Elementwise, bias and activation ops (twins of `kernels/elementwise.cl`).
+extension CPUBackend {
+  public func addBias(_ bias: DeviceBuffer, to x: DeviceBuffer, rows: Int, columns: Int) throws {
+    try Check.count("add_bias", "bias", bias, columns, "\(columns) columns")
+    try Check.count("add_bias", "x", x, rows * columns, "\(rows)x\(columns)")
+    let (bias, x) = (try cpu(bias, "add_bias").pointer, try cpu(x, "add_bias").pointer)
+    Parallel.chunks(rows, minimumChunk: max(1, (1 << 15) / max(1, columns))) { rowRange in
+      for row in rowRange {
+        let out = x + row * columns
+        for column in 0..<columns { out[column] += bias[column] }
+      }
+    }
+  }
+
+  public func columnSums(_ x: DeviceBuffer, rows: Int, columns: Int, into y: DeviceBuffer) throws {
+    try Check.count("column_sums", "x", x, rows * columns, "\(rows)x\(columns)")
+    try Check.count("column_sums", "y", y, columns, "\(columns) columns")
+    let (x, y) = (try cpu(x, "column_sums").pointer, try cpu(y, "column_sums").pointer)
+    // Each core sums a band of columns over every row, so the inner loop is contiguous.
+    Parallel.chunks(columns, minimumChunk: max(16, (1 << 15) / max(1, rows))) { band in
+      let out = y + band.lowerBound
+      out.update(repeating: 0, count: band.count)
+      for row in 0..<rows {
+        let source = x + row * columns + band.lowerBound
+        for column in 0..<band.count { out[column] += source[column] }
+      }
+    }
+  }
+
+  public func axpby(alpha: Float, _ x: DeviceBuffer, beta: Float, _ y: DeviceBuffer,
+                    into z: DeviceBuffer) throws {
+    try Check.sameCount("axpby", [("x", x), ("y", y), ("z", z)])
+    let (x, y, z) = (try cpu(x, "axpby").pointer, try cpu(y, "axpby").pointer, try cpu(z, "axpby"))
+    let out = z.pointer
+    Parallel.chunks(z.count) { range in
+      if beta == 0 {
+        for i in range { out[i] = alpha * x[i] }
+      } else {
+        for i in range { out[i] = alpha * x[i] + beta * y[i] }
+      }
+    }
+  }
+
+  public func multiply(_ x: DeviceBuffer, _ y: DeviceBuffer, into z: DeviceBuffer) throws {
+    try Check.sameCount("multiply", [("x", x), ("y", y), ("z", z)])
+    let (x, y, z) = (try cpu(x, "multiply").pointer, try cpu(y, "multiply").pointer, try cpu(z, "multiply"))
+    let out = z.pointer
+    Parallel.chunks(z.count) { range in
+      for i in range { out[i] = x[i] * y[i] }
+    }
+  }
+
+  public func activate(_ f: Activation, _ x: DeviceBuffer, into y: DeviceBuffer) throws {
+    try Check.sameCount("activation_forward", [("x", x), ("y", y)])
+    let (x, y) = (try cpu(x, "activation_forward").pointer, try cpu(y, "activation_forward"))
+    let out = y.pointer
+    Parallel.chunks(y.count, minimumChunk: 1 << 13) { range in
+      switch f {
+      case .relu: for i in range { out[i] = ActivationMath.relu(x[i]) }
+      case let .leakyReLU(slope): for i in range { out[i] = ActivationMath.leakyReLU(x[i], slope) }
+      case .sigmoid: for i in range { out[i] = ActivationMath.sigmoid(x[i]) }
+      case .tanh: for i in range { out[i] = Foundation.tanh(x[i]) }
+      case .gelu: for i in range { out[i] = ActivationMath.gelu(x[i]) }
+      }
+    }
+  }
+
+  public func activationBackward(_ f: Activation, input x: DeviceBuffer, outputGradient dy: DeviceBuffer,
+                                 into dx: DeviceBuffer) throws {
+    let op = "activation_backward"
+    try Check.sameCount(op, [("input", x), ("outputGradient", dy), ("inputGradient", dx)])
+    let (x, dy, dx) = (try cpu(x, op).pointer, try cpu(dy, op).pointer, try cpu(dx, op))
+    let out = dx.pointer
+    Parallel.chunks(dx.count, minimumChunk: 1 << 13) { range in
+      for i in range { out[i] = ActivationMath.derivative(f, x[i]) * dy[i] }
+    }
+  }
+
+  public func softmax(_ x: DeviceBuffer, rows: Int, columns: Int, into y: DeviceBuffer) throws {
+    try Check.count("softmax", "x", x, rows * columns, "\(rows)x\(columns)")
+    try Check.count("softmax", "y", y, rows * columns, "\(rows)x\(columns)")
+    let (x, y) = (try cpu(x, "softmax").pointer, try cpu(y, "softmax").pointer)
+    Parallel.chunks(rows, minimumChunk: max(1, (1 << 13) / max(1, columns))) { rowRange in
+      for row in rowRange {
+        let input = x + row * columns, output = y + row * columns
+        var largest = -Float.infinity
+        for c in 0..<columns { largest = max(largest, input[c]) }
+        var total: Float = 0
+        for c in 0..<columns {
+          output[c] = exp(input[c] - largest)
+          total += output[c]
+        }
+        for c in 0..<columns { output[c] = output[c] / total }
+      }
+    }
+  }
+}
+
+/// The activation functions, one per name, as `kernels/elementwise.cl` writes them.
+enum ActivationMath {
+  @inline(__always) static func relu(_ x: Float) -> Float { x > 0 ? x : 0 }
+  @inline(__always) static func leakyReLU(_ x: Float, _ slope: Float) -> Float { x > 0 ? x : slope * x }
+  @inline(__always) static func sigmoid(_ x: Float) -> Float { 1 / (1 + exp(-x)) }
+  @inline(__always) static func gelu(_ x: Float) -> Float { 0.5 * x * (1 + erf(x * 0.70710678118654752)) }
+
+  /// `f′(x)`.
+  @inline(__always) static func derivative(_ f: Activation, _ x: Float) -> Float {
+    switch f {
+    case .relu: return x > 0 ? 1 : 0
+    case let .leakyReLU(slope): return x > 0 ? 1 : slope
+    case .sigmoid:
+      let s = sigmoid(x)
+      return s * (1 - s)
+    case .tanh:
+      let t = tanh(x)
+      return 1 - t * t
+    case .gelu:  // Φ(x) + x·φ(x)
+      return 0.5 * (1 + erf(x * 0.70710678118654752)) + x * 0.39894228040143268 * exp(-0.5 * x * x)
+    }
+  }
+}

@@ -1,0 +1,184 @@
+/// `C = alpha·op(A)·op(B) + beta·C` (twin of `gemm` in `kernels/gemm.cl`).
+///
+/// The plain loop it equals:
+///
+///     for i in 0..<m, j in 0..<n: C[i,j] = alpha·Σ_p op(A)[i,p]·op(B)[p,j] + beta·C[i,j]
+///
+/// Blocked as in Goto & van de Geijn, "Anatomy of high-performance matrix multiplication" (2008):
+/// for each `kc`-deep slice of `k`, `op(A)` is packed into `mr`-row panels and `op(B)` into
+/// `nr`-column panels (transposes are absorbed by the packing, edges padded with zeros), and a
+/// `mr × nr` register-tile micro-kernel runs over panel pairs, tiles spread across cores.
+extension CPUBackend {
+  public func gemm(_ shape: GemmShape, _ a: DeviceBuffer, _ b: DeviceBuffer, into c: DeviceBuffer) throws {
+    try shape.validate(a, b, c)
+    let (a, b, c) = (try cpu(a, "gemm"), try cpu(b, "gemm"), try cpu(c, "gemm"))
+    GemmKernel(shape: shape, a: a.pointer, b: b.pointer, c: c.pointer).run()
+  }
+}
+
+/// One GEMM call's blocking; see ``CPUBackend/gemm(_:_:_:into:)``.
+struct GemmKernel {
+  static let mr = 6, nr = 16  // 6×16 accumulators = 12 SIMD8 registers, plus 2 of B and 1 of A
+  static let kc = 256  // a 16-wide B panel slice (16 KiB) stays in L1
+  static let mc = 96  // an A block of mc×kc (96 KiB) stays in L2
+
+  let shape: GemmShape
+  let a: UnsafePointer<Float>
+  let b: UnsafePointer<Float>
+  let c: UnsafeMutablePointer<Float>
+
+  init(shape: GemmShape, a: UnsafeMutablePointer<Float>, b: UnsafeMutablePointer<Float>,
+       c: UnsafeMutablePointer<Float>) {
+    self.shape = shape
+    self.a = UnsafePointer(a)
+    self.b = UnsafePointer(b)
+    self.c = c
+  }
+
+  func run() {
+    let (m, n, k) = (shape.m, shape.n, shape.k)
+    scaleC()
+    guard m > 0, n > 0, k > 0, shape.alpha != 0 else { return }
+    let mr = Self.mr, nr = Self.nr
+    let rowPanels = (m + mr - 1) / mr, columnPanels = (n + nr - 1) / nr
+    let kc = min(Self.kc, k)
+    let packedA = Self.allocateAligned(rowPanels * mr * kc)
+    let packedB = Self.allocateAligned(columnPanels * nr * kc)
+    defer {
+      packedA.deallocate()
+      packedB.deallocate()
+    }
+    // Tasks are blocks of up to mc rows × a group of column panels, enough for every core.
+    let rowPanelsPerBlock = Self.mc / mr
+    let rowBlocks = (rowPanels + rowPanelsPerBlock - 1) / rowPanelsPerBlock
+    let columnGroups = max(1, min(columnPanels, (4 * Parallel.threads + rowBlocks - 1) / rowBlocks))
+    for depth in stride(from: 0, to: k, by: kc) {
+      let depthCount = min(kc, k - depth)
+      Parallel.forEach(rowPanels) { packA(panel: $0, depth: depth, count: depthCount, into: packedA) }
+      Parallel.forEach(columnPanels) { packB(panel: $0, depth: depth, count: depthCount, into: packedB) }
+      Parallel.forEach(rowBlocks * columnGroups) { task in
+        let rowBlock = task / columnGroups, group = task % columnGroups
+        let firstPanel = group * columnPanels / columnGroups
+        let lastPanel = (group + 1) * columnPanels / columnGroups
+        let firstRowPanel = rowBlock * rowPanelsPerBlock
+        let lastRowPanel = min(rowPanels, firstRowPanel + rowPanelsPerBlock)
+        for columnPanel in firstPanel..<lastPanel {
+          for rowPanel in firstRowPanel..<lastRowPanel {
+            microKernel(
+              depth: depthCount,
+              a: packedA + rowPanel * mr * depthCount,
+              b: packedB + columnPanel * nr * depthCount,
+              row: rowPanel * mr, column: columnPanel * nr)
+          }
+        }
+      }
+    }
+  }
+
+  /// `C = beta·C`, writing zeros when `beta == 0` so NaN in `C` does not survive (BLAS semantics).
+  private func scaleC() {
+    let count = shape.m * shape.n, beta = shape.beta, c = c
+    guard beta != 1 else { return }
+    Parallel.chunks(count) { range in
+      if beta == 0 {
+        (c + range.lowerBound).update(repeating: 0, count: range.count)
+      } else {
+        for index in range { c[index] *= beta }
+      }
+    }
+  }
+
+  /// Packs rows `panel·mr ..< +mr` of `op(A)`, columns `depth ..< +count`, as `count` runs of `mr`.
+  private func packA(panel: Int, depth: Int, count: Int, into packed: UnsafeMutablePointer<Float>) {
+    let mr = Self.mr, (m, k) = (shape.m, shape.k)
+    let out = packed + panel * mr * count
+    for row in 0..<mr {
+      let i = panel * mr + row
+      if i >= m {
+        for p in 0..<count { out[p * mr + row] = 0 }
+      } else if shape.transposeA {  // A is k×m
+        for p in 0..<count { out[p * mr + row] = a[(depth + p) * m + i] }
+      } else {
+        let source = a + i * k + depth
+        for p in 0..<count { out[p * mr + row] = source[p] }
+      }
+    }
+  }
+
+  /// Packs columns `panel·nr ..< +nr` of `op(B)`, rows `depth ..< +count`, as `count` runs of `nr`.
+  private func packB(panel: Int, depth: Int, count: Int, into packed: UnsafeMutablePointer<Float>) {
+    let nr = Self.nr, (n, k) = (shape.n, shape.k)
+    let out = packed + panel * nr * count
+    let first = panel * nr, width = min(nr, n - first)
+    for p in 0..<count {
+      let row = out + p * nr
+      if shape.transposeB {  // B is n×k
+        for j in 0..<width { row[j] = b[(first + j) * k + depth + p] }
+      } else {
+        row.update(from: b + (depth + p) * n + first, count: width)
+      }
+      for j in width..<nr { row[j] = 0 }
+    }
+  }
+
+  /// Adds `alpha` times the `mr × nr` product of two packed panels to `C` at (`row`, `column`).
+  @inline(__always)
+  private func microKernel(depth: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
+                           row: Int, column: Int) {
+    typealias V = SIMD8<Float>
+    var c00 = V(), c01 = V(), c10 = V(), c11 = V(), c20 = V(), c21 = V()
+    var c30 = V(), c31 = V(), c40 = V(), c41 = V(), c50 = V(), c51 = V()
+    let bRaw = UnsafeRawPointer(b)
+    for p in 0..<depth {
+      let b0 = bRaw.load(fromByteOffset: p * 64, as: V.self)
+      let b1 = bRaw.load(fromByteOffset: p * 64 + 32, as: V.self)
+      let ap = a + p * 6
+      var s = V(repeating: ap[0])
+      c00 += s * b0
+      c01 += s * b1
+      s = V(repeating: ap[1])
+      c10 += s * b0
+      c11 += s * b1
+      s = V(repeating: ap[2])
+      c20 += s * b0
+      c21 += s * b1
+      s = V(repeating: ap[3])
+      c30 += s * b0
+      c31 += s * b1
+      s = V(repeating: ap[4])
+      c40 += s * b0
+      c41 += s * b1
+      s = V(repeating: ap[5])
+      c50 += s * b0
+      c51 += s * b1
+    }
+    let rows = min(Self.mr, shape.m - row)
+    store(c00, c01, row: row, column: column)
+    if rows > 1 { store(c10, c11, row: row + 1, column: column) }
+    if rows > 2 { store(c20, c21, row: row + 2, column: column) }
+    if rows > 3 { store(c30, c31, row: row + 3, column: column) }
+    if rows > 4 { store(c40, c41, row: row + 4, column: column) }
+    if rows > 5 { store(c50, c51, row: row + 5, column: column) }
+  }
+
+  /// `C[row, column ..< +16] += alpha·(left, right)`, cut at the matrix's last column.
+  @inline(__always)
+  private func store(_ left: SIMD8<Float>, _ right: SIMD8<Float>, row: Int, column: Int) {
+    let out = c + row * shape.n + column
+    let alpha = shape.alpha
+    if shape.n - column >= Self.nr {
+      let raw = UnsafeMutableRawPointer(out)
+      raw.storeBytes(of: raw.loadUnaligned(as: SIMD8<Float>.self) + alpha * left, as: SIMD8<Float>.self)
+      raw.storeBytes(of: raw.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self) + alpha * right,
+                     toByteOffset: 32, as: SIMD8<Float>.self)
+    } else {
+      for j in 0..<(shape.n - column) { out[j] += alpha * (j < 8 ? left[j] : right[j - 8]) }
+    }
+  }
+
+  /// Uninitialised floats at a 64-byte boundary, for SIMD loads of packed panels.
+  private static func allocateAligned(_ count: Int) -> UnsafeMutablePointer<Float> {
+    UnsafeMutableRawPointer.allocate(byteCount: count * MemoryLayout<Float>.stride, alignment: 64)
+      .bindMemory(to: Float.self, capacity: count)
+  }
+}

@@ -1,0 +1,62 @@
+import Foundation
+
+/// Loss ops (twins of `kernels/loss.cl`).
+extension CPUBackend {
+  public func softmaxCrossEntropy(logits: DeviceBuffer, labels: DeviceBuffer, rows: Int, classes: Int,
+                                  gradientScale scale: Float, losses: DeviceBuffer,
+                                  gradient: DeviceBuffer) throws {
+    let op = "softmax_cross_entropy", shape = "\(rows)x\(classes)"
+    try Check.count(op, "logits", logits, rows * classes, shape)
+    try Check.count(op, "labels", labels, rows, "\(rows) rows")
+    try Check.count(op, "losses", losses, rows, "\(rows) rows")
+    try Check.count(op, "gradient", gradient, rows * classes, shape)
+    let x = try cpu(logits, op).pointer, labels = try cpu(labels, op).pointer
+    let loss = try cpu(losses, op).pointer, grad = try cpu(gradient, op).pointer
+    Parallel.chunks(rows, minimumChunk: max(1, (1 << 13) / max(1, classes))) { rowRange in
+      for row in rowRange {
+        let input = x + row * classes, output = grad + row * classes
+        let label = labels[row]
+        let valid = label >= 0 && label < Float(classes) && label == label.rounded(.towardZero)
+        let target = valid ? Int(label) : -1
+        var largest = -Float.infinity
+        for c in 0..<classes { largest = max(largest, input[c]) }
+        var total: Float = 0
+        for c in 0..<classes {
+          output[c] = exp(input[c] - largest)
+          total += output[c]
+        }
+        for c in 0..<classes {
+          output[c] = scale * (output[c] / total - (c == target ? 1 : 0))
+        }
+        loss[row] = valid ? log(total) + largest - input[target] : .nan
+      }
+    }
+  }
+
+  public func pointwiseLoss(_ kind: PointwiseLoss, predictions: DeviceBuffer, targets: DeviceBuffer,
+                            gradientScale scale: Float, losses: DeviceBuffer,
+                            gradient: DeviceBuffer) throws {
+    let op = "pointwise_loss"
+    try Check.sameCount(op, [("predictions", predictions), ("targets", targets), ("losses", losses),
+                             ("gradient", gradient)])
+    let p = try cpu(predictions, op).pointer, t = try cpu(targets, op).pointer
+    let loss = try cpu(losses, op), grad = try cpu(gradient, op).pointer
+    let out = loss.pointer
+    Parallel.chunks(loss.count, minimumChunk: 1 << 13) { range in
+      switch kind {
+      case .squaredError:
+        for i in range {
+          let d = p[i] - t[i]
+          out[i] = d * d
+          grad[i] = scale * (2 * d)
+        }
+      case .binaryCrossEntropyWithLogits:
+        for i in range {
+          let x = p[i]
+          out[i] = max(x, 0) - x * t[i] + log1p(exp(-abs(x)))
+          grad[i] = scale * (ActivationMath.sigmoid(x) - t[i])
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,74 @@
+/// Reductions (twins of `kernels/reduce.cl`).
+extension CPUBackend {
+  public func reduce(_ op: ReduceOp, _ x: DeviceBuffer, into y: DeviceBuffer) throws {
+    try Check.count("reduce", "y", y, 1, "a reduction to one value")
+    let (x, out) = (try cpu(x, "reduce"), try cpu(y, "reduce").pointer)
+    let source = x.pointer
+    // Each core sums its chunk in 16 SIMD lanes (a tree across lanes keeps the error growth low),
+    // then the few partial sums are added in order.
+    let parts = max(1, min(Parallel.threads, x.count / (1 << 15)))
+    var partials = [Float](repeating: 0, count: parts)
+    partials.withUnsafeMutableBufferPointer { partials in
+      Parallel.forEach(parts) { part in
+        let end = (part + 1) * x.count / parts
+        var lanes = SIMD16<Float>()
+        var i = part * x.count / parts
+        let raw = UnsafeRawPointer(source)
+        while i + 16 <= end {
+          let v = raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self)
+          lanes += op == .sum ? v : v * v
+          i += 16
+        }
+        var total = lanes.sum()
+        while i < end {
+          total += op == .sum ? source[i] : source[i] * source[i]
+          i += 1
+        }
+        partials[part] = total
+      }
+    }
+    out[0] = partials.reduce(0, +)
+  }
+
+  public func rowArgmax(_ x: DeviceBuffer, rows: Int, columns: Int, into y: DeviceBuffer) throws {
+    try Check.count("row_argmax", "x", x, rows * columns, "\(rows)x\(columns)")
+    try Check.count("row_argmax", "y", y, rows, "\(rows) rows")
+    let (x, y) = (try cpu(x, "row_argmax").pointer, try cpu(y, "row_argmax").pointer)
+    Parallel.chunks(rows, minimumChunk: max(1, (1 << 15) / max(1, columns))) { rowRange in
+      for row in rowRange {
+        let input = x + row * columns
+        var best = 0
+        for c in 1..<max(1, columns) where input[c] > input[best] { best = c }
+        y[row] = Float(best)
+      }
+    }
+  }
+}
+
+/// Random fills and dropout (twins of `kernels/rng.cl`).
+extension CPUBackend {
+  public func fillRandom(_ buffer: DeviceBuffer, _ distribution: Distribution, key: RandomKey) throws {
+    let out = try cpu(buffer, "fill_random")
+    let pointer = out.pointer
+    Parallel.chunks(out.count, minimumChunk: 1 << 12) { range in
+      for i in range {
+        pointer[i] = PortableMath.sample(distribution, Philox.block(index: UInt64(i), key: key))
+      }
+    }
+  }
+
+  public func dropout(_ x: DeviceBuffer, rate: Float, key: RandomKey, into y: DeviceBuffer,
+                      mask: DeviceBuffer) throws {
+    try Check.dropoutRate(rate)
+    try Check.sameCount("dropout", [("x", x), ("y", y), ("mask", mask)])
+    let (x, y, mask) = (try cpu(x, "dropout").pointer, try cpu(y, "dropout"), try cpu(mask, "dropout").pointer)
+    let out = y.pointer, keep = 1 / (1 - rate)
+    Parallel.chunks(y.count, minimumChunk: 1 << 12) { range in
+      for i in range {
+        let u = PortableMath.unitInterval(Philox.block(index: UInt64(i), key: key)[0])
+        mask[i] = u < rate ? 0 : keep
+        out[i] = x[i] * mask[i]
+      }
+    }
+  }
+}

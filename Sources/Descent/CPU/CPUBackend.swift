@@ -1,0 +1,65 @@
+/// The pure-Swift backend: runs every op on the calling thread's cores as soon as it is called, so
+/// ``synchronize()`` has nothing to wait for. Loops are split across cores with Dispatch and written
+/// for the compiler's SIMD vectorisation; GEMM is cache-blocked with packing (`CPUBackend+Gemm.swift`).
+///
+/// Each op's Swift code is the twin of the OpenCL kernel of the same name in `kernels/`.
+public final class CPUBackend: Backend {
+  public let name = "cpu"
+
+  public init() {}
+
+  public func allocate(_ count: Int) throws -> DeviceBuffer {
+    try Check.nonNegative("allocate", "count", count)
+    return CPUBuffer(count: count)
+  }
+
+  public func upload(_ values: [Float], to buffer: DeviceBuffer) throws {
+    let target = try cpu(buffer, "upload")
+    guard values.count == target.count else {
+      throw BackendError.shapeMismatch(
+        op: "upload", detail: "\(values.count) values for a buffer of \(target.count)")
+    }
+    values.withUnsafeBufferPointer { source in
+      target.pointer.update(from: source.baseAddress!, count: values.count)
+    }
+  }
+
+  public func download(_ buffer: DeviceBuffer) throws -> [Float] {
+    let source = try cpu(buffer, "download")
+    return Array(UnsafeBufferPointer(start: source.pointer, count: source.count))
+  }
+
+  public func synchronize() throws {}
+
+  public func fill(_ buffer: DeviceBuffer, with value: Float) throws {
+    let target = try cpu(buffer, "fill")
+    Parallel.chunks(target.count) { range in
+      (target.pointer + range.lowerBound).update(repeating: value, count: range.count)
+    }
+  }
+
+  /// The CPU buffer behind `buffer`, or an error naming `op` if another backend made it.
+  func cpu(_ buffer: DeviceBuffer, _ op: String) throws -> CPUBuffer {
+    guard let buffer = buffer as? CPUBuffer else {
+      throw BackendError.foreignBuffer(op: op, backend: name)
+    }
+    return buffer
+  }
+}
+
+/// Floats in host memory, 64-byte aligned so SIMD loads of packed panels are aligned.
+final class CPUBuffer: DeviceBuffer, @unchecked Sendable {
+  // @unchecked: the pointer never changes; ops on one backend are not run concurrently on the same
+  // buffer unless the caller does so, as with any array of floats shared between threads.
+  let count: Int
+  let pointer: UnsafeMutablePointer<Float>
+
+  init(count: Int) {
+    self.count = count
+    pointer = UnsafeMutableRawPointer
+      .allocate(byteCount: max(1, count) * MemoryLayout<Float>.stride, alignment: 64)
+      .bindMemory(to: Float.self, capacity: max(1, count))
+  }
+
+  deinit { pointer.deallocate() }
+}

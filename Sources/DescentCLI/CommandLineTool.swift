@@ -1,0 +1,56 @@
+import Descent
+import DescentOpenCL
+import Foundation
+
+/// Exit codes, following BSD's sysexits.h.
+enum ExitCode {
+  static let failure: Int32 = 1
+  static let usage: Int32 = 64
+  static let noDevice: Int32 = 69
+}
+
+/// A mistake in the command line, reported with the usage text.
+struct UsageError: Error {
+  let message: String
+}
+
+/// Dispatches to the subcommands.
+enum CommandLineTool {
+  static let usage = """
+    usage: descent <command> [options]
+
+    commands:
+      devices            list the CPU backend and every OpenCL device
+      check [--size N]   run an N×N×N GEMM (default 257) on every backend and compare with the CPU
+      help               show this text
+
+    environment:
+      DESCENT_DEVICE     OpenCL device for training: an index from `descent devices` or part of a name
+    """
+
+  static func run(_ arguments: [String]) throws -> Int32 {
+    guard let command = arguments.first else {
+      print(usage)
+      return 0
+    }
+    let options = Array(arguments.dropFirst())
+    switch command {
+    case "devices":
+      try expectNoOptions(options, command)
+      return DevicesCommand.run()
+    case "check":
+      return try CheckCommand(options).run()
+    case "help", "--help", "-h":
+      print(usage)
+      return 0
+    default:
+      throw UsageError(message: "unknown command '\(command)'")
+    }
+  }
+
+  static func expectNoOptions(_ options: [String], _ command: String) throws {
+    if let first = options.first {
+      throw UsageError(message: "'\(command)' takes no options, got '\(first)'")
+    }
+  }
+}

@@ -1,0 +1,87 @@
+import Descent
+
+/// Elementwise, bias, activation and softmax ops: kernels in `kernels/elementwise.cl`.
+extension OpenCLBackend {
+  public func addBias(_ bias: DeviceBuffer, to x: DeviceBuffer, rows: Int, columns: Int) throws {
+    try Check.count("add_bias", "bias", bias, columns, "\(columns) columns")
+    try Check.count("add_bias", "x", x, rows * columns, "\(rows)x\(columns)")
+    try run("add_bias", count: rows * columns,
+            [.int(rows), .int(columns), .buffer(try cl(bias, "add_bias")), .buffer(try cl(x, "add_bias"))])
+  }
+
+  public func columnSums(_ x: DeviceBuffer, rows: Int, columns: Int, into y: DeviceBuffer) throws {
+    try Check.count("column_sums", "x", x, rows * columns, "\(rows)x\(columns)")
+    try Check.count("column_sums", "y", y, columns, "\(columns) columns")
+    try run("column_sums", count: columns,
+            [.int(rows), .int(columns), .buffer(try cl(x, "column_sums")), .buffer(try cl(y, "column_sums"))])
+  }
+
+  public func axpby(alpha: Float, _ x: DeviceBuffer, beta: Float, _ y: DeviceBuffer,
+                    into z: DeviceBuffer) throws {
+    try Check.sameCount("axpby", [("x", x), ("y", y), ("z", z)])
+    try run("axpby", count: z.count, [
+      .int(z.count), .float(alpha), .buffer(try cl(x, "axpby")), .float(beta), .buffer(try cl(y, "axpby")),
+      .buffer(try cl(z, "axpby")),
+    ])
+  }
+
+  public func multiply(_ x: DeviceBuffer, _ y: DeviceBuffer, into z: DeviceBuffer) throws {
+    try Check.sameCount("multiply", [("x", x), ("y", y), ("z", z)])
+    try run("multiply", count: z.count, [
+      .int(z.count), .buffer(try cl(x, "multiply")), .buffer(try cl(y, "multiply")), .buffer(try cl(z, "multiply")),
+    ])
+  }
+
+  public func activate(_ f: Activation, _ x: DeviceBuffer, into y: DeviceBuffer) throws {
+    let op = "activation_forward"
+    try Check.sameCount(op, [("x", x), ("y", y)])
+    try run(op, count: y.count, [
+      .int(y.count), .int(Int(f.kernelCode)), .float(f.slope), .buffer(try cl(x, op)), .buffer(try cl(y, op)),
+    ])
+  }
+
+  public func activationBackward(_ f: Activation, input x: DeviceBuffer, outputGradient dy: DeviceBuffer,
+                                 into dx: DeviceBuffer) throws {
+    let op = "activation_backward"
+    try Check.sameCount(op, [("input", x), ("outputGradient", dy), ("inputGradient", dx)])
+    try run(op, count: dx.count, [
+      .int(dx.count), .int(Int(f.kernelCode)), .float(f.slope), .buffer(try cl(x, op)), .buffer(try cl(dy, op)),
+      .buffer(try cl(dx, op)),
+    ])
+  }
+
+  public func softmax(_ x: DeviceBuffer, rows: Int, columns: Int, into y: DeviceBuffer) throws {
+    try Check.count("softmax", "x", x, rows * columns, "\(rows)x\(columns)")
+    try Check.count("softmax", "y", y, rows * columns, "\(rows)x\(columns)")
+    try run("softmax", count: rows,
+            [.int(rows), .int(columns), .buffer(try cl(x, "softmax")), .buffer(try cl(y, "softmax"))])
+  }
+}
+
+/// Losses: kernels in `kernels/loss.cl`.
+extension OpenCLBackend {
+  public func softmaxCrossEntropy(logits: DeviceBuffer, labels: DeviceBuffer, rows: Int, classes: Int,
+                                  gradientScale scale: Float, losses: DeviceBuffer,
+                                  gradient: DeviceBuffer) throws {
+    let op = "softmax_cross_entropy", shape = "\(rows)x\(classes)"
+    try Check.count(op, "logits", logits, rows * classes, shape)
+    try Check.count(op, "labels", labels, rows, "\(rows) rows")
+    try Check.count(op, "losses", losses, rows, "\(rows) rows")
+    try Check.count(op, "gradient", gradient, rows * classes, shape)
+    try run(op, count: rows, [
+      .int(rows), .int(classes), .float(scale), .buffer(try cl(logits, op)), .buffer(try cl(labels, op)),
+      .buffer(try cl(losses, op)), .buffer(try cl(gradient, op)),
+    ])
+  }
+
+  public func pointwiseLoss(_ kind: PointwiseLoss, predictions: DeviceBuffer, targets: DeviceBuffer,
+                            gradientScale scale: Float, losses: DeviceBuffer, gradient: DeviceBuffer) throws {
+    let op = "pointwise_loss"
+    try Check.sameCount(op, [("predictions", predictions), ("targets", targets), ("losses", losses),
+                             ("gradient", gradient)])
+    try run(op, count: losses.count, [
+      .int(losses.count), .int(Int(kind.kernelCode)), .float(scale), .buffer(try cl(predictions, op)),
+      .buffer(try cl(targets, op)), .buffer(try cl(losses, op)), .buffer(try cl(gradient, op)),
+    ])
+  }
+}

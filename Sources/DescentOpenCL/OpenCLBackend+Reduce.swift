@@ -1,0 +1,79 @@
+import Descent
+
+/// Reductions, random fills and dropout: kernels in `kernels/reduce.cl` and `kernels/rng.cl`.
+extension OpenCLBackend {
+  public func reduce(_ op: ReduceOp, _ x: DeviceBuffer, into y: DeviceBuffer) throws {
+    try Check.count("reduce", "y", y, 1, "a reduction to one value")
+    let (x, y) = (try cl(x, "reduce"), try cl(y, "reduce"))
+    let kernel = try self.kernel("reduce_partial")
+    // A power-of-two group (the tree in the kernel halves it), and enough groups to fill the device.
+    var local = 1
+    while local * 2 <= min(256, kernel.maxWorkGroupSize) { local *= 2 }
+    let groups = max(1, min((x.count + local - 1) / local, 4 * device.computeUnits, 256))
+    let partials = try scratchBuffer(groups)
+    try run(kernel, "reduce_partial", global: [groups * local], local: [local], [
+      .int(x.count), .int(Int(op.kernelCode)), .buffer(x), .buffer(partials), .local(bytes: 4 * local),
+    ])
+    try run(kernel, "reduce_partial", global: [local], local: [local], [
+      .int(groups), .int(Int(ReduceOp.sum.kernelCode)), .buffer(partials), .buffer(y), .local(bytes: 4 * local),
+    ])
+  }
+
+  public func rowArgmax(_ x: DeviceBuffer, rows: Int, columns: Int, into y: DeviceBuffer) throws {
+    try Check.count("row_argmax", "x", x, rows * columns, "\(rows)x\(columns)")
+    try Check.count("row_argmax", "y", y, rows, "\(rows) rows")
+    try run("row_argmax", count: rows,
+            [.int(rows), .int(columns), .buffer(try cl(x, "row_argmax")), .buffer(try cl(y, "row_argmax"))])
+  }
+
+  public func fillRandom(_ buffer: DeviceBuffer, _ distribution: Distribution, key: RandomKey) throws {
+    let out = try cl(buffer, "fill_random")
+    let (kind, a, b): (Int, Float, Float) = switch distribution {
+    case let .uniform(low, high): (0, low, high)
+    case let .normal(mean, standardDeviation): (1, mean, standardDeviation)
+    }
+    try run("fill_random", count: out.count, [
+      .int(out.count), .int(kind), .float(a), .float(b), .uint2(key.seed), .uint2(key.stream), .buffer(out),
+    ])
+  }
+
+  public func dropout(_ x: DeviceBuffer, rate: Float, key: RandomKey, into y: DeviceBuffer,
+                      mask: DeviceBuffer) throws {
+    try Check.dropoutRate(rate)
+    try Check.sameCount("dropout", [("x", x), ("y", y), ("mask", mask)])
+    try run("dropout", count: y.count, [
+      .int(y.count), .float(rate), .float(1 / (1 - rate)), .uint2(key.seed), .uint2(key.stream),
+      .buffer(try cl(x, "dropout")), .buffer(try cl(y, "dropout")), .buffer(try cl(mask, "dropout")),
+    ])
+  }
+}
+
+/// Optimizer updates: kernels in `kernels/optim.cl`; the formulas are on ``UpdateRule``.
+extension OpenCLBackend {
+  public func update(_ rule: UpdateRule, parameter: DeviceBuffer, gradient: DeviceBuffer,
+                     state: [DeviceBuffer], step: Int) throws {
+    let op = rule.kernelName
+    try Check.updateArguments(rule, parameter: parameter, gradient: gradient, state: state, step: step)
+    let p = try cl(parameter, op), g = try cl(gradient, op)
+    let s = try state.map { try cl($0, op) }
+    let k = rule.scalars(step: step)
+    // Unused state arguments get the parameter buffer; the kernel never touches them.
+    let buffers: [OpenCLBuffer]
+    switch rule {
+    case .sgd: buffers = [s.first ?? p]
+    case .adaGrad: buffers = [s[0]]
+    case let .rmsProp(_, _, _, _, momentum, centered):
+      buffers = [s[0], centered ? s[1] : p, momentum > 0 ? s[centered ? 2 : 1] : p]
+    case .adam, .adamW: buffers = [s[0], s[1], s.count > 2 ? s[2] : p]
+    }
+    // Scalars that are flags in the kernel (nesterov, centered, amsgrad, first step) are ints.
+    let flagIndices: Set<Int> = switch rule {
+    case .sgd: [3, 5]
+    case .adaGrad: []
+    case .rmsProp: [5]
+    case .adam, .adamW: [7]
+    }
+    let scalars: [Argument] = k.enumerated().map { flagIndices.contains($0.offset) ? .int(Int($0.element)) : .float($0.element) }
+    try run(op, count: p.count, [.int(p.count), .buffer(p), .buffer(g)] + buffers.map { .buffer($0) } + scalars)
+  }
+}

@@ -1,0 +1,212 @@
+import COpenCL
+import Descent
+import Foundation
+
+/// Runs every op as an OpenCL kernel from `kernels/` on one device, queued in order on one command
+/// queue: ops return once queued, and only ``download(_:)`` and ``synchronize()`` wait.
+///
+/// Nothing here is specific to one driver: work-group sizes and GEMM tiles come from device queries,
+/// and every kernel guards sizes that are not multiples of its tiles. Every failing OpenCL call
+/// throws ``OpenCLError`` naming the call, the status and the device.
+public final class OpenCLBackend: Backend, @unchecked Sendable {
+  // @unchecked: the queue is used under `lock`, and OpenCL objects are thread-safe to share.
+  public let device: OpenCLDevice
+  public let name: String
+  let shared: SharedContext
+  let queue: cl_command_queue
+  let gemmTiles: GemmTiles
+  private var kernels: [String: Kernel] = [:]
+  private var scratch: OpenCLBuffer?
+  let lock = NSLock()
+
+  /// A backend on the device `selector` names; by default the `DESCENT_DEVICE` environment
+  /// variable's choice, else the first GPU, else the first device.
+  public convenience init(_ selector: DeviceSelector = .fromEnvironment()) throws {
+    try self.init(device: OpenCLDevice.select(selector))
+  }
+
+  /// A backend on `device`, with its own in-order queue.
+  public init(device: OpenCLDevice) throws {
+    self.device = device
+    name = "opencl:\(device.platform):\(device.name)"
+    shared = try SharedContext.forDevice(device)
+    var status: cl_int = 0
+    guard let queue = clCreateCommandQueue(shared.context, device.id, 0, &status), status == CL_SUCCESS else {
+      throw OpenCLError.call("clCreateCommandQueue", status: status, device: device.description)
+    }
+    self.queue = queue
+    gemmTiles = GemmTiles.choose(for: device)
+  }
+
+  deinit {
+    for kernel in kernels.values { clReleaseKernel(kernel.handle) }
+    clReleaseCommandQueue(queue)
+  }
+
+  // MARK: Memory
+
+  public func allocate(_ count: Int) throws -> DeviceBuffer {
+    try OpenCLBuffer(count: count, backend: self)
+  }
+
+  public func upload(_ values: [Float], to buffer: DeviceBuffer) throws {
+    let target = try cl(buffer, "upload")
+    guard values.count == target.count else {
+      throw BackendError.shapeMismatch(op: "upload", detail: "\(values.count) values for a buffer of \(target.count)")
+    }
+    guard !values.isEmpty else { return }
+    try locked {
+      try check(values.withUnsafeBytes {
+        clEnqueueWriteBuffer(queue, target.memory, cl_bool(CL_TRUE), 0, $0.count, $0.baseAddress, 0, nil, nil)
+      }, "clEnqueueWriteBuffer(\(values.count) floats)", device: name)
+    }
+  }
+
+  public func download(_ buffer: DeviceBuffer) throws -> [Float] {
+    let source = try cl(buffer, "download")
+    var values = [Float](repeating: 0, count: source.count)
+    guard source.count > 0 else { return values }
+    try locked {
+      try check(values.withUnsafeMutableBytes {
+        clEnqueueReadBuffer(queue, source.memory, cl_bool(CL_TRUE), 0, $0.count, $0.baseAddress, 0, nil, nil)
+      }, "clEnqueueReadBuffer(\(source.count) floats)", device: name)
+    }
+    return values
+  }
+
+  public func synchronize() throws {
+    try locked { try check(clFinish(queue), "clFinish", device: name) }
+  }
+
+  public func fill(_ buffer: DeviceBuffer, with value: Float) throws {
+    let target = try cl(buffer, "fill")
+    try run("fill", count: target.count, [.int(target.count), .float(value), .buffer(target)])
+  }
+
+  // MARK: Launching kernels
+
+  /// A kernel argument, set with `clSetKernelArg` in order.
+  enum Argument {
+    case buffer(OpenCLBuffer)
+    case int(Int)
+    case float(Float)
+    /// A 64-bit value passed as OpenCL `uint2` (low word first).
+    case uint2(UInt64)
+    /// Local memory of this many bytes.
+    case local(bytes: Int)
+  }
+
+  struct Kernel {
+    let handle: cl_kernel
+    /// `CL_KERNEL_WORK_GROUP_SIZE`: the most work-items one group of this kernel may have here.
+    let maxWorkGroupSize: Int
+  }
+
+  /// One work-item per element (`count` of them) in groups of up to 256.
+  func run(_ name: String, count: Int, _ arguments: [Argument]) throws {
+    guard count > 0 else { return }
+    let kernel = try self.kernel(name)
+    let local = min(256, kernel.maxWorkGroupSize)
+    try run(kernel, name, global: [count], local: [local], arguments)
+  }
+
+  /// Queues `kernel` with the global size rounded up to whole work-groups of `local`.
+  func run(_ kernel: Kernel, _ name: String, global: [Int], local: [Int], _ arguments: [Argument]) throws {
+    try locked {
+      for (index, argument) in arguments.enumerated() {
+        let status: cl_int
+        switch argument {
+        case let .buffer(buffer):
+          var memory: cl_mem? = buffer.memory
+          status = clSetKernelArg(kernel.handle, cl_uint(index), MemoryLayout<cl_mem?>.size, &memory)
+        case let .int(value):
+          var value = cl_int(value)
+          status = clSetKernelArg(kernel.handle, cl_uint(index), MemoryLayout<cl_int>.size, &value)
+        case let .float(value):
+          var value = value
+          status = clSetKernelArg(kernel.handle, cl_uint(index), MemoryLayout<Float>.size, &value)
+        case let .uint2(value):
+          var words = (UInt32(truncatingIfNeeded: value), UInt32(truncatingIfNeeded: value >> 32))
+          status = clSetKernelArg(kernel.handle, cl_uint(index), 8, &words)
+        case let .local(bytes):
+          status = clSetKernelArg(kernel.handle, cl_uint(index), bytes, nil)
+        }
+        try check(status, "clSetKernelArg(\(name), \(index))", device: self.name)
+      }
+      var globalSize = zip(global, local).map { ($0 + $1 - 1) / $1 * $1 }
+      var localSize = local
+      try check(
+        clEnqueueNDRangeKernel(queue, kernel.handle, cl_uint(global.count), nil, &globalSize, &localSize, 0, nil, nil),
+        "clEnqueueNDRangeKernel(\(name), global \(globalSize), local \(localSize))", device: self.name)
+    }
+  }
+
+  /// The kernel `name` from the file that defines it, built with `options`, created once.
+  func kernel(_ name: String, options: String = "") throws -> Kernel {
+    try locked {
+      if let kernel = kernels[name] { return kernel }
+      guard let file = SharedContext.kernelFiles[name] else {
+        throw OpenCLError.call("clCreateKernel(\(name))", status: CL_INVALID_KERNEL_NAME, device: self.name)
+      }
+      let program = try shared.program(file, options: options)
+      var status: cl_int = 0
+      guard let handle = clCreateKernel(program, name, &status), status == CL_SUCCESS else {
+        throw OpenCLError.call("clCreateKernel(\(name))", status: status, device: self.name)
+      }
+      var size = 0
+      try check(clGetKernelWorkGroupInfo(handle, device.id, cl_kernel_work_group_info(CL_KERNEL_WORK_GROUP_SIZE),
+                                         MemoryLayout<Int>.size, &size, nil),
+                "clGetKernelWorkGroupInfo(\(name))", device: self.name)
+      let kernel = Kernel(handle: handle, maxWorkGroupSize: max(1, size))
+      kernels[name] = kernel
+      return kernel
+    }
+  }
+
+  /// A device buffer of at least `count` floats kept for reductions' partial sums.
+  func scratchBuffer(_ count: Int) throws -> OpenCLBuffer {
+    if let scratch = locked({ scratch }), scratch.count >= count { return scratch }
+    let buffer = try OpenCLBuffer(count: count, backend: self)
+    locked { scratch = buffer }
+    return buffer
+  }
+
+  /// The OpenCL buffer behind `buffer`, or an error naming `op` if another backend's context made it.
+  func cl(_ buffer: DeviceBuffer, _ op: String) throws -> OpenCLBuffer {
+    guard let buffer = buffer as? OpenCLBuffer, buffer.context === shared else {
+      throw BackendError.foreignBuffer(op: op, backend: name)
+    }
+    return buffer
+  }
+
+  private func locked<T>(_ body: () throws -> T) rethrows -> T {
+    lock.lock()
+    defer { lock.unlock() }
+    return try body()
+  }
+}
+
+/// A `cl_mem` of `count` floats, released when the last reference goes.
+final class OpenCLBuffer: DeviceBuffer, @unchecked Sendable {
+  // @unchecked: the handle never changes; OpenCL memory objects may be shared between threads.
+  let count: Int
+  let memory: cl_mem
+  /// Keeps the context alive while the buffer is, and tells which backends may use it.
+  let context: SharedContext
+
+  init(count: Int, backend: OpenCLBackend) throws {
+    try Check.nonNegative("allocate", "count", count)
+    var status: cl_int = 0
+    // OpenCL forbids empty buffers; an empty Descent buffer still owns one float.
+    let bytes = max(1, count) * MemoryLayout<Float>.size
+    guard let memory = clCreateBuffer(backend.shared.context, cl_mem_flags(CL_MEM_READ_WRITE), bytes, nil, &status),
+          status == CL_SUCCESS else {
+      throw OpenCLError.call("clCreateBuffer(\(bytes) bytes)", status: status, device: backend.name)
+    }
+    self.count = count
+    self.memory = memory
+    context = backend.shared
+  }
+
+  deinit { clReleaseMemObject(memory) }
+}

@@ -1,0 +1,86 @@
+import COpenCL
+import Descent
+import Foundation
+
+/// The OpenCL context of one device, shared by every ``OpenCLBackend`` on that device for the life of
+/// the process, with its programs: each `kernels/*.cl` file is built at most once per set of build
+/// options, on first use.
+final class SharedContext: @unchecked Sendable {
+  // @unchecked: `context` never changes and `programs` is only touched under `lock`.
+  let device: OpenCLDevice
+  let context: cl_context
+  private var programs: [String: cl_program] = [:]
+  private let lock = NSLock()
+
+  private nonisolated(unsafe) static var contexts: [UInt: SharedContext] = [:]
+  private static let contextsLock = NSLock()
+
+  /// The context for `device`, created on first use.
+  static func forDevice(_ device: OpenCLDevice) throws -> SharedContext {
+    contextsLock.lock()
+    defer { contextsLock.unlock() }
+    if let existing = contexts[device.idBits] { return existing }
+    let created = try SharedContext(device: device)
+    contexts[device.idBits] = created
+    return created
+  }
+
+  private init(device: OpenCLDevice) throws {
+    self.device = device
+    var status: cl_int = 0
+    var id: cl_device_id? = device.id
+    guard let context = clCreateContext(nil, 1, &id, nil, nil, &status), status == CL_SUCCESS else {
+      throw OpenCLError.call("clCreateContext", status: status, device: device.description)
+    }
+    self.context = context
+  }
+
+  /// Which file defines each kernel, read from the embedded sources (`__kernel void NAME(`).
+  static let kernelFiles: [String: String] = {
+    var files: [String: String] = [:]
+    for (file, source) in KernelSources.files {
+      for line in source.split(separator: "\n") {
+        guard let range = line.range(of: "void ") else { continue }
+        let isKernel = line.hasPrefix("__kernel") || line.hasPrefix("void ")
+        guard isKernel else { continue }
+        let name = line[range.upperBound...].prefix { $0.isLetter || $0.isNumber || $0 == "_" }
+        if !name.isEmpty { files[String(name)] = file }
+      }
+    }
+    return files
+  }()
+
+  /// The built program of `file` with `options`, building it on first use. A failed build throws
+  /// ``OpenCLError/build(file:device:log:)`` with the device compiler's log.
+  func program(_ file: String, options: String) throws -> cl_program {
+    lock.lock()
+    defer { lock.unlock() }
+    let key = file + "|" + options
+    if let program = programs[key] { return program }
+    guard let source = KernelSources.files[file] else {
+      throw OpenCLError.build(file: file, device: device.description, log: "no such embedded kernel file")
+    }
+    var status: cl_int = 0
+    let program = source.withCString { text -> cl_program? in
+      var pointer: UnsafePointer<CChar>? = text
+      return clCreateProgramWithSource(context, 1, &pointer, nil, &status)
+    }
+    guard let program, status == CL_SUCCESS else {
+      throw OpenCLError.call("clCreateProgramWithSource(\(file))", status: status, device: device.description)
+    }
+    var id: cl_device_id? = device.id
+    let built = clBuildProgram(program, 1, &id, options, nil, nil)
+    if built != CL_SUCCESS {
+      let log = (try? infoString {
+        clGetProgramBuildInfo(program, device.id, cl_program_build_info(CL_PROGRAM_BUILD_LOG), $0, $1, $2)
+      }) ?? ""
+      clReleaseProgram(program)
+      if built == CL_BUILD_PROGRAM_FAILURE {
+        throw OpenCLError.build(file: file, device: device.description, log: log)
+      }
+      throw OpenCLError.call("clBuildProgram(\(file) \(options))", status: built, device: device.description)
+    }
+    programs[key] = program
+    return program
+  }
+}

@@ -1,0 +1,95 @@
+// elementwise.cl: fills, bias, column sums, axpby, multiply, activations and softmax.
+// Swift twin: Sources/Descent/CPU/CPUBackend+Elementwise.swift (fill: CPUBackend.swift).
+// Buffers are dense row-major floats; one work-item per element (per row for softmax, per column for
+// column_sums). The host rounds the global size up to the work-group size, so every kernel checks
+// its index against the element count.
+
+__kernel void fill(const int count, const float value, __global float* y) {
+  const int i = get_global_id(0);
+  if (i < count) y[i] = value;
+}
+
+// x[r, c] += bias[c]
+__kernel void add_bias(const int rows, const int columns, __global const float* bias, __global float* x) {
+  const int i = get_global_id(0);
+  if (i < rows * columns) x[i] += bias[i % columns];
+}
+
+// y[c] = Σ_r x[r, c]; neighbouring work-items read neighbouring columns.
+__kernel void column_sums(const int rows, const int columns, __global const float* x, __global float* y) {
+  const int column = get_global_id(0);
+  if (column >= columns) return;
+  float total = 0.0f;
+  for (int row = 0; row < rows; ++row) total += x[row * columns + column];
+  y[column] = total;
+}
+
+// z = alpha·x + beta·y; y is not read when beta == 0.
+__kernel void axpby(const int count, const float alpha, __global const float* x, const float beta,
+                    __global const float* y, __global float* z) {
+  const int i = get_global_id(0);
+  if (i >= count) return;
+  z[i] = beta == 0.0f ? alpha * x[i] : alpha * x[i] + beta * y[i];
+}
+
+// z = x ⊙ y
+__kernel void multiply(const int count, __global const float* x, __global const float* y, __global float* z) {
+  const int i = get_global_id(0);
+  if (i < count) z[i] = x[i] * y[i];
+}
+
+// Activation codes (Activation.kernelCode): 0 relu, 1 leaky_relu, 2 sigmoid, 3 tanh, 4 gelu.
+inline float relu(float x) { return x > 0.0f ? x : 0.0f; }
+inline float leaky_relu(float x, float slope) { return x > 0.0f ? x : slope * x; }
+inline float sigmoid(float x) { return 1.0f / (1.0f + exp(-x)); }
+inline float gelu(float x) { return 0.5f * x * (1.0f + erf(x * 0.70710678118654752f)); }
+
+inline float activation(int kind, float slope, float x) {
+  switch (kind) {
+    case 0: return relu(x);
+    case 1: return leaky_relu(x, slope);
+    case 2: return sigmoid(x);
+    case 3: return tanh(x);
+    default: return gelu(x);
+  }
+}
+
+// f′(x)
+inline float activation_derivative(int kind, float slope, float x) {
+  switch (kind) {
+    case 0: return x > 0.0f ? 1.0f : 0.0f;
+    case 1: return x > 0.0f ? 1.0f : slope;
+    case 2: { const float s = sigmoid(x); return s * (1.0f - s); }
+    case 3: { const float t = tanh(x); return 1.0f - t * t; }
+    default:  // Φ(x) + x·φ(x)
+      return 0.5f * (1.0f + erf(x * 0.70710678118654752f)) + x * 0.39894228040143268f * exp(-0.5f * x * x);
+  }
+}
+
+__kernel void activation_forward(const int count, const int kind, const float slope,
+                                 __global const float* x, __global float* y) {
+  const int i = get_global_id(0);
+  if (i < count) y[i] = activation(kind, slope, x[i]);
+}
+
+__kernel void activation_backward(const int count, const int kind, const float slope,
+                                  __global const float* x, __global const float* dy, __global float* dx) {
+  const int i = get_global_id(0);
+  if (i < count) dx[i] = activation_derivative(kind, slope, x[i]) * dy[i];
+}
+
+// Row-wise softmax with the row maximum subtracted; one work-item per row.
+__kernel void softmax(const int rows, const int columns, __global const float* x, __global float* y) {
+  const int row = get_global_id(0);
+  if (row >= rows) return;
+  __global const float* input = x + row * columns;
+  __global float* output = y + row * columns;
+  float largest = -INFINITY;
+  for (int c = 0; c < columns; ++c) largest = fmax(largest, input[c]);
+  float total = 0.0f;
+  for (int c = 0; c < columns; ++c) {
+    output[c] = exp(input[c] - largest);
+    total += output[c];
+  }
+  for (int c = 0; c < columns; ++c) output[c] = output[c] / total;
+}

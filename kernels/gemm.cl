@@ -1,0 +1,81 @@
+// gemm.cl: C = alpha·op(A)·op(B) + beta·C, row-major, either operand transposed.
+// Swift twin: Sources/Descent/CPU/CPUBackend+Gemm.swift. Parity: Tests/ParityTests/ParityCases+Gemm.swift.
+//
+// Layout: op(A) is m×k (A stored k×m when trans_a), op(B) is k×n (B stored n×k when trans_b), C m×n.
+// Each work-group computes a TILE_M×TILE_N block of C, staging TILE_K-deep slices of A and B in
+// local memory; each work-item holds a WPT_M×WPT_N register tile whose rows and columns are strided
+// by the work-group's height and width (consecutive work-items touch consecutive columns, which
+// GPUs coalesce and PoCL vectorises). Edges of every tile are guarded, so any m, n, k work.
+// The host passes the tile sizes as -D options chosen per device; the defaults compile alone.
+
+#ifndef TILE_M
+#define TILE_M 64
+#endif
+#ifndef TILE_N
+#define TILE_N 64
+#endif
+#ifndef TILE_K
+#define TILE_K 16
+#endif
+#ifndef WPT_M
+#define WPT_M 4
+#endif
+#ifndef WPT_N
+#define WPT_N 4
+#endif
+
+#define LOCAL_N (TILE_N / WPT_N)
+#define LOCAL_M (TILE_M / WPT_M)
+
+__kernel __attribute__((reqd_work_group_size(LOCAL_N, LOCAL_M, 1)))
+void gemm(const int m, const int n, const int k, const int trans_a, const int trans_b,
+          const float alpha, const float beta,
+          __global const float* restrict a, __global const float* restrict b,
+          __global float* restrict c) {
+  const int tx = get_local_id(0), ty = get_local_id(1);
+  const int thread = ty * LOCAL_N + tx;
+  const int row0 = get_group_id(1) * TILE_M, col0 = get_group_id(0) * TILE_N;
+  __local float a_tile[TILE_K][TILE_M + 1];
+  __local float b_tile[TILE_K][TILE_N + 1];
+  float acc[WPT_M][WPT_N];
+  for (int wm = 0; wm < WPT_M; ++wm)
+    for (int wn = 0; wn < WPT_N; ++wn) acc[wm][wn] = 0.0f;
+
+  for (int p0 = 0; p0 < k; p0 += TILE_K) {
+    // Stage the slices; the index order follows the stored layout so neighbours load neighbours.
+    for (int e = thread; e < TILE_K * TILE_M; e += LOCAL_M * LOCAL_N) {
+      const int i = trans_a ? e % TILE_M : e / TILE_K;
+      const int p = trans_a ? e / TILE_M : e % TILE_K;
+      const int gi = row0 + i, gp = p0 + p;
+      a_tile[p][i] = (gi < m && gp < k) ? (trans_a ? a[gp * m + gi] : a[gi * k + gp]) : 0.0f;
+    }
+    for (int e = thread; e < TILE_K * TILE_N; e += LOCAL_M * LOCAL_N) {
+      const int j = trans_b ? e / TILE_K : e % TILE_N;
+      const int p = trans_b ? e % TILE_K : e / TILE_N;
+      const int gj = col0 + j, gp = p0 + p;
+      b_tile[p][j] = (gj < n && gp < k) ? (trans_b ? b[gj * k + gp] : b[gp * n + gj]) : 0.0f;
+    }
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (int p = 0; p < TILE_K; ++p) {
+      float a_reg[WPT_M];
+      for (int wm = 0; wm < WPT_M; ++wm) a_reg[wm] = a_tile[p][ty + wm * LOCAL_M];
+      for (int wn = 0; wn < WPT_N; ++wn) {
+        const float b_value = b_tile[p][tx + wn * LOCAL_N];
+        for (int wm = 0; wm < WPT_M; ++wm) acc[wm][wn] += a_reg[wm] * b_value;
+      }
+    }
+    barrier(CLK_LOCAL_MEM_FENCE);
+  }
+
+  for (int wm = 0; wm < WPT_M; ++wm) {
+    const int gi = row0 + ty + wm * LOCAL_M;
+    if (gi >= m) continue;
+    for (int wn = 0; wn < WPT_N; ++wn) {
+      const int gj = col0 + tx + wn * LOCAL_N;
+      if (gj >= n) continue;
+      // beta == 0 does not read C, so NaN left in C does not survive (BLAS semantics).
+      const float previous = beta == 0.0f ? 0.0f : beta * c[gi * n + gj];
+      c[gi * n + gj] = alpha * acc[wm][wn] + previous;
+    }
+  }
+}

@@ -1,0 +1,99 @@
+// optim.cl: in-place optimizer steps, one work-item per parameter element, following the update
+// formulas documented for PyTorch's torch.optim (see UpdateRule.swift for each formula).
+// Swift twin: Sources/Descent/CPU/CPUBackend+Optim.swift (OptimMath), same order of operations.
+// Step-dependent scalars (bias corrections) arrive precomputed from UpdateRule.scalars(step:).
+
+// SGD with momentum, dampening, Nesterov and L2 weight decay. b is unused when momentum == 0.
+__kernel void sgd(const int count, __global float* p, __global const float* g, __global float* b,
+                  const float lr, const float momentum, const float dampening, const int nesterov,
+                  const float weight_decay, const int first_step) {
+  const int i = get_global_id(0);
+  if (i >= count) return;
+  float grad = g[i];
+  if (weight_decay != 0.0f) grad = grad + weight_decay * p[i];
+  if (momentum != 0.0f) {
+    const float buffer = first_step ? grad : momentum * b[i] + (1.0f - dampening) * grad;
+    b[i] = buffer;
+    grad = nesterov ? grad + momentum * buffer : buffer;
+  }
+  p[i] = p[i] - lr * grad;
+}
+
+// AdaGrad; lr is already divided by 1 + (t − 1)·lr_decay.
+__kernel void adagrad(const int count, __global float* p, __global const float* g, __global float* sum,
+                      const float lr, const float weight_decay, const float epsilon) {
+  const int i = get_global_id(0);
+  if (i >= count) return;
+  float grad = g[i];
+  if (weight_decay != 0.0f) grad = grad + weight_decay * p[i];
+  const float s = sum[i] + grad * grad;
+  sum[i] = s;
+  p[i] = p[i] - lr * (grad / (sqrt(s) + epsilon));
+}
+
+// RMSprop; average (centered) and buffer (momentum) are unused when their option is off.
+__kernel void rmsprop(const int count, __global float* p, __global const float* g, __global float* v,
+                      __global float* average, __global float* buffer, const float lr, const float alpha,
+                      const float epsilon, const float weight_decay, const float momentum,
+                      const int centered) {
+  const int i = get_global_id(0);
+  if (i >= count) return;
+  float grad = g[i];
+  if (weight_decay != 0.0f) grad = grad + weight_decay * p[i];
+  const float square = alpha * v[i] + (1.0f - alpha) * (grad * grad);
+  v[i] = square;
+  float denominator = square;
+  if (centered) {
+    const float mean = alpha * average[i] + (1.0f - alpha) * grad;
+    average[i] = mean;
+    denominator = denominator - mean * mean;
+  }
+  denominator = sqrt(denominator) + epsilon;
+  if (momentum > 0.0f) {
+    const float step = momentum * buffer[i] + grad / denominator;
+    buffer[i] = step;
+    p[i] = p[i] - lr * step;
+  } else {
+    p[i] = p[i] - lr * (grad / denominator);
+  }
+}
+
+// The Adam step shared by adam (L2 decay added to g) and adamw (decoupled: p scaled by decay_factor).
+// step_size = lr / (1 − β₁ᵗ), correction2 = √(1 − β₂ᵗ); v_max is unused without AMSGrad.
+inline void adam_step(int i, __global float* p, __global const float* g, __global float* m,
+                      __global float* v, __global float* v_max, float beta1, float beta2,
+                      float step_size, float correction2, float epsilon, float weight_decay,
+                      float decay_factor, int amsgrad) {
+  float grad = g[i];
+  if (decay_factor != 1.0f) p[i] = p[i] * decay_factor;
+  if (weight_decay != 0.0f) grad = grad + weight_decay * p[i];
+  const float first = beta1 * m[i] + (1.0f - beta1) * grad;
+  float second = beta2 * v[i] + (1.0f - beta2) * (grad * grad);
+  m[i] = first;
+  v[i] = second;
+  if (amsgrad) {
+    second = fmax(v_max[i], second);
+    v_max[i] = second;
+  }
+  p[i] = p[i] - step_size * (first / (sqrt(second) / correction2 + epsilon));
+}
+
+__kernel void adam(const int count, __global float* p, __global const float* g, __global float* m,
+                   __global float* v, __global float* v_max, const float beta1, const float beta2,
+                   const float step_size, const float correction2, const float epsilon,
+                   const float weight_decay, const float decay_factor, const int amsgrad) {
+  const int i = get_global_id(0);
+  if (i < count)
+    adam_step(i, p, g, m, v, v_max, beta1, beta2, step_size, correction2, epsilon, weight_decay,
+              decay_factor, amsgrad);
+}
+
+__kernel void adamw(const int count, __global float* p, __global const float* g, __global float* m,
+                    __global float* v, __global float* v_max, const float beta1, const float beta2,
+                    const float step_size, const float correction2, const float epsilon,
+                    const float weight_decay, const float decay_factor, const int amsgrad) {
+  const int i = get_global_id(0);
+  if (i < count)
+    adam_step(i, p, g, m, v, v_max, beta1, beta2, step_size, correction2, epsilon, weight_decay,
+              decay_factor, amsgrad);
+}

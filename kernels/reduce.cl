@@ -1,0 +1,34 @@
+// reduce.cl: whole-buffer sums and row argmax.
+// Swift twin: Sources/Descent/CPU/CPUBackend+Reduce.swift.
+
+// Reduce codes (ReduceOp.kernelCode): 0 sum, 1 sum_of_squares.
+// Each work-item accumulates a grid-strided share of x, the work-group adds the shares in a tree in
+// `scratch` (local size a power of two), and work-item 0 writes the group's total to partial[group].
+// The host runs this twice: over x with many groups, then over the partials (op sum) with one group.
+__kernel void reduce_partial(const int count, const int op, __global const float* x,
+                             __global float* partial, __local float* scratch) {
+  float total = 0.0f;
+  for (int i = get_global_id(0); i < count; i += get_global_size(0)) {
+    const float v = x[i];
+    total += op == 1 ? v * v : v;
+  }
+  const int local_id = get_local_id(0);
+  scratch[local_id] = total;
+  barrier(CLK_LOCAL_MEM_FENCE);
+  for (int stride = get_local_size(0) / 2; stride > 0; stride /= 2) {
+    if (local_id < stride) scratch[local_id] += scratch[local_id + stride];
+    barrier(CLK_LOCAL_MEM_FENCE);
+  }
+  if (local_id == 0) partial[get_group_id(0)] = scratch[0];
+}
+
+// y[r] = index of the largest value in row r (the first on ties), as a float.
+__kernel void row_argmax(const int rows, const int columns, __global const float* x, __global float* y) {
+  const int row = get_global_id(0);
+  if (row >= rows) return;
+  __global const float* input = x + row * columns;
+  int best = 0;
+  for (int c = 1; c < columns; ++c)
+    if (input[c] > input[best]) best = c;
+  y[row] = (float)best;
+}
