@@ -33,6 +33,6 @@ let package = Package(
 
     // MARK: The `descent` command line
     .executableTarget(name: "DescentCLI", dependencies: ["Descent", "DescentOpenCL"]),
-    .testTarget(name: "DescentCLITests", dependencies: ["DescentCLI"]),
+    .testTarget(name: "DescentCLITests"),
   ]
 )

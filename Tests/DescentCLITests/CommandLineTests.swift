@@ -1,0 +1,63 @@
+import Foundation
+import Testing
+
+/// Runs the built `descent` binary as a user would.
+struct CommandLineTests {
+  struct Result {
+    let status: Int32
+    let output: String
+    let error: String
+  }
+
+  func descent(_ arguments: String...) throws -> Result {
+    // The test bundle sits in the same build folder as the executable.
+    let binary = Bundle.main.bundleURL.appendingPathComponent("descent")
+    let process = Process()
+    process.executableURL = binary
+    process.arguments = arguments
+    let (output, error) = (Pipe(), Pipe())
+    process.standardOutput = output
+    process.standardError = error
+    try process.run()
+    let outputData = output.fileHandleForReading.readDataToEndOfFile()
+    let errorData = error.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return Result(status: process.terminationStatus, output: String(decoding: outputData, as: UTF8.self),
+                  error: String(decoding: errorData, as: UTF8.self))
+  }
+
+  @Test func devicesListsTheCPUAndOpenCL() throws {
+    let result = try descent("devices")
+    #expect(result.output.hasPrefix("cpu: pure-Swift backend"))
+    if ProcessInfo.processInfo.environment["CI"] == "true" {
+      #expect(result.status == 0)
+      #expect(result.output.contains("opencl 0: "), "no OpenCL device listed under CI")
+      #expect(result.output.contains("compute units: ") && result.output.contains("max work-group size: "))
+    }
+  }
+
+  @Test func checkRunsAGemmOnEveryBackend() throws {
+    let result = try descent("check", "--size", "33")
+    #expect(result.status == 0, "\(result.output)\(result.error)")
+    #expect(result.output.contains("cpu: gemm 33x33x33"))
+    #expect(!result.output.contains("FAILED"))
+  }
+
+  @Test func usageErrorsExitWith64() throws {
+    let unknown = try descent("fly")
+    #expect(unknown.status == 64)
+    #expect(unknown.error.hasPrefix("descent: unknown command 'fly'\n\nusage: descent <command>"))
+    let badSize = try descent("check", "--size", "zero")
+    #expect(badSize.status == 64)
+    #expect(badSize.error.hasPrefix("descent: --size needs a whole number from 1 to 4096"))
+    let extra = try descent("devices", "--all")
+    #expect(extra.status == 64)
+    #expect(extra.error.hasPrefix("descent: 'devices' takes no options, got '--all'"))
+  }
+
+  @Test func helpPrintsTheUsage() throws {
+    let help = try descent("help")
+    #expect(help.status == 0)
+    #expect(help.output.hasPrefix("usage: descent <command> [options]\n\ncommands:\n  devices "))
+  }
+}

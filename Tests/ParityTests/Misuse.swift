@@ -1,0 +1,60 @@
+import Descent
+import Testing
+
+/// Wrong shapes and wrong buffers are rejected on every backend with a message naming the op and
+/// the shapes, before anything runs.
+@Suite struct Misuse {
+  static var backends: [any Backend] { [TestBackends.cpu] + TestBackends.openCL }
+
+  @Test func gemmShapeMismatchNamesTheShapes() throws {
+    for backend in Self.backends {
+      let (a, b, c) = (try backend.allocate(6), try backend.allocate(12), try backend.allocate(7))
+      let error = #expect(throws: BackendError.self) {
+        try backend.gemm(GemmShape(m: 2, n: 4, k: 3), a, b, into: c)
+      }
+      #expect(error?.description == "gemm: shape mismatch: C has 7 elements, gemm 2x4x3 (AB) with C 2x4 needs 8",
+              "\(backend.name)")
+      let transposed = #expect(throws: BackendError.self) {
+        try backend.gemm(GemmShape(m: 3, n: 4, k: 2, transposeA: true), a, try backend.allocate(7), into: try backend.allocate(12))
+      }
+      #expect(transposed?.description == "gemm: shape mismatch: B has 7 elements, gemm 3x4x2 (AᵀB) with B 2x4 needs 8")
+    }
+  }
+
+  @Test func elementwiseAndUpdateMisuse() throws {
+    for backend in Self.backends {
+      let (x, y) = (try backend.allocate(5), try backend.allocate(6))
+      #expect(throws: BackendError.shapeMismatch(op: "axpby", detail: "y has 6 elements but x has 5")) {
+        try backend.add(x, y, into: x)
+      }
+      #expect(throws: BackendError.shapeMismatch(op: "add_bias", detail: "x has 5 elements, 2x3 needs 6")) {
+        try backend.addBias(try backend.allocate(3), to: x, rows: 2, columns: 3)
+      }
+      #expect(throws: BackendError.invalidArgument(op: "dropout", parameter: "rate", value: "1.0", allowed: "[0, 1)")) {
+        try backend.dropout(x, rate: 1, key: RandomKey(seed: 0), into: x, mask: x)
+      }
+      #expect(throws: BackendError.shapeMismatch(op: "adam", detail: "1 state buffers given, the rule needs 2")) {
+        try backend.update(.adam(learningRate: 0.1), parameter: x, gradient: x, state: [x], step: 1)
+      }
+      #expect(throws: BackendError.invalidArgument(op: "sgd", parameter: "step", value: "0", allowed: ">= 1")) {
+        try backend.update(.sgd(learningRate: 0.1), parameter: x, gradient: x, state: [], step: 0)
+      }
+      #expect(throws: BackendError.shapeMismatch(op: "upload", detail: "2 values for a buffer of 5")) {
+        try backend.upload([1, 2], to: x)
+      }
+    }
+  }
+
+  @Test(.enabled(if: !TestBackends.openCL.isEmpty, "OpenCL skipped: \(TestBackends.openCLUnavailableReason)"))
+  func buffersDoNotCrossBackends() throws {
+    let openCL = TestBackends.openCL[0]
+    let cpuBuffer = try TestBackends.cpu.allocate(4)
+    let clBuffer = try openCL.allocate(4)
+    #expect(throws: BackendError.foreignBuffer(op: "multiply", backend: openCL.name)) {
+      try openCL.multiply(cpuBuffer, clBuffer, into: clBuffer)
+    }
+    #expect(throws: BackendError.foreignBuffer(op: "download", backend: "cpu")) {
+      _ = try TestBackends.cpu.download(clBuffer)
+    }
+  }
+}

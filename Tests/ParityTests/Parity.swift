@@ -1,0 +1,65 @@
+import Descent
+import DescentOpenCL
+import Testing
+
+extension ParityCase {
+  /// Every case, written once; each backend runs all of them.
+  static let all: [ParityCase] = gemm + elementwise + losses + random + optimizers
+}
+
+/// The parity suite: every op on every backend against float64 references.
+@Suite struct Parity {
+  @Test(arguments: ParityCase.all)
+  func cpu(_ parityCase: ParityCase) throws {
+    try parityCase.check(on: TestBackends.cpu)
+  }
+
+  @Test(.enabled(if: !TestBackends.openCL.isEmpty, "OpenCL skipped: \(TestBackends.openCLUnavailableReason)"),
+        arguments: ParityCase.all)
+  func openCL(_ parityCase: ParityCase) throws {
+    for backend in TestBackends.openCL { try parityCase.check(on: backend) }
+  }
+
+  @Test("OpenCL is present under CI=true (PoCL there)",
+        .enabled(if: TestBackends.requireOpenCL, "CI is not set: a missing OpenCL device only skips"))
+  func openCLPresentInCI() {
+    #expect(!TestBackends.openCL.isEmpty,
+            "CI=true but no OpenCL device: \(TestBackends.openCLUnavailableReason)")
+    for backend in TestBackends.openCL { print("parity suite ran on \(backend.name)") }
+  }
+
+  /// Random fills and dropout masks are bit-identical on every backend, not just close.
+  @Test(.enabled(if: !TestBackends.openCL.isEmpty, "OpenCL skipped: \(TestBackends.openCLUnavailableReason)"),
+        arguments: [Distribution.uniform(low: -1, high: 1), .normal(mean: 0, standardDeviation: 1),
+                    .normal(mean: 3, standardDeviation: 0.01)])
+  func randomBitsMatchCPU(_ distribution: Distribution) throws {
+    let key = RandomKey(seed: 2026, stream: 11)
+    let count = 100_003
+    let reference = try TestBackends.cpu.allocate(count)
+    try TestBackends.cpu.fillRandom(reference, distribution, key: key)
+    let expected = try TestBackends.cpu.download(reference).map(\.bitPattern)
+    for backend in TestBackends.openCL {
+      let buffer = try backend.allocate(count)
+      try backend.fillRandom(buffer, distribution, key: key)
+      let got = try backend.download(buffer).map(\.bitPattern)
+      let differing = zip(got, expected).filter { $0 != $1 }.count
+      #expect(differing == 0, "\(distribution) on \(backend.name): \(differing) of \(count) values differ in their bits")
+    }
+  }
+
+  @Test(.enabled(if: !TestBackends.openCL.isEmpty, "OpenCL skipped: \(TestBackends.openCLUnavailableReason)"))
+  func dropoutMasksMatchCPU() throws {
+    let key = RandomKey(seed: 7, stream: 99)
+    let count = 65_537
+    let x = Inputs.uniform(count, seed: 5)
+    func masks(_ backend: any Backend) throws -> [UInt32] {
+      let (y, mask) = (try backend.allocate(count), try backend.allocate(count))
+      try backend.dropout(try backend.buffer(x), rate: 0.3, key: key, into: y, mask: mask)
+      return try (backend.download(mask) + backend.download(y)).map(\.bitPattern)
+    }
+    let expected = try masks(TestBackends.cpu)
+    for backend in TestBackends.openCL {
+      #expect(try masks(backend) == expected, "dropout on \(backend.name) differs from the CPU's bits")
+    }
+  }
+}

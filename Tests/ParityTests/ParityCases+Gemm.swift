@@ -1,0 +1,45 @@
+import Descent
+
+extension ParityCase {
+  /// Sizes around the tiles of both backends (CPU micro-tile 6×16, depth block 256; OpenCL tiles of
+  /// 16, 32 or 64 with depth 8 or 16), plus 1, 7, 33, 127 and 1000; every transpose combination.
+  static let gemm: [ParityCase] = {
+    let shapes: [(Int, Int, Int)] = [
+      (1, 1, 1), (1, 7, 33), (7, 1, 127), (7, 33, 1), (33, 7, 127), (127, 33, 7), (6, 16, 256),
+      (5, 15, 255), (7, 17, 257), (63, 65, 17), (64, 64, 64), (65, 63, 129), (97, 31, 300),
+      (127, 127, 127), (1000, 10, 33), (10, 1000, 7), (128, 256, 784 / 4),
+    ]
+    var cases: [ParityCase] = []
+    for (index, (m, n, k)) in shapes.enumerated() {
+      for (transposeA, transposeB) in [(false, false), (true, false), (false, true), (true, true)] {
+        cases.append(gemmCase(GemmShape(m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB),
+                              seed: UInt64(index)))
+      }
+    }
+    // alpha and beta: scaling, accumulating into C, and beta = 0 ignoring NaN already in C.
+    cases.append(gemmCase(GemmShape(m: 33, n: 17, k: 65, alpha: -0.5, beta: 2), seed: 90))
+    cases.append(gemmCase(GemmShape(m: 7, n: 129, k: 31, transposeA: true, alpha: 3, beta: -1), seed: 91))
+    cases.append(gemmCase(GemmShape(m: 20, n: 20, k: 0, beta: 0.5), seed: 92))
+    cases.append(gemmCase(GemmShape(m: 65, n: 65, k: 65, alpha: 0, beta: 1), seed: 93))
+    return cases
+  }()
+
+  private static func gemmCase(_ shape: GemmShape, seed: UInt64) -> ParityCase {
+    let a = Inputs.uniform(shape.m * shape.k, seed: seed * 3)
+    let b = Inputs.uniform(shape.k * shape.n, seed: seed * 3 + 1)
+    let c = Inputs.uniform(shape.m * shape.n, seed: seed * 3 + 2)
+    let label = shape.alpha == 1 && shape.beta == 0 ? "" : " alpha \(shape.alpha) beta \(shape.beta)"
+    return ParityCase(name: "\(shape)\(label)") { backend in
+      let (bufferA, bufferB) = (try backend.buffer(a), try backend.buffer(b))
+      // C starts as NaN when beta = 0: BLAS semantics say it is not read.
+      let bufferC = shape.beta == 0 ? try Inputs.output(backend, c.count) : try backend.buffer(c)
+      try backend.gemm(shape, bufferA, bufferB, into: bufferC)
+      return try backend.download(bufferC)
+    } reference: {
+      let (values, bounds) = Reference.gemm(
+        m: shape.m, n: shape.n, k: shape.k, transposeA: shape.transposeA, transposeB: shape.transposeB,
+        alpha: Double(shape.alpha), beta: Double(shape.beta), a: a.doubles, b: b.doubles, c: c.doubles)
+      return Expected(values, bounds: bounds, why: "γ(k+2)·(|α|Σ|a·b| + |βc|): k fp32 products and sums, then α and β")
+    }
+  }
+}

@@ -1,0 +1,117 @@
+import Descent
+import Foundation
+
+extension ParityCase {
+  static let losses: [ParityCase] = crossEntropy + pointwise + reductions
+
+  /// Fused softmax + cross-entropy; labels cycle through every class, and one case has invalid labels.
+  static let crossEntropy: [ParityCase] = {
+    var cases = matrices.map { rows, classes in
+      crossEntropyCase(rows: rows, classes: classes, labels: (0..<rows).map { Float(($0 * 7) % classes) })
+    }
+    cases.append(crossEntropyCase(rows: 4, classes: 3, labels: [0, -1, 3, 1.5]))
+    return cases
+  }()
+
+  private static func crossEntropyCase(rows: Int, classes: Int, labels: [Float]) -> ParityCase {
+    let x = Inputs.uniform(rows * classes, seed: UInt64(rows * 31 + classes), in: -5...5)
+    let scale = 1 / Float(rows)
+    return ParityCase(name: "softmax_cross_entropy \(rows)x\(classes) labels \(labels.prefix(4))") { backend in
+      let (logits, labelBuffer) = (try backend.buffer(x), try backend.buffer(labels))
+      let (loss, gradient) = (try Inputs.output(backend, rows), try Inputs.output(backend, rows * classes))
+      try backend.softmaxCrossEntropy(logits: logits, labels: labelBuffer, rows: rows, classes: classes,
+                                      gradientScale: scale, losses: loss, gradient: gradient)
+      // An invalid label's loss is NaN by contract: map it to a sentinel the reference can match.
+      return try backend.download(loss).map { $0.isNaN ? -1 : $0 } + backend.download(gradient)
+    } reference: {
+      var losses: [Double] = [], lossBounds: [Double] = [], gradient: [Double] = [], gradientBounds: [Double] = []
+      for row in 0..<rows {
+        let logits = x.doubles[row * classes ..< (row + 1) * classes]
+        let p = Reference.softmax(logits)
+        let label = Double(labels[row])
+        let valid = label >= 0 && label < Double(classes) && label == label.rounded()
+        let largest = logits.max()!
+        if valid {
+          losses.append(-log(p[Int(label)]))
+          // log Σ exp: (classes + 8) ulp relative to log-sum-exp's parts, which cancel with x[label].
+          lossBounds.append(Double(classes + 8) * 2 * u * (abs(largest) + abs(logits[logits.startIndex + Int(label)]) + 1))
+        } else {
+          losses.append(-1)
+          lossBounds.append(0)
+        }
+        for c in 0..<classes {
+          let difference = p[c] - (valid && c == Int(label) ? 1 : 0)
+          gradient.append(Double(scale) * difference)
+          // softmax's bound on p, then one rounding each for the subtraction and the scaling.
+          gradientBounds.append(Double(scale) * (Double(classes + 8) * 4 * u * p[c] + 2 * u * abs(difference)))
+        }
+      }
+      return Expected(losses, bounds: lossBounds, why: "log-sum-exp minus the label's logit, (classes+8) ulp of the parts")
+        + Expected(gradient, bounds: gradientBounds, why: "softmax bound, scaled")
+    }
+  }
+
+  static let pointwise: [ParityCase] = PointwiseLoss.allCases.flatMap { kind in
+    counts.map { count in
+      let p = Inputs.uniform(count, seed: UInt64(count) + 41, in: -8...8)
+      let t = kind == .squaredError
+        ? Inputs.uniform(count, seed: UInt64(count) + 42, in: -8...8)
+        : Inputs.uniform(count, seed: UInt64(count) + 42, in: 0...1)
+      let scale = 1 / Float(count)
+      return ParityCase(name: "pointwise_loss \(kind.rawValue) \(count)") { backend in
+        let (predictions, targets) = (try backend.buffer(p), try backend.buffer(t))
+        let (loss, gradient) = (try Inputs.output(backend, count), try Inputs.output(backend, count))
+        try backend.pointwiseLoss(kind, predictions: predictions, targets: targets, gradientScale: scale,
+                                  losses: loss, gradient: gradient)
+        return try backend.download(loss) + backend.download(gradient)
+      } reference: {
+        let (x, y) = (p.doubles, t.doubles)
+        switch kind {
+        case .squaredError:
+          return Expected(x.indices.map { (x[$0] - y[$0]) * (x[$0] - y[$0]) }, absolute: 0, relative: gamma(3),
+                          why: "a difference and a square")
+            + Expected(x.indices.map { Double(scale) * 2 * (x[$0] - y[$0]) }, absolute: 0, relative: gamma(3),
+                       why: "a difference and two products")
+        case .binaryCrossEntropyWithLogits:
+          // −t·log σ(x) − (1−t)·log(1−σ(x)), from the definition.
+          let loss = x.indices.map { -y[$0] * log(Reference.sigmoid(x[$0])) - (1 - y[$0]) * log(1 - Reference.sigmoid(x[$0])) }
+          let bounds = x.indices.map { 16 * 2 * u * (abs(x[$0]) + 1) }
+          return Expected(loss, bounds: bounds, why: "exp/log1p ulp errors on terms of size |x| that cancel")
+            + Expected(x.indices.map { Double(scale) * (Reference.sigmoid(x[$0]) - y[$0]) },
+                       bounds: x.indices.map { _ in Double(scale) * 16 * 2 * u }, why: "σ(x) − t, 16 ulp of 1")
+        }
+      }
+    }
+  }
+
+  /// Σx and Σx² over whole buffers, and row argmax (with a tie resolved to the first column).
+  static let reductions: [ParityCase] = ReduceOp.allCases.flatMap { op in
+    (counts + [0, 1 << 20]).map { count in
+      let x = Inputs.uniform(count, seed: UInt64(count) + 51)
+      return ParityCase(name: "reduce \(op.rawValue) \(count)") { backend in
+        let y = try Inputs.output(backend, 1)
+        try backend.reduce(op, try backend.buffer(x), into: y)
+        return try backend.download(y)
+      } reference: {
+        let terms = op == .sum ? x.doubles : x.doubles.map { $0 * $0 }
+        return Expected([terms.reduce(0, +)], bounds: [gamma(count + 1) * terms.map(abs).reduce(0, +)],
+                        why: "γ(n+1)·Σ|term|: n fp32 additions (and a square) in any order")
+      }
+    }
+  } + matrices.map { rows, columns in
+    var values = Inputs.uniform(rows * columns, seed: UInt64(rows + columns) + 61)
+    if columns > 2 { values[1] = 5; values[2] = 5 }  // a tie in row 0: the first index wins
+    let x = values
+    return ParityCase(name: "row_argmax \(rows)x\(columns)") { backend in
+      let y = try Inputs.output(backend, rows)
+      try backend.rowArgmax(try backend.buffer(x), rows: rows, columns: columns, into: y)
+      return try backend.download(y)
+    } reference: {
+      let values = (0..<rows).map { row -> Double in
+        let slice = x[row * columns ..< (row + 1) * columns]
+        return Double(slice.firstIndex(of: slice.max()!)! - row * columns)
+      }
+      return Expected(values, absolute: 0, relative: 0, why: "an index: exact")
+    }
+  }
+}

@@ -1,0 +1,50 @@
+import Foundation
+
+/// The slowest, plainest float64 loops, written from the textbook definitions: what every backend
+/// is compared with. Nothing here calls Descent's code.
+enum Reference {
+  /// `alpha·op(A)·op(B) + beta·C` and Higham's bound γ_{k+2}·(|alpha|·Σ|a||b| + |beta·c|) per element.
+  static func gemm(m: Int, n: Int, k: Int, transposeA: Bool, transposeB: Bool, alpha: Double, beta: Double,
+                   a: [Double], b: [Double], c: [Double]) -> (values: [Double], bounds: [Double]) {
+    var values = [Double](repeating: 0, count: m * n), bounds = values
+    for i in 0..<m {
+      for j in 0..<n {
+        var sum = 0.0, magnitude = 0.0
+        for p in 0..<k {
+          let x = transposeA ? a[p * m + i] : a[i * k + p]
+          let y = transposeB ? b[j * k + p] : b[p * n + j]
+          sum += x * y
+          magnitude += abs(x * y)
+        }
+        let previous = beta == 0 ? 0 : beta * c[i * n + j]
+        values[i * n + j] = alpha * sum + previous
+        bounds[i * n + j] = gamma(k + 2) * (abs(alpha) * magnitude + abs(previous)) + 1e-30
+      }
+    }
+    return (values, bounds)
+  }
+
+  static func relu(_ x: Double) -> Double { max(x, 0) }
+  static func sigmoid(_ x: Double) -> Double { 1 / (1 + exp(-x)) }
+  /// x·Φ(x), Φ the standard normal CDF.
+  static func gelu(_ x: Double) -> Double { x * 0.5 * (1 + erf(x / 2.0.squareRoot())) }
+
+  /// Derivatives from their definitions (not from the code's formulas): analytic where simple,
+  /// else Φ(x) + x·φ(x) for GELU.
+  static func derivative(_ name: String, _ x: Double, slope: Double) -> Double {
+    switch name {
+    case "relu": return x > 0 ? 1 : 0
+    case "leakyReLU": return x > 0 ? 1 : slope
+    case "sigmoid": return sigmoid(x) * (1 - sigmoid(x))
+    case "tanh": return 1 / (cosh(x) * cosh(x))
+    default: return 0.5 * (1 + erf(x / 2.0.squareRoot())) + x * exp(-x * x / 2) / (2 * Double.pi).squareRoot()
+    }
+  }
+
+  static func softmax(_ row: ArraySlice<Double>) -> [Double] {
+    let largest = row.max() ?? 0
+    let exps = row.map { exp($0 - largest) }
+    let total = exps.reduce(0, +)
+    return exps.map { $0 / total }
+  }
+}

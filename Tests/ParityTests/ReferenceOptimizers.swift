@@ -1,0 +1,94 @@
+import Descent
+import Foundation
+
+/// float64 optimizer steps written from the algorithm boxes of PyTorch's `torch.optim` docs (2.x),
+/// one element at a time, independent of Descent's kernels and of `UpdateRule.scalars`.
+struct ReferenceOptimizer {
+  let rule: UpdateRule
+  var parameter: [Double]
+  /// The rule's state buffers in ``UpdateRule/stateCount`` order.
+  var state: [[Double]]
+  /// For the parameter and each state buffer, the sum of the absolute values of every term added
+  /// into it so far (a running error estimate, Higham §3.3): rounding errors scale with these, not
+  /// with the result, where terms cancel (θ − lr·g, or RMSprop's momentum buffer of ±g/d).
+  var magnitudes: [[Double]]
+
+  init(rule: UpdateRule, parameter: [Double]) {
+    self.rule = rule
+    self.parameter = parameter
+    state = Array(repeating: Array(repeating: 0, count: parameter.count), count: rule.stateCount)
+    magnitudes = [parameter.map(abs)] + state
+  }
+
+  mutating func step(_ t: Int, gradient: [Double]) {
+    for i in parameter.indices { update(i, t, gradient[i]) }
+  }
+
+  private mutating func update(_ i: Int, _ t: Int, _ gradient: Double) {
+    let before = [parameter[i]] + state.map { $0[i] }
+    apply(i, t, gradient)
+    let after = [parameter[i]] + state.map { $0[i] }
+    // x ← a·x + y with 0 ≤ a ≤ 1 has terms |a·x| + |y| ≤ |x| + |x_new − x|, so adding the change
+    // to the old magnitude bounds the new one.
+    for slot in after.indices {
+      magnitudes[slot][i] += abs(after[slot] - before[slot])
+    }
+  }
+
+  private mutating func apply(_ i: Int, _ t: Int, _ gradient: Double) {
+    var g = gradient
+    var theta = parameter[i]
+    switch rule {
+    case let .sgd(lr, mu, tau, nesterov, lambda):
+      g += Double(lambda) * theta
+      if mu != 0 {
+        let b = t > 1 ? Double(mu) * state[0][i] + (1 - Double(tau)) * g : g
+        state[0][i] = b
+        g = nesterov ? g + Double(mu) * b : b
+      }
+      theta -= Double(lr) * g
+    case let .adaGrad(lr, decay, lambda, epsilon):
+      let rate = Double(lr) / (1 + Double(t - 1) * Double(decay))
+      g += Double(lambda) * theta
+      state[0][i] += g * g
+      theta -= rate * g / (state[0][i].squareRoot() + Double(epsilon))
+    case let .rmsProp(lr, alpha, epsilon, lambda, mu, centered):
+      let a = Double(alpha)
+      g += Double(lambda) * theta
+      state[0][i] = a * state[0][i] + (1 - a) * g * g
+      var average = state[0][i]
+      if centered {
+        state[1][i] = a * state[1][i] + (1 - a) * g
+        average -= state[1][i] * state[1][i]
+      }
+      let denominator = average.squareRoot() + Double(epsilon)
+      if mu > 0 {
+        let slot = centered ? 2 : 1
+        state[slot][i] = Double(mu) * state[slot][i] + g / denominator
+        theta -= Double(lr) * state[slot][i]
+      } else {
+        theta -= Double(lr) * g / denominator
+      }
+    case let .adam(lr, beta1, beta2, epsilon, lambda, amsgrad):
+      g += Double(lambda) * theta
+      theta = adam(i, t, theta, g, Double(lr), Double(beta1), Double(beta2), Double(epsilon), amsgrad)
+    case let .adamW(lr, beta1, beta2, epsilon, lambda, amsgrad):
+      theta *= 1 - Double(lr) * Double(lambda)
+      theta = adam(i, t, theta, g, Double(lr), Double(beta1), Double(beta2), Double(epsilon), amsgrad)
+    }
+    parameter[i] = theta
+  }
+
+  private mutating func adam(_ i: Int, _ t: Int, _ theta: Double, _ g: Double, _ lr: Double, _ beta1: Double,
+                             _ beta2: Double, _ epsilon: Double, _ amsgrad: Bool) -> Double {
+    state[0][i] = beta1 * state[0][i] + (1 - beta1) * g
+    state[1][i] = beta2 * state[1][i] + (1 - beta2) * g * g
+    let mHat = state[0][i] / (1 - pow(beta1, Double(t)))
+    var vHat = state[1][i] / (1 - pow(beta2, Double(t)))
+    if amsgrad {
+      state[2][i] = max(state[2][i], state[1][i])
+      vHat = state[2][i] / (1 - pow(beta2, Double(t)))
+    }
+    return theta - lr * mHat / (vHat.squareRoot() + epsilon)
+  }
+}

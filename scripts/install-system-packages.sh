@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Descent needs, if any is missing:
+#   ocl-icd-opencl-dev  the OpenCL headers and ICD loader the COpenCL target links against
+#   pocl-opencl-icd     PoCL, an OpenCL driver that runs on the CPU (so every machine has a device)
+#   pkg-config          lets SwiftPM find OpenCL's flags;  clinfo  lists OpenCL devices
+set -euo pipefail
+packages=(ocl-icd-opencl-dev pocl-opencl-icd pkg-config clinfo)
+missing=()
+for package in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+echo "installing system packages: ${missing[*]}"
+sudo=""
+[ "$(id -u)" -ne 0 ] && sudo="sudo"
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
