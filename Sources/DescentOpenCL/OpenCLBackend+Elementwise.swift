@@ -63,11 +63,9 @@ extension OpenCLBackend {
   public func softmaxCrossEntropy(logits: DeviceBuffer, labels: DeviceBuffer, rows: Int, classes: Int,
                                   gradientScale scale: Float, losses: DeviceBuffer,
                                   gradient: DeviceBuffer) throws {
-    let op = "softmax_cross_entropy", shape = "\(rows)x\(classes)"
-    try Check.count(op, "logits", logits, rows * classes, shape)
-    try Check.count(op, "labels", labels, rows, "\(rows) rows")
-    try Check.count(op, "losses", losses, rows, "\(rows) rows")
-    try Check.count(op, "gradient", gradient, rows * classes, shape)
+    let op = "softmax_cross_entropy"
+    try Check.crossEntropy(logits: logits, labels: labels, losses: losses, gradient: gradient, rows: rows,
+                           classes: classes)
     try run(op, count: rows, [
       .int(rows), .int(classes), .float(scale), .buffer(try cl(logits, op)), .buffer(try cl(labels, op)),
       .buffer(try cl(losses, op)), .buffer(try cl(gradient, op)),

@@ -37,14 +37,6 @@ struct OpenCLBackendTests {
     #expect(throws: OpenCLError.self) { try OpenCLDevice.select(.index(devices.count)) }
   }
 
-  @Test func statusCodesHaveTheirNames() {
-    #expect(OpenCLError.name(of: -5) == "CL_OUT_OF_RESOURCES")
-    #expect(OpenCLError.name(of: -1001) == "CL_PLATFORM_NOT_FOUND_KHR")
-    let error = OpenCLError.call("clEnqueueNDRangeKernel(gemm)", status: -54, device: "gpu0")
-    #expect(error.description == "clEnqueueNDRangeKernel(gemm) failed with CL_INVALID_WORK_GROUP_SIZE (-54) on gpu0")
-    #expect(OpenCLError.noPlatform(status: -1001).description.contains("apt-get install pocl-opencl-icd"))
-  }
-
   /// A kernel that fails to compile reports the device compiler's log, not just a status.
   @Test func buildFailuresCarryTheBuildLog() throws {
     let backend = try OpenCLBackend(device: devices[0])
@@ -101,5 +93,16 @@ struct OpenCLBackendTests {
     guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return 0 }
     let pages = text.split(separator: " ").dropFirst().first.flatMap { Int($0) } ?? 0
     return pages * Int(sysconf(Int32(_SC_PAGESIZE)))
+  }
+}
+
+/// Error texts need no device.
+@Suite struct OpenCLErrorTests {
+  @Test func statusCodesHaveTheirNames() {
+    #expect(OpenCLError.name(of: -5) == "CL_OUT_OF_RESOURCES")
+    #expect(OpenCLError.name(of: -1001) == "CL_PLATFORM_NOT_FOUND_KHR")
+    let error = OpenCLError.call("clEnqueueNDRangeKernel(gemm)", status: -54, device: "gpu0")
+    #expect(error.description == "clEnqueueNDRangeKernel(gemm) failed with CL_INVALID_WORK_GROUP_SIZE (-54) on gpu0")
+    #expect(OpenCLError.noPlatform(status: -1001).description.contains("apt-get install pocl-opencl-icd"))
   }
 }

@@ -73,3 +73,15 @@ extension Check {
       + state.enumerated().map { ("state[\($0.offset)]", $0.element) })
   }
 }
+
+extension Check {
+  /// Throws unless logits and gradient are `rows × classes` and labels and losses have `rows`.
+  package static func crossEntropy(logits: DeviceBuffer, labels: DeviceBuffer, losses: DeviceBuffer,
+                                   gradient: DeviceBuffer, rows: Int, classes: Int) throws {
+    let op = "softmax_cross_entropy", shape = "\(rows)x\(classes)"
+    try count(op, "logits", logits, rows * classes, shape)
+    try count(op, "labels", labels, rows, "\(rows) rows")
+    try count(op, "losses", losses, rows, "\(rows) rows")
+    try count(op, "gradient", gradient, rows * classes, shape)
+  }
+}

@@ -84,14 +84,8 @@ extension CPUBackend {
     let (x, y) = (try cpu(x, "softmax").pointer, try cpu(y, "softmax").pointer)
     Parallel.chunks(rows, minimumChunk: max(1, (1 << 13) / max(1, columns))) { rowRange in
       for row in rowRange {
-        let input = x + row * columns, output = y + row * columns
-        var largest = -Float.infinity
-        for c in 0..<columns { largest = max(largest, input[c]) }
-        var total: Float = 0
-        for c in 0..<columns {
-          output[c] = exp(input[c] - largest)
-          total += output[c]
-        }
+        let output = y + row * columns
+        let (_, total) = ActivationMath.exponentials(x + row * columns, columns, into: output)
         for c in 0..<columns { output[c] = output[c] / total }
       }
     }
@@ -104,6 +98,21 @@ enum ActivationMath {
   @inline(__always) static func leakyReLU(_ x: Float, _ slope: Float) -> Float { x > 0 ? x : slope * x }
   @inline(__always) static func sigmoid(_ x: Float) -> Float { 1 / (1 + exp(-x)) }
   @inline(__always) static func gelu(_ x: Float) -> Float { 0.5 * x * (1 + erf(x * 0.70710678118654752)) }
+
+  /// `output[c] = exp(input[c] − max)` for one row, returning the maximum and the sum: the shared
+  /// first half of softmax and softmax cross-entropy.
+  @inline(__always)
+  static func exponentials(_ input: UnsafePointer<Float>, _ columns: Int,
+                           into output: UnsafeMutablePointer<Float>) -> (largest: Float, total: Float) {
+    var largest = -Float.infinity
+    for c in 0..<columns { largest = max(largest, input[c]) }
+    var total: Float = 0
+    for c in 0..<columns {
+      output[c] = exp(input[c] - largest)
+      total += output[c]
+    }
+    return (largest, total)
+  }
 
   /// `f′(x)`.
   @inline(__always) static func derivative(_ f: Activation, _ x: Float) -> Float {

@@ -5,11 +5,9 @@ extension CPUBackend {
   public func softmaxCrossEntropy(logits: DeviceBuffer, labels: DeviceBuffer, rows: Int, classes: Int,
                                   gradientScale scale: Float, losses: DeviceBuffer,
                                   gradient: DeviceBuffer) throws {
-    let op = "softmax_cross_entropy", shape = "\(rows)x\(classes)"
-    try Check.count(op, "logits", logits, rows * classes, shape)
-    try Check.count(op, "labels", labels, rows, "\(rows) rows")
-    try Check.count(op, "losses", losses, rows, "\(rows) rows")
-    try Check.count(op, "gradient", gradient, rows * classes, shape)
+    let op = "softmax_cross_entropy"
+    try Check.crossEntropy(logits: logits, labels: labels, losses: losses, gradient: gradient, rows: rows,
+                           classes: classes)
     let x = try cpu(logits, op).pointer, labels = try cpu(labels, op).pointer
     let loss = try cpu(losses, op).pointer, grad = try cpu(gradient, op).pointer
     Parallel.chunks(rows, minimumChunk: max(1, (1 << 13) / max(1, classes))) { rowRange in
@@ -18,13 +16,7 @@ extension CPUBackend {
         let label = labels[row]
         let valid = label >= 0 && label < Float(classes) && label == label.rounded(.towardZero)
         let target = valid ? Int(label) : -1
-        var largest = -Float.infinity
-        for c in 0..<classes { largest = max(largest, input[c]) }
-        var total: Float = 0
-        for c in 0..<classes {
-          output[c] = exp(input[c] - largest)
-          total += output[c]
-        }
+        let (largest, total) = ActivationMath.exponentials(input, classes, into: output)
         for c in 0..<classes {
           output[c] = scale * (output[c] / total - (c == target ? 1 : 0))
         }
