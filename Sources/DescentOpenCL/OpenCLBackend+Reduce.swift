@@ -10,13 +10,15 @@ extension OpenCLBackend {
     var local = 1
     while local * 2 <= min(256, kernel.maxWorkGroupSize) { local *= 2 }
     let groups = max(1, min((x.count + local - 1) / local, 4 * device.computeUnits, 256))
-    let partials = try scratchBuffer(groups)
-    try run(kernel, "reduce_partial", global: [groups * local], local: [local], [
-      .int(x.count), .int(Int(op.kernelCode)), .buffer(x), .buffer(partials), .local(bytes: 4 * local),
-    ])
-    try run(kernel, "reduce_partial", global: [local], local: [local], [
-      .int(groups), .int(Int(ReduceOp.sum.kernelCode)), .buffer(partials), .buffer(y), .local(bytes: 4 * local),
-    ])
+    try locked {
+      let partials = try scratchBuffer(groups)
+      try run(kernel, "reduce_partial", global: [groups * local], local: [local], [
+        .int(x.count), .int(Int(op.kernelCode)), .buffer(x), .buffer(partials), .local(bytes: 4 * local),
+      ])
+      try run(kernel, "reduce_partial", global: [local], local: [local], [
+        .int(groups), .int(Int(ReduceOp.sum.kernelCode)), .buffer(partials), .buffer(y), .local(bytes: 4 * local),
+      ])
+    }
   }
 
   public func rowArgmax(_ x: DeviceBuffer, rows: Int, columns: Int, into y: DeviceBuffer) throws {

@@ -9,7 +9,8 @@ import Foundation
 /// and every kernel guards sizes that are not multiples of its tiles. Every failing OpenCL call
 /// throws ``OpenCLError`` naming the call, the status and the device.
 public final class OpenCLBackend: Backend, @unchecked Sendable {
-  // @unchecked: the queue is used under `lock`, and OpenCL objects are thread-safe to share.
+  // @unchecked: the queue, kernels and scratch buffer are used under `lock` (recursive, so an op
+  // that queues several kernels can hold it across them), and OpenCL objects may be shared.
   public let device: OpenCLDevice
   public let name: String
   let shared: SharedContext
@@ -17,7 +18,7 @@ public final class OpenCLBackend: Backend, @unchecked Sendable {
   let gemmTiles: GemmTiles
   private var kernels: [String: Kernel] = [:]
   private var scratch: OpenCLBuffer?
-  let lock = NSLock()
+  private let lock = NSRecursiveLock()
 
   /// A backend on the device `selector` names; by default the `DESCENT_DEVICE` environment
   /// variable's choice, else the first GPU, else the first device.
@@ -163,11 +164,12 @@ public final class OpenCLBackend: Backend, @unchecked Sendable {
     }
   }
 
-  /// A device buffer of at least `count` floats kept for reductions' partial sums.
+  /// A device buffer of at least `count` floats kept for reductions' partial sums. Call it under
+  /// ``locked(_:)`` and queue the kernels that use it there too, so two reductions never share it.
   func scratchBuffer(_ count: Int) throws -> OpenCLBuffer {
-    if let scratch = locked({ scratch }), scratch.count >= count { return scratch }
+    if let scratch, scratch.count >= count { return scratch }
     let buffer = try OpenCLBuffer(count: count, backend: self)
-    locked { scratch = buffer }
+    scratch = buffer
     return buffer
   }
 
@@ -179,7 +181,8 @@ public final class OpenCLBackend: Backend, @unchecked Sendable {
     return buffer
   }
 
-  private func locked<T>(_ body: () throws -> T) rethrows -> T {
+  /// Runs `body` holding the backend's lock, so no other thread's kernels interleave with its own.
+  func locked<T>(_ body: () throws -> T) rethrows -> T {
     lock.lock()
     defer { lock.unlock() }
     return try body()

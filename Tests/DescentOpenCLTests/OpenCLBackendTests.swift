@@ -69,6 +69,25 @@ struct OpenCLBackendTests {
     }
   }
 
+  /// Reductions share a scratch buffer; from many threads at once each still gets its own sum.
+  @Test func concurrentReductionsDoNotMix() async throws {
+    let backend = try OpenCLBackend(device: devices[0])
+    try await withThrowingTaskGroup(of: Void.self) { group in
+      for task in 1...16 {
+        group.addTask {
+          let count = 5000 + task  // Σ of `count` copies of `task` is exact in float
+          let x = try backend.buffer([Float](repeating: Float(task), count: count))
+          let y = try backend.allocate(1)
+          for _ in 0..<20 {
+            try backend.reduce(.sum, x, into: y)
+            #expect(try backend.download(y) == [Float(task * count)])
+          }
+        }
+      }
+      try await group.waitForAll()
+    }
+  }
+
   /// 10,000 allocate/upload/release cycles of 1 MiB must not grow the process: buffers are freed
   /// when their last reference goes.
   @Test func buffersAreReleased() throws {
