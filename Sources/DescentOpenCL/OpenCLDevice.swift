@@ -31,6 +31,10 @@ public struct OpenCLDevice: Sendable, Hashable, CustomStringConvertible {
   /// Every device of every platform. Throws ``OpenCLError/noPlatform(status:)`` when no OpenCL
   /// driver is installed.
   public static func all() throws -> [OpenCLDevice] {
+    // The ICD loader (ocl-icd 2.3) loads its vendor list lazily on the first call without a lock:
+    // two threads enumerating at once crashed it (strlen(NULL)), so enumeration is serialised.
+    enumerationLock.lock()
+    defer { enumerationLock.unlock() }
     var platformCount: cl_uint = 0
     let status = clGetPlatformIDs(0, nil, &platformCount)
     guard status == CL_SUCCESS, platformCount > 0 else { throw OpenCLError.noPlatform(status: status) }
@@ -53,6 +57,8 @@ public struct OpenCLDevice: Sendable, Hashable, CustomStringConvertible {
     }
     return devices
   }
+
+  private static let enumerationLock = NSLock()
 
   private init(id: cl_device_id, platform: String, index: Int) throws {
     func string(_ parameter: Int32) throws -> String {

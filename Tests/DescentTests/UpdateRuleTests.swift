@@ -56,4 +56,31 @@ import Testing
     #expect(UpdateRule.adam(learningRate: 1, amsgrad: true).stateCount == 3)
     #expect(UpdateRule.adamW(learningRate: 1).stateCount == 2)
   }
+
+  @Test func invalidHyperparametersNameTheParameterAndValue() throws {
+    #expect(throws: ConfigurationError.outOfRange(parameter: "learningRate", value: "-0.1", allowed: ">= 0")) {
+      try UpdateRule.sgd(learningRate: -0.1).validate()
+    }
+    #expect(throws: ConfigurationError.outOfRange(parameter: "beta1", value: "1.0", allowed: "[0, 1)")) {
+      try UpdateRule.adam(learningRate: 0.1, beta1: 1).validate()
+    }
+    #expect(throws: ConfigurationError.outOfRange(parameter: "beta2", value: "-0.5", allowed: "[0, 1)")) {
+      try UpdateRule.adamW(learningRate: 0.1, beta2: -0.5).validate()
+    }
+    #expect(throws: ConfigurationError.outOfRange(parameter: "nesterov", value: "true",
+                                                  allowed: "only with momentum > 0 and dampening 0")) {
+      try UpdateRule.sgd(learningRate: 0.1, nesterov: true).validate()
+    }
+    #expect(throws: ConfigurationError.outOfRange(parameter: "alpha", value: "1.5", allowed: "[0, 1]")) {
+      try UpdateRule.rmsProp(learningRate: 0.1, alpha: 1.5).validate()
+    }
+    #expect(throws: ConfigurationError.outOfRange(parameter: "weightDecay", value: "-1.0", allowed: ">= 0")) {
+      try UpdateRule.adaGrad(learningRate: 0.1, weightDecay: -1).validate()
+    }
+    for rule in [UpdateRule.sgd(learningRate: 0.1, momentum: 0.9, nesterov: true), .adaGrad(learningRate: 0.01),
+                 .rmsProp(learningRate: 0.01, momentum: 0.9, centered: true), .adam(learningRate: 1e-3),
+                 .adamW(learningRate: 1e-3)] {
+      #expect(throws: Never.self) { try rule.validate() }
+    }
+  }
 }

@@ -78,3 +78,39 @@ public enum UpdateRule: Sendable, Hashable, Codable {
     return [beta1, beta2, Float(Double(lr) / correction1), Float(correction2.squareRoot()), epsilon]
   }
 }
+
+extension UpdateRule {
+  /// Throws ``ConfigurationError/outOfRange(parameter:value:allowed:)`` naming the first setting
+  /// `torch.optim` would also reject: a negative learning rate, epsilon, weight decay or momentum;
+  /// a beta, alpha or dampening outside its interval; Nesterov without momentum or with dampening.
+  public func validate() throws {
+    switch self {
+    case let .sgd(lr, momentum, dampening, nesterov, weightDecay):
+      try Self.nonNegative(lr: lr, weightDecay: weightDecay)
+      try ConfigurationError.require(momentum >= 0, "momentum", momentum, ">= 0")
+      try ConfigurationError.require(dampening >= 0 && dampening <= 1, "dampening", dampening, "[0, 1]")
+      try ConfigurationError.require(!nesterov || (momentum > 0 && dampening == 0), "nesterov", nesterov,
+                                     "only with momentum > 0 and dampening 0")
+    case let .adaGrad(lr, lrDecay, weightDecay, epsilon):
+      try Self.nonNegative(lr: lr, weightDecay: weightDecay)
+      try ConfigurationError.require(lrDecay >= 0, "learningRateDecay", lrDecay, ">= 0")
+      try ConfigurationError.require(epsilon >= 0, "epsilon", epsilon, ">= 0")
+    case let .rmsProp(lr, alpha, epsilon, weightDecay, momentum, _):
+      try Self.nonNegative(lr: lr, weightDecay: weightDecay)
+      try ConfigurationError.require(alpha >= 0 && alpha <= 1, "alpha", alpha, "[0, 1]")
+      try ConfigurationError.require(epsilon >= 0, "epsilon", epsilon, ">= 0")
+      try ConfigurationError.require(momentum >= 0, "momentum", momentum, ">= 0")
+    case let .adam(lr, beta1, beta2, epsilon, weightDecay, _),
+         let .adamW(lr, beta1, beta2, epsilon, weightDecay, _):
+      try Self.nonNegative(lr: lr, weightDecay: weightDecay)
+      try ConfigurationError.require(beta1 >= 0 && beta1 < 1, "beta1", beta1, "[0, 1)")
+      try ConfigurationError.require(beta2 >= 0 && beta2 < 1, "beta2", beta2, "[0, 1)")
+      try ConfigurationError.require(epsilon >= 0, "epsilon", epsilon, ">= 0")
+    }
+  }
+
+  private static func nonNegative(lr: Float, weightDecay: Float) throws {
+    try ConfigurationError.require(lr >= 0 && lr.isFinite, "learningRate", lr, ">= 0")
+    try ConfigurationError.require(weightDecay >= 0 && weightDecay.isFinite, "weightDecay", weightDecay, ">= 0")
+  }
+}
