@@ -45,12 +45,15 @@ public enum Initializer: Sendable, Hashable, Codable {
   /// Fills `buffer` (a `fanIn × fanOut` weight matrix or a bias) on its backend from `key`.
   public func initialize(_ buffer: DeviceBuffer, fanIn: Int, fanOut: Int, on backend: any Backend,
                          key: RandomKey) throws {
-    switch self {
-    case .zeros: try backend.fill(buffer, with: 0)
-    case let .constant(value): try backend.fill(buffer, with: value)
-    default:
-      guard let distribution = distribution(fanIn: fanIn, fanOut: fanOut) else { return }
+    if let distribution = distribution(fanIn: fanIn, fanOut: fanOut) {
       try backend.fillRandom(buffer, distribution, key: key)
+    } else {
+      try backend.fill(buffer, with: constantValue)
     }
+  }
+
+  /// The value of a constant fill: 0 for ``zeros``.
+  private var constantValue: Float {
+    if case let .constant(value) = self { value } else { 0 }
   }
 }
