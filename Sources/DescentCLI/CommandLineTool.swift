@@ -21,11 +21,11 @@ enum CommandLineTool {
 
     commands:
       devices            list the CPU backend and every OpenCL device
-      check [--size N]   run an N×N×N GEMM (default 257) on every backend and compare with the CPU
+      check [--size N]   run an N×N×N GEMM (default 257) on every backend against a float64 product
       help               show this text
 
     environment:
-      DESCENT_DEVICE     OpenCL device for training: an index from `descent devices` or part of a name
+      DESCENT_DEVICE     the OpenCL device to use: an index from `descent devices` or part of a name
     """
 
   static func run(_ arguments: [String]) throws -> Int32 {
