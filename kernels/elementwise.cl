@@ -1,4 +1,5 @@
-// elementwise.cl: fills, bias, column sums, axpby, multiply, activations and softmax.
+// elementwise.cl: fills, bias, column sums, axpby, multiply, clamp, penalties, gradient clipping,
+// activations and softmax.
 // Swift twin: Sources/Descent/CPU/CPUBackend+Elementwise.swift (fill: CPUBackend.swift).
 // Buffers are dense row-major floats; one work-item per element (per row for softmax, per column for
 // column_sums). The host rounds the global size up to the work-group size, so every kernel checks
@@ -36,6 +37,33 @@ __kernel void axpby(const int count, const float alpha, __global const float* x,
 __kernel void multiply(const int count, __global const float* x, __global const float* y, __global float* z) {
   const int i = get_global_id(0);
   if (i < count) z[i] = x[i] * y[i];
+}
+
+// y = min(max(x, low), high): gradient clipping by value.
+__kernel void clamp_values(const int count, const float low, const float high, __global const float* x,
+                           __global float* y) {
+  const int i = get_global_id(0);
+  if (i < count) y[i] = fmin(fmax(x[i], low), high);
+}
+
+// g += l1·sign(p) + 2·l2·p: the gradient of the penalty l1·Σ|p| + l2·Σp² (sign(0) = 0).
+__kernel void penalty_gradient(const int count, const float l1, const float l2, __global const float* p,
+                               __global float* g) {
+  const int i = get_global_id(0);
+  if (i >= count) return;
+  const float w = p[i];
+  const float sign = w > 0.0f ? 1.0f : (w < 0.0f ? -1.0f : 0.0f);
+  g[i] = g[i] + (l1 * sign + 2.0f * l2 * w);
+}
+
+// x *= min(1, max_norm / (√squared_norm[0] + 1e-6)): clipping by global norm (torch's
+// clip_grad_norm_), with the squared norm already summed on the device.
+__kernel void clip_to_norm(const int count, const float max_norm, __global const float* squared_norm,
+                           __global float* x) {
+  const int i = get_global_id(0);
+  if (i >= count) return;
+  const float factor = max_norm / (sqrt(squared_norm[0]) + 1e-6f);
+  if (factor < 1.0f) x[i] = x[i] * factor;
 }
 
 // Activation codes (Activation.kernelCode): 0 relu, 1 leaky_relu, 2 sigmoid, 3 tanh, 4 gelu.
@@ -92,4 +120,15 @@ __kernel void softmax(const int rows, const int columns, __global const float* x
     total += output[c];
   }
   for (int c = 0; c < columns; ++c) output[c] = output[c] / total;
+}
+
+// dx = y ⊙ (dy − Σ_c dy·y) per row, from the softmax output y; one work-item per row.
+__kernel void softmax_backward(const int rows, const int columns, __global const float* y,
+                               __global const float* dy, __global float* dx) {
+  const int row = get_global_id(0);
+  if (row >= rows) return;
+  const int offset = row * columns;
+  float dot = 0.0f;
+  for (int c = 0; c < columns; ++c) dot += dy[offset + c] * y[offset + c];
+  for (int c = 0; c < columns; ++c) dx[offset + c] = y[offset + c] * (dy[offset + c] - dot);
 }

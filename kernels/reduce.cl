@@ -1,7 +1,7 @@
 // reduce.cl: whole-buffer sums and row argmax.
 // Swift twin: Sources/Descent/CPU/CPUBackend+Reduce.swift.
 
-// Reduce codes (ReduceOp.kernelCode): 0 sum, 1 sum_of_squares.
+// Reduce codes (ReduceOp.kernelCode): 0 sum, 1 sum_of_squares, 2 sum_of_absolutes.
 // Each work-item accumulates a grid-strided share of x, the work-group adds the shares in a tree in
 // `scratch` (local size a power of two), and work-item 0 writes the group's total to partial[group].
 // The host runs this twice: over x with many groups, then over the partials (op sum) with one group.
@@ -10,7 +10,7 @@ __kernel void reduce_partial(const int count, const int op, __global const float
   float total = 0.0f;
   for (int i = get_global_id(0); i < count; i += get_global_size(0)) {
     const float v = x[i];
-    total += op == 1 ? v * v : v;
+    total += op == 1 ? v * v : op == 2 ? fabs(v) : v;
   }
   const int local_id = get_local_id(0);
   scratch[local_id] = total;

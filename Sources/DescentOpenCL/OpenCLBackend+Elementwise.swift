@@ -32,6 +32,27 @@ extension OpenCLBackend {
     ])
   }
 
+  public func clamp(_ x: DeviceBuffer, low: Float, high: Float, into y: DeviceBuffer) throws {
+    let op = "clamp_values"
+    try Check.sameCount(op, [("x", x), ("y", y)])
+    try run(op, count: y.count,
+            [.int(y.count), .float(low), .float(high), .buffer(try cl(x, op)), .buffer(try cl(y, op))])
+  }
+
+  public func penaltyGradient(l1: Float, l2: Float, parameter p: DeviceBuffer, gradient g: DeviceBuffer) throws {
+    let op = "penalty_gradient"
+    try Check.sameCount(op, [("parameter", p), ("gradient", g)])
+    try run(op, count: g.count,
+            [.int(g.count), .float(l1), .float(l2), .buffer(try cl(p, op)), .buffer(try cl(g, op))])
+  }
+
+  public func clipToNorm(_ x: DeviceBuffer, maxNorm: Float, squaredNorm: DeviceBuffer) throws {
+    let op = "clip_to_norm"
+    try Check.count(op, "squaredNorm", squaredNorm, 1, "a squared norm")
+    try run(op, count: x.count,
+            [.int(x.count), .float(maxNorm), .buffer(try cl(squaredNorm, op)), .buffer(try cl(x, op))])
+  }
+
   public func activate(_ f: Activation, _ x: DeviceBuffer, into y: DeviceBuffer) throws {
     let op = "activation_forward"
     try Check.sameCount(op, [("x", x), ("y", y)])
@@ -55,6 +76,17 @@ extension OpenCLBackend {
     try Check.count("softmax", "y", y, rows * columns, "\(rows)x\(columns)")
     try run("softmax", count: rows,
             [.int(rows), .int(columns), .buffer(try cl(x, "softmax")), .buffer(try cl(y, "softmax"))])
+  }
+
+  public func softmaxBackward(output y: DeviceBuffer, outputGradient dy: DeviceBuffer, rows: Int, columns: Int,
+                              into dx: DeviceBuffer) throws {
+    let op = "softmax_backward", shape = "\(rows)x\(columns)"
+    try Check.count(op, "output", y, rows * columns, shape)
+    try Check.count(op, "outputGradient", dy, rows * columns, shape)
+    try Check.count(op, "inputGradient", dx, rows * columns, shape)
+    try run(op, count: rows, [
+      .int(rows), .int(columns), .buffer(try cl(y, op)), .buffer(try cl(dy, op)), .buffer(try cl(dx, op)),
+    ])
   }
 }
 

@@ -4,7 +4,7 @@ import Testing
 
 extension ParityCase {
   /// Every case, written once; each backend runs all of them.
-  static let all: [ParityCase] = gemm + elementwise + losses + random + optimizers
+  static let all: [ParityCase] = gemm + elementwise + losses + random + optimizers + training
 }
 
 /// The parity suite: every op on every backend against float64 references.

@@ -84,7 +84,7 @@ extension ParityCase {
     }
   }
 
-  /// Σx and Σx² over whole buffers, and row argmax (with a tie resolved to the first column).
+  /// Σx, Σx² and Σ|x| over whole buffers, and row argmax (with a tie resolved to the first column).
   static let reductions: [ParityCase] = ReduceOp.allCases.flatMap { op in
     (counts + [0, 1 << 20]).map { count in
       let x = Inputs.uniform(count, seed: UInt64(count) + 51)
@@ -93,7 +93,11 @@ extension ParityCase {
         try backend.reduce(op, try backend.buffer(x), into: y)
         return try backend.download(y)
       } reference: {
-        let terms = op == .sum ? x.doubles : x.doubles.map { $0 * $0 }
+        let terms = switch op {
+        case .sum: x.doubles
+        case .sumOfSquares: x.doubles.map { $0 * $0 }
+        case .sumOfAbsolutes: x.doubles.map(abs)
+        }
         return Expected([terms.reduce(0, +)], bounds: [gamma(count + 1) * terms.map(abs).reduce(0, +)],
                         why: "γ(n+1)·Σ|term|: n fp32 additions (and a square) in any order")
       }

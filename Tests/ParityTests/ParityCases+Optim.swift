@@ -1,13 +1,14 @@
 import Descent
 
 extension ParityCase {
-  /// Every optimizer with its options on and off, five steps with a new gradient each step,
+  /// Every optimizer with its options on and off, twenty steps with a new gradient each step,
   /// comparing the parameter and every state buffer with ``ReferenceOptimizer``.
   static let rules: [UpdateRule] = [
     .sgd(learningRate: 0.1),
     .sgd(learningRate: 0.05, momentum: 0.9),
     .sgd(learningRate: 0.05, momentum: 0.9, dampening: 0.1, weightDecay: 0.01),
     .sgd(learningRate: 0.05, momentum: 0.9, nesterov: true, weightDecay: 0.001),
+    .sgd(learningRate: 0.05, momentum: 0.9, weightDecay: 0.01, exponentialAverage: true),
     .adaGrad(learningRate: 0.1),
     .adaGrad(learningRate: 0.1, learningRateDecay: 0.01, weightDecay: 0.01),
     .rmsProp(learningRate: 0.01),
@@ -20,7 +21,7 @@ extension ParityCase {
     .adamW(learningRate: 0.01, weightDecay: 0.1, amsgrad: true),
   ]
 
-  static let steps = 5
+  static let steps = 20
 
   static let optimizers: [ParityCase] = rules.enumerated().flatMap { index, rule in
     [1, 33, 1000, 70_001].map { count in
@@ -40,8 +41,8 @@ extension ParityCase {
         for step in 1...steps { reference.step(step, gradient: gradients[step - 1].doubles) }
         let values = reference.parameter + reference.state.flatMap { $0 }
         let magnitudes = reference.magnitudes.flatMap { $0 }
-        return Expected(values, bounds: magnitudes.map { 160 * u * $0 + 1e-30 },
-                        why: "≤ 16 fp32 roundings a step (with v's error through √ and ÷), 5 steps, ×2: 160u of the running magnitude of the terms")
+        return Expected(values, bounds: magnitudes.map { Double(32 * steps) * u * $0 + 1e-30 },
+                        why: "≤ 16 fp32 roundings a step (with v's error through √ and ÷), \(steps) steps, ×2: \(32 * steps)u of the running magnitude of the terms")
       }
     }
   }

@@ -39,9 +39,12 @@ struct ReferenceOptimizer {
     var g = gradient
     var theta = parameter[i]
     switch rule {
-    case let .sgd(lr, mu, tau, nesterov, lambda):
+    case let .sgd(lr, mu, tau, nesterov, lambda, average):
       g += Double(lambda) * theta
-      if mu != 0 {
+      if average {  // the textbook exponential moving average from b₀ = 0
+        state[0][i] = Double(mu) * state[0][i] + (1 - Double(mu)) * g
+        g = state[0][i]
+      } else if mu != 0 {
         let b = t > 1 ? Double(mu) * state[0][i] + (1 - Double(tau)) * g : g
         state[0][i] = b
         g = nesterov ? g + Double(mu) * b : b

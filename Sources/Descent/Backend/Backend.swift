@@ -37,6 +37,16 @@ public protocol Backend: AnyObject, Sendable {
   func axpby(alpha: Float, _ x: DeviceBuffer, beta: Float, _ y: DeviceBuffer, into z: DeviceBuffer) throws
   /// `z = x ⊙ y`, elementwise. `z` may be `x` or `y`.
   func multiply(_ x: DeviceBuffer, _ y: DeviceBuffer, into z: DeviceBuffer) throws
+  /// `y = min(max(x, low), high)`, elementwise (kernel `clamp_values`): clipping by value. `y` may be `x`.
+  func clamp(_ x: DeviceBuffer, low: Float, high: Float, into y: DeviceBuffer) throws
+
+  // MARK: Training helpers
+
+  /// `g += l1·sign(p) + 2·l2·p`: adds the gradient of the penalty `l1·Σ|p| + l2·Σp²` (`sign(0) = 0`).
+  func penaltyGradient(l1: Float, l2: Float, parameter p: DeviceBuffer, gradient g: DeviceBuffer) throws
+  /// `x *= min(1, maxNorm / (√squaredNorm[0] + 10⁻⁶))`, with the squared global norm read from a
+  /// one-element device buffer (as `torch.nn.utils.clip_grad_norm_`), so clipping never waits on the host.
+  func clipToNorm(_ x: DeviceBuffer, maxNorm: Float, squaredNorm: DeviceBuffer) throws
 
   // MARK: Activations
 
@@ -47,6 +57,10 @@ public protocol Backend: AnyObject, Sendable {
                           into dx: DeviceBuffer) throws
   /// Row-wise softmax of a `rows × columns` matrix, computed with the row maximum subtracted.
   func softmax(_ x: DeviceBuffer, rows: Int, columns: Int, into y: DeviceBuffer) throws
+  /// The softmax's backward pass from its output `y`: `dx = y ⊙ (dy − Σ_c dy·y)` row by row.
+  /// `dx` may be `dy`.
+  func softmaxBackward(output y: DeviceBuffer, outputGradient dy: DeviceBuffer, rows: Int, columns: Int,
+                       into dx: DeviceBuffer) throws
 
   // MARK: Losses
 
@@ -65,7 +79,7 @@ public protocol Backend: AnyObject, Sendable {
 
   // MARK: Reductions
 
-  /// Writes `Σ x` or `Σ x²` of the whole buffer into `y[0]`; the result stays on the device.
+  /// Writes `Σ x`, `Σ x²` or `Σ |x|` of the whole buffer into `y[0]`; the result stays on the device.
   func reduce(_ op: ReduceOp, _ x: DeviceBuffer, into y: DeviceBuffer) throws
   /// `y[r]` = the column index of the largest value of row `r` (the first one on ties), as a float.
   func rowArgmax(_ x: DeviceBuffer, rows: Int, columns: Int, into y: DeviceBuffer) throws

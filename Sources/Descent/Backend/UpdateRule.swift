@@ -7,9 +7,11 @@ import Foundation
 public enum UpdateRule: Sendable, Hashable, Codable {
   /// `torch.optim.SGD`: `g ← g + λθ`; with momentum `μ ≠ 0`: `b ← g` at `t = 1`, else
   /// `b ← μb + (1 − τ)g`; then `g ← g + μb` (Nesterov) or `g ← b`; `θ ← θ − lr·g`.
+  /// With `exponentialAverage`, the textbook form `b ← μb + (1 − μ)g` from `b = 0` at every step
+  /// (the same kernel with `τ = μ` and no first-step copy; `dampening` must then be 0).
   /// State: `[b]` with momentum, none without.
   case sgd(learningRate: Float, momentum: Float = 0, dampening: Float = 0, nesterov: Bool = false,
-           weightDecay: Float = 0)
+           weightDecay: Float = 0, exponentialAverage: Bool = false)
   /// `torch.optim.Adagrad` (`initial_accumulator_value = 0`): `g ← g + λθ`;
   /// `lr_t = lr / (1 + (t − 1)·lrDecay)`; `s ← s + g²`; `θ ← θ − lr_t·g / (√s + ε)`. State: `[s]`.
   case adaGrad(learningRate: Float, learningRateDecay: Float = 0, weightDecay: Float = 0,
@@ -34,7 +36,7 @@ public enum UpdateRule: Sendable, Hashable, Codable {
   /// How many state buffers the rule reads and writes, each as long as the parameter.
   public var stateCount: Int {
     switch self {
-    case let .sgd(_, momentum, _, _, _): momentum == 0 ? 0 : 1
+    case let .sgd(_, momentum, _, _, _, _): momentum == 0 ? 0 : 1
     case .adaGrad: 1
     case let .rmsProp(_, _, _, _, momentum, centered): 1 + (centered ? 1 : 0) + (momentum > 0 ? 1 : 0)
     case let .adam(_, _, _, _, _, amsgrad), let .adamW(_, _, _, _, _, amsgrad): amsgrad ? 3 : 2
@@ -56,8 +58,9 @@ public enum UpdateRule: Sendable, Hashable, Codable {
   /// these, so the `Double` bias corrections are rounded to `Float` once, in one place.
   package func scalars(step t: Int) -> [Float] {
     switch self {
-    case let .sgd(lr, momentum, dampening, nesterov, weightDecay):
-      return [lr, momentum, dampening, nesterov ? 1 : 0, weightDecay, t == 1 ? 1 : 0]
+    case let .sgd(lr, momentum, dampening, nesterov, weightDecay, average):
+      return [lr, momentum, average ? momentum : dampening, nesterov ? 1 : 0, weightDecay,
+              t == 1 && !average ? 1 : 0]
     case let .adaGrad(lr, lrDecay, weightDecay, epsilon):
       return [Float(Double(lr) / (1 + Double(t - 1) * Double(lrDecay))), weightDecay, epsilon]
     case let .rmsProp(lr, alpha, epsilon, weightDecay, momentum, centered):
@@ -85,10 +88,13 @@ extension UpdateRule {
   /// a beta, alpha or dampening outside its interval; Nesterov without momentum or with dampening.
   public func validate() throws {
     switch self {
-    case let .sgd(lr, momentum, dampening, nesterov, weightDecay):
+    case let .sgd(lr, momentum, dampening, nesterov, weightDecay, average):
       try Self.nonNegative(lr: lr, weightDecay: weightDecay)
-      try ConfigurationError.require(momentum >= 0, "momentum", momentum, ">= 0")
+      try ConfigurationError.require(momentum >= 0 && (!average || momentum < 1), "momentum", momentum,
+                                     average ? "[0, 1) with exponentialAverage" : ">= 0")
       try ConfigurationError.require(dampening >= 0 && dampening <= 1, "dampening", dampening, "[0, 1]")
+      try ConfigurationError.require(!average || dampening == 0, "dampening", dampening,
+                                     "0 with exponentialAverage (it sets the dampening to the momentum)")
       try ConfigurationError.require(!nesterov || (momentum > 0 && dampening == 0), "nesterov", nesterov,
                                      "only with momentum > 0 and dampening 0")
     case let .adaGrad(lr, lrDecay, weightDecay, epsilon):

@@ -52,6 +52,39 @@ extension CPUBackend {
     }
   }
 
+  public func clamp(_ x: DeviceBuffer, low: Float, high: Float, into y: DeviceBuffer) throws {
+    try Check.sameCount("clamp_values", [("x", x), ("y", y)])
+    let (x, y) = (try cpu(x, "clamp_values").pointer, try cpu(y, "clamp_values"))
+    let out = y.pointer
+    Parallel.chunks(y.count) { range in
+      for i in range { out[i] = min(max(x[i], low), high) }
+    }
+  }
+
+  public func penaltyGradient(l1: Float, l2: Float, parameter p: DeviceBuffer, gradient g: DeviceBuffer) throws {
+    try Check.sameCount("penalty_gradient", [("parameter", p), ("gradient", g)])
+    let count = g.count
+    let (p, g) = (try cpu(p, "penalty_gradient").pointer, try cpu(g, "penalty_gradient").pointer)
+    Parallel.chunks(count) { range in
+      for i in range {
+        let w = p[i]
+        let sign: Float = w > 0 ? 1 : (w < 0 ? -1 : 0)
+        g[i] = g[i] + (l1 * sign + 2 * l2 * w)
+      }
+    }
+  }
+
+  public func clipToNorm(_ x: DeviceBuffer, maxNorm: Float, squaredNorm: DeviceBuffer) throws {
+    try Check.count("clip_to_norm", "squaredNorm", squaredNorm, 1, "a squared norm")
+    let (x, norm) = (try cpu(x, "clip_to_norm"), try cpu(squaredNorm, "clip_to_norm").pointer)
+    let factor = maxNorm / (norm[0].squareRoot() + 1e-6)
+    guard factor < 1 else { return }
+    let out = x.pointer
+    Parallel.chunks(x.count) { range in
+      for i in range { out[i] = out[i] * factor }
+    }
+  }
+
   public func activate(_ f: Activation, _ x: DeviceBuffer, into y: DeviceBuffer) throws {
     try Check.sameCount("activation_forward", [("x", x), ("y", y)])
     let (x, y) = (try cpu(x, "activation_forward").pointer, try cpu(y, "activation_forward"))
@@ -87,6 +120,25 @@ extension CPUBackend {
         let output = y + row * columns
         let (_, total) = ActivationMath.exponentials(x + row * columns, columns, into: output)
         for c in 0..<columns { output[c] = output[c] / total }
+      }
+    }
+  }
+}
+
+extension CPUBackend {
+  public func softmaxBackward(output y: DeviceBuffer, outputGradient dy: DeviceBuffer, rows: Int, columns: Int,
+                              into dx: DeviceBuffer) throws {
+    let op = "softmax_backward", shape = "\(rows)x\(columns)"
+    try Check.count(op, "output", y, rows * columns, shape)
+    try Check.count(op, "outputGradient", dy, rows * columns, shape)
+    try Check.count(op, "inputGradient", dx, rows * columns, shape)
+    let (y, dy, dx) = (try cpu(y, op).pointer, try cpu(dy, op).pointer, try cpu(dx, op).pointer)
+    Parallel.chunks(rows, minimumChunk: max(1, (1 << 13) / max(1, columns))) { rowRange in
+      for row in rowRange {
+        let offset = row * columns
+        var dot: Float = 0
+        for c in 0..<columns { dot += dy[offset + c] * y[offset + c] }
+        for c in 0..<columns { dx[offset + c] = y[offset + c] * (dy[offset + c] - dot) }
       }
     }
   }

@@ -16,12 +16,16 @@ extension CPUBackend {
         let raw = UnsafeRawPointer(source)
         while i + 16 <= end {
           let v = raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self)
-          lanes += op == .sum ? v : v * v
+          switch op {
+          case .sum: lanes += v
+          case .sumOfSquares: lanes += v * v
+          case .sumOfAbsolutes: lanes += v.replacing(with: -v, where: v .< 0)
+          }
           i += 16
         }
         var total = lanes.sum()
         while i < end {
-          total += op == .sum ? source[i] : source[i] * source[i]
+          total += op == .sum ? source[i] : op == .sumOfSquares ? source[i] * source[i] : abs(source[i])
           i += 1
         }
         partials[part] = total
