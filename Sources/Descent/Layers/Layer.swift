@@ -1,0 +1,93 @@
+/// One stage of a ``Sequential`` model. A layer is built once, for one input width on one backend,
+/// then runs forward and backward on batches of `rows × features` row-major device buffers.
+///
+/// Write a layer from ``Backend`` ops only, so it runs on every backend. The buffer `forward`
+/// returns stays valid until the layer's next `forward` call; `backward` follows the `forward` of
+/// the same batch, overwrites each parameter's gradient and returns the gradient of its input.
+public protocol Layer: AnyObject, CustomStringConvertible {
+  /// Creates the parameters for inputs `inputFeatures` wide, drawing initial values from `key`
+  /// (one stream per parameter, counting up from `key.stream`), and returns the output width.
+  func build(inputFeatures: Int, backend: any Backend, key: RandomKey) throws -> Int
+  /// The trainable tensors, in a fixed order; empty for layers without weights.
+  var parameters: [Parameter] { get }
+  /// The output for `rows` inputs.
+  func forward(_ input: DeviceBuffer, rows: Int, mode: ForwardMode) throws -> DeviceBuffer
+  /// Writes the parameters' gradients and returns the input's gradient, or `nil` when
+  /// `needsInputGradient` is false (the first layer has no one to pass it to).
+  func backward(_ outputGradient: DeviceBuffer, rows: Int, needsInputGradient: Bool) throws -> DeviceBuffer?
+}
+
+/// Whether a forward pass trains (dropout active, with the random stream it names) or infers.
+public enum ForwardMode: Sendable, Hashable {
+  /// Training: stochastic layers draw from `key`, a new one per step.
+  case training(key: RandomKey)
+  /// Evaluation and prediction: dropout is the identity.
+  case inference
+}
+
+/// A trainable tensor on the device and its gradient, which `backward` overwrites.
+public final class Parameter: @unchecked Sendable {
+  /// `"dense1.weight"`: the layer and the role.
+  public let name: String
+  /// `[fanIn, fanOut]` for a weight matrix, `[units]` for a bias.
+  public let shape: [Int]
+  public let value: DeviceBuffer
+  public let gradient: DeviceBuffer
+  /// The penalty added to the loss for this tensor, if any.
+  public let regularizer: Regularizer?
+
+  /// Allocates the value and gradient buffers on `backend`; the value is filled by `initializer`.
+  public init(name: String, shape: [Int], initializer: Initializer, regularizer: Regularizer? = nil,
+              backend: any Backend, key: RandomKey) throws {
+    self.name = name
+    self.shape = shape
+    self.regularizer = regularizer
+    let count = shape.reduce(1, *)
+    value = try backend.allocate(count)
+    gradient = try backend.allocate(count)
+    try initializer.initialize(value, fanIn: shape.first ?? 1, fanOut: shape.last ?? 1, on: backend, key: key)
+    try backend.fill(gradient, with: 0)
+  }
+
+  /// The number of scalars.
+  public var count: Int { value.count }
+}
+
+/// Device buffers a layer reuses from step to step, one per role and size, so a training loop
+/// allocates only in its first steps (and once more for a smaller last batch).
+final class Workspace: @unchecked Sendable {
+  let backend: any Backend
+  private var buffers: [String: [Int: DeviceBuffer]] = [:]
+
+  init(backend: any Backend) {
+    self.backend = backend
+  }
+
+  /// The buffer of `count` floats for `role`, allocated on first use.
+  func buffer(_ role: String, _ count: Int) throws -> DeviceBuffer {
+    if let buffer = buffers[role]?[count] { return buffer }
+    let buffer = try backend.allocate(count)
+    buffers[role, default: [:]][count] = buffer
+    return buffer
+  }
+}
+
+/// A layer's build state: set once, read on every pass, with a clear error when used unbuilt.
+struct Built<Value> {
+  private var value: Value?
+  private let layer: String
+
+  init(layer: String) {
+    self.layer = layer
+  }
+
+  func get() throws -> Value {
+    guard let value else { throw ModelError.notBuilt(layer: layer) }
+    return value
+  }
+
+  mutating func set(_ newValue: Value) throws {
+    guard value == nil else { throw ModelError.alreadyBuilt(layer: layer) }
+    value = newValue
+  }
+}

@@ -1,0 +1,183 @@
+/// Whether a learning-rate schedule counts epochs or optimizer steps (batches).
+public enum ScheduleUnit: String, Sendable, Hashable, Codable {
+  /// The rate changes once per epoch, at ``Trainer/endEpoch(monitoredValue:)`` (PyTorch's usual
+  /// `scheduler.step()` after each epoch).
+  case epoch
+  /// The rate changes before every optimizer step (PyTorch's `OneCycleLR` usage, Keras's schedules).
+  case batch
+}
+
+/// Trains a ``Sequential`` model: one ``trainStep(inputs:targets:rows:)`` runs forward, loss,
+/// backward, penalties, clipping and the optimizer update, all queued on the model's backend with no
+/// wait for the host. The loss is summed on the device and read only by ``takeAverageLoss()``.
+///
+/// The learning rate at a step is `schedule(lr₀, t) · plateau`, `t` counting epochs or batches as
+/// `scheduleUnit` says and `plateau` the product of the cuts ``ReduceLROnPlateau`` made so far.
+public final class Trainer: @unchecked Sendable {
+  public let model: Sequential
+  public let loss: Loss
+  public let optimizer: any Optimizer
+  public let schedule: LearningRateSchedule
+  public let scheduleUnit: ScheduleUnit
+  public let clipping: GradientClipping?
+  public private(set) var reduceOnPlateau: ReduceLROnPlateau?
+  /// Optimizer steps taken so far; the next step is `step + 1`.
+  public private(set) var step = 0
+  /// Epochs completed.
+  public private(set) var epoch = 0
+  /// The factor ``ReduceLROnPlateau`` has applied so far (1 until it first cuts).
+  public private(set) var plateauFactor = 1.0
+
+  private let backend: any Backend
+  private let state: [[DeviceBuffer]]
+  private let workspace: Workspace
+  private let runningLoss: DeviceBuffer
+  private var runningRows = 0
+
+  /// - Throws: ``ConfigurationError`` for an invalid optimizer, schedule or clipping setting, or a
+  ///   model whose output does not fit the loss (binary cross-entropy and MSE need any width,
+  ///   softmax cross-entropy at least two classes).
+  public init(model: Sequential, loss: Loss, optimizer: any Optimizer, schedule: LearningRateSchedule = .constant,
+              scheduleUnit: ScheduleUnit = .epoch, clipping: GradientClipping? = nil,
+              reduceOnPlateau: ReduceLROnPlateau? = nil) throws {
+    try optimizer.validate()
+    try schedule.validate()
+    try clipping?.validate()
+    if loss == .softmaxCrossEntropy {
+      try ConfigurationError.require(model.outputFeatures >= 2, "output width for cross-entropy",
+                                     model.outputFeatures, ">= 2 classes")
+    }
+    self.model = model
+    self.loss = loss
+    self.optimizer = optimizer
+    self.schedule = schedule
+    self.scheduleUnit = scheduleUnit
+    self.clipping = clipping
+    self.reduceOnPlateau = reduceOnPlateau
+    backend = model.backend
+    let stateCount = optimizer.rule(learningRate: optimizer.learningRate).stateCount
+    state = try model.parameters.map { parameter in
+      try (0..<stateCount).map { _ in
+        let buffer = try model.backend.allocate(parameter.count)
+        try model.backend.fill(buffer, with: 0)
+        return buffer
+      }
+    }
+    workspace = Workspace(backend: backend)
+    runningLoss = try backend.allocate(1)
+    try backend.fill(runningLoss, with: 0)
+  }
+
+  /// The learning rate the next step uses.
+  public var learningRate: Double {
+    let t = scheduleUnit == .epoch ? epoch : step
+    return schedule.learningRate(base: Double(optimizer.learningRate), at: t) * plateauFactor
+  }
+
+  /// One optimizer step on a batch already on the device: `inputs` is `rows × inputFeatures`,
+  /// `targets` as ``Loss/targetCount(rows:outputs:)`` says. Runs ``computeGradients(inputs:targets:rows:)``,
+  /// clips the gradients and updates every parameter with the scheduled learning rate.
+  public func trainStep(inputs: DeviceBuffer, targets: DeviceBuffer, rows: Int) throws {
+    let rule = optimizer.rule(learningRate: Float(learningRate))
+    try computeGradients(inputs: inputs, targets: targets, rows: rows)
+    try clipGradients()
+    step += 1
+    for (parameter, state) in zip(model.parameters, state) {
+      try backend.update(rule, parameter: parameter.value, gradient: parameter.gradient, state: state, step: step)
+    }
+  }
+
+  /// Forward in training mode (dropout drawing from this step's streams), the loss, backward and
+  /// the penalties' gradients: afterwards every parameter's `gradient` holds the gradient of the
+  /// batch's mean loss plus its penalty, unclipped. Adds the batch's loss to the running total.
+  public func computeGradients(inputs: DeviceBuffer, targets: DeviceBuffer, rows: Int) throws {
+    let output = try model.forward(inputs, rows: rows, trainingStep: step)
+    let gradient = try workspace.buffer("output gradient", output.count)
+    let batchLoss = try workspace.buffer("batch loss", 1)
+    let terms = try loss.compute(predictions: output, targets: targets, rows: rows, outputs: model.outputFeatures,
+                                 workspace: workspace, gradient: gradient, total: batchLoss)
+    try backend.axpy(alpha: Float(rows) / Float(terms), batchLoss, runningLoss)
+    try model.backward(gradient, rows: rows)
+    try addPenalties(weightedBy: Float(rows))
+    runningRows += rows
+  }
+
+  /// The mean loss per row over the steps since the last call (penalties included), then resets
+  /// the total. This is the one call in a training loop that waits for the device.
+  public func takeAverageLoss() throws -> Double {
+    guard runningRows > 0 else { return .nan }
+    let total = try backend.download(runningLoss)[0]
+    try backend.fill(runningLoss, with: 0)
+    defer { runningRows = 0 }
+    return Double(total) / Double(runningRows)
+  }
+
+  /// Ends an epoch: advances epoch schedules and, given the monitored value, ``ReduceLROnPlateau``.
+  public func endEpoch(monitoredValue: Double? = nil) {
+    let before = learningRate
+    epoch += 1
+    if let value = monitoredValue, var plateau = reduceOnPlateau {
+      let after = plateau.step(metric: value, learningRate: before)
+      if after != before, before > 0 { plateauFactor *= after / before }
+      reduceOnPlateau = plateau
+    }
+  }
+
+  /// The loss of the model on a batch in inference mode (dropout off), penalties included, read
+  /// back from the device.
+  public func evaluateLoss(inputs: DeviceBuffer, targets: DeviceBuffer, rows: Int) throws -> Double {
+    let output = try model.forward(inputs, rows: rows)
+    let gradient = try workspace.buffer("output gradient", output.count)
+    let total = try workspace.buffer("evaluation loss", 1)
+    let terms = try loss.compute(predictions: output, targets: targets, rows: rows, outputs: model.outputFeatures,
+                                 workspace: workspace, gradient: gradient, total: total)
+    try backend.scale(total, by: 1 / Float(terms))
+    let penalty = try workspace.buffer("evaluation penalty", 1)
+    try backend.fill(penalty, with: 0)
+    try accumulatePenalty(into: penalty, weight: 1)
+    return Double(try backend.download(total)[0]) + Double(try backend.download(penalty)[0])
+  }
+
+  /// Adds each regularizer's gradient, and `weight ×` its value to the running loss.
+  private func addPenalties(weightedBy weight: Float) throws {
+    for parameter in model.parameters {
+      guard let regularizer = parameter.regularizer else { continue }
+      try backend.penaltyGradient(l1: regularizer.l1, l2: regularizer.l2, parameter: parameter.value,
+                                  gradient: parameter.gradient)
+    }
+    try accumulatePenalty(into: runningLoss, weight: weight)
+  }
+
+  /// `total += weight·Σ (λ₁·Σ|w| + λ₂·Σw²)` over the regularized parameters, on the device.
+  private func accumulatePenalty(into total: DeviceBuffer, weight: Float) throws {
+    let sum = try workspace.buffer("penalty term", 1)
+    for parameter in model.parameters {
+      guard let regularizer = parameter.regularizer else { continue }
+      for (op, coefficient) in [(ReduceOp.sumOfAbsolutes, regularizer.l1), (.sumOfSquares, regularizer.l2)]
+      where coefficient != 0 {
+        try backend.reduce(op, parameter.value, into: sum)
+        try backend.axpy(alpha: weight * coefficient, sum, total)
+      }
+    }
+  }
+
+  private func clipGradients() throws {
+    switch clipping {
+    case nil: return
+    case let .value(limit):
+      for parameter in model.parameters {
+        try backend.clamp(parameter.gradient, low: -limit, high: limit, into: parameter.gradient)
+      }
+    case let .globalNorm(maxNorm):
+      let (total, part) = (try workspace.buffer("squared norm", 1), try workspace.buffer("squared norm part", 1))
+      try backend.fill(total, with: 0)
+      for parameter in model.parameters {
+        try backend.reduce(.sumOfSquares, parameter.gradient, into: part)
+        try backend.add(part, total, into: total)
+      }
+      for parameter in model.parameters {
+        try backend.clipToNorm(parameter.gradient, maxNorm: maxNorm, squaredNorm: total)
+      }
+    }
+  }
+}
