@@ -9,9 +9,10 @@ let package = Package(
     .executable(name: "descent", targets: ["DescentCLI"]),
   ],
   targets: [
-    // MARK: Core: tensors, the Backend protocol, the pure-Swift CPU backend
-    .target(name: "Descent"),
+    // MARK: Core: the Backend protocol, the pure-Swift CPU backend, training, data
+    .target(name: "Descent", dependencies: ["CZlib"]),
     .testTarget(name: "DescentTests", dependencies: ["Descent"]),
+    .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
     // MARK: OpenCL backend; kernels/*.cl are embedded at build time by EmbedKernels
     .systemLibrary(

@@ -25,7 +25,8 @@ __kernel void softmax_cross_entropy(const int rows, const int classes, const flo
   losses[row] = valid ? log(total) + largest - x[target] : NAN;
 }
 
-// Loss codes (PointwiseLoss.kernelCode): 0 squared_error, 1 binary_cross_entropy_with_logits.
+// Loss codes (PointwiseLoss.kernelCode): 0 squared_error, 1 binary_cross_entropy_with_logits,
+// 2 absolute_error (gradient sign(p − t), 0 at p = t).
 __kernel void pointwise_loss(const int count, const int kind, const float scale,
                              __global const float* predictions, __global const float* targets,
                              __global float* losses, __global float* gradient) {
@@ -36,8 +37,30 @@ __kernel void pointwise_loss(const int count, const int kind, const float scale,
     const float d = p - t;
     losses[i] = d * d;
     gradient[i] = scale * (2.0f * d);
-  } else {  // max(x, 0) − x·t + log(1 + e^(−|x|)), stable for any logit
+  } else if (kind == 1) {  // max(x, 0) − x·t + log(1 + e^(−|x|)), stable for any logit
     losses[i] = fmax(p, 0.0f) - p * t + log1p(exp(-fabs(p)));
     gradient[i] = scale * (1.0f / (1.0f + exp(-p)) - t);
+  } else {
+    const float d = p - t;
+    losses[i] = fabs(d);
+    gradient[i] = scale * (d > 0.0f ? 1.0f : (d < 0.0f ? -1.0f : 0.0f));
   }
+}
+
+// hits[r] = 1 when row r's label is among its k largest logits (fewer than k classes score
+// strictly higher), else 0; an invalid label is never a hit. One work-item per row.
+__kernel void top_k_hits(const int rows, const int classes, const int k, __global const float* logits,
+                         __global const float* labels, __global float* hits) {
+  const int row = get_global_id(0);
+  if (row >= rows) return;
+  __global const float* x = logits + row * classes;
+  const float label = labels[row];
+  if (!(label >= 0.0f && label < (float)classes && label == trunc(label))) {
+    hits[row] = 0.0f;
+    return;
+  }
+  const float target = x[(int)label];
+  int higher = 0;
+  for (int c = 0; c < classes; ++c) higher += x[c] > target ? 1 : 0;
+  hits[row] = higher < k ? 1.0f : 0.0f;
 }

@@ -2,7 +2,7 @@ import Descent
 import Foundation
 
 extension ParityCase {
-  static let losses: [ParityCase] = crossEntropy + pointwise + reductions
+  static let losses: [ParityCase] = crossEntropy + pointwise + reductions + topK
 
   /// Fused softmax + cross-entropy; labels cycle through every class, and one case has invalid labels.
   static let crossEntropy: [ParityCase] = {
@@ -54,7 +54,7 @@ extension ParityCase {
   static let pointwise: [ParityCase] = PointwiseLoss.allCases.flatMap { kind in
     counts.map { count in
       let p = Inputs.uniform(count, seed: UInt64(count) + 41, in: -8...8)
-      let t = kind == .squaredError
+      let t = kind != .binaryCrossEntropyWithLogits
         ? Inputs.uniform(count, seed: UInt64(count) + 42, in: -8...8)
         : Inputs.uniform(count, seed: UInt64(count) + 42, in: 0...1)
       let scale = 1 / Float(count)
@@ -79,6 +79,10 @@ extension ParityCase {
           return Expected(loss, bounds: bounds, why: "exp/log1p ulp errors on terms of size |x| that cancel")
             + Expected(x.indices.map { Double(scale) * (Reference.sigmoid(x[$0]) - y[$0]) },
                        bounds: x.indices.map { _ in Double(scale) * 16 * 2 * u }, why: "σ(x) − t, 16 ulp of 1")
+        case .absoluteError:
+          return Expected(x.indices.map { abs(x[$0] - y[$0]) }, absolute: 0, relative: u, why: "one rounded difference")
+            + Expected(x.indices.map { Double(scale) * (x[$0] > y[$0] ? 1 : (x[$0] < y[$0] ? -1 : 0)) },
+                       absolute: 0, relative: 0, why: "exact: a sign times the scale")
         }
       }
     }
@@ -116,6 +120,34 @@ extension ParityCase {
         return Double(slice.firstIndex(of: slice.max()!)! - row * columns)
       }
       return Expected(values, absolute: 0, relative: 0, why: "an index: exact")
+    }
+  }
+}
+
+extension ParityCase {
+  /// Top-k hits for k = 1, 2, 5 with ties (a tie with the label's logit is not "strictly higher")
+  /// and invalid labels (never a hit).
+  static let topK: [ParityCase] = [1, 2, 5].flatMap { k in
+    matrices.filter { $0.1 > 1 }.map { rows, columns in
+      var values = Inputs.uniform(rows * columns, seed: UInt64(rows * 11 + columns)).map { ($0 * 4).rounded() / 4 }
+      values[0] = 0.5
+      let x = values
+      let labels = (0..<rows).map { r -> Float in r % 13 == 5 ? Float(columns) : (r % 17 == 3 ? 0.5 : Float((r * 7) % columns)) }
+      return ParityCase(name: "top_k_hits k \(k) \(rows)x\(columns)") { backend in
+        let hits = try Inputs.output(backend, rows)
+        try backend.topKHits(logits: try backend.buffer(x), labels: try backend.buffer(labels), rows: rows,
+                             classes: columns, k: k, into: hits)
+        return try backend.download(hits)
+      } reference: {
+        let values = (0..<rows).map { r -> Double in
+          let label = labels[r]
+          guard label >= 0, label < Float(columns), label == label.rounded() else { return 0 }
+          let target = x[r * columns + Int(label)]
+          let higher = (0..<columns).filter { x[r * columns + $0] > target }.count
+          return higher < k ? 1 : 0
+        }
+        return Expected(values, absolute: 0, relative: 0, why: "exact: comparisons")
+      }
     }
   }
 }

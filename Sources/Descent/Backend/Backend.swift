@@ -77,6 +77,11 @@ public protocol Backend: AnyObject, Sendable {
   func pointwiseLoss(_ loss: PointwiseLoss, predictions: DeviceBuffer, targets: DeviceBuffer,
                      gradientScale scale: Float, losses: DeviceBuffer, gradient: DeviceBuffer) throws
 
+  /// `hits[r] = 1` when row `r`'s label is among its `k` largest logits (fewer than `k` classes
+  /// score strictly higher), else 0: top-k accuracy, summed with ``reduce(_:_:into:)``.
+  func topKHits(logits: DeviceBuffer, labels: DeviceBuffer, rows: Int, classes: Int, k: Int,
+                into hits: DeviceBuffer) throws
+
   // MARK: Reductions
 
   /// Writes `Σ x`, `Σ x²` or `Σ |x|` of the whole buffer into `y[0]`; the result stays on the device.

@@ -85,3 +85,17 @@ extension Check {
     try count(op, "gradient", gradient, rows * classes, shape)
   }
 }
+
+extension Check {
+  /// Throws unless logits are `rows × classes`, labels and hits have `rows`, and `k ≥ 1`.
+  package static func topK(logits: DeviceBuffer, labels: DeviceBuffer, hits: DeviceBuffer, rows: Int,
+                           classes: Int, k: Int) throws {
+    let op = "top_k_hits"
+    guard k >= 1 else {
+      throw BackendError.invalidArgument(op: op, parameter: "k", value: "\(k)", allowed: ">= 1")
+    }
+    try count(op, "logits", logits, rows * classes, "\(rows)x\(classes)")
+    try count(op, "labels", labels, rows, "\(rows) rows")
+    try count(op, "hits", hits, rows, "\(rows) rows")
+  }
+}

@@ -48,6 +48,32 @@ extension CPUBackend {
           out[i] = max(x, 0) - x * t[i] + log1p(exp(-abs(x)))
           grad[i] = scale * (ActivationMath.sigmoid(x) - t[i])
         }
+      case .absoluteError:
+        for i in range {
+          let d = p[i] - t[i]
+          out[i] = abs(d)
+          grad[i] = scale * (d > 0 ? 1 : (d < 0 ? -1 : 0))
+        }
+      }
+    }
+  }
+
+  public func topKHits(logits: DeviceBuffer, labels: DeviceBuffer, rows: Int, classes: Int, k: Int,
+                       into hits: DeviceBuffer) throws {
+    let op = "top_k_hits"
+    try Check.topK(logits: logits, labels: labels, hits: hits, rows: rows, classes: classes, k: k)
+    let (x, labels, out) = (try cpu(logits, op).pointer, try cpu(labels, op).pointer, try cpu(hits, op).pointer)
+    Parallel.chunks(rows, minimumChunk: max(1, (1 << 13) / max(1, classes))) { rowRange in
+      for row in rowRange {
+        let label = labels[row]
+        guard label >= 0, label < Float(classes), label == label.rounded(.towardZero) else {
+          out[row] = 0
+          continue
+        }
+        let target = x[row * classes + Int(label)]
+        var higher = 0
+        for c in 0..<classes where x[row * classes + c] > target { higher += 1 }
+        out[row] = higher < k ? 1 : 0
       }
     }
   }
