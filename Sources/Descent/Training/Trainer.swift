@@ -20,27 +20,46 @@ public final class Trainer: @unchecked Sendable {
   public let schedule: LearningRateSchedule
   public let scheduleUnit: ScheduleUnit
   public let clipping: GradientClipping?
-  public private(set) var reduceOnPlateau: ReduceLROnPlateau?
+  /// Reported per epoch by `fit` and accumulated on the device by every step.
+  public let metrics: [Metric]
+  public internal(set) var reduceOnPlateau: ReduceLROnPlateau?
+  /// Checked by `fit` after every epoch; its state is saved in checkpoints.
+  public internal(set) var earlyStopping: EarlyStopping?
+  /// Every epoch `fit` has run, including those before a checkpoint was restored.
+  public internal(set) var history = History()
   /// Optimizer steps taken so far; the next step is `step + 1`.
-  public private(set) var step = 0
+  public internal(set) var step = 0
   /// Epochs completed.
-  public private(set) var epoch = 0
+  public internal(set) var epoch = 0
   /// The factor ``ReduceLROnPlateau`` has applied so far (1 until it first cuts).
-  public private(set) var plateauFactor = 1.0
+  public internal(set) var plateauFactor = 1.0
 
-  private let backend: any Backend
-  private let state: [[DeviceBuffer]]
-  private let workspace: Workspace
-  private let runningLoss: DeviceBuffer
-  private var runningRows = 0
+  let backend: any Backend
+  /// Each parameter's optimizer state buffers, in ``Sequential/parameters`` order.
+  let state: [[DeviceBuffer]]
+  let workspace: Workspace
+  let trainingTotals: RunningTotals
+  /// The weights at the best epoch so far, kept when `earlyStopping.restoreBestWeights` is on.
+  var bestWeights: [[Float]]?
 
   /// - Throws: ``ConfigurationError`` for an invalid optimizer, schedule or clipping setting, or a
   ///   model whose output does not fit the loss (binary cross-entropy and MSE need any width,
   ///   softmax cross-entropy at least two classes).
   public init(model: Sequential, loss: Loss, optimizer: any Optimizer, schedule: LearningRateSchedule = .constant,
               scheduleUnit: ScheduleUnit = .epoch, clipping: GradientClipping? = nil,
-              reduceOnPlateau: ReduceLROnPlateau? = nil) throws {
+              reduceOnPlateau: ReduceLROnPlateau? = nil, earlyStopping: EarlyStopping? = nil,
+              metrics: [Metric] = []) throws {
     try optimizer.validate()
+    for metric in metrics {
+      if case let .topKAccuracy(k) = metric { try ConfigurationError.require(k >= 1, "top-k accuracy k", k, ">= 1") }
+      if metric.needsClassLabels {
+        try ConfigurationError.require(loss == .softmaxCrossEntropy, "metric \(metric)", loss.rawValue,
+                                       "a cross-entropy model (class-index targets)")
+      } else {
+        try ConfigurationError.require(loss != .softmaxCrossEntropy, "metric \(metric)", loss.rawValue,
+                                       "mse or bce (target vectors)")
+      }
+    }
     try schedule.validate()
     try clipping?.validate()
     if loss == .softmaxCrossEntropy {
@@ -54,6 +73,8 @@ public final class Trainer: @unchecked Sendable {
     self.scheduleUnit = scheduleUnit
     self.clipping = clipping
     self.reduceOnPlateau = reduceOnPlateau
+    self.earlyStopping = earlyStopping
+    self.metrics = metrics
     backend = model.backend
     let stateCount = optimizer.rule(learningRate: optimizer.learningRate).stateCount
     state = try model.parameters.map { parameter in
@@ -64,8 +85,7 @@ public final class Trainer: @unchecked Sendable {
       }
     }
     workspace = Workspace(backend: backend)
-    runningLoss = try backend.allocate(1)
-    try backend.fill(runningLoss, with: 0)
+    trainingTotals = try RunningTotals(metrics: metrics, backend: backend)
   }
 
   /// The learning rate the next step uses.
@@ -76,40 +96,68 @@ public final class Trainer: @unchecked Sendable {
 
   /// One optimizer step on a batch already on the device: `inputs` is `rows × inputFeatures`,
   /// `targets` as ``Loss/targetCount(rows:outputs:)`` says. Runs ``computeGradients(inputs:targets:rows:)``,
-  /// clips the gradients and updates every parameter with the scheduled learning rate.
+  /// clips the gradients and updates every parameter with the scheduled learning rate. Nothing
+  /// waits for the device.
   public func trainStep(inputs: DeviceBuffer, targets: DeviceBuffer, rows: Int) throws {
+    _ = try step(inputs: inputs, targets: targets, rows: rows, checkFinite: false)
+  }
+
+  /// The step `fit` runs. With `checkFinite`, it reads the batch loss back before backward (the
+  /// step's one wait) and throws ``TrainingError/nonFiniteLoss(epoch:batch:value:)`` instead of
+  /// updating, so the weights stay those of the last good step. Returns the batch loss when read.
+  func step(inputs: DeviceBuffer, targets: DeviceBuffer, rows: Int, checkFinite: Bool,
+            batch: Int = 0) throws -> Double? {
     let rule = optimizer.rule(learningRate: Float(learningRate))
-    try computeGradients(inputs: inputs, targets: targets, rows: rows)
+    let (gradient, batchLoss) = try forwardAndLoss(inputs: inputs, targets: targets, rows: rows)
+    var value: Double?
+    if checkFinite {
+      value = Double(try backend.download(batchLoss)[0])
+      if let value, !value.isFinite { throw TrainingError.nonFiniteLoss(epoch: epoch + 1, batch: batch, value: value) }
+    }
+    try backwardAndPenalties(gradient, rows: rows)
     try clipGradients()
     step += 1
     for (parameter, state) in zip(model.parameters, state) {
       try backend.update(rule, parameter: parameter.value, gradient: parameter.gradient, state: state, step: step)
     }
+    return value
   }
 
   /// Forward in training mode (dropout drawing from this step's streams), the loss, backward and
   /// the penalties' gradients: afterwards every parameter's `gradient` holds the gradient of the
   /// batch's mean loss plus its penalty, unclipped. Adds the batch's loss to the running total.
   public func computeGradients(inputs: DeviceBuffer, targets: DeviceBuffer, rows: Int) throws {
+    let (gradient, _) = try forwardAndLoss(inputs: inputs, targets: targets, rows: rows)
+    try backwardAndPenalties(gradient, rows: rows)
+  }
+
+  /// Queues forward, loss and metrics; returns the output gradient and the batch's mean loss.
+  private func forwardAndLoss(inputs: DeviceBuffer, targets: DeviceBuffer, rows: Int) throws
+    -> (gradient: DeviceBuffer, batchLoss: DeviceBuffer) {
     let output = try model.forward(inputs, rows: rows, trainingStep: step)
     let gradient = try workspace.buffer("output gradient", output.count)
     let batchLoss = try workspace.buffer("batch loss", 1)
     let terms = try loss.compute(predictions: output, targets: targets, rows: rows, outputs: model.outputFeatures,
                                  workspace: workspace, gradient: gradient, total: batchLoss)
-    try backend.axpy(alpha: Float(rows) / Float(terms), batchLoss, runningLoss)
+    try backend.scale(batchLoss, by: 1 / Float(terms))
+    try backend.axpy(alpha: Float(rows), batchLoss, trainingTotals.lossSum)
+    try trainingTotals.addMetrics(outputs: output, targets: targets, rows: rows, columns: model.outputFeatures,
+                                  workspace: workspace)
+    trainingTotals.addRows(rows)
+    return (gradient, batchLoss)
+  }
+
+  private func backwardAndPenalties(_ gradient: DeviceBuffer, rows: Int) throws {
     try model.backward(gradient, rows: rows)
     try addPenalties(weightedBy: Float(rows))
-    runningRows += rows
   }
 
   /// The mean loss per row over the steps since the last call (penalties included), then resets
-  /// the total. This is the one call in a training loop that waits for the device.
+  /// the totals. This is the one call in a hand-written training loop that waits for the device.
   public func takeAverageLoss() throws -> Double {
-    guard runningRows > 0 else { return .nan }
-    let total = try backend.download(runningLoss)[0]
-    try backend.fill(runningLoss, with: 0)
-    defer { runningRows = 0 }
-    return Double(total) / Double(runningRows)
+    let loss = try trainingTotals.means().loss
+    try trainingTotals.reset()
+    return loss
   }
 
   /// Ends an epoch: advances epoch schedules and, given the monitored value, ``ReduceLROnPlateau``.
@@ -123,21 +171,6 @@ public final class Trainer: @unchecked Sendable {
     }
   }
 
-  /// The loss of the model on a batch in inference mode (dropout off), penalties included, read
-  /// back from the device.
-  public func evaluateLoss(inputs: DeviceBuffer, targets: DeviceBuffer, rows: Int) throws -> Double {
-    let output = try model.forward(inputs, rows: rows)
-    let gradient = try workspace.buffer("output gradient", output.count)
-    let total = try workspace.buffer("evaluation loss", 1)
-    let terms = try loss.compute(predictions: output, targets: targets, rows: rows, outputs: model.outputFeatures,
-                                 workspace: workspace, gradient: gradient, total: total)
-    try backend.scale(total, by: 1 / Float(terms))
-    let penalty = try workspace.buffer("evaluation penalty", 1)
-    try backend.fill(penalty, with: 0)
-    try accumulatePenalty(into: penalty, weight: 1)
-    return Double(try backend.download(total)[0]) + Double(try backend.download(penalty)[0])
-  }
-
   /// Adds each regularizer's gradient, and `weight ×` its value to the running loss.
   private func addPenalties(weightedBy weight: Float) throws {
     for parameter in model.parameters {
@@ -145,11 +178,11 @@ public final class Trainer: @unchecked Sendable {
       try backend.penaltyGradient(l1: regularizer.l1, l2: regularizer.l2, parameter: parameter.value,
                                   gradient: parameter.gradient)
     }
-    try accumulatePenalty(into: runningLoss, weight: weight)
+    try accumulatePenalty(into: trainingTotals.lossSum, weight: weight)
   }
 
   /// `total += weight·Σ (λ₁·Σ|w| + λ₂·Σw²)` over the regularized parameters, on the device.
-  private func accumulatePenalty(into total: DeviceBuffer, weight: Float) throws {
+  func accumulatePenalty(into total: DeviceBuffer, weight: Float) throws {
     let sum = try workspace.buffer("penalty term", 1)
     for parameter in model.parameters {
       guard let regularizer = parameter.regularizer else { continue }

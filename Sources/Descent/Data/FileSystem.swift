@@ -1,0 +1,46 @@
+import Foundation
+
+/// File helpers that never leave a half-written file behind.
+enum FileSystem {
+  static func exists(_ path: String) -> Bool {
+    FileManager.default.fileExists(atPath: path)
+  }
+
+  /// Writes `bytes` to a temporary file beside `path`, flushes it to disk (`fsync`), renames it over
+  /// `path` and flushes the folder: a crash at any moment leaves either the old file or the new one.
+  static func writeAtomically(_ bytes: [UInt8], to path: String) throws {
+    let url = URL(fileURLWithPath: path)
+    let folder = url.deletingLastPathComponent().path
+    let temporary = "\(folder)/.\(url.lastPathComponent).\(getpid()).tmp"
+    func failure(_ call: String) -> DataError {
+      .unwritable(path: path, reason: "\(call) failed: \(String(cString: strerror(errno)))")
+    }
+    let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+    guard descriptor >= 0 else { throw failure("creating \(temporary)") }
+    var written = 0
+    while written < bytes.count {
+      let count = bytes[written...].withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+      guard count > 0 else {
+        close(descriptor)
+        unlink(temporary)
+        throw failure("writing \(temporary)")
+      }
+      written += count
+    }
+    guard fsync(descriptor) == 0 else {
+      close(descriptor)
+      unlink(temporary)
+      throw failure("fsync")
+    }
+    close(descriptor)
+    guard rename(temporary, path) == 0 else {
+      unlink(temporary)
+      throw failure("rename to \(path)")
+    }
+    let directory = open(folder, O_RDONLY)
+    if directory >= 0 {
+      fsync(directory)
+      close(directory)
+    }
+  }
+}

@@ -1,0 +1,54 @@
+/// An IDX file, the format of MNIST and Fashion-MNIST: two zero bytes, a type code, the number of
+/// dimensions, each dimension as a big-endian 32-bit count, then the values in row-major order.
+/// Plain and gzip-compressed files both load.
+public struct IDXFile: Sendable {
+  /// The sizes of each dimension: `[60000, 28, 28]` for Fashion-MNIST's training images.
+  public let dimensions: [Int]
+  /// Every value, converted to `Float`.
+  public let values: [Float]
+
+  /// Reads and checks `path`: the magic bytes, a known type code (unsigned/signed byte, short, int,
+  /// float, double), and exactly as many data bytes as the dimensions need.
+  public init(path: String) throws {
+    let bytes = try FileBytes.read(path)
+    func fail(_ offset: Int, _ expected: String, _ found: String) -> DataError {
+      .malformed(path: path, offset: offset, expected: expected, found: found)
+    }
+    guard bytes.count >= 4 else { throw fail(0, "a 4-byte IDX header", "\(bytes.count) bytes") }
+    guard bytes[0] == 0, bytes[1] == 0 else {
+      throw fail(0, "the IDX magic 00 00", String(format: "%02x %02x", bytes[0], bytes[1]))
+    }
+    let sizes: [UInt8: Int] = [0x08: 1, 0x09: 1, 0x0B: 2, 0x0C: 4, 0x0D: 4, 0x0E: 8]
+    guard let size = sizes[bytes[2]] else {
+      throw fail(2, "a type code 08, 09, 0b, 0c, 0d or 0e", String(format: "%02x", bytes[2]))
+    }
+    let rank = Int(bytes[3])
+    guard rank >= 1 else { throw fail(3, "at least one dimension", "0") }
+    guard bytes.count >= 4 + 4 * rank else {
+      throw fail(bytes.count, "\(rank) dimension sizes (\(4 + 4 * rank) header bytes)", "end of file")
+    }
+    let dimensions = (0..<rank).map { Self.bigEndian(bytes, 4 + 4 * $0, 4) }
+    let count = dimensions.reduce(1, *)
+    let start = 4 + 4 * rank
+    guard bytes.count - start == count * size else {
+      throw fail(start, "\(count * size) data bytes for dimensions \(dimensions)", "\(bytes.count - start)")
+    }
+    let kind = bytes[2]
+    values = (0..<count).map { i in
+      let offset = start + i * size
+      switch kind {
+      case 0x08: return Float(bytes[offset])
+      case 0x09: return Float(Int8(bitPattern: bytes[offset]))
+      case 0x0B: return Float(Int16(truncatingIfNeeded: Self.bigEndian(bytes, offset, 2)))
+      case 0x0C: return Float(Int32(truncatingIfNeeded: Self.bigEndian(bytes, offset, 4)))
+      case 0x0D: return Float(bitPattern: UInt32(Self.bigEndian(bytes, offset, 4)))
+      default: return Float(Double(bitPattern: UInt64(Self.bigEndian(bytes, offset, 8))))
+      }
+    }
+    self.dimensions = dimensions
+  }
+
+  private static func bigEndian(_ bytes: [UInt8], _ offset: Int, _ width: Int) -> Int {
+    (0..<width).reduce(0) { $0 << 8 | Int(bytes[offset + $1]) }
+  }
+}

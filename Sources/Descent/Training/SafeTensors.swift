@@ -1,0 +1,92 @@
+import Foundation
+
+/// The safetensors file format (Hugging Face): an 8-byte little-endian header length, a JSON header
+/// mapping each tensor name to its dtype, shape and byte range (plus an optional `__metadata__` map
+/// of strings), then the raw little-endian data. PyTorch (`safetensors.torch.load_file`), JAX and
+/// NumPy (`safetensors.numpy`) read it. Descent writes and reads `F32` tensors.
+public enum SafeTensors {
+  /// A named tensor of 32-bit floats.
+  public struct Tensor: Sendable, Hashable {
+    public var shape: [Int]
+    public var values: [Float]
+
+    public init(shape: [Int], values: [Float]) {
+      self.shape = shape
+      self.values = values
+    }
+  }
+
+  /// The file's bytes for `tensors` (in the given order) and `metadata`.
+  public static func encode(_ tensors: [(name: String, tensor: Tensor)], metadata: [String: String] = [:]) throws -> [UInt8] {
+    var header: [String: Any] = [:]
+    if !metadata.isEmpty { header["__metadata__"] = metadata }
+    var offset = 0
+    for (name, tensor) in tensors {
+      let size = tensor.values.count * 4
+      header[name] = ["dtype": "F32", "shape": tensor.shape, "data_offsets": [offset, offset + size]] as [String: Any]
+      offset += size
+    }
+    var json = [UInt8](try JSONSerialization.data(withJSONObject: header, options: [.sortedKeys]))
+    while json.count % 8 != 0 { json.append(0x20) }  // pad with spaces so the data is 8-byte aligned
+    var bytes = [UInt8]()
+    bytes.reserveCapacity(8 + json.count + offset)
+    withUnsafeBytes(of: UInt64(json.count).littleEndian) { bytes += $0 }
+    bytes += json
+    for (_, tensor) in tensors {
+      for value in tensor.values { withUnsafeBytes(of: value.bitPattern.littleEndian) { bytes += $0 } }
+    }
+    return bytes
+  }
+
+  /// The tensors and metadata in `bytes`, read from `path` (named in errors).
+  public static func decode(_ bytes: [UInt8], path: String) throws -> (tensors: [String: Tensor], metadata: [String: String]) {
+    func fail(_ offset: Int, _ expected: String, _ found: String) -> DataError {
+      .malformed(path: path, offset: offset, expected: expected, found: found)
+    }
+    guard bytes.count >= 8 else { throw fail(0, "an 8-byte header length", "\(bytes.count) bytes") }
+    let length = bytes[0..<8].enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) }
+    guard length <= bytes.count - 8 else { throw fail(0, "a header of at most \(bytes.count - 8) bytes", "\(length)") }
+    let dataStart = 8 + length
+    guard let header = try? JSONSerialization.jsonObject(with: Data(bytes[8..<dataStart])) as? [String: Any] else {
+      throw fail(8, "a JSON object header", "text that does not parse")
+    }
+    var tensors: [String: Tensor] = [:]
+    for (name, entry) in header where name != "__metadata__" {
+      guard let entry = entry as? [String: Any], let dtype = entry["dtype"] as? String,
+            let shape = entry["shape"] as? [Int], let offsets = entry["data_offsets"] as? [Int], offsets.count == 2 else {
+        throw fail(8, "dtype, shape and data_offsets for tensor \"\(name)\"", "\(entry)")
+      }
+      guard dtype == "F32" else { throw fail(8, "dtype F32 for \"\(name)\"", dtype) }
+      let count = shape.reduce(1, *)
+      let (begin, end) = (dataStart + offsets[0], dataStart + offsets[1])
+      guard offsets[0] >= 0, end - begin == 4 * count, end <= bytes.count else {
+        throw fail(dataStart + max(0, offsets[0]), "\(4 * count) bytes of \"\(name)\" \(shape)",
+                   "offsets \(offsets) in a file of \(bytes.count) bytes")
+      }
+      let values = (0..<count).map { i in
+        let at = begin + 4 * i
+        return Float(bitPattern: UInt32(bytes[at]) | UInt32(bytes[at + 1]) << 8 | UInt32(bytes[at + 2]) << 16
+          | UInt32(bytes[at + 3]) << 24)
+      }
+      tensors[name] = Tensor(shape: shape, values: values)
+    }
+    return (tensors, header["__metadata__"] as? [String: String] ?? [:])
+  }
+
+  /// Writes the file atomically (temporary file, fsync, rename).
+  public static func write(_ tensors: [(name: String, tensor: Tensor)], metadata: [String: String] = [:],
+                           to path: String) throws {
+    try FileSystem.writeAtomically(try encode(tensors, metadata: metadata), to: path)
+  }
+
+  /// Reads a file written by any safetensors writer (F32 tensors).
+  public static func read(_ path: String) throws -> (tensors: [String: Tensor], metadata: [String: String]) {
+    let bytes: [UInt8]
+    do {
+      bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+    } catch {
+      throw DataError.unreadable(path: path, reason: (error as NSError).localizedDescription)
+    }
+    return try decode(bytes, path: path)
+  }
+}

@@ -1,0 +1,184 @@
+import Foundation
+
+/// Training stopped because something went wrong with the numbers, not the code.
+public enum TrainingError: Error, Equatable, CustomStringConvertible {
+  /// The loss of `batch` (from 1) in `epoch` (from 1) was NaN or infinite; the weights are those
+  /// after the previous batch.
+  case nonFiniteLoss(epoch: Int, batch: Int, value: Double)
+
+  public var description: String {
+    switch self {
+    case let .nonFiniteLoss(epoch, batch, value):
+      "the loss became \(value) at epoch \(epoch), batch \(batch); training stopped with the weights of the previous batch (lower the learning rate, clip gradients, or check the data)"
+    }
+  }
+}
+
+/// Something `fit` does at the end of every epoch.
+public enum Callback: Sendable {
+  /// Saves a checkpoint to `path` (atomically) after every epoch, so a killed run can resume.
+  case checkpoint(path: String)
+  /// Calls `body` with the epoch's record; returning `false` stops training.
+  case onEpochEnd(@Sendable (EpochRecord) throws -> Bool)
+}
+
+extension Trainer {
+  /// Trains until ``epoch`` reaches `epochs` (a restored trainer continues where it stopped),
+  /// visiting `train` in batches of `batchSize` rows (the last batch keeps the remainder), shuffled
+  /// per epoch from the model's seed. Each epoch's record (loss, metrics, validation loss and
+  /// metrics, learning rate, seconds) is appended to ``history`` and printed as `progress` says.
+  /// ``ReduceLROnPlateau`` and ``EarlyStopping`` watch the validation loss when there is
+  /// validation data, else the training loss (EarlyStopping: the value its `monitor` names).
+  ///
+  /// - Throws: ``DataError/nonFinite(source:row:column:value:)`` for NaN or infinite inputs before
+  ///   the first step; ``TrainingError/nonFiniteLoss(epoch:batch:value:)`` when the loss stops being
+  ///   finite (the weights are those of the last good step); shape errors for data that does not
+  ///   fit the model.
+  @discardableResult
+  public func fit(_ train: Dataset, validation: Dataset? = nil, epochs: Int, batchSize: Int = 32,
+                  shuffle: Bool = true, augmentation: ImageAugmentation? = nil, callbacks: [Callback] = [],
+                  progress: ProgressStyle = .automatic) throws -> History {
+    try ConfigurationError.require(epochs >= 0, "epochs", epochs, ">= 0")
+    try ConfigurationError.require(batchSize >= 1, "batchSize", batchSize, ">= 1")
+    try check(train)
+    if let validation { try check(validation) }
+    if let augmentation {
+      try ConfigurationError.require(augmentation.width * augmentation.height == train.featureCount,
+                                     "augmentation image size", "\(augmentation.width)x\(augmentation.height)",
+                                     "width × height = \(train.featureCount) features")
+    }
+    let batches = (train.rows + batchSize - 1) / batchSize
+    let printer = ProgressPrinter(style: progress, epochs: epochs, batches: batches)
+    var inputs = [Float](), targets = [Float]()
+    while epoch < epochs {
+      printer.startEpoch()
+      let started = Date()
+      try trainingTotals.reset()
+      let order = shuffle ? BatchOrder.permutation(train.rows, seed: model.seed, epoch: UInt64(epoch))
+                          : Array(0..<train.rows)
+      var samples = 0
+      var lastRate = learningRate
+      for batch in 0..<batches {
+        let rows = order[batch * batchSize ..< min((batch + 1) * batchSize, train.rows)]
+        gather(train, Array(rows), features: &inputs, targets: &targets)
+        augmentation?.transform(&inputs, samples: Array(rows), seed: model.seed, epoch: epoch)
+        let inputBuffer = try workspace.buffer("fit inputs", inputs.count)
+        let targetBuffer = try workspace.buffer("fit targets", targets.count)
+        try backend.upload(inputs, to: inputBuffer)
+        try backend.upload(targets, to: targetBuffer)
+        if let augmentation, augmentation.noiseDeviation > 0 {
+          let noise = try workspace.buffer("fit noise", inputs.count)
+          try backend.fillRandom(noise, .normal(mean: 0, standardDeviation: augmentation.noiseDeviation),
+                                 key: RandomKey(seed: model.seed, stream: 0x5A << 56 | UInt64(step)))
+          try backend.add(noise, inputBuffer, into: inputBuffer)
+        }
+        lastRate = learningRate
+        _ = try self.step(inputs: inputBuffer, targets: targetBuffer, rows: rows.count, checkFinite: true,
+                          batch: batch + 1)
+        samples += rows.count
+        if printer.wantsUpdate {
+          printer.update(epoch: epoch + 1, batch: batch + 1, samples: samples, loss: try trainingTotals.means().loss)
+        }
+      }
+      let (loss, metrics) = try trainingTotals.means()
+      let evaluation = try validation.map { try evaluate($0, batchSize: max(batchSize, 256)) }
+      let record = EpochRecord(epoch: epoch + 1, loss: loss, metrics: metrics, validationLoss: evaluation?.loss,
+                               validationMetrics: evaluation?.metrics ?? [:], learningRate: lastRate,
+                               seconds: Date().timeIntervalSince(started))
+      history.epochs.append(record)
+      endEpoch(monitoredValue: evaluation?.loss ?? loss)
+      printer.finish(record)
+      var stop = try observeEarlyStopping(record, printer: printer)
+      for callback in callbacks {
+        switch callback {
+        case let .checkpoint(path): try saveCheckpoint(to: path)
+        case let .onEpochEnd(body): if try !body(record) { stop = true }
+        }
+      }
+      if stop { break }
+    }
+    return history
+  }
+
+  /// The mean loss (penalties included) and metrics of the model on `data`, in inference mode.
+  public func evaluate(_ data: Dataset, batchSize: Int = 256) throws -> (loss: Double, metrics: [String: Double]) {
+    try ConfigurationError.require(batchSize >= 1, "batchSize", batchSize, ">= 1")
+    try check(data)
+    let totals = try RunningTotals(metrics: metrics, backend: backend)
+    var inputs = [Float](), targets = [Float]()
+    for start in stride(from: 0, to: data.rows, by: batchSize) {
+      let rows = Array(start ..< min(start + batchSize, data.rows))
+      gather(data, rows, features: &inputs, targets: &targets)
+      let inputBuffer = try workspace.buffer("evaluate inputs", inputs.count)
+      let targetBuffer = try workspace.buffer("evaluate targets", targets.count)
+      try backend.upload(inputs, to: inputBuffer)
+      try backend.upload(targets, to: targetBuffer)
+      let output = try model.forward(inputBuffer, rows: rows.count)
+      let gradient = try workspace.buffer("evaluate gradient", output.count)
+      let batchLoss = try workspace.buffer("evaluate loss", 1)
+      let terms = try loss.compute(predictions: output, targets: targetBuffer, rows: rows.count,
+                                   outputs: model.outputFeatures, workspace: workspace, gradient: gradient,
+                                   total: batchLoss)
+      try backend.axpy(alpha: Float(rows.count) / Float(terms), batchLoss, totals.lossSum)
+      try accumulatePenalty(into: totals.lossSum, weight: Float(rows.count))
+      try totals.addMetrics(outputs: output, targets: targetBuffer, rows: rows.count, columns: model.outputFeatures,
+                            workspace: workspace)
+      totals.addRows(rows.count)
+    }
+    return try totals.means()
+  }
+
+  /// The model's outputs for every row of `data` (`rows × outputFeatures`), in inference mode.
+  public func predict(_ data: Dataset, batchSize: Int = 256) throws -> [Float] {
+    try ConfigurationError.require(batchSize >= 1, "batchSize", batchSize, ">= 1")
+    var outputs: [Float] = []
+    outputs.reserveCapacity(data.rows * model.outputFeatures)
+    for start in stride(from: 0, to: data.rows, by: batchSize) {
+      let end = min(start + batchSize, data.rows)
+      outputs += try model.predict(Array(data.features[start * data.featureCount ..< end * data.featureCount]),
+                                   rows: end - start)
+    }
+    return outputs
+  }
+
+  /// Feeds the record to ``earlyStopping``; keeps the best weights and restores them on a stop.
+  private func observeEarlyStopping(_ record: EpochRecord, printer: ProgressPrinter) throws -> Bool {
+    guard var stopping = earlyStopping else { return false }
+    guard let value = record.value(named: stopping.monitor) else {
+      throw ConfigurationError.outOfRange(parameter: "EarlyStopping monitor", value: stopping.monitor,
+                                          allowed: "loss, validation loss, a metric name or validation <metric> that fit reports")
+    }
+    let decision = stopping.observe(value)
+    earlyStopping = stopping
+    if case .proceed(improved: true) = decision, stopping.restoreBestWeights { bestWeights = try model.weights() }
+    guard decision == .stop else { return false }
+    if stopping.restoreBestWeights, let bestWeights {
+      try model.setWeights(bestWeights)
+      printer.note("early stopping after epoch \(record.epoch): restored the weights of epoch \((stopping.bestEpoch ?? 0) + 1)")
+    } else {
+      printer.note("early stopping after epoch \(record.epoch)")
+    }
+    return true
+  }
+
+  /// Throws unless `data` fits the model and loss, and holds only finite values.
+  private func check(_ data: Dataset) throws {
+    guard data.featureCount == model.inputFeatures else {
+      throw ModelError.shapeMismatch("\(data.name) has \(data.featureCount) features, the model takes \(model.inputFeatures)")
+    }
+    let width = loss == .softmaxCrossEntropy ? 1 : model.outputFeatures
+    guard data.targetWidth == width else {
+      throw ModelError.shapeMismatch("\(data.name) has targets of width \(data.targetWidth), the \(loss.rawValue) loss needs \(width)")
+    }
+    try data.checkFinite()
+  }
+
+  private func gather(_ data: Dataset, _ rows: [Int], features: inout [Float], targets: inout [Float]) {
+    features.removeAll(keepingCapacity: true)
+    targets.removeAll(keepingCapacity: true)
+    for row in rows {
+      features += data.features[row * data.featureCount ..< (row + 1) * data.featureCount]
+      targets += data.targets[row * data.targetWidth ..< (row + 1) * data.targetWidth]
+    }
+  }
+}
