@@ -22,7 +22,11 @@ enum CommandLineTool {
     commands:
       devices            list the CPU backend and every OpenCL device
       check [--size N]   run an N×N×N GEMM (default 257) on every backend against a float64 product
+      train [options]    train an MLP on Fashion-MNIST and print its test accuracy (options below)
       help               show this text
+
+    train options:
+    \(TrainConfiguration.help)
 
     environment:
       DESCENT_DEVICE     the OpenCL device to use: an index from `descent devices` or part of a name
@@ -40,6 +44,8 @@ enum CommandLineTool {
       return DevicesCommand.run()
     case "check":
       return try CheckCommand(options).run()
+    case "train":
+      return try TrainCommand(options).run()
     case "help", "--help", "-h":
       print(usage)
       return 0

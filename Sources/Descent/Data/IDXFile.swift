@@ -48,6 +48,17 @@ public struct IDXFile: Sendable {
     self.dimensions = dimensions
   }
 
+  /// Writes unsigned bytes (type code 08) with `dimensions` as a plain IDX file, atomically.
+  public static func write(_ values: [UInt8], dimensions: [Int], to path: String) throws {
+    guard !dimensions.isEmpty, dimensions.count < 256, dimensions.reduce(1, *) == values.count,
+          dimensions.allSatisfy({ $0 >= 0 && $0 <= Int(UInt32.max) }) else {
+      throw DataError.inconsistent("\(path): \(values.count) values do not fill dimensions \(dimensions)")
+    }
+    var bytes: [UInt8] = [0, 0, 0x08, UInt8(dimensions.count)]
+    for size in dimensions { bytes += [24, 16, 8, 0].map { UInt8(truncatingIfNeeded: size >> $0) } }
+    try FileSystem.writeAtomically(bytes + values, to: path)
+  }
+
   private static func bigEndian(_ bytes: [UInt8], _ offset: Int, _ width: Int) -> Int {
     (0..<width).reduce(0) { $0 << 8 | Int(bytes[offset + $1]) }
   }

@@ -1,0 +1,104 @@
+import Descent
+import DescentOpenCL
+import Foundation
+
+/// `descent train`: trains an MLP on Fashion-MNIST, prints the test accuracy, and writes the
+/// history (CSV, JSON, SVG plot) and the final weights.
+struct TrainCommand {
+  let configuration: TrainConfiguration
+
+  init(_ options: [String]) throws {
+    configuration = try TrainConfiguration(options)
+  }
+
+  func run() throws -> Int32 {
+    let settings = configuration
+    let backend = try chooseBackend()
+    var train = try FashionMNIST.load(.train, directory: settings.data)
+    let test = try FashionMNIST.load(.test, directory: settings.data)
+    if let limit = settings.limit, limit < train.rows { train = train.subset(0..<limit) }
+    var validation: Dataset?
+    if settings.validation > 0 { (train, validation) = try train.split(fraction: settings.validation, seed: settings.seed) }
+
+    let model = try Sequential(inputFeatures: train.featureCount, backend: backend, seed: settings.seed) {
+      for units in settings.hidden {
+        try Dense(units, activation: settings.activation, initializer: settings.initializer, regularizer: settings.penalty)
+        if settings.dropout > 0 { try Dropout(settings.dropout) }
+      }
+      try Dense(10, initializer: .glorotUniform, regularizer: settings.penalty)
+    }
+    let trainer = try Trainer(
+      model: model, loss: .softmaxCrossEntropy, optimizer: optimizer(), schedule: settings.schedule,
+      clipping: settings.clipNorm.map { .globalNorm($0) },
+      earlyStopping: try settings.earlyStopping.map {
+        try EarlyStopping(monitor: validation == nil ? "loss" : "validation loss", patience: $0, restoreBestWeights: true)
+      },
+      metrics: [.accuracy])
+    if !settings.quiet {
+      print("device: \(backend.name)")
+      print(model.summary)
+      print("optimizer: \(trainer.optimizer); schedule: \(settings.schedule); \(train.rows) training rows, "
+        + "\(validation?.rows ?? 0) validation, \(test.rows) test")
+    }
+    if settings.resume, let path = settings.checkpoint, FileManager.default.fileExists(atPath: path) {
+      try trainer.restoreCheckpoint(from: path)
+      if !settings.quiet { print("resumed from \(path) after epoch \(trainer.epoch)") }
+    }
+    let augmentation = try settings.augmentation.map {
+      try ImageAugmentation(width: 28, height: 28, maxShift: $0.shift, horizontalFlip: $0.flip, noiseDeviation: $0.noise)
+    }
+    let started = Date()
+    let history = try trainer.fit(train, validation: validation, epochs: settings.epochs, batchSize: settings.batchSize,
+                                  augmentation: augmentation,
+                                  callbacks: settings.checkpoint.map { [.checkpoint(path: $0)] } ?? [],
+                                  progress: settings.quiet ? .silent : .automatic)
+    let seconds = Date().timeIntervalSince(started)
+    let result = try trainer.evaluate(test)
+    try writeOutputs(history, model: model)
+    let accuracy = result.metrics["accuracy"] ?? .nan
+    print(String(format: "test accuracy %.2f%%  test loss %.4f  (%d epochs in %.1f s on %@)",
+                 accuracy * 100, result.loss, history.epochs.count, seconds, backend.name as NSString))
+    if !settings.quiet { print("wrote \(settings.output)/history.csv, history.json, history.svg, weights.safetensors") }
+    return 0
+  }
+
+  /// `--backend auto`: an OpenCL GPU when there is one (the fastest device), else the CPU backend
+  /// (faster than an OpenCL driver running on the same CPU).
+  private func chooseBackend() throws -> any Backend {
+    let selector = configuration.device.isEmpty ? DeviceSelector.fromEnvironment() : DeviceSelector(configuration.device)
+    switch configuration.backend {
+    case "cpu": return CPUBackend()
+    case "opencl": return try OpenCLBackend(selector)
+    default:
+      if !configuration.device.isEmpty { return try OpenCLBackend(selector) }
+      if let gpu = (try? OpenCLDevice.all())?.first(where: { $0.kind == .gpu }) { return try OpenCLBackend(device: gpu) }
+      return CPUBackend()
+    }
+  }
+
+  private func optimizer() -> any Optimizer {
+    let c = configuration
+    switch c.optimizer {
+    case "sgd": return SGD(learningRate: c.learningRate, momentum: c.momentum ?? 0.9, nesterov: c.nesterov,
+                           weightDecay: c.weightDecay ?? 0)
+    case "adagrad": return AdaGrad(learningRate: c.learningRate, weightDecay: c.weightDecay ?? 0)
+    case "rmsprop": return RMSprop(learningRate: c.learningRate, weightDecay: c.weightDecay ?? 0, momentum: c.momentum ?? 0)
+    case "adamw": return AdamW(learningRate: c.learningRate, beta1: c.beta1, beta2: c.beta2,
+                               weightDecay: c.weightDecay ?? 0.01)
+    default: return Adam(learningRate: c.learningRate, beta1: c.beta1, beta2: c.beta2, weightDecay: c.weightDecay ?? 0)
+    }
+  }
+
+  private func writeOutputs(_ history: History, model: Sequential) throws {
+    let folder = configuration.output
+    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    try Data(history.csv.utf8).write(to: URL(fileURLWithPath: "\(folder)/history.csv"), options: .atomic)
+    try Data(try history.json().utf8).write(to: URL(fileURLWithPath: "\(folder)/history.json"), options: .atomic)
+    try Data(HistoryPlot.svg(history).utf8).write(to: URL(fileURLWithPath: "\(folder)/history.svg"), options: .atomic)
+    let tensors = try model.namedParameters.map { name, parameter in
+      (name: name, tensor: SafeTensors.Tensor(shape: parameter.shape, values: try model.backend.download(parameter.value)))
+    }
+    try SafeTensors.write(tensors, metadata: ["layout": "Dense weights are inputs x units"],
+                          to: "\(folder)/weights.safetensors")
+  }
+}
