@@ -47,6 +47,12 @@ extension Trainer {
                                      "augmentation image size", "\(augmentation.width)x\(augmentation.height)",
                                      "width × height = \(train.featureCount) features")
     }
+    if let monitor = earlyStopping?.monitor {
+      let reported = ["loss"] + metrics.map(\.description)
+      let available = reported + (validation == nil ? [] : reported.map { "validation \($0)" })
+      try ConfigurationError.require(available.contains(monitor), "EarlyStopping monitor", monitor,
+                                     "one of \(available.joined(separator: ", "))\(validation == nil ? " (no validation data given)" : "")")
+    }
     let batches = (train.rows + batchSize - 1) / batchSize
     let printer = ProgressPrinter(style: progress, epochs: epochs, batches: batches)
     var inputs = [Float](), targets = [Float]()
@@ -144,10 +150,7 @@ extension Trainer {
   /// Feeds the record to ``earlyStopping``; keeps the best weights and restores them on a stop.
   private func observeEarlyStopping(_ record: EpochRecord, printer: ProgressPrinter) throws -> Bool {
     guard var stopping = earlyStopping else { return false }
-    guard let value = record.value(named: stopping.monitor) else {
-      throw ConfigurationError.outOfRange(parameter: "EarlyStopping monitor", value: stopping.monitor,
-                                          allowed: "loss, validation loss, a metric name or validation <metric> that fit reports")
-    }
+    let value = record.value(named: stopping.monitor) ?? .nan  // fit checked the name before training
     let decision = stopping.observe(value)
     earlyStopping = stopping
     if case .proceed(improved: true) = decision, stopping.restoreBestWeights { bestWeights = try model.weights() }
