@@ -13,6 +13,9 @@ struct TrainCommand {
 
   func run() throws -> Int32 {
     let settings = configuration
+    for folder in [settings.output] + (settings.checkpoint.map { [URL(fileURLWithPath: $0).deletingLastPathComponent().path] } ?? []) {
+      try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    }
     let backend = try chooseBackend()
     var train = try FashionMNIST.load(.train, directory: settings.data)
     let test = try FashionMNIST.load(.test, directory: settings.data)
@@ -91,7 +94,6 @@ struct TrainCommand {
 
   private func writeOutputs(_ history: History, model: Sequential) throws {
     let folder = configuration.output
-    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
     try Data(history.csv.utf8).write(to: URL(fileURLWithPath: "\(folder)/history.csv"), options: .atomic)
     try Data(try history.json().utf8).write(to: URL(fileURLWithPath: "\(folder)/history.json"), options: .atomic)
     try Data(HistoryPlot.svg(history).utf8).write(to: URL(fileURLWithPath: "\(folder)/history.svg"), options: .atomic)

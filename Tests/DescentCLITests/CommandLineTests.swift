@@ -10,6 +10,10 @@ struct CommandLineTests {
   }
 
   func descent(_ arguments: String...) throws -> Result {
+    try run(arguments)
+  }
+
+  func run(_ arguments: [String]) throws -> Result {
     // The test bundle sits in the same build folder as the executable.
     let binary = Bundle.main.bundleURL.appendingPathComponent("descent")
     let process = Process()

@@ -34,16 +34,21 @@ public struct IDXFile: Sendable {
       throw fail(start, "\(count * size) data bytes for dimensions \(dimensions)", "\(bytes.count - start)")
     }
     let kind = bytes[2]
-    values = (0..<count).map { i in
-      let offset = start + i * size
-      switch kind {
-      case 0x08: return Float(bytes[offset])
-      case 0x09: return Float(Int8(bitPattern: bytes[offset]))
-      case 0x0B: return Float(Int16(truncatingIfNeeded: Self.bigEndian(bytes, offset, 2)))
-      case 0x0C: return Float(Int32(truncatingIfNeeded: Self.bigEndian(bytes, offset, 4)))
-      case 0x0D: return Float(bitPattern: UInt32(Self.bigEndian(bytes, offset, 4)))
-      default: return Float(Double(bitPattern: UInt64(Self.bigEndian(bytes, offset, 8))))
+    values = [Float](unsafeUninitializedCapacity: count) { output, initialized in
+      bytes.withUnsafeBufferPointer { input in
+        for i in 0..<count {
+          let offset = start + i * size
+          switch kind {
+          case 0x08: output[i] = Float(input[offset])
+          case 0x09: output[i] = Float(Int8(bitPattern: input[offset]))
+          case 0x0B: output[i] = Float(Int16(truncatingIfNeeded: Self.bigEndian(bytes, offset, 2)))
+          case 0x0C: output[i] = Float(Int32(truncatingIfNeeded: Self.bigEndian(bytes, offset, 4)))
+          case 0x0D: output[i] = Float(bitPattern: UInt32(Self.bigEndian(bytes, offset, 4)))
+          default: output[i] = Float(Double(bitPattern: UInt64(Self.bigEndian(bytes, offset, 8))))
+          }
+        }
       }
+      initialized = count
     }
     self.dimensions = dimensions
   }
