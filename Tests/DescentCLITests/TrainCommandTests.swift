@@ -47,10 +47,10 @@ struct TrainCommandTests {
   func aTinyRunWritesOutputsAndResumes() throws {
     let folder = try Self.temporaryFolder()
     let config = "\(folder)/config.json"
-    try Data(#"{"hidden": [16], "epochs": 1, "limit": 300, "quiet": true, "backend": "cpu"}"#.utf8)
+    try Data(#"{"hidden": [16], "epochs": 1, "limit": 300, "backend": "cpu"}"#.utf8)
       .write(to: URL(fileURLWithPath: config))
     let checkpoint = "\(folder)/checkpoints/run.safetensors"
-    let first = try cli.run(["train", "--config", config, "--output", folder, "--checkpoint", checkpoint])
+    let first = try cli.run(["train", "--config", config, "--output", folder, "--checkpoint", checkpoint, "--quiet"])
     #expect(first.status == 0, "\(first.error)")
     #expect(first.output.hasPrefix("test accuracy "), "\(first.output)")
     for file in ["history.csv", "history.json", "history.svg", "weights.safetensors"] {
@@ -64,6 +64,10 @@ struct TrainCommandTests {
     let resumed = try cli.run(["train", "--config", config, "--output", folder, "--checkpoint", checkpoint,
                                "--resume", "--epochs", "2"])
     #expect(resumed.status == 0, "\(resumed.error)")
+    // Not a terminal: plain lines, no redrawn bar.
+    #expect(resumed.output.contains("resumed from \(checkpoint) after epoch 1\n"), "\(resumed.output)")
+    #expect(resumed.output.contains("\nepoch 2/2  loss "), "\(resumed.output)")
+    #expect(!resumed.output.contains("\r"))
     let lines = try String(contentsOfFile: "\(folder)/history.csv", encoding: .utf8).split(separator: "\n")
     #expect(lines.count == 3 && lines[1].hasPrefix("1,") && lines[2].hasPrefix("2,"), "\(lines)")
   }

@@ -109,6 +109,33 @@ import Testing
     }
   }
 
+  /// Regression metrics against the same quantities computed on the host from `predict`.
+  @Test func regressionMetricsMatchTheirDefinitions() throws {
+    let x = Inputs.uniform(60 * 3, seed: 6), noise = Inputs.uniform(60 * 2, seed: 7, in: -0.1...0.1)
+    var y: [Float] = []
+    for r in 0..<60 {
+      y.append(x[3 * r] - 2 * x[3 * r + 1] + noise[2 * r])
+      y.append(x[3 * r + 2] * 0.5 + noise[2 * r + 1])
+    }
+    let data = try Dataset(features: x, featureCount: 3, targets: y, targetWidth: 2, name: "regression")
+    let targets = y.doubles
+    for backend in Self.backends {
+      let model = try Sequential([try Dense(8, activation: .tanh), try Dense(2)], inputFeatures: 3, backend: backend, seed: 2)
+      let trainer = try Trainer(model: model, loss: .meanSquaredError, optimizer: Adam(learningRate: 0.02),
+                                metrics: [.meanSquaredError, .meanAbsoluteError])
+      try trainer.fit(data, epochs: 3, batchSize: 16, progress: .silent)
+      let predictions = try trainer.predict(data).doubles
+      let errors: [Double] = zip(predictions, targets).map { $0 - $1 }
+      let result = try trainer.evaluate(data, batchSize: 25)
+      let mse = errors.map { $0 * $0 }.reduce(0, +) / Double(errors.count)
+      let mae = errors.map { abs($0) }.reduce(0, +) / Double(errors.count)
+      // Sums of 120 float32 terms: far inside 1e-5 relative.
+      #expect(abs(result.metrics["mse"]! - mse) <= 1e-5 * mse, "\(backend.name): mse \(result.metrics), host \(mse)")
+      #expect(abs(result.metrics["mae"]! - mae) <= 1e-5 * mae, "\(backend.name): mae \(result.metrics), host \(mae)")
+      #expect(abs(result.loss - mse) <= 1e-5 * mse, "without penalties the loss is the mse")
+    }
+  }
+
   /// Fashion-MNIST's test file split in two (2 000 rows to train, 1 000 to test), or generated
   /// images in its format when the package is absent outside CI.
   static func fashionSubset() throws -> (train: Dataset, test: Dataset)? {
