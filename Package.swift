@@ -1,16 +1,24 @@
 // swift-tools-version: 6.0
 import PackageDescription
 
+// `DESCENT_TARGET_CPU=haswell swift build -c release` compiles the core for that CPU level (AVX2,
+// FMA) and turns on the FMA GEMM micro-kernel; scripts/main.sh and benchmarks/run.sh set it when
+// /proc/cpuinfo shows avx2 and fma. Without it (the default, and what a package depending on
+// Descent gets) the code targets baseline x86-64, where an FMA would be a libm call per lane.
+let targetCPU = Context.environment["DESCENT_TARGET_CPU"].flatMap { $0.isEmpty ? nil : $0 }
+let coreSettings: [SwiftSetting] = targetCPU.map { [.unsafeFlags(["-target-cpu", $0]), .define("DESCENT_FMA")] } ?? []
+
 let package = Package(
   name: "Descent",
   products: [
     .library(name: "Descent", targets: ["Descent"]),
     .library(name: "DescentOpenCL", targets: ["DescentOpenCL"]),
     .executable(name: "descent", targets: ["DescentCLI"]),
+    .executable(name: "descent-benchmarks", targets: ["DescentBenchmarks"]),
   ],
   targets: [
     // MARK: Core: the Backend protocol, the pure-Swift CPU backend, training, data
-    .target(name: "Descent", dependencies: ["CZlib"]),
+    .target(name: "Descent", dependencies: ["CZlib"], swiftSettings: coreSettings),
     .testTarget(name: "DescentTests", dependencies: ["Descent"]),
     .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
@@ -35,5 +43,14 @@ let package = Package(
     // MARK: The `descent` command line
     .executableTarget(name: "DescentCLI", dependencies: ["Descent", "DescentOpenCL"]),
     .testTarget(name: "DescentCLITests"),
+
+    // MARK: Benchmarks: both backends side by side, with the Python peers in benchmarks/peers
+    .executableTarget(
+      name: "DescentBenchmarks",
+      dependencies: ["Descent", "DescentOpenCL"],
+      path: "benchmarks",
+      exclude: ["peers", "run.sh", "README.md"],
+      swiftSettings: coreSettings
+    ),
   ]
 )

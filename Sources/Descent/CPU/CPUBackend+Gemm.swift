@@ -134,23 +134,23 @@ struct GemmKernel {
       let b1 = bRaw.load(fromByteOffset: p * 64 + 32, as: V.self)
       let ap = a + p * 6
       var s = V(repeating: ap[0])
-      c00 += s * b0
-      c01 += s * b1
+      Self.multiplyAdd(&c00, s, b0)
+      Self.multiplyAdd(&c01, s, b1)
       s = V(repeating: ap[1])
-      c10 += s * b0
-      c11 += s * b1
+      Self.multiplyAdd(&c10, s, b0)
+      Self.multiplyAdd(&c11, s, b1)
       s = V(repeating: ap[2])
-      c20 += s * b0
-      c21 += s * b1
+      Self.multiplyAdd(&c20, s, b0)
+      Self.multiplyAdd(&c21, s, b1)
       s = V(repeating: ap[3])
-      c30 += s * b0
-      c31 += s * b1
+      Self.multiplyAdd(&c30, s, b0)
+      Self.multiplyAdd(&c31, s, b1)
       s = V(repeating: ap[4])
-      c40 += s * b0
-      c41 += s * b1
+      Self.multiplyAdd(&c40, s, b0)
+      Self.multiplyAdd(&c41, s, b1)
       s = V(repeating: ap[5])
-      c50 += s * b0
-      c51 += s * b1
+      Self.multiplyAdd(&c50, s, b0)
+      Self.multiplyAdd(&c51, s, b1)
     }
     let rows = min(Self.mr, shape.m - row)
     store(c00, c01, row: row, column: column)
@@ -159,6 +159,17 @@ struct GemmKernel {
     if rows > 3 { store(c30, c31, row: row + 3, column: column) }
     if rows > 4 { store(c40, c41, row: row + 4, column: column) }
     if rows > 5 { store(c50, c51, row: row + 5, column: column) }
+  }
+
+  /// `c += a·b`: one fused multiply-add per lane when built with `DESCENT_FMA` (Package.swift),
+  /// else a product and a sum (baseline x86-64 has no FMA instruction).
+  @inline(__always)
+  private static func multiplyAdd(_ c: inout SIMD8<Float>, _ a: SIMD8<Float>, _ b: SIMD8<Float>) {
+    #if DESCENT_FMA
+    c.addProduct(a, b)
+    #else
+    c += a * b
+    #endif
   }
 
   /// `C[row, column ..< +16] += alpha·(left, right)`, cut at the matrix's last column.

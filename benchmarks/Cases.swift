@@ -1,0 +1,84 @@
+import Descent
+import Foundation
+
+/// The GEMM and memory-bound cases, run on one backend.
+enum Cases {
+  /// Square sizes, then the Fashion-MNIST MLP's products at batch 128: each layer's forward
+  /// `X·W`, weight gradient `Xᵀ·dY` and input gradient `dY·Wᵀ` (none for the first layer).
+  static let gemmShapes: [(String, GemmShape)] = [256, 512, 1024, 2048].map { ("\($0)³", GemmShape(m: $0, n: $0, k: $0)) } + [
+    ("mlp fwd 128x256x784", GemmShape(m: 128, n: 256, k: 784)),
+    ("mlp fwd 128x128x256", GemmShape(m: 128, n: 128, k: 256)),
+    ("mlp fwd 128x10x128", GemmShape(m: 128, n: 10, k: 128)),
+    ("mlp dW 784x256x128 (AᵀB)", GemmShape(m: 784, n: 256, k: 128, transposeA: true)),
+    ("mlp dW 256x128x128 (AᵀB)", GemmShape(m: 256, n: 128, k: 128, transposeA: true)),
+    ("mlp dW 128x10x128 (AᵀB)", GemmShape(m: 128, n: 10, k: 128, transposeA: true)),
+    ("mlp dX 128x256x128 (ABᵀ)", GemmShape(m: 128, n: 256, k: 128, transposeB: true)),
+    ("mlp dX 128x128x10 (ABᵀ)", GemmShape(m: 128, n: 128, k: 10, transposeB: true)),
+  ]
+
+  static func gemm(_ backend: any Backend, peak: Double, quick: Bool) throws -> [Row] {
+    try gemmShapes.filter { !quick || $0.1.m <= 1024 }.map { name, shape in
+      let a = try backend.allocate(shape.m * shape.k), b = try backend.allocate(shape.k * shape.n)
+      let c = try backend.allocate(shape.m * shape.n)
+      try backend.fillRandom(a, .uniform(low: -1, high: 1), key: RandomKey(seed: 1))
+      try backend.fillRandom(b, .uniform(low: -1, high: 1), key: RandomKey(seed: 2))
+      let timing = try Timing.measure(budget: shape.flops > 4e9 ? 4 : 1.5) {
+        try backend.gemm(shape, a, b, into: c)
+        try backend.synchronize()
+      }
+      let value = shape.flops / timing.median / 1e9
+      return Row(group: "gemm", name: name, backend: backend.name, value: value, best: shape.flops / timing.minimum / 1e9,
+                 unit: "GFLOP/s", percentOfPeak: 100 * value * 1e9 / peak)
+    }
+  }
+
+  /// ReLU forward/backward, softmax cross-entropy, SGD with momentum and Adam at 1M and 16M
+  /// elements; bytes are those each op must read and write.
+  static func memory(_ backend: any Backend, bandwidth: Double) throws -> [Row] {
+    var rows: [Row] = []
+    for count in [1 << 20, 1 << 24] {
+      let label = count == 1 << 20 ? "1M" : "16M"
+      let x = try backend.allocate(count), y = try backend.allocate(count), g = try backend.allocate(count)
+      try backend.fillRandom(x, .normal(mean: 0, standardDeviation: 1), key: RandomKey(seed: 3))
+      try backend.fillRandom(g, .normal(mean: 0, standardDeviation: 1), key: RandomKey(seed: 4))
+      let state = try (0..<2).map { _ in
+        let buffer = try backend.allocate(count)
+        try backend.fill(buffer, with: 0)
+        return buffer
+      }
+      let classes = 10, rowsCount = count / classes
+      let logits = try backend.allocate(rowsCount * classes), labels = try backend.allocate(rowsCount)
+      let losses = try backend.allocate(rowsCount), gradient = try backend.allocate(rowsCount * classes)
+      try backend.fillRandom(logits, .normal(mean: 0, standardDeviation: 1), key: RandomKey(seed: 5))
+      try backend.upload((0..<rowsCount).map { Float($0 % classes) }, to: labels)
+      var step = 0
+      let cases: [(String, Double, () throws -> Void)] = [
+        ("relu forward", 8, { try backend.activate(.relu, x, into: y) }),
+        ("relu backward", 12, { try backend.activationBackward(.relu, input: x, outputGradient: g, into: y) }),
+        ("softmax cross-entropy (10 classes)", 8 + 4 + 4 + 4.0 / 10, {
+          try backend.softmaxCrossEntropy(logits: logits, labels: labels, rows: rowsCount, classes: classes,
+                                          gradientScale: 1, losses: losses, gradient: gradient)
+        }),
+        ("sgd momentum 0.9", 20, {
+          step += 1
+          try backend.update(.sgd(learningRate: 1e-3, momentum: 0.9), parameter: x, gradient: g, state: [state[0]], step: step)
+        }),
+        ("adam", 28, {
+          step += 1
+          try backend.update(.adam(learningRate: 1e-3), parameter: x, gradient: g, state: state, step: step)
+        }),
+      ]
+      for (name, bytesPerElement, body) in cases {
+        let timing = try Timing.measure {
+          try body()
+          try backend.synchronize()
+        }
+        let bytes = bytesPerElement * Double(count)
+        rows.append(Row(group: "memory", name: "\(name) \(label)", backend: backend.name, value: bytes / timing.median / 1e9,
+                        best: bytes / timing.minimum / 1e9, unit: "GB/s",
+                        percentOfPeak: 100 * bytes / timing.median / bandwidth))
+      }
+    }
+    return rows
+  }
+}

@@ -1,0 +1,123 @@
+import Descent
+import DescentOpenCL
+import Foundation
+
+// descent-benchmarks: every case on the CPU backend and on every OpenCL device, with the peers
+// (NumPy/OpenBLAS, PyTorch, JAX + optax) in the same run, as a table and a JSON file.
+//
+//   swift run -c release descent-benchmarks [--quick] [--epochs N] [--no-peers] [--no-training] [--json PATH]
+//   (benchmarks/run.sh builds for the host CPU first; see benchmarks/README.md)
+
+var arguments = Array(CommandLine.arguments.dropFirst())[...]
+var quick = false, peers = true, training = true, epochs = 5, jsonPath = "benchmark-results.json"
+while let argument = arguments.popFirst() {
+  switch argument {
+  case "--quick": quick = true
+  case "--no-peers": peers = false
+  case "--no-training": training = false
+  case "--epochs":
+    guard let value = arguments.popFirst().flatMap(Int.init), value >= 2 else {
+      FileHandle.standardError.write(Data("--epochs needs a whole number >= 2\n".utf8))
+      exit(64)
+    }
+    epochs = value
+  case "--json":
+    guard let value = arguments.popFirst() else { exit(64) }
+    jsonPath = value
+  default:
+    FileHandle.standardError.write(Data("usage: descent-benchmarks [--quick] [--epochs N] [--no-peers] [--no-training] [--json PATH]\n".utf8))
+    exit(64)
+  }
+}
+
+let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().path
+var backends: [any Backend] = [CPUBackend()]
+var header: [String: String] = [
+  "date": ISO8601DateFormatter().string(from: Date()),
+  "cpu": (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8))?.split(separator: "\n")
+    .first { $0.hasPrefix("model name") }?.split(separator: ":").last?.trimmingCharacters(in: .whitespaces) ?? "unknown",
+  "cores": "\(ProcessInfo.processInfo.activeProcessorCount)",
+  "cpu backend build": CPUBackend.buildDescription,
+  "timing": "warm-up run, then 3-15 runs within a time budget; median and best",
+]
+do {
+  for device in try OpenCLDevice.all() {
+    backends.append(try OpenCLBackend(device: device))
+    header["opencl \(device.index)"] = "\(device.name), \(device.platform), \(device.version), driver \(device.driverVersion)"
+  }
+} catch {
+  header["opencl"] = "\(error)"
+}
+
+var probes: [String: [String: Double]] = [:]
+var rows: [Row] = []
+for backend in backends {
+  guard let probe = backend as? PerformanceProbes else { continue }
+  let peak = try probe.measurePeakFlops(), bandwidth = try probe.measureBandwidth()
+  probes[backend.name] = ["flops": peak, "bandwidth": bandwidth]
+  FileHandle.standardError.write(Data("\(backend.name): probes done, GEMM…\n".utf8))
+  rows += try Cases.gemm(backend, peak: peak, quick: quick)
+  rows += try Cases.memory(backend, bandwidth: bandwidth)
+}
+
+if peers {
+  let shapes = Cases.gemmShapes.filter { !quick || $0.1.m <= 1024 }.map { name, s -> [Any] in
+    [name, s.m, s.n, s.k, s.transposeA, s.transposeB]
+  }
+  let json = String(decoding: try JSONSerialization.data(withJSONObject: shapes), as: UTF8.self)
+  switch Peers.run("numpy_gemm.py", [json], folder: folder) {
+  case let .success(result):
+    for entry in result as? [[String: Any]] ?? [] {
+      let name = entry["name"] as? String ?? "?"
+      let (median, best) = (entry["median"] as? Double ?? .nan, entry["best"] as? Double ?? .nan)
+      rows.append(Row(group: "gemm", name: name, backend: "numpy (OpenBLAS)", value: median, best: best, unit: "GFLOP/s",
+                      percentOfPeak: probes["cpu"].map { 100 * median * 1e9 / $0["flops"]! }))
+    }
+  case let .failure(error):
+    header["peer numpy"] = "not run: \(error.reason)"
+  }
+}
+
+if training {
+  let train = try FashionMNIST.load(.train), test = try FashionMNIST.load(.test)
+  for backend in backends {
+    FileHandle.standardError.write(Data("\(backend.name): training \(epochs) epochs…\n".utf8))
+    let result = try TrainingCase.run(backend, train: train, test: test, epochs: epochs)
+    rows += TrainingCase.rows(result, backend: backend.name, epochs: epochs)
+  }
+  if peers {
+    for (script, label) in [("torch_mlp.py", "pytorch (eager)"), ("jax_mlp.py", "jax + optax (jit)")] {
+      FileHandle.standardError.write(Data("\(label): training \(epochs) epochs…\n".utf8))
+      switch Peers.run(script, ["\(epochs)"], folder: folder) {
+      case let .success(result):
+        let entry = result as? [String: Any] ?? [:]
+        let seconds = entry["epoch_seconds"] as? [Double] ?? [.nan]
+        let accuracy = entry["accuracy"] as? Double ?? .nan
+        rows += TrainingCase.rows(.init(epochSeconds: seconds, accuracy: accuracy), backend: label, epochs: epochs)
+        if let version = entry["version"] { header["peer \(label)"] = "\(version)" }
+      case let .failure(error):
+        header["peer \(label)"] = "not run: \(error.reason)"
+      }
+    }
+  }
+}
+
+// Ratios against the peers, side by side from this run.
+func ratioNotes(_ rows: inout [Row]) {
+  for index in rows.indices where rows[index].group == "gemm" && !rows[index].backend.hasPrefix("numpy") {
+    if let blas = rows.first(where: { $0.backend.hasPrefix("numpy") && $0.name == rows[index].name }) {
+      rows[index].note = String(format: "%.2fx OpenBLAS", rows[index].value / blas.value)
+    }
+  }
+  let epochRows = rows.filter { $0.group == "training" && $0.unit == "s" }
+  for index in rows.indices where rows[index].group == "training" && rows[index].unit == "s" {
+    let others = epochRows.filter { $0.backend != rows[index].backend && ($0.backend.hasPrefix("pytorch") || $0.backend.hasPrefix("jax")) }
+    let ratios = others.map { String(format: "%.2fx ", rows[index].value / $0.value) + ($0.backend.split(separator: " ").first.map(String.init) ?? "") }
+    if !ratios.isEmpty { rows[index].note += "; time " + ratios.joined(separator: ", ") }
+  }
+}
+ratioNotes(&rows)
+let report = Report(header: header, probes: probes, rows: rows)
+report.printTable()
+try report.write(to: jsonPath)
+print("wrote \(jsonPath)")

@@ -1,0 +1,26 @@
+"""NumPy (OpenBLAS) SGEMM GFLOP/s for the shapes benchmarks/ passes as JSON: [[name, m, n, k, ta, tb], ...].
+Prints one JSON list of {name, median, best} (GFLOP/s) on the last line."""
+import json
+import sys
+import time
+
+import numpy as np
+
+shapes = json.loads(sys.argv[1])
+budget = float(sys.argv[2]) if len(sys.argv) > 2 else 1.5
+rng = np.random.default_rng(1)
+results = []
+for name, m, n, k, ta, tb in shapes:
+    a = rng.uniform(-1, 1, (k, m) if ta else (m, k)).astype(np.float32)
+    b = rng.uniform(-1, 1, (n, k) if tb else (k, n)).astype(np.float32)
+    op_a, op_b = (a.T if ta else a), (b.T if tb else b)
+    np.matmul(op_a, op_b)  # warm-up
+    times, start = [], time.perf_counter()
+    while len(times) < 3 or (len(times) < 15 and time.perf_counter() - start < budget):
+        t = time.perf_counter()
+        np.matmul(op_a, op_b)
+        times.append(time.perf_counter() - t)
+    times.sort()
+    flops = 2.0 * m * n * k
+    results.append({"name": name, "median": flops / times[len(times) // 2] / 1e9, "best": flops / times[0] / 1e9})
+print(json.dumps(results))
