@@ -15,7 +15,7 @@ struct Report: Codable {
     let columns = ["group", "case", "backend", "median", "best", "unit", "% peak", "note"]
     var lines = [columns]
     for row in rows {
-      lines.append([row.group, row.name, row.backend, Self.format(row.value), Self.format(row.best), row.unit,
+      lines.append([row.group, row.name, Self.shortName(row.backend), Self.format(row.value), Self.format(row.best), row.unit,
                     row.percentOfPeak.map { String(format: "%.0f%%", $0) } ?? "", row.note])
     }
     let widths = columns.indices.map { column in lines.map { $0[column].count }.max() ?? 0 }
@@ -24,6 +24,13 @@ struct Report: Codable {
         .joined(separator: "  "))
       if index == 0 { print(widths.map { String(repeating: "-", count: $0) }.joined(separator: "  ")) }
     }
+  }
+
+  /// `opencl:<platform>:<device>` as `opencl:<device>`, cut to 28 characters, for the table.
+  static func shortName(_ backend: String) -> String {
+    let parts = backend.split(separator: ":")
+    guard parts.count >= 3, parts[0] == "opencl" else { return backend }
+    return String("opencl:\(parts.last!)".prefix(28))
   }
 
   static func format(_ value: Double) -> String {

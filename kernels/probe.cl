@@ -1,19 +1,20 @@
 // probe.cl: kernels that measure a device's limits for benchmarks/ (not used in training).
 // Swift twin: Sources/Descent/CPU/CPUBackend+Probes.swift (the same measurements on the CPU).
 
-// Peak arithmetic: 8 independent float4 multiply-adds per iteration, 64 FLOP each iteration.
+// Peak arithmetic: 8 independent float16 multiply-adds per iteration, 256 FLOP each iteration
+// (wide vectors, as gemm_wide uses: PoCL maps them onto the CPU's SIMD registers; GPUs split them).
 // The result depends on every accumulator, so the compiler cannot drop the loop.
 __kernel void probe_flops(const int iterations, const float scale, __global float* out) {
   const float seed = (float)get_global_id(0) * 1e-9f;
-  float4 a0 = seed, a1 = seed + 1.0f, a2 = seed + 2.0f, a3 = seed + 3.0f;
-  float4 a4 = seed + 4.0f, a5 = seed + 5.0f, a6 = seed + 6.0f, a7 = seed + 7.0f;
-  const float4 m = (float4)(scale);
+  float16 a0 = seed, a1 = seed + 1.0f, a2 = seed + 2.0f, a3 = seed + 3.0f;
+  float16 a4 = seed + 4.0f, a5 = seed + 5.0f, a6 = seed + 6.0f, a7 = seed + 7.0f;
+  const float16 m = (float16)(scale);
   for (int i = 0; i < iterations; ++i) {
     a0 = mad(a0, m, m); a1 = mad(a1, m, m); a2 = mad(a2, m, m); a3 = mad(a3, m, m);
     a4 = mad(a4, m, m); a5 = mad(a5, m, m); a6 = mad(a6, m, m); a7 = mad(a7, m, m);
   }
-  const float4 total = a0 + a1 + a2 + a3 + a4 + a5 + a6 + a7;
-  out[get_global_id(0)] = total.x + total.y + total.z + total.w;
+  const float16 total = a0 + a1 + a2 + a3 + a4 + a5 + a6 + a7;
+  out[get_global_id(0)] = total.s0 + total.s5 + total.sa + total.sf;
 }
 
 // Memory bandwidth, STREAM's triad: a = b + s·c (12 bytes moved per element).

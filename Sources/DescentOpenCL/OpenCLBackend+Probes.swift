@@ -4,8 +4,8 @@ import Foundation
 /// The device's limits, measured with the kernels in `kernels/probe.cl`.
 extension OpenCLBackend: PerformanceProbes {
   public func measurePeakFlops() throws -> Double {
-    let iterations = 4096
-    let global = max(1, device.computeUnits) * 256 * 8
+    let iterations = 2048
+    let global = max(1, device.computeUnits) * 256 * 4
     let out = try allocate(global)
     let kernel = try self.kernel("probe_flops")
     let local = min(256, kernel.maxWorkGroupSize)
@@ -16,7 +16,7 @@ extension OpenCLBackend: PerformanceProbes {
               [.int(iterations), .float(0.999_999), .buffer(try cl(out, "probe_flops"))])
       try synchronize()
       let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-      if attempt > 0 { best = max(best, Double(global) * Double(iterations) * 64 / seconds) }  // the first builds
+      if attempt > 0 { best = max(best, Double(global) * Double(iterations) * 256 / seconds) }  // the first builds
     }
     return best
   }
