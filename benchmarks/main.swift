@@ -5,11 +5,12 @@ import Foundation
 // descent-benchmarks: every case on the CPU backend and on every OpenCL device, with the peers
 // (NumPy/OpenBLAS, PyTorch, JAX + optax) in the same run, as a table and a JSON file.
 //
-//   swift run -c release descent-benchmarks [--quick] [--epochs N] [--no-peers] [--no-training] [--json PATH]
+//   swift run -c release descent-benchmarks [--quick] [--epochs N] [--backend cpu|opencl] [--no-peers]
+//     [--no-training] [--json PATH]
 //   (benchmarks/run.sh builds for the host CPU first; see benchmarks/README.md)
 
 var arguments = Array(CommandLine.arguments.dropFirst())[...]
-var quick = false, peers = true, training = true, epochs = 5, jsonPath = "benchmark-results.json"
+var quick = false, peers = true, training = true, epochs = 5, jsonPath = "benchmark-results.json", only: String?
 while let argument = arguments.popFirst() {
   switch argument {
   case "--quick": quick = true
@@ -21,17 +22,20 @@ while let argument = arguments.popFirst() {
       exit(64)
     }
     epochs = value
+  case "--backend":
+    guard let value = arguments.popFirst(), ["cpu", "opencl"].contains(value) else { exit(64) }
+    only = value
   case "--json":
     guard let value = arguments.popFirst() else { exit(64) }
     jsonPath = value
   default:
-    FileHandle.standardError.write(Data("usage: descent-benchmarks [--quick] [--epochs N] [--no-peers] [--no-training] [--json PATH]\n".utf8))
+    FileHandle.standardError.write(Data("usage: descent-benchmarks [--quick] [--epochs N] [--backend cpu|opencl] [--no-peers] [--no-training] [--json PATH]\n".utf8))
     exit(64)
   }
 }
 
 let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().path
-var backends: [any Backend] = [CPUBackend()]
+var backends: [any Backend] = only == "opencl" ? [] : [CPUBackend()]
 var header: [String: String] = [
   "date": ISO8601DateFormatter().string(from: Date()),
   "cpu": (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8))?.split(separator: "\n")
@@ -41,7 +45,7 @@ var header: [String: String] = [
   "timing": "warm-up run, then 3-15 runs within a time budget; median and best",
 ]
 do {
-  for device in try OpenCLDevice.all() {
+  for device in try OpenCLDevice.all() where only != "cpu" {
     backends.append(try OpenCLBackend(device: device))
     header["opencl \(device.index)"] = "\(device.name), \(device.platform), \(device.version), driver \(device.driverVersion)"
   }

@@ -107,7 +107,12 @@ extension CPUBackend {
     let (x, dy, dx) = (try cpu(x, op).pointer, try cpu(dy, op).pointer, try cpu(dx, op))
     let out = dx.pointer
     Parallel.chunks(dx.count, minimumChunk: 1 << 13) { range in
-      for i in range { out[i] = ActivationMath.derivative(f, x[i]) * dy[i] }
+      // The piecewise-linear cases get their own loops, which the compiler vectorises.
+      switch f {
+      case .relu: for i in range { out[i] = (x[i] > 0 ? 1 : 0) * dy[i] }
+      case let .leakyReLU(slope): for i in range { out[i] = (x[i] > 0 ? 1 : slope) * dy[i] }
+      default: for i in range { out[i] = ActivationMath.derivative(f, x[i]) * dy[i] }
+      }
     }
   }
 

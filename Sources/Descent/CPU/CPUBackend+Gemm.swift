@@ -19,7 +19,7 @@ extension CPUBackend {
 /// One GEMM call's blocking; see ``CPUBackend/gemm(_:_:_:into:)``.
 struct GemmKernel {
   static let mr = 6, nr = 16  // 6×16 accumulators = 12 SIMD8 registers, plus 2 of B and 1 of A
-  static let kc = 256  // a 16-wide B panel slice (16 KiB) stays in L1
+  static let kcMax = 384  // a 16-wide B panel slice (≤ 24 KiB) stays in a 32 KiB L1
   static let mc = 96  // an A block of mc×kc (96 KiB) stays in L2
 
   let shape: GemmShape
@@ -37,11 +37,16 @@ struct GemmKernel {
 
   func run() {
     let (m, n, k) = (shape.m, shape.n, shape.k)
-    scaleC()
+    // Below ~4 MFLOP the dispatches would cost more than a second core saves.
+    let spread: (Int, (Int) -> Void) -> Void = shape.flops < 4e6
+      ? { count, body in for index in 0..<count { body(index) } }
+      : { count, body in Parallel.forEach(count, body) }
+    scaleC(spread)
     guard m > 0, n > 0, k > 0, shape.alpha != 0 else { return }
     let mr = Self.mr, nr = Self.nr
     let rowPanels = (m + mr - 1) / mr, columnPanels = (n + nr - 1) / nr
-    let kc = min(Self.kc, k)
+    // Depth slices of equal size (784 = 2 × 392, not 3 × 256 + 16), each at most kcMax deep.
+    let kc = (k + (k + Self.kcMax - 1) / Self.kcMax - 1) / ((k + Self.kcMax - 1) / Self.kcMax)
     let packedA = Self.allocateAligned(rowPanels * mr * kc)
     let packedB = Self.allocateAligned(columnPanels * nr * kc)
     defer {
@@ -54,9 +59,15 @@ struct GemmKernel {
     let columnGroups = max(1, min(columnPanels, (4 * Parallel.threads + rowBlocks - 1) / rowBlocks))
     for depth in stride(from: 0, to: k, by: kc) {
       let depthCount = min(kc, k - depth)
-      Parallel.forEach(rowPanels) { packA(panel: $0, depth: depth, count: depthCount, into: packedA) }
-      Parallel.forEach(columnPanels) { packB(panel: $0, depth: depth, count: depthCount, into: packedB) }
-      Parallel.forEach(rowBlocks * columnGroups) { task in
+      // Both operands' panels in one dispatch: A's row panels first, then B's column panels.
+      spread(rowPanels + columnPanels) { panel in
+        if panel < rowPanels {
+          packA(panel: panel, depth: depth, count: depthCount, into: packedA)
+        } else {
+          packB(panel: panel - rowPanels, depth: depth, count: depthCount, into: packedB)
+        }
+      }
+      spread(rowBlocks * columnGroups) { task in
         let rowBlock = task / columnGroups, group = task % columnGroups
         let firstPanel = group * columnPanels / columnGroups
         let lastPanel = (group + 1) * columnPanels / columnGroups
@@ -76,10 +87,12 @@ struct GemmKernel {
   }
 
   /// `C = beta·C`, writing zeros when `beta == 0` so NaN in `C` does not survive (BLAS semantics).
-  private func scaleC() {
+  private func scaleC(_ spread: (Int, (Int) -> Void) -> Void) {
     let count = shape.m * shape.n, beta = shape.beta, c = c
-    guard beta != 1 else { return }
-    Parallel.chunks(count) { range in
+    guard beta != 1, count > 0 else { return }
+    let parts = min(Parallel.threads, max(1, count >> 15))
+    spread(parts) { part in
+      let range = part * count / parts ..< (part + 1) * count / parts
       if beta == 0 {
         (c + range.lowerBound).update(repeating: 0, count: range.count)
       } else {

@@ -29,17 +29,29 @@ extension CPUBackend {
 enum OptimMath {
   typealias Pointer = UnsafeMutablePointer<Float>
 
-  /// k = [lr, momentum, dampening, nesterov, weightDecay, firstStep]
+  /// k = [lr, momentum, dampening, nesterov, weightDecay, firstStep]. Eight lanes at a time, then
+  /// the tail: each lane runs the kernel's operations in the kernel's order, so both loops agree.
   static func sgd(_ range: Range<Int>, _ p: Pointer, _ g: Pointer, _ b: Pointer?, _ k: [Float]) {
     let (lr, momentum, dampening, nesterov, decay, first) = (k[0], k[1], k[2], k[3] != 0, k[4], k[5] != 0)
-    for i in range {
-      var grad = g[i]
-      if decay != 0 { grad = grad + decay * p[i] }
-      if let b, momentum != 0 {
-        b[i] = first ? grad : momentum * b[i] + (1 - dampening) * grad
-        grad = nesterov ? grad + momentum * b[i] : b[i]
-      }
-      p[i] = p[i] - lr * grad
+    @inline(__always) func step<T: SIMD>(_ param: T, _ gradient: T, _ buffer: T?) -> (T, T?) where T.Scalar == Float {
+      var grad = gradient
+      if decay != 0 { grad = grad + decay * param }
+      guard let buffer, momentum != 0 else { return (param - lr * grad, nil) }
+      let newBuffer = first ? grad : momentum * buffer + (1 - dampening) * grad
+      grad = nesterov ? grad + momentum * newBuffer : newBuffer
+      return (param - lr * grad, newBuffer)
+    }
+    var i = range.lowerBound
+    while i + 8 <= range.upperBound {
+      let (param, buffer) = step(Lanes.load(p, i), Lanes.load(g, i), b.map { Lanes.load($0, i) })
+      Lanes.store(param, p, i)
+      if let b, let buffer { Lanes.store(buffer, b, i) }
+      i += 8
+    }
+    for i in i..<range.upperBound {
+      let (param, buffer) = step(SIMD1(p[i]), SIMD1(g[i]), b.map { SIMD1($0[i]) })
+      p[i] = param[0]
+      if let b, let buffer { b[i] = buffer[0] }
     }
   }
 
@@ -77,23 +89,58 @@ enum OptimMath {
     }
   }
 
-  /// k = [beta1, beta2, lr/(1−β₁ᵗ), √(1−β₂ᵗ), epsilon, weightDecay (L2), decayFactor, amsgrad]
+  /// k = [beta1, beta2, lr/(1−β₁ᵗ), √(1−β₂ᵗ), epsilon, weightDecay (L2), decayFactor, amsgrad].
+  /// Eight lanes at a time, then the tail, each lane in the kernel's order of operations.
   static func adam(_ range: Range<Int>, _ p: Pointer, _ g: Pointer, _ m: Pointer, _ v: Pointer,
                    _ vMax: Pointer?, _ k: [Float]) {
     let (beta1, beta2, stepSize, correction2, epsilon) = (k[0], k[1], k[2], k[3], k[4])
     let (decay, decayFactor) = (k[5], k[6])
-    for i in range {
-      var grad = g[i]
-      if decayFactor != 1 { p[i] = p[i] * decayFactor }
-      if decay != 0 { grad = grad + decay * p[i] }
-      m[i] = beta1 * m[i] + (1 - beta1) * grad
-      v[i] = beta2 * v[i] + (1 - beta2) * (grad * grad)
-      var second = v[i]
+    @inline(__always) func step<T: SIMD>(_ i: Int, _ load: (Pointer, Int) -> T, _ store: (T, Pointer, Int) -> Void)
+      where T.Scalar == Float {
+      var param = load(p, i), grad = load(g, i)
+      if decayFactor != 1 { param = param * decayFactor }
+      if decay != 0 { grad = grad + decay * param }
+      let first = beta1 * load(m, i) + (1 - beta1) * grad
+      var second = beta2 * load(v, i) + (1 - beta2) * (grad * grad)
+      store(first, m, i)
+      store(second, v, i)
       if let vMax {
-        vMax[i] = max(vMax[i], v[i])
-        second = vMax[i]
+        second = pointwiseMax(load(vMax, i), second)
+        store(second, vMax, i)
       }
-      p[i] = p[i] - stepSize * (m[i] / (second.squareRoot() / correction2 + epsilon))
+      store(param - stepSize * (first / (second.squareRoot() / correction2 + epsilon)), p, i)
     }
+    var i = range.lowerBound
+    while i + 8 <= range.upperBound {
+      step(i, Lanes.load, Lanes.store)
+      i += 8
+    }
+    for i in i..<range.upperBound {
+      step(i, { SIMD1($0[$1]) }, { $1[$2] = $0[0] })
+    }
+  }
+}
+
+/// Unaligned eight-float loads and stores for the vectorised loops.
+enum Lanes {
+  @inline(__always) static func load(_ pointer: UnsafeMutablePointer<Float>, _ i: Int) -> SIMD8<Float> {
+    UnsafeRawPointer(pointer + i).loadUnaligned(as: SIMD8<Float>.self)
+  }
+
+  @inline(__always) static func store(_ value: SIMD8<Float>, _ pointer: UnsafeMutablePointer<Float>, _ i: Int) {
+    UnsafeMutableRawPointer(pointer + i).storeBytes(of: value, as: SIMD8<Float>.self)
+  }
+}
+
+/// One float as a one-lane vector, so the tail runs the same generic step as the lanes.
+struct SIMD1<Scalar: SIMDScalar>: SIMD {
+  typealias MaskStorage = SIMD1<Scalar.SIMDMaskScalar>
+  private var value: Scalar
+  init() { value = SIMD2<Scalar>()[0] }
+  init(_ value: Scalar) { self.value = value }
+  var scalarCount: Int { 1 }
+  subscript(index: Int) -> Scalar {
+    get { value }
+    set { value = newValue }
   }
 }
