@@ -25,6 +25,8 @@ package enum Parallel {
       for index in 0..<count { body(index) }
       return
     }
+    if WorkerPool.shared.run(count, body) { return }
+    // The pool is busy (a nested or concurrent call): Dispatch's threads take this loop.
     // The calls write disjoint parts of the caller's buffers, which Swift cannot see; `body` does
     // not outlive this function, since concurrentPerform returns after the last call.
     withoutActuallyEscaping(body) { body in
