@@ -91,11 +91,20 @@ void gemm(const int m, const int n, const int k, const int trans_a, const int tr
 #define WIDE_M 12
 #endif
 
+// A fused multiply-add where the device has one (FP_FAST_FMAF), else mad (which may round twice).
+#ifdef FP_FAST_FMAF
+#define MULTIPLY_ADD(a, b, c) fma(a, b, c)
+#else
+#define MULTIPLY_ADD(a, b, c) mad(a, b, c)
+#endif
+
 __kernel void gemm_wide(const int m, const int n, const int k, const int a_row, const int a_col,
                         const float alpha, const float beta, __global const float* a,
                         __global const float* b, __global float* c) {
-  const int j0 = get_global_id(0) * 16;
-  const int i0 = get_global_id(1) * WIDE_M;
+  // Dimension 0 walks down the rows, so consecutive work-groups reuse one 16-column strip of B
+  // from the cache instead of sweeping all of B for every block of rows.
+  const int i0 = get_global_id(0) * WIDE_M;
+  const int j0 = get_global_id(1) * 16;
   if (j0 >= n || i0 >= m) return;
   float16 acc[WIDE_M];
   int rows_a[WIDE_M];
@@ -106,14 +115,14 @@ __kernel void gemm_wide(const int m, const int n, const int k, const int a_row, 
   if (j0 + 16 <= n) {
     for (int p = 0; p < k; ++p) {
       const float16 bv = vload16(0, b + p * n + j0);
-      for (int r = 0; r < WIDE_M; ++r) acc[r] = mad((float16)(a[rows_a[r] + p * a_col]), bv, acc[r]);
+      for (int r = 0; r < WIDE_M; ++r) acc[r] = MULTIPLY_ADD((float16)(a[rows_a[r] + p * a_col]), bv, acc[r]);
     }
   } else {  // the last, partial column block: B's missing columns read as 0
     for (int p = 0; p < k; ++p) {
       float edge[16];
       for (int j = 0; j < 16; ++j) edge[j] = j0 + j < n ? b[p * n + j0 + j] : 0.0f;
       const float16 bv = vload16(0, edge);
-      for (int r = 0; r < WIDE_M; ++r) acc[r] = mad((float16)(a[rows_a[r] + p * a_col]), bv, acc[r]);
+      for (int r = 0; r < WIDE_M; ++r) acc[r] = MULTIPLY_ADD((float16)(a[rows_a[r] + p * a_col]), bv, acc[r]);
     }
   }
   for (int r = 0; r < WIDE_M && i0 + r < m; ++r) {

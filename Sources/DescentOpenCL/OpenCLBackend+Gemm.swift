@@ -54,11 +54,12 @@ extension OpenCLBackend {
   /// `gemm_wide` for CPU devices, where PoCL keeps each work-item's float16 accumulators in
   /// registers. A transposed B is first transposed into the scratch buffer, under the lock so no
   /// other op reuses the scratch meanwhile. 12 rows per work-item measured best on PoCL 3.1 with
-  /// AVX-512 (6: 60, 8: 63, 12: 55–78, 16: 41–63 GFLOP/s over the benchmark shapes).
+  /// AVX-512 (6: 60, 8: 63, 12: 55–78, 16: 41–63 GFLOP/s over the benchmark shapes); one work-item
+  /// per group, so PoCL does not also vectorise across work-items.
   private func wideGemm(_ shape: GemmShape, _ a: OpenCLBuffer, _ b: OpenCLBuffer, _ c: OpenCLBuffer) throws {
     let rowsPerItem = 12
     let kernel = try self.kernel("gemm_wide", options: "-DWIDE_M=\(rowsPerItem)")
-    let global = [(shape.n + 15) / 16, (shape.m + rowsPerItem - 1) / rowsPerItem]
+    let global = [(shape.m + rowsPerItem - 1) / rowsPerItem, (shape.n + 15) / 16]
     try locked {
       var right = b
       if shape.transposeB, shape.k > 0 {
@@ -67,7 +68,7 @@ extension OpenCLBackend {
                 [.int(shape.n), .int(shape.k), .buffer(b), .buffer(right)])
       }
       let (aRow, aColumn) = shape.transposeA ? (1, shape.m) : (shape.k, 1)
-      try run(kernel, "gemm_wide", global: global, local: [min(global[0], 4), 1], [
+      try run(kernel, "gemm_wide", global: global, local: [1, 1], [
         .int(shape.m), .int(shape.n), .int(shape.k), .int(aRow), .int(aColumn), .float(shape.alpha),
         .float(shape.beta), .buffer(a), .buffer(right), .buffer(c),
       ])
