@@ -5,17 +5,21 @@ import Foundation
 // descent-benchmarks: every case on the CPU backend and on every OpenCL device, with the peers
 // (NumPy/OpenBLAS, PyTorch, JAX + optax) in the same run, as a table and a JSON file.
 //
-//   swift run -c release descent-benchmarks [--quick] [--epochs N] [--backend cpu|opencl] [--no-peers]
-//     [--no-training] [--json PATH]
+//   swift run -c release descent-benchmarks [--quick] [--tune] [--epochs N] [--backend cpu|opencl]
+//     [--no-peers] [--no-training] [--json PATH]
+// --tune times every GEMM parameter set on each OpenCL device first and caches the fastest
+// (~/.cache/descent/gemm-tuning.json), which every later OpenCLBackend on that device uses.
 //   (benchmarks/run.sh builds for the host CPU first; see benchmarks/README.md)
 
 var arguments = Array(CommandLine.arguments.dropFirst())[...]
-var quick = false, peers = true, training = true, epochs = 5, jsonPath = "benchmark-results.json", only: String?
+var quick = false, peers = true, training = true, tune = false, epochs = 5, jsonPath = "benchmark-results.json"
+var only: String?
 while let argument = arguments.popFirst() {
   switch argument {
   case "--quick": quick = true
   case "--no-peers": peers = false
   case "--no-training": training = false
+  case "--tune": tune = true
   case "--epochs":
     guard let value = arguments.popFirst().flatMap(Int.init), value >= 2 else {
       FileHandle.standardError.write(Data("--epochs needs a whole number >= 2\n".utf8))
@@ -29,7 +33,7 @@ while let argument = arguments.popFirst() {
     guard let value = arguments.popFirst() else { exit(64) }
     jsonPath = value
   default:
-    FileHandle.standardError.write(Data("usage: descent-benchmarks [--quick] [--epochs N] [--backend cpu|opencl] [--no-peers] [--no-training] [--json PATH]\n".utf8))
+    FileHandle.standardError.write(Data("usage: descent-benchmarks [--quick] [--tune] [--epochs N] [--backend cpu|opencl] [--no-peers] [--no-training] [--json PATH]\n".utf8))
     exit(64)
   }
 }
@@ -46,8 +50,15 @@ var header: [String: String] = [
 ]
 do {
   for device in try OpenCLDevice.all() where only != "cpu" {
-    backends.append(try OpenCLBackend(device: device))
-    header["opencl \(device.index)"] = "\(device.name), \(device.platform), \(device.version), driver \(device.driverVersion)"
+    let backend = try OpenCLBackend(device: device)
+    if tune {
+      let shapes = Cases.gemmShapes.map(\.1).filter { $0.m <= 1024 && $0.flops > 1e6 }
+      for (choice, seconds) in try backend.tuneGemm(shapes: shapes) {
+        FileHandle.standardError.write(Data("tuning \(device.name): \(choice): \(String(format: "%.2f", seconds * 1e3)) ms\n".utf8))
+      }
+    }
+    backends.append(backend)
+    header["opencl \(device.index)"] = "\(device.name), \(device.platform), \(device.version), driver \(device.driverVersion); gemm: \(backend.gemmParameters)"
   }
 } catch {
   header["opencl"] = "\(error)"

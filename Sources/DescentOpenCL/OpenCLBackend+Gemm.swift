@@ -1,8 +1,8 @@
 import Descent
 
-/// The tile sizes `kernels/gemm.cl` is built with on one device (its `-D` options).
-struct GemmTiles: Equatable, CustomStringConvertible {
-  let tileM, tileN, tileK, workPerThreadM, workPerThreadN: Int
+/// The tile sizes `kernels/gemm.cl`'s `gemm` is built with on one device (its `-D` options).
+public struct GemmTiles: Codable, Equatable, Sendable, CustomStringConvertible {
+  public let tileM, tileN, tileK, workPerThreadM, workPerThreadN: Int
 
   /// Work-items per group: `(tileN/wptN) × (tileM/wptM)`.
   var workGroupSize: Int { (tileN / workPerThreadN) * (tileM / workPerThreadM) }
@@ -13,7 +13,7 @@ struct GemmTiles: Equatable, CustomStringConvertible {
     "-DTILE_M=\(tileM) -DTILE_N=\(tileN) -DTILE_K=\(tileK) -DWPT_M=\(workPerThreadM) -DWPT_N=\(workPerThreadN)"
   }
 
-  var description: String { "\(tileM)x\(tileN)x\(tileK), \(workPerThreadM)x\(workPerThreadN) per work-item" }
+  public var description: String { "\(tileM)x\(tileN)x\(tileK), \(workPerThreadM)x\(workPerThreadN) per work-item" }
 
   /// From largest to smallest; the first that fits the device is used.
   static let candidates = [
@@ -35,8 +35,9 @@ extension OpenCLBackend {
     try shape.validate(a, b, c)
     let (a, b, c) = (try cl(a, "gemm"), try cl(b, "gemm"), try cl(c, "gemm"))
     guard shape.m > 0, shape.n > 0 else { return }
-    if device.kind == .cpu { return try wideGemm(shape, a, b, c) }
-    let tiles = gemmTiles
+    let choice = locked { gemmChoice }
+    if device.kind == .cpu { return try wideGemm(shape, a, b, c, rowsPerItem: choice.wideRows) }
+    let tiles = choice.tiles
     let kernel = try self.kernel("gemm", options: tiles.buildOptions)
     guard kernel.maxWorkGroupSize >= tiles.workGroupSize else {
       throw OpenCLError.call(
@@ -53,11 +54,11 @@ extension OpenCLBackend {
 
   /// `gemm_wide` for CPU devices, where PoCL keeps each work-item's float16 accumulators in
   /// registers. A transposed B is first transposed into the scratch buffer, under the lock so no
-  /// other op reuses the scratch meanwhile. 12 rows per work-item measured best on PoCL 3.1 with
-  /// AVX-512 (6: 60, 8: 63, 12: 55–78, 16: 41–63 GFLOP/s over the benchmark shapes); one work-item
-  /// per group, so PoCL does not also vectorise across work-items.
-  private func wideGemm(_ shape: GemmShape, _ a: OpenCLBuffer, _ b: OpenCLBuffer, _ c: OpenCLBuffer) throws {
-    let rowsPerItem = 12
+  /// other op reuses the scratch meanwhile. `rowsPerItem` is 12 unless tuned: it measured best on
+  /// PoCL 3.1 with AVX-512 (6: 60, 8: 63, 12: 55–78, 16: 41–63 GFLOP/s over the benchmark shapes).
+  /// One work-item per group, so PoCL does not also vectorise across work-items.
+  private func wideGemm(_ shape: GemmShape, _ a: OpenCLBuffer, _ b: OpenCLBuffer, _ c: OpenCLBuffer,
+                        rowsPerItem: Int) throws {
     let kernel = try self.kernel("gemm_wide", options: "-DWIDE_M=\(rowsPerItem)")
     let global = [(shape.m + rowsPerItem - 1) / rowsPerItem, (shape.n + 15) / 16]
     try locked {

@@ -15,7 +15,9 @@ public final class OpenCLBackend: Backend, @unchecked Sendable {
   public let name: String
   let shared: SharedContext
   let queue: cl_command_queue
-  let gemmTiles: GemmTiles
+  /// The GEMM kernel's parameters here: from the tuning cache when `descent-benchmarks --tune`
+  /// measured this device, else chosen from its limits. Read and written under the lock.
+  var gemmChoice: GemmChoice
   private var kernels: [String: Kernel] = [:]
   private var scratch: OpenCLBuffer?
   private let lock = NSRecursiveLock()
@@ -36,7 +38,7 @@ public final class OpenCLBackend: Backend, @unchecked Sendable {
       throw OpenCLError.call("clCreateCommandQueue", status: status, device: device.description)
     }
     self.queue = queue
-    gemmTiles = GemmTiles.choose(for: device)
+    gemmChoice = GemmTuningCache.load(for: device) ?? GemmChoice.defaults(for: device)
   }
 
   deinit {
@@ -145,7 +147,8 @@ public final class OpenCLBackend: Backend, @unchecked Sendable {
   /// The kernel `name` from the file that defines it, built with `options`, created once.
   func kernel(_ name: String, options: String = "") throws -> Kernel {
     try locked {
-      if let kernel = kernels[name] { return kernel }
+      let key = options.isEmpty ? name : "\(name) \(options)"
+      if let kernel = kernels[key] { return kernel }
       guard let file = SharedContext.kernelFiles[name] else {
         throw OpenCLError.call("clCreateKernel(\(name))", status: CL_INVALID_KERNEL_NAME, device: self.name)
       }
@@ -159,7 +162,7 @@ public final class OpenCLBackend: Backend, @unchecked Sendable {
                                          MemoryLayout<Int>.size, &size, nil),
                 "clGetKernelWorkGroupInfo(\(name))", device: self.name)
       let kernel = Kernel(handle: handle, maxWorkGroupSize: max(1, size))
-      kernels[name] = kernel
+      kernels[key] = kernel
       return kernel
     }
   }

@@ -1,0 +1,60 @@
+import Descent
+@testable import DescentOpenCL
+import Foundation
+import Testing
+
+/// Every GEMM parameter set the tuner may pick is correct, and tuning picks one and caches it.
+@Suite(.enabled(if: !devices.isEmpty, "OpenCL skipped: \(skipReason)"))
+struct GemmTuningTests {
+  /// Awkward shapes (none a multiple of any tile), each with both operands transposed and not.
+  static let shapes: [GemmShape] = [(7, 17, 33), (65, 63, 129), (1, 40, 5), (30, 1, 70)].flatMap { m, n, k in
+    [(false, false), (true, false), (false, true), (true, true)].map {
+      GemmShape(m: m, n: n, k: k, transposeA: $0.0, transposeB: $0.1, alpha: 1.5, beta: 0.5)
+    }
+  }
+
+  @Test func everyCandidateComputesTheProduct() throws {
+    for device in devices {
+      let backend = try OpenCLBackend(device: device)
+      for candidate in GemmChoice.candidates(for: device) {
+        backend.locked { backend.gemmChoice = candidate }
+        for shape in Self.shapes {
+          let a = (0..<shape.m * shape.k).map { Float(($0 * 7) % 11) / 11 - 0.5 }
+          let b = (0..<shape.k * shape.n).map { Float(($0 * 5) % 13) / 13 - 0.5 }
+          let c = (0..<shape.m * shape.n).map { Float($0 % 3) }
+          let out = try backend.buffer(c)
+          try backend.gemm(shape, try backend.buffer(a), try backend.buffer(b), into: out)
+          let got = try backend.download(out)
+          for i in 0..<shape.m {
+            for j in 0..<shape.n {
+              var sum = 0.0, magnitude = 0.0
+              for p in 0..<shape.k {
+                let x = Double(shape.transposeA ? a[p * shape.m + i] : a[i * shape.k + p])
+                let y = Double(shape.transposeB ? b[j * shape.k + p] : b[p * shape.n + j])
+                sum += x * y
+                magnitude += abs(x * y)
+              }
+              let expected = 1.5 * sum + 0.5 * Double(c[i * shape.n + j])
+              // Higham's bound for a k-term dot product, plus the α/β terms (as in the parity suite).
+              let bound = Double(shape.k + 2) * 0x1p-24 * (1.5 * magnitude + 0.5 * abs(Double(c[i * shape.n + j]))) + 1e-30
+              #expect(abs(Double(got[i * shape.n + j]) - expected) <= bound * 1.01,
+                      "\(candidate) \(shape) [\(i),\(j)]: \(got[i * shape.n + j]) vs \(expected)")
+            }
+          }
+        }
+      }
+    }
+  }
+
+  @Test func tuningPicksTheFastestAndCachesIt() throws {
+    let path = NSTemporaryDirectory() + "descent-tuning-\(UUID().uuidString)/gemm-tuning.json"
+    defer { try? FileManager.default.removeItem(atPath: URL(fileURLWithPath: path).deletingLastPathComponent().path) }
+    let device = devices[0]
+    let backend = try OpenCLBackend(device: device)
+    let results = try backend.tuneGemm(shapes: [GemmShape(m: 64, n: 64, k: 64)], repeats: 1, cachePath: path)
+    #expect(results.count == GemmChoice.candidates(for: device).count)
+    #expect(results.map(\.seconds) == results.map(\.seconds).sorted())
+    #expect(backend.gemmParameters == results[0].choice)
+    #expect(GemmTuningCache.load(for: device, path: path) == results[0].choice)
+  }
+}
