@@ -102,18 +102,22 @@ struct GemmKernel {
   }
 
   /// Packs rows `panel·mr ..< +mr` of `op(A)`, columns `depth ..< +count`, as `count` runs of `mr`.
+  /// The loop runs along the depth, writing each run of `mr` contiguously (rows past `m` are 0).
   private func packA(panel: Int, depth: Int, count: Int, into packed: UnsafeMutablePointer<Float>) {
     let mr = Self.mr, (m, k) = (shape.m, shape.k)
     let out = packed + panel * mr * count
-    for row in 0..<mr {
-      let i = panel * mr + row
-      if i >= m {
-        for p in 0..<count { out[p * mr + row] = 0 }
-      } else if shape.transposeA {  // A is k×m
-        for p in 0..<count { out[p * mr + row] = a[(depth + p) * m + i] }
-      } else {
-        let source = a + i * k + depth
-        for p in 0..<count { out[p * mr + row] = source[p] }
+    let first = panel * mr, rows = min(mr, m - first)
+    if shape.transposeA {  // A is k×m: the mr values of one depth are adjacent
+      for p in 0..<count {
+        let source = a + (depth + p) * m + first, run = out + p * mr
+        for row in 0..<rows { run[row] = source[row] }
+        for row in rows..<mr { run[row] = 0 }
+      }
+    } else {
+      for p in 0..<count {
+        let run = out + p * mr
+        for row in 0..<rows { run[row] = a[(first + row) * k + depth + p] }
+        for row in rows..<mr { run[row] = 0 }
       }
     }
   }
