@@ -19,7 +19,7 @@ public final class OpenCLBackend: Backend, @unchecked Sendable {
   /// measured this device, else chosen from its limits. Read and written under the lock.
   var gemmChoice: GemmChoice
   private var kernels: [String: Kernel] = [:]
-  private var scratch: OpenCLBuffer?
+  private var scratch: [Int: OpenCLBuffer] = [:]
   private let lock = NSRecursiveLock()
 
   /// A backend on the device `selector` names; by default the `DESCENT_DEVICE` environment
@@ -167,12 +167,13 @@ public final class OpenCLBackend: Backend, @unchecked Sendable {
     }
   }
 
-  /// A device buffer of at least `count` floats kept for reductions' partial sums. Call it under
-  /// ``locked(_:)`` and queue the kernels that use it there too, so two reductions never share it.
-  func scratchBuffer(_ count: Int) throws -> OpenCLBuffer {
-    if let scratch, scratch.count >= count { return scratch }
+  /// A device buffer of at least `count` floats kept for intermediate results (reductions' partial
+  /// sums, GEMM's packed operands); `slot` tells apart two needed at once. Call it under
+  /// ``locked(_:)`` and queue the kernels that use it there too, so two ops never share it.
+  func scratchBuffer(_ count: Int, slot: Int = 0) throws -> OpenCLBuffer {
+    if let buffer = scratch[slot], buffer.count >= count { return buffer }
     let buffer = try OpenCLBuffer(count: count, backend: self)
-    scratch = buffer
+    scratch[slot] = buffer
     return buffer
   }
 

@@ -46,6 +46,36 @@ struct GemmTuningTests {
     }
   }
 
+  /// Products of 100 MFLOP or more take the packed-A path on CPU devices: check one with awkward
+  /// sizes, both transposes of A, on sampled rows (every 7th) against float64.
+  @Test func largeProductsTakeThePackedPathCorrectly() throws {
+    for device in devices {
+      let backend = try OpenCLBackend(device: device)
+      for transposeA in [false, true] {
+        let shape = GemmShape(m: 301, n: 333, k: 517, transposeA: transposeA, transposeB: true)
+        #expect(shape.flops >= 1e8)
+        let a = (0..<shape.m * shape.k).map { Float(($0 * 7) % 11) / 11 - 0.5 }
+        let b = (0..<shape.k * shape.n).map { Float(($0 * 5) % 13) / 13 - 0.5 }
+        let out = try backend.allocate(shape.m * shape.n)
+        try backend.gemm(shape, try backend.buffer(a), try backend.buffer(b), into: out)
+        let got = try backend.download(out)
+        var worst = 0.0
+        for i in stride(from: 0, to: shape.m, by: 7) {
+          for j in 0..<shape.n {
+            var sum = 0.0, magnitude = 0.0
+            for p in 0..<shape.k {
+              let x = Double(transposeA ? a[p * shape.m + i] : a[i * shape.k + p]), y = Double(b[j * shape.k + p])
+              sum += x * y
+              magnitude += abs(x * y)
+            }
+            worst = max(worst, abs(Double(got[i * shape.n + j]) - sum) / (Double(shape.k + 2) * 0x1p-24 * magnitude + 1e-30))
+          }
+        }
+        #expect(worst <= 1, "\(device.name) \(shape): worst error \(worst) of Higham's bound")
+      }
+    }
+  }
+
   @Test func tuningPicksTheFastestAndCachesIt() throws {
     let path = NSTemporaryDirectory() + "descent-tuning-\(UUID().uuidString)/gemm-tuning.json"
     defer { try? FileManager.default.removeItem(atPath: URL(fileURLWithPath: path).deletingLastPathComponent().path) }
