@@ -100,6 +100,17 @@ __kernel void activation_forward(const int count, const int kind, const float sl
   if (i < count) y[i] = activation(kind, slope, x[i]);
 }
 
+// x[r, c] += bias[c] (kept as the pre-activation for backward) and y = f(x): a dense layer's bias
+// and activation in one pass.
+__kernel void bias_activation(const int rows, const int columns, const int kind, const float slope,
+                              __global const float* bias, __global float* x, __global float* y) {
+  const int i = get_global_id(0);
+  if (i >= rows * columns) return;
+  const float z = x[i] + bias[i % columns];
+  x[i] = z;
+  y[i] = activation(kind, slope, z);
+}
+
 __kernel void activation_backward(const int count, const int kind, const float slope,
                                   __global const float* x, __global const float* dy, __global float* dx) {
   const int i = get_global_id(0);

@@ -61,6 +61,18 @@ extension OpenCLBackend {
     ])
   }
 
+  public func addBiasActivate(_ f: Activation, bias: DeviceBuffer, to x: DeviceBuffer, rows: Int, columns: Int,
+                              into y: DeviceBuffer) throws {
+    let op = "bias_activation"
+    try Check.count(op, "bias", bias, columns, "\(columns) columns")
+    try Check.count(op, "x", x, rows * columns, "\(rows)x\(columns)")
+    try Check.count(op, "y", y, rows * columns, "\(rows)x\(columns)")
+    try run(op, count: rows * columns, [
+      .int(rows), .int(columns), .int(Int(f.kernelCode)), .float(f.slope), .buffer(try cl(bias, op)),
+      .buffer(try cl(x, op)), .buffer(try cl(y, op)),
+    ])
+  }
+
   public func activationBackward(_ f: Activation, input x: DeviceBuffer, outputGradient dy: DeviceBuffer,
                                  into dx: DeviceBuffer) throws {
     let op = "activation_backward"

@@ -8,7 +8,7 @@ extension ParityCase {
   /// Matrix shapes (rows, columns) for row- and column-wise ops.
   static let matrices: [(Int, Int)] = [(1, 1), (1, 33), (7, 1), (7, 33), (33, 7), (127, 10), (257, 127), (1000, 65)]
 
-  static let elementwise: [ParityCase] = fills + bias + axpby + activations + softmax
+  static let elementwise: [ParityCase] = fills + bias + axpby + activations + biasActivations + softmax
 
   static let fills: [ParityCase] = counts.map { count in
     ParityCase(name: "fill \(count)") { backend in
@@ -119,6 +119,36 @@ extension ParityCase {
         return Expected(values, bounds: bounds, why: activationWhy + "; derivatives subtract near-equal values (1−s, 1−t², 1+erf), so the bound is absolute in |dy|·(1+|x|)")
       }
       return [forward, backward]
+    }
+  }
+
+  /// Bias then activation in one kernel: the updated pre-activation and the output.
+  static let biasActivations: [ParityCase] = Activation.allCases.flatMap { f in
+    matrices.map { rows, columns in
+      let x = Inputs.uniform(rows * columns, seed: UInt64(rows * 13 + columns), in: -5...5)
+      let bias = Inputs.uniform(columns, seed: UInt64(columns) + 23)
+      return ParityCase(name: "bias_activation \(f) \(rows)x\(columns)") { backend in
+        let (xBuffer, biasBuffer) = (try backend.buffer(x), try backend.buffer(bias))
+        let y = try Inputs.output(backend, rows * columns)
+        try backend.addBiasActivate(f, bias: biasBuffer, to: xBuffer, rows: rows, columns: columns, into: y)
+        return try backend.download(xBuffer) + backend.download(y)
+      } reference: {
+        // z is one rounded sum; f is then applied to the float z both backends hold.
+        let z = x.indices.map { Float(x[$0] + bias[$0 % columns]) }
+        let values = z.map { value -> Double in
+          let z = Double(value)
+          switch f {
+          case .relu: return Reference.relu(z)
+          case let .leakyReLU(slope): return z > 0 ? z : Double(slope) * z
+          case .sigmoid: return Reference.sigmoid(z)
+          case .tanh: return tanh(z)
+          case .gelu: return Reference.gelu(z)
+          }
+        }
+        let sums = x.indices.map { Double(x[$0]) + Double(bias[$0 % columns]) }
+        return Expected(sums, absolute: 0, relative: u, why: "one rounded addition")
+          + Expected(values, bounds: zip(values, z).map { activationBound(f, $0, Double($1)) }, why: activationWhy)
+      }
     }
   }
 

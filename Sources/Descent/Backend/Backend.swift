@@ -52,6 +52,10 @@ public protocol Backend: AnyObject, Sendable {
 
   /// `y = f(x)`, elementwise. `y` may be `x`.
   func activate(_ f: Activation, _ x: DeviceBuffer, into y: DeviceBuffer) throws
+  /// `x[r, c] += bias[c]`, then `y = f(x)`, in one pass (kernel `bias_activation`): a dense layer's
+  /// bias and activation, keeping `x` as the pre-activation its backward pass needs.
+  func addBiasActivate(_ f: Activation, bias: DeviceBuffer, to x: DeviceBuffer, rows: Int, columns: Int,
+                       into y: DeviceBuffer) throws
   /// `dx = f′(x) ⊙ dy`, from the activation's input `x`. `dx` may be `dy`.
   func activationBackward(_ f: Activation, input x: DeviceBuffer, outputGradient dy: DeviceBuffer,
                           into dx: DeviceBuffer) throws

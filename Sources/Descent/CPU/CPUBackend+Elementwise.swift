@@ -100,6 +100,28 @@ extension CPUBackend {
     }
   }
 
+  public func addBiasActivate(_ f: Activation, bias: DeviceBuffer, to x: DeviceBuffer, rows: Int, columns: Int,
+                              into y: DeviceBuffer) throws {
+    let op = "bias_activation"
+    try Check.count(op, "bias", bias, columns, "\(columns) columns")
+    try Check.count(op, "x", x, rows * columns, "\(rows)x\(columns)")
+    try Check.count(op, "y", y, rows * columns, "\(rows)x\(columns)")
+    let (bias, x, out) = (try cpu(bias, op).pointer, try cpu(x, op).pointer, try cpu(y, op).pointer)
+    Parallel.chunks(rows, minimumChunk: max(1, (1 << 13) / max(1, columns))) { rowRange in
+      for row in rowRange {
+        let (z, o) = (x + row * columns, out + row * columns)
+        for c in 0..<columns { z[c] += bias[c] }
+        switch f {
+        case .relu: for c in 0..<columns { o[c] = ActivationMath.relu(z[c]) }
+        case let .leakyReLU(slope): for c in 0..<columns { o[c] = ActivationMath.leakyReLU(z[c], slope) }
+        case .sigmoid: for c in 0..<columns { o[c] = ActivationMath.sigmoid(z[c]) }
+        case .tanh: for c in 0..<columns { o[c] = Foundation.tanh(z[c]) }
+        case .gelu: for c in 0..<columns { o[c] = ActivationMath.gelu(z[c]) }
+        }
+      }
+    }
+  }
+
   public func activationBackward(_ f: Activation, input x: DeviceBuffer, outputGradient dy: DeviceBuffer,
                                  into dx: DeviceBuffer) throws {
     let op = "activation_backward"

@@ -64,11 +64,17 @@ public final class Dense: Layer {
     let backend = state.backend
     let z = try state.workspace.buffer("z", rows * units)
     try backend.gemm(GemmShape(m: rows, n: units, k: state.inputs), input, state.weight.value, into: z)
-    if let bias = state.bias { try backend.addBias(bias.value, to: z, rows: rows, columns: units) }
     saved = (input, z, rows)
-    guard let activation else { return z }
+    guard let activation else {
+      if let bias = state.bias { try backend.addBias(bias.value, to: z, rows: rows, columns: units) }
+      return z
+    }
     let y = try state.workspace.buffer("y", rows * units)
-    try backend.activate(activation, z, into: y)
+    if let bias = state.bias {
+      try backend.addBiasActivate(activation, bias: bias.value, to: z, rows: rows, columns: units, into: y)
+    } else {
+      try backend.activate(activation, z, into: y)
+    }
     return y
   }
 
