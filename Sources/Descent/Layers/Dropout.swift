@@ -3,9 +3,8 @@
 /// the training step names, so a seed gives the same masks on every backend.
 public final class Dropout: Layer {
   public let rate: Float
-  private var state: Built<(backend: any Backend, workspace: Workspace)>
+  private var state: Built<SameWidth>
   private var saved: (mask: DeviceBuffer?, rows: Int)?
-  private var features = 0
 
   /// - Throws: ``ConfigurationError`` unless `0 ≤ rate < 1`.
   public init(_ rate: Float) throws {
@@ -18,30 +17,29 @@ public final class Dropout: Layer {
   public var parameters: [Parameter] { [] }
 
   public func build(inputFeatures: Int, backend: any Backend, key: RandomKey) throws -> Int {
-    try state.set((backend, Workspace(backend: backend)))
-    features = inputFeatures
-    return inputFeatures
+    try state.build(inputFeatures: inputFeatures, backend: backend)
   }
 
   public func forward(_ input: DeviceBuffer, rows: Int, mode: ForwardMode) throws -> DeviceBuffer {
-    let (backend, workspace) = try state.get()
+    let layer = try state.get()
     guard case let .training(key) = mode, rate > 0 else {
       saved = (nil, rows)
       return input
     }
-    let (y, mask) = (try workspace.buffer("y", rows * features), try workspace.buffer("mask", rows * features))
-    try backend.dropout(input, rate: rate, key: key, into: y, mask: mask)
+    let count = rows * layer.features
+    let (y, mask) = (try layer.workspace.buffer("y", count), try layer.workspace.buffer("mask", count))
+    try layer.backend.dropout(input, rate: rate, key: key, into: y, mask: mask)
     saved = (mask, rows)
     return y
   }
 
   public func backward(_ outputGradient: DeviceBuffer, rows: Int, needsInputGradient: Bool) throws -> DeviceBuffer? {
-    let (backend, workspace) = try state.get()
+    let layer = try state.get()
     guard let saved, saved.rows == rows else { throw ModelError.backwardBeforeForward(layer: description) }
     guard needsInputGradient else { return nil }
     guard let mask = saved.mask else { return outputGradient }
-    let dx = try workspace.buffer("dx", rows * features)
-    try backend.multiply(outputGradient, mask, into: dx)
+    let dx = try layer.workspace.buffer("dx", rows * layer.features)
+    try layer.backend.multiply(outputGradient, mask, into: dx)
     return dx
   }
 }

@@ -91,3 +91,18 @@ struct Built<Value> {
     value = newValue
   }
 }
+
+/// What a layer that keeps its input's width (an activation, softmax, dropout) holds once built.
+struct SameWidth {
+  let backend: any Backend
+  let workspace: Workspace
+  let features: Int
+}
+
+extension Built where Value == SameWidth {
+  /// Records the backend and width, and returns the width unchanged: such a layer's `build`.
+  mutating func build(inputFeatures: Int, backend: any Backend) throws -> Int {
+    try set(SameWidth(backend: backend, workspace: Workspace(backend: backend), features: inputFeatures))
+    return inputFeatures
+  }
+}
