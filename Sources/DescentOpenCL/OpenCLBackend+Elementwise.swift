@@ -64,9 +64,7 @@ extension OpenCLBackend {
   public func addBiasActivate(_ f: Activation, bias: DeviceBuffer, to x: DeviceBuffer, rows: Int, columns: Int,
                               into y: DeviceBuffer) throws {
     let op = "bias_activation"
-    try Check.count(op, "bias", bias, columns, "\(columns) columns")
-    try Check.count(op, "x", x, rows * columns, "\(rows)x\(columns)")
-    try Check.count(op, "y", y, rows * columns, "\(rows)x\(columns)")
+    try Check.biasActivation(bias: bias, x: x, y: y, rows: rows, columns: columns)
     try run(op, count: rows * columns, [
       .int(rows), .int(columns), .int(Int(f.kernelCode)), .float(f.slope), .buffer(try cl(bias, op)),
       .buffer(try cl(x, op)), .buffer(try cl(y, op)),
@@ -84,18 +82,15 @@ extension OpenCLBackend {
   }
 
   public func softmax(_ x: DeviceBuffer, rows: Int, columns: Int, into y: DeviceBuffer) throws {
-    try Check.count("softmax", "x", x, rows * columns, "\(rows)x\(columns)")
-    try Check.count("softmax", "y", y, rows * columns, "\(rows)x\(columns)")
+    try Check.matrices("softmax", rows: rows, columns: columns, [("x", x), ("y", y)])
     try run("softmax", count: rows,
             [.int(rows), .int(columns), .buffer(try cl(x, "softmax")), .buffer(try cl(y, "softmax"))])
   }
 
   public func softmaxBackward(output y: DeviceBuffer, outputGradient dy: DeviceBuffer, rows: Int, columns: Int,
                               into dx: DeviceBuffer) throws {
-    let op = "softmax_backward", shape = "\(rows)x\(columns)"
-    try Check.count(op, "output", y, rows * columns, shape)
-    try Check.count(op, "outputGradient", dy, rows * columns, shape)
-    try Check.count(op, "inputGradient", dx, rows * columns, shape)
+    let op = "softmax_backward"
+    try Check.softmaxBackward(output: y, outputGradient: dy, inputGradient: dx, rows: rows, columns: columns)
     try run(op, count: rows, [
       .int(rows), .int(columns), .buffer(try cl(y, op)), .buffer(try cl(dy, op)), .buffer(try cl(dx, op)),
     ])

@@ -39,6 +39,11 @@ package enum Check {
     }
   }
 
+  /// Throws unless every buffer holds a `rows × columns` matrix.
+  package static func matrices(_ op: String, rows: Int, columns: Int, _ buffers: [(String, DeviceBuffer)]) throws {
+    for (role, buffer) in buffers { try count(op, role, buffer, rows * columns, "\(rows)x\(columns)") }
+  }
+
   /// Throws unless `value >= 0`.
   package static func nonNegative(_ op: String, _ parameter: String, _ value: Int) throws {
     guard value >= 0 else {
@@ -97,5 +102,21 @@ extension Check {
     try count(op, "logits", logits, rows * classes, "\(rows)x\(classes)")
     try count(op, "labels", labels, rows, "\(rows) rows")
     try count(op, "hits", hits, rows, "\(rows) rows")
+  }
+}
+
+extension Check {
+  /// Throws unless `bias` has `columns` values and `x`, `y` are `rows × columns`.
+  package static func biasActivation(bias: DeviceBuffer, x: DeviceBuffer, y: DeviceBuffer, rows: Int,
+                                     columns: Int) throws {
+    try count("bias_activation", "bias", bias, columns, "\(columns) columns")
+    try matrices("bias_activation", rows: rows, columns: columns, [("x", x), ("y", y)])
+  }
+
+  /// Throws unless the output, its gradient and the input gradient are `rows × columns`.
+  package static func softmaxBackward(output y: DeviceBuffer, outputGradient dy: DeviceBuffer,
+                                      inputGradient dx: DeviceBuffer, rows: Int, columns: Int) throws {
+    try matrices("softmax_backward", rows: rows, columns: columns,
+                 [("output", y), ("outputGradient", dy), ("inputGradient", dx)])
   }
 }

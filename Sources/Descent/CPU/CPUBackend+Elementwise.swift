@@ -90,34 +90,20 @@ extension CPUBackend {
     let (x, y) = (try cpu(x, "activation_forward").pointer, try cpu(y, "activation_forward"))
     let out = y.pointer
     Parallel.chunks(y.count, minimumChunk: 1 << 13) { range in
-      switch f {
-      case .relu: for i in range { out[i] = ActivationMath.relu(x[i]) }
-      case let .leakyReLU(slope): for i in range { out[i] = ActivationMath.leakyReLU(x[i], slope) }
-      case .sigmoid: for i in range { out[i] = ActivationMath.sigmoid(x[i]) }
-      case .tanh: for i in range { out[i] = Foundation.tanh(x[i]) }
-      case .gelu: for i in range { out[i] = ActivationMath.gelu(x[i]) }
-      }
+      ActivationMath.apply(f, x + range.lowerBound, into: out + range.lowerBound, range.count)
     }
   }
 
   public func addBiasActivate(_ f: Activation, bias: DeviceBuffer, to x: DeviceBuffer, rows: Int, columns: Int,
                               into y: DeviceBuffer) throws {
     let op = "bias_activation"
-    try Check.count(op, "bias", bias, columns, "\(columns) columns")
-    try Check.count(op, "x", x, rows * columns, "\(rows)x\(columns)")
-    try Check.count(op, "y", y, rows * columns, "\(rows)x\(columns)")
+    try Check.biasActivation(bias: bias, x: x, y: y, rows: rows, columns: columns)
     let (bias, x, out) = (try cpu(bias, op).pointer, try cpu(x, op).pointer, try cpu(y, op).pointer)
     Parallel.chunks(rows, minimumChunk: max(1, (1 << 13) / max(1, columns))) { rowRange in
       for row in rowRange {
         let (z, o) = (x + row * columns, out + row * columns)
         for c in 0..<columns { z[c] += bias[c] }
-        switch f {
-        case .relu: for c in 0..<columns { o[c] = ActivationMath.relu(z[c]) }
-        case let .leakyReLU(slope): for c in 0..<columns { o[c] = ActivationMath.leakyReLU(z[c], slope) }
-        case .sigmoid: for c in 0..<columns { o[c] = ActivationMath.sigmoid(z[c]) }
-        case .tanh: for c in 0..<columns { o[c] = Foundation.tanh(z[c]) }
-        case .gelu: for c in 0..<columns { o[c] = ActivationMath.gelu(z[c]) }
-        }
+        ActivationMath.apply(f, z, into: o, columns)
       }
     }
   }
@@ -139,8 +125,7 @@ extension CPUBackend {
   }
 
   public func softmax(_ x: DeviceBuffer, rows: Int, columns: Int, into y: DeviceBuffer) throws {
-    try Check.count("softmax", "x", x, rows * columns, "\(rows)x\(columns)")
-    try Check.count("softmax", "y", y, rows * columns, "\(rows)x\(columns)")
+    try Check.matrices("softmax", rows: rows, columns: columns, [("x", x), ("y", y)])
     let (x, y) = (try cpu(x, "softmax").pointer, try cpu(y, "softmax").pointer)
     Parallel.chunks(rows, minimumChunk: max(1, (1 << 13) / max(1, columns))) { rowRange in
       for row in rowRange {
@@ -155,10 +140,8 @@ extension CPUBackend {
 extension CPUBackend {
   public func softmaxBackward(output y: DeviceBuffer, outputGradient dy: DeviceBuffer, rows: Int, columns: Int,
                               into dx: DeviceBuffer) throws {
-    let op = "softmax_backward", shape = "\(rows)x\(columns)"
-    try Check.count(op, "output", y, rows * columns, shape)
-    try Check.count(op, "outputGradient", dy, rows * columns, shape)
-    try Check.count(op, "inputGradient", dx, rows * columns, shape)
+    let op = "softmax_backward"
+    try Check.softmaxBackward(output: y, outputGradient: dy, inputGradient: dx, rows: rows, columns: columns)
     let (y, dy, dx) = (try cpu(y, op).pointer, try cpu(dy, op).pointer, try cpu(dx, op).pointer)
     Parallel.chunks(rows, minimumChunk: max(1, (1 << 13) / max(1, columns))) { rowRange in
       for row in rowRange {
@@ -177,6 +160,19 @@ enum ActivationMath {
   @inline(__always) static func leakyReLU(_ x: Float, _ slope: Float) -> Float { x > 0 ? x : slope * x }
   @inline(__always) static func sigmoid(_ x: Float) -> Float { 1 / (1 + exp(-x)) }
   @inline(__always) static func gelu(_ x: Float) -> Float { 0.5 * x * (1 + erf(x * 0.70710678118654752)) }
+
+  /// `output[i] = f(input[i])` for `count` values, one loop per function so each vectorises.
+  @inline(__always)
+  static func apply(_ f: Activation, _ input: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>,
+                    _ count: Int) {
+    switch f {
+    case .relu: for i in 0..<count { output[i] = relu(input[i]) }
+    case let .leakyReLU(slope): for i in 0..<count { output[i] = leakyReLU(input[i], slope) }
+    case .sigmoid: for i in 0..<count { output[i] = sigmoid(input[i]) }
+    case .tanh: for i in 0..<count { output[i] = Foundation.tanh(input[i]) }
+    case .gelu: for i in 0..<count { output[i] = gelu(input[i]) }
+    }
+  }
 
   /// `output[c] = exp(input[c] − max)` for one row, returning the maximum and the sum: the shared
   /// first half of softmax and softmax cross-entropy.
