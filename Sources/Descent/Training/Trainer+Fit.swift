@@ -65,13 +65,10 @@ extension Trainer {
       var samples = 0
       var lastRate = learningRate
       for batch in 0..<batches {
-        let rows = order[batch * batchSize ..< min((batch + 1) * batchSize, train.rows)]
-        gather(train, Array(rows), features: &inputs, targets: &targets)
-        augmentation?.transform(&inputs, samples: Array(rows), seed: model.seed, epoch: epoch)
-        let inputBuffer = try workspace.buffer("fit inputs", inputs.count)
-        let targetBuffer = try workspace.buffer("fit targets", targets.count)
-        try backend.upload(inputs, to: inputBuffer)
-        try backend.upload(targets, to: targetBuffer)
+        let rows = Array(order[batch * batchSize ..< min((batch + 1) * batchSize, train.rows)])
+        let (inputBuffer, targetBuffer) = try uploadBatch(train, rows, features: &inputs, targets: &targets) {
+          augmentation?.transform(&$0, samples: rows, seed: model.seed, epoch: epoch)
+        }
         if let augmentation, augmentation.noiseDeviation > 0 {
           let noise = try workspace.buffer("fit noise", inputs.count)
           try backend.fillRandom(noise, .normal(mean: 0, standardDeviation: augmentation.noiseDeviation),
@@ -79,8 +76,8 @@ extension Trainer {
           try backend.add(noise, inputBuffer, into: inputBuffer)
         }
         lastRate = learningRate
-        _ = try self.step(inputs: inputBuffer, targets: targetBuffer, rows: rows.count, checkFinite: true,
-                          batch: batch + 1)
+        try self.step(inputs: inputBuffer, targets: targetBuffer, rows: rows.count, checkFinite: true,
+                      batch: batch + 1)
         samples += rows.count
         if printer.wantsUpdate {
           printer.update(epoch: epoch + 1, batch: batch + 1, samples: samples, loss: try trainingTotals.means().loss)
@@ -114,22 +111,10 @@ extension Trainer {
     var inputs = [Float](), targets = [Float]()
     for start in stride(from: 0, to: data.rows, by: batchSize) {
       let rows = Array(start ..< min(start + batchSize, data.rows))
-      gather(data, rows, features: &inputs, targets: &targets)
-      let inputBuffer = try workspace.buffer("evaluate inputs", inputs.count)
-      let targetBuffer = try workspace.buffer("evaluate targets", targets.count)
-      try backend.upload(inputs, to: inputBuffer)
-      try backend.upload(targets, to: targetBuffer)
-      let output = try model.forward(inputBuffer, rows: rows.count)
-      let gradient = try workspace.buffer("evaluate gradient", output.count)
-      let batchLoss = try workspace.buffer("evaluate loss", 1)
-      let terms = try loss.compute(predictions: output, targets: targetBuffer, rows: rows.count,
-                                   outputs: model.outputFeatures, workspace: workspace, gradient: gradient,
-                                   total: batchLoss)
-      try backend.axpy(alpha: Float(rows.count) / Float(terms), batchLoss, totals.lossSum)
+      let (inputBuffer, targetBuffer) = try uploadBatch(data, rows, features: &inputs, targets: &targets)
+      _ = try forwardAndLoss(inputs: inputBuffer, targets: targetBuffer, rows: rows.count, trainingStep: nil,
+                             totals: totals)
       try accumulatePenalty(into: totals.lossSum, weight: Float(rows.count))
-      try totals.addMetrics(outputs: output, targets: targetBuffer, rows: rows.count, columns: model.outputFeatures,
-                            workspace: workspace)
-      totals.addRows(rows.count)
     }
     return try totals.means()
   }
@@ -176,12 +161,21 @@ extension Trainer {
     try data.checkFinite()
   }
 
-  private func gather(_ data: Dataset, _ rows: [Int], features: inout [Float], targets: inout [Float]) {
+  /// Copies `rows` of `data` into the reused host arrays, lets `transform` change the features
+  /// (augmentation), and uploads both into reused device buffers.
+  private func uploadBatch(_ data: Dataset, _ rows: [Int], features: inout [Float], targets: inout [Float],
+                           transform: (inout [Float]) -> Void = { _ in }) throws -> (DeviceBuffer, DeviceBuffer) {
     features.removeAll(keepingCapacity: true)
     targets.removeAll(keepingCapacity: true)
     for row in rows {
       features += data.features[row * data.featureCount ..< (row + 1) * data.featureCount]
       targets += data.targets[row * data.targetWidth ..< (row + 1) * data.targetWidth]
     }
+    transform(&features)
+    let (inputBuffer, targetBuffer) = (try workspace.buffer("batch inputs", features.count),
+                                       try workspace.buffer("batch targets", targets.count))
+    try backend.upload(features, to: inputBuffer)
+    try backend.upload(targets, to: targetBuffer)
+    return (inputBuffer, targetBuffer)
   }
 }

@@ -99,20 +99,19 @@ public final class Trainer: @unchecked Sendable {
   /// clips the gradients and updates every parameter with the scheduled learning rate. Nothing
   /// waits for the device.
   public func trainStep(inputs: DeviceBuffer, targets: DeviceBuffer, rows: Int) throws {
-    _ = try step(inputs: inputs, targets: targets, rows: rows, checkFinite: false)
+    try step(inputs: inputs, targets: targets, rows: rows, checkFinite: false)
   }
 
   /// The step `fit` runs. With `checkFinite`, it reads the batch loss back before backward (the
   /// step's one wait) and throws ``TrainingError/nonFiniteLoss(epoch:batch:value:)`` instead of
-  /// updating, so the weights stay those of the last good step. Returns the batch loss when read.
-  func step(inputs: DeviceBuffer, targets: DeviceBuffer, rows: Int, checkFinite: Bool,
-            batch: Int = 0) throws -> Double? {
+  /// updating, so the weights stay those of the last good step.
+  func step(inputs: DeviceBuffer, targets: DeviceBuffer, rows: Int, checkFinite: Bool, batch: Int = 0) throws {
     let rule = optimizer.rule(learningRate: Float(learningRate))
-    let (gradient, batchLoss) = try forwardAndLoss(inputs: inputs, targets: targets, rows: rows)
-    var value: Double?
+    let (gradient, batchLoss) = try forwardAndLoss(inputs: inputs, targets: targets, rows: rows, trainingStep: step,
+                                                   totals: trainingTotals)
     if checkFinite {
-      value = Double(try backend.download(batchLoss)[0])
-      if let value, !value.isFinite { throw TrainingError.nonFiniteLoss(epoch: epoch + 1, batch: batch, value: value) }
+      let value = Double(try backend.download(batchLoss)[0])
+      if !value.isFinite { throw TrainingError.nonFiniteLoss(epoch: epoch + 1, batch: batch, value: value) }
     }
     try backwardAndPenalties(gradient, rows: rows)
     try clipGradients()
@@ -120,30 +119,31 @@ public final class Trainer: @unchecked Sendable {
     for (parameter, state) in zip(model.parameters, state) {
       try backend.update(rule, parameter: parameter.value, gradient: parameter.gradient, state: state, step: step)
     }
-    return value
   }
 
   /// Forward in training mode (dropout drawing from this step's streams), the loss, backward and
   /// the penalties' gradients: afterwards every parameter's `gradient` holds the gradient of the
   /// batch's mean loss plus its penalty, unclipped. Adds the batch's loss to the running total.
   public func computeGradients(inputs: DeviceBuffer, targets: DeviceBuffer, rows: Int) throws {
-    let (gradient, _) = try forwardAndLoss(inputs: inputs, targets: targets, rows: rows)
+    let (gradient, _) = try forwardAndLoss(inputs: inputs, targets: targets, rows: rows, trainingStep: step,
+                                           totals: trainingTotals)
     try backwardAndPenalties(gradient, rows: rows)
   }
 
-  /// Queues forward, loss and metrics; returns the output gradient and the batch's mean loss.
-  private func forwardAndLoss(inputs: DeviceBuffer, targets: DeviceBuffer, rows: Int) throws
-    -> (gradient: DeviceBuffer, batchLoss: DeviceBuffer) {
-    let output = try model.forward(inputs, rows: rows, trainingStep: step)
+  /// Queues forward (training mode with `trainingStep`, else inference), loss and metrics, adding
+  /// the batch to `totals`; returns the output gradient and the batch's mean loss.
+  func forwardAndLoss(inputs: DeviceBuffer, targets: DeviceBuffer, rows: Int, trainingStep: Int?,
+                      totals: RunningTotals) throws -> (gradient: DeviceBuffer, batchLoss: DeviceBuffer) {
+    let output = try model.forward(inputs, rows: rows, trainingStep: trainingStep)
     let gradient = try workspace.buffer("output gradient", output.count)
     let batchLoss = try workspace.buffer("batch loss", 1)
     let terms = try loss.compute(predictions: output, targets: targets, rows: rows, outputs: model.outputFeatures,
                                  workspace: workspace, gradient: gradient, total: batchLoss)
     try backend.scale(batchLoss, by: 1 / Float(terms))
-    try backend.axpy(alpha: Float(rows), batchLoss, trainingTotals.lossSum)
-    try trainingTotals.addMetrics(outputs: output, targets: targets, rows: rows, columns: model.outputFeatures,
-                                  workspace: workspace)
-    trainingTotals.addRows(rows)
+    try backend.axpy(alpha: Float(rows), batchLoss, totals.lossSum)
+    try totals.addMetrics(outputs: output, targets: targets, rows: rows, columns: model.outputFeatures,
+                          workspace: workspace)
+    totals.addRows(rows)
     return (gradient, batchLoss)
   }
 
