@@ -193,11 +193,11 @@ struct TrainConfiguration {
     case ("step", 2):
       guard let size = numbers[0], let gamma = numbers[1], size >= 1 else { return nil }
       return .step(size: Int(size), gamma: gamma)
-    case ("multistep", 0...) where parts.count > 1:
+    case ("multistep", 2):
       let fields = parts[1].split(separator: ",")
-      guard fields.count == 2, let gamma = Double(fields[1]) else { return nil }
-      let milestones = fields[0].split(separator: ";").compactMap { Int($0) }
-      return milestones.isEmpty ? nil : .multiStep(milestones: milestones, gamma: gamma)
+      let milestones = fields[0].split(separator: ";").map { Int($0) }
+      guard let gamma = numbers[1], !milestones.isEmpty, milestones.allSatisfy({ $0 != nil }) else { return nil }
+      return .multiStep(milestones: milestones.map { $0! }, gamma: gamma)
     default: return nil
     }
   }

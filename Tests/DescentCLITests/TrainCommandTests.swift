@@ -14,6 +14,7 @@ struct TrainCommandTests {
       (["--epochs"], "descent: --epochs needs a value"),
       (["--optimizer", "lion"], "descent: --optimizer: 'lion' is not one of sgd, adagrad, rmsprop, adam, adamw"),
       (["--schedule", "step:0,0.5"], "descent: --schedule: 'step:0,0.5' is not a schedule"),
+      (["--schedule", "multistep:3;x,0.1"], "descent: --schedule: 'multistep:3;x,0.1' is not a schedule"),
       (["--penalty", "l3:1"], "descent: --penalty: 'l3:1' is not l1:L, l2:L or elastic:L1,L2 with L >= 0"),
       (["stray"], "descent: unexpected argument 'stray' for 'train'"),
       (["--config", "/nonexistent.json"], "descent: --config: cannot read /nonexistent.json"),

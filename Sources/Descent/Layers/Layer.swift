@@ -27,7 +27,7 @@ public enum ForwardMode: Sendable, Hashable {
 
 /// A trainable tensor on the device and its gradient, which `backward` overwrites.
 public final class Parameter: @unchecked Sendable {
-  /// `"dense1.weight"`: the layer and the role.
+  /// The role within its layer, `"weight"` or `"bias"`; ``Sequential/namedParameters`` prefixes the layer index.
   public let name: String
   /// `[fanIn, fanOut]` for a weight matrix, `[units]` for a bias.
   public let shape: [Int]
