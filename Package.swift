@@ -5,8 +5,12 @@ import PackageDescription
 // FMA) and turns on the FMA GEMM micro-kernel; scripts/main.sh and benchmarks/run.sh set it when
 // /proc/cpuinfo shows avx2 and fma. Without it (the default, and what a package depending on
 // Descent gets) the code targets baseline x86-64, where an FMA would be a libm call per lane.
+// The same builds drop C's errno for math (-fno-math-errno): on Linux, Float.squareRoot() is
+// C's sqrtf, which with errno is a scalar sqrt plus a branch per lane; without it, one vsqrtps.
 let targetCPU = Context.environment["DESCENT_TARGET_CPU"].flatMap { $0.isEmpty ? nil : $0 }
-let coreSettings: [SwiftSetting] = targetCPU.map { [.unsafeFlags(["-target-cpu", $0]), .define("DESCENT_FMA")] } ?? []
+let coreSettings: [SwiftSetting] = targetCPU.map {
+  [.unsafeFlags(["-target-cpu", $0, "-Xcc", "-fno-math-errno"]), .define("DESCENT_FMA")]
+} ?? []
 
 let package = Package(
   name: "Descent",

@@ -16,8 +16,8 @@ enum Cases {
     ("mlp dX 128x128x10 (ABᵀ)", GemmShape(m: 128, n: 128, k: 10, transposeB: true)),
   ]
 
-  static func gemm(_ backend: any Backend, peak: Double, quick: Bool) throws -> [Row] {
-    try gemmShapes.filter { !quick || $0.1.m <= 1024 }.map { name, shape in
+  static func gemm(_ backend: any Backend, peak: Double, quick: Bool, selected: (String) -> Bool) throws -> [Row] {
+    try gemmShapes.filter { (!quick || $0.1.m <= 1024) && selected($0.0) }.map { name, shape in
       let a = try backend.allocate(shape.m * shape.k), b = try backend.allocate(shape.k * shape.n)
       let c = try backend.allocate(shape.m * shape.n)
       try backend.fillRandom(a, .uniform(low: -1, high: 1), key: RandomKey(seed: 1))
@@ -34,7 +34,7 @@ enum Cases {
 
   /// ReLU forward/backward, softmax cross-entropy, SGD with momentum and Adam at 1M and 16M
   /// elements; bytes are those each op must read and write.
-  static func memory(_ backend: any Backend, bandwidth: Double) throws -> [Row] {
+  static func memory(_ backend: any Backend, bandwidth: Double, selected: (String) -> Bool) throws -> [Row] {
     var rows: [Row] = []
     for count in [1 << 20, 1 << 24] {
       let label = count == 1 << 20 ? "1M" : "16M"
@@ -68,7 +68,7 @@ enum Cases {
           try backend.update(.adam(learningRate: 1e-3), parameter: x, gradient: g, state: state, step: step)
         }),
       ]
-      for (name, bytesPerElement, body) in cases {
+      for (name, bytesPerElement, body) in cases where selected("\(name) \(label)") {
         let timing = try Timing.measure {
           try body()
           try backend.synchronize()

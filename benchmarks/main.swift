@@ -6,14 +6,15 @@ import Foundation
 // (NumPy/OpenBLAS, PyTorch, JAX + optax) in the same run, as a table and a JSON file.
 //
 //   swift run -c release descent-benchmarks [--quick] [--tune] [--epochs N] [--backend cpu|opencl]
-//     [--no-peers] [--no-training] [--json PATH]
+//     [--no-peers] [--no-training] [--only TEXT] [--json PATH]
+// --only runs just the GEMM and memory cases whose name contains TEXT (e.g. "adam", "mlp fwd").
 // --tune times every GEMM parameter set on each OpenCL device first and caches the fastest
 // (~/.cache/descent/gemm-tuning.json), which every later OpenCLBackend on that device uses.
 //   (benchmarks/run.sh builds for the host CPU first; see benchmarks/README.md)
 
 var arguments = Array(CommandLine.arguments.dropFirst())[...]
 var quick = false, peers = true, training = true, tune = false, epochs = 5, jsonPath = "benchmark-results.json"
-var only: String?
+var only: String?, caseFilter: String?
 while let argument = arguments.popFirst() {
   switch argument {
   case "--quick": quick = true
@@ -29,11 +30,14 @@ while let argument = arguments.popFirst() {
   case "--backend":
     guard let value = arguments.popFirst(), ["cpu", "opencl"].contains(value) else { exit(64) }
     only = value
+  case "--only":
+    guard let value = arguments.popFirst() else { exit(64) }
+    caseFilter = value
   case "--json":
     guard let value = arguments.popFirst() else { exit(64) }
     jsonPath = value
   default:
-    FileHandle.standardError.write(Data("usage: descent-benchmarks [--quick] [--tune] [--epochs N] [--backend cpu|opencl] [--no-peers] [--no-training] [--json PATH]\n".utf8))
+    FileHandle.standardError.write(Data("usage: descent-benchmarks [--quick] [--tune] [--epochs N] [--backend cpu|opencl] [--no-peers] [--no-training] [--only TEXT] [--json PATH]\n".utf8))
     exit(64)
   }
 }
@@ -64,6 +68,9 @@ do {
   header["opencl"] = "\(error)"
 }
 
+/// Whether a GEMM or memory case runs (see --only).
+@MainActor func selected(_ name: String) -> Bool { caseFilter.map { name.contains($0) } ?? true }
+
 var probes: [String: [String: Double]] = [:]
 var rows: [Row] = []
 for backend in backends {
@@ -71,12 +78,12 @@ for backend in backends {
   let peak = try probe.measurePeakFlops(), bandwidth = try probe.measureBandwidth()
   probes[backend.name] = ["flops": peak, "bandwidth": bandwidth]
   FileHandle.standardError.write(Data("\(backend.name): probes done, GEMM…\n".utf8))
-  rows += try Cases.gemm(backend, peak: peak, quick: quick)
-  rows += try Cases.memory(backend, bandwidth: bandwidth)
+  rows += try Cases.gemm(backend, peak: peak, quick: quick, selected: selected)
+  rows += try Cases.memory(backend, bandwidth: bandwidth, selected: selected)
 }
 
 if peers {
-  let shapes = Cases.gemmShapes.filter { !quick || $0.1.m <= 1024 }.map { name, s -> [Any] in
+  let shapes = Cases.gemmShapes.filter { (!quick || $0.1.m <= 1024) && selected($0.0) }.map { name, s -> [Any] in
     [name, s.m, s.n, s.k, s.transposeA, s.transposeB]
   }
   let json = String(decoding: try JSONSerialization.data(withJSONObject: shapes), as: UTF8.self)

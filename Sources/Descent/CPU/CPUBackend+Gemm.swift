@@ -5,9 +5,11 @@
 ///     for i in 0..<m, j in 0..<n: C[i,j] = alpha·Σ_p op(A)[i,p]·op(B)[p,j] + beta·C[i,j]
 ///
 /// Blocked as in Goto & van de Geijn, "Anatomy of high-performance matrix multiplication" (2008):
-/// for each `kc`-deep slice of `k`, `op(A)` is packed into `mr`-row panels and `op(B)` into
-/// `nr`-column panels (transposes are absorbed by the packing, edges padded with zeros), and a
-/// `mr × nr` register-tile micro-kernel runs over panel pairs, tiles spread across cores.
+/// for each `kc`-deep slice of `k`, `op(B)` is packed into `nr`-column panels (transposes absorbed
+/// by the packing, edges padded with zeros), and a `mr × nr` register-tile micro-kernel runs over
+/// panel pairs, tiles spread across cores. The micro-kernel reads `A` where it lies (one
+/// broadcast per row and depth, whatever the transpose): only a last panel of fewer than `mr`
+/// rows is packed, with zero rows. Packing all of `A` cost more than it saved at the MLP's shapes.
 extension CPUBackend {
   public func gemm(_ shape: GemmShape, _ a: DeviceBuffer, _ b: DeviceBuffer, into c: DeviceBuffer) throws {
     try shape.validate(a, b, c)
@@ -47,7 +49,8 @@ struct GemmKernel {
     let rowPanels = (m + mr - 1) / mr, columnPanels = (n + nr - 1) / nr
     // Depth slices of equal size (784 = 2 × 392, not 3 × 256 + 16), each at most kcMax deep.
     let kc = (k + (k + Self.kcMax - 1) / Self.kcMax - 1) / ((k + Self.kcMax - 1) / Self.kcMax)
-    let packedA = Self.allocateAligned(rowPanels * mr * kc)
+    let fullRowPanels = m / mr  // read in place; a last, shorter panel is packed
+    let packedA = Self.allocateAligned(mr * kc)
     let packedB = Self.allocateAligned(columnPanels * nr * kc)
     defer {
       packedA.deallocate()
@@ -59,14 +62,8 @@ struct GemmKernel {
     let columnGroups = max(1, min(columnPanels, (4 * Parallel.threads + rowBlocks - 1) / rowBlocks))
     for depth in stride(from: 0, to: k, by: kc) {
       let depthCount = min(kc, k - depth)
-      // Both operands' panels in one dispatch: A's row panels first, then B's column panels.
-      spread(rowPanels + columnPanels) { panel in
-        if panel < rowPanels {
-          packA(panel: panel, depth: depth, count: depthCount, into: packedA)
-        } else {
-          packB(panel: panel - rowPanels, depth: depth, count: depthCount, into: packedB)
-        }
-      }
+      spread(columnPanels) { panel in packB(panel: panel, depth: depth, count: depthCount, into: packedB) }
+      if fullRowPanels < rowPanels { packA(panel: fullRowPanels, depth: depth, count: depthCount, into: packedA) }
       spread(rowBlocks * columnGroups) { task in
         let rowBlock = task / columnGroups, group = task % columnGroups
         let firstPanel = group * columnPanels / columnGroups
@@ -75,9 +72,10 @@ struct GemmKernel {
         let lastRowPanel = min(rowPanels, firstRowPanel + rowPanelsPerBlock)
         for columnPanel in firstPanel..<lastPanel {
           for rowPanel in firstRowPanel..<lastRowPanel {
+            let panelA = rowPanel < fullRowPanels
+              ? inPlace(rowPanel: rowPanel, depth: depth) : (pointer: UnsafePointer(packedA), rowStride: 1, depthStride: mr)
             microKernel(
-              depth: depthCount,
-              a: packedA + rowPanel * mr * depthCount,
+              depth: depthCount, a: panelA.pointer, rowStride: panelA.rowStride, depthStride: panelA.depthStride,
               b: packedB + columnPanel * nr * depthCount,
               row: rowPanel * mr, column: columnPanel * nr)
           }
@@ -101,11 +99,19 @@ struct GemmKernel {
     }
   }
 
-  /// Packs rows `panel·mr ..< +mr` of `op(A)`, columns `depth ..< +count`, as `count` runs of `mr`.
-  /// The loop runs along the depth, writing each run of `mr` contiguously (rows past `m` are 0).
-  private func packA(panel: Int, depth: Int, count: Int, into packed: UnsafeMutablePointer<Float>) {
+  /// Where `op(A)[panel·mr, depth]` lies and the steps to the next row and the next depth.
+  @inline(__always)
+  private func inPlace(rowPanel: Int, depth: Int) -> (pointer: UnsafePointer<Float>, rowStride: Int, depthStride: Int) {
+    let first = rowPanel * Self.mr
+    return shape.transposeA  // A is k×m
+      ? (a + depth * shape.m + first, 1, shape.m)
+      : (a + first * shape.k + depth, shape.k, 1)
+  }
+
+  /// Packs rows `panel·mr ..< +mr` of `op(A)`, columns `depth ..< +count`, into `out` as `count`
+  /// runs of `mr` (rows past `m` are 0).
+  private func packA(panel: Int, depth: Int, count: Int, into out: UnsafeMutablePointer<Float>) {
     let mr = Self.mr, (m, k) = (shape.m, shape.k)
-    let out = packed + panel * mr * count
     let first = panel * mr, rows = min(mr, m - first)
     if shape.transposeA {  // A is k×m: the mr values of one depth are adjacent
       for p in 0..<count {
@@ -131,6 +137,10 @@ struct GemmKernel {
       let row = out + p * nr
       if shape.transposeB {  // B is n×k
         for j in 0..<width { row[j] = b[(first + j) * k + depth + p] }
+      } else if width == nr {
+        let source = UnsafeRawPointer(b + (depth + p) * n + first), target = UnsafeMutableRawPointer(row)
+        target.storeBytes(of: source.loadUnaligned(as: SIMD16<Float>.self), as: SIMD16<Float>.self)
+        continue
       } else {
         row.update(from: b + (depth + p) * n + first, count: width)
       }
@@ -138,10 +148,11 @@ struct GemmKernel {
     }
   }
 
-  /// Adds `alpha` times the `mr × nr` product of two packed panels to `C` at (`row`, `column`).
+  /// Adds `alpha` times the product of `mr` rows of `op(A)` (row `r`, depth `p` at
+  /// `a[r·rowStride + p·depthStride]`) and a packed `B` panel to `C` at (`row`, `column`).
   @inline(__always)
-  private func microKernel(depth: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
-                           row: Int, column: Int) {
+  private func microKernel(depth: Int, a: UnsafePointer<Float>, rowStride: Int, depthStride: Int,
+                           b: UnsafePointer<Float>, row: Int, column: Int) {
     typealias V = SIMD8<Float>
     var c00 = V(), c01 = V(), c10 = V(), c11 = V(), c20 = V(), c21 = V()
     var c30 = V(), c31 = V(), c40 = V(), c41 = V(), c50 = V(), c51 = V()
@@ -149,23 +160,23 @@ struct GemmKernel {
     for p in 0..<depth {
       let b0 = bRaw.load(fromByteOffset: p * 64, as: V.self)
       let b1 = bRaw.load(fromByteOffset: p * 64 + 32, as: V.self)
-      let ap = a + p * 6
+      let ap = a + p * depthStride
       var s = V(repeating: ap[0])
       Self.multiplyAdd(&c00, s, b0)
       Self.multiplyAdd(&c01, s, b1)
-      s = V(repeating: ap[1])
+      s = V(repeating: ap[rowStride])
       Self.multiplyAdd(&c10, s, b0)
       Self.multiplyAdd(&c11, s, b1)
-      s = V(repeating: ap[2])
+      s = V(repeating: ap[2 * rowStride])
       Self.multiplyAdd(&c20, s, b0)
       Self.multiplyAdd(&c21, s, b1)
-      s = V(repeating: ap[3])
+      s = V(repeating: ap[3 * rowStride])
       Self.multiplyAdd(&c30, s, b0)
       Self.multiplyAdd(&c31, s, b1)
-      s = V(repeating: ap[4])
+      s = V(repeating: ap[4 * rowStride])
       Self.multiplyAdd(&c40, s, b0)
       Self.multiplyAdd(&c41, s, b1)
-      s = V(repeating: ap[5])
+      s = V(repeating: ap[5 * rowStride])
       Self.multiplyAdd(&c50, s, b0)
       Self.multiplyAdd(&c51, s, b1)
     }
