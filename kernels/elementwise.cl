@@ -1,5 +1,5 @@
-// elementwise.cl: fills, bias, column sums, axpby, multiply, clamp, penalties, gradient clipping,
-// activations and softmax.
+// elementwise.cl: fills, bias, column sums, axpby, multiply, clamp, penalties, gradient clipping
+// and softmax (activations: activation.cl).
 // Swift twin: Sources/Descent/CPU/CPUBackend+Elementwise.swift (fill: CPUBackend.swift).
 // Buffers are dense row-major floats; one work-item per element (per row for softmax, per column for
 // column_sums). The host rounds the global size up to the work-group size, so every kernel checks
@@ -64,57 +64,6 @@ __kernel void clip_to_norm(const int count, const float max_norm, __global const
   if (i >= count) return;
   const float factor = max_norm / (sqrt(squared_norm[0]) + 1e-6f);
   if (factor < 1.0f) x[i] = x[i] * factor;
-}
-
-// Activation codes (Activation.kernelCode): 0 relu, 1 leaky_relu, 2 sigmoid, 3 tanh, 4 gelu.
-inline float relu(float x) { return x > 0.0f ? x : 0.0f; }
-inline float leaky_relu(float x, float slope) { return x > 0.0f ? x : slope * x; }
-inline float sigmoid(float x) { return 1.0f / (1.0f + exp(-x)); }
-inline float gelu(float x) { return 0.5f * x * (1.0f + erf(x * 0.70710678118654752f)); }
-
-inline float activation(int kind, float slope, float x) {
-  switch (kind) {
-    case 0: return relu(x);
-    case 1: return leaky_relu(x, slope);
-    case 2: return sigmoid(x);
-    case 3: return tanh(x);
-    default: return gelu(x);
-  }
-}
-
-// f′(x)
-inline float activation_derivative(int kind, float slope, float x) {
-  switch (kind) {
-    case 0: return x > 0.0f ? 1.0f : 0.0f;
-    case 1: return x > 0.0f ? 1.0f : slope;
-    case 2: { const float s = sigmoid(x); return s * (1.0f - s); }
-    case 3: { const float t = tanh(x); return 1.0f - t * t; }
-    default:  // Φ(x) + x·φ(x)
-      return 0.5f * (1.0f + erf(x * 0.70710678118654752f)) + x * 0.39894228040143268f * exp(-0.5f * x * x);
-  }
-}
-
-__kernel void activation_forward(const int count, const int kind, const float slope,
-                                 __global const float* x, __global float* y) {
-  const int i = get_global_id(0);
-  if (i < count) y[i] = activation(kind, slope, x[i]);
-}
-
-// x[r, c] += bias[c] (kept as the pre-activation for backward) and y = f(x): a dense layer's bias
-// and activation in one pass.
-__kernel void bias_activation(const int rows, const int columns, const int kind, const float slope,
-                              __global const float* bias, __global float* x, __global float* y) {
-  const int i = get_global_id(0);
-  if (i >= rows * columns) return;
-  const float z = x[i] + bias[i % columns];
-  x[i] = z;
-  y[i] = activation(kind, slope, z);
-}
-
-__kernel void activation_backward(const int count, const int kind, const float slope,
-                                  __global const float* x, __global const float* dy, __global float* dx) {
-  const int i = get_global_id(0);
-  if (i < count) dx[i] = activation_derivative(kind, slope, x[i]) * dy[i];
 }
 
 // Row-wise softmax with the row maximum subtracted; one work-item per row.

@@ -59,14 +59,14 @@ __kernel void rmsprop(const int count, __global float* p, __global const float* 
 }
 
 // The Adam step shared by adam (L2 decay added to g) and adamw (decoupled: p scaled by decay_factor).
-// step_size = lr / (1 − β₁ᵗ), correction2 = √(1 − β₂ᵗ); v_max is unused without AMSGrad.
+// step_size = lr / (1 − β₁ᵗ), inverse_correction2 = 1 / √(1 − β₂ᵗ); v_max is unused without AMSGrad.
 inline void adam_step(int i, __global float* p, __global const float* g, __global float* m,
                       __global float* v, __global float* v_max, float beta1, float beta2,
-                      float step_size, float correction2, float epsilon, float weight_decay,
+                      float step_size, float inverse_correction2, float epsilon, float weight_decay,
                       float decay_factor, int amsgrad) {
-  float grad = g[i];
-  if (decay_factor != 1.0f) p[i] = p[i] * decay_factor;
-  if (weight_decay != 0.0f) grad = grad + weight_decay * p[i];
+  float param = p[i], grad = g[i];
+  if (decay_factor != 1.0f) param = param * decay_factor;
+  if (weight_decay != 0.0f) grad = grad + weight_decay * param;
   const float first = beta1 * m[i] + (1.0f - beta1) * grad;
   float second = beta2 * v[i] + (1.0f - beta2) * (grad * grad);
   m[i] = first;
@@ -75,25 +75,25 @@ inline void adam_step(int i, __global float* p, __global const float* g, __globa
     second = fmax(v_max[i], second);
     v_max[i] = second;
   }
-  p[i] = p[i] - step_size * (first / (sqrt(second) / correction2 + epsilon));
+  p[i] = param - step_size * (first / (sqrt(second) * inverse_correction2 + epsilon));
 }
 
 __kernel void adam(const int count, __global float* p, __global const float* g, __global float* m,
                    __global float* v, __global float* v_max, const float beta1, const float beta2,
-                   const float step_size, const float correction2, const float epsilon,
+                   const float step_size, const float inverse_correction2, const float epsilon,
                    const float weight_decay, const float decay_factor, const int amsgrad) {
   const int i = get_global_id(0);
   if (i < count)
-    adam_step(i, p, g, m, v, v_max, beta1, beta2, step_size, correction2, epsilon, weight_decay,
+    adam_step(i, p, g, m, v, v_max, beta1, beta2, step_size, inverse_correction2, epsilon, weight_decay,
               decay_factor, amsgrad);
 }
 
 __kernel void adamw(const int count, __global float* p, __global const float* g, __global float* m,
                     __global float* v, __global float* v_max, const float beta1, const float beta2,
-                    const float step_size, const float correction2, const float epsilon,
+                    const float step_size, const float inverse_correction2, const float epsilon,
                     const float weight_decay, const float decay_factor, const int amsgrad) {
   const int i = get_global_id(0);
   if (i < count)
-    adam_step(i, p, g, m, v, v_max, beta1, beta2, step_size, correction2, epsilon, weight_decay,
+    adam_step(i, p, g, m, v, v_max, beta1, beta2, step_size, inverse_correction2, epsilon, weight_decay,
               decay_factor, amsgrad);
 }

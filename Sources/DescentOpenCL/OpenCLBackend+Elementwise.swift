@@ -1,6 +1,6 @@
 import Descent
 
-/// Elementwise, bias, activation and softmax ops: kernels in `kernels/elementwise.cl`.
+/// Elementwise, bias, activation and softmax ops: kernels in `kernels/elementwise.cl` and `kernels/activation.cl`.
 extension OpenCLBackend {
   public func addBias(_ bias: DeviceBuffer, to x: DeviceBuffer, rows: Int, columns: Int) throws {
     try Check.count("add_bias", "bias", bias, columns, "\(columns) columns")
@@ -56,8 +56,8 @@ extension OpenCLBackend {
   public func activate(_ f: Activation, _ x: DeviceBuffer, into y: DeviceBuffer) throws {
     let op = "activation_forward"
     try Check.sameCount(op, [("x", x), ("y", y)])
-    try run(op, count: y.count, [
-      .int(y.count), .int(Int(f.kernelCode)), .float(f.slope), .buffer(try cl(x, op)), .buffer(try cl(y, op)),
+    try run(op, count: y.count, options: Self.buildOptions(f), [
+      .int(y.count), .float(f.slope), .buffer(try cl(x, op)), .buffer(try cl(y, op)),
     ])
   }
 
@@ -65,9 +65,16 @@ extension OpenCLBackend {
                               into y: DeviceBuffer) throws {
     let op = "bias_activation"
     try Check.biasActivation(bias: bias, x: x, y: y, rows: rows, columns: columns)
-    try run(op, count: rows * columns, [
-      .int(rows), .int(columns), .int(Int(f.kernelCode)), .float(f.slope), .buffer(try cl(bias, op)),
-      .buffer(try cl(x, op)), .buffer(try cl(y, op)),
+    guard rows > 0, columns > 0 else { return }
+    let kernel = try self.kernel(op, options: Self.buildOptions(f))
+    // Groups of up to 256 work-items: a row's columns (rounded up to a power of two) × rows.
+    let limit = min(256, kernel.maxWorkGroupSize)
+    var width = 1
+    while width < min(columns, limit) { width *= 2 }
+    width = min(width, limit)
+    try run(kernel, op, global: [columns, rows], local: [width, max(1, min(rows, limit / width))], [
+      .int(rows), .int(columns), .float(f.slope), .buffer(try cl(bias, op)), .buffer(try cl(x, op)),
+      .buffer(try cl(y, op)),
     ])
   }
 
@@ -75,11 +82,13 @@ extension OpenCLBackend {
                                  into dx: DeviceBuffer) throws {
     let op = "activation_backward"
     try Check.sameCount(op, [("input", x), ("outputGradient", dy), ("inputGradient", dx)])
-    try run(op, count: dx.count, [
-      .int(dx.count), .int(Int(f.kernelCode)), .float(f.slope), .buffer(try cl(x, op)), .buffer(try cl(dy, op)),
-      .buffer(try cl(dx, op)),
+    try run(op, count: dx.count, options: Self.buildOptions(f), [
+      .int(dx.count), .float(f.slope), .buffer(try cl(x, op)), .buffer(try cl(dy, op)), .buffer(try cl(dx, op)),
     ])
   }
+
+  /// `kernels/activation.cl` is built once per activation, with the function fixed at compile time.
+  private static func buildOptions(_ f: Activation) -> String { "-DACTIVATION=\(f.kernelCode)" }
 
   public func softmax(_ x: DeviceBuffer, rows: Int, columns: Int, into y: DeviceBuffer) throws {
     try Check.matrices("softmax", rows: rows, columns: columns, [("x", x), ("y", y)])

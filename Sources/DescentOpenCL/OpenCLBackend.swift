@@ -105,10 +105,11 @@ public final class OpenCLBackend: Backend, @unchecked Sendable {
     let maxWorkGroupSize: Int
   }
 
-  /// One work-item per element (`count` of them) in groups of up to 256.
-  func run(_ name: String, count: Int, _ arguments: [Argument]) throws {
+  /// One work-item per element (`count` of them) in groups of up to 256; `options` as for
+  /// ``kernel(_:options:)``.
+  func run(_ name: String, count: Int, options: String = "", _ arguments: [Argument]) throws {
     guard count > 0 else { return }
-    let kernel = try self.kernel(name)
+    let kernel = try self.kernel(name, options: options)
     let local = min(256, kernel.maxWorkGroupSize)
     try run(kernel, name, global: [count], local: [local], arguments)
   }

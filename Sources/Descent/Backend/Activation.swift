@@ -14,7 +14,7 @@ public enum Activation: Sendable, Hashable, Codable, CustomStringConvertible {
   /// One of each, for tests and benchmarks.
   public static let allCases: [Activation] = [.relu, .leakyReLU(slope: 0.01), .sigmoid, .tanh, .gelu]
 
-  /// The code the `activation_forward`/`activation_backward` kernels switch on (`kernels/elementwise.cl`).
+  /// The code `kernels/activation.cl` is built with (`-DACTIVATION=code`).
   package var kernelCode: Int32 {
     switch self {
     case .relu: 0

@@ -73,12 +73,13 @@ public enum UpdateRule: Sendable, Hashable, Codable {
     }
   }
 
-  /// `[β₁, β₂, lr / (1 − β₁ᵗ), √(1 − β₂ᵗ), ε]`.
+  /// `[β₁, β₂, lr / (1 − β₁ᵗ), 1 / √(1 − β₂ᵗ), ε]`: the second correction as a factor, so a
+  /// step costs one division (by `√v̂ + ε`), not two; torch divides by √(1 − β₂ᵗ) (≤ 1 ulp apart).
   private static func adamScalars(_ lr: Float, _ beta1: Float, _ beta2: Float, _ epsilon: Float,
                                   _ t: Int) -> [Float] {
     let correction1 = 1 - pow(Double(beta1), Double(t))
     let correction2 = 1 - pow(Double(beta2), Double(t))
-    return [beta1, beta2, Float(Double(lr) / correction1), Float(correction2.squareRoot()), epsilon]
+    return [beta1, beta2, Float(Double(lr) / correction1), Float(1 / correction2.squareRoot()), epsilon]
   }
 }
 

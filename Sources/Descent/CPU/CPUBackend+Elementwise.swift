@@ -1,6 +1,6 @@
 import Foundation
 
-/// Elementwise, bias and activation ops (twins of `kernels/elementwise.cl`).
+/// Elementwise, bias, activation and softmax ops (twins of `kernels/elementwise.cl` and `kernels/activation.cl`).
 extension CPUBackend {
   public func addBias(_ bias: DeviceBuffer, to x: DeviceBuffer, rows: Int, columns: Int) throws {
     try Check.count("add_bias", "bias", bias, columns, "\(columns) columns")
@@ -154,7 +154,7 @@ extension CPUBackend {
   }
 }
 
-/// The activation functions, one per name, as `kernels/elementwise.cl` writes them.
+/// The activation functions, one per name, as `kernels/activation.cl` writes them.
 enum ActivationMath {
   @inline(__always) static func relu(_ x: Float) -> Float { x > 0 ? x : 0 }
   @inline(__always) static func leakyReLU(_ x: Float, _ slope: Float) -> Float { x > 0 ? x : slope * x }

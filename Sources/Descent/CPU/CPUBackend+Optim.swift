@@ -93,7 +93,7 @@ enum OptimMath {
   /// Eight lanes at a time, then the tail, each lane in the kernel's order of operations.
   static func adam(_ range: Range<Int>, _ p: Pointer, _ g: Pointer, _ m: Pointer, _ v: Pointer,
                    _ vMax: Pointer?, _ k: [Float]) {
-    let (beta1, beta2, stepSize, correction2, epsilon) = (k[0], k[1], k[2], k[3], k[4])
+    let (beta1, beta2, stepSize, inverseCorrection2, epsilon) = (k[0], k[1], k[2], k[3], k[4])
     let (decay, decayFactor) = (k[5], k[6])
     @inline(__always) func step<T: SIMD>(_ i: Int, _ load: (Pointer, Int) -> T, _ store: (T, Pointer, Int) -> Void)
       where T.Scalar == Float {
@@ -108,7 +108,7 @@ enum OptimMath {
         second = pointwiseMax(load(vMax, i), second)
         store(second, vMax, i)
       }
-      store(param - stepSize * (first / (second.squareRoot() / correction2 + epsilon)), p, i)
+      store(param - stepSize * (first / (second.squareRoot() * inverseCorrection2 + epsilon)), p, i)
     }
     var i = range.lowerBound
     while i + 8 <= range.upperBound {
