@@ -91,8 +91,10 @@ void gemm(const int m, const int n, const int k, const int trans_a, const int tr
 #define WIDE_M 12
 #endif
 
-// A fused multiply-add where the device has one (FP_FAST_FMAF), else mad (which may round twice).
-#ifdef FP_FAST_FMAF
+// A fused multiply-add where the device does it in hardware (FP_FAST_FMAF, or HARDWARE_FMA, which
+// the host defines when CL_DEVICE_SINGLE_FP_CONFIG has CL_FP_FMA and not CL_FP_SOFT_FLOAT: PoCL
+// leaves FP_FAST_FMAF undefined on FMA hardware), else mad (which may round twice).
+#if defined(FP_FAST_FMAF) || defined(HARDWARE_FMA)
 #define MULTIPLY_ADD(a, b, c) fma(a, b, c)
 #else
 #define MULTIPLY_ADD(a, b, c) mad(a, b, c)
@@ -119,13 +121,18 @@ __kernel void gemm_wide(const int m, const int n, const int k, const int a_row, 
   __global const float* panel = a + (size_t)get_global_id(0) * k * WIDE_M;
 #else
   int rows_a[WIDE_M];
+#pragma unroll
   for (int r = 0; r < WIDE_M; ++r) rows_a[r] = min(i0 + r, m - 1) * a_row;  // rows past m: not stored
 #endif
+  // Every loop over the WIDE_M rows is unrolled, so acc[] lives in registers: rolled, PoCL kept
+  // it on the stack (a load and a store around every multiply-add).
   float16 acc[WIDE_M];
+#pragma unroll
   for (int r = 0; r < WIDE_M; ++r) acc[r] = (float16)(0.0f);
   if (j0 + 16 <= n) {
     for (int p = 0; p < k; ++p) {
       const float16 bv = vload16(0, b + p * n + j0);
+#pragma unroll
       for (int r = 0; r < WIDE_M; ++r) acc[r] = MULTIPLY_ADD((float16)(A_VALUE(r, p)), bv, acc[r]);
     }
   } else {  // the last, partial column block: B's missing columns read as 0
@@ -133,10 +140,13 @@ __kernel void gemm_wide(const int m, const int n, const int k, const int a_row, 
       float edge[16];
       for (int j = 0; j < 16; ++j) edge[j] = j0 + j < n ? b[p * n + j0 + j] : 0.0f;
       const float16 bv = vload16(0, edge);
+#pragma unroll
       for (int r = 0; r < WIDE_M; ++r) acc[r] = MULTIPLY_ADD((float16)(A_VALUE(r, p)), bv, acc[r]);
     }
   }
-  for (int r = 0; r < WIDE_M && i0 + r < m; ++r) {
+#pragma unroll
+  for (int r = 0; r < WIDE_M; ++r) {
+    if (i0 + r >= m) break;
     __global float* out = c + (i0 + r) * n + j0;
     float result[16];
     vstore16(acc[r], 0, result);

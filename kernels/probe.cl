@@ -3,15 +3,23 @@
 
 // Peak arithmetic: 8 independent float16 multiply-adds per iteration, 256 FLOP each iteration
 // (wide vectors, as gemm_wide uses: PoCL maps them onto the CPU's SIMD registers; GPUs split them).
-// The result depends on every accumulator, so the compiler cannot drop the loop.
+// The result depends on every accumulator, so the compiler cannot drop the loop. Fused where the
+// hardware fuses (HARDWARE_FMA, from the host), as gemm_wide's multiply-adds are.
+#if defined(FP_FAST_FMAF) || defined(HARDWARE_FMA)
+#define MULTIPLY_ADD(a, b, c) fma(a, b, c)
+#else
+#define MULTIPLY_ADD(a, b, c) mad(a, b, c)
+#endif
+
 __kernel void probe_flops(const int iterations, const float scale, __global float* out) {
   const float seed = (float)get_global_id(0) * 1e-9f;
   float16 a0 = seed, a1 = seed + 1.0f, a2 = seed + 2.0f, a3 = seed + 3.0f;
   float16 a4 = seed + 4.0f, a5 = seed + 5.0f, a6 = seed + 6.0f, a7 = seed + 7.0f;
   const float16 m = (float16)(scale);
   for (int i = 0; i < iterations; ++i) {
-    a0 = mad(a0, m, m); a1 = mad(a1, m, m); a2 = mad(a2, m, m); a3 = mad(a3, m, m);
-    a4 = mad(a4, m, m); a5 = mad(a5, m, m); a6 = mad(a6, m, m); a7 = mad(a7, m, m);
+    a0 = MULTIPLY_ADD(a0, m, m); a1 = MULTIPLY_ADD(a1, m, m); a2 = MULTIPLY_ADD(a2, m, m);
+    a3 = MULTIPLY_ADD(a3, m, m); a4 = MULTIPLY_ADD(a4, m, m); a5 = MULTIPLY_ADD(a5, m, m);
+    a6 = MULTIPLY_ADD(a6, m, m); a7 = MULTIPLY_ADD(a7, m, m);
   }
   const float16 total = a0 + a1 + a2 + a3 + a4 + a5 + a6 + a7;
   out[get_global_id(0)] = total.s0 + total.s5 + total.sa + total.sf;

@@ -25,8 +25,9 @@ public struct GemmChoice: Codable, Equatable, Sendable, CustomStringConvertible 
 }
 
 /// Tuned choices per device, in `$DESCENT_CACHE_DIR` (else `$XDG_CACHE_HOME/descent`, else
-/// `~/.cache/descent`) as `gemm-tuning.json`, keyed by platform, device and driver version, so a
-/// driver update invalidates the entry. A missing or unreadable file means "not tuned".
+/// `~/.cache/descent`) as `gemm-tuning.json`, keyed by platform, device, driver version and a hash
+/// of `kernels/gemm.cl`, so a driver update or a changed kernel invalidates the entry. A missing or
+/// unreadable file means "not tuned".
 public enum GemmTuningCache {
   public static var defaultPath: String {
     let environment = ProcessInfo.processInfo.environment
@@ -36,7 +37,18 @@ public enum GemmTuningCache {
     return "\(folder)/gemm-tuning.json"
   }
 
-  static func key(_ device: OpenCLDevice) -> String { "\(device.platform) | \(device.name) | \(device.driverVersion)" }
+  static func key(_ device: OpenCLDevice) -> String {
+    "\(device.platform) | \(device.name) | \(device.driverVersion) | gemm.cl \(kernelHash)"
+  }
+
+  /// FNV-1a (64-bit) of the embedded `gemm.cl`: stable across runs, unlike `hashValue`.
+  static let kernelHash: String = {
+    var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+    for byte in (KernelSources.files["gemm.cl"] ?? "").utf8 {
+      hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3
+    }
+    return String(hash, radix: 16)
+  }()
 
   static func load(for device: OpenCLDevice, path: String = defaultPath) -> GemmChoice? {
     guard let data = FileManager.default.contents(atPath: path),

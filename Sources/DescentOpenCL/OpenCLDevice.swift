@@ -16,6 +16,9 @@ public struct OpenCLDevice: Sendable, Hashable, CustomStringConvertible {
   public let globalMemoryBytes: UInt64
   public let localMemoryBytes: UInt64
   public let maxWorkGroupSize: Int
+  /// Whether single-precision fused multiply-add runs in hardware (`CL_FP_FMA` without
+  /// `CL_FP_SOFT_FLOAT` in `CL_DEVICE_SINGLE_FP_CONFIG`); kernels are built with `-DHARDWARE_FMA` then.
+  public let hasHardwareFMA: Bool
   /// The raw `cl_device_id`, stored as an integer so the description is `Sendable`.
   let idBits: UInt
 
@@ -85,6 +88,9 @@ public struct OpenCLDevice: Sendable, Hashable, CustomStringConvertible {
     globalMemoryBytes = try value(CL_DEVICE_GLOBAL_MEM_SIZE, cl_ulong.self)
     localMemoryBytes = try value(CL_DEVICE_LOCAL_MEM_SIZE, cl_ulong.self)
     maxWorkGroupSize = try value(CL_DEVICE_MAX_WORK_GROUP_SIZE, Int.self)
+    let floatConfig = try value(CL_DEVICE_SINGLE_FP_CONFIG, cl_device_fp_config.self)
+    hasHardwareFMA = floatConfig & cl_device_fp_config(CL_FP_FMA) != 0
+      && floatConfig & cl_device_fp_config(CL_FP_SOFT_FLOAT) == 0
   }
 
   /// The device `selector` names among ``all()``.

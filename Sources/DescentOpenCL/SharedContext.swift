@@ -69,7 +69,7 @@ final class SharedContext: @unchecked Sendable {
       throw OpenCLError.call("clCreateProgramWithSource(\(file))", status: status, device: device.description)
     }
     var id: cl_device_id? = device.id
-    let built = clBuildProgram(program, 1, &id, options, nil, nil)
+    let built = clBuildProgram(program, 1, &id, options + (device.hasHardwareFMA ? " -DHARDWARE_FMA" : ""), nil, nil)
     if built != CL_SUCCESS {
       let log = (try? infoString {
         clGetProgramBuildInfo(program, device.id, cl_program_build_info(CL_PROGRAM_BUILD_LOG), $0, $1, $2)
