@@ -51,7 +51,7 @@ let package = Package(
     // MARK: Benchmarks: both backends side by side, with the Python peers in benchmarks/peers
     .executableTarget(
       name: "DescentBenchmarks",
-      dependencies: ["Descent", "DescentOpenCL"],
+      dependencies: ["Descent", "DescentOpenCL", "COpenCL"],
       path: "benchmarks",
       exclude: ["peers", "run.sh", "README.md"],
       swiftSettings: coreSettings

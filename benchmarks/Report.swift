@@ -26,11 +26,12 @@ struct Report: Codable {
     }
   }
 
-  /// `opencl:<platform>:<device>` as `opencl:<device>`, cut to 28 characters, for the table.
+  /// `opencl:<platform>:<device>` as `opencl:<device>` (and `clblast:…` alike), cut to 28
+  /// characters, for the table.
   static func shortName(_ backend: String) -> String {
     let parts = backend.split(separator: ":")
-    guard parts.count >= 3, parts[0] == "opencl" else { return backend }
-    return String("opencl:\(parts.last!)".prefix(28))
+    guard parts.count >= 3, ["opencl", "clblast"].contains(parts[0]) else { return backend }
+    return String("\(parts[0]):\(parts.last!)".prefix(28))
   }
 
   static func format(_ value: Double) -> String {

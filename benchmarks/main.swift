@@ -44,6 +44,7 @@ while let argument = arguments.popFirst() {
 
 let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().path
 var backends: [any Backend] = only == "opencl" ? [] : [CPUBackend()]
+var openCLIndices: [String: Int] = [:]  // backend name → device index, for the CLBlast peer
 var header: [String: String] = [
   "date": ISO8601DateFormatter().string(from: Date()),
   "cpu": (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8))?.split(separator: "\n")
@@ -62,6 +63,7 @@ do {
       }
     }
     backends.append(backend)
+    openCLIndices[backend.name] = device.index
     header["opencl \(device.index)"] = "\(device.name), \(device.platform), \(device.version), driver \(device.driverVersion); gemm: \(backend.gemmParameters)"
   }
 } catch {
@@ -80,6 +82,21 @@ for backend in backends {
   FileHandle.standardError.write(Data("\(backend.name): probes done, GEMM…\n".utf8))
   rows += try Cases.gemm(backend, peak: peak, quick: quick, selected: selected)
   rows += try Cases.memory(backend, bandwidth: bandwidth, selected: selected)
+  if peers, let index = openCLIndices[backend.name] {
+    do {
+      var clblast = try CLBlastPeer(deviceIndex: index)
+      FileHandle.standardError.write(Data("CLBlast on \(backend.name)…\n".utf8))
+      for (name, shape) in Cases.gemmShapes where (!quick || shape.m <= 1024) && selected(name) {
+        let timing = try clblast.gemm(shape)
+        let value = shape.flops / timing.median / 1e9
+        rows.append(Row(group: "gemm", name: name, backend: "clblast:" + backend.name.dropFirst("opencl:".count),
+                        value: value, best: shape.flops / timing.minimum / 1e9, unit: "GFLOP/s",
+                        percentOfPeak: 100 * value * 1e9 / peak))
+      }
+    } catch let error as Peers.PeerError {
+      header["peer clblast"] = "not run: \(error.reason)"
+    }
+  }
 }
 
 if peers {
@@ -127,9 +144,16 @@ if training {
 // Ratios against the peers, side by side from this run.
 func ratioNotes(_ rows: inout [Row]) {
   for index in rows.indices where rows[index].group == "gemm" && !rows[index].backend.hasPrefix("numpy") {
+    var notes: [String] = []
     if let blas = rows.first(where: { $0.backend.hasPrefix("numpy") && $0.name == rows[index].name }) {
-      rows[index].note = String(format: "%.2fx OpenBLAS", rows[index].value / blas.value)
+      notes.append(String(format: "%.2fx OpenBLAS", rows[index].value / blas.value))
     }
+    let device = rows[index].backend.drop { $0 != ":" }
+    if rows[index].backend.hasPrefix("opencl:"),
+       let clblast = rows.first(where: { $0.backend == "clblast" + device && $0.name == rows[index].name }) {
+      notes.append(String(format: "%.2fx CLBlast", rows[index].value / clblast.value))
+    }
+    rows[index].note = notes.joined(separator: ", ")
   }
   let epochRows = rows.filter { $0.group == "training" && $0.unit == "s" }
   for index in rows.indices where rows[index].group == "training" && rows[index].unit == "s" {

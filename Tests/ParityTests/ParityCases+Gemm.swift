@@ -19,6 +19,8 @@ extension ParityCase {
     // alpha and beta: scaling, accumulating into C, and beta = 0 ignoring NaN already in C.
     cases.append(gemmCase(GemmShape(m: 33, n: 17, k: 65, alpha: -0.5, beta: 2), seed: 90))
     cases.append(gemmCase(GemmShape(m: 7, n: 129, k: 31, transposeA: true, alpha: 3, beta: -1), seed: 91))
+    // Deeper than one CPU depth slice (384): beta is applied on the first slice only.
+    cases.append(gemmCase(GemmShape(m: 13, n: 40, k: 801, transposeB: true, alpha: 0.5, beta: -2), seed: 94))
     cases.append(gemmCase(GemmShape(m: 20, n: 20, k: 0, beta: 0.5), seed: 92))
     cases.append(gemmCase(GemmShape(m: 65, n: 65, k: 65, alpha: 0, beta: 1), seed: 93))
     return cases

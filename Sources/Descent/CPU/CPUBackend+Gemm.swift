@@ -43,8 +43,8 @@ struct GemmKernel {
     let spread: (Int, (Int) -> Void) -> Void = shape.flops < 4e6
       ? { count, body in for index in 0..<count { body(index) } }
       : { count, body in Parallel.forEach(count, body) }
-    scaleC(spread)
-    guard m > 0, n > 0, k > 0, shape.alpha != 0 else { return }
+    guard m > 0, n > 0 else { return }
+    guard k > 0, shape.alpha != 0 else { return scaleC(spread) }
     let mr = Self.mr, nr = Self.nr
     let rowPanels = (m + mr - 1) / mr, columnPanels = (n + nr - 1) / nr
     // Depth slices of equal size (784 = 2 × 392, not 3 × 256 + 16), each at most kcMax deep.
@@ -77,14 +77,15 @@ struct GemmKernel {
             microKernel(
               depth: depthCount, a: panelA.pointer, rowStride: panelA.rowStride, depthStride: panelA.depthStride,
               b: packedB + columnPanel * nr * depthCount,
-              row: rowPanel * mr, column: columnPanel * nr)
+              row: rowPanel * mr, column: columnPanel * nr, firstSlice: depth == 0)
           }
         }
       }
     }
   }
 
-  /// `C = beta·C`, writing zeros when `beta == 0` so NaN in `C` does not survive (BLAS semantics).
+  /// `C = beta·C` when there is no product to add (`k == 0` or `alpha == 0`), writing zeros when
+  /// `beta == 0` so NaN in `C` does not survive (BLAS semantics).
   private func scaleC(_ spread: (Int, (Int) -> Void) -> Void) {
     let count = shape.m * shape.n, beta = shape.beta, c = c
     guard beta != 1, count > 0 else { return }
@@ -149,10 +150,11 @@ struct GemmKernel {
   }
 
   /// Adds `alpha` times the product of `mr` rows of `op(A)` (row `r`, depth `p` at
-  /// `a[r·rowStride + p·depthStride]`) and a packed `B` panel to `C` at (`row`, `column`).
+  /// `a[r·rowStride + p·depthStride]`) and a packed `B` panel to `C` at (`row`, `column`); the
+  /// first depth slice replaces `C` by `beta·C` plus the product (see ``store``).
   @inline(__always)
   private func microKernel(depth: Int, a: UnsafePointer<Float>, rowStride: Int, depthStride: Int,
-                           b: UnsafePointer<Float>, row: Int, column: Int) {
+                           b: UnsafePointer<Float>, row: Int, column: Int, firstSlice: Bool) {
     typealias V = SIMD8<Float>
     var c00 = V(), c01 = V(), c10 = V(), c11 = V(), c20 = V(), c21 = V()
     var c30 = V(), c31 = V(), c40 = V(), c41 = V(), c50 = V(), c51 = V()
@@ -181,12 +183,12 @@ struct GemmKernel {
       Self.multiplyAdd(&c51, s, b1)
     }
     let rows = min(Self.mr, shape.m - row)
-    store(c00, c01, row: row, column: column)
-    if rows > 1 { store(c10, c11, row: row + 1, column: column) }
-    if rows > 2 { store(c20, c21, row: row + 2, column: column) }
-    if rows > 3 { store(c30, c31, row: row + 3, column: column) }
-    if rows > 4 { store(c40, c41, row: row + 4, column: column) }
-    if rows > 5 { store(c50, c51, row: row + 5, column: column) }
+    store(c00, c01, row: row, column: column, firstSlice: firstSlice)
+    if rows > 1 { store(c10, c11, row: row + 1, column: column, firstSlice: firstSlice) }
+    if rows > 2 { store(c20, c21, row: row + 2, column: column, firstSlice: firstSlice) }
+    if rows > 3 { store(c30, c31, row: row + 3, column: column, firstSlice: firstSlice) }
+    if rows > 4 { store(c40, c41, row: row + 4, column: column, firstSlice: firstSlice) }
+    if rows > 5 { store(c50, c51, row: row + 5, column: column, firstSlice: firstSlice) }
   }
 
   /// `c += a·b`: one fused multiply-add per lane when built with `DESCENT_FMA` (Package.swift),
@@ -200,18 +202,26 @@ struct GemmKernel {
     #endif
   }
 
-  /// `C[row, column ..< +16] += alpha·(left, right)`, cut at the matrix's last column.
+  /// `C[row, column ..< +16] += alpha·(left, right)`, cut at the matrix's last column. On the first
+  /// depth slice `C` is first scaled by `beta`, or not read at all when `beta == 0` (so NaN in `C`
+  /// does not survive, as in BLAS): no separate pass over `C`.
   @inline(__always)
-  private func store(_ left: SIMD8<Float>, _ right: SIMD8<Float>, row: Int, column: Int) {
+  private func store(_ left: SIMD8<Float>, _ right: SIMD8<Float>, row: Int, column: Int, firstSlice: Bool) {
     let out = c + row * shape.n + column
-    let alpha = shape.alpha
+    let (alpha, beta) = (shape.alpha, shape.beta)
+    @inline(__always) func updated<V: SIMD>(_ old: V, _ product: V) -> V where V.Scalar == Float {
+      guard firstSlice else { return old + alpha * product }
+      return beta == 0 ? alpha * product : alpha * product + beta * old
+    }
     if shape.n - column >= Self.nr {
       let raw = UnsafeMutableRawPointer(out)
-      raw.storeBytes(of: raw.loadUnaligned(as: SIMD8<Float>.self) + alpha * left, as: SIMD8<Float>.self)
-      raw.storeBytes(of: raw.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self) + alpha * right,
+      raw.storeBytes(of: updated(raw.loadUnaligned(as: SIMD8<Float>.self), left), as: SIMD8<Float>.self)
+      raw.storeBytes(of: updated(raw.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self), right),
                      toByteOffset: 32, as: SIMD8<Float>.self)
     } else {
-      for j in 0..<(shape.n - column) { out[j] += alpha * (j < 8 ? left[j] : right[j - 8]) }
+      for j in 0..<(shape.n - column) {
+        out[j] = updated(SIMD1(out[j]), SIMD1(j < 8 ? left[j] : right[j - 8]))[0]
+      }
     }
   }
 
