@@ -7,7 +7,8 @@ import Foundation
 ///
 /// The library is loaded at run time (`dlopen`), so neither the build nor the test suite needs it;
 /// without it the header says why the rows are missing. CLBlast runs with the parameters it ships
-/// for the device, unless `CLBlastOverrideParameters` was given tuned ones (see ``tuned``).
+/// for the device, or with those its own tuner found (``tune(deviceIndex:into:)``,
+/// ``useParameters(_:)``).
 struct CLBlastPeer {
   /// `CLBlastSgemm` from `clblast_c.h`: layout and transposes are C enums (ints), sizes `size_t`.
   private typealias Sgemm = @convention(c) (
@@ -26,7 +27,7 @@ struct CLBlastPeer {
   private let override: Override
   private let device: cl_device_id
   private let context: cl_context
-  private var queue: cl_command_queue?
+  private let queue: cl_command_queue
 
   /// CLBlast on the `index`-th OpenCL device, counted as `OpenCLDevice.all()` counts (platforms
   /// in order, each platform's devices in order). Throws a reason when it cannot run.
@@ -39,7 +40,7 @@ struct CLBlastPeer {
     }
     self.sgemm = unsafeBitCast(sgemm, to: Sgemm.self)
     self.override = unsafeBitCast(override, to: Override.self)
-    guard let device = Self.deviceIDs().dropFirst(index).first else {
+    guard let device = Self.devices().dropFirst(index).first?.id else {
       throw Peers.PeerError(reason: "no OpenCL device \(index)")
     }
     self.device = device
@@ -55,9 +56,9 @@ struct CLBlastPeer {
     self.queue = queue
   }
 
-  /// Hands CLBlast tuned `Xgemm` parameters (names and values as its tuner prints them, e.g.
-  /// `["GEMMK": 0, "MWG": 64, …]`), as `CLBlastOverrideParameters` does for a tuner's result.
-  func tuned(_ parameters: [String: Int]) throws {
+  /// Hands CLBlast tuned `Xgemm` parameters (names and values as its tuner writes them, e.g.
+  /// `["GEMMK": 0, "MWG": 64, …]`) through `CLBlastOverrideParameters`.
+  func useParameters(_ parameters: [String: Int]) throws {
     let names = parameters.keys.sorted()
     let values = names.map { parameters[$0]! }
     let copies = names.map { strdup($0) }
@@ -67,8 +68,62 @@ struct CLBlastPeer {
     guard status == 0 else { throw Peers.PeerError(reason: "CLBlastOverrideParameters(Xgemm) returned \(status)") }
   }
 
+  /// The best `Xgemm` parameters in a file CLBlast's tuner wrote (`best_parameters`, as
+  /// "GEMMK=0 KREG=1 …"), without `PRECISION`, which is not a kernel parameter.
+  static func parameters(fromTunerFile path: String) throws -> [String: Int] {
+    guard let data = FileManager.default.contents(atPath: path),
+          let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+          let best = json["best_parameters"] as? String else {
+      throw Peers.PeerError(reason: "no CLBlast tuning in \(path)")
+    }
+    var parameters: [String: Int] = [:]
+    for pair in best.split(separator: " ") {
+      let parts = pair.split(separator: "=")
+      guard parts.count == 2, let value = Int(parts[1]) else {
+        throw Peers.PeerError(reason: "\(path): cannot read best_parameters entry '\(pair)'")
+      }
+      if parts[0] != "PRECISION" { parameters[String(parts[0])] = value }
+    }
+    return parameters
+  }
+
+  /// Runs CLBlast's own tuner (`clblast_tuner_xgemm`, Debian's clblast-utils) on device `index` at
+  /// 256³ and keeps its result in `path`. Only the tuner's first stage runs, the main `Xgemm`
+  /// kernel over its fixed set of 578 parameter combinations (about 5 minutes on PoCL on 2 cores);
+  /// the later stages search millions of combinations at random and are stopped.
+  static func tune(deviceIndex index: Int, into path: String) throws {
+    guard let device = devices().dropFirst(index).first else { throw Peers.PeerError(reason: "no OpenCL device \(index)") }
+    let tuner = "/usr/bin/clblast_tuner_xgemm"
+    guard FileManager.default.isExecutableFile(atPath: tuner) else {
+      throw Peers.PeerError(reason: "\(tuner) not found (apt-get install clblast-utils)")
+    }
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("clblast-tuning-\(getpid())")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: tuner)
+    process.arguments = ["-platform", "\(device.platform)", "-device", "\(device.device)", "-precision", "32",
+                         "-m", "256", "-n", "256", "-k", "256", "-runs", "1"]
+    process.currentDirectoryURL = folder
+    process.standardOutput = FileHandle.nullDevice
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    let result = folder.appendingPathComponent("clblast_xgemm_1_32.json").path
+    while process.isRunning && !FileManager.default.fileExists(atPath: result) { usleep(200_000) }
+    usleep(500_000)  // the tuner writes the file in one go; let it finish
+    if process.isRunning { process.terminate() }
+    process.waitUntilExit()
+    guard FileManager.default.fileExists(atPath: result) else {
+      throw Peers.PeerError(reason: "clblast_tuner_xgemm wrote no result (exit \(process.terminationStatus))")
+    }
+    try FileManager.default.createDirectory(at: URL(fileURLWithPath: path).deletingLastPathComponent(),
+                                            withIntermediateDirectories: true)
+    try? FileManager.default.removeItem(atPath: path)
+    try FileManager.default.copyItem(atPath: result, toPath: path)
+  }
+
   /// GFLOP/s of `C = op(A)·op(B)` for `shape` (row-major, as the backends store matrices).
-  mutating func gemm(_ shape: GemmShape) throws -> Timing {
+  func gemm(_ shape: GemmShape) throws -> Timing {
     let buffers = try [shape.m * shape.k, shape.k * shape.n, shape.m * shape.n].enumerated().map { index, count in
       var values = (0..<count).map { Float(($0 * 7 + index * 13) % 19) / 19 - 0.5 }
       var status: cl_int = 0
@@ -79,6 +134,7 @@ struct CLBlastPeer {
     }
     defer { buffers.forEach { clReleaseMemObject($0) } }
     let lda = shape.transposeA ? shape.m : shape.k, ldb = shape.transposeB ? shape.k : shape.n
+    var queue: cl_command_queue? = self.queue
     return try Timing.measure(budget: shape.flops > 4e9 ? 4 : 1.5) {
       let status = sgemm(Self.rowMajor, shape.transposeA ? Self.transposeYes : Self.transposeNo,
                          shape.transposeB ? Self.transposeYes : Self.transposeNo, shape.m, shape.n, shape.k,
@@ -89,18 +145,19 @@ struct CLBlastPeer {
     }
   }
 
-  /// Every device of every platform, in `OpenCLDevice.all()`'s order.
-  private static func deviceIDs() -> [cl_device_id] {
+  /// Every device of every platform, in `OpenCLDevice.all()`'s order, with the indices CLBlast's
+  /// tools take (`-platform`, `-device`).
+  private static func devices() -> [(id: cl_device_id, platform: Int, device: Int)] {
     var platformCount: cl_uint = 0
     guard clGetPlatformIDs(0, nil, &platformCount) == CL_SUCCESS, platformCount > 0 else { return [] }
     var platforms = [cl_platform_id?](repeating: nil, count: Int(platformCount))
     clGetPlatformIDs(platformCount, &platforms, nil)
-    return platforms.flatMap { platform -> [cl_device_id] in
+    return platforms.enumerated().flatMap { platformIndex, platform -> [(id: cl_device_id, platform: Int, device: Int)] in
       var count: cl_uint = 0
       guard clGetDeviceIDs(platform, cl_device_type(CL_DEVICE_TYPE_ALL), 0, nil, &count) == CL_SUCCESS else { return [] }
       var ids = [cl_device_id?](repeating: nil, count: Int(count))
       clGetDeviceIDs(platform, cl_device_type(CL_DEVICE_TYPE_ALL), count, &ids, nil)
-      return ids.compactMap { $0 }
+      return ids.compactMap { $0 }.enumerated().map { (id: $0.element, platform: platformIndex, device: $0.offset) }
     }
   }
 }

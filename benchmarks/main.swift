@@ -6,14 +6,17 @@ import Foundation
 // (NumPy/OpenBLAS, PyTorch, JAX + optax) in the same run, as a table and a JSON file.
 //
 //   swift run -c release descent-benchmarks [--quick] [--tune] [--epochs N] [--backend cpu|opencl]
-//     [--no-peers] [--no-training] [--only TEXT] [--json PATH]
+//     [--tune-clblast] [--no-peers] [--no-training] [--only TEXT] [--json PATH]
+// --tune-clblast runs CLBlast's own tuner on each OpenCL device first (~5 min each) and keeps its
+// result beside ours (~/.cache/descent/clblast-<device>.json); CLBlast uses it in every later run.
 // --only runs just the GEMM and memory cases whose name contains TEXT (e.g. "adam", "mlp fwd").
 // --tune times every GEMM parameter set on each OpenCL device first and caches the fastest
 // (~/.cache/descent/gemm-tuning.json), which every later OpenCLBackend on that device uses.
 //   (benchmarks/run.sh builds for the host CPU first; see benchmarks/README.md)
 
 var arguments = Array(CommandLine.arguments.dropFirst())[...]
-var quick = false, peers = true, training = true, tune = false, epochs = 5, jsonPath = "benchmark-results.json"
+var quick = false, peers = true, training = true, tune = false, tuneCLBlast = false, epochs = 5
+var jsonPath = "benchmark-results.json"
 var only: String?, caseFilter: String?
 while let argument = arguments.popFirst() {
   switch argument {
@@ -21,6 +24,7 @@ while let argument = arguments.popFirst() {
   case "--no-peers": peers = false
   case "--no-training": training = false
   case "--tune": tune = true
+  case "--tune-clblast": tuneCLBlast = true
   case "--epochs":
     guard let value = arguments.popFirst().flatMap(Int.init), value >= 2 else {
       FileHandle.standardError.write(Data("--epochs needs a whole number >= 2\n".utf8))
@@ -37,7 +41,7 @@ while let argument = arguments.popFirst() {
     guard let value = arguments.popFirst() else { exit(64) }
     jsonPath = value
   default:
-    FileHandle.standardError.write(Data("usage: descent-benchmarks [--quick] [--tune] [--epochs N] [--backend cpu|opencl] [--no-peers] [--no-training] [--only TEXT] [--json PATH]\n".utf8))
+    FileHandle.standardError.write(Data("usage: descent-benchmarks [--quick] [--tune] [--epochs N] [--backend cpu|opencl] [--tune-clblast] [--no-peers] [--no-training] [--only TEXT] [--json PATH]\n".utf8))
     exit(64)
   }
 }
@@ -84,7 +88,20 @@ for backend in backends {
   rows += try Cases.memory(backend, bandwidth: bandwidth, selected: selected)
   if peers, let index = openCLIndices[backend.name] {
     do {
-      var clblast = try CLBlastPeer(deviceIndex: index)
+      let clblast = try CLBlastPeer(deviceIndex: index)
+      let tuningFile = URL(fileURLWithPath: GemmTuningCache.defaultPath).deletingLastPathComponent()
+        .appendingPathComponent("clblast-\(backend.name.split(separator: ":").last ?? "device").json").path
+      if tuneCLBlast {
+        FileHandle.standardError.write(Data("CLBlast's tuner on \(backend.name) (about 5 minutes)…\n".utf8))
+        try CLBlastPeer.tune(deviceIndex: index, into: tuningFile)
+      }
+      if let parameters = try? CLBlastPeer.parameters(fromTunerFile: tuningFile) {
+        try clblast.useParameters(parameters)
+        header["peer clblast \(index)"] = "tuned by clblast_tuner_xgemm (\(tuningFile)): "
+          + parameters.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+      } else {
+        header["peer clblast \(index)"] = "parameters shipped with CLBlast (no tuning in \(tuningFile); see --tune-clblast)"
+      }
       FileHandle.standardError.write(Data("CLBlast on \(backend.name)…\n".utf8))
       for (name, shape) in Cases.gemmShapes where (!quick || shape.m <= 1024) && selected(name) {
         let timing = try clblast.gemm(shape)
