@@ -21,6 +21,21 @@ import Testing
     }
   }
 
+  @Test func uploadRowsGathersInOrderAndNamesBadRows() throws {
+    let values: [Float] = (0..<15).map(Float.init)  // 5 rows of 3
+    for backend in Self.backends {
+      let buffer = try backend.allocate(9)
+      try backend.uploadRows([4, 0, 2], of: values, width: 3, to: buffer)
+      #expect(try backend.download(buffer) == [12, 13, 14, 0, 1, 2, 6, 7, 8], "\(backend.name)")
+      #expect(throws: BackendError.shapeMismatch(op: "uploadRows", detail: "row 5 is outside the 5 rows of 3 in 15 values")) {
+        try backend.uploadRows([1, 5, 0], of: values, width: 3, to: buffer)
+      }
+      #expect(throws: BackendError.shapeMismatch(op: "uploadRows", detail: "buffer has 9 elements, 2 rows of 3 needs 6")) {
+        try backend.uploadRows([1, 2], of: values, width: 3, to: buffer)
+      }
+    }
+  }
+
   @Test func elementwiseAndUpdateMisuse() throws {
     for backend in Self.backends {
       let (x, y) = (try backend.allocate(5), try backend.allocate(6))

@@ -17,6 +17,10 @@ public protocol Backend: AnyObject, Sendable {
   func allocate(_ count: Int) throws -> DeviceBuffer
   /// Copies `values` (exactly `buffer.count` of them) to the device.
   func upload(_ values: [Float], to buffer: DeviceBuffer) throws
+  /// Copies rows `rows`, in that order, of the row-major host matrix `values` (`width` floats a
+  /// row) to the device: a shuffled batch. The default gathers them on the host and calls
+  /// ``upload(_:to:)``; the CPU backend gathers straight into the buffer, in parallel.
+  func uploadRows(_ rows: [Int], of values: [Float], width: Int, to buffer: DeviceBuffer) throws
   /// Waits for every queued op, then copies the buffer back.
   func download(_ buffer: DeviceBuffer) throws -> [Float]
   /// Waits until every queued op has finished.
@@ -111,6 +115,14 @@ public protocol Backend: AnyObject, Sendable {
 }
 
 extension Backend {
+  public func uploadRows(_ rows: [Int], of values: [Float], width: Int, to buffer: DeviceBuffer) throws {
+    try Check.rows(rows, of: values, width: width, into: buffer)
+    var gathered = [Float]()
+    gathered.reserveCapacity(rows.count * width)
+    for row in rows { gathered += values[row * width ..< (row + 1) * width] }
+    try upload(gathered, to: buffer)
+  }
+
   /// A new buffer holding `values`.
   public func buffer(_ values: [Float]) throws -> DeviceBuffer {
     let buffer = try allocate(values.count)

@@ -30,6 +30,16 @@ package enum Check {
     }
   }
 
+  /// Throws unless `buffer` fits `rows.count` rows of `width` and every row is one of `values`'.
+  package static func rows(_ rows: [Int], of values: [Float], width: Int, into buffer: DeviceBuffer) throws {
+    try count("uploadRows", "buffer", buffer, rows.count * width, "\(rows.count) rows of \(width)")
+    let available = width > 0 ? values.count / width : 0
+    if let bad = rows.first(where: { $0 < 0 || $0 >= available }) {
+      throw BackendError.shapeMismatch(
+        op: "uploadRows", detail: "row \(bad) is outside the \(available) rows of \(width) in \(values.count) values")
+    }
+  }
+
   /// Throws unless every buffer holds as many floats as the first.
   package static func sameCount(_ op: String, _ buffers: [(String, DeviceBuffer)]) throws {
     guard let (firstRole, first) = buffers.first else { return }

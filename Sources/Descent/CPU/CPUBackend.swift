@@ -24,6 +24,20 @@ public final class CPUBackend: Backend {
     }
   }
 
+  public func uploadRows(_ rows: [Int], of values: [Float], width: Int, to buffer: DeviceBuffer) throws {
+    try Check.rows(rows, of: values, width: width, into: buffer)
+    let target = try cpu(buffer, "uploadRows").pointer
+    values.withUnsafeBufferPointer { source in
+      let source = source.baseAddress!
+      // Rows of a shuffled batch sit anywhere in the data set: two cores wait on memory in parallel.
+      Parallel.chunks(rows.count, minimumChunk: max(1, 8192 / max(1, width))) { range in
+        for index in range {
+          (target + index * width).update(from: source + rows[index] * width, count: width)
+        }
+      }
+    }
+  }
+
   public func download(_ buffer: DeviceBuffer) throws -> [Float] {
     let source = try cpu(buffer, "download")
     return Array(UnsafeBufferPointer(start: source.pointer, count: source.count))

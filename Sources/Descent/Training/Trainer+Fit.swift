@@ -55,7 +55,7 @@ extension Trainer {
     }
     let batches = (train.rows + batchSize - 1) / batchSize
     let printer = ProgressPrinter(style: progress, epochs: epochs, batches: batches)
-    var inputs = [Float](), targets = [Float]()
+    var inputs = [Float]()  // reused for augmented batches
     while epoch < epochs {
       printer.startEpoch()
       let started = Date()
@@ -66,11 +66,14 @@ extension Trainer {
       var lastRate = learningRate
       for batch in 0..<batches {
         let rows = Array(order[batch * batchSize ..< min((batch + 1) * batchSize, train.rows)])
-        let (inputBuffer, targetBuffer) = try uploadBatch(train, rows, features: &inputs, targets: &targets) {
-          augmentation?.transform(&$0, samples: rows, seed: model.seed, epoch: epoch)
+        let transform = augmentation.map { augmentation in
+          { [seed = model.seed, epoch = self.epoch] (features: inout [Float]) in
+            augmentation.transform(&features, samples: rows, seed: seed, epoch: epoch)
+          }
         }
+        let (inputBuffer, targetBuffer) = try uploadBatch(train, rows, features: &inputs, transform: transform)
         if let augmentation, augmentation.noiseDeviation > 0 {
-          let noise = try workspace.buffer("fit noise", inputs.count)
+          let noise = try workspace.buffer("fit noise", inputBuffer.count)
           try backend.fillRandom(noise, .normal(mean: 0, standardDeviation: augmentation.noiseDeviation),
                                  key: RandomKey(seed: model.seed, stream: 0x5A << 56 | UInt64(step)))
           try backend.add(noise, inputBuffer, into: inputBuffer)
@@ -108,10 +111,10 @@ extension Trainer {
     try ConfigurationError.require(batchSize >= 1, "batchSize", batchSize, ">= 1")
     try check(data)
     let totals = try RunningTotals(metrics: metrics, backend: backend)
-    var inputs = [Float](), targets = [Float]()
+    var inputs = [Float]()
     for start in stride(from: 0, to: data.rows, by: batchSize) {
       let rows = Array(start ..< min(start + batchSize, data.rows))
-      let (inputBuffer, targetBuffer) = try uploadBatch(data, rows, features: &inputs, targets: &targets)
+      let (inputBuffer, targetBuffer) = try uploadBatch(data, rows, features: &inputs)
       _ = try forwardAndLoss(inputs: inputBuffer, targets: targetBuffer, rows: rows.count, trainingStep: nil,
                              totals: totals)
       try accumulatePenalty(into: totals.lossSum, weight: Float(rows.count))
@@ -161,21 +164,22 @@ extension Trainer {
     try data.checkFinite()
   }
 
-  /// Copies `rows` of `data` into the reused host arrays, lets `transform` change the features
-  /// (augmentation), and uploads both into reused device buffers.
-  private func uploadBatch(_ data: Dataset, _ rows: [Int], features: inout [Float], targets: inout [Float],
-                           transform: (inout [Float]) -> Void = { _ in }) throws -> (DeviceBuffer, DeviceBuffer) {
-    features.removeAll(keepingCapacity: true)
-    targets.removeAll(keepingCapacity: true)
-    for row in rows {
-      features += data.features[row * data.featureCount ..< (row + 1) * data.featureCount]
-      targets += data.targets[row * data.targetWidth ..< (row + 1) * data.targetWidth]
+  /// Uploads `rows` of `data` into reused device buffers. Features that `transform` changes
+  /// (augmentation) are gathered into the reused host array `features` first; otherwise the
+  /// backend gathers them itself (``Backend/uploadRows(_:of:width:to:)``).
+  private func uploadBatch(_ data: Dataset, _ rows: [Int], features: inout [Float],
+                           transform: ((inout [Float]) -> Void)? = nil) throws -> (DeviceBuffer, DeviceBuffer) {
+    let (inputBuffer, targetBuffer) = (try workspace.buffer("batch inputs", rows.count * data.featureCount),
+                                       try workspace.buffer("batch targets", rows.count * data.targetWidth))
+    if let transform {
+      features.removeAll(keepingCapacity: true)
+      for row in rows { features += data.features[row * data.featureCount ..< (row + 1) * data.featureCount] }
+      transform(&features)
+      try backend.upload(features, to: inputBuffer)
+    } else {
+      try backend.uploadRows(rows, of: data.features, width: data.featureCount, to: inputBuffer)
     }
-    transform(&features)
-    let (inputBuffer, targetBuffer) = (try workspace.buffer("batch inputs", features.count),
-                                       try workspace.buffer("batch targets", targets.count))
-    try backend.upload(features, to: inputBuffer)
-    try backend.upload(targets, to: targetBuffer)
+    try backend.uploadRows(rows, of: data.targets, width: data.targetWidth, to: targetBuffer)
     return (inputBuffer, targetBuffer)
   }
 }
