@@ -57,6 +57,15 @@ var header: [String: String] = [
   "cpu backend build": CPUBackend.buildDescription,
   "timing": "warm-up run, then 3-15 runs within a time budget; median and best",
 ]
+/// A backend's peak FLOP/s and triad bandwidth, from its probes.
+func measureProbes(_ probe: PerformanceProbes) throws -> [String: Double] {
+  ["flops": try probe.measurePeakFlops(), "bandwidth": try probe.measureBandwidth()]
+}
+
+// The CPU's limits first, before OpenCL work (GEMM tuning, PoCL's threads) can share its cores.
+var probes: [String: [String: Double]] = [:]
+for backend in backends { if let probe = backend as? PerformanceProbes { probes[backend.name] = try measureProbes(probe) } }
+
 do {
   for device in try OpenCLDevice.all() where only != "cpu" {
     let backend = try OpenCLBackend(device: device)
@@ -77,12 +86,12 @@ do {
 /// Whether a GEMM or memory case runs (see --only).
 @MainActor func selected(_ name: String) -> Bool { caseFilter.map { name.contains($0) } ?? true }
 
-var probes: [String: [String: Double]] = [:]
 var rows: [Row] = []
 for backend in backends {
   guard let probe = backend as? PerformanceProbes else { continue }
-  let peak = try probe.measurePeakFlops(), bandwidth = try probe.measureBandwidth()
-  probes[backend.name] = ["flops": peak, "bandwidth": bandwidth]
+  let measured = try probes[backend.name] ?? measureProbes(probe)
+  probes[backend.name] = measured
+  let (peak, bandwidth) = (measured["flops"]!, measured["bandwidth"]!)
   FileHandle.standardError.write(Data("\(backend.name): probes done, GEMM…\n".utf8))
   rows += try Cases.gemm(backend, peak: peak, quick: quick, selected: selected)
   rows += try Cases.memory(backend, bandwidth: bandwidth, selected: selected)
