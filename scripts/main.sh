@@ -6,7 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-system-packages.sh
 # FMA code paths when the CPU has them (see Package.swift); baseline x86-64 otherwise.
-if grep -qw avx2 /proc/cpuinfo && grep -qw fma /proc/cpuinfo; then export DESCENT_TARGET_CPU=haswell; fi
+DESCENT_TARGET_CPU="$(scripts/target-cpu.sh)"
+export DESCENT_TARGET_CPU
 swift build -c release --product descent
 .build/release/descent devices
 .build/release/descent train "$@"

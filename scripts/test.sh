@@ -6,9 +6,15 @@ cd "$(dirname "$0")/.."
 scripts/install-system-packages.sh
 swift build --build-tests
 swift test --disable-xctest
-# The FMA build (what scripts/main.sh and the benchmarks use on CPUs with AVX2 and FMA) compiles a
-# different GEMM micro-kernel: run the CPU parity, gradient and training suites against it too.
-if grep -qw avx2 /proc/cpuinfo && grep -qw fma /proc/cpuinfo; then
-  DESCENT_TARGET_CPU=haswell swift test --disable-xctest --scratch-path .build-fma \
+# The target-CPU builds (what scripts/main.sh and the benchmarks use; see scripts/target-cpu.sh)
+# compile other GEMM micro-kernels: run the CPU parity, gradient and training suites against each
+# one this CPU can run (on an AVX-512 CPU: the 8×32 zmm kernel, then the 6×16 ymm FMA kernel).
+target=$(scripts/target-cpu.sh)
+targets=()
+[ "$target" = skylake-avx512 ] && targets+=(skylake-avx512)
+[ -n "$target" ] && targets+=(haswell)
+for cpu in "${targets[@]}"; do
+  echo "== CPU suites built with DESCENT_TARGET_CPU=$cpu"
+  DESCENT_TARGET_CPU=$cpu swift test --disable-xctest --scratch-path ".build-$cpu" \
     --filter 'Parity.cpu|GradientChecks.cpu|TrainingParity|FitTests'
-fi
+done

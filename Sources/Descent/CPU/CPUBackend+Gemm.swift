@@ -20,8 +20,17 @@ extension CPUBackend {
 
 /// One GEMM call's blocking; see ``CPUBackend/gemm(_:_:_:into:)``.
 struct GemmKernel {
-  static let mr = 6, nr = 16  // 6×16 accumulators = 12 SIMD8 registers, plus 2 of B and 1 of A
-  static let kcMax = 384  // a 16-wide B panel slice (≤ 24 KiB) stays in a 32 KiB L1
+  #if DESCENT_AVX512
+  /// One register: with AVX-512 (`DESCENT_AVX512`, Package.swift), 16 floats in a zmm register.
+  typealias Vector = SIMD16<Float>
+  static let mr = 8  // 8×32 accumulators = 16 of the 32 zmm registers, plus 2 of B and 1 of A
+  #else
+  /// One register: 8 floats in a ymm register (AVX; two xmm on baseline x86-64).
+  typealias Vector = SIMD8<Float>
+  static let mr = 6  // 6×16 accumulators = 12 of the 16 ymm registers, plus 2 of B and 1 of A
+  #endif
+  static let nr = 2 * Vector.scalarCount  // a micro-tile row is two registers
+  static let kcMax = 384  // a 16-wide B panel slice (≤ 24 KiB) stays in a 32 KiB L1 (32-wide: in L2)
   static let mc = 96  // an A block of mc×kc (96 KiB) stays in L2
 
   let shape: GemmShape
@@ -74,10 +83,17 @@ struct GemmKernel {
           for rowPanel in firstRowPanel..<lastRowPanel {
             let panelA = rowPanel < fullRowPanels
               ? inPlace(rowPanel: rowPanel, depth: depth) : (pointer: UnsafePointer(packedA), rowStride: 1, depthStride: mr)
-            microKernel(
-              depth: depthCount, a: panelA.pointer, rowStride: panelA.rowStride, depthStride: panelA.depthStride,
-              b: packedB + columnPanel * nr * depthCount,
-              row: rowPanel * mr, column: columnPanel * nr, firstSlice: depth == 0)
+            let (panelB, column) = (packedB + columnPanel * nr * depthCount, columnPanel * nr)
+            // A panel of at most one register's width (the 10-wide output layer) skips the other.
+            if n - column > Vector.scalarCount {
+              microKernel(depth: depthCount, a: panelA.pointer, rowStride: panelA.rowStride,
+                          depthStride: panelA.depthStride, b: panelB, row: rowPanel * mr, column: column,
+                          firstSlice: depth == 0, wide: true)
+            } else {
+              microKernel(depth: depthCount, a: panelA.pointer, rowStride: panelA.rowStride,
+                          depthStride: panelA.depthStride, b: panelB, row: rowPanel * mr, column: column,
+                          firstSlice: depth == 0, wide: false)
+            }
           }
         }
       }
@@ -140,7 +156,10 @@ struct GemmKernel {
         for j in 0..<width { row[j] = b[(first + j) * k + depth + p] }
       } else if width == nr {
         let source = UnsafeRawPointer(b + (depth + p) * n + first), target = UnsafeMutableRawPointer(row)
-        target.storeBytes(of: source.loadUnaligned(as: SIMD16<Float>.self), as: SIMD16<Float>.self)
+        let half = MemoryLayout<Vector>.size
+        target.storeBytes(of: source.loadUnaligned(as: Vector.self), as: Vector.self)
+        target.storeBytes(of: source.loadUnaligned(fromByteOffset: half, as: Vector.self), toByteOffset: half,
+                          as: Vector.self)
         continue
       } else {
         row.update(from: b + (depth + p) * n + first, count: width)
@@ -151,36 +170,50 @@ struct GemmKernel {
 
   /// Adds `alpha` times the product of `mr` rows of `op(A)` (row `r`, depth `p` at
   /// `a[r·rowStride + p·depthStride]`) and a packed `B` panel to `C` at (`row`, `column`); the
-  /// first depth slice replaces `C` by `beta·C` plus the product (see ``store``).
+  /// first depth slice replaces `C` by `beta·C` plus the product (see ``store``). With `wide` false
+  /// only the panel's first register of columns is computed (the caller passes a constant, so
+  /// each case compiles to its own loop).
   @inline(__always)
   private func microKernel(depth: Int, a: UnsafePointer<Float>, rowStride: Int, depthStride: Int,
-                           b: UnsafePointer<Float>, row: Int, column: Int, firstSlice: Bool) {
-    typealias V = SIMD8<Float>
+                           b: UnsafePointer<Float>, row: Int, column: Int, firstSlice: Bool, wide: Bool) {
+    typealias V = Vector
+    let half = MemoryLayout<V>.size
     var c00 = V(), c01 = V(), c10 = V(), c11 = V(), c20 = V(), c21 = V()
     var c30 = V(), c31 = V(), c40 = V(), c41 = V(), c50 = V(), c51 = V()
+    #if DESCENT_AVX512
+    var c60 = V(), c61 = V(), c70 = V(), c71 = V()
+    #endif
     let bRaw = UnsafeRawPointer(b)
     for p in 0..<depth {
-      let b0 = bRaw.load(fromByteOffset: p * 64, as: V.self)
-      let b1 = bRaw.load(fromByteOffset: p * 64 + 32, as: V.self)
-      let ap = a + p * depthStride
+      let b0 = bRaw.load(fromByteOffset: p &* 2 &* half, as: V.self)
+      let b1 = wide ? bRaw.load(fromByteOffset: p &* 2 &* half &+ half, as: V.self) : V()
+      let ap = a + p &* depthStride
       var s = V(repeating: ap[0])
       Self.multiplyAdd(&c00, s, b0)
-      Self.multiplyAdd(&c01, s, b1)
+      if wide { Self.multiplyAdd(&c01, s, b1) }
       s = V(repeating: ap[rowStride])
       Self.multiplyAdd(&c10, s, b0)
-      Self.multiplyAdd(&c11, s, b1)
-      s = V(repeating: ap[2 * rowStride])
+      if wide { Self.multiplyAdd(&c11, s, b1) }
+      s = V(repeating: ap[2 &* rowStride])
       Self.multiplyAdd(&c20, s, b0)
-      Self.multiplyAdd(&c21, s, b1)
-      s = V(repeating: ap[3 * rowStride])
+      if wide { Self.multiplyAdd(&c21, s, b1) }
+      s = V(repeating: ap[3 &* rowStride])
       Self.multiplyAdd(&c30, s, b0)
-      Self.multiplyAdd(&c31, s, b1)
-      s = V(repeating: ap[4 * rowStride])
+      if wide { Self.multiplyAdd(&c31, s, b1) }
+      s = V(repeating: ap[4 &* rowStride])
       Self.multiplyAdd(&c40, s, b0)
-      Self.multiplyAdd(&c41, s, b1)
-      s = V(repeating: ap[5 * rowStride])
+      if wide { Self.multiplyAdd(&c41, s, b1) }
+      s = V(repeating: ap[5 &* rowStride])
       Self.multiplyAdd(&c50, s, b0)
-      Self.multiplyAdd(&c51, s, b1)
+      if wide { Self.multiplyAdd(&c51, s, b1) }
+      #if DESCENT_AVX512
+      s = V(repeating: ap[6 &* rowStride])
+      Self.multiplyAdd(&c60, s, b0)
+      if wide { Self.multiplyAdd(&c61, s, b1) }
+      s = V(repeating: ap[7 &* rowStride])
+      Self.multiplyAdd(&c70, s, b0)
+      if wide { Self.multiplyAdd(&c71, s, b1) }
+      #endif
     }
     let rows = min(Self.mr, shape.m - row)
     store(c00, c01, row: row, column: column, firstSlice: firstSlice)
@@ -189,12 +222,16 @@ struct GemmKernel {
     if rows > 3 { store(c30, c31, row: row + 3, column: column, firstSlice: firstSlice) }
     if rows > 4 { store(c40, c41, row: row + 4, column: column, firstSlice: firstSlice) }
     if rows > 5 { store(c50, c51, row: row + 5, column: column, firstSlice: firstSlice) }
+    #if DESCENT_AVX512
+    if rows > 6 { store(c60, c61, row: row + 6, column: column, firstSlice: firstSlice) }
+    if rows > 7 { store(c70, c71, row: row + 7, column: column, firstSlice: firstSlice) }
+    #endif
   }
 
   /// `c += a·b`: one fused multiply-add per lane when built with `DESCENT_FMA` (Package.swift),
   /// else a product and a sum (baseline x86-64 has no FMA instruction).
   @inline(__always)
-  private static func multiplyAdd(_ c: inout SIMD8<Float>, _ a: SIMD8<Float>, _ b: SIMD8<Float>) {
+  private static func multiplyAdd(_ c: inout Vector, _ a: Vector, _ b: Vector) {
     #if DESCENT_FMA
     c.addProduct(a, b)
     #else
@@ -202,25 +239,26 @@ struct GemmKernel {
     #endif
   }
 
-  /// `C[row, column ..< +16] += alpha·(left, right)`, cut at the matrix's last column. On the first
+  /// `C[row, column ..< +nr] += alpha·(left, right)`, cut at the matrix's last column. On the first
   /// depth slice `C` is first scaled by `beta`, or not read at all when `beta == 0` (so NaN in `C`
   /// does not survive, as in BLAS): no separate pass over `C`.
   @inline(__always)
-  private func store(_ left: SIMD8<Float>, _ right: SIMD8<Float>, row: Int, column: Int, firstSlice: Bool) {
+  private func store(_ left: Vector, _ right: Vector, row: Int, column: Int, firstSlice: Bool) {
     let out = c + row * shape.n + column
     let (alpha, beta) = (shape.alpha, shape.beta)
     @inline(__always) func updated<V: SIMD>(_ old: V, _ product: V) -> V where V.Scalar == Float {
       guard firstSlice else { return old + alpha * product }
       return beta == 0 ? alpha * product : alpha * product + beta * old
     }
+    let lanes = Vector.scalarCount
     if shape.n - column >= Self.nr {
-      let raw = UnsafeMutableRawPointer(out)
-      raw.storeBytes(of: updated(raw.loadUnaligned(as: SIMD8<Float>.self), left), as: SIMD8<Float>.self)
-      raw.storeBytes(of: updated(raw.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self), right),
-                     toByteOffset: 32, as: SIMD8<Float>.self)
+      let raw = UnsafeMutableRawPointer(out), half = MemoryLayout<Vector>.size
+      raw.storeBytes(of: updated(raw.loadUnaligned(as: Vector.self), left), as: Vector.self)
+      raw.storeBytes(of: updated(raw.loadUnaligned(fromByteOffset: half, as: Vector.self), right),
+                     toByteOffset: half, as: Vector.self)
     } else {
       for j in 0..<(shape.n - column) {
-        out[j] = updated(SIMD1(out[j]), SIMD1(j < 8 ? left[j] : right[j - 8]))[0]
+        out[j] = updated(SIMD1(out[j]), SIMD1(j < lanes ? left[j] : right[j - lanes]))[0]
       }
     }
   }

@@ -1,24 +1,26 @@
 import Foundation
 
 /// The CPU's limits as this build can reach them (twin of `kernels/probe.cl`): with `DESCENT_FMA`
-/// the arithmetic probe runs fused multiply-adds, else a product and a sum, as the GEMM does.
+/// the arithmetic probe runs fused multiply-adds, else a product and a sum, on the GEMM's vectors.
 extension CPUBackend: PerformanceProbes {
   /// How the core library was compiled: what limits the CPU numbers.
   public static var buildDescription: String {
-    #if DESCENT_FMA
-    "FMA micro-kernel (built with DESCENT_TARGET_CPU)"
+    #if DESCENT_AVX512
+    "FMA, AVX-512 8x32 micro-kernel (built with DESCENT_TARGET_CPU)"
+    #elseif DESCENT_FMA
+    "FMA 6x16 micro-kernel (built with DESCENT_TARGET_CPU)"
     #else
     "baseline x86-64 build, multiply + add (set DESCENT_TARGET_CPU=haswell for FMA)"
     #endif
   }
 
   public func measurePeakFlops() throws -> Double {
-    let iterations = 20_000_000 / 8
+    let iterations = 20_000_000 / GemmKernel.Vector.scalarCount
     var best = 0.0
     for _ in 0..<5 {
       let start = DispatchTime.now().uptimeNanoseconds
       Parallel.forEach(Parallel.threads) { _ in
-        typealias V = SIMD8<Float>
+        typealias V = GemmKernel.Vector  // the GEMM's register width
         var a = (V(repeating: 1), V(repeating: 2), V(repeating: 3), V(repeating: 4), V(repeating: 5), V(repeating: 6),
                  V(repeating: 7), V(repeating: 8), V(repeating: 9), V(repeating: 10), V(repeating: 11), V(repeating: 12))
         let m = V(repeating: 0.999_999), s = V(repeating: 1e-7)
@@ -32,13 +34,13 @@ extension CPUBackend: PerformanceProbes {
         if total.sum() == .infinity { print("") }  // keeps the loop alive
       }
       let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-      best = max(best, Double(Parallel.threads * iterations * 12 * 8 * 2) / seconds)
+      best = max(best, Double(Parallel.threads * iterations * 12 * GemmKernel.Vector.scalarCount * 2) / seconds)
     }
     return best
   }
 
   @inline(__always)
-  private static func probeStep(_ a: inout SIMD8<Float>, _ m: SIMD8<Float>, _ s: SIMD8<Float>) {
+  private static func probeStep(_ a: inout GemmKernel.Vector, _ m: GemmKernel.Vector, _ s: GemmKernel.Vector) {
     #if DESCENT_FMA
     a = s.addingProduct(a, m)
     #else
