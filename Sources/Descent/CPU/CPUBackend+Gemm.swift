@@ -48,8 +48,9 @@ struct GemmKernel {
 
   func run() {
     let (m, n, k) = (shape.m, shape.n, shape.k)
-    // Below ~4 MFLOP the dispatches would cost more than a second core saves.
-    let spread: (Int, (Int) -> Void) -> Void = shape.flops < 4e6
+    // Below ~1 MFLOP a second core saves less than the dispatches cost (the MLP's 128×10×128
+    // products: 39 GFLOP/s on one core, 34 on two).
+    let spread: (Int, (Int) -> Void) -> Void = shape.flops < 1e6
       ? { count, body in for index in 0..<count { body(index) } }
       : { count, body in Parallel.forEach(count, body) }
     guard m > 0, n > 0 else { return }
@@ -65,8 +66,9 @@ struct GemmKernel {
       packedA.deallocate()
       packedB.deallocate()
     }
-    // Tasks are blocks of up to mc rows × a group of column panels, enough for every core.
-    let rowPanelsPerBlock = Self.mc / mr
+    // Tasks are blocks of up to mc rows × a group of column panels, at least two per core when
+    // the rows allow (so the 128×10 output layer's 16 row panels split four ways, not 12 + 4).
+    let rowPanelsPerBlock = max(1, min(Self.mc / mr, (rowPanels + 2 * Parallel.threads - 1) / (2 * Parallel.threads)))
     let rowBlocks = (rowPanels + rowPanelsPerBlock - 1) / rowPanelsPerBlock
     let columnGroups = max(1, min(columnPanels, (4 * Parallel.threads + rowBlocks - 1) / rowBlocks))
     for depth in stride(from: 0, to: k, by: kc) {
