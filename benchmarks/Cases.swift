@@ -36,8 +36,10 @@ enum Cases {
   /// elements; bytes are those each op must read and write.
   static func memory(_ backend: any Backend, bandwidth: Double, selected: (String) -> Bool) throws -> [Row] {
     var rows: [Row] = []
+    let names = ["relu forward", "relu backward", "softmax cross-entropy (10 classes)", "sgd momentum 0.9", "adam"]
     for count in [1 << 20, 1 << 24] {
       let label = count == 1 << 20 ? "1M" : "16M"
+      guard names.contains(where: { selected("\($0) \(label)") }) else { continue }
       let x = try backend.allocate(count), y = try backend.allocate(count), g = try backend.allocate(count)
       try backend.fillRandom(x, .normal(mean: 0, standardDeviation: 1), key: RandomKey(seed: 3))
       try backend.fillRandom(g, .normal(mean: 0, standardDeviation: 1), key: RandomKey(seed: 4))

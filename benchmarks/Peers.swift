@@ -6,17 +6,23 @@ enum Peers {
   /// Runs `python3 peers/<script> arguments…` and decodes the JSON on its last output line, or
   /// returns why it could not.
   static func run(_ script: String, _ arguments: [String], folder: String) -> Result<Any, PeerError> {
+    runProcess("/usr/bin/env", ["python3", "\(folder)/peers/\(script)"] + arguments, folder: "\(folder)/peers")
+  }
+
+  /// Runs `executable arguments…` in `folder` and decodes the JSON on its last output line, or
+  /// returns why it could not (the last line of its standard error).
+  static func runProcess(_ executable: String, _ arguments: [String], folder: String) -> Result<Any, PeerError> {
     let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["python3", "\(folder)/peers/\(script)"] + arguments
-    process.currentDirectoryURL = URL(fileURLWithPath: "\(folder)/peers")
+    process.executableURL = URL(fileURLWithPath: executable)
+    process.arguments = arguments
+    process.currentDirectoryURL = URL(fileURLWithPath: folder)
     let (output, error) = (Pipe(), Pipe())
     process.standardOutput = output
     process.standardError = error
     do {
       try process.run()
     } catch {
-      return .failure(PeerError(reason: "cannot start python3: \(error)"))
+      return .failure(PeerError(reason: "cannot start \(arguments.first ?? executable): \(error)"))
     }
     let out = output.fileHandleForReading.readDataToEndOfFile()
     let err = error.fileHandleForReading.readDataToEndOfFile()
