@@ -24,12 +24,15 @@ enum TrainingCase {
     return Result(epochSeconds: seconds, accuracy: try trainer.evaluate(test).metrics["accuracy"] ?? .nan)
   }
 
-  /// Rows for one backend: steady seconds per epoch (median of epochs after the first), ms per step.
-  static func rows(_ result: Result, backend: String, epochs: Int) -> [Row] {
-    let steady = Array(result.epochSeconds.dropFirst().isEmpty ? result.epochSeconds : Array(result.epochSeconds.dropFirst())).sorted()
+  /// Rows for one contender: seconds per epoch (median and best of its steady epochs, those after
+  /// each run's first, pooled over the rounds) and ms per step.
+  static func rows(steadyEpochSeconds: [Double], accuracy: Double, backend: String, epochs: Int) -> [Row] {
+    let steady = steadyEpochSeconds.sorted()
+    guard !steady.isEmpty else { return [] }
     let median = steady[steady.count / 2], best = steady[0]
     let steps = Double((60_000 + 127) / 128)
-    let note = String(format: "test accuracy %.2f%% after %d epochs", result.accuracy * 100, epochs)
+    let note = String(format: "test accuracy %.2f%% after %d epochs; median of %d epochs", accuracy * 100, epochs,
+                      steady.count)
     return [
       Row(group: "training", name: "mlp epoch (60k, batch 128)", backend: backend, value: median, best: best, unit: "s",
           note: note),

@@ -6,9 +6,10 @@ import Foundation
 // (NumPy/OpenBLAS, PyTorch, JAX + optax) in the same run, as a table and a JSON file.
 //
 //   swift run -c release descent-benchmarks [--quick] [--tune] [--epochs N] [--backend cpu|opencl]
-//     [--tune-clblast] [--no-peers] [--no-training] [--only TEXT] [--json PATH]
+//     [--rounds N] [--tune-clblast] [--no-peers] [--no-training] [--only TEXT] [--json PATH]
 // --tune-clblast runs CLBlast's own tuner on each OpenCL device first (~5 min each) and keeps its
 // result beside ours (~/.cache/descent/clblast-<device>.json); CLBlast uses it in every later run.
+// --rounds N (default 2): the training contenders take turns N times and each row pools them.
 // --only runs just the GEMM and memory cases whose name contains TEXT (e.g. "adam", "mlp fwd").
 // --tune times every GEMM parameter set on each OpenCL device first and caches the fastest
 // (~/.cache/descent/gemm-tuning.json), which every later OpenCLBackend on that device uses.
@@ -16,7 +17,7 @@ import Foundation
 
 var arguments = Array(CommandLine.arguments.dropFirst())[...]
 var quick = false, peers = true, training = true, tune = false, tuneCLBlast = false, epochs = 5
-var jsonPath = "benchmark-results.json"
+var jsonPath = "benchmark-results.json", rounds = 2
 var trainOnly: String?  // a backend name: train on it alone and print the result as JSON
 var only: String?, caseFilter: String?
 while let argument = arguments.popFirst() {
@@ -32,6 +33,12 @@ while let argument = arguments.popFirst() {
       exit(64)
     }
     epochs = value
+  case "--rounds":
+    guard let value = arguments.popFirst().flatMap(Int.init), value >= 1 else {
+      FileHandle.standardError.write(Data("--rounds needs a whole number >= 1\n".utf8))
+      exit(64)
+    }
+    rounds = value
   case "--backend":
     guard let value = arguments.popFirst(), ["cpu", "opencl"].contains(value) else { exit(64) }
     only = value
@@ -45,7 +52,7 @@ while let argument = arguments.popFirst() {
     guard let value = arguments.popFirst() else { exit(64) }
     jsonPath = value
   default:
-    FileHandle.standardError.write(Data("usage: descent-benchmarks [--quick] [--tune] [--epochs N] [--backend cpu|opencl] [--tune-clblast] [--no-peers] [--no-training] [--only TEXT] [--json PATH]\n".utf8))
+    FileHandle.standardError.write(Data("usage: descent-benchmarks [--quick] [--tune] [--epochs N] [--backend cpu|opencl] [--rounds N] [--tune-clblast] [--no-peers] [--no-training] [--only TEXT] [--json PATH]\n".utf8))
     exit(64)
   }
 }
@@ -162,33 +169,35 @@ if peers {
 }
 
 if training {
-  for backend in backends {
-    FileHandle.standardError.write(Data("\(backend.name): training \(epochs) epochs…\n".utf8))
-    let executable = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL.path
-    switch Peers.runProcess(executable, ["--train-only", backend.name, "--epochs", "\(epochs)"], folder: folder) {
-    case let .success(result):
-      let entry = result as? [String: Any] ?? [:]
-      let seconds = entry["epoch_seconds"] as? [Double] ?? [.nan]
-      rows += TrainingCase.rows(.init(epochSeconds: seconds, accuracy: entry["accuracy"] as? Double ?? .nan),
-                                backend: backend.name, epochs: epochs)
-    case let .failure(error):
-      header["training \(backend.name)"] = "failed: \(error.reason)"
-    }
+  // Every contender trains in a process of its own, and they take turns `rounds` times, so a burst
+  // of load on a shared machine falls on all of them; each row pools its steady epochs.
+  let executable = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL.path
+  var contenders: [(label: String, isPeer: Bool, run: () -> Result<Any, Peers.PeerError>)] = backends.map { backend in
+    (backend.name, false, { Peers.runProcess(executable, ["--train-only", backend.name, "--epochs", "\(epochs)"], folder: folder) })
   }
   if peers {
     for (script, label) in [("torch_mlp.py", "pytorch (eager)"), ("jax_mlp.py", "jax + optax (jit)")] {
-      FileHandle.standardError.write(Data("\(label): training \(epochs) epochs…\n".utf8))
-      switch Peers.run(script, ["\(epochs)"], folder: folder) {
+      contenders.append((label, true, { Peers.run(script, ["\(epochs)"], folder: folder) }))
+    }
+  }
+  var steadyEpochs: [String: [Double]] = [:], accuracies: [String: Double] = [:]
+  for round in 1...rounds {
+    for contender in contenders {
+      FileHandle.standardError.write(Data("\(contender.label): training \(epochs) epochs, round \(round) of \(rounds)…\n".utf8))
+      switch contender.run() {
       case let .success(result):
         let entry = result as? [String: Any] ?? [:]
-        let seconds = entry["epoch_seconds"] as? [Double] ?? [.nan]
-        let accuracy = entry["accuracy"] as? Double ?? .nan
-        rows += TrainingCase.rows(.init(epochSeconds: seconds, accuracy: accuracy), backend: label, epochs: epochs)
-        if let version = entry["version"] { header["peer \(label)"] = "\(version)" }
+        steadyEpochs[contender.label, default: []] += (entry["epoch_seconds"] as? [Double] ?? [.nan]).dropFirst()
+        accuracies[contender.label] = accuracies[contender.label] ?? entry["accuracy"] as? Double ?? .nan
+        if let version = entry["version"] { header["peer \(contender.label)"] = "\(version)" }
       case let .failure(error):
-        header["peer \(label)"] = "not run: \(error.reason)"
+        header[(contender.isPeer ? "peer " : "training ") + contender.label] = "not run: \(error.reason)"
       }
     }
+  }
+  for contender in contenders {
+    guard let seconds = steadyEpochs[contender.label], let accuracy = accuracies[contender.label] else { continue }
+    rows += TrainingCase.rows(steadyEpochSeconds: seconds, accuracy: accuracy, backend: contender.label, epochs: epochs)
   }
 }
 
