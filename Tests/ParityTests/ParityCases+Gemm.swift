@@ -21,6 +21,9 @@ extension ParityCase {
     cases.append(gemmCase(GemmShape(m: 7, n: 129, k: 31, transposeA: true, alpha: 3, beta: -1), seed: 91))
     // Deeper than one CPU depth slice (384): beta is applied on the first slice only.
     cases.append(gemmCase(GemmShape(m: 13, n: 40, k: 801, transposeB: true, alpha: 0.5, beta: -2), seed: 94))
+    // At most 16 columns (the AVX-512 build's narrow kernels), deep, accumulating, both A layouts.
+    cases.append(gemmCase(GemmShape(m: 37, n: 10, k: 500, transposeA: true, alpha: 2, beta: 0.5), seed: 95))
+    cases.append(gemmCase(GemmShape(m: 37, n: 16, k: 501, transposeB: true, alpha: 2, beta: 0.5), seed: 96))
     cases.append(gemmCase(GemmShape(m: 20, n: 20, k: 0, beta: 0.5), seed: 92))
     cases.append(gemmCase(GemmShape(m: 65, n: 65, k: 65, alpha: 0, beta: 1), seed: 93))
     return cases

@@ -55,6 +55,9 @@ struct GemmKernel {
       : { count, body in Parallel.forEach(count, body) }
     guard m > 0, n > 0 else { return }
     guard k > 0, shape.alpha != 0 else { return scaleC(spread) }
+    #if DESCENT_AVX512
+    if isNarrow { return narrowRun(spread: spread) }  // at most 16 columns: CPUBackend+NarrowGemm.swift
+    #endif
     let mr = Self.mr, nr = Self.nr
     let rowPanels = (m + mr - 1) / mr, columnPanels = (n + nr - 1) / nr
     // Depth slices of equal size (784 = 2 × 392, not 3 × 256 + 16), each at most kcMax deep.
