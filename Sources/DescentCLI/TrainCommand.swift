@@ -59,8 +59,9 @@ struct TrainCommand {
     let result = try trainer.evaluate(test)
     try writeOutputs(history, model: model)
     let accuracy = result.metrics["accuracy"] ?? .nan
-    print(String(format: "test accuracy %.2f%%  test loss %.4f  (%d epochs in %.1f s on %@)",
-                 accuracy * 100, result.loss, history.epochs.count, seconds, backend.name as NSString))
+    let epochs = history.epochs.count == 1 ? "1 epoch" : "\(history.epochs.count) epochs"
+    print(String(format: "test accuracy %.2f%%  test loss %.4f  (%@ in %.1f s on %@)",
+                 accuracy * 100, result.loss, epochs as NSString, seconds, backend.name as NSString))
     if !settings.quiet { print("wrote \(settings.output)/history.csv, history.json, history.svg, weights.safetensors") }
     return 0
   }
