@@ -111,8 +111,28 @@ do {
 /// Whether a GEMM or memory case runs (see --only).
 @MainActor func selected(_ name: String) -> Bool { caseFilter.map { name.contains($0) } ?? true }
 
+/// NumPy's OpenBLAS on the GEMM shapes (peers/numpy_gemm.py), as rows.
+@MainActor func numpyRows() throws -> [Row] {
+  let shapes = Cases.gemmShapes.filter { (!quick || $0.1.m <= 1024) && selected($0.0) }.map { name, s -> [Any] in
+    [name, s.m, s.n, s.k, s.transposeA, s.transposeB]
+  }
+  let json = String(decoding: try JSONSerialization.data(withJSONObject: shapes), as: UTF8.self)
+  switch Peers.run("numpy_gemm.py", [json], folder: folder) {
+  case let .success(result):
+    return (result as? [[String: Any]] ?? []).map { entry in
+      let name = entry["name"] as? String ?? "?"
+      let (median, best) = (entry["median"] as? Double ?? .nan, entry["best"] as? Double ?? .nan)
+      return Row(group: "gemm", name: name, backend: "numpy (OpenBLAS)", value: median, best: best, unit: "GFLOP/s",
+                 percentOfPeak: probes["cpu"].map { 100 * median * 1e9 / $0["flops"]! })
+    }
+  case let .failure(error):
+    header["peer numpy"] = "not run: \(error.reason)"
+    return []
+  }
+}
+
 var rows: [Row] = []
-for backend in backends {
+for (index, backend) in backends.enumerated() {
   guard let probe = backend as? PerformanceProbes else { continue }
   let measured = try probes[backend.name] ?? measureProbes(probe)
   probes[backend.name] = measured
@@ -120,6 +140,9 @@ for backend in backends {
   FileHandle.standardError.write(Data("\(backend.name): probes done, GEMM…\n".utf8))
   rows += try Cases.gemm(backend, peak: peak, quick: quick, selected: selected)
   rows += try Cases.memory(backend, bandwidth: bandwidth, selected: selected)
+  // OpenBLAS right after the first backend's cases (the CPU's, unless --backend opencl), close in
+  // time to them: this VM's speed drifts over a long run.
+  if peers && index == 0 { rows += try numpyRows() }
   if peers, let index = openCLIndices[backend.name] {
     do {
       let clblast = try CLBlastPeer(deviceIndex: index)
@@ -147,24 +170,6 @@ for backend in backends {
     } catch let error as Peers.PeerError {
       header["peer clblast"] = "not run: \(error.reason)"
     }
-  }
-}
-
-if peers {
-  let shapes = Cases.gemmShapes.filter { (!quick || $0.1.m <= 1024) && selected($0.0) }.map { name, s -> [Any] in
-    [name, s.m, s.n, s.k, s.transposeA, s.transposeB]
-  }
-  let json = String(decoding: try JSONSerialization.data(withJSONObject: shapes), as: UTF8.self)
-  switch Peers.run("numpy_gemm.py", [json], folder: folder) {
-  case let .success(result):
-    for entry in result as? [[String: Any]] ?? [] {
-      let name = entry["name"] as? String ?? "?"
-      let (median, best) = (entry["median"] as? Double ?? .nan, entry["best"] as? Double ?? .nan)
-      rows.append(Row(group: "gemm", name: name, backend: "numpy (OpenBLAS)", value: median, best: best, unit: "GFLOP/s",
-                      percentOfPeak: probes["cpu"].map { 100 * median * 1e9 / $0["flops"]! }))
-    }
-  case let .failure(error):
-    header["peer numpy"] = "not run: \(error.reason)"
   }
 }
 
