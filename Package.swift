@@ -2,9 +2,10 @@
 import PackageDescription
 
 // `DESCENT_TARGET_CPU=haswell swift build -c release` compiles the core for that CPU level (AVX2,
-// FMA) and turns on the FMA GEMM micro-kernel; scripts/main.sh and benchmarks/run.sh set it when
-// /proc/cpuinfo shows avx2 and fma. Without it (the default, and what a package depending on
-// Descent gets) the code targets baseline x86-64, where an FMA would be a libm call per lane.
+// FMA) and turns on the FMA GEMM micro-kernel; scripts/main.sh, scripts/test.sh and
+// benchmarks/run.sh set it from scripts/target-cpu.sh. Without it (the default, and what a package
+// depending on Descent gets) the code targets baseline x86-64, where an FMA would be a libm call
+// per lane.
 // The same builds drop C's errno for math (-fno-math-errno): on Linux, Float.squareRoot() is
 // C's sqrtf, which with errno is a scalar sqrt plus a branch per lane; without it, one vsqrtps.
 // CPUs with AVX-512 (scripts/target-cpu.sh picks skylake-avx512 for them) also get the GEMM's 8×32
