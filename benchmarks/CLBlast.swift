@@ -1,5 +1,6 @@
 import COpenCL
 import Descent
+import DescentOpenCL
 import Foundation
 
 /// CLBlast's SGEMM (Debian's `libclblast1`) on one OpenCL device, as a peer of the OpenCL
@@ -7,7 +8,7 @@ import Foundation
 ///
 /// The library is loaded at run time (`dlopen`), so neither the build nor the test suite needs it;
 /// without it the header says why the rows are missing. CLBlast runs with the parameters it ships
-/// for the device, or with those its own tuner found (``tune(deviceIndex:into:)``,
+/// for the device, or with those its own tuner found (``tune(device:into:)``,
 /// ``useParameters(_:)``).
 struct CLBlastPeer {
   /// `CLBlastSgemm` from `clblast_c.h`: layout and transposes are C enums (ints), sizes `size_t`.
@@ -29,9 +30,8 @@ struct CLBlastPeer {
   private let context: cl_context
   private let queue: cl_command_queue
 
-  /// CLBlast on the `index`-th OpenCL device, counted as `OpenCLDevice.all()` counts (platforms
-  /// in order, each platform's devices in order). Throws a reason when it cannot run.
-  init(deviceIndex index: Int) throws {
+  /// CLBlast on `device`. Throws a reason when it cannot run.
+  init(device: OpenCLDevice) throws {
     guard let library = dlopen("libclblast.so.1", RTLD_NOW) else {
       throw Peers.PeerError(reason: "libclblast.so.1 not found (apt-get install libclblast1)")
     }
@@ -40,17 +40,14 @@ struct CLBlastPeer {
     }
     self.sgemm = unsafeBitCast(sgemm, to: Sgemm.self)
     self.override = unsafeBitCast(override, to: Override.self)
-    guard let device = Self.devices().dropFirst(index).first?.id else {
-      throw Peers.PeerError(reason: "no OpenCL device \(index)")
-    }
-    self.device = device
+    self.device = device.id
     var status: cl_int = 0
-    var devices: [cl_device_id?] = [device]
+    var devices: [cl_device_id?] = [device.id]
     guard let context = clCreateContext(nil, 1, &devices, nil, nil, &status), status == CL_SUCCESS else {
       throw Peers.PeerError(reason: "clCreateContext failed (\(status))")
     }
     self.context = context
-    guard let queue = clCreateCommandQueue(context, device, 0, &status), status == CL_SUCCESS else {
+    guard let queue = clCreateCommandQueue(context, device.id, 0, &status), status == CL_SUCCESS else {
       throw Peers.PeerError(reason: "clCreateCommandQueue failed (\(status))")
     }
     self.queue = queue
@@ -87,12 +84,11 @@ struct CLBlastPeer {
     return parameters
   }
 
-  /// Runs CLBlast's own tuner (`clblast_tuner_xgemm`, Debian's clblast-utils) on device `index` at
+  /// Runs CLBlast's own tuner (`clblast_tuner_xgemm`, Debian's clblast-utils) on `device` at
   /// 256³ and keeps its result in `path`. Only the tuner's first stage runs, the main `Xgemm`
   /// kernel over its fixed set of 578 parameter combinations (about 5 minutes on PoCL on 2 cores);
   /// the later stages search millions of combinations at random and are stopped.
-  static func tune(deviceIndex index: Int, into path: String) throws {
-    guard let device = devices().dropFirst(index).first else { throw Peers.PeerError(reason: "no OpenCL device \(index)") }
+  static func tune(device: OpenCLDevice, into path: String) throws {
     let tuner = "/usr/bin/clblast_tuner_xgemm"
     guard FileManager.default.isExecutableFile(atPath: tuner) else {
       throw Peers.PeerError(reason: "\(tuner) not found (apt-get install clblast-utils)")
@@ -102,8 +98,8 @@ struct CLBlastPeer {
     defer { try? FileManager.default.removeItem(at: folder) }
     let process = Process()
     process.executableURL = URL(fileURLWithPath: tuner)
-    process.arguments = ["-platform", "\(device.platform)", "-device", "\(device.device)", "-precision", "32",
-                         "-m", "256", "-n", "256", "-k", "256", "-runs", "1"]
+    process.arguments = ["-platform", "\(device.platformIndex)", "-device", "\(device.indexInPlatform)",
+                         "-precision", "32", "-m", "256", "-n", "256", "-k", "256", "-runs", "1"]
     process.currentDirectoryURL = folder
     process.standardOutput = FileHandle.nullDevice
     process.standardError = FileHandle.nullDevice
@@ -135,29 +131,13 @@ struct CLBlastPeer {
     defer { buffers.forEach { clReleaseMemObject($0) } }
     let lda = shape.transposeA ? shape.m : shape.k, ldb = shape.transposeB ? shape.k : shape.n
     var queue: cl_command_queue? = self.queue
-    return try Timing.measure(budget: shape.flops > 4e9 ? 4 : 1.5) {
+    return try Timing.measure(budget: Cases.gemmBudget(shape)) {
       let status = sgemm(Self.rowMajor, shape.transposeA ? Self.transposeYes : Self.transposeNo,
                          shape.transposeB ? Self.transposeYes : Self.transposeNo, shape.m, shape.n, shape.k,
                          shape.alpha, buffers[0], 0, lda, buffers[1], 0, ldb, shape.beta, buffers[2], 0, shape.n,
                          &queue, nil)
       guard status == 0 else { throw Peers.PeerError(reason: "CLBlastSgemm returned \(status)") }
       clFinish(queue)
-    }
-  }
-
-  /// Every device of every platform, in `OpenCLDevice.all()`'s order, with the indices CLBlast's
-  /// tools take (`-platform`, `-device`).
-  private static func devices() -> [(id: cl_device_id, platform: Int, device: Int)] {
-    var platformCount: cl_uint = 0
-    guard clGetPlatformIDs(0, nil, &platformCount) == CL_SUCCESS, platformCount > 0 else { return [] }
-    var platforms = [cl_platform_id?](repeating: nil, count: Int(platformCount))
-    clGetPlatformIDs(platformCount, &platforms, nil)
-    return platforms.enumerated().flatMap { platformIndex, platform -> [(id: cl_device_id, platform: Int, device: Int)] in
-      var count: cl_uint = 0
-      guard clGetDeviceIDs(platform, cl_device_type(CL_DEVICE_TYPE_ALL), 0, nil, &count) == CL_SUCCESS else { return [] }
-      var ids = [cl_device_id?](repeating: nil, count: Int(count))
-      clGetDeviceIDs(platform, cl_device_type(CL_DEVICE_TYPE_ALL), count, &ids, nil)
-      return ids.compactMap { $0 }.enumerated().map { (id: $0.element, platform: platformIndex, device: $0.offset) }
     }
   }
 }

@@ -16,19 +16,32 @@ enum Cases {
     ("mlp dX 128x128x10 (ABᵀ)", GemmShape(m: 128, n: 128, k: 10, transposeB: true)),
   ]
 
+  /// The GEMM shapes this run measures: those up to 1024 rows with `quick`, and only `selected` ones.
+  static func selectedGemmShapes(quick: Bool, selected: (String) -> Bool) -> [(String, GemmShape)] {
+    gemmShapes.filter { (!quick || $0.1.m <= 1024) && selected($0.0) }
+  }
+
+  /// Time budget for one GEMM shape's runs, in seconds.
+  static func gemmBudget(_ shape: GemmShape) -> Double { shape.flops > 4e9 ? 4 : 1.5 }
+
+  /// A GFLOP/s row for `shape` timed as `timing`, with the share of `peak` (FLOP/s).
+  static func gemmRow(_ name: String, _ shape: GemmShape, _ timing: Timing, backend: String, peak: Double) -> Row {
+    let value = shape.flops / timing.median / 1e9
+    return Row(group: "gemm", name: name, backend: backend, value: value, best: shape.flops / timing.minimum / 1e9,
+               unit: "GFLOP/s", percentOfPeak: 100 * value * 1e9 / peak)
+  }
+
   static func gemm(_ backend: any Backend, peak: Double, quick: Bool, selected: (String) -> Bool) throws -> [Row] {
-    try gemmShapes.filter { (!quick || $0.1.m <= 1024) && selected($0.0) }.map { name, shape in
+    try selectedGemmShapes(quick: quick, selected: selected).map { name, shape in
       let a = try backend.allocate(shape.m * shape.k), b = try backend.allocate(shape.k * shape.n)
       let c = try backend.allocate(shape.m * shape.n)
       try backend.fillRandom(a, .uniform(low: -1, high: 1), key: RandomKey(seed: 1))
       try backend.fillRandom(b, .uniform(low: -1, high: 1), key: RandomKey(seed: 2))
-      let timing = try Timing.measure(budget: shape.flops > 4e9 ? 4 : 1.5) {
+      let timing = try Timing.measure(budget: gemmBudget(shape)) {
         try backend.gemm(shape, a, b, into: c)
         try backend.synchronize()
       }
-      let value = shape.flops / timing.median / 1e9
-      return Row(group: "gemm", name: name, backend: backend.name, value: value, best: shape.flops / timing.minimum / 1e9,
-                 unit: "GFLOP/s", percentOfPeak: 100 * value * 1e9 / peak)
+      return gemmRow(name, shape, timing, backend: backend.name, peak: peak)
     }
   }
 

@@ -18,7 +18,7 @@ import Foundation
 var arguments = Array(CommandLine.arguments.dropFirst())[...]
 var quick = false, peers = true, training = true, tune = false, tuneCLBlast = false, epochs = 5
 var jsonPath = "benchmark-results.json", rounds = 2
-var trainOnly: String?  // a backend name: train on it alone and print the result as JSON
+var trainOnly: String?  // "cpu" or an OpenCL device index: train on it alone and print the result as JSON
 var only: String?, caseFilter: String?
 while let argument = arguments.popFirst() {
   switch argument {
@@ -45,7 +45,7 @@ while let argument = arguments.popFirst() {
   case "--only":
     guard let value = arguments.popFirst() else { exit(64) }
     caseFilter = value
-  case "--train-only":  // internal: the parent runs each backend's training in a fresh process
+  case "--train-only":  // internal: "cpu" or an OpenCL device index; see the training section
     guard let value = arguments.popFirst() else { exit(64) }
     trainOnly = value
   case "--json":
@@ -62,10 +62,8 @@ let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().path
 // The training case runs in a process of its own for each backend, as each Python peer does, so
 // what earlier cases leave behind (PoCL's threads, hundreds of MB just freed) cannot slow it: in
 // one process the CPU backend's step measured 1.2–1.8 ms after PoCL's probes, 0.96–1.0 ms alone.
-if let name = trainOnly {
-  let backend: any Backend = name == "cpu" ? CPUBackend()
-    : try OpenCLBackend(device: try OpenCLDevice.all().first { "opencl:\($0.platform):\($0.name)" == name }
-      ?? { throw Peers.PeerError(reason: "no OpenCL device \(name)") }())
+if let which = trainOnly {
+  let backend: any Backend = which == "cpu" ? CPUBackend() : try OpenCLBackend(DeviceSelector(which))
   let result = try TrainingCase.run(backend, train: try FashionMNIST.load(.train), test: try FashionMNIST.load(.test),
                                     epochs: epochs)
   let json = try JSONSerialization.data(withJSONObject: ["epoch_seconds": result.epochSeconds, "accuracy": result.accuracy])
@@ -73,7 +71,7 @@ if let name = trainOnly {
   exit(0)
 }
 var backends: [any Backend] = only == "opencl" ? [] : [CPUBackend()]
-var openCLIndices: [String: Int] = [:]  // backend name → device index, for the CLBlast peer
+var openCLDevices: [String: OpenCLDevice] = [:]  // backend name → its device, for the CLBlast peer
 var header: [String: String] = [
   "date": ISO8601DateFormatter().string(from: Date()),
   "cpu": (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8))?.split(separator: "\n")
@@ -101,7 +99,7 @@ do {
       }
     }
     backends.append(backend)
-    openCLIndices[backend.name] = device.index
+    openCLDevices[backend.name] = device
     header["opencl \(device.index)"] = "\(device.name), \(device.platform), \(device.version), driver \(device.driverVersion); gemm: \(backend.gemmParameters)"
   }
 } catch {
@@ -113,7 +111,7 @@ do {
 
 /// NumPy's OpenBLAS on the GEMM shapes (peers/numpy_gemm.py), as rows.
 @MainActor func numpyRows() throws -> [Row] {
-  let shapes = Cases.gemmShapes.filter { (!quick || $0.1.m <= 1024) && selected($0.0) }.map { name, s -> [Any] in
+  let shapes = Cases.selectedGemmShapes(quick: quick, selected: selected).map { name, s -> [Any] in
     [name, s.m, s.n, s.k, s.transposeA, s.transposeB]
   }
   let json = String(decoding: try JSONSerialization.data(withJSONObject: shapes), as: UTF8.self)
@@ -132,7 +130,7 @@ do {
 }
 
 var rows: [Row] = []
-for (index, backend) in backends.enumerated() {
+for (position, backend) in backends.enumerated() {
   guard let probe = backend as? PerformanceProbes else { continue }
   let measured = try probes[backend.name] ?? measureProbes(probe)
   probes[backend.name] = measured
@@ -142,30 +140,27 @@ for (index, backend) in backends.enumerated() {
   rows += try Cases.memory(backend, bandwidth: bandwidth, selected: selected)
   // OpenBLAS right after the first backend's cases (the CPU's, unless --backend opencl), close in
   // time to them: this VM's speed drifts over a long run.
-  if peers && index == 0 { rows += try numpyRows() }
-  if peers, let index = openCLIndices[backend.name] {
+  if peers && position == 0 { rows += try numpyRows() }
+  if peers, let device = openCLDevices[backend.name] {
     do {
-      let clblast = try CLBlastPeer(deviceIndex: index)
+      let clblast = try CLBlastPeer(device: device)
       let tuningFile = URL(fileURLWithPath: GemmTuningCache.defaultPath).deletingLastPathComponent()
         .appendingPathComponent("clblast-\(backend.name.split(separator: ":").last ?? "device").json").path
       if tuneCLBlast {
         FileHandle.standardError.write(Data("CLBlast's tuner on \(backend.name) (about 5 minutes)…\n".utf8))
-        try CLBlastPeer.tune(deviceIndex: index, into: tuningFile)
+        try CLBlastPeer.tune(device: device, into: tuningFile)
       }
       if let parameters = try? CLBlastPeer.parameters(fromTunerFile: tuningFile) {
         try clblast.useParameters(parameters)
-        header["peer clblast \(index)"] = "tuned by clblast_tuner_xgemm (\(tuningFile)): "
+        header["peer clblast \(device.index)"] = "tuned by clblast_tuner_xgemm (\(tuningFile)): "
           + parameters.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
       } else {
-        header["peer clblast \(index)"] = "parameters shipped with CLBlast (no tuning in \(tuningFile); see --tune-clblast)"
+        header["peer clblast \(device.index)"] = "parameters shipped with CLBlast (no tuning in \(tuningFile); see --tune-clblast)"
       }
       FileHandle.standardError.write(Data("CLBlast on \(backend.name)…\n".utf8))
-      for (name, shape) in Cases.gemmShapes where (!quick || shape.m <= 1024) && selected(name) {
-        let timing = try clblast.gemm(shape)
-        let value = shape.flops / timing.median / 1e9
-        rows.append(Row(group: "gemm", name: name, backend: "clblast:" + backend.name.dropFirst("opencl:".count),
-                        value: value, best: shape.flops / timing.minimum / 1e9, unit: "GFLOP/s",
-                        percentOfPeak: 100 * value * 1e9 / peak))
+      for (name, shape) in Cases.selectedGemmShapes(quick: quick, selected: selected) {
+        rows.append(Cases.gemmRow(name, shape, try clblast.gemm(shape),
+                                  backend: "clblast:" + backend.name.dropFirst("opencl:".count), peak: peak))
       }
     } catch let error as Peers.PeerError {
       header["peer clblast"] = "not run: \(error.reason)"
@@ -178,7 +173,8 @@ if training {
   // of load on a shared machine falls on all of them; each row pools its steady epochs.
   let executable = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL.path
   var contenders: [(label: String, isPeer: Bool, run: () -> Result<Any, Peers.PeerError>)] = backends.map { backend in
-    (backend.name, false, { Peers.runProcess(executable, ["--train-only", backend.name, "--epochs", "\(epochs)"], folder: folder) })
+    let which = openCLDevices[backend.name].map { "\($0.index)" } ?? "cpu"
+    return (backend.name, false, { Peers.runProcess(executable, ["--train-only", which, "--epochs", "\(epochs)"], folder: folder) })
   }
   if peers {
     for (script, label) in [("torch_mlp.py", "pytorch (eager)"), ("jax_mlp.py", "jax + optax (jit)")] {

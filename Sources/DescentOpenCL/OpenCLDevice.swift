@@ -19,6 +19,9 @@ public struct OpenCLDevice: Sendable, Hashable, CustomStringConvertible {
   /// Whether single-precision fused multiply-add runs in hardware (`CL_FP_FMA` without
   /// `CL_FP_SOFT_FLOAT` in `CL_DEVICE_SINGLE_FP_CONFIG`); kernels are built with `-DHARDWARE_FMA` then.
   public let hasHardwareFMA: Bool
+  /// The platform's position in `clGetPlatformIDs`' list and the device's in its platform's
+  /// `clGetDeviceIDs` list (what other OpenCL tools take as `-platform` and `-device`).
+  public let platformIndex: Int, indexInPlatform: Int
   /// The raw `cl_device_id`, stored as an integer so the description is `Sendable`.
   let idBits: UInt
 
@@ -27,7 +30,8 @@ public struct OpenCLDevice: Sendable, Hashable, CustomStringConvertible {
     case gpu, cpu, accelerator, other
   }
 
-  var id: cl_device_id { cl_device_id(bitPattern: idBits)! }
+  /// The raw `cl_device_id`, for other OpenCL libraries used beside this one (CLBlast in benchmarks/).
+  public var id: cl_device_id { cl_device_id(bitPattern: idBits)! }
 
   public var description: String { "\(name) (\(platform))" }
 
@@ -44,7 +48,7 @@ public struct OpenCLDevice: Sendable, Hashable, CustomStringConvertible {
     var platforms = [cl_platform_id?](repeating: nil, count: Int(platformCount))
     try check(clGetPlatformIDs(platformCount, &platforms, nil), "clGetPlatformIDs", device: "no device")
     var devices: [OpenCLDevice] = []
-    for platform in platforms {
+    for (platformIndex, platform) in platforms.enumerated() {
       let platformName = try infoString { clGetPlatformInfo(platform, cl_platform_info(CL_PLATFORM_NAME), $0, $1, $2) }
       var deviceCount: cl_uint = 0
       let found = clGetDeviceIDs(platform, cl_device_type(CL_DEVICE_TYPE_ALL), 0, nil, &deviceCount)
@@ -53,9 +57,10 @@ public struct OpenCLDevice: Sendable, Hashable, CustomStringConvertible {
       var ids = [cl_device_id?](repeating: nil, count: Int(deviceCount))
       try check(clGetDeviceIDs(platform, cl_device_type(CL_DEVICE_TYPE_ALL), deviceCount, &ids, nil),
                 "clGetDeviceIDs(\(platformName))", device: "no device")
-      for id in ids {
+      for (indexInPlatform, id) in ids.enumerated() {
         guard let id else { continue }
-        devices.append(try OpenCLDevice(id: id, platform: platformName, index: devices.count))
+        devices.append(try OpenCLDevice(id: id, platform: platformName, platformIndex: platformIndex,
+                                        indexInPlatform: indexInPlatform, index: devices.count))
       }
     }
     return devices
@@ -63,7 +68,7 @@ public struct OpenCLDevice: Sendable, Hashable, CustomStringConvertible {
 
   private static let enumerationLock = NSLock()
 
-  private init(id: cl_device_id, platform: String, index: Int) throws {
+  private init(id: cl_device_id, platform: String, platformIndex: Int, indexInPlatform: Int, index: Int) throws {
     func string(_ parameter: Int32) throws -> String {
       try infoString { clGetDeviceInfo(id, cl_device_info(parameter), $0, $1, $2) }
     }
@@ -75,6 +80,8 @@ public struct OpenCLDevice: Sendable, Hashable, CustomStringConvertible {
     }
     self.index = index
     self.platform = platform
+    self.platformIndex = platformIndex
+    self.indexInPlatform = indexInPlatform
     self.idBits = UInt(bitPattern: id)
     name = try string(CL_DEVICE_NAME)
     vendor = try string(CL_DEVICE_VENDOR)

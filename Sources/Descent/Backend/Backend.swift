@@ -119,7 +119,7 @@ extension Backend {
     try Check.rows(rows, of: values, width: width, into: buffer)
     var gathered = [Float]()
     gathered.reserveCapacity(rows.count * width)
-    for row in rows { gathered += values[row * width ..< (row + 1) * width] }
+    gathered.appendRows(rows, of: values, width: width)
     try upload(gathered, to: buffer)
   }
 
@@ -143,5 +143,12 @@ extension Backend {
   /// `y = alpha·x + y`, in place (BLAS `saxpy`).
   public func axpy(alpha: Float, _ x: DeviceBuffer, _ y: DeviceBuffer) throws {
     try axpby(alpha: alpha, x, beta: 1, y, into: y)
+  }
+}
+
+extension Array where Element == Float {
+  /// Appends rows `rows`, in that order, of the row-major matrix `values` (`width` floats a row).
+  package mutating func appendRows(_ rows: [Int], of values: [Float], width: Int) {
+    for row in rows { self += values[row * width ..< (row + 1) * width] }
   }
 }

@@ -6,7 +6,7 @@ extension CPUBackend {
     try Check.count("add_bias", "bias", bias, columns, "\(columns) columns")
     try Check.count("add_bias", "x", x, rows * columns, "\(rows)x\(columns)")
     let (bias, x) = (try cpu(bias, "add_bias").pointer, try cpu(x, "add_bias").pointer)
-    Parallel.chunks(rows, minimumChunk: max(1, (1 << 15) / max(1, columns))) { rowRange in
+    Parallel.rowChunks(rows, width: columns, minimumElements: 1 << 15) { rowRange in
       for row in rowRange {
         let out = x + row * columns
         for column in 0..<columns { out[column] += bias[column] }
@@ -99,7 +99,7 @@ extension CPUBackend {
     let op = "bias_activation"
     try Check.biasActivation(bias: bias, x: x, y: y, rows: rows, columns: columns)
     let (bias, x, out) = (try cpu(bias, op).pointer, try cpu(x, op).pointer, try cpu(y, op).pointer)
-    Parallel.chunks(rows, minimumChunk: max(1, (1 << 13) / max(1, columns))) { rowRange in
+    Parallel.rowChunks(rows, width: columns) { rowRange in
       for row in rowRange {
         let (z, o) = (x + row * columns, out + row * columns)
         for c in 0..<columns { z[c] += bias[c] }
@@ -127,7 +127,7 @@ extension CPUBackend {
   public func softmax(_ x: DeviceBuffer, rows: Int, columns: Int, into y: DeviceBuffer) throws {
     try Check.matrices("softmax", rows: rows, columns: columns, [("x", x), ("y", y)])
     let (x, y) = (try cpu(x, "softmax").pointer, try cpu(y, "softmax").pointer)
-    Parallel.chunks(rows, minimumChunk: max(1, (1 << 13) / max(1, columns))) { rowRange in
+    Parallel.rowChunks(rows, width: columns) { rowRange in
       for row in rowRange {
         let output = y + row * columns
         let (_, total) = ActivationMath.exponentials(x + row * columns, columns, into: output)
@@ -143,7 +143,7 @@ extension CPUBackend {
     let op = "softmax_backward"
     try Check.softmaxBackward(output: y, outputGradient: dy, inputGradient: dx, rows: rows, columns: columns)
     let (y, dy, dx) = (try cpu(y, op).pointer, try cpu(dy, op).pointer, try cpu(dx, op).pointer)
-    Parallel.chunks(rows, minimumChunk: max(1, (1 << 13) / max(1, columns))) { rowRange in
+    Parallel.rowChunks(rows, width: columns) { rowRange in
       for row in rowRange {
         let offset = row * columns
         var dot: Float = 0

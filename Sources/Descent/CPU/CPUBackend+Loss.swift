@@ -10,7 +10,7 @@ extension CPUBackend {
                            classes: classes)
     let x = try cpu(logits, op).pointer, labels = try cpu(labels, op).pointer
     let loss = try cpu(losses, op).pointer, grad = try cpu(gradient, op).pointer
-    Parallel.chunks(rows, minimumChunk: max(1, (1 << 13) / max(1, classes))) { rowRange in
+    Parallel.rowChunks(rows, width: classes) { rowRange in
       for row in rowRange {
         let input = x + row * classes, output = grad + row * classes
         let label = labels[row]
@@ -63,7 +63,7 @@ extension CPUBackend {
     let op = "top_k_hits"
     try Check.topK(logits: logits, labels: labels, hits: hits, rows: rows, classes: classes, k: k)
     let (x, labels, out) = (try cpu(logits, op).pointer, try cpu(labels, op).pointer, try cpu(hits, op).pointer)
-    Parallel.chunks(rows, minimumChunk: max(1, (1 << 13) / max(1, classes))) { rowRange in
+    Parallel.rowChunks(rows, width: classes) { rowRange in
       for row in rowRange {
         let label = labels[row]
         guard label >= 0, label < Float(classes), label == label.rounded(.towardZero) else {

@@ -38,7 +38,7 @@ extension CPUBackend {
     try Check.count("row_argmax", "x", x, rows * columns, "\(rows)x\(columns)")
     try Check.count("row_argmax", "y", y, rows, "\(rows) rows")
     let (x, y) = (try cpu(x, "row_argmax").pointer, try cpu(y, "row_argmax").pointer)
-    Parallel.chunks(rows, minimumChunk: max(1, (1 << 15) / max(1, columns))) { rowRange in
+    Parallel.rowChunks(rows, width: columns, minimumElements: 1 << 15) { rowRange in
       for row in rowRange {
         let input = x + row * columns
         var best = 0

@@ -30,7 +30,7 @@ public final class CPUBackend: Backend {
     values.withUnsafeBufferPointer { source in
       let source = source.baseAddress!
       // Rows of a shuffled batch sit anywhere in the data set: two cores wait on memory in parallel.
-      Parallel.chunks(rows.count, minimumChunk: max(1, 8192 / max(1, width))) { range in
+      Parallel.rowChunks(rows.count, width: width) { range in
         for index in range {
           (target + index * width).update(from: source + rows[index] * width, count: width)
         }

@@ -18,6 +18,13 @@ package enum Parallel {
     forEach(parts) { part in body(part * count / parts ..< (part + 1) * count / parts) }
   }
 
+  /// Runs `body` over consecutive row ranges of a `rows × width` matrix, in parallel when each of
+  /// at least two parts would get `minimumElements` elements or more (see ``chunks(_:minimumChunk:_:)``).
+  package static func rowChunks(_ rows: Int, width: Int, minimumElements: Int = 1 << 13,
+                                _ body: (Range<Int>) -> Void) {
+    chunks(rows, minimumChunk: max(1, minimumElements / max(1, width)), body)
+  }
+
   /// Runs `body(i)` for every `i` in `0..<count`, spread over the cores (each call should be
   /// substantial: a row, a tile). Returns when all calls have.
   package static func forEach(_ count: Int, _ body: (Int) -> Void) {

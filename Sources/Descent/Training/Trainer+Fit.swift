@@ -173,7 +173,7 @@ extension Trainer {
                                        try workspace.buffer("batch targets", rows.count * data.targetWidth))
     if let transform {
       features.removeAll(keepingCapacity: true)
-      for row in rows { features += data.features[row * data.featureCount ..< (row + 1) * data.featureCount] }
+      features.appendRows(rows, of: data.features, width: data.featureCount)
       transform(&features)
       try backend.upload(features, to: inputBuffer)
     } else {
