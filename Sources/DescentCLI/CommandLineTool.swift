@@ -12,6 +12,8 @@ enum ExitCode {
 /// A mistake in the command line, reported with the usage text.
 struct UsageError: Error {
   let message: String
+  /// Whether the mistake is an option the command does not have.
+  var isUnknownOption = false
 }
 
 /// Dispatches to the subcommands.

@@ -83,7 +83,16 @@ struct TrainConfiguration {
       if Self.booleanFlags.contains(name) {
         pairs.append((name, "true"))
       } else {
-        guard let value = rest.popFirst() else { throw UsageError(message: "\(option) needs a value") }
+        guard let value = rest.popFirst() else {
+          // A last option the command does not have is reported as unknown, not as lacking a value.
+          if name != "config" {
+            var defaults = try TrainConfiguration([])
+            do { try defaults.set(name, "", source: option) } catch let error as UsageError where error.isUnknownOption {
+              throw error
+            } catch {}
+          }
+          throw UsageError(message: "\(option) needs a value")
+        }
         pairs.append((name, value))
       }
     }
@@ -178,7 +187,7 @@ struct TrainConfiguration {
     case "output": output = value
     case "limit": limit = try int("a whole number >= 1") { $0 >= 1 }
     case "quiet": quiet = value == "true"
-    default: throw UsageError(message: "unknown option '--\(name)' for 'train'")
+    default: throw UsageError(message: "unknown option '--\(name)' for 'train'", isUnknownOption: true)
     }
   }
 

@@ -10,6 +10,7 @@ struct TrainCommandTests {
   @Test func badArgumentsGetTheUsageAndExit64() throws {
     let cases: [([String], String)] = [
       (["--bogus", "1"], "descent: unknown option '--bogus' for 'train'"),
+      (["--bogus"], "descent: unknown option '--bogus' for 'train'"),
       (["--dropout", "1.5"], "descent: --dropout: '1.5' is not a rate in [0, 1)"),
       (["--epochs"], "descent: --epochs needs a value"),
       (["--optimizer", "lion"], "descent: --optimizer: 'lion' is not one of sgd, adagrad, rmsprop, adam, adamw"),
