@@ -78,7 +78,7 @@ var header: [String: String] = [
     .first { $0.hasPrefix("model name") }?.split(separator: ":").last?.trimmingCharacters(in: .whitespaces) ?? "unknown",
   "cores": "\(ProcessInfo.processInfo.activeProcessorCount)",
   "cpu backend build": CPUBackend.buildDescription,
-  "timing": "warm-up run, then 3-15 runs within a time budget; median and best",
+  "timing": "warm-up run, then 3-15 samples of back-to-back calls (>= 2 ms each) within a time budget; median and best per call",
 ]
 /// A backend's peak FLOP/s and triad bandwidth, from its probes.
 func measureProbes(_ probe: PerformanceProbes) throws -> [String: Double] {

@@ -1,13 +1,15 @@
 import Descent
 
 extension ParityCase {
-  /// Sizes around the tiles of both backends (CPU micro-tile 6×16, depth block 256; OpenCL tiles of
-  /// 16, 32 or 64 with depth 8 or 16), plus 1, 7, 33, 127 and 1000; every transpose combination.
+  /// Sizes around the tiles of both backends (CPU micro-tiles 6×16 and 8×32, depth slice 384,
+  /// products of at most 16 columns in their own kernels; OpenCL tiles of 16, 32 or 64 with depth 8
+  /// or 16), plus 1, 7, 33, 127 and 1000; every transpose combination.
   static let gemm: [ParityCase] = {
     let shapes: [(Int, Int, Int)] = [
       (1, 1, 1), (1, 7, 33), (7, 1, 127), (7, 33, 1), (33, 7, 127), (127, 33, 7), (6, 16, 256),
       (5, 15, 255), (7, 17, 257), (63, 65, 17), (64, 64, 64), (65, 63, 129), (97, 31, 300),
       (127, 127, 127), (1000, 10, 33), (10, 1000, 7), (128, 256, 784 / 4),
+      (9, 3, 4),  // fewer than 16 floats of B in all: the narrow kernel copies every row of op(B)
     ]
     var cases: [ParityCase] = []
     for (index, (m, n, k)) in shapes.enumerated() {
