@@ -23,6 +23,8 @@ extension ParityCase {
     cases.append(gemmCase(GemmShape(m: 7, n: 129, k: 31, transposeA: true, alpha: 3, beta: -1), seed: 91))
     // Deeper than one CPU depth slice (384): beta is applied on the first slice only.
     cases.append(gemmCase(GemmShape(m: 13, n: 40, k: 801, transposeB: true, alpha: 0.5, beta: -2), seed: 94))
+    // The same with B read in place (k×n, under 512 columns): each slice starts `depth` rows down.
+    cases.append(gemmCase(GemmShape(m: 19, n: 70, k: 801, alpha: 0.5, beta: -2), seed: 97))
     // At most 16 columns (the AVX-512 build's narrow kernels), deep, accumulating, both A layouts.
     cases.append(gemmCase(GemmShape(m: 37, n: 10, k: 500, transposeA: true, alpha: 2, beta: 0.5), seed: 95))
     cases.append(gemmCase(GemmShape(m: 37, n: 16, k: 501, transposeB: true, alpha: 2, beta: 0.5), seed: 96))
