@@ -33,15 +33,19 @@ enum Cases {
 
   static func gemm(_ backend: any Backend, peak: Double, quick: Bool, selected: (String) -> Bool) throws -> [Row] {
     try selectedGemmShapes(quick: quick, selected: selected).map { name, shape in
-      let a = try backend.allocate(shape.m * shape.k), b = try backend.allocate(shape.k * shape.n)
-      let c = try backend.allocate(shape.m * shape.n)
-      try backend.fillRandom(a, .uniform(low: -1, high: 1), key: RandomKey(seed: 1))
-      try backend.fillRandom(b, .uniform(low: -1, high: 1), key: RandomKey(seed: 2))
-      let timing = try Timing.measure(budget: gemmBudget(shape)) {
-        try backend.gemm(shape, a, b, into: c)
-        try backend.synchronize()
-      }
-      return gemmRow(name, shape, timing, backend: backend.name, peak: peak)
+      gemmRow(name, shape, try timeGemm(backend, shape), backend: backend.name, peak: peak)
+    }
+  }
+
+  /// Times `C = op(A)·op(B)` for `shape` on `backend`, on uniform random matrices.
+  static func timeGemm(_ backend: any Backend, _ shape: GemmShape) throws -> Timing {
+    let a = try backend.allocate(shape.m * shape.k), b = try backend.allocate(shape.k * shape.n)
+    let c = try backend.allocate(shape.m * shape.n)
+    try backend.fillRandom(a, .uniform(low: -1, high: 1), key: RandomKey(seed: 1))
+    try backend.fillRandom(b, .uniform(low: -1, high: 1), key: RandomKey(seed: 2))
+    return try Timing.measure(budget: gemmBudget(shape)) {
+      try backend.gemm(shape, a, b, into: c)
+      try backend.synchronize()
     }
   }
 

@@ -6,6 +6,16 @@ struct Timing: Codable {
   var median: Double
   var minimum: Double
   var runs: Int
+  /// Seconds per call of each sample, sorted.
+  var samples: [Double]
+
+  init(samples: [Double]) {
+    self.samples = samples.sorted()
+    (median, minimum, runs) = (self.samples[samples.count / 2], self.samples[0], samples.count)
+  }
+
+  /// The samples of several measurements of one case taken together.
+  init(pooling timings: [Timing]) { self.init(samples: timings.flatMap(\.samples)) }
 
   /// Runs `body` once to warm up (kernel builds, caches, page faults), then takes at least 3 and
   /// at most `maxRuns` samples, stopping after `budget` seconds. A sample is as many back-to-back
@@ -23,8 +33,7 @@ struct Timing: Codable {
     while times.count < 3 || (times.count < maxRuns && Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9 < budget) {
       times.append(try seconds(repeating: repeats, body) / Double(repeats))
     }
-    times.sort()
-    return Timing(median: times[times.count / 2], minimum: times[0], runs: times.count)
+    return Timing(samples: times)
   }
 
   /// Seconds that `count` back-to-back calls of `body` take.
@@ -49,4 +58,6 @@ struct Row: Codable {
   var percentOfPeak: Double?
   /// Free text: accuracy, the peer compared with, what limits the number.
   var note: String = ""
+  /// The times the row summarises, in seconds, in the order they were taken (the JSON file only).
+  var samples: [Double]? = nil
 }

@@ -26,6 +26,7 @@ enum TrainingCase {
 
   /// Rows for one contender: seconds per epoch (median and best of its steady epochs, those after
   /// each run's first, pooled over the rounds) and ms per step.
+  /// `steadyEpochSeconds` in the order taken, which the JSON file keeps.
   static func rows(steadyEpochSeconds: [Double], accuracy: Double, backend: String, epochs: Int) -> [Row] {
     let steady = steadyEpochSeconds.sorted()
     guard !steady.isEmpty else { return [] }
@@ -35,7 +36,7 @@ enum TrainingCase {
                       steady.count)
     return [
       Row(group: "training", name: "mlp epoch (60k, batch 128)", backend: backend, value: median, best: best, unit: "s",
-          note: note),
+          note: note, samples: steadyEpochSeconds),
       Row(group: "training", name: "mlp step", backend: backend, value: median / steps * 1e3, best: best / steps * 1e3,
           unit: "ms"),
     ]

@@ -9,7 +9,8 @@ import Foundation
 //     [--rounds N] [--tune-clblast] [--no-peers] [--no-training] [--only TEXT] [--json PATH]
 // --tune-clblast runs CLBlast's own tuner on each OpenCL device first (~5 min each) and keeps its
 // result beside ours (~/.cache/descent/clblast-<device>.json); CLBlast uses it in every later run.
-// --rounds N (default 2): the training contenders take turns N times and each row pools them.
+// --rounds N (default 2): the training contenders take turns N times, and so do the first backend's
+// GEMMs and NumPy's, shape by shape; each row pools its rounds.
 // --only runs just the GEMM and memory cases whose name contains TEXT (e.g. "adam", "mlp fwd").
 // --tune times every GEMM parameter set on each OpenCL device first and caches the fastest
 // (~/.cache/descent/gemm-tuning.json), which every later OpenCLBackend on that device uses.
@@ -109,24 +110,45 @@ do {
 /// Whether a GEMM or memory case runs (see --only).
 @MainActor func selected(_ name: String) -> Bool { caseFilter.map { name.contains($0) } ?? true }
 
-/// NumPy's OpenBLAS on the GEMM shapes (peers/numpy_gemm.py), as rows.
-@MainActor func numpyRows() throws -> [Row] {
-  let shapes = Cases.selectedGemmShapes(quick: quick, selected: selected).map { name, s -> [Any] in
-    [name, s.m, s.n, s.k, s.transposeA, s.transposeB]
-  }
-  let json = String(decoding: try JSONSerialization.data(withJSONObject: shapes), as: UTF8.self)
+/// NumPy's OpenBLAS on one GEMM shape (peers/numpy_gemm.py), or nil when NumPy cannot run (the
+/// header says why, and later calls do not try again).
+@MainActor func numpyTiming(_ name: String, _ shape: GemmShape) -> Timing? {
+  guard header["peer numpy"] == nil else { return nil }
+  let json = String(decoding: try! JSONSerialization.data(withJSONObject: [[name, shape.m, shape.n, shape.k,
+                                                                            shape.transposeA, shape.transposeB]]),
+                    as: UTF8.self)
   switch Peers.run("numpy_gemm.py", [json], folder: folder) {
   case let .success(result):
-    return (result as? [[String: Any]] ?? []).map { entry in
-      let name = entry["name"] as? String ?? "?"
-      let (median, best) = (entry["median"] as? Double ?? .nan, entry["best"] as? Double ?? .nan)
-      return Row(group: "gemm", name: name, backend: "numpy (OpenBLAS)", value: median, best: best, unit: "GFLOP/s",
-                 percentOfPeak: probes["cpu"].map { 100 * median * 1e9 / $0["flops"]! })
+    guard let seconds = (result as? [[String: Any]])?.first?["seconds"] as? [Double], !seconds.isEmpty else {
+      header["peer numpy"] = "not run: numpy_gemm.py printed no timings"
+      return nil
     }
+    return Timing(samples: seconds)
   case let .failure(error):
     header["peer numpy"] = "not run: \(error.reason)"
-    return []
+    return nil
   }
+}
+
+/// The first backend's GEMM rows and NumPy's, shape by shape, the two taking turns `rounds` times
+/// with each row pooling its samples: this VM's speed drifts over a run by 10–40%, and rows
+/// minutes apart compared that drift as much as the two libraries.
+@MainActor func gemmRowsBesideNumPy(_ backend: any Backend, peak: Double) throws -> (ours: [Row], numpy: [Row]) {
+  var ours: [Row] = [], numpy: [Row] = []
+  for (name, shape) in Cases.selectedGemmShapes(quick: quick, selected: selected) {
+    var mine: [Timing] = [], theirs: [Timing] = []
+    for _ in 1...rounds {
+      mine.append(try Cases.timeGemm(backend, shape))
+      if let timing = numpyTiming(name, shape) { theirs.append(timing) }
+    }
+    ours.append(Cases.gemmRow(name, shape, Timing(pooling: mine), backend: backend.name, peak: peak))
+    if !theirs.isEmpty {
+      var row = Cases.gemmRow(name, shape, Timing(pooling: theirs), backend: "numpy (OpenBLAS)", peak: peak)
+      row.percentOfPeak = probes["cpu"].map { 100 * row.value * 1e9 / $0["flops"]! }
+      numpy.append(row)
+    }
+  }
+  return (ours, numpy)
 }
 
 var rows: [Row] = []
@@ -136,11 +158,15 @@ for (position, backend) in backends.enumerated() {
   probes[backend.name] = measured
   let (peak, bandwidth) = (measured["flops"]!, measured["bandwidth"]!)
   FileHandle.standardError.write(Data("\(backend.name): probes done, GEMM…\n".utf8))
-  rows += try Cases.gemm(backend, peak: peak, quick: quick, selected: selected)
-  rows += try Cases.memory(backend, bandwidth: bandwidth, selected: selected)
-  // OpenBLAS right after the first backend's cases (the CPU's, unless --backend opencl), close in
-  // time to them: this VM's speed drifts over a long run.
-  if peers && position == 0 { rows += try numpyRows() }
+  if peers && position == 0 {  // the CPU's, unless --backend opencl
+    let (ours, numpy) = try gemmRowsBesideNumPy(backend, peak: peak)
+    rows += ours
+    rows += try Cases.memory(backend, bandwidth: bandwidth, selected: selected)
+    rows += numpy
+  } else {
+    rows += try Cases.gemm(backend, peak: peak, quick: quick, selected: selected)
+    rows += try Cases.memory(backend, bandwidth: bandwidth, selected: selected)
+  }
   if peers, let device = openCLDevices[backend.name] {
     do {
       let clblast = try CLBlastPeer(device: device)

@@ -1,12 +1,12 @@
 #if DESCENT_AVX512
-/// Products at most 16 columns wide (an MLP's output layer: 128×10×128) on AVX-512 builds, with
-/// every lane of the 16-float registers busy; the 8×32 micro-kernel would leave 22 of its 32
-/// columns empty (39 GFLOP/s on the MLP's 128×10×128, against OpenBLAS's 57–68).
+/// Products at most 16 columns wide (an MLP's output layer: 128×10×128) on AVX-512 builds; the
+/// 8×32 micro-kernel would leave 22 of its 32 columns empty (39 GFLOP/s on the MLP's 128×10×128,
+/// against OpenBLAS's 57–68). Both kernels read B where it lies.
 ///   - `op(A) = Aᵀ` (a weight gradient `Xᵀ·dY`): 16 rows of C lie in a register's lanes, one
-///     register per column; the 16 rows of `op(A)` at one depth are 16 adjacent floats of A.
-///   - `op(A) = A` (a forward `X·W`): each element of C is a dot product along the depth, 16
-///     depths at a time, against the columns of `op(B)` laid out as rows (copied when B is not
-///     transposed: at most 16 × k floats).
+///     register per column, every lane busy; the 16 rows of `op(A)` at one depth are 16 adjacent
+///     floats of A (80 GFLOP/s).
+///   - `op(A) = A` (a forward `X·W`): 8 rows of C, each in one register (lanes past n idle),
+///     from broadcasts of A times rows of op(B) (61 GFLOP/s).
 extension GemmKernel {
   private typealias V = SIMD16<Float>
 
