@@ -9,7 +9,7 @@ import Foundation
 //     [--rounds N] [--tune-clblast] [--no-peers] [--no-training] [--only TEXT] [--json PATH]
 // --tune-clblast runs CLBlast's own tuner on each OpenCL device first (~5 min each) and keeps its
 // result beside ours (~/.cache/descent/clblast-<device>.json); CLBlast uses it in every later run.
-// --rounds N (default 2): the training contenders take turns N times, and so do the first backend's
+// --rounds N (default 3): the training contenders take turns N times, and so do the first backend's
 // GEMMs and NumPy's, shape by shape; each row pools its rounds.
 // --only runs just the GEMM and memory cases whose name contains TEXT (e.g. "adam", "mlp fwd").
 // --tune times every GEMM parameter set on each OpenCL device first and caches the fastest
@@ -18,7 +18,7 @@ import Foundation
 
 var arguments = Array(CommandLine.arguments.dropFirst())[...]
 var quick = false, peers = true, training = true, tune = false, tuneCLBlast = false, epochs = 5
-var jsonPath = "benchmark-results.json", rounds = 2
+var jsonPath = "benchmark-results.json", rounds = 3
 var trainOnly: String?  // "cpu" or an OpenCL device index: train on it alone and print the result as JSON
 var only: String?, caseFilter: String?
 while let argument = arguments.popFirst() {
@@ -228,24 +228,28 @@ if training {
   }
 }
 
-// Ratios against the peers, side by side from this run.
+// Ratios against the peers, side by side from this run: of the medians, then of the best times
+// (noise on a shared VM only ever adds time, so the best is the steadier estimate of the cost).
 func ratioNotes(_ rows: inout [Row]) {
+  func ratio(_ row: Row, _ peer: Row, _ name: String) -> String {
+    String(format: "%.2fx ", row.value / peer.value) + name + String(format: " (best %.2fx)", row.best / peer.best)
+  }
   for index in rows.indices where rows[index].group == "gemm" && !rows[index].backend.hasPrefix("numpy") {
     var notes: [String] = []
     if let blas = rows.first(where: { $0.backend.hasPrefix("numpy") && $0.name == rows[index].name }) {
-      notes.append(String(format: "%.2fx OpenBLAS", rows[index].value / blas.value))
+      notes.append(ratio(rows[index], blas, "OpenBLAS"))
     }
     let device = rows[index].backend.drop { $0 != ":" }
     if rows[index].backend.hasPrefix("opencl:"),
        let clblast = rows.first(where: { $0.backend == "clblast" + device && $0.name == rows[index].name }) {
-      notes.append(String(format: "%.2fx CLBlast", rows[index].value / clblast.value))
+      notes.append(ratio(rows[index], clblast, "CLBlast"))
     }
     rows[index].note = notes.joined(separator: ", ")
   }
   let epochRows = rows.filter { $0.group == "training" && $0.unit == "s" }
   for index in rows.indices where rows[index].group == "training" && rows[index].unit == "s" {
     let others = epochRows.filter { $0.backend != rows[index].backend && ($0.backend.hasPrefix("pytorch") || $0.backend.hasPrefix("jax")) }
-    let ratios = others.map { String(format: "%.2fx ", rows[index].value / $0.value) + ($0.backend.split(separator: " ").first.map(String.init) ?? "") }
+    let ratios = others.map { ratio(rows[index], $0, $0.backend.split(separator: " ").first.map(String.init) ?? "") }
     if !ratios.isEmpty { rows[index].note += "; time " + ratios.joined(separator: ", ") }
   }
 }
