@@ -156,16 +156,16 @@ for (position, backend) in backends.enumerated() {
   guard let probe = backend as? PerformanceProbes else { continue }
   let measured = try probes[backend.name] ?? measureProbes(probe)
   probes[backend.name] = measured
-  let (peak, bandwidth) = (measured["flops"]!, measured["bandwidth"]!)
+  let peak = measured["flops"]!
   FileHandle.standardError.write(Data("\(backend.name): probes done, GEMM…\n".utf8))
   if peers && position == 0 {  // the CPU's, unless --backend opencl
     let (ours, numpy) = try gemmRowsBesideNumPy(backend, peak: peak)
     rows += ours
-    rows += try Cases.memory(backend, bandwidth: bandwidth, selected: selected)
+    rows += try Cases.memory(backend, bandwidth: probe.measureBandwidth, selected: selected)
     rows += numpy
   } else {
     rows += try Cases.gemm(backend, peak: peak, quick: quick, selected: selected)
-    rows += try Cases.memory(backend, bandwidth: bandwidth, selected: selected)
+    rows += try Cases.memory(backend, bandwidth: probe.measureBandwidth, selected: selected)
   }
   if peers, let device = openCLDevices[backend.name] {
     do {
