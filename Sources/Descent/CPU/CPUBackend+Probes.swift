@@ -59,12 +59,12 @@ extension CPUBackend: PerformanceProbes {
     for _ in 0..<7 {
       let start = DispatchTime.now().uptimeNanoseconds
       Parallel.chunks(count, minimumChunk: 1 << 16) { range in
-        // Eight lanes at a time, as the optimizer loops run (a scalar loop over captured pointers
+        // As the optimizer loops run, ``Lanes`` at a time (a scalar loop over captured pointers
         // is not vectorised: the stores may alias the closure's context).
         var i = range.lowerBound
-        while i + 8 <= range.upperBound {
+        while i + Lanes.width <= range.upperBound {
           Lanes.store(Lanes.load(pb, i) + 3 * Lanes.load(pc, i), pa, i)
-          i += 8
+          i += Lanes.width
         }
         for i in i..<range.upperBound { pa[i] = pb[i] + 3 * pc[i] }
       }
