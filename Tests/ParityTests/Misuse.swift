@@ -27,6 +27,13 @@ import Testing
       let buffer = try backend.allocate(9)
       try backend.uploadRows([4, 0, 2], of: values, width: 3, to: buffer)
       #expect(try backend.download(buffer) == [12, 13, 14, 0, 1, 2, 6, 7, 8], "\(backend.name)")
+      // Batches of rows wider than a vector (the CPU copies four rows at a time, 16 floats at a
+      // time, then the rest): 11 rows of 37, some repeated, from 300 rows.
+      let (width, source) = (37, (0..<(300 * 37)).map { Float($0) })
+      let picked = [299, 0, 17, 17, 150, 3, 298, 42, 0, 77, 1]
+      let batch = try backend.allocate(picked.count * width)
+      try backend.uploadRows(picked, of: source, width: width, to: batch)
+      #expect(try backend.download(batch) == picked.flatMap { source[$0 * width ..< ($0 + 1) * width] }, "\(backend.name)")
       #expect(throws: BackendError.shapeMismatch(op: "uploadRows", detail: "row 5 is outside the 5 rows of 3 in 15 values")) {
         try backend.uploadRows([1, 5, 0], of: values, width: 3, to: buffer)
       }
