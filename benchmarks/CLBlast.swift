@@ -131,13 +131,12 @@ struct CLBlastPeer {
     defer { buffers.forEach { clReleaseMemObject($0) } }
     let lda = shape.transposeA ? shape.m : shape.k, ldb = shape.transposeB ? shape.k : shape.n
     var queue: cl_command_queue? = self.queue
-    return try Timing.measure(budget: Cases.gemmBudget(shape)) {
+    return try Timing.measure(budget: Cases.gemmBudget(shape), {
       let status = sgemm(Self.rowMajor, shape.transposeA ? Self.transposeYes : Self.transposeNo,
                          shape.transposeB ? Self.transposeYes : Self.transposeNo, shape.m, shape.n, shape.k,
                          shape.alpha, buffers[0], 0, lda, buffers[1], 0, ldb, shape.beta, buffers[2], 0, shape.n,
                          &queue, nil)
       guard status == 0 else { throw Peers.PeerError(reason: "CLBlastSgemm returned \(status)") }
-      clFinish(queue)
-    }
+    }, finish: { clFinish(queue) })
   }
 }

@@ -43,10 +43,8 @@ enum Cases {
     let c = try backend.allocate(shape.m * shape.n)
     try backend.fillRandom(a, .uniform(low: -1, high: 1), key: RandomKey(seed: 1))
     try backend.fillRandom(b, .uniform(low: -1, high: 1), key: RandomKey(seed: 2))
-    return try Timing.measure(budget: gemmBudget(shape)) {
-      try backend.gemm(shape, a, b, into: c)
-      try backend.synchronize()
-    }
+    return try Timing.measure(budget: gemmBudget(shape), { try backend.gemm(shape, a, b, into: c) },
+                              finish: backend.synchronize)
   }
 
   /// ReLU forward/backward, softmax cross-entropy, SGD with momentum and Adam at 1M and 16M
@@ -92,10 +90,7 @@ enum Cases {
       ]
       for (name, bytesPerElement, body) in cases where selected("\(name) \(label)") {
         let triad = try bandwidth()
-        let timing = try Timing.measure {
-          try body()
-          try backend.synchronize()
-        }
+        let timing = try Timing.measure(body, finish: backend.synchronize)
         let bytes = bytesPerElement * Double(count)
         rows.append(Row(group: "memory", name: "\(name) \(label)", backend: backend.name, value: bytes / timing.median / 1e9,
                         best: bytes / timing.minimum / 1e9, unit: "GB/s",

@@ -19,27 +19,30 @@ struct Timing: Codable {
 
   /// Runs `body` once to warm up (kernel builds, caches, page faults), then takes at least 3 and
   /// at most `maxRuns` samples, stopping after `budget` seconds. A sample is as many back-to-back
-  /// calls as fill `minimumSample` seconds (one call timed alone after the warm-up sets the count),
-  /// and its time per call is what the median and minimum are over: a 5 µs product timed one call
-  /// at a time measured the timer and a core waking up as much as the product (17 against 46
-  /// GFLOP/s). `body` must wait for the device itself.
+  /// calls as fill `minimumSample` seconds (one call timed alone after the warm-up sets the count)
+  /// followed by one `finish` (waiting for the device), and its time per call is what the median
+  /// and minimum are over: a 5 µs product timed one call at a time measured the timer and a core
+  /// waking up as much as the product (17 against 46 GFLOP/s), and PoCL takes 33–185 µs to return
+  /// from each wait, which a training step, queueing its kernels and waiting once, never pays.
   static func measure(maxRuns: Int = 15, budget: Double = 1.5, minimumSample: Double = 2e-3,
-                      _ body: () throws -> Void) rethrows -> Timing {
+                      _ body: () throws -> Void, finish: () throws -> Void) rethrows -> Timing {
     try body()
-    let single = try seconds(repeating: 1, body)
+    try finish()
+    let single = try seconds(repeating: 1, body, finish)
     let repeats = max(1, min(10_000, Int(minimumSample / max(single, 1e-9))))
     var times: [Double] = []
     let started = DispatchTime.now().uptimeNanoseconds
     while times.count < 3 || (times.count < maxRuns && Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9 < budget) {
-      times.append(try seconds(repeating: repeats, body) / Double(repeats))
+      times.append(try seconds(repeating: repeats, body, finish) / Double(repeats))
     }
     return Timing(samples: times)
   }
 
-  /// Seconds that `count` back-to-back calls of `body` take.
-  private static func seconds(repeating count: Int, _ body: () throws -> Void) rethrows -> Double {
+  /// Seconds that `count` back-to-back calls of `body` and then `finish` take.
+  private static func seconds(repeating count: Int, _ body: () throws -> Void, _ finish: () throws -> Void) rethrows -> Double {
     let start = DispatchTime.now().uptimeNanoseconds
     for _ in 0..<count { try body() }
+    try finish()
     return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
   }
 }
