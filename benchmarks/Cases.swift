@@ -52,7 +52,8 @@ enum Cases {
   /// of a triad measured right before it (`bandwidth()`): the memory bandwidth this VM gets moves
   /// with its neighbours (Adam at 16M: 38–79 GB/s within minutes, the triad 33–58), and a probe
   /// from the start of the run made the same kernel 67% or 215% of it.
-  static func memory(_ backend: any Backend, bandwidth: () throws -> Double, selected: (String) -> Bool) throws -> [Row] {
+  static func memory(_ backend: any Backend, bandwidth: () throws -> Double,
+                     selected: (String) -> Bool) throws -> [Row] {
     var rows: [Row] = []
     let names = ["relu forward", "relu backward", "softmax cross-entropy (10 classes)", "sgd momentum 0.9", "adam"]
     for count in [1 << 20, 1 << 24] {

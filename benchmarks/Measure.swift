@@ -39,7 +39,8 @@ struct Timing: Codable {
   }
 
   /// Seconds that `count` back-to-back calls of `body` and then `finish` take.
-  private static func seconds(repeating count: Int, _ body: () throws -> Void, _ finish: () throws -> Void) rethrows -> Double {
+  private static func seconds(repeating count: Int, _ body: () throws -> Void,
+                              _ finish: () throws -> Void) rethrows -> Double {
     let start = DispatchTime.now().uptimeNanoseconds
     for _ in 0..<count { try body() }
     try finish()

@@ -55,7 +55,9 @@ extension OpenCLBackend {
   /// Work-items per group along a row for the copying kernels: 64, or fewer for a short row or a
   /// kernel that allows fewer. Groups of 16 left PoCL with tens of thousands of tiny groups (the
   /// transpose before 128×256×128 ABᵀ: 40 → 70 GFLOP/s with 64; 1024³'s packing: 155 → 187).
-  private static func lineSize(_ length: Int, _ kernel: Kernel) -> Int { max(1, min(64, length, kernel.maxWorkGroupSize)) }
+  private static func lineSize(_ length: Int, _ kernel: Kernel) -> Int {
+    max(1, min(64, length, kernel.maxWorkGroupSize))
+  }
 
   /// `gemm_wide` for CPU devices, where PoCL keeps each work-item's float16 accumulators in
   /// registers. For products of 100 MFLOP or more op(A) is packed into `rowsPerItem`-row panels

@@ -97,16 +97,17 @@ struct GemmKernel {
               ? inPlace(rowPanel: rowPanel, depth: depth) : (pointer: UnsafePointer(packedA), rowStride: 1, depthStride: mr)
             let column = columnPanel * nr
             let (panelB, depthStrideB) = columnPanel < inPlaceB
-              ? (b + depth * n + column, n) : (UnsafePointer(packedB + (columnPanel - inPlaceB) * nr * depthCount), nr)
+              ? (b + depth * n + column, n)
+              : (UnsafePointer(packedB + (columnPanel - inPlaceB) * nr * depthCount), nr)
             // A panel of at most one register's width (the 10-wide output layer) skips the other.
             if n - column > Vector.scalarCount {
               microKernel(depth: depthCount, a: panelA.pointer, rowStride: panelA.rowStride,
-                          depthStride: panelA.depthStride, b: panelB, depthStrideB: depthStrideB, row: rowPanel * mr, column: column,
-                          firstSlice: depth == 0, wide: true)
+                          depthStride: panelA.depthStride, b: panelB, depthStrideB: depthStrideB,
+                          row: rowPanel * mr, column: column, firstSlice: depth == 0, wide: true)
             } else {
               microKernel(depth: depthCount, a: panelA.pointer, rowStride: panelA.rowStride,
-                          depthStride: panelA.depthStride, b: panelB, depthStrideB: depthStrideB, row: rowPanel * mr, column: column,
-                          firstSlice: depth == 0, wide: false)
+                          depthStride: panelA.depthStride, b: panelB, depthStrideB: depthStrideB,
+                          row: rowPanel * mr, column: column, firstSlice: depth == 0, wide: false)
             }
           }
         }

@@ -133,6 +133,10 @@ enum Lanes {
     UnsafeRawPointer(pointer + i).loadUnaligned(as: Vector.self)
   }
 
+  @inline(__always) static func load(_ pointer: UnsafePointer<Float>, _ i: Int) -> Vector {
+    UnsafeRawPointer(pointer + i).loadUnaligned(as: Vector.self)
+  }
+
   @inline(__always) static func store(_ value: Vector, _ pointer: UnsafeMutablePointer<Float>, _ i: Int) {
     UnsafeMutableRawPointer(pointer + i).storeBytes(of: value, as: Vector.self)
   }

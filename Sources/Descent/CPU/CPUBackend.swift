@@ -51,8 +51,7 @@ public final class CPUBackend: Backend {
     let (t0, t1, t2, t3) = (target, target + width, target + 2 * width, target + 3 * width)
     var column = 0
     while column + Lanes.width <= width {
-      let values = (Lanes.load(UnsafeMutablePointer(mutating: s0), column), Lanes.load(UnsafeMutablePointer(mutating: s1), column),
-                    Lanes.load(UnsafeMutablePointer(mutating: s2), column), Lanes.load(UnsafeMutablePointer(mutating: s3), column))
+      let values = (Lanes.load(s0, column), Lanes.load(s1, column), Lanes.load(s2, column), Lanes.load(s3, column))
       Lanes.store(values.0, t0, column)
       Lanes.store(values.1, t1, column)
       Lanes.store(values.2, t2, column)
