@@ -21,9 +21,9 @@ struct Timing: Codable {
   /// at most `maxRuns` samples, stopping after `budget` seconds. A sample is as many back-to-back
   /// calls as fill `minimumSample` seconds (one call timed alone after the warm-up sets the count)
   /// followed by one `finish` (waiting for the device), and its time per call is what the median
-  /// and minimum are over: a 5 µs product timed one call at a time measured the timer and a core
-  /// waking up as much as the product (17 against 46 GFLOP/s), and PoCL takes 33–185 µs to return
-  /// from each wait, which a training step, queueing its kernels and waiting once, never pays.
+  /// and minimum are over. A µs-long call timed alone is mostly the clock reads and the wait: PoCL
+  /// takes 33–185 µs to return from each wait, which a training step, queueing its kernels and
+  /// waiting once, never pays (PoCL's 128×10×128: 12 GFLOP/s waiting after every call, 28 queued).
   static func measure(maxRuns: Int = 15, budget: Double = 1.5, minimumSample: Double = 2e-3,
                       _ body: () throws -> Void, finish: () throws -> Void) rethrows -> Timing {
     try body()
