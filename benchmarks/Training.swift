@@ -25,8 +25,8 @@ enum TrainingCase {
   }
 
   /// Rows for one contender: seconds per epoch (median and best of its steady epochs, those after
-  /// each run's first, pooled over the rounds) and ms per step.
-  /// `steadyEpochSeconds` in the order taken, which the JSON file keeps.
+  /// each run's first, pooled over the rounds; the JSON file keeps them in the order taken) and ms
+  /// per step.
   static func rows(steadyEpochSeconds: [Double], accuracy: Double, backend: String, epochs: Int) -> [Row] {
     let steady = steadyEpochSeconds.sorted()
     guard !steady.isEmpty else { return [] }

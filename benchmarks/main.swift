@@ -158,15 +158,13 @@ for (position, backend) in backends.enumerated() {
   probes[backend.name] = measured
   let peak = measured["flops"]!
   FileHandle.standardError.write(Data("\(backend.name): probes done, GEMM…\n".utf8))
-  if peers && position == 0 {  // the CPU's, unless --backend opencl
-    let (ours, numpy) = try gemmRowsBesideNumPy(backend, peak: peak)
-    rows += ours
-    rows += try Cases.memory(backend, bandwidth: probe.measureBandwidth, selected: selected)
-    rows += numpy
-  } else {
-    rows += try Cases.gemm(backend, peak: peak, quick: quick, selected: selected)
-    rows += try Cases.memory(backend, bandwidth: probe.measureBandwidth, selected: selected)
-  }
+  // NumPy takes turns with the first backend (the CPU, unless --backend opencl).
+  let (ours, numpy) = peers && position == 0
+    ? try gemmRowsBesideNumPy(backend, peak: peak)
+    : (try Cases.gemm(backend, peak: peak, quick: quick, selected: selected), [])
+  rows += ours
+  rows += try Cases.memory(backend, bandwidth: probe.measureBandwidth, selected: selected)
+  rows += numpy
   if peers, let device = openCLDevices[backend.name] {
     do {
       let clblast = try CLBlastPeer(device: device)

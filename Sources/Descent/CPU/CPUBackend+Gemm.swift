@@ -99,16 +99,14 @@ struct GemmKernel {
             let (panelB, depthStrideB) = columnPanel < inPlaceB
               ? (b + depth * n + column, n)
               : (UnsafePointer(packedB + (columnPanel - inPlaceB) * nr * depthCount), nr)
-            // A panel of at most one register's width (the 10-wide output layer) skips the other.
-            if n - column > Vector.scalarCount {
+            @inline(__always) func multiply(wide: Bool) {
               microKernel(depth: depthCount, a: panelA.pointer, rowStride: panelA.rowStride,
                           depthStride: panelA.depthStride, b: panelB, depthStrideB: depthStrideB,
-                          row: rowPanel * mr, column: column, firstSlice: depth == 0, wide: true)
-            } else {
-              microKernel(depth: depthCount, a: panelA.pointer, rowStride: panelA.rowStride,
-                          depthStride: panelA.depthStride, b: panelB, depthStrideB: depthStrideB,
-                          row: rowPanel * mr, column: column, firstSlice: depth == 0, wide: false)
+                          row: rowPanel * mr, column: column, firstSlice: depth == 0, wide: wide)
             }
+            // A panel of at most one register's width (the 10-wide output layer) skips the other;
+            // each branch passes a constant, so each compiles to its own loop.
+            if n - column > Vector.scalarCount { multiply(wide: true) } else { multiply(wide: false) }
           }
         }
       }
@@ -199,10 +197,9 @@ struct GemmKernel {
 
   /// Adds `alpha` times the product of `mr` rows of `op(A)` (row `r`, depth `p` at
   /// `a[r·rowStride + p·depthStride]`) and a `B` panel (depth `p`'s `nr` columns at
-  /// `b[p·depthStrideB]`) to `C` at (`row`, `column`); the
-  /// first depth slice replaces `C` by `beta·C` plus the product (see ``store``). With `wide` false
-  /// only the panel's first register of columns is computed (the caller passes a constant, so
-  /// each case compiles to its own loop).
+  /// `b[p·depthStrideB]`) to `C` at (`row`, `column`); the first depth slice replaces `C` by
+  /// `beta·C` plus the product (see ``store``). With `wide` false only the panel's first register
+  /// of columns is computed (the caller passes a constant, so each case compiles to its own loop).
   @inline(__always)
   private func microKernel(depth: Int, a: UnsafePointer<Float>, rowStride: Int, depthStride: Int,
                            b: UnsafePointer<Float>, depthStrideB: Int, row: Int, column: Int, firstSlice: Bool,

@@ -130,7 +130,7 @@ enum Lanes {
   static let width = Vector.scalarCount
 
   @inline(__always) static func load(_ pointer: UnsafeMutablePointer<Float>, _ i: Int) -> Vector {
-    UnsafeRawPointer(pointer + i).loadUnaligned(as: Vector.self)
+    load(UnsafePointer(pointer), i)
   }
 
   @inline(__always) static func load(_ pointer: UnsafePointer<Float>, _ i: Int) -> Vector {
