@@ -95,13 +95,13 @@ do {
     let backend = try OpenCLBackend(device: device)
     if tune {
       let shapes = Cases.gemmShapes.map(\.1).filter { $0.m <= 1024 && $0.flops > 1e6 }
-      for (choice, seconds) in try backend.tuneGemm(shapes: shapes) {
-        FileHandle.standardError.write(Data("tuning \(device.name): \(choice): \(String(format: "%.2f", seconds * 1e3)) ms\n".utf8))
+      for (variant, seconds) in try backend.tuneGemm(shapes: shapes) {
+        FileHandle.standardError.write(Data("tuning \(device.name): \(variant): \(String(format: "%.2f", seconds * 1e3)) ms\n".utf8))
       }
     }
     backends.append(backend)
     openCLDevices[backend.name] = device
-    header["opencl \(device.index)"] = "\(device.name), \(device.platform), \(device.version), driver \(device.driverVersion); gemm: \(backend.gemmParameters)"
+    header["opencl \(device.index)"] = "\(device.name), \(device.platform), \(device.version), driver \(device.driverVersion); \(backend.kernelChoices)"
   }
 } catch {
   header["opencl"] = "\(error)"

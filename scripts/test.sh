@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Installs what the tests need and runs the whole suite: CPU and OpenCL parity, unit and CLI tests.
-# With CI=true a missing OpenCL device fails the run instead of skipping the OpenCL cases.
+# OpenCL suites run on every device found: PoCL's and rusticl's llvmpipe (enabled here), each with
+# its own kernel choices and again with the GPU profile, and every GEMM and launch variant on each.
+# With CI=true a missing PoCL or rusticl device fails the run instead of skipping.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-system-packages.sh
+export RUSTICL_ENABLE="${RUSTICL_ENABLE:-llvmpipe}"
 swift build --build-tests
 swift test --disable-xctest
 # The target-CPU builds (what scripts/main.sh and the benchmarks use; see scripts/target-cpu.sh)

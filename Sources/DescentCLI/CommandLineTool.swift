@@ -32,6 +32,9 @@ enum CommandLineTool {
 
     environment:
       DESCENT_DEVICE     the OpenCL device to use: an index from `descent devices` or part of a name
+      DESCENT_KERNEL_PROFILE
+                         gpu or cpu: choose OpenCL kernels as for that type of device (default: the
+                         device's own type), e.g. gpu to run the GPU code path on PoCL
     """
 
   static func run(_ arguments: [String]) throws -> Int32 {

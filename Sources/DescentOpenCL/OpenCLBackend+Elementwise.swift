@@ -67,8 +67,8 @@ extension OpenCLBackend {
     try Check.biasActivation(bias: bias, x: x, y: y, rows: rows, columns: columns)
     guard rows > 0, columns > 0 else { return }
     let kernel = try self.kernel(op, options: Self.buildOptions(f))
-    // Groups of up to 256 work-items: a row's columns (rounded up to a power of two) × rows.
-    let limit = min(256, kernel.maxWorkGroupSize)
+    // Groups of up to groupSize work-items: a row's columns (rounded up to a power of two) × rows.
+    let limit = groupSize(kernel)
     var width = 1
     while width < min(columns, limit) { width *= 2 }
     width = min(width, limit)
@@ -88,7 +88,7 @@ extension OpenCLBackend {
   }
 
   /// `kernels/activation.cl` is built once per activation, with the function fixed at compile time.
-  private static func buildOptions(_ f: Activation) -> String { "-DACTIVATION=\(f.kernelCode)" }
+  static func buildOptions(_ f: Activation) -> String { "-DACTIVATION=\(f.kernelCode)" }
 
   public func softmax(_ x: DeviceBuffer, rows: Int, columns: Int, into y: DeviceBuffer) throws {
     try Check.matrices("softmax", rows: rows, columns: columns, [("x", x), ("y", y)])

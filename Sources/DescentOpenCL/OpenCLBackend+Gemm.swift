@@ -1,55 +1,50 @@
 import Descent
 
-/// The tile sizes `kernels/gemm.cl`'s `gemm` is built with on one device (its `-D` options).
-public struct GemmTiles: Codable, Equatable, Sendable, CustomStringConvertible {
-  public let tileM, tileN, tileK, workPerThreadM, workPerThreadN: Int
-
-  /// Work-items per group: `(tileN/wptN) × (tileM/wptM)`.
-  var workGroupSize: Int { (tileN / workPerThreadN) * (tileM / workPerThreadM) }
-  var localSize: [Int] { [tileN / workPerThreadN, tileM / workPerThreadM] }
-  var localMemoryBytes: Int { 4 * tileK * (tileM + 1 + tileN + 1) }
-
-  var buildOptions: String {
-    "-DTILE_M=\(tileM) -DTILE_N=\(tileN) -DTILE_K=\(tileK) -DWPT_M=\(workPerThreadM) -DWPT_N=\(workPerThreadN)"
-  }
-
-  public var description: String { "\(tileM)x\(tileN)x\(tileK), \(workPerThreadM)x\(workPerThreadN) per work-item" }
-
-  /// From largest to smallest; the first that fits the device is used.
-  static let candidates = [
-    GemmTiles(tileM: 64, tileN: 64, tileK: 16, workPerThreadM: 4, workPerThreadN: 4),
-    GemmTiles(tileM: 32, tileN: 32, tileK: 16, workPerThreadM: 4, workPerThreadN: 4),
-    GemmTiles(tileM: 16, tileN: 16, tileK: 8, workPerThreadM: 4, workPerThreadN: 4),
-  ]
-
-  /// The largest candidate whose work-group and local memory fit the device's limits.
-  static func choose(for device: OpenCLDevice) -> GemmTiles {
-    candidates.first {
-      $0.workGroupSize <= device.maxWorkGroupSize && UInt64($0.localMemoryBytes) <= device.localMemoryBytes
-    } ?? candidates[candidates.count - 1]
-  }
-}
-
 extension OpenCLBackend {
   public func gemm(_ shape: GemmShape, _ a: DeviceBuffer, _ b: DeviceBuffer, into c: DeviceBuffer) throws {
     try shape.validate(a, b, c)
     let (a, b, c) = (try cl(a, "gemm"), try cl(b, "gemm"), try cl(c, "gemm"))
     guard shape.m > 0, shape.n > 0 else { return }
-    let choice = locked { gemmChoice }
-    if device.kind == .cpu { return try wideGemm(shape, a, b, c, rowsPerItem: choice.wideRows) }
-    let tiles = choice.tiles
-    let kernel = try self.kernel("gemm", options: tiles.buildOptions)
-    guard kernel.maxWorkGroupSize >= tiles.workGroupSize else {
-      throw OpenCLError.call(
-        "gemm with tiles \(tiles) (needs \(tiles.workGroupSize) work-items, kernel allows \(kernel.maxWorkGroupSize))",
-        status: -54, device: name)
+    switch locked({ choices.gemm }) {
+    case let .wide(rows): try wideGemm(shape, a, b, c, rowsPerItem: rows)
+    case let .tiled(tiles): try tiledGemm(shape, a, b, c, tiles: tiles)
     }
+  }
+
+  /// `gemm`, the local-memory tiled kernel for GPUs: one group per `tileM`×`tileN` block of C.
+  private func tiledGemm(_ shape: GemmShape, _ a: OpenCLBuffer, _ b: OpenCLBuffer, _ c: OpenCLBuffer,
+                         tiles: GemmTiles) throws {
+    let kernel = try self.kernel("gemm", options: tiles.buildOptions)
+    // The kernel is built with reqd_work_group_size, so it runs in groups of exactly that size:
+    // whether they fit was decided from the device's limits when the variant was chosen.
+    // CL_KERNEL_WORK_GROUP_SIZE is not consulted: rusticl (Mesa 22.3) reports 32 for every kernel,
+    // yet runs these 256-item groups correctly. A driver that truly cannot fails the launch, and
+    // the error names the call, the sizes and the status.
     let groups = [(shape.n + tiles.tileN - 1) / tiles.tileN, (shape.m + tiles.tileM - 1) / tiles.tileM]
     try run(kernel, "gemm", global: zip(groups, tiles.localSize).map(*), local: tiles.localSize, [
       .int(shape.m), .int(shape.n), .int(shape.k), .int(shape.transposeA ? 1 : 0),
       .int(shape.transposeB ? 1 : 0), .float(shape.alpha), .float(shape.beta),
       .buffer(a), .buffer(b), .buffer(c),
     ])
+  }
+
+  /// `gemm_wide`'s and `pack_a_panels`' build options.
+  static func wideOptions(rows: Int, packedA: Bool) -> String {
+    "-DWIDE_M=\(rows)" + (packedA ? " -DPACKED_A" : "")
+  }
+
+  /// Every kernel file with every set of build options the backend may build it with (the device
+  /// adds `-DHARDWARE_FMA` where it has hardware FMA): what the portability check compiles.
+  static var everyBuild: [(file: String, options: String)] {
+    let plain = KernelSources.files.keys.sorted().filter { $0 != "activation.cl" }.map { (file: $0, options: "") }
+    let activations = Activation.allCases.map { (file: "activation.cl", options: buildOptions($0)) }
+    let gemms = GemmVariant.every.flatMap { variant -> [String] in
+      switch variant {
+      case let .tiled(tiles): [tiles.buildOptions]
+      case let .wide(rows): [false, true].map { wideOptions(rows: rows, packedA: $0) }
+      }
+    }.map { (file: "gemm.cl", options: $0) }
+    return plain + activations + gemms
   }
 
   /// Work-items per group along a row for the copying kernels: 64, or fewer for a short row or a
@@ -60,9 +55,9 @@ extension OpenCLBackend {
   }
 
   /// `gemm_wide` for CPU devices, where PoCL keeps each work-item's float16 accumulators in
-  /// registers. For products of 100 MFLOP or more op(A) is packed into `rowsPerItem`-row panels
-  /// first; a transposed B is transposed; both into scratch buffers under the lock so no other op
-  /// reuses them meanwhile. `rowsPerItem` is 12 unless tuned: it measured best on PoCL 3.1 on a
+  /// registers (the tiled kernel measured 3.8 GFLOP/s there, against 55–78). For products of
+  /// 100 MFLOP or more op(A) is packed into `rowsPerItem`-row panels first; a transposed B is
+  /// transposed; both into scratch buffers under the lock so no other op reuses them meanwhile. `rowsPerItem` is 12 unless tuned: it measured best on PoCL 3.1 on a
   /// Zen 4 CPU (time over the benchmark shapes: 4 rows 32.0 ms, 6: 22.8, 8: 16.9, 12: 14.6, 16: 25.5).
   /// One work-item per group, so PoCL does not also vectorise across work-items.
   private func wideGemm(_ shape: GemmShape, _ a: OpenCLBuffer, _ b: OpenCLBuffer, _ c: OpenCLBuffer,
@@ -70,7 +65,7 @@ extension OpenCLBackend {
     let global = [(shape.m + rowsPerItem - 1) / rowsPerItem, (shape.n + 15) / 16]
     // Packing A pays for itself only on large products (it removes L1 aliasing of A's rows).
     let packA = shape.flops >= 1e8 && shape.k > 0
-    let options = "-DWIDE_M=\(rowsPerItem)" + (packA ? " -DPACKED_A" : "")
+    let options = Self.wideOptions(rows: rowsPerItem, packedA: packA)
     try locked {
       var left = a
       if packA {

@@ -8,9 +8,8 @@ extension OpenCLBackend: PerformanceProbes {
     let global = max(1, device.computeUnits) * 256 * 4
     let out = try allocate(global)
     let kernel = try self.kernel("probe_flops")
-    // One work-item per group on CPU devices, as gemm_wide runs (PoCL would otherwise also
-    // vectorise across the group's work-items, on top of the float16 vectors).
-    let local = device.kind == .cpu ? 1 : min(256, kernel.maxWorkGroupSize)
+    // One work-item per group with the CPU profile (see KernelChoices.defaults).
+    let local = max(1, min(locked { choices.probeGroupSize }, kernel.maxWorkGroupSize))
     var best = 0.0
     for attempt in 0..<4 {
       let start = DispatchTime.now().uptimeNanoseconds

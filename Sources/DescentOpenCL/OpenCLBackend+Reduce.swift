@@ -6,10 +6,13 @@ extension OpenCLBackend {
     try Check.count("reduce", "y", y, 1, "a reduction to one value")
     let (x, y) = (try cl(x, "reduce"), try cl(y, "reduce"))
     let kernel = try self.kernel("reduce_partial")
-    // A power-of-two group (the tree in the kernel halves it), and enough groups to fill the device.
+    // A power-of-two group (the tree in the kernel halves it), and enough groups to fill the
+    // device; more for long buffers, so no work-item adds more than 4096 values: llvmpipe
+    // (rusticl) silently ends any loop after 65 535 iterations.
     var local = 1
-    while local * 2 <= min(256, kernel.maxWorkGroupSize) { local *= 2 }
-    let groups = max(1, min((x.count + local - 1) / local, 4 * device.computeUnits, 256))
+    while local * 2 <= groupSize(kernel) { local *= 2 }
+    let items = (x.count + local - 1) / local
+    let groups = max(1, min(items, max(locked { choices.reductionGroups }, (items + 4095) / 4096)))
     try locked {
       let partials = try scratchBuffer(groups)
       try run(kernel, "reduce_partial", global: [groups * local], local: [local], [

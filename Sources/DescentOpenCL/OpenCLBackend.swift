@@ -15,9 +15,12 @@ public final class OpenCLBackend: Backend, @unchecked Sendable {
   public let name: String
   let shared: SharedContext
   let queue: cl_command_queue
-  /// The GEMM kernel's parameters here: from the tuning cache when `descent-benchmarks --tune`
-  /// measured this device, else chosen from its limits. Read and written under the lock.
-  var gemmChoice: GemmChoice
+  /// Which family of kernel variants this backend picks from (the device's own unless overridden).
+  public let profile: KernelProfile
+  /// The kernels and launch sizes in use: the GEMM variant from the tuning cache when
+  /// `descent-benchmarks --tune` measured this device and profile, else chosen from its limits.
+  /// Read and written under the lock.
+  var choices: KernelChoices
   private var kernels: [String: Kernel] = [:]
   private var scratch: [Int: OpenCLBuffer] = [:]
   private let lock = NSRecursiveLock()
@@ -28,17 +31,38 @@ public final class OpenCLBackend: Backend, @unchecked Sendable {
     try self.init(device: OpenCLDevice.select(selector))
   }
 
-  /// A backend on `device`, with its own in-order queue.
-  public init(device: OpenCLDevice) throws {
+  /// A backend on `device`, with its own in-order queue, choosing kernels as `profile` says (by
+  /// default `DESCENT_KERNEL_PROFILE`'s profile, else the device's own; see ``KernelProfile``).
+  /// - Throws: ``OpenCLError/invalidProfile(_:)`` for an unknown `DESCENT_KERNEL_PROFILE`;
+  ///   ``OpenCLError/call(_:status:device:)`` if the context or queue cannot be created.
+  public convenience init(device: OpenCLDevice, profile: KernelProfile? = nil) throws {
+    let profile = try profile ?? KernelProfile.fromEnvironment(for: device)
+    var choices = KernelChoices.defaults(for: device, profile: profile)
+    if let tuned = GemmTuningCache.load(for: device, profile: profile) { choices.gemm = tuned }
+    try self.init(device: device, profile: profile, choices: choices)
+  }
+
+  /// A backend on `device` that launches exactly as `choices` says, for running every kernel
+  /// variant on every device (tests, `scripts/gpu-run.sh`); `profile` only names the family.
+  /// - Throws: ``OpenCLError/unfitVariant(_:device:reason:)`` if `choices.gemm` cannot run on
+  ///   `device`, ``OpenCLError/call(_:status:device:)`` if the context or queue cannot be created.
+  public init(device: OpenCLDevice, profile: KernelProfile, choices: KernelChoices) throws {
+    if case let .tiled(tiles) = choices.gemm, let reason = tiles.unfitReason(on: device) {
+      throw OpenCLError.unfitVariant(choices.gemm.description, device: device.description, reason: reason)
+    }
     self.device = device
-    name = "opencl:\(device.platform):\(device.name)"
+    self.profile = profile
+    self.choices = choices
+    // The name tells a profile other than the device's own, and choices other than the profile's.
+    var suffix = profile == KernelProfile(nativeTo: device) ? "" : " (\(profile.rawValue) kernels)"
+    if choices != KernelChoices.defaults(for: device, profile: profile) { suffix += " [\(choices)]" }
+    name = "opencl:\(device.platform):\(device.name)\(suffix)"
     shared = try SharedContext.forDevice(device)
     var status: cl_int = 0
     guard let queue = clCreateCommandQueue(shared.context, device.id, 0, &status), status == CL_SUCCESS else {
       throw OpenCLError.call("clCreateCommandQueue", status: status, device: device.description)
     }
     self.queue = queue
-    gemmChoice = GemmTuningCache.load(for: device) ?? GemmChoice.defaults(for: device)
   }
 
   deinit {
@@ -105,13 +129,18 @@ public final class OpenCLBackend: Backend, @unchecked Sendable {
     let maxWorkGroupSize: Int
   }
 
-  /// One work-item per element (`count` of them) in groups of up to 256; `options` as for
-  /// ``kernel(_:options:)``.
+  /// One work-item per element (`count` of them) in groups of ``groupSize(_:)``; `options` as
+  /// for ``kernel(_:options:)``.
   func run(_ name: String, count: Int, options: String = "", _ arguments: [Argument]) throws {
     guard count > 0 else { return }
     let kernel = try self.kernel(name, options: options)
-    let local = min(256, kernel.maxWorkGroupSize)
+    let local = groupSize(kernel)
     try run(kernel, name, global: [count], local: [local], arguments)
+  }
+
+  /// The most work-items per group for `kernel`: the choices' group size, or the kernel's limit.
+  func groupSize(_ kernel: Kernel) -> Int {
+    max(1, min(locked { choices.groupSize }, kernel.maxWorkGroupSize))
   }
 
   /// Queues `kernel` with the global size rounded up to whole work-groups of `local`.

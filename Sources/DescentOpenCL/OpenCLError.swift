@@ -10,6 +10,10 @@ public enum OpenCLError: Error, Equatable, CustomStringConvertible {
   case noPlatform(status: Int32)
   /// No device matched the selector.
   case noDevice(selector: String, available: [String])
+  /// `DESCENT_KERNEL_PROFILE` named no ``KernelProfile``.
+  case invalidProfile(String)
+  /// A kernel variant asked for explicitly does not fit the device (work-group size, local memory).
+  case unfitVariant(String, device: String, reason: String)
 
   public var description: String {
     switch self {
@@ -26,7 +30,18 @@ public enum OpenCLError: Error, Equatable, CustomStringConvertible {
     case let .noDevice(selector, available):
       let list = available.isEmpty ? "none" : available.joined(separator: "; ")
       return "no OpenCL device matches \"\(selector)\" (available: \(list))"
+    case let .invalidProfile(value):
+      let allowed = KernelProfile.allCases.map(\.rawValue).joined(separator: ", ")
+      return "\(KernelProfile.environmentVariable)=\(value) names no kernel profile (allowed: \(allowed), native)"
+    case let .unfitVariant(variant, device, reason):
+      return "\(variant) cannot run on \(device): \(reason)"
     }
+  }
+
+  /// Whether the user's settings are at fault (an unknown profile), not the driver or device.
+  public var isConfiguration: Bool {
+    if case .invalidProfile = self { return true }
+    return false
   }
 
   /// The symbolic name of an OpenCL status code, `CL_OUT_OF_RESOURCES` for -5.

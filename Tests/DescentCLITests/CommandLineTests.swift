@@ -13,12 +13,13 @@ struct CommandLineTests {
     try run(arguments)
   }
 
-  func run(_ arguments: [String]) throws -> Result {
+  func run(_ arguments: [String], environment: [String: String] = [:]) throws -> Result {
     // The test bundle sits in the same build folder as the executable.
     let binary = Bundle.main.bundleURL.appendingPathComponent("descent")
     let process = Process()
     process.executableURL = binary
     process.arguments = arguments
+    process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
     let (output, error) = (Pipe(), Pipe())
     process.standardOutput = output
     process.standardError = error
@@ -38,6 +39,21 @@ struct CommandLineTests {
       #expect(result.output.contains("opencl 0: "), "no OpenCL device listed under CI")
       #expect(result.output.contains("compute units: ") && result.output.contains("max work-group size: "))
     }
+  }
+
+  /// `DESCENT_KERNEL_PROFILE` makes every device choose GPU kernels; an unknown value is a usage
+  /// error naming the variable and the allowed values.
+  @Test(.enabled(if: ProcessInfo.processInfo.environment["CI"] == "true", "needs an OpenCL device (CI)"))
+  func kernelProfileComesFromTheEnvironment() throws {
+    let gpu = try run(["devices"], environment: ["DESCENT_KERNEL_PROFILE": "gpu"])
+    #expect(gpu.status == 0, "\(gpu.error)")
+    let kernels = gpu.output.split(separator: "\n").filter { $0.contains("kernels: ") }
+    #expect(!kernels.isEmpty && kernels.allSatisfy { $0.contains("kernels: gpu profile, gemm tiles ") }, "\(kernels)")
+    let native = try descent("devices")
+    #expect(native.output.contains("kernels: cpu profile, gemm_wide 12 rows per work-item"))
+    let wrong = try run(["devices"], environment: ["DESCENT_KERNEL_PROFILE": "fast"])
+    #expect(wrong.status == 64)
+    #expect(wrong.error == "descent: DESCENT_KERNEL_PROFILE=fast names no kernel profile (allowed: gpu, cpu, native)\n")
   }
 
   @Test func checkRunsAGemmOnEveryBackend() throws {

@@ -13,11 +13,18 @@ struct GemmTuningTests {
     }
   }
 
-  @Test func everyCandidateComputesTheProduct() throws {
+  /// Every variant of every profile that fits the device, run on it whatever its type; the ones
+  /// that do not fit are named with the reason.
+  @Test func everyVariantComputesTheProduct() throws {
     for device in devices {
-      let backend = try OpenCLBackend(device: device)
-      for candidate in GemmChoice.candidates(for: device) {
-        backend.locked { backend.gemmChoice = candidate }
+      for (variant, unfit) in GemmVariant.all(on: device) {
+        if let unfit {
+          print("skipped \(variant) on \(device): \(unfit)")
+          continue
+        }
+        var choices = KernelChoices.defaults(for: device, profile: variant.profile)
+        choices.gemm = variant
+        let backend = try OpenCLBackend(device: device, profile: variant.profile, choices: choices)
         for shape in Self.shapes {
           let a = (0..<shape.m * shape.k).map { Float(($0 * 7) % 11) / 11 - 0.5 }
           let b = (0..<shape.k * shape.n).map { Float(($0 * 5) % 13) / 13 - 0.5 }
@@ -38,7 +45,7 @@ struct GemmTuningTests {
               // Higham's bound for a k-term dot product, plus the α/β terms (as in the parity suite).
               let bound = Double(shape.k + 2) * 0x1p-24 * (1.5 * magnitude + 0.5 * abs(Double(c[i * shape.n + j]))) + 1e-30
               #expect(abs(Double(got[i * shape.n + j]) - expected) <= bound * 1.01,
-                      "\(candidate) \(shape) [\(i),\(j)]: \(got[i * shape.n + j]) vs \(expected)")
+                      "\(variant) on \(device) \(shape) [\(i),\(j)]: \(got[i * shape.n + j]) vs \(expected)")
             }
           }
         }
@@ -76,15 +83,50 @@ struct GemmTuningTests {
     }
   }
 
-  @Test func tuningPicksTheFastestAndCachesIt() throws {
+  /// Tuning times each variant of the backend's profile, keeps the fastest, and caches it under the
+  /// device and profile: a backend with the other profile does not pick it up.
+  @Test(arguments: KernelProfile.allCases)
+  func tuningPicksTheFastestAndCachesIt(_ profile: KernelProfile) throws {
     let path = NSTemporaryDirectory() + "descent-tuning-\(UUID().uuidString)/gemm-tuning.json"
     defer { try? FileManager.default.removeItem(atPath: URL(fileURLWithPath: path).deletingLastPathComponent().path) }
     let device = devices[0]
-    let backend = try OpenCLBackend(device: device)
+    let backend = try OpenCLBackend(device: device, profile: profile)
     let results = try backend.tuneGemm(shapes: [GemmShape(m: 64, n: 64, k: 64)], repeats: 1, cachePath: path)
-    #expect(results.count == GemmChoice.candidates(for: device).count)
+    #expect(results.map(\.variant).sorted { "\($0)" < "\($1)" }
+            == GemmVariant.candidates(for: device, profile: profile).sorted { "\($0)" < "\($1)" })
+    #expect(results.allSatisfy { $0.variant.profile == profile })
     #expect(results.map(\.seconds) == results.map(\.seconds).sorted())
-    #expect(backend.gemmParameters == results[0].choice)
-    #expect(GemmTuningCache.load(for: device, path: path) == results[0].choice)
+    #expect(backend.kernelChoices.gemm == results[0].variant)
+    #expect(GemmTuningCache.load(for: device, profile: profile, path: path) == results[0].variant)
+    let other: KernelProfile = profile == .gpu ? .cpu : .gpu
+    #expect(GemmTuningCache.load(for: device, profile: other, path: path) == nil)
+  }
+
+  /// A profile is the device's own unless named; an unknown name is an error that lists the names.
+  @Test func profilesComeFromTheDeviceOrTheEnvironmentValue() throws {
+    for device in devices {
+      let native = KernelProfile(nativeTo: device)
+      #expect(native == (device.kind == .cpu ? .cpu : .gpu))
+      #expect(try KernelProfile(environmentValue: nil, device: device) == native)
+      #expect(try KernelProfile(environmentValue: " Native ", device: device) == native)
+      #expect(try KernelProfile(environmentValue: "GPU", device: device) == .gpu)
+      #expect(try KernelProfile(environmentValue: "cpu", device: device) == .cpu)
+      let error = #expect(throws: OpenCLError.self) { try KernelProfile(environmentValue: "fast", device: device) }
+      #expect(error?.description == "DESCENT_KERNEL_PROFILE=fast names no kernel profile (allowed: gpu, cpu, native)")
+      #expect(KernelChoices.defaults(for: device, profile: .gpu).gemm.profile == .gpu)
+      #expect(KernelChoices.defaults(for: device, profile: .cpu).gemm == .wide(rows: 12))
+    }
+  }
+
+  /// Asking for tiles a device cannot hold fails at creation, naming the tiles and the limit.
+  @Test func unfitTilesAreRefusedWithTheReason() throws {
+    let device = devices[0]
+    let huge = GemmTiles(tileM: 512, tileN: 512, tileK: 64, workPerThreadM: 1, workPerThreadN: 1)
+    var choices = KernelChoices.defaults(for: device, profile: .gpu)
+    choices.gemm = .tiled(huge)
+    let error = #expect(throws: OpenCLError.self) {
+      try OpenCLBackend(device: device, profile: .gpu, choices: choices)
+    }
+    #expect(error?.description.hasPrefix("gemm tiles 512x512x64, 1x1 per work-item cannot run on \(device): needs ") == true)
   }
 }

@@ -88,6 +88,21 @@ struct OpenCLBackendTests {
     }
   }
 
+  /// A reduction launched as narrowly as possible (one work-item, one group) still adds every
+  /// value: llvmpipe silently ends loops after 65 535 iterations, so the backend adds groups until
+  /// no work-item adds more than 4096 values (without that, rusticl returned 65 535 here).
+  @Test func longReductionsOnFewWorkItemsAddEveryValue() throws {
+    for device in devices {
+      var choices = KernelChoices.defaults(for: device, profile: .gpu)
+      (choices.groupSize, choices.reductionGroups) = (1, 1)
+      let backend = try OpenCLBackend(device: device, profile: .gpu, choices: choices)
+      let count = 300_001  // Σ of ones is exact in float below 2²⁴
+      let y = try backend.allocate(1)
+      try backend.reduce(.sum, try backend.buffer([Float](repeating: 1, count: count)), into: y)
+      #expect(try backend.download(y) == [Float(count)], "\(backend.name)")
+    }
+  }
+
   /// 10,000 allocate/upload/release cycles of 1 MiB must not grow the process: buffers are freed
   /// when their last reference goes.
   @Test func buffersAreReleased() throws {

@@ -4,7 +4,9 @@ import Testing
 
 extension ParityCase {
   /// Every case, written once; each backend runs all of them.
-  static let all: [ParityCase] = gemm + elementwise + losses + random + optimizers + training
+  static let all: [ParityCase] = gemm + allButGemm
+  /// The cases whose kernels are launched in work-group shapes (every one but the GEMMs).
+  static let allButGemm: [ParityCase] = elementwise + losses + random + optimizers + training
 }
 
 /// The parity suite: every op on every backend against float64 references.
@@ -20,12 +22,34 @@ extension ParityCase {
     for backend in TestBackends.openCL { try parityCase.check(on: backend) }
   }
 
-  @Test("OpenCL is present under CI=true (PoCL there)",
+  /// Every GEMM kernel variant that fits a device (each tile candidate of `gemm`, each row count
+  /// of `gemm_wide`) on every device, whatever the device would pick by default.
+  @Test(.enabled(if: !TestBackends.openCL.isEmpty, "OpenCL skipped: \(TestBackends.openCLUnavailableReason)"),
+        arguments: ParityCase.gemm)
+  func openCLEveryGemmVariant(_ parityCase: ParityCase) throws {
+    for variant in TestBackends.gemmVariants { try parityCase.check(on: variant) }
+  }
+
+  /// Every other op with its kernels launched in other work-group shapes (see
+  /// ``TestBackends/launchVariants``).
+  @Test(.enabled(if: !TestBackends.openCL.isEmpty, "OpenCL skipped: \(TestBackends.openCLUnavailableReason)"),
+        arguments: ParityCase.allButGemm)
+  func openCLLaunchVariants(_ parityCase: ParityCase) throws {
+    for variant in TestBackends.launchVariants { try parityCase.check(on: variant) }
+  }
+
+  @Test("PoCL and rusticl are present under CI=true",
         .enabled(if: TestBackends.requireOpenCL, "CI is not set: a missing OpenCL device only skips"))
   func openCLPresentInCI() {
     #expect(!TestBackends.openCL.isEmpty,
             "CI=true but no OpenCL device: \(TestBackends.openCLUnavailableReason)")
+    for (platform, package) in TestBackends.requiredPlatforms {
+      #expect(TestBackends.openCL.contains { $0.device.platform.contains(platform) },
+              "CI=true but no \(platform) device: install \(package)")
+    }
     for backend in TestBackends.openCL { print("parity suite ran on \(backend.name)") }
+    for variant in TestBackends.gemmVariants + TestBackends.launchVariants { print("variant: \(variant.label)") }
+    for skipped in TestBackends.skippedGemmVariants { print("GEMM variant skipped: \(skipped)") }
   }
 
   /// Random fills and dropout masks are bit-identical on every backend, not just close.

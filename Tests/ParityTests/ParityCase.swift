@@ -12,6 +12,15 @@ struct ParityCase: Sendable, CustomTestStringConvertible {
 
   var testDescription: String { name }
 
+  /// Runs the case on a backend forced to one kernel variant; a variant that could not be created
+  /// fails with its label.
+  func check(on variant: TestBackends.Variant) throws {
+    switch variant.backend {
+    case let .success(backend): try check(on: backend)
+    case let .failure(error): Issue.record("\(name): could not create \(variant.label): \(error)")
+    }
+  }
+
   /// Runs the case and records an issue for every element outside its bound (NaN always fails).
   func check(on backend: any Backend) throws {
     let got = try run(backend)

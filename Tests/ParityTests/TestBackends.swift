@@ -6,11 +6,56 @@ import Foundation
 enum TestBackends {
   static let cpu = CPUBackend()
 
-  /// One backend per OpenCL device; empty when there is no driver or device.
-  static let openCL: [OpenCLBackend] = {
-    guard let devices = try? OpenCLDevice.all() else { return [] }
-    return devices.compactMap { try? OpenCLBackend(device: $0) }
-  }()
+  /// Every OpenCL device with its own kernel profile, and each CPU device (PoCL, rusticl's
+  /// llvmpipe) once more with the GPU profile, so every suite that runs on these also runs the GPU
+  /// code path (tiled GEMM, GPU launch sizes) end to end. Empty when there is no driver or device.
+  static let openCL: [OpenCLBackend] = devices.flatMap { device -> [OpenCLBackend] in
+    let native = KernelProfile(nativeTo: device)
+    return ([native] + (native == .gpu ? [] : [.gpu])).compactMap { try? OpenCLBackend(device: device, profile: $0) }
+  }
+
+  /// For every device, one backend per GEMM variant that fits it (every tile candidate of `gemm`,
+  /// every row count of `gemm_wide`), whatever the device would choose by default.
+  static let gemmVariants: [Variant] = devices.flatMap { device in
+    GemmVariant.all(on: device).compactMap { variant, unfit -> Variant? in
+      guard unfit == nil else { return nil }
+      var choices = KernelChoices.defaults(for: device, profile: variant.profile)
+      choices.gemm = variant
+      return Variant(device, variant.profile, choices)
+    }
+  }
+
+  /// The variants that do not fit a device, each with the reason (printed, never silently dropped).
+  static let skippedGemmVariants: [String] = devices.flatMap { device in
+    GemmVariant.all(on: device).compactMap { variant, unfit in unfit.map { "\(variant) on \(device): \($0)" } }
+  }
+
+  /// For every device, backends launching the element-wise, row-wise and reduction kernels in
+  /// other shapes than the defaults: groups of one work-item (no reduction tree, global size
+  /// exactly the element count) with reductions over 256 groups, as a GPU with 64 or more compute
+  /// units picks (PoCL and llvmpipe pick 4 per core); and groups of 64 with one-group reductions
+  /// (the second pass adds a single partial).
+  static let launchVariants: [Variant] = devices.flatMap { device in
+    [(groupSize: 1, reductionGroups: 256), (groupSize: 64, reductionGroups: 1)].map { shape in
+      var choices = KernelChoices.defaults(for: device, profile: .gpu)
+      choices.groupSize = shape.groupSize
+      choices.reductionGroups = shape.reductionGroups
+      return Variant(device, .gpu, choices)
+    }
+  }
+
+  /// A backend forced to `choices`, or the error its creation threw, with what was asked for.
+  struct Variant {
+    let label: String
+    let backend: Result<OpenCLBackend, any Error>
+
+    init(_ device: OpenCLDevice, _ profile: KernelProfile, _ choices: KernelChoices) {
+      label = "\(device) with \(choices)"
+      backend = Result { try OpenCLBackend(device: device, profile: profile, choices: choices) }
+    }
+  }
+
+  private static let devices = (try? OpenCLDevice.all()) ?? []
 
   /// Why there is no OpenCL backend, for the skip line.
   static let openCLUnavailableReason: String = {
@@ -22,6 +67,12 @@ enum TestBackends {
     }
   }()
 
-  /// CI must run the parity suite on OpenCL (PoCL), so a missing device fails there.
+  /// CI must run the parity suite on both OpenCL implementations, so a missing one fails there.
   static let requireOpenCL = ProcessInfo.processInfo.environment["CI"] == "true"
+
+  /// The OpenCL implementations CI must have: a platform name fragment and how to get it.
+  static let requiredPlatforms = [
+    (platform: "Portable Computing Language", package: "pocl-opencl-icd"),
+    (platform: "rusticl", package: "mesa-opencl-icd, with RUSTICL_ENABLE=llvmpipe"),
+  ]
 }
