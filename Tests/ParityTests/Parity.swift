@@ -47,8 +47,16 @@ extension ParityCase {
       #expect(TestBackends.openCL.contains { $0.device.platform.contains(platform) },
               "CI=true but no \(platform) device: install \(package)")
     }
+  }
+
+  /// Prints the backends and variants the OpenCL suites run on, and the variants skipped and why.
+  @Test(.enabled(if: !TestBackends.openCL.isEmpty, "OpenCL skipped: \(TestBackends.openCLUnavailableReason)"))
+  func openCLBackendsAndVariantsAreListed() {
     for backend in TestBackends.openCL { print("parity suite ran on \(backend.name)") }
-    for variant in TestBackends.gemmVariants + TestBackends.launchVariants { print("variant: \(variant.label)") }
+    for variant in TestBackends.gemmVariants + TestBackends.launchVariants {
+      if case let .failure(error) = variant.backend { Issue.record("\(variant.label): \(error)") }
+      print("variant: \(variant.label)")
+    }
     for skipped in TestBackends.skippedGemmVariants { print("GEMM variant skipped: \(skipped)") }
   }
 

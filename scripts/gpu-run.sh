@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# The OpenCL parity suite and the benchmarks on a machine that has a GPU driver but no Swift and no
+# package registry (a lent GPU machine). Two steps:
+#
+#   scripts/gpu-run.sh pack   here, with Swift: builds the test binary, `descent` and the benchmarks
+#                             and writes .build-gpu/descent-gpu.tar.xz (~25 MB: the binaries, the Swift
+#                             runtime libraries they load, the ICD loader from Debian's
+#                             ocl-icd-libopencl1, and an .icd file naming NVIDIA's OpenCL library)
+#   scripts/gpu-run.sh run    there, in a copy of this repository holding that file: unpacks it, lists
+#                             the devices, runs every OpenCL suite (every GEMM and launch variant on
+#                             every device, training parity, fit) and prints the benchmark table
+#
+# `run` uses the machine's own ICD files when OCL_ICD_VENDORS is set or /etc/OpenCL/vendors has any,
+# else the bundled nvidia.icd. Extra arguments to `run` go to descent-benchmarks (default
+# `--quick --rounds 1 --epochs 2`, a few minutes; a lent machine's command may run 10).
+# Fashion-MNIST is not bundled (30 MB): the training benchmark and the Fashion-MNIST fit test run
+# only where /usr/share/datasets/fashion-mnist exists.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+work=.build-gpu
+bundle=$work/descent-gpu
+archive=$work/descent-gpu.tar.xz
+
+pack() {
+  scripts/install-system-packages.sh
+  swift build --build-tests
+  # Baseline x86-64 (no DESCENT_TARGET_CPU): the GPU machine's CPU is not known here.
+  swift build -c release --scratch-path "$work/release" --product descent-benchmarks
+  swift build -c release --scratch-path "$work/release" --product descent
+  rm -rf "$bundle" "$archive"
+  mkdir -p "$bundle/bin" "$bundle/lib" "$bundle/vendors"
+  cp .build/debug/DescentPackageTests.xctest "$work/release/release/descent-benchmarks" \
+    "$work/release/release/descent" "$bundle/bin/"
+  # The Swift runtime libraries the binaries load, from the toolchain: the test binary needs them
+  # (Swift Testing exists only as shared libraries), and binaries built with --static-swift-stdlib
+  # would each carry their own 40 MB copy of ICU's data.
+  toolchain=$(dirname "$(dirname "$(readlink -f "$(command -v swift)")")")
+  for binary in "$bundle"/bin/*; do ldd "$binary"; done \
+    | awk -v dir="$toolchain/" 'index($3, dir) == 1 { print $3 }' | sort -u | xargs -r cp -L -t "$bundle/lib/"
+  # The ICD loader, unpacked from Debian's package (the GPU machine may have none).
+  local debs
+  debs=$(mktemp -d)
+  chmod 755 "$debs"  # apt downloads as its own user
+  (cd "$debs" && apt-get download -qq ocl-icd-libopencl1 && dpkg-deb -x ocl-icd-libopencl1_*.deb root)
+  cp -L "$debs"/root/usr/lib/*/libOpenCL.so.1 "$bundle/lib/"
+  rm -rf "$debs"
+  echo libnvidia-opencl.so.1 >"$bundle/vendors/nvidia.icd"
+  cp scripts/gpu-run.sh "$bundle/"
+  tar -C "$work" -cf - descent-gpu | xz -T0 -6 >"$archive"
+  echo "wrote $archive ($(du -h "$archive" | cut -f1)); on the GPU machine: scripts/gpu-run.sh run"
+}
+
+run() {
+  [ -f "$archive" ] || { echo "no $archive: run 'scripts/gpu-run.sh pack' on a machine with Swift first" >&2; exit 66; }
+  rm -rf "$bundle"
+  tar -C "$work" -xJf "$archive"
+  export LD_LIBRARY_PATH="$PWD/$bundle/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+  if [ -z "${OCL_ICD_VENDORS:-}" ] && ! ls /etc/OpenCL/vendors/*.icd >/dev/null 2>&1; then
+    export OCL_ICD_VENDORS="$PWD/$bundle/vendors"
+  fi
+  echo "== devices (OCL_ICD_VENDORS=${OCL_ICD_VENDORS:-/etc/OpenCL/vendors})"
+  "$bundle/bin/descent" devices
+  echo "== OpenCL suites: every device, its own kernels and the GPU profile, every GEMM and launch variant"
+  local status=0
+  "$bundle/bin/DescentPackageTests.xctest" --testing-library swift-testing --filter \
+    'Parity/openCL|Parity/randomBitsMatchCPU|Parity/dropoutMasksMatchCPU|TrainingParity|FitTests|GradientChecks|GemmTuningTests|OpenCLBackendTests' \
+    >"$work/parity.log" 2>&1 || status=$?
+  grep -E '^(✘|✔ Test run|✘ Test run)|ran on|variant: |skipped|spirals on|Fashion-MNIST subset on' "$work/parity.log" || true
+  echo "== parity exit status $status (full log: $work/parity.log)"
+  echo "== benchmarks"
+  local options=("$@")
+  [ $# -gt 0 ] || options=(--quick --rounds 1 --epochs 2)
+  [ -d /usr/share/datasets/fashion-mnist ] || options+=(--no-training)
+  "$bundle/bin/descent-benchmarks" --no-peers --json "$work/benchmark-results.json" "${options[@]}"
+  return "$status"
+}
+
+case "${1:-}" in
+  pack) pack ;;
+  run) shift; run "$@" ;;
+  *) echo "usage: scripts/gpu-run.sh pack | run [descent-benchmarks options]" >&2; exit 64 ;;
+esac
