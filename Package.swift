@@ -29,7 +29,7 @@ let package = Package(
   targets: [
     // MARK: Core: the Backend protocol, the pure-Swift CPU backend, training, data
     .target(name: "Descent", dependencies: ["CZlib"], swiftSettings: coreSettings),
-    .testTarget(name: "DescentTests", dependencies: ["Descent"]),
+    .testTarget(name: "DescentTests", dependencies: ["Descent", "FuzzSupport", "CZlib"]),
     .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
     // MARK: OpenCL backend; kernels/*.cl are embedded at build time by EmbedKernels
@@ -52,7 +52,10 @@ let package = Package(
 
     // MARK: The `descent` command line
     .executableTarget(name: "DescentCLI", dependencies: ["Descent", "DescentOpenCL"]),
-    .testTarget(name: "DescentCLITests"),
+    .testTarget(name: "DescentCLITests", dependencies: ["DescentCLI", "FuzzSupport"]),
+
+    // MARK: The seeded mutation fuzzer the loader tests share
+    .target(name: "FuzzSupport", path: "Tests/FuzzSupport"),
 
     // MARK: Benchmarks: both backends side by side, with the Python peers in benchmarks/peers
     .executableTarget(

@@ -27,9 +27,12 @@ public struct IDXFile: Sendable {
     guard bytes.count >= 4 + 4 * rank else {
       throw fail(bytes.count, "\(rank) dimension sizes (\(4 + 4 * rank) header bytes)", "end of file")
     }
-    let dimensions = (0..<rank).map { Self.bigEndian(bytes, 4 + 4 * $0, 4) }
-    let count = dimensions.reduce(1, *)
+    let dimensions = (0..<rank).map { Int(Self.bigEndian(bytes, 4 + 4 * $0, 4)) }
     let start = 4 + 4 * rank
+    // Checked, so crafted dimensions cannot overflow the product or its byte count.
+    guard let count = Checked.product(dimensions, atMost: Int.max / size) else {
+      throw fail(4, "dimensions whose product of \(size)-byte values fits in memory", "dimensions \(dimensions)")
+    }
     guard bytes.count - start == count * size else {
       throw fail(start, "\(count * size) data bytes for dimensions \(dimensions)", "\(bytes.count - start)")
     }
@@ -43,8 +46,8 @@ public struct IDXFile: Sendable {
           case 0x09: output[i] = Float(Int8(bitPattern: input[offset]))
           case 0x0B: output[i] = Float(Int16(truncatingIfNeeded: Self.bigEndian(bytes, offset, 2)))
           case 0x0C: output[i] = Float(Int32(truncatingIfNeeded: Self.bigEndian(bytes, offset, 4)))
-          case 0x0D: output[i] = Float(bitPattern: UInt32(Self.bigEndian(bytes, offset, 4)))
-          default: output[i] = Float(Double(bitPattern: UInt64(Self.bigEndian(bytes, offset, 8))))
+          case 0x0D: output[i] = Float(bitPattern: UInt32(truncatingIfNeeded: Self.bigEndian(bytes, offset, 4)))
+          default: output[i] = Float(Double(bitPattern: Self.bigEndian(bytes, offset, 8)))
           }
         }
       }
@@ -64,7 +67,8 @@ public struct IDXFile: Sendable {
     try FileSystem.writeAtomically(bytes + values, to: path)
   }
 
-  private static func bigEndian(_ bytes: [UInt8], _ offset: Int, _ width: Int) -> Int {
-    (0..<width).reduce(0) { $0 << 8 | Int(bytes[offset + $1]) }
+  /// The `width`-byte big-endian number at `offset` (a double's bits need all 64).
+  private static func bigEndian(_ bytes: [UInt8], _ offset: Int, _ width: Int) -> UInt64 {
+    (0..<width).reduce(0) { $0 << 8 | UInt64(bytes[offset + $1]) }
   }
 }

@@ -55,3 +55,22 @@ public struct EarlyStopping: Sendable, Hashable, Codable {
     return epochsWithoutImprovement >= patience ? .stop : .proceed(improved: false)
   }
 }
+
+extension EarlyStopping {
+  /// Whether `other` has the same settings, whatever either has observed.
+  package func hasSettings(of other: EarlyStopping) -> Bool { unobserved == other.unobserved }
+
+  /// These settings with nothing observed yet.
+  private var unobserved: EarlyStopping {
+    var copy = self
+    (copy.best, copy.bestEpoch, copy.epochsWithoutImprovement, copy.epoch) = (nil, nil, 0, 0)
+    return copy
+  }
+
+  /// Whether the observed state is one `observe` can reach within `epochs` epochs: counters in
+  /// range and a finite best.
+  package func hasValidState(epochs: Int) -> Bool {
+    (0...epochs).contains(epoch) && (0...epoch).contains(epochsWithoutImprovement)
+      && (best.map(\.isFinite) ?? true) && (bestEpoch.map { (0..<epoch).contains($0) } ?? true)
+  }
+}

@@ -81,3 +81,20 @@ public struct ReduceLROnPlateau: Sendable, Hashable, Codable {
     }
   }
 }
+
+extension ReduceLROnPlateau {
+  /// Whether `other` has the same settings, whatever either has observed.
+  package func hasSettings(of other: ReduceLROnPlateau) -> Bool { unobserved == other.unobserved }
+
+  /// These settings with nothing observed yet.
+  private var unobserved: ReduceLROnPlateau {
+    var copy = self
+    (copy.best, copy.badEpochs, copy.cooldownLeft) = (nil, 0, 0)
+    return copy
+  }
+
+  /// Whether the observed state is one stepping can reach within `epochs` epochs.
+  package func hasValidState(epochs: Int) -> Bool {
+    (0...epochs).contains(badEpochs) && (0...cooldown).contains(cooldownLeft) && (best.map(\.isFinite) ?? true)
+  }
+}

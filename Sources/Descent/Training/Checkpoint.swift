@@ -14,6 +14,32 @@ struct TrainerState: Codable {
   var loss: Loss
 }
 
+extension TrainerState {
+  /// The most epochs and steps a checkpoint may record: far past any real run, and small enough
+  /// that every counter derived from them (random streams, `epoch + 1`) stays in range.
+  static let maxEpochs = 1 << 30, maxSteps = 1 << 48
+
+  /// Throws naming `path` and the field unless the counters are in range and agree with the
+  /// history (one record per finished epoch) and the plateau factor is a positive number.
+  func validate(_ path: String) throws {
+    func fail(_ field: String, _ value: Any, _ allowed: String) -> DataError {
+      .inconsistent("\(path): the checkpoint's \(field) is \(value), expected \(allowed)")
+    }
+    guard (0...Self.maxEpochs).contains(epoch) else { throw fail("epoch", epoch, "0...\(Self.maxEpochs)") }
+    guard (0...Self.maxSteps).contains(step) else { throw fail("step", step, "0...\(Self.maxSteps)") }
+    guard history.epochs.count == epoch else {
+      throw fail("history", "\(history.epochs.count) epochs", "one per finished epoch (\(epoch))")
+    }
+    guard plateauFactor.isFinite, plateauFactor > 0 else { throw fail("plateau factor", plateauFactor, "a number > 0") }
+    if let reduceOnPlateau, !reduceOnPlateau.hasValidState(epochs: epoch) {
+      throw fail("ReduceLROnPlateau state", reduceOnPlateau, "counters within its \(epoch) epochs and a finite best")
+    }
+    if let earlyStopping, !earlyStopping.hasValidState(epochs: epoch) {
+      throw fail("EarlyStopping state", earlyStopping, "counters within its \(epoch) epochs and a finite best")
+    }
+  }
+}
+
 extension Trainer {
   /// Saves everything a run needs to continue exactly: the weights (named `"0.weight"`, `"0.bias"`,
   /// … with Dense weights stored `inputs × units`, the layout of Keras and Flax; PyTorch's
@@ -48,9 +74,27 @@ extension Trainer {
           let saved = try? JSONDecoder().decode(TrainerState.self, from: Data(json.utf8)) else {
       throw DataError.inconsistent("\(path): not a Descent checkpoint (no descent.trainer metadata)")
     }
+    try saved.validate(path)
     for (what, mine, theirs) in [("seed", "\(model.seed)", "\(saved.seed)"), ("optimizer", "\(optimizer)", saved.optimizer),
                                  ("loss", loss.rawValue, saved.loss.rawValue)] where mine != theirs {
       throw DataError.inconsistent("\(path): the checkpoint's \(what) is \(theirs), this trainer's is \(mine)")
+    }
+    // Callback settings come from this trainer; the checkpoint only supplies their progress.
+    let sameCallbacks = switch (reduceOnPlateau, saved.reduceOnPlateau) {
+    case (nil, nil): true
+    case let (mine?, theirs?): mine.hasSettings(of: theirs)
+    default: false
+    }
+    let sameStopping = switch (earlyStopping, saved.earlyStopping) {
+    case (nil, nil): true
+    case let (mine?, theirs?): mine.hasSettings(of: theirs)
+    default: false
+    }
+    guard sameCallbacks, sameStopping else {
+      throw DataError.inconsistent("""
+        \(path): the checkpoint's callbacks (ReduceLROnPlateau \(saved.reduceOnPlateau.map { "\($0)" } ?? "none"), \
+        EarlyStopping \(saved.earlyStopping.map { "\($0)" } ?? "none")) differ from this trainer's
+        """)
     }
     func tensor(_ name: String, _ shape: [Int]) throws -> [Float] {
       guard let tensor = tensors[name] else { throw DataError.inconsistent("\(path): no tensor \"\(name)\" \(shape)") }

@@ -44,9 +44,12 @@ public enum SafeTensors {
       .malformed(path: path, offset: offset, expected: expected, found: found)
     }
     guard bytes.count >= 8 else { throw fail(0, "an 8-byte header length", "\(bytes.count) bytes") }
-    let length = bytes[0..<8].enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) }
-    guard length <= bytes.count - 8 else { throw fail(0, "a header of at most \(bytes.count - 8) bytes", "\(length)") }
-    let dataStart = 8 + length
+    let length = bytes[0..<8].enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
+    guard length <= UInt64(bytes.count - 8) else {
+      throw fail(0, "a header of at most \(bytes.count - 8) bytes", "\(length)")
+    }
+    let dataStart = 8 + Int(length)
+    let dataBytes = bytes.count - dataStart
     guard let header = try? JSONSerialization.jsonObject(with: Data(bytes[8..<dataStart])) as? [String: Any] else {
       throw fail(8, "a JSON object header", "text that does not parse")
     }
@@ -57,12 +60,15 @@ public enum SafeTensors {
         throw fail(8, "dtype, shape and data_offsets for tensor \"\(name)\"", "\(entry)")
       }
       guard dtype == "F32" else { throw fail(8, "dtype F32 for \"\(name)\"", dtype) }
-      let count = shape.reduce(1, *)
-      let (begin, end) = (dataStart + offsets[0], dataStart + offsets[1])
-      guard offsets[0] >= 0, end - begin == 4 * count, end <= bytes.count else {
-        throw fail(dataStart + max(0, offsets[0]), "\(4 * count) bytes of \"\(name)\" \(shape)",
-                   "offsets \(offsets) in a file of \(bytes.count) bytes")
+      // Shape and offsets are bounded by the data actually present before any arithmetic.
+      guard let count = Checked.product(shape, atMost: dataBytes / 4) else {
+        throw fail(8, "a shape of \"\(name)\" with sizes >= 0 that fits the file's \(dataBytes) data bytes", "\(shape)")
       }
+      guard offsets[0] >= 0, offsets[0] <= offsets[1], offsets[1] <= dataBytes, offsets[1] - offsets[0] == 4 * count else {
+        throw fail(dataStart + min(max(0, offsets[0]), dataBytes), "\(4 * count) bytes of \"\(name)\" \(shape)",
+                   "offsets \(offsets) in \(dataBytes) data bytes")
+      }
+      let begin = dataStart + offsets[0]
       let values = (0..<count).map { i in
         let at = begin + 4 * i
         return Float(bitPattern: UInt32(bytes[at]) | UInt32(bytes[at + 1]) << 8 | UInt32(bytes[at + 2]) << 16

@@ -1,0 +1,164 @@
+import CZlib
+@testable import Descent
+import Foundation
+import FuzzSupport
+import Testing
+
+/// Mutation fuzzing of every file format Descent reads (`Mutator.cases` cases each, 2 000 by
+/// default): each case must end in a `DataError` or a load consistent with its bytes, never a
+/// trap or a hang. A crash leaves its input in the temporary folder (`descent-fuzz-<format>`);
+/// keep it under `Tests/DescentTests/FuzzRegressions/<format>/`, where `regressionsLoadCleanly`
+/// replays every file.
+@Suite(.timeLimit(.minutes(5)))
+struct FuzzTests {
+  static let folder = NSTemporaryDirectory() + "descent-fuzz-\(getpid())"
+
+  init() throws {
+    try FileManager.default.createDirectory(atPath: Self.folder, withIntermediateDirectories: true)
+  }
+
+  /// Plain IDX files: every element type, ranks 1 to 3, a few values each.
+  static let idxSeeds: [[UInt8]] = [
+    [0, 0, 0x08, 3, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0, 2] + (0..<12).map { UInt8($0 * 20) },
+    [0, 0, 0x09, 1, 0, 0, 0, 5, 1, 0xFF, 0x80, 0x7F, 3],
+    [0, 0, 0x0B, 2, 0, 0, 0, 2, 0, 0, 0, 2, 0, 1, 0xFF, 0xFE, 0x7F, 0xFF, 0x80, 0],
+    [0, 0, 0x0C, 1, 0, 0, 0, 2, 0, 0, 0, 9, 0xFF, 0xFF, 0xFF, 0xF7],
+    [0, 0, 0x0D, 1, 0, 0, 0, 2, 0x3F, 0x80, 0, 0, 0xC0, 0x20, 0, 0],
+    [0, 0, 0x0E, 1, 0, 0, 0, 1, 0x3F, 0xF0, 0, 0, 0, 0, 0, 0],
+  ]
+
+  /// A successful IDX load is consistent with the bytes: the header's dimensions, one value each.
+  static func checkIDX(_ bytes: [UInt8], path: String) throws {
+    do {
+      let file = try IDXFile(path: path)
+      // (a zero dimension makes any others possible: multiply in order only without one)
+      #expect(file.values.count == (file.dimensions.contains(0) ? 0 : file.dimensions.reduce(1, *)))
+      #expect(file.dimensions.count == Int(bytes.count > 3 ? bytes[3] : 0) || path.hasSuffix(".gz"))
+    } catch is DataError {}
+  }
+
+  @Test func idxFiles() throws {
+    var mutator = Mutator(seed: 0x1D8)
+    let path = "\(Self.folder)/idx"
+    try mutator.run(Self.idxSeeds, current: path) { bytes, _ in try Self.checkIDX(bytes, path: path) }
+  }
+
+  /// IDX behind gzip, two ways: mutated IDX bytes compressed correctly, and mutated gzip streams.
+  @Test func gzippedIDXFiles() throws {
+    var mutator = Mutator(seed: 0x621)
+    let path = "\(Self.folder)/idx.gz"
+    try mutator.run(Self.idxSeeds, cases: Mutator.cases / 2, current: "\(Self.folder)/idx-plain") { bytes, _ in
+      try Self.gzip(bytes, to: path)
+      try Self.checkIDX(bytes, path: path)
+    }
+    let compressed = try Self.idxSeeds.map { seed -> [UInt8] in
+      try Self.gzip(seed, to: path)
+      return [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+    }
+    try mutator.run(compressed, cases: Mutator.cases / 2, current: path) { bytes, _ in
+      try Self.checkIDX(bytes, path: path)
+    }
+  }
+
+  static func gzip(_ bytes: [UInt8], to path: String) throws {
+    guard let file = gzopen(path, "wb") else { throw DataError.unwritable(path: path, reason: "gzopen") }
+    _ = bytes.withUnsafeBytes { gzwrite(file, $0.baseAddress, UInt32($0.count)) }
+    gzclose(file)
+  }
+
+  /// safetensors files (two tensors, metadata) and checkpoints of a small trainer.
+  @Test func safetensorsFiles() throws {
+    let seeds = try [
+      SafeTensors.encode([("a", .init(shape: [2, 3], values: (0..<6).map(Float.init))),
+                          ("b", .init(shape: [1], values: [7]))], metadata: ["k": "v"]),
+      SafeTensors.encode([("empty", .init(shape: [0, 4], values: []))]),
+    ]
+    var mutator = Mutator(seed: 0x5AFE)
+    let path = "\(Self.folder)/tensors.safetensors"
+    try mutator.run(seeds, current: path) { _, _ in
+      do {
+        let (tensors, _) = try SafeTensors.read(path)
+        for tensor in tensors.values {
+          #expect(tensor.values.count == (tensor.shape.contains(0) ? 0 : tensor.shape.reduce(1, *)))
+        }
+      } catch is DataError {}
+    }
+  }
+
+  static func tinyTrainer() throws -> Trainer {
+    let model = try Sequential(inputFeatures: 3, backend: CPUBackend(), seed: 4) {
+      try Dense(4, activation: .relu)
+      try Dense(2)
+    }
+    return try Trainer(model: model, loss: .softmaxCrossEntropy, optimizer: Adam(learningRate: 0.01),
+                       reduceOnPlateau: ReduceLROnPlateau(factor: 0.5, patience: 1),
+                       earlyStopping: try EarlyStopping(monitor: "loss", patience: 3, restoreBestWeights: true))
+  }
+
+  /// Checkpoints: mutated bytes and mutated metadata numbers (epoch, step, patience, history).
+  /// A checkpoint that loads leaves a trainer that trains another epoch.
+  @Test func checkpoints() throws {
+    let trainer = try Self.tinyTrainer()
+    _ = try trainer.fit(try Self.toyData(), epochs: 2, batchSize: 4, progress: .silent)
+    let path = "\(Self.folder)/checkpoint.safetensors"
+    try trainer.saveCheckpoint(to: path)
+    let seed = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+    var mutator = Mutator(seed: 0xC4EC)
+    try mutator.run([seed], cases: Mutator.cases / 4, current: path) { _, _ in try Self.restoreAndTrain(path) }
+  }
+
+  static func toyData() throws -> Dataset {
+    try Dataset(features: (0..<30).map { Float($0 % 7) / 7 }, featureCount: 3, targets: (0..<10).map { Float($0 % 2) },
+                name: "toy")
+  }
+
+  /// Restores `path` into a fresh tiny trainer and, if it loads, trains one more epoch.
+  static func restoreAndTrain(_ path: String) throws {
+    let restored = try tinyTrainer()
+    do {
+      try restored.restoreCheckpoint(from: path)
+    } catch is DataError {
+      return
+    }
+    do {
+      _ = try restored.fit(try toyData(), epochs: restored.epoch + 1, batchSize: 4, progress: .silent)
+    } catch is TrainingError {}  // mutated weights may be NaN: a clean stop
+  }
+
+  /// CSV files with a header, a label column and numbers of every shape.
+  @Test func csvFiles() throws {
+    let seeds = [
+      "x,y,label\n0.5,-1,0\n1e3,2.5,1\n\n-0,3,2\n",
+      "a,b\r\n1,2\r\n3,4\r\n",
+      "1,2,3\n4,5,6\n",
+    ].map { Array($0.utf8) }
+    var mutator = Mutator(seed: 0xC5F)
+    let path = "\(Self.folder)/data.csv"
+    try mutator.run(seeds, current: path) { _, _ in
+      do {
+        let file = try CSVFile(path: path, hasHeader: true, label: .index(-1))
+        #expect(file.features.count == file.labels.count * file.featureCount)
+      } catch is DataError {}
+    }
+  }
+
+  /// Every input a fuzzer ever crashed on, kept as a file, loads to a clean error or a value.
+  @Test func regressionsLoadCleanly() throws {
+    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("FuzzRegressions")
+    let formats = try FileManager.default.contentsOfDirectory(atPath: root.path)
+    #expect(Set(formats).isSuperset(of: ["idx", "safetensors", "checkpoint"]))
+    for format in formats {
+      for name in try FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent(format).path) {
+        let path = root.appendingPathComponent(format).appendingPathComponent(name).path
+        do {
+          switch format {
+          case "idx": _ = try IDXFile(path: path)
+          case "safetensors": _ = try SafeTensors.read(path)
+          case "checkpoint": try Self.restoreAndTrain(path)
+          default: Issue.record("unknown regression format \(format)")
+          }
+        } catch is DataError {}
+      }
+    }
+  }
+}
