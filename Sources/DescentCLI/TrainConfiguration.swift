@@ -110,15 +110,31 @@ struct TrainConfiguration {
       throw UsageError(message: "--config: \(path) is not a JSON object")
     }
     for (key, value) in object.sorted(by: { $0.key < $1.key }) {
-      var text = (value as? [Any]).map { $0.map { "\($0)" }.joined(separator: ",") } ?? "\(value)"
+      let source = "\(path): \"\(key)\""
       if Self.booleanFlags.contains(key) {
-        // Foundation reads JSON true as a number whose text is "1".
-        guard ["true", "1", "false", "0"].contains(text) else { throw UsageError(message: "\(path): \"\(key)\" must be true or false") }
-        if text == "false" || text == "0" { continue }
-        text = "true"
+        guard let flag = Self.jsonBoolean(value) else { throw UsageError(message: "\(source) must be true or false") }
+        if flag { try set(key, "true", source: source) }
+        continue
       }
-      try set(key, text, source: "\(path): \"\(key)\"")
+      try set(key, try Self.jsonText(value, source: source, listAllowed: key == "hidden"), source: source)
     }
+  }
+
+  /// A JSON `true` or `false` (Foundation reads them as numbers whose type code is `c`), else nil.
+  static func jsonBoolean(_ value: Any) -> Bool? {
+    guard let number = value as? NSNumber, String(cString: number.objCType) == "c" else { return nil }
+    return number.boolValue
+  }
+
+  /// A JSON string or number as the text a flag would carry; a list (where allowed) of them joined
+  /// with commas. Anything else (true/false, null, objects, nested lists) is an error naming the key.
+  static func jsonText(_ value: Any, source: String, listAllowed: Bool) throws -> String {
+    if let list = value as? [Any], listAllowed {
+      return try list.map { try jsonText($0, source: source, listAllowed: false) }.joined(separator: ",")
+    }
+    if let text = value as? String { return text }
+    if let number = value as? NSNumber, jsonBoolean(value) == nil { return "\(number)" }
+    throw UsageError(message: "\(source) must be \(listAllowed ? "a list of numbers" : "a number or a string"), not \(value)")
   }
 
   private mutating func set(_ name: String, _ value: String, source: String) throws {
@@ -133,7 +149,8 @@ struct TrainConfiguration {
     }
     switch name {
     case "hidden":
-      let sizes = value.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+      let sizes = value.split(separator: ",", omittingEmptySubsequences: false)
+        .map { Int($0.trimmingCharacters(in: .whitespaces)) }
       guard sizes.allSatisfy({ ($0 ?? 0) >= 1 }) else { throw bad("a comma-separated list of positive sizes") }
       hidden = sizes.map { $0! }
     case "activation":
@@ -200,11 +217,12 @@ struct TrainConfiguration {
     case ("cosine", 0): return .cosine(period: epochs)
     case ("exponential", 1): return numbers[0].map { .exponential(gamma: $0) }
     case ("step", 2):
-      guard let size = numbers[0], let gamma = numbers[1], size >= 1 else { return nil }
-      return .step(size: Int(size), gamma: gamma)
+      guard let size = numbers[0].flatMap({ Checked.wholeNumber($0, in: 1...Int(Int32.max)) }),
+            let gamma = numbers[1] else { return nil }
+      return .step(size: size, gamma: gamma)
     case ("multistep", 2):
       let fields = parts[1].split(separator: ",")
-      let milestones = fields[0].split(separator: ";").map { Int($0) }
+      let milestones = fields[0].split(separator: ";", omittingEmptySubsequences: false).map { Int($0) }
       guard let gamma = numbers[1], !milestones.isEmpty, milestones.allSatisfy({ $0 != nil }) else { return nil }
       return .multiStep(milestones: milestones.map { $0! }, gamma: gamma)
     default: return nil
@@ -214,7 +232,9 @@ struct TrainConfiguration {
   static func parsePenalty(_ text: String) -> Regularizer? {
     let parts = text.split(separator: ":").map(String.init)
     guard parts.count == 2 else { return nil }
-    let values = parts[1].split(separator: ",").compactMap { Float($0) }
+    let parsed = parts[1].split(separator: ",", omittingEmptySubsequences: false).map { Float($0) }
+    guard parsed.allSatisfy({ $0 != nil }) else { return nil }
+    let values = parsed.map { $0! }
     guard values.allSatisfy({ $0 >= 0 && $0.isFinite }) else { return nil }
     switch (parts[0], values.count) {
     case ("l1", 1): return .l1(values[0])

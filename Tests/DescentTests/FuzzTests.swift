@@ -134,7 +134,7 @@ struct FuzzTests {
     ].map { Array($0.utf8) }
     var mutator = Mutator(seed: 0xC5F)
     let path = "\(Self.folder)/data.csv"
-    try mutator.run(seeds, current: path) { _, _ in
+    try mutator.run(seeds, text: true, current: path) { _, _ in
       do {
         let file = try CSVFile(path: path, hasHeader: true, label: .index(-1))
         #expect(file.features.count == file.labels.count * file.featureCount)

@@ -35,10 +35,13 @@ public struct Mutator {
                                    "1e-45", "nan", "inf", "-inf", "0.5", "1.5", "3e9", "true", "null", "\"\"",
                                    "[]", "{}", "18446744073709551616"]
 
-  /// `bytes` with one to four mutations.
-  public mutating func mutate(_ bytes: [UInt8]) -> [UInt8] {
+  /// `bytes` with one to four mutations; for `text` formats, half of them swap number tokens, so
+  /// many cases still parse and reach the checks behind the parser.
+  public mutating func mutate(_ bytes: [UInt8], text: Bool = false) -> [UInt8] {
     var result = bytes
-    for _ in 0...below(4) { mutateOnce(&result) }
+    for _ in 0...below(4) {
+      if text, below(2) == 0 { replaceNumber(&result) } else { mutateOnce(&result) }
+    }
     return result
   }
 
@@ -69,8 +72,14 @@ public struct Mutator {
 
   /// Swaps one run of digits (with sign, point and exponent) for an extreme number or token.
   private mutating func replaceNumber(_ bytes: inout [UInt8]) {
-    let isNumeric: (UInt8) -> Bool = { ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2D || $0 == 0x2E || $0 == 0x65 }
-    let starts = bytes.indices.filter { isNumeric(bytes[$0]) && ($0 == 0 || !isNumeric(bytes[$0 - 1])) }
+    let isDigit: (UInt8) -> Bool = { $0 >= 0x30 && $0 <= 0x39 }
+    let isNumeric: (UInt8) -> Bool = { isDigit($0) || $0 == 0x2D || $0 == 0x2E || $0 == 0x65 || $0 == 0x2B }
+    // A token starts with a digit or a minus, right after a non-letter, and holds a digit.
+    let isLetter: (UInt8) -> Bool = { ($0 | 0x20) >= 0x61 && ($0 | 0x20) <= 0x7A }
+    let starts = bytes.indices.filter {
+      (isDigit(bytes[$0]) || bytes[$0] == 0x2D) && ($0 == 0 || !(isNumeric(bytes[$0 - 1]) || isLetter(bytes[$0 - 1])))
+        && bytes[$0...].prefix(while: isNumeric).contains(where: isDigit)
+    }
     guard !starts.isEmpty else { return }
     let start = starts[below(starts.count)]
     var end = start
@@ -78,12 +87,12 @@ public struct Mutator {
     bytes.replaceSubrange(start..<end, with: Array(Self.interestingNumbers[below(Self.interestingNumbers.count)].utf8))
   }
 
-  /// Runs `body` on `cases` mutations of `seeds`, writing each input first to `current` (a file
+  /// Runs `body` on `cases` mutations of `seeds` (`text` as for ``mutate(_:text:)``), writing each input first to `current` (a file
   /// under the temporary folder, named in the failure), so a crash leaves its input behind.
-  public mutating func run(_ seeds: [[UInt8]], cases: Int = Mutator.cases, current: String,
+  public mutating func run(_ seeds: [[UInt8]], cases: Int = Mutator.cases, text: Bool = false, current: String,
                            _ body: (_ input: [UInt8], _ caseNumber: Int) throws -> Void) rethrows {
     for caseNumber in 0..<cases {
-      let input = mutate(seeds[below(seeds.count)])
+      let input = mutate(seeds[below(seeds.count)], text: text)
       FileManager.default.createFile(atPath: current, contents: Data(input))
       try body(input, caseNumber)
     }
