@@ -13,9 +13,7 @@ struct TrainCommand {
 
   func run() throws -> Int32 {
     let settings = configuration
-    for folder in [settings.output] + (settings.checkpoint.map { [URL(fileURLWithPath: $0).deletingLastPathComponent().path] } ?? []) {
-      try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-    }
+    try checkOutputs()
     let backend = try chooseBackend()
     var train = try FashionMNIST.load(.train, directory: settings.data)
     let test = try FashionMNIST.load(.test, directory: settings.data)
@@ -43,6 +41,7 @@ struct TrainCommand {
       print("optimizer: \(trainer.optimizer); schedule: \(settings.schedule); \(train.rows) training rows, "
         + "\(validation?.rows ?? 0) validation, \(test.rows) test")
     }
+    try trainer.validate(test)
     if settings.resume, let path = settings.checkpoint, FileManager.default.fileExists(atPath: path) {
       try trainer.restoreCheckpoint(from: path)
       if !settings.quiet { print("resumed from \(path) after epoch \(trainer.epoch)") }
@@ -57,7 +56,7 @@ struct TrainCommand {
                                   progress: settings.quiet ? .silent : .automatic)
     let seconds = Date().timeIntervalSince(started)
     let result = try trainer.evaluate(test)
-    try writeOutputs(history, model: model)
+    try writeOutputs(history, model: model, finite: result.loss.isFinite)
     let accuracy = result.metrics["accuracy"] ?? .nan
     let epochs = history.epochs.count == 1 ? "1 epoch" : "\(history.epochs.count) epochs"
     print(String(format: "test accuracy %.2f%%  test loss %.4f  (%@ in %.1f s on %@)",
@@ -93,13 +92,47 @@ struct TrainCommand {
     }
   }
 
-  private func writeOutputs(_ history: History, model: Sequential) throws {
+  /// The files a run writes into the output folder.
+  static let outputFiles = ["history.csv", "history.json", "history.svg", "weights.safetensors"]
+
+  /// Before any work: the output folder and the checkpoint's folder exist (created if needed) and
+  /// take a file, and the checkpoint is not one of the outputs (they would overwrite it).
+  private func checkOutputs() throws {
+    let settings = configuration
+    func canonical(_ path: String) -> String { URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path }
+    if let checkpoint = settings.checkpoint {
+      for file in Self.outputFiles where canonical("\(settings.output)/\(file)") == canonical(checkpoint) {
+        throw UsageError(message: "--checkpoint \(checkpoint) is the output file \(settings.output)/\(file): the run would overwrite it; choose another path")
+      }
+    }
+    let folders = [settings.output] + (settings.checkpoint.map { [URL(fileURLWithPath: $0).deletingLastPathComponent().path] } ?? [])
+    for folder in folders {
+      do {
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+      } catch {
+        throw DataError.unwritable(path: folder, reason: "cannot create the folder (\(String(cString: strerror(errno))))")
+      }
+      let probe = "\(folder)/.descent-write-test-\(getpid())"
+      guard FileManager.default.createFile(atPath: probe, contents: Data()) else {
+        throw DataError.unwritable(path: folder, reason: "cannot create files there (\(String(cString: strerror(errno))))")
+      }
+      unlink(probe)
+    }
+  }
+
+  /// Writes the history files, then the weights, or fails with a non-zero exit if they or the
+  /// test loss are not finite (the history is still written, to show where the run went wrong).
+  private func writeOutputs(_ history: History, model: Sequential, finite: Bool) throws {
     let folder = configuration.output
-    try Data(history.csv.utf8).write(to: URL(fileURLWithPath: "\(folder)/history.csv"), options: .atomic)
-    try Data(try history.json().utf8).write(to: URL(fileURLWithPath: "\(folder)/history.json"), options: .atomic)
-    try Data(HistoryPlot.svg(history).utf8).write(to: URL(fileURLWithPath: "\(folder)/history.svg"), options: .atomic)
+    try FileSystem.writeAtomically(Array(history.csv.utf8), to: "\(folder)/history.csv")
+    try FileSystem.writeAtomically(Array(try history.json().utf8), to: "\(folder)/history.json")
+    try FileSystem.writeAtomically(Array(HistoryPlot.svg(history).utf8), to: "\(folder)/history.svg")
+    guard finite else { throw TrainingError.nonFiniteResult(what: "the test loss") }
     let tensors = try model.namedParameters.map { name, parameter in
       (name: name, tensor: SafeTensors.Tensor(shape: parameter.shape, values: try model.backend.download(parameter.value)))
+    }
+    if let bad = tensors.first(where: { $0.tensor.values.contains { !$0.isFinite } }) {
+      throw TrainingError.nonFiniteResult(what: "the final weights (\(bad.name))")
     }
     try SafeTensors.write(tensors, metadata: ["layout": "Dense weights are inputs x units"],
                           to: "\(folder)/weights.safetensors")

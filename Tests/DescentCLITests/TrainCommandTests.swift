@@ -74,6 +74,112 @@ struct TrainCommandTests {
     #expect(lines.count == 3 && lines[1].hasPrefix("1,") && lines[2].hasPrefix("2,"), "\(lines)")
   }
 
+  /// Outputs are checked before any work: a checkpoint that is an output file, and an output
+  /// folder that cannot be created, fail at once naming the paths (no data is loaded first).
+  @Test func outputsAreCheckedBeforeTraining() throws {
+    let folder = try Self.temporaryFolder()
+    let clash = try cli.run(["train", "--data", "/nonexistent", "--output", folder,
+                             "--checkpoint", "\(folder)/./weights.safetensors"])
+    #expect(clash.status == 64)
+    #expect(clash.error.hasPrefix("descent: --checkpoint \(folder)/./weights.safetensors is the output file \(folder)/weights.safetensors"),
+            "\(clash.error)")
+    #expect(FileManager.default.createFile(atPath: "\(folder)/plain-file", contents: Data()))
+    let blocked = try cli.run(["train", "--data", "/nonexistent", "--output", "\(folder)/plain-file/out"])
+    #expect(blocked.status == 1)
+    #expect(blocked.error == "descent: \(folder)/plain-file/out: cannot write: cannot create the folder (Not a directory)\n",
+            "\(blocked.error)")
+  }
+
+  /// Labels outside the classes are named by data set, file and row before training, not reported
+  /// later as a NaN loss with advice about the learning rate.
+  @Test func outOfRangeLabelsAreNamedBeforeTraining() throws {
+    let folder = try Self.temporaryFolder()
+    func idx(_ name: String, _ header: [UInt8], _ values: [UInt8]) throws {
+      try Data(header + values).write(to: URL(fileURLWithPath: "\(folder)/\(name)"))
+    }
+    for split in ["train", "t10k"] {
+      try idx("\(split)-images-idx3-ubyte", [0, 0, 8, 3, 0, 0, 0, 4, 0, 0, 0, 28, 0, 0, 0, 28], [UInt8](repeating: 9, count: 4 * 784))
+      try idx("\(split)-labels-idx1-ubyte", [0, 0, 8, 1, 0, 0, 0, 4], split == "train" ? [1, 2, 3, 4] : [0, 1, 12, 2])
+    }
+    let result = try cli.run(["train", "--data", folder, "--output", "\(folder)/out", "--backend", "cpu", "--epochs", "1",
+                              "--validation", "0", "--quiet"])
+    #expect(result.status == 1)
+    #expect(result.error == "descent: Fashion-MNIST t10k (\(folder)) targets: row 2 has target 12.0, expected a class index, a whole number from 0 to 9\n",
+            "\(result.error)")
+    #expect(!FileManager.default.fileExists(atPath: "\(folder)/out/history.csv"), "trained before checking the test labels")
+  }
+
+  /// Runs killed with SIGKILL over and over while they write a checkpoint every epoch — every
+  /// other run at a random moment, the rest while a checkpoint write is under way (a temporary
+  /// file of that process exists, or the checkpoint itself changes): each time the checkpoint left
+  /// is a complete file that the next run resumes from, and the temporary files of killed writes
+  /// are gone after the next good write.
+  @Test func killedRunsLeaveAResumableCheckpoint() throws {
+    let folder = try Self.temporaryFolder()
+    try Self.writeTinyFashionMNIST(rows: 8, to: folder)
+    let checkpoint = "\(folder)/checkpoints/run.safetensors"
+    let arguments = ["train", "--data", folder, "--output", "\(folder)/out", "--checkpoint", checkpoint, "--resume",
+                     "--backend", "cpu", "--hidden", "256", "--validation", "0", "--quiet"]
+    var random = SystemRandomNumberGenerator()
+    var kills = 0, killsDuringWrites = 0
+    func stamp() -> String {
+      let attributes = try? FileManager.default.attributesOfItem(atPath: checkpoint)
+      return "\(attributes?[.size] ?? -1) \(attributes?[.modificationDate] ?? "none")"
+    }
+    for round in 0..<16 {
+      let process = Process()
+      process.executableURL = Bundle.main.bundleURL.appendingPathComponent("descent")
+      process.arguments = arguments + ["--epochs", "1000000"]
+      process.standardOutput = FileHandle.nullDevice
+      let errors = Pipe()
+      process.standardError = errors
+      let before = stamp()
+      try process.run()
+      if round % 2 == 0 {
+        usleep(UInt32.random(in: 200_000...700_000, using: &random))
+      } else {
+        let temporary = ".run.safetensors.\(process.processIdentifier).tmp"
+        let deadline = Date().addingTimeInterval(10)
+        while process.isRunning, Date() < deadline {
+          let entries = (try? FileManager.default.contentsOfDirectory(atPath: "\(folder)/checkpoints")) ?? []
+          if entries.contains(temporary) || stamp() != before {
+            usleep(UInt32.random(in: 0...2_000, using: &random))
+            killsDuringWrites += 1
+            break
+          }
+          usleep(100)
+        }
+      }
+      kill(process.processIdentifier, SIGKILL)
+      process.waitUntilExit()
+      let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+      #expect(process.terminationReason == .uncaughtSignal, "round \(round) ended by itself: \(message)")
+      kills += 1
+    }
+    #expect(killsDuringWrites >= 4, "only \(killsDuringWrites) kills landed during a checkpoint write")
+    // Each killed run resumed from what the one before left; a last run finishes one more epoch.
+    let last = try cli.run(arguments + ["--epochs", "1"])  // ≤ the epochs done: resumes and stops at once
+    #expect(last.status == 0, "\(last.error)")
+    let epochs = try String(contentsOfFile: "\(folder)/out/history.csv", encoding: .utf8).split(separator: "\n").count - 1
+    #expect(epochs >= 2, "\(epochs) epochs over \(kills) killed runs: the runs did not resume")
+    let finish = try cli.run(arguments + ["--epochs", "\(epochs + 1)"])
+    #expect(finish.status == 0, "\(finish.error)")
+    let leftovers = try FileManager.default.contentsOfDirectory(atPath: "\(folder)/checkpoints").filter { $0.hasSuffix(".tmp") }
+    #expect(leftovers.isEmpty, "temporary files survived a good write: \(leftovers)")
+  }
+
+  /// Fashion-MNIST's four IDX files with `rows` 28×28 images in each split, labels 0...9.
+  static func writeTinyFashionMNIST(rows: Int, to folder: String) throws {
+    let count = [UInt8(rows >> 24), UInt8(truncatingIfNeeded: rows >> 16), UInt8(truncatingIfNeeded: rows >> 8),
+                 UInt8(truncatingIfNeeded: rows)]
+    for split in ["train", "t10k"] {
+      let images = [0, 0, 8, 3] + count + [0, 0, 0, 28, 0, 0, 0, 28] + (0..<rows * 784).map { UInt8($0 * 7 % 256) }
+      let labels = [0, 0, 8, 1] + count + (0..<rows).map { UInt8($0 % 10) }
+      try Data(images).write(to: URL(fileURLWithPath: "\(folder)/\(split)-images-idx3-ubyte"))
+      try Data(labels).write(to: URL(fileURLWithPath: "\(folder)/\(split)-labels-idx1-ubyte"))
+    }
+  }
+
   static func temporaryFolder() throws -> String {
     let path = NSTemporaryDirectory() + "descent-cli-\(UUID().uuidString)"
     try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)

@@ -70,10 +70,14 @@ extension CPUBackend {
           out[row] = 0
           continue
         }
+        // A NaN anywhere in the row leaves its ranking undefined: never a hit (as top_k_hits).
         let target = x[row * classes + Int(label)]
-        var higher = 0
-        for c in 0..<classes where x[row * classes + c] > target { higher += 1 }
-        out[row] = higher < k ? 1 : 0
+        var higher = 0, nans = 0
+        for c in 0..<classes {
+          if x[row * classes + c] > target { higher += 1 }
+          if x[row * classes + c].isNaN { nans += 1 }
+        }
+        out[row] = higher < k && nans == 0 ? 1 : 0
       }
     }
   }

@@ -10,6 +10,11 @@ public enum DataError: Error, Equatable, CustomStringConvertible {
   case invalidLine(path: String, line: Int, column: Int?, expected: String, found: String)
   /// A value that is NaN or infinite, at `row` and `column` (from 0) of `source`.
   case nonFinite(source: String, row: Int, column: Int, value: Float)
+  /// A target at `row` (from 0) of `source` that is not one the loss accepts (a class index in
+  /// `0..<classes` for cross-entropy, a probability for binary cross-entropy).
+  case invalidTarget(source: String, row: Int, value: Float, allowed: String)
+  /// A data set with no rows where rows are needed.
+  case empty(source: String)
   /// Two parts that must agree do not (image and label counts, feature widths).
   case inconsistent(String)
   /// A data set is not installed where it was looked for.
@@ -23,6 +28,8 @@ public enum DataError: Error, Equatable, CustomStringConvertible {
     case let .invalidLine(path, line, column, expected, found):
       "\(path):\(line)\(column.map { ":\($0)" } ?? ""): expected \(expected), found \(found)"
     case let .nonFinite(source, row, column, value): "\(source): row \(row), column \(column) is \(value)"
+    case let .invalidTarget(source, row, value, allowed): "\(source): row \(row) has target \(value), expected \(allowed)"
+    case let .empty(source): "\(source) has no rows"
     case let .inconsistent(detail): detail
     case let .missingDataSet(name, path, hint): "\(name) not found at \(path): \(hint)"
     }

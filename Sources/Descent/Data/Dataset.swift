@@ -53,6 +53,25 @@ public struct Dataset: Sendable {
     for i in features.indices { features[i] *= factor }
   }
 
+  /// Throws ``DataError/invalidTarget(source:row:value:allowed:)`` for the first target that is not
+  /// a whole number in `0..<classes` (checked before training, so a bad label is named instead of
+  /// surfacing later as a NaN loss).
+  public func checkClassLabels(classes: Int) throws {
+    if let i = targets.firstIndex(where: { !($0 >= 0 && $0 < Float(classes) && $0.rounded() == $0) }) {
+      throw DataError.invalidTarget(source: "\(name) targets", row: i / targetWidth, value: targets[i],
+                                    allowed: "a class index, a whole number from 0 to \(classes - 1)")
+    }
+  }
+
+  /// Throws ``DataError/invalidTarget(source:row:value:allowed:)`` for the first target outside
+  /// [0, 1] (binary cross-entropy's probabilities).
+  public func checkProbabilities() throws {
+    if let i = targets.firstIndex(where: { !($0 >= 0 && $0 <= 1) }) {
+      throw DataError.invalidTarget(source: "\(name) targets", row: i / targetWidth, value: targets[i],
+                                    allowed: "a probability in [0, 1]")
+    }
+  }
+
   /// Throws ``DataError/nonFinite(source:row:column:value:)`` for the first NaN or infinity in the
   /// features or targets, so bad data is reported before training starts.
   public func checkFinite() throws {

@@ -18,7 +18,7 @@ public enum FashionMNIST {
         """)
     }
     var dataset = try Dataset(features: images.values, featureCount: images.dimensions[1] * images.dimensions[2],
-                              targets: labels.values, name: "Fashion-MNIST \(split.rawValue)")
+                              targets: labels.values, name: "Fashion-MNIST \(split.rawValue) (\(directory))")
     dataset.scale(by: 1 / 255)
     return dataset
   }

@@ -1,16 +1,19 @@
 import Foundation
 
 /// File helpers that never leave a half-written file behind.
-enum FileSystem {
-  static func exists(_ path: String) -> Bool {
+package enum FileSystem {
+  package static func exists(_ path: String) -> Bool {
     FileManager.default.fileExists(atPath: path)
   }
 
   /// Writes `bytes` to a temporary file beside `path`, flushes it to disk (`fsync`), renames it over
   /// `path` and flushes the folder: a crash at any moment leaves either the old file or the new one.
-  static func writeAtomically(_ bytes: [UInt8], to path: String) throws {
+  /// Temporary files of earlier writes to `path` whose process is gone (killed mid-write) are
+  /// removed first.
+  package static func writeAtomically(_ bytes: [UInt8], to path: String) throws {
     let url = URL(fileURLWithPath: path)
     let folder = url.deletingLastPathComponent().path
+    removeStaleTemporaries(of: url.lastPathComponent, in: folder)
     let temporary = "\(folder)/.\(url.lastPathComponent).\(getpid()).tmp"
     func failure(_ call: String) -> DataError {
       .unwritable(path: path, reason: "\(call) failed: \(String(cString: strerror(errno)))")
@@ -41,6 +44,16 @@ enum FileSystem {
     if directory >= 0 {
       fsync(directory)
       close(directory)
+    }
+  }
+
+  /// Removes `.NAME.PID.tmp` files in `folder` left by processes that no longer run.
+  private static func removeStaleTemporaries(of name: String, in folder: String) {
+    let prefix = ".\(name).", suffix = ".tmp"
+    guard let entries = try? FileManager.default.contentsOfDirectory(atPath: folder) else { return }
+    for entry in entries where entry.hasPrefix(prefix) && entry.hasSuffix(suffix) {
+      guard let pid = Int32(entry.dropFirst(prefix.count).dropLast(suffix.count)), pid != getpid() else { continue }
+      if kill(pid, 0) != 0, errno == ESRCH { unlink("\(folder)/\(entry)") }
     }
   }
 }

@@ -52,10 +52,15 @@ public struct History: Sendable, Hashable, Codable {
     return lines.joined(separator: "\n") + "\n"
   }
 
-  /// Pretty-printed JSON of ``epochs``.
+  /// Pretty-printed JSON of ``epochs``; NaN and infinities as the strings "NaN", "Infinity",
+  /// "-Infinity".
   public func json() throws -> String {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+    // JSON has no NaN or infinity: they are written as the strings Python's json module and
+    // JavaScript print for them, so a diverged run's history is still written.
+    encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "Infinity",
+                                                                   negativeInfinity: "-Infinity", nan: "NaN")
     return String(decoding: try encoder.encode(self), as: UTF8.self)
   }
 }

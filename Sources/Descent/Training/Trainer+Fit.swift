@@ -5,9 +5,14 @@ public enum TrainingError: Error, Equatable, CustomStringConvertible {
   /// The loss of `batch` (from 1) in `epoch` (from 1) was NaN or infinite; the weights are those
   /// after the previous batch.
   case nonFiniteLoss(epoch: Int, batch: Int, value: Double)
+  /// Training finished but what it produced is not a result: `what` (the final weights, a test
+  /// loss) is NaN or infinite.
+  case nonFiniteResult(what: String)
 
   public var description: String {
     switch self {
+    case let .nonFiniteResult(what):
+      "\(what) is not finite (NaN or infinite): the run produced no usable model"
     case let .nonFiniteLoss(epoch, batch, value):
       "the loss became \(value) at epoch \(epoch), batch \(batch); training stopped with the weights of the previous batch (lower the learning rate, clip gradients, or check the data)"
     }
@@ -40,8 +45,8 @@ extension Trainer {
                   progress: ProgressStyle = .automatic) throws -> History {
     try ConfigurationError.require(epochs >= 0, "epochs", epochs, ">= 0")
     try ConfigurationError.require(batchSize >= 1, "batchSize", batchSize, ">= 1")
-    try check(train)
-    if let validation { try check(validation) }
+    try validate(train)
+    if let validation { try validate(validation) }
     if let augmentation {
       try ConfigurationError.require(augmentation.width * augmentation.height == train.featureCount,
                                      "augmentation image size", "\(augmentation.width)x\(augmentation.height)",
@@ -109,7 +114,7 @@ extension Trainer {
   /// The mean loss (penalties included) and metrics of the model on `data`, in inference mode.
   public func evaluate(_ data: Dataset, batchSize: Int = 256) throws -> (loss: Double, metrics: [String: Double]) {
     try ConfigurationError.require(batchSize >= 1, "batchSize", batchSize, ">= 1")
-    try check(data)
+    try validate(data)
     let totals = try RunningTotals(metrics: metrics, backend: backend)
     var inputs = [Float]()
     for start in stride(from: 0, to: data.rows, by: batchSize) {
@@ -153,7 +158,12 @@ extension Trainer {
   }
 
   /// Throws unless `data` fits the model and loss, and holds only finite values.
-  private func check(_ data: Dataset) throws {
+  /// Throws unless `data` can be trained or evaluated on: rows present, the model's feature
+  /// count, the loss's target width, finite values, and targets the loss accepts (class indices
+  /// for cross-entropy, probabilities for binary cross-entropy). `fit` and `evaluate` call it;
+  /// call it for a test set before training to fail early.
+  public func validate(_ data: Dataset) throws {
+    guard data.rows > 0 else { throw DataError.empty(source: data.name) }
     guard data.featureCount == model.inputFeatures else {
       throw ModelError.shapeMismatch("\(data.name) has \(data.featureCount) features, the model takes \(model.inputFeatures)")
     }
@@ -162,6 +172,11 @@ extension Trainer {
       throw ModelError.shapeMismatch("\(data.name) has targets of width \(data.targetWidth), the \(loss.rawValue) loss needs \(width)")
     }
     try data.checkFinite()
+    switch loss {
+    case .softmaxCrossEntropy: try data.checkClassLabels(classes: model.outputFeatures)
+    case .binaryCrossEntropy: try data.checkProbabilities()
+    case .meanSquaredError: break
+    }
   }
 
   /// Uploads `rows` of `data` into reused device buffers. Features that `transform` changes
