@@ -65,15 +65,22 @@ struct TrainCommand {
     return 0
   }
 
-  /// `--backend auto`: an OpenCL GPU when there is one (the fastest device), else the CPU backend
-  /// (faster than an OpenCL driver running on the same CPU).
+  /// `--backend auto`: the device `--device` or `DESCENT_DEVICE` names, else an OpenCL GPU when
+  /// there is one (the fastest device), else the CPU backend (faster than an OpenCL driver running
+  /// on the same CPU). A selector that matches no device is an error listing the devices, and so is
+  /// one given with `--backend cpu`, which would ignore it.
   private func chooseBackend() throws -> any Backend {
     let selector = configuration.device.isEmpty ? DeviceSelector.fromEnvironment() : DeviceSelector(configuration.device)
     switch configuration.backend {
-    case "cpu": return CPUBackend()
+    case "cpu":
+      guard selector == .automatic else {
+        let source = configuration.device.isEmpty ? "DESCENT_DEVICE=\(selector)" : "--device \(selector)"
+        throw UsageError(message: "\(source) chooses an OpenCL device, but --backend cpu uses none: drop one of them")
+      }
+      return CPUBackend()
     case "opencl": return try OpenCLBackend(selector)
     default:
-      if !configuration.device.isEmpty { return try OpenCLBackend(selector) }
+      if selector != .automatic { return try OpenCLBackend(selector) }
       if let gpu = (try? OpenCLDevice.all())?.first(where: { $0.kind == .gpu }) { return try OpenCLBackend(device: gpu) }
       return CPUBackend()
     }

@@ -74,6 +74,19 @@ struct TrainCommandTests {
     #expect(lines.count == 3 && lines[1].hasPrefix("1,") && lines[2].hasPrefix("2,"), "\(lines)")
   }
 
+  /// A device selector that matches nothing, or one the CPU backend would ignore, is an error.
+  @Test func deviceSelectorsThatSelectNothingAreErrors() throws {
+    let ignored = try cli.run(["train", "--backend", "cpu", "--device", "0"])
+    #expect(ignored.status == 64)
+    #expect(ignored.error.hasPrefix("descent: --device 0 chooses an OpenCL device, but --backend cpu uses none"))
+    let ignoredEnvironment = try cli.run(["train", "--backend", "cpu"], environment: ["DESCENT_DEVICE": "pocl"])
+    #expect(ignoredEnvironment.error.hasPrefix("descent: DESCENT_DEVICE=pocl chooses an OpenCL device, but --backend cpu"))
+    let unknown = try cli.run(["train", "--data", "/nonexistent"], environment: ["DESCENT_DEVICE": "no-such-gpu"])
+    #expect(unknown.status != 0)
+    #expect(unknown.error.contains("no OpenCL device matches \"no-such-gpu\"") || unknown.error.contains("no OpenCL platform"),
+            "\(unknown.error)")
+  }
+
   /// Outputs are checked before any work: a checkpoint that is an output file, and an output
   /// folder that cannot be created, fail at once naming the paths (no data is loaded first).
   @Test func outputsAreCheckedBeforeTraining() throws {

@@ -29,6 +29,20 @@ struct ReliabilityTests {
     #expect(throws: DataError.empty(source: "empty test set")) { try Self.trainer().validate(empty) }
   }
 
+  /// Buffers past the machine's memory, and layers whose size overflows, are errors naming bytes
+  /// and device, not traps (and not allocations the kernel kills when they are first touched).
+  @Test func hugeAllocationsAreErrors() throws {
+    let backend = CPUBackend()
+    let error = #expect(throws: BackendError.self) { try backend.allocate(1 << 50) }
+    #expect(error?.description.hasPrefix("cannot allocate 4503599627370496 bytes (4294967296 MiB) on cpu: more than") == true)
+    #expect(throws: BackendError.self) {
+      try Sequential(inputFeatures: 784, backend: backend, seed: 1) { try Dense(Int.max) }
+    }
+    #expect(throws: BackendError.self) {
+      try Sequential(inputFeatures: 784, backend: backend, seed: 1) { try Dense(1 << 40) }
+    }
+  }
+
   /// JSON has no NaN: a diverged run's history is still written, with the values as strings.
   @Test func historiesWithNonFiniteValuesEncode() throws {
     let history = History(epochs: [EpochRecord(epoch: 1, loss: .nan, metrics: ["accuracy": .infinity],

@@ -6,6 +6,8 @@ public enum BackendError: Error, Equatable, CustomStringConvertible {
   case invalidArgument(op: String, parameter: String, value: String, allowed: String)
   /// A buffer made by another backend (or another device) was passed.
   case foreignBuffer(op: String, backend: String)
+  /// A buffer of `bytes` bytes cannot be had on `device`; `reason` says what limit it passed.
+  case outOfMemory(bytes: Int, device: String, reason: String)
 
   public var description: String {
     switch self {
@@ -15,6 +17,8 @@ public enum BackendError: Error, Equatable, CustomStringConvertible {
       "\(op): \(parameter) = \(value) is invalid (allowed: \(allowed))"
     case let .foreignBuffer(op, backend):
       "\(op): a buffer from another backend was passed to \(backend)"
+    case let .outOfMemory(bytes, device, reason):
+      "cannot allocate \(bytes) bytes (\(bytes >> 20) MiB) on \(device): \(reason)"
     }
   }
 }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// The pure-Swift backend: runs every op on the calling thread's cores as soon as it is called, so
 /// ``synchronize()`` has nothing to wait for. Loops are split across cores with Dispatch and written
 /// for the compiler's SIMD vectorisation; GEMM is cache-blocked with packing (`CPUBackend+Gemm.swift`).
@@ -10,7 +12,7 @@ public final class CPUBackend: Backend {
 
   public func allocate(_ count: Int) throws -> DeviceBuffer {
     try Check.nonNegative("allocate", "count", count)
-    return CPUBuffer(count: count)
+    return try CPUBuffer(count: count)
   }
 
   public func upload(_ values: [Float], to buffer: DeviceBuffer) throws {
@@ -93,12 +95,24 @@ final class CPUBuffer: DeviceBuffer, @unchecked Sendable {
   let count: Int
   let pointer: UnsafeMutablePointer<Float>
 
-  init(count: Int) {
+  /// Allocates `count` floats, 64-byte aligned. More than the machine's physical memory, or a
+  /// request the allocator refuses, is ``BackendError/outOfMemory(bytes:device:reason:)`` rather
+  /// than a trap (Linux overcommits: a larger buffer would be killed when first touched).
+  init(count: Int) throws {
+    let physical = Int(sysconf(Int32(_SC_PHYS_PAGES))) * Int(sysconf(Int32(_SC_PAGESIZE)))
+    guard count <= physical / MemoryLayout<Float>.stride else {
+      let bytes = count.multipliedReportingOverflow(by: MemoryLayout<Float>.stride)
+      throw BackendError.outOfMemory(bytes: bytes.overflow ? Int.max : bytes.partialValue, device: "cpu",
+                                     reason: "more than the machine's \(physical >> 20) MiB of memory")
+    }
+    var memory: UnsafeMutableRawPointer?
+    let bytes = max(1, count) * MemoryLayout<Float>.stride
+    guard posix_memalign(&memory, 64, bytes) == 0, let memory else {
+      throw BackendError.outOfMemory(bytes: bytes, device: "cpu", reason: "the allocator refused")
+    }
     self.count = count
-    pointer = UnsafeMutableRawPointer
-      .allocate(byteCount: max(1, count) * MemoryLayout<Float>.stride, alignment: 64)
-      .bindMemory(to: Float.self, capacity: max(1, count))
+    pointer = memory.bindMemory(to: Float.self, capacity: max(1, count))
   }
 
-  deinit { pointer.deallocate() }
+  deinit { free(pointer) }
 }

@@ -42,7 +42,10 @@ public final class Parameter: @unchecked Sendable {
     self.name = name
     self.shape = shape
     self.regularizer = regularizer
-    let count = shape.reduce(1, *)
+    guard let count = Checked.product(shape, atMost: Int.max / MemoryLayout<Float>.stride) else {
+      throw BackendError.outOfMemory(bytes: Int.max, device: backend.name,
+                                     reason: "\(name) of shape \(shape) has more values than memory can address")
+    }
     value = try backend.allocate(count)
     gradient = try backend.allocate(count)
     try initializer.initialize(value, fanIn: shape.first ?? 1, fanOut: shape.last ?? 1, on: backend, key: key)
