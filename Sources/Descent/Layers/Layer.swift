@@ -1,3 +1,5 @@
+import Foundation
+
 /// One stage of a ``Sequential`` model. A layer is built once, for one input width on one backend,
 /// then runs forward and backward on batches of `rows × features` row-major device buffers.
 ///
@@ -59,8 +61,10 @@ public final class Parameter: @unchecked Sendable {
 /// Device buffers a layer reuses from step to step, one per role and size, so a training loop
 /// allocates only in its first steps (and once more for a smaller last batch).
 final class Workspace: @unchecked Sendable {
+  // @unchecked: `buffers` is only touched under `lock`.
   let backend: any Backend
   private var buffers: [String: [Int: DeviceBuffer]] = [:]
+  private let lock = NSLock()
 
   init(backend: any Backend) {
     self.backend = backend
@@ -68,6 +72,8 @@ final class Workspace: @unchecked Sendable {
 
   /// The buffer of `count` floats for `role`, allocated on first use.
   func buffer(_ role: String, _ count: Int) throws -> DeviceBuffer {
+    lock.lock()
+    defer { lock.unlock() }
     if let buffer = buffers[role]?[count] { return buffer }
     let buffer = try backend.allocate(count)
     buffers[role, default: [:]][count] = buffer

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Every OpenCL kernel under Oclgrind's simulator, which checks each memory access against its
+# buffer (out-of-bounds reads and writes), work-group data races and OpenCL API misuse: the OpenCL
+# parity cases (every op at awkward sizes, both kernel profiles) on Oclgrind's device alone, one
+# case at a time (--no-parallel; Oclgrind crashed when cases launched kernels from several threads
+# at once). Any finding fails, with Oclgrind's report. (--uninitialized is left out: Oclgrind 21.10
+# aborts on LLVM's `freeze` instruction in the GEMM kernel.)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-system-packages.sh oclgrind
+swift build --build-tests
+log=$(mktemp) report=$(mktemp)
+trap 'rm -f "$log" "$report"' EXIT
+status=0
+oclgrind --log "$report" --check-api --data-races .build/debug/DescentPackageTests.xctest \
+  --testing-library swift-testing --no-parallel --filter 'Parity/openCL\(|openCLBackendsAndVariantsAreListed' \
+  >"$log" 2>&1 || status=$?
+grep -E 'ran on|Test run with' "$log" || true
+if [ "$status" -ne 0 ] || [ -s "$report" ] || ! grep -q 'ran on opencl:Oclgrind' "$log"; then
+  head -60 "$report"
+  grep -vE 'Test case passing' "$log" | tail -40
+  echo "oclgrind: exit status $status, $(grep -c '^Invalid\|race\|error' "$report" || true) findings (report above)" >&2
+  exit 1
+fi
+echo "oclgrind: no findings"
