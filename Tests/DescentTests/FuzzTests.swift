@@ -104,7 +104,7 @@ struct FuzzTests {
     try trainer.saveCheckpoint(to: path)
     let seed = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
     var mutator = Mutator(seed: 0xC4EC)
-    try mutator.run([seed], cases: Mutator.cases / 4, current: path) { _, _ in try Self.restoreAndTrain(path) }
+    try mutator.run([seed], current: path) { _, _ in try Self.restoreAndTrain(path) }
   }
 
   static func toyData() throws -> Dataset {
