@@ -23,6 +23,20 @@ struct ReliabilityTests {
     }
   }
 
+  /// Penalties that overflow stop training at the end of the first epoch, saying so, instead of
+  /// producing a run whose history holds infinities.
+  @Test func overflowingPenaltiesStopTraining() throws {
+    let model = try Sequential(inputFeatures: 2, backend: CPUBackend(), seed: 1) { try Dense(3, regularizer: .l2(1e38)) }
+    let trainer = try Trainer(model: model, loss: .softmaxCrossEntropy, optimizer: SGD(learningRate: 0.1))
+    let data = try Dataset(features: [0, 1, 2, 3], featureCount: 2, targets: [0, 2], name: "toy")
+    #expect {
+      try trainer.fit(data, epochs: 3, batchSize: 1, progress: .silent)
+    } throws: { error in
+      guard case let TrainingError.nonFinitePenalty(epoch, value) = error else { return false }
+      return epoch == 1 && !value.isFinite
+    }
+  }
+
   @Test func emptyDataSetsAreErrors() throws {
     let empty = try Dataset(features: [], featureCount: 2, targets: [], name: "empty test set")
     #expect(throws: DataError.empty(source: "empty test set")) { try Self.trainer().evaluate(empty) }

@@ -5,12 +5,17 @@ public enum TrainingError: Error, Equatable, CustomStringConvertible {
   /// The loss of `batch` (from 1) in `epoch` (from 1) was NaN or infinite; the weights are those
   /// after the previous batch.
   case nonFiniteLoss(epoch: Int, batch: Int, value: Double)
+  /// Every batch's data loss was finite, but `epoch`'s mean loss with the weight penalties added
+  /// is `value`: the penalties overflow. The weights are those at the end of that epoch.
+  case nonFinitePenalty(epoch: Int, value: Double)
   /// Training finished but what it produced is not a result: `what` (the final weights, a test
   /// loss) is NaN or infinite.
   case nonFiniteResult(what: String)
 
   public var description: String {
     switch self {
+    case let .nonFinitePenalty(epoch, value):
+      "the loss with weight penalties became \(value) at epoch \(epoch) while every batch's data loss was finite: the penalties overflow float arithmetic; lower them"
     case let .nonFiniteResult(what):
       "\(what) is not finite (NaN or infinite): the run produced no usable model"
     case let .nonFiniteLoss(epoch, batch, value):
@@ -92,6 +97,7 @@ extension Trainer {
         }
       }
       let (loss, metrics) = try trainingTotals.means()
+      guard loss.isFinite else { throw TrainingError.nonFinitePenalty(epoch: epoch + 1, value: loss) }
       let evaluation = try validation.map { try evaluate($0, batchSize: max(batchSize, 256)) }
       let record = EpochRecord(epoch: epoch + 1, loss: loss, metrics: metrics, validationLoss: evaluation?.loss,
                                validationMetrics: evaluation?.metrics ?? [:], learningRate: lastRate,
