@@ -147,12 +147,17 @@ public struct KernelChoices: Sendable, Equatable, CustomStringConvertible {
   public var reductionGroups: Int
   /// Work-items per group of the peak-FLOP probe.
   public var probeGroupSize: Int
+  /// `gemm_wide` packs op(A) into row panels first for products of at least this many FLOPs
+  /// (1e8: packing pays for itself only on large products; tests set 0 to run the packed path on
+  /// small ones).
+  public var packFlops: Double
 
-  public init(gemm: GemmVariant, groupSize: Int, reductionGroups: Int, probeGroupSize: Int) {
+  public init(gemm: GemmVariant, groupSize: Int, reductionGroups: Int, probeGroupSize: Int, packFlops: Double = 1e8) {
     self.gemm = gemm
     self.groupSize = groupSize
     self.reductionGroups = reductionGroups
     self.probeGroupSize = probeGroupSize
+    self.packFlops = packFlops
   }
 
   /// What `profile` picks on `device`: ``GemmVariant/defaults(for:profile:)``, groups of up to 256,
@@ -166,6 +171,7 @@ public struct KernelChoices: Sendable, Equatable, CustomStringConvertible {
   }
 
   public var description: String {
-    "\(gemm), groups of ≤ \(groupSize), reductions over ≤ \(reductionGroups) groups"
+    let packing = packFlops == 1e8 ? "" : ", A packed from \(packFlops) FLOPs"
+    return "\(gemm)\(packing), groups of ≤ \(groupSize), reductions over ≤ \(reductionGroups) groups"
   }
 }

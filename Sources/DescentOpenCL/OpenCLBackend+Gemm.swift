@@ -56,15 +56,16 @@ extension OpenCLBackend {
 
   /// `gemm_wide` for CPU devices, where PoCL keeps each work-item's float16 accumulators in
   /// registers (the tiled kernel measured 3.8 GFLOP/s there, against 55–78). For products of
-  /// 100 MFLOP or more op(A) is packed into `rowsPerItem`-row panels first; a transposed B is
-  /// transposed; both into scratch buffers under the lock so no other op reuses them meanwhile. `rowsPerItem` is 12 unless tuned: it measured best on PoCL 3.1 on a
-  /// Zen 4 CPU (time over the benchmark shapes: 4 rows 32.0 ms, 6: 22.8, 8: 16.9, 12: 14.6, 16: 25.5).
+  /// `choices.packFlops` (100 MFLOP) or more op(A) is packed into `rowsPerItem`-row panels first; a
+  /// transposed B is transposed; both into scratch buffers under the lock so no other op reuses
+  /// them meanwhile. `rowsPerItem` is 12 unless tuned: it measured best on PoCL 3.1 on a Zen 4 CPU
+  /// (time over the benchmark shapes: 4 rows 32.0 ms, 6: 22.8, 8: 16.9, 12: 14.6, 16: 25.5).
   /// One work-item per group, so PoCL does not also vectorise across work-items.
   private func wideGemm(_ shape: GemmShape, _ a: OpenCLBuffer, _ b: OpenCLBuffer, _ c: OpenCLBuffer,
                         rowsPerItem: Int) throws {
     let global = [(shape.m + rowsPerItem - 1) / rowsPerItem, (shape.n + 15) / 16]
     // Packing A pays for itself only on large products (it removes L1 aliasing of A's rows).
-    let packA = shape.flops >= 1e8 && shape.k > 0
+    let packA = shape.flops >= locked({ choices.packFlops }) && shape.k > 0
     let options = Self.wideOptions(rows: rowsPerItem, packedA: packA)
     try locked {
       var left = a
