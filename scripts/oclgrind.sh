@@ -3,10 +3,9 @@
 # buffer (out-of-bounds reads and writes), work-group data races and OpenCL API misuse: the OpenCL
 # parity cases (every op at awkward sizes; Oclgrind's device takes the GPU profile) and every GEMM
 # variant (each tile set, each gemm_wide row count, packing A or not) at 16 awkward shapes, on
-# Oclgrind alone, one
-# case at a time (--no-parallel; Oclgrind crashed when cases launched kernels from several threads
-# at once). Any finding fails, with Oclgrind's report. (--uninitialized is left out: Oclgrind 21.10
-# aborts on LLVM's `freeze` instruction in the GEMM kernel.)
+# Oclgrind alone, one case at a time (--no-parallel: the simulator was reported to crash when
+# several test threads launch kernels at once). Any finding fails, with Oclgrind's report.
+# (--uninitialized is left out: Oclgrind 21.10 aborts on LLVM's `freeze` in the GEMM kernel.)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-system-packages.sh oclgrind
