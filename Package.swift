@@ -29,7 +29,8 @@ let package = Package(
   targets: [
     // MARK: Core: the Backend protocol, the pure-Swift CPU backend, training, data
     .target(name: "Descent", dependencies: ["CZlib"], swiftSettings: coreSettings),
-    .testTarget(name: "DescentTests", dependencies: ["Descent", "FuzzSupport", "CZlib"]),
+    .testTarget(name: "DescentTests", dependencies: ["Descent", "FuzzSupport", "CZlib"],
+                exclude: ["FuzzRegressions"]),  // inputs the fuzz tests read by path
     .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
     // MARK: OpenCL backend; kernels/*.cl are embedded at build time by EmbedKernels
@@ -52,7 +53,7 @@ let package = Package(
 
     // MARK: The `descent` command line
     .executableTarget(name: "DescentCLI", dependencies: ["Descent", "DescentOpenCL"]),
-    .testTarget(name: "DescentCLITests", dependencies: ["DescentCLI", "FuzzSupport"]),
+    .testTarget(name: "DescentCLITests", dependencies: ["Descent", "DescentCLI", "FuzzSupport"]),
 
     // MARK: The seeded mutation fuzzer the loader tests share
     .target(name: "FuzzSupport", path: "Tests/FuzzSupport"),

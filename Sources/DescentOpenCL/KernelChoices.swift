@@ -122,8 +122,8 @@ public enum GemmVariant: Codable, Equatable, Hashable, Sendable, CustomStringCon
   }
 
   /// The variant used when nothing was tuned: the largest tiles that fit (`gpu`), 12 rows (`cpu`).
-  /// On a device too small for any tile candidate, the smallest tiles (their kernel then reports
-  /// `CL_INVALID_WORK_GROUP_SIZE` naming the tiles).
+  /// On a device too small for any tile candidate, the smallest tiles (creating the backend then
+  /// fails with ``OpenCLError/unfitVariant(_:device:reason:)`` saying why).
   public static func defaults(for device: OpenCLDevice, profile: KernelProfile) -> GemmVariant {
     switch profile {
     case .gpu: candidates(for: device, profile: .gpu).first ?? .tiled(GemmTiles.candidates.last!)
@@ -151,8 +151,11 @@ public struct KernelChoices: Sendable, Equatable, CustomStringConvertible {
   /// (1e8: packing pays for itself only on large products; tests set 0 to run the packed path on
   /// small ones).
   public var packFlops: Double
+  /// `packFlops` unless a test sets it.
+  public static let defaultPackFlops = 1e8
 
-  public init(gemm: GemmVariant, groupSize: Int, reductionGroups: Int, probeGroupSize: Int, packFlops: Double = 1e8) {
+  public init(gemm: GemmVariant, groupSize: Int, reductionGroups: Int, probeGroupSize: Int,
+              packFlops: Double = defaultPackFlops) {
     self.gemm = gemm
     self.groupSize = groupSize
     self.reductionGroups = reductionGroups
@@ -171,7 +174,7 @@ public struct KernelChoices: Sendable, Equatable, CustomStringConvertible {
   }
 
   public var description: String {
-    let packing = packFlops == 1e8 ? "" : ", A packed from \(packFlops) FLOPs"
+    let packing = packFlops == Self.defaultPackFlops ? "" : ", A packed from \(packFlops) FLOPs"
     return "\(gemm)\(packing), groups of ≤ \(groupSize), reductions over ≤ \(reductionGroups) groups"
   }
 }

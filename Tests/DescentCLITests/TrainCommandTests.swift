@@ -1,3 +1,4 @@
+import Descent
 import Foundation
 import Testing
 
@@ -107,13 +108,7 @@ struct TrainCommandTests {
   /// later as a NaN loss with advice about the learning rate.
   @Test func outOfRangeLabelsAreNamedBeforeTraining() throws {
     let folder = try Self.temporaryFolder()
-    func idx(_ name: String, _ header: [UInt8], _ values: [UInt8]) throws {
-      try Data(header + values).write(to: URL(fileURLWithPath: "\(folder)/\(name)"))
-    }
-    for split in ["train", "t10k"] {
-      try idx("\(split)-images-idx3-ubyte", [0, 0, 8, 3, 0, 0, 0, 4, 0, 0, 0, 28, 0, 0, 0, 28], [UInt8](repeating: 9, count: 4 * 784))
-      try idx("\(split)-labels-idx1-ubyte", [0, 0, 8, 1, 0, 0, 0, 4], split == "train" ? [1, 2, 3, 4] : [0, 1, 12, 2])
-    }
+    try Self.writeTinyFashionMNIST(rows: 4, to: folder, testLabels: [0, 1, 12, 2])
     let result = try cli.run(["train", "--data", folder, "--output", "\(folder)/out", "--backend", "cpu", "--epochs", "1",
                               "--validation", "0", "--quiet"])
     #expect(result.status == 1)
@@ -181,15 +176,15 @@ struct TrainCommandTests {
     #expect(leftovers.isEmpty, "temporary files survived a good write: \(leftovers)")
   }
 
-  /// Fashion-MNIST's four IDX files with `rows` 28×28 images in each split, labels 0...9.
-  static func writeTinyFashionMNIST(rows: Int, to folder: String) throws {
-    let count = [UInt8(rows >> 24), UInt8(truncatingIfNeeded: rows >> 16), UInt8(truncatingIfNeeded: rows >> 8),
-                 UInt8(truncatingIfNeeded: rows)]
+  /// Fashion-MNIST's four IDX files with `rows` 28×28 images in each split, labels 0...9 (or
+  /// `testLabels` for the test split).
+  static func writeTinyFashionMNIST(rows: Int, to folder: String, testLabels: [UInt8]? = nil) throws {
     for split in ["train", "t10k"] {
-      let images = [0, 0, 8, 3] + count + [0, 0, 0, 28, 0, 0, 0, 28] + (0..<rows * 784).map { UInt8($0 * 7 % 256) }
-      let labels = [0, 0, 8, 1] + count + (0..<rows).map { UInt8($0 % 10) }
-      try Data(images).write(to: URL(fileURLWithPath: "\(folder)/\(split)-images-idx3-ubyte"))
-      try Data(labels).write(to: URL(fileURLWithPath: "\(folder)/\(split)-labels-idx1-ubyte"))
+      try IDXFile.write((0..<rows * 784).map { UInt8($0 * 7 % 256) }, dimensions: [rows, 28, 28],
+                        to: "\(folder)/\(split)-images-idx3-ubyte")
+      let labels = (split == "t10k" ? testLabels : nil) ?? (0..<rows).map { UInt8($0 % 10) }
+      try IDXFile.write(labels, dimensions: [rows],
+                        to: "\(folder)/\(split)-labels-idx1-ubyte")
     }
   }
 

@@ -99,7 +99,7 @@ final class CPUBuffer: DeviceBuffer, @unchecked Sendable {
   /// request the allocator refuses, is ``BackendError/outOfMemory(bytes:device:reason:)`` rather
   /// than a trap (Linux overcommits: a larger buffer would be killed when first touched).
   init(count: Int) throws {
-    let physical = Int(sysconf(Int32(_SC_PHYS_PAGES))) * Int(sysconf(Int32(_SC_PAGESIZE)))
+    let physical = Self.physicalMemoryBytes
     guard count <= physical / MemoryLayout<Float>.stride else {
       let bytes = count.multipliedReportingOverflow(by: MemoryLayout<Float>.stride)
       throw BackendError.outOfMemory(bytes: bytes.overflow ? Int.max : bytes.partialValue, device: "cpu",
@@ -115,4 +115,7 @@ final class CPUBuffer: DeviceBuffer, @unchecked Sendable {
   }
 
   deinit { free(pointer) }
+
+  /// The machine's physical memory, read once.
+  private static let physicalMemoryBytes = Int(sysconf(Int32(_SC_PHYS_PAGES))) * Int(sysconf(Int32(_SC_PAGESIZE)))
 }

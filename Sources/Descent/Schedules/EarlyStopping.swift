@@ -57,11 +57,9 @@ public struct EarlyStopping: Sendable, Hashable, Codable {
 }
 
 extension EarlyStopping {
-  /// Whether `other` has the same settings, whatever either has observed.
-  package func hasSettings(of other: EarlyStopping) -> Bool { unobserved == other.unobserved }
-
-  /// These settings with nothing observed yet.
-  private var unobserved: EarlyStopping {
+  /// These settings with nothing observed yet: equal for two instances with the same settings,
+  /// whatever each has observed.
+  package var settings: EarlyStopping {
     var copy = self
     (copy.best, copy.bestEpoch, copy.epochsWithoutImprovement, copy.epoch) = (nil, nil, 0, 0)
     return copy

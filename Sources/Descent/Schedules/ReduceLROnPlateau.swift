@@ -83,11 +83,9 @@ public struct ReduceLROnPlateau: Sendable, Hashable, Codable {
 }
 
 extension ReduceLROnPlateau {
-  /// Whether `other` has the same settings, whatever either has observed.
-  package func hasSettings(of other: ReduceLROnPlateau) -> Bool { unobserved == other.unobserved }
-
-  /// These settings with nothing observed yet.
-  private var unobserved: ReduceLROnPlateau {
+  /// These settings with nothing observed yet: equal for two instances with the same settings,
+  /// whatever each has observed.
+  package var settings: ReduceLROnPlateau {
     var copy = self
     (copy.best, copy.badEpochs, copy.cooldownLeft) = (nil, 0, 0)
     return copy

@@ -80,17 +80,8 @@ extension Trainer {
       throw DataError.inconsistent("\(path): the checkpoint's \(what) is \(theirs), this trainer's is \(mine)")
     }
     // Callback settings come from this trainer; the checkpoint only supplies their progress.
-    let sameCallbacks = switch (reduceOnPlateau, saved.reduceOnPlateau) {
-    case (nil, nil): true
-    case let (mine?, theirs?): mine.hasSettings(of: theirs)
-    default: false
-    }
-    let sameStopping = switch (earlyStopping, saved.earlyStopping) {
-    case (nil, nil): true
-    case let (mine?, theirs?): mine.hasSettings(of: theirs)
-    default: false
-    }
-    guard sameCallbacks, sameStopping else {
+    guard reduceOnPlateau?.settings == saved.reduceOnPlateau?.settings,
+          earlyStopping?.settings == saved.earlyStopping?.settings else {
       throw DataError.inconsistent("""
         \(path): the checkpoint's callbacks (ReduceLROnPlateau \(saved.reduceOnPlateau.map { "\($0)" } ?? "none"), \
         EarlyStopping \(saved.earlyStopping.map { "\($0)" } ?? "none")) differ from this trainer's

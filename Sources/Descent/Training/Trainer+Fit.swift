@@ -163,7 +163,6 @@ extension Trainer {
     return true
   }
 
-  /// Throws unless `data` fits the model and loss, and holds only finite values.
   /// Throws unless `data` can be trained or evaluated on: rows present, the model's feature
   /// count, the loss's target width, finite values, and targets the loss accepts (class indices
   /// for cross-entropy, probabilities for binary cross-entropy). `fit` and `evaluate` call it;
