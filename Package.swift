@@ -23,6 +23,7 @@ let package = Package(
   products: [
     .library(name: "Descent", targets: ["Descent"]),
     .library(name: "DescentOpenCL", targets: ["DescentOpenCL"]),
+    .library(name: "DescentTuning", targets: ["DescentTuning"]),
     .executable(name: "descent", targets: ["DescentCLI"]),
     .executable(name: "descent-benchmarks", targets: ["DescentBenchmarks"]),
   ],
@@ -51,9 +52,14 @@ let package = Package(
     // MARK: One parity suite, run on every backend
     .testTarget(name: "ParityTests", dependencies: ["Descent", "DescentOpenCL"]),
 
+    // MARK: Hyperparameter tuning: search spaces, samplers, pruners, studies stored in SQLite
+    .target(name: "DescentTuning", dependencies: ["Descent", "CSQLite"]),
+    .testTarget(name: "DescentTuningTests", dependencies: ["DescentTuning", "Descent", "CSQLite"]),
+    .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+
     // MARK: The `descent` command line
-    .executableTarget(name: "DescentCLI", dependencies: ["Descent", "DescentOpenCL"]),
-    .testTarget(name: "DescentCLITests", dependencies: ["Descent", "DescentCLI", "FuzzSupport"]),
+    .executableTarget(name: "DescentCLI", dependencies: ["Descent", "DescentOpenCL", "DescentTuning"]),
+    .testTarget(name: "DescentCLITests", dependencies: ["Descent", "DescentCLI", "DescentTuning", "FuzzSupport"]),
 
     // MARK: The seeded mutation fuzzer the loader tests share
     .target(name: "FuzzSupport", path: "Tests/FuzzSupport"),

@@ -6,10 +6,11 @@
 #                       (RUSTICL_ENABLE=llvmpipe, set by scripts/test.sh) has GPU-like limits
 #   pkg-config          lets SwiftPM find OpenCL's and zlib's flags;  clinfo  lists OpenCL devices
 #   zlib1g-dev          zlib, which the CZlib target links to read gzip-compressed IDX files
+#   libsqlite3-dev      SQLite, which the CSQLite target links: the store of `descent tune` studies
 #   dataset-fashion-mnist  Fashion-MNIST's IDX files in /usr/share/datasets/fashion-mnist (main job, tests)
 # Extra packages given as arguments are installed too (benchmarks/run.sh adds libclblast1).
 set -euo pipefail
-packages=(ocl-icd-opencl-dev pocl-opencl-icd mesa-opencl-icd pkg-config clinfo zlib1g-dev dataset-fashion-mnist "$@")
+packages=(ocl-icd-opencl-dev pocl-opencl-icd mesa-opencl-icd pkg-config clinfo zlib1g-dev libsqlite3-dev dataset-fashion-mnist "$@")
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

@@ -6,7 +6,7 @@ import Foundation
 /// the kernels a backend on it would choose (see `DESCENT_KERNEL_PROFILE`).
 enum DevicesCommand {
   static func run() -> Int32 {
-    print("cpu: pure-Swift backend, \(Parallel.threads) threads")
+    print("cpu: pure-Swift backend, \(Parallel.cores) threads")
     do {
       let devices = try OpenCLDevice.all()
       let chosen = try? OpenCLDevice.select(.automatic)

@@ -6,7 +6,7 @@ extension CPUBackend {
     try Check.count("add_bias", "bias", bias, columns, "\(columns) columns")
     try Check.count("add_bias", "x", x, rows * columns, "\(rows)x\(columns)")
     let (bias, x) = (try cpu(bias, "add_bias").pointer, try cpu(x, "add_bias").pointer)
-    Parallel.rowChunks(rows, width: columns, minimumElements: 1 << 15) { rowRange in
+    parallel.rowChunks(rows, width: columns, minimumElements: 1 << 15) { rowRange in
       for row in rowRange {
         let out = x + row * columns
         for column in 0..<columns { out[column] += bias[column] }
@@ -19,7 +19,7 @@ extension CPUBackend {
     try Check.count("column_sums", "y", y, columns, "\(columns) columns")
     let (x, y) = (try cpu(x, "column_sums").pointer, try cpu(y, "column_sums").pointer)
     // Each core sums a band of columns over every row, so the inner loop is contiguous.
-    Parallel.chunks(columns, minimumChunk: max(16, (1 << 15) / max(1, rows))) { band in
+    parallel.chunks(columns, minimumChunk: max(16, (1 << 15) / max(1, rows))) { band in
       let out = y + band.lowerBound
       out.update(repeating: 0, count: band.count)
       for row in 0..<rows {
@@ -34,7 +34,7 @@ extension CPUBackend {
     try Check.sameCount("axpby", [("x", x), ("y", y), ("z", z)])
     let (x, y, z) = (try cpu(x, "axpby").pointer, try cpu(y, "axpby").pointer, try cpu(z, "axpby"))
     let out = z.pointer
-    Parallel.chunks(z.count) { range in
+    parallel.chunks(z.count) { range in
       if beta == 0 {
         for i in range { out[i] = alpha * x[i] }
       } else {
@@ -47,7 +47,7 @@ extension CPUBackend {
     try Check.sameCount("multiply", [("x", x), ("y", y), ("z", z)])
     let (x, y, z) = (try cpu(x, "multiply").pointer, try cpu(y, "multiply").pointer, try cpu(z, "multiply"))
     let out = z.pointer
-    Parallel.chunks(z.count) { range in
+    parallel.chunks(z.count) { range in
       for i in range { out[i] = x[i] * y[i] }
     }
   }
@@ -56,7 +56,7 @@ extension CPUBackend {
     try Check.sameCount("clamp_values", [("x", x), ("y", y)])
     let (x, y) = (try cpu(x, "clamp_values").pointer, try cpu(y, "clamp_values"))
     let out = y.pointer
-    Parallel.chunks(y.count) { range in
+    parallel.chunks(y.count) { range in
       for i in range { out[i] = min(max(x[i], low), high) }
     }
   }
@@ -65,7 +65,7 @@ extension CPUBackend {
     try Check.sameCount("penalty_gradient", [("parameter", p), ("gradient", g)])
     let count = g.count
     let (p, g) = (try cpu(p, "penalty_gradient").pointer, try cpu(g, "penalty_gradient").pointer)
-    Parallel.chunks(count) { range in
+    parallel.chunks(count) { range in
       for i in range {
         let w = p[i]
         let sign: Float = w > 0 ? 1 : (w < 0 ? -1 : 0)
@@ -80,7 +80,7 @@ extension CPUBackend {
     let factor = maxNorm / (norm[0].squareRoot() + 1e-6)
     guard factor < 1 else { return }
     let out = x.pointer
-    Parallel.chunks(x.count) { range in
+    parallel.chunks(x.count) { range in
       for i in range { out[i] = out[i] * factor }
     }
   }
@@ -89,7 +89,7 @@ extension CPUBackend {
     try Check.sameCount("activation_forward", [("x", x), ("y", y)])
     let (x, y) = (try cpu(x, "activation_forward").pointer, try cpu(y, "activation_forward"))
     let out = y.pointer
-    Parallel.chunks(y.count, minimumChunk: 1 << 13) { range in
+    parallel.chunks(y.count, minimumChunk: 1 << 13) { range in
       ActivationMath.apply(f, x + range.lowerBound, into: out + range.lowerBound, range.count)
     }
   }
@@ -99,7 +99,7 @@ extension CPUBackend {
     let op = "bias_activation"
     try Check.biasActivation(bias: bias, x: x, y: y, rows: rows, columns: columns)
     let (bias, x, out) = (try cpu(bias, op).pointer, try cpu(x, op).pointer, try cpu(y, op).pointer)
-    Parallel.rowChunks(rows, width: columns) { rowRange in
+    parallel.rowChunks(rows, width: columns) { rowRange in
       for row in rowRange {
         let (z, o) = (x + row * columns, out + row * columns)
         for c in 0..<columns { z[c] += bias[c] }
@@ -114,7 +114,7 @@ extension CPUBackend {
     try Check.sameCount(op, [("input", x), ("outputGradient", dy), ("inputGradient", dx)])
     let (x, dy, dx) = (try cpu(x, op).pointer, try cpu(dy, op).pointer, try cpu(dx, op))
     let out = dx.pointer
-    Parallel.chunks(dx.count, minimumChunk: 1 << 13) { range in
+    parallel.chunks(dx.count, minimumChunk: 1 << 13) { range in
       // The piecewise-linear cases get their own loops, which the compiler vectorises.
       switch f {
       case .relu: for i in range { out[i] = (x[i] > 0 ? 1 : 0) * dy[i] }
@@ -127,7 +127,7 @@ extension CPUBackend {
   public func softmax(_ x: DeviceBuffer, rows: Int, columns: Int, into y: DeviceBuffer) throws {
     try Check.matrices("softmax", rows: rows, columns: columns, [("x", x), ("y", y)])
     let (x, y) = (try cpu(x, "softmax").pointer, try cpu(y, "softmax").pointer)
-    Parallel.rowChunks(rows, width: columns) { rowRange in
+    parallel.rowChunks(rows, width: columns) { rowRange in
       for row in rowRange {
         let output = y + row * columns
         let (_, total) = ActivationMath.exponentials(x + row * columns, columns, into: output)
@@ -143,7 +143,7 @@ extension CPUBackend {
     let op = "softmax_backward"
     try Check.softmaxBackward(output: y, outputGradient: dy, inputGradient: dx, rows: rows, columns: columns)
     let (y, dy, dx) = (try cpu(y, op).pointer, try cpu(dy, op).pointer, try cpu(dx, op).pointer)
-    Parallel.rowChunks(rows, width: columns) { rowRange in
+    parallel.rowChunks(rows, width: columns) { rowRange in
       for row in rowRange {
         let offset = row * columns
         var dot: Float = 0

@@ -16,7 +16,7 @@ extension CPUBackend {
   public func gemm(_ shape: GemmShape, _ a: DeviceBuffer, _ b: DeviceBuffer, into c: DeviceBuffer) throws {
     try shape.validate(a, b, c)
     let (a, b, c) = (try cpu(a, "gemm"), try cpu(b, "gemm"), try cpu(c, "gemm"))
-    GemmKernel(shape: shape, a: a.pointer, b: b.pointer, c: c.pointer).run()
+    GemmKernel(shape: shape, a: a.pointer, b: b.pointer, c: c.pointer, parallel: parallel).run()
   }
 }
 
@@ -39,10 +39,12 @@ struct GemmKernel {
   let a: UnsafePointer<Float>
   let b: UnsafePointer<Float>
   let c: UnsafeMutablePointer<Float>
+  let parallel: Parallel
 
   init(shape: GemmShape, a: UnsafeMutablePointer<Float>, b: UnsafeMutablePointer<Float>,
-       c: UnsafeMutablePointer<Float>) {
+       c: UnsafeMutablePointer<Float>, parallel: Parallel) {
     self.shape = shape
+    self.parallel = parallel
     self.a = UnsafePointer(a)
     self.b = UnsafePointer(b)
     self.c = c
@@ -54,7 +56,7 @@ struct GemmKernel {
     // products: 39 GFLOP/s on one core, 34 on two).
     let spread: (Int, (Int) -> Void) -> Void = shape.flops < 1e6
       ? { count, body in for index in 0..<count { body(index) } }
-      : { count, body in Parallel.forEach(count, body) }
+      : { count, body in parallel.forEach(count, body) }
     guard m > 0, n > 0 else { return }
     guard k > 0, shape.alpha != 0 else { return scaleC(spread) }
     #if DESCENT_AVX512
@@ -76,9 +78,9 @@ struct GemmKernel {
     }
     // Tasks are blocks of up to mc rows × a group of column panels, at least two per core when
     // the rows allow (so the 128×10 output layer's 16 row panels split four ways, not 12 + 4).
-    let rowPanelsPerBlock = max(1, min(Self.mc / mr, (rowPanels + 2 * Parallel.threads - 1) / (2 * Parallel.threads)))
+    let rowPanelsPerBlock = max(1, min(Self.mc / mr, (rowPanels + 2 * parallel.threads - 1) / (2 * parallel.threads)))
     let rowBlocks = (rowPanels + rowPanelsPerBlock - 1) / rowPanelsPerBlock
-    let columnGroups = max(1, min(columnPanels, (4 * Parallel.threads + rowBlocks - 1) / rowBlocks))
+    let columnGroups = max(1, min(columnPanels, (4 * parallel.threads + rowBlocks - 1) / rowBlocks))
     for depth in stride(from: 0, to: k, by: kc) {
       let depthCount = min(kc, k - depth)
       spread(columnPanels - inPlaceB) { index in
@@ -125,7 +127,7 @@ struct GemmKernel {
   private func scaleC(_ spread: (Int, (Int) -> Void) -> Void) {
     let count = shape.m * shape.n, beta = shape.beta, c = c
     guard beta != 1, count > 0 else { return }
-    let parts = min(Parallel.threads, max(1, count >> 15))
+    let parts = min(parallel.threads, max(1, count >> 15))
     spread(parts) { part in
       let range = part * count / parts ..< (part + 1) * count / parts
       if beta == 0 {

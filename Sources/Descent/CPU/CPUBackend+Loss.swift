@@ -10,7 +10,7 @@ extension CPUBackend {
                            classes: classes)
     let x = try cpu(logits, op).pointer, labels = try cpu(labels, op).pointer
     let loss = try cpu(losses, op).pointer, grad = try cpu(gradient, op).pointer
-    Parallel.rowChunks(rows, width: classes) { rowRange in
+    parallel.rowChunks(rows, width: classes) { rowRange in
       for row in rowRange {
         let input = x + row * classes, output = grad + row * classes
         let label = labels[row]
@@ -34,7 +34,7 @@ extension CPUBackend {
     let p = try cpu(predictions, op).pointer, t = try cpu(targets, op).pointer
     let loss = try cpu(losses, op), grad = try cpu(gradient, op).pointer
     let out = loss.pointer
-    Parallel.chunks(loss.count, minimumChunk: 1 << 13) { range in
+    parallel.chunks(loss.count, minimumChunk: 1 << 13) { range in
       switch kind {
       case .squaredError:
         for i in range {
@@ -63,7 +63,7 @@ extension CPUBackend {
     let op = "top_k_hits"
     try Check.topK(logits: logits, labels: labels, hits: hits, rows: rows, classes: classes, k: k)
     let (x, labels, out) = (try cpu(logits, op).pointer, try cpu(labels, op).pointer, try cpu(hits, op).pointer)
-    Parallel.rowChunks(rows, width: classes) { rowRange in
+    parallel.rowChunks(rows, width: classes) { rowRange in
       for row in rowRange {
         let label = labels[row]
         guard label >= 0, label < Float(classes), label == label.rounded(.towardZero) else {

@@ -11,7 +11,7 @@ extension CPUBackend {
     let s = try state.map { try cpu($0, op).pointer }
     let k = rule.scalars(step: step)
     let count = parameter.count
-    Parallel.chunks(count, minimumChunk: 1 << 14) { range in
+    parallel.chunks(count, minimumChunk: 1 << 14) { range in
       switch rule {
       case .sgd: OptimMath.sgd(range, p, g, s.first, k)
       case .adaGrad: OptimMath.adagrad(range, p, g, s[0], k)

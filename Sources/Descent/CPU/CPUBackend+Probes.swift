@@ -19,7 +19,7 @@ extension CPUBackend: PerformanceProbes {
     var best = 0.0
     for _ in 0..<5 {
       let start = DispatchTime.now().uptimeNanoseconds
-      Parallel.forEach(Parallel.threads) { _ in
+      parallel.forEach(parallel.threads) { _ in
         typealias V = GemmKernel.Vector  // the GEMM's register width
         var a = (V(repeating: 1), V(repeating: 2), V(repeating: 3), V(repeating: 4), V(repeating: 5), V(repeating: 6),
                  V(repeating: 7), V(repeating: 8), V(repeating: 9), V(repeating: 10), V(repeating: 11), V(repeating: 12))
@@ -34,7 +34,7 @@ extension CPUBackend: PerformanceProbes {
         if total.sum() == .infinity { print("") }  // keeps the loop alive
       }
       let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-      best = max(best, Double(Parallel.threads * iterations * 12 * GemmKernel.Vector.scalarCount * 2) / seconds)
+      best = max(best, Double(parallel.threads * iterations * 12 * GemmKernel.Vector.scalarCount * 2) / seconds)
     }
     return best
   }
@@ -58,7 +58,7 @@ extension CPUBackend: PerformanceProbes {
     var best = 0.0
     for _ in 0..<7 {
       let start = DispatchTime.now().uptimeNanoseconds
-      Parallel.chunks(count, minimumChunk: 1 << 16) { range in
+      parallel.chunks(count, minimumChunk: 1 << 16) { range in
         // As the optimizer loops run, ``Lanes`` at a time (a scalar loop over captured pointers
         // is not vectorised: the stores may alias the closure's context).
         var i = range.lowerBound

@@ -6,10 +6,10 @@ extension CPUBackend {
     let source = x.pointer
     // Each core sums its chunk in 16 SIMD lanes (a tree across lanes keeps the error growth low),
     // then the few partial sums are added in order.
-    let parts = max(1, min(Parallel.threads, x.count / (1 << 15)))
+    let parts = max(1, min(parallel.threads, x.count / (1 << 15)))
     var partials = [Float](repeating: 0, count: parts)
     partials.withUnsafeMutableBufferPointer { partials in
-      Parallel.forEach(parts) { part in
+      parallel.forEach(parts) { part in
         let end = (part + 1) * x.count / parts
         var lanes = SIMD16<Float>()
         var i = part * x.count / parts
@@ -38,7 +38,7 @@ extension CPUBackend {
     try Check.count("row_argmax", "x", x, rows * columns, "\(rows)x\(columns)")
     try Check.count("row_argmax", "y", y, rows, "\(rows) rows")
     let (x, y) = (try cpu(x, "row_argmax").pointer, try cpu(y, "row_argmax").pointer)
-    Parallel.rowChunks(rows, width: columns, minimumElements: 1 << 15) { rowRange in
+    parallel.rowChunks(rows, width: columns, minimumElements: 1 << 15) { rowRange in
       for row in rowRange {
         let input = x + row * columns
         var best = 0
@@ -54,7 +54,7 @@ extension CPUBackend {
   public func fillRandom(_ buffer: DeviceBuffer, _ distribution: Distribution, key: RandomKey) throws {
     let out = try cpu(buffer, "fill_random")
     let pointer = out.pointer
-    Parallel.chunks(out.count, minimumChunk: 1 << 12) { range in
+    parallel.chunks(out.count, minimumChunk: 1 << 12) { range in
       for i in range {
         pointer[i] = PortableMath.sample(distribution, Philox.block(index: UInt64(i), key: key))
       }
@@ -67,7 +67,7 @@ extension CPUBackend {
     try Check.sameCount("dropout", [("x", x), ("y", y), ("mask", mask)])
     let (x, y, mask) = (try cpu(x, "dropout").pointer, try cpu(y, "dropout"), try cpu(mask, "dropout").pointer)
     let out = y.pointer, keep = 1 / (1 - rate)
-    Parallel.chunks(y.count, minimumChunk: 1 << 12) { range in
+    parallel.chunks(y.count, minimumChunk: 1 << 12) { range in
       for i in range {
         let u = PortableMath.unitInterval(Philox.block(index: UInt64(i), key: key)[0])
         mask[i] = u < rate ? 0 : keep

@@ -6,9 +6,22 @@ import Foundation
 ///
 /// Each op's Swift code is the twin of the OpenCL kernel of the same name in `kernels/`.
 public final class CPUBackend: Backend {
-  public let name = "cpu"
+  /// `"cpu"`, or `"cpu (N threads)"` for a backend limited to fewer than every core.
+  public let name: String
+  /// The most cores one op runs on.
+  public var threads: Int { parallel.threads }
+  let parallel: Parallel
 
-  public init() {}
+  /// A backend whose ops use up to `threads` cores (clamped to 1...cores; default: every core).
+  /// Give each of several backends that train at once a share, so they do not fight over cores.
+  public init(threads: Int? = nil) {
+    parallel = threads.map { Parallel.limited(to: $0) } ?? .all
+    name = parallel.threads < Parallel.cores ? "cpu (\(parallel.threads) thread\(parallel.threads == 1 ? "" : "s"))" : "cpu"
+  }
+
+  deinit {
+    if let pool = parallel.pool, pool !== WorkerPool.shared { WorkerPool.giveBack(pool) }
+  }
 
   public func allocate(_ count: Int) throws -> DeviceBuffer {
     try Check.nonNegative("allocate", "count", count)
@@ -33,7 +46,7 @@ public final class CPUBackend: Backend {
       let source = source.baseAddress!
       // Rows of a shuffled batch sit anywhere in the data set, mostly in memory rather than the
       // caches: each core copies four rows at once, so four streams of misses overlap.
-      Parallel.rowChunks(rows.count, width: width) { range in
+      parallel.rowChunks(rows.count, width: width) { range in
         var index = range.lowerBound
         while index + 4 <= range.upperBound {
           Self.copyRows(source + rows[index] * width, source + rows[index + 1] * width, source + rows[index + 2] * width,
@@ -74,7 +87,7 @@ public final class CPUBackend: Backend {
 
   public func fill(_ buffer: DeviceBuffer, with value: Float) throws {
     let target = try cpu(buffer, "fill")
-    Parallel.chunks(target.count) { range in
+    parallel.chunks(target.count) { range in
       (target.pointer + range.lowerBound).update(repeating: value, count: range.count)
     }
   }

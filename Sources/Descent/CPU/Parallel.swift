@@ -1,14 +1,34 @@
 import Dispatch
 import Foundation
 
-/// Splits loops across the machine's cores with Dispatch.
-package enum Parallel {
+/// Splits loops across up to `threads` cores: the caller plus a ``WorkerPool``'s threads.
+package struct Parallel: Sendable {
   /// The number of cores the process may use.
-  package static let threads = max(1, ProcessInfo.processInfo.activeProcessorCount)
+  package static let cores = max(1, ProcessInfo.processInfo.activeProcessorCount)
+  /// Every core, with the process's shared pool (what `CPUBackend()` uses).
+  package static let all = Parallel(threads: cores, pool: WorkerPool.shared)
+
+  /// The most threads a loop runs on, the caller's included.
+  package let threads: Int
+  /// The threads besides the caller; nil when `threads` is 1.
+  let pool: WorkerPool?
+
+  private init(threads: Int, pool: WorkerPool?) {
+    self.threads = threads
+    self.pool = pool
+  }
+
+  /// Loops on at most `threads` cores (clamped to 1...``cores``): all of them share the process's
+  /// pool; fewer get a pool of their own, taken from those earlier backends left idle.
+  package static func limited(to threads: Int) -> Parallel {
+    let threads = min(max(1, threads), cores)
+    if threads == cores { return all }
+    return Parallel(threads: threads, pool: threads > 1 ? WorkerPool.lease(workers: threads - 1) : nil)
+  }
 
   /// Runs `body` over consecutive sub-ranges of `0..<count`, in parallel when each of at least two
   /// parts would get `minimumChunk` elements or more; otherwise on the calling thread.
-  package static func chunks(_ count: Int, minimumChunk: Int = 1 << 15,
+  package func chunks(_ count: Int, minimumChunk: Int = 1 << 15,
                              _ body: (Range<Int>) -> Void) {
     let parts = min(threads, count / max(1, minimumChunk))
     guard parts > 1 else {
@@ -20,19 +40,24 @@ package enum Parallel {
 
   /// Runs `body` over consecutive row ranges of a `rows × width` matrix, in parallel when each of
   /// at least two parts would get `minimumElements` elements or more (see ``chunks(_:minimumChunk:_:)``).
-  package static func rowChunks(_ rows: Int, width: Int, minimumElements: Int = 1 << 13,
+  package func rowChunks(_ rows: Int, width: Int, minimumElements: Int = 1 << 13,
                                 _ body: (Range<Int>) -> Void) {
     chunks(rows, minimumChunk: max(1, minimumElements / max(1, width)), body)
   }
 
   /// Runs `body(i)` for every `i` in `0..<count`, spread over the cores (each call should be
   /// substantial: a row, a tile). Returns when all calls have.
-  package static func forEach(_ count: Int, _ body: (Int) -> Void) {
+  package func forEach(_ count: Int, _ body: (Int) -> Void) {
     guard count > 1, threads > 1 else {
       for index in 0..<count { body(index) }
       return
     }
-    if WorkerPool.shared.run(count, body) { return }
+    if let pool, pool.run(count, body) { return }
+    // A pool of its own is busy only with a nested loop: run it here rather than on every core.
+    guard threads == Self.cores else {
+      for index in 0..<count { body(index) }
+      return
+    }
     // The pool is busy (a nested or concurrent call): Dispatch's threads take this loop.
     // The calls write disjoint parts of the caller's buffers, which Swift cannot see; `body` does
     // not outlive this function, since concurrentPerform returns after the last call.

@@ -6,7 +6,21 @@ import Synchronization
 /// of that. Workers spin for a while after a loop, then sleep on a semaphore; the caller works on
 /// the loop too and returns when every worker has finished.
 final class WorkerPool: @unchecked Sendable {
-  static let shared = WorkerPool(workers: Parallel.threads - 1)
+  static let shared = WorkerPool(workers: Parallel.cores - 1)
+
+  /// Pools of fewer threads that backends gave back, by worker count, for the next to take.
+  private static let idle = Mutex<[Int: [WorkerPool]]>([:])
+
+  /// A pool of `workers` threads that no one else uses until ``giveBack(_:)``: an idle one if
+  /// there is one (threads live as long as the process, so pools are reused, not dropped).
+  static func lease(workers: Int) -> WorkerPool {
+    idle.withLock { $0[workers]?.popLast() } ?? WorkerPool(workers: workers)
+  }
+
+  /// Returns a pool from ``lease(workers:)`` for reuse.
+  static func giveBack(_ pool: WorkerPool) {
+    idle.withLock { $0[pool.workers.count, default: []].append(pool) }
+  }
 
   private final class Worker: Sendable {
     let sleeping = Atomic<Bool>(false)

@@ -38,7 +38,7 @@ public struct ImageAugmentation: Sendable, Hashable, Codable {
     let size = width * height, span = UInt32(2 * maxShift + 1)
     batch.withUnsafeMutableBufferPointer { pixels in
       let pixels = UncheckedSendable(pixels)
-      Parallel.chunks(samples.count, minimumChunk: 16) { rows in
+      Parallel.all.chunks(samples.count, minimumChunk: 16) { rows in
         var image = [Float](repeating: 0, count: size)
         for row in rows {
           let words = Philox.block(index: UInt64(samples[row]), key: key)

@@ -1,0 +1,75 @@
+import Descent
+import Foundation
+
+/// A training set cut into a training part and a validation part.
+public struct Fold: Sendable {
+  public var train: Dataset
+  public var validation: Dataset
+}
+
+extension Dataset {
+  /// The row indices of each of `k` validation folds: a seeded shuffle dealt round-robin, so the
+  /// folds partition the rows and their sizes differ by at most one. With `stratified` (class-index
+  /// targets), rows are dealt class by class, so each class's count in any two folds differs by at
+  /// most one, and so do the folds' sizes (scikit-learn's `StratifiedKFold` keeps the same ratios).
+  /// - Throws: ``ConfigurationError`` unless `2 ≤ k ≤ rows`.
+  public func foldIndices(_ k: Int, seed: UInt64, stratified: Bool) throws -> [[Int]] {
+    try ConfigurationError.require(k >= 2 && k <= rows, "cross-validation folds", k, "2...\(rows) (the number of rows)")
+    let order = BatchOrder.permutation(rows, seed: seed, epoch: UInt64.max - 1)
+    let dealt: [Int]
+    if stratified {
+      try ConfigurationError.require(targetWidth == 1, "stratified folds", "targets of width \(targetWidth)", "one class index per row")
+      var byClass: [Float: [Int]] = [:]
+      for row in order { byClass[targets[row], default: []].append(row) }
+      dealt = byClass.keys.sorted().flatMap { byClass[$0]! }
+    } else {
+      dealt = order
+    }
+    var folds = [[Int]](repeating: [], count: k)
+    for (position, row) in dealt.enumerated() { folds[position % k].append(row) }
+    return folds.map { $0.sorted() }
+  }
+
+  /// The `k` folds of ``foldIndices(_:seed:stratified:)``: each validates on its rows and trains on the rest.
+  public func folds(_ k: Int, seed: UInt64, stratified: Bool) throws -> [Fold] {
+    let indices = try foldIndices(k, seed: seed, stratified: stratified)
+    return indices.enumerated().map { number, validation in
+      let held = Set(validation)
+      return Fold(train: subset((0..<rows).filter { !held.contains($0) }, name: "\(name) (fold \(number + 1) training)"),
+                  validation: subset(validation, name: "\(name) (fold \(number + 1) validation)"))
+    }
+  }
+}
+
+extension Trial {
+  /// Trains one model per fold, **interleaved epoch by epoch**: after epoch `e` of every fold, the
+  /// mean of `monitor` (an ``EpochRecord`` value name, e.g. `"validation accuracy"`) over the
+  /// folds is reported as step `e`, and the trial is pruned (``TrialPruned``) if the study's
+  /// pruner says so. Every value the pruner sees is therefore a mean over all `k` folds after the
+  /// same number of epochs, comparable across trials, and a pruned trial stops all its folds at
+  /// once. Returns the mean after the last epoch and stores each fold's value in ``foldValues``.
+  /// `makeTrainer(fold)` builds each fold's model and trainer (on the trial's backend).
+  public mutating func crossValidate(_ folds: [Fold], epochs: Int, batchSize: Int, monitor: String = "validation accuracy",
+                                     makeTrainer: (Int) throws -> Trainer) throws -> Double {
+    try ConfigurationError.require(!folds.isEmpty, "folds", 0, ">= 1")
+    try ConfigurationError.require(epochs >= 1, "epochs", epochs, ">= 1")
+    let trainers = try folds.indices.map(makeTrainer)
+    var values = [Double](repeating: .nan, count: folds.count)
+    for epoch in 1...epochs {
+      for (index, fold) in folds.enumerated() {
+        let history = try trainers[index].fit(fold.train, validation: fold.validation, epochs: epoch, batchSize: batchSize,
+                                              progress: .silent)
+        guard let last = history.epochs.last, let value = last.value(named: monitor) else {
+          throw ConfigurationError.outOfRange(parameter: "monitor", value: monitor,
+                                              allowed: "a value each epoch reports, e.g. validation accuracy or validation loss")
+        }
+        values[index] = value
+      }
+      foldValues = values
+      let mean = values.reduce(0, +) / Double(values.count)
+      try report(mean, step: epoch)
+      if try shouldPrune { throw TrialPruned(step: epoch) }
+    }
+    return values.reduce(0, +) / Double(values.count)
+  }
+}

@@ -1,0 +1,100 @@
+import CSQLite
+import Foundation
+
+/// One SQLite connection: statements with bound parameters only (never spliced text), errors as
+/// ``TuningError/storage(path:reason:)`` with SQLite's message and code.
+final class SQLiteConnection {
+  let path: String
+  private var handle: OpaquePointer?
+
+  /// SQLite's destructor constant that makes it copy bound text before the call returns.
+  private static let transient = unsafeBitCast(OpaquePointer(bitPattern: -1), to: sqlite3_destructor_type.self)
+
+  /// Opens `path`; creates it only when `create`. Waits up to `busyTimeout` seconds for another
+  /// connection's lock instead of failing with "database is locked".
+  init(path: String, create: Bool, busyTimeout: Double = 120) throws {
+    self.path = path
+    let flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_FULLMUTEX
+    let status = sqlite3_open_v2(path, &handle, flags, nil)
+    guard status == SQLITE_OK else {
+      let reason = handle.map { String(cString: sqlite3_errmsg($0)) } ?? "cannot open"
+      sqlite3_close(handle)
+      handle = nil
+      throw TuningError.storage(path: path, reason: "\(reason) (SQLite code \(status))")
+    }
+    sqlite3_busy_timeout(handle, Int32(busyTimeout * 1000))
+  }
+
+  deinit { sqlite3_close(handle) }
+
+  func failure(_ status: Int32, _ sql: String) -> TuningError {
+    let message = String(cString: sqlite3_errmsg(handle))
+    if status == SQLITE_NOTADB || status == SQLITE_CORRUPT {
+      return .notAStudy(path: path, reason: "\(message) (SQLite code \(status))")
+    }
+    return .storage(path: path, reason: "\(message) (SQLite code \(status)) in: \(sql.prefix(60))")
+  }
+
+  /// Runs `sql` with `bindings` (`?` placeholders, in order) and returns every row.
+  @discardableResult
+  func query(_ sql: String, _ bindings: [SQLiteValue] = []) throws -> [[SQLiteValue]] {
+    var statement: OpaquePointer?
+    var status = sqlite3_prepare_v2(handle, sql, -1, &statement, nil)
+    guard status == SQLITE_OK else { throw failure(status, sql) }
+    defer { sqlite3_finalize(statement) }
+    for (index, value) in bindings.enumerated() {
+      let position = Int32(index + 1)
+      switch value {
+      case .null: status = sqlite3_bind_null(statement, position)
+      case let .integer(number): status = sqlite3_bind_int64(statement, position, number)
+      case let .real(number): status = number.isNaN ? sqlite3_bind_null(statement, position)
+                                                    : sqlite3_bind_double(statement, position, number)
+      case let .text(text): status = sqlite3_bind_text(statement, position, text, -1, Self.transient)
+      }
+      guard status == SQLITE_OK else { throw failure(status, sql) }
+    }
+    var rows: [[SQLiteValue]] = []
+    while true {
+      status = sqlite3_step(statement)
+      if status == SQLITE_DONE { return rows }
+      guard status == SQLITE_ROW else { throw failure(status, sql) }
+      rows.append((0..<sqlite3_column_count(statement)).map { column in
+        switch sqlite3_column_type(statement, column) {
+        case SQLITE_INTEGER: .integer(sqlite3_column_int64(statement, column))
+        case SQLITE_FLOAT: .real(sqlite3_column_double(statement, column))
+        case SQLITE_NULL: .null
+        default: .text(String(cString: sqlite3_column_text(statement, column)))
+        }
+      })
+    }
+  }
+
+  /// Runs `body` in a write transaction (`BEGIN IMMEDIATE`: the write lock is taken up front, so
+  /// two writers queue on the busy timeout rather than deadlock); rolls back if it throws.
+  func transaction<T>(_ body: () throws -> T) throws -> T {
+    try query("BEGIN IMMEDIATE")
+    do {
+      let result = try body()
+      try query("COMMIT")
+      return result
+    } catch {
+      _ = try? query("ROLLBACK")
+      throw error
+    }
+  }
+}
+
+/// A value bound to or read from SQLite.
+enum SQLiteValue: Equatable {
+  case null, integer(Int64), real(Double), text(String)
+
+  var int: Int64? { if case let .integer(v) = self { v } else { nil } }
+  var double: Double? {
+    switch self {
+    case let .real(v): v
+    case let .integer(v): Double(v)
+    default: nil
+    }
+  }
+  var string: String? { if case let .text(v) = self { v } else { nil } }
+}

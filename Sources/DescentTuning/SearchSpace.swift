@@ -1,0 +1,202 @@
+import Descent
+import Foundation
+
+/// A value a parameter takes: a number or a categorical choice. Encodes as the plain JSON value
+/// (`0.001`, `3`, `"adam"`, `true`).
+public enum ParameterValue: Hashable, Sendable, Codable, CustomStringConvertible {
+  case float(Double)
+  case int(Int)
+  case string(String)
+  case bool(Bool)
+
+  /// The value as a number (`true` is 1), or nil for a string.
+  public var number: Double? {
+    switch self {
+    case let .float(value): value
+    case let .int(value): Double(value)
+    case let .bool(value): value ? 1 : 0
+    case .string: nil
+    }
+  }
+
+  public var description: String {
+    switch self {
+    case let .float(value): Self.format(value)
+    case let .int(value): "\(value)"
+    case let .string(value): value
+    case let .bool(value): "\(value)"
+    }
+  }
+
+  /// Shortest text that reads back as the same `Double` (`0.001`, `1e-05`), as JSON writes it.
+  static func format(_ value: Double) -> String {
+    if value.isFinite, value == value.rounded(), abs(value) < 1e15 { return String(format: "%.1f", value) }
+    return "\(value)"
+  }
+
+  public init(from decoder: any Decoder) throws {
+    let container = try decoder.singleValueContainer()
+    if let value = try? container.decode(Bool.self) { self = .bool(value) }
+    else if let value = try? container.decode(Int.self) { self = .int(value) }
+    else if let value = try? container.decode(Double.self) { self = .float(value) }
+    else { self = .string(try container.decode(String.self)) }
+  }
+
+  public func encode(to encoder: any Encoder) throws {
+    var container = encoder.singleValueContainer()
+    switch self {
+    case let .float(value): try container.encode(value)
+    case let .int(value): try container.encode(value)
+    case let .string(value): try container.encode(value)
+    case let .bool(value): try container.encode(value)
+    }
+  }
+}
+
+/// The values a parameter may take (Optuna's distributions).
+public enum Domain: Hashable, Sendable, Codable, CustomStringConvertible {
+  /// A real number in `[low, high]`; log-uniform when `log` (then `low > 0`), on the grid
+  /// `low, low + step, …` when `step` is given (then not `log`).
+  case float(low: Double, high: Double, log: Bool = false, step: Double? = nil)
+  /// A whole number in `[low, high]` on the grid `low, low + step, …`; log-uniform when `log`
+  /// (then `low ≥ 1` and `step == 1`).
+  case int(low: Int, high: Int, log: Bool = false, step: Int = 1)
+  /// One of `choices` (strings, numbers, bools), all equally likely a priori.
+  case categorical([ParameterValue])
+
+  public var description: String {
+    switch self {
+    case let .float(low, high, log, step):
+      "float in [\(ParameterValue.format(low)), \(ParameterValue.format(high))]\(log ? ", log" : "")\(step.map { ", step \(ParameterValue.format($0))" } ?? "")"
+    case let .int(low, high, log, step): "int in [\(low), \(high)]\(log ? ", log" : "")\(step != 1 ? ", step \(step)" : "")"
+    case let .categorical(choices): "one of \(choices.map(\.description).joined(separator: ", "))"
+    }
+  }
+
+  /// Throws ``ConfigurationError/outOfRange(parameter:value:allowed:)`` naming `name` for an
+  /// empty range (`low ≥ high`), a log range with `low ≤ 0`, a non-positive or log step, a
+  /// non-finite bound, or an empty or repeated choice.
+  public func validate(_ name: String) throws {
+    switch self {
+    case let .float(low, high, log, step):
+      try ConfigurationError.require(low.isFinite && high.isFinite, name, "[\(low), \(high)]", "finite bounds")
+      try ConfigurationError.require(low < high, name, "[\(low), \(high)]", "low < high")
+      if log { try ConfigurationError.require(low > 0, name, "[\(low), \(high)] with log", "low > 0 on a log scale") }
+      if let step {
+        try ConfigurationError.require(step > 0 && step.isFinite, "\(name) step", step, "a step > 0")
+        try ConfigurationError.require(!log, "\(name) step", step, "no step on a log scale")
+      }
+    case let .int(low, high, log, step):
+      try ConfigurationError.require(low < high, name, "[\(low), \(high)]", "low < high")
+      try ConfigurationError.require(step >= 1, "\(name) step", step, "a step >= 1")
+      if log {
+        try ConfigurationError.require(low >= 1, name, "[\(low), \(high)] with log", "low >= 1 on a log scale")
+        try ConfigurationError.require(step == 1, "\(name) step", step, "no step on a log scale")
+      }
+    case let .categorical(choices):
+      try ConfigurationError.require(!choices.isEmpty, name, "[]", "at least one choice")
+      try ConfigurationError.require(Set(choices).count == choices.count, name, choices, "distinct choices")
+    }
+  }
+
+  /// Whether `value` is one this domain can produce.
+  public func contains(_ value: ParameterValue) -> Bool {
+    switch (self, value) {
+    case let (.float(low, high, _, step), .float(x)):
+      guard x >= low, x <= high else { return false }
+      guard let step else { return true }
+      let k = ((x - low) / step).rounded()
+      return abs(low + k * step - x) <= 1e-9 * max(1, abs(x))
+    case let (.int(low, high, _, step), .int(x)): return x >= low && x <= high && (x - low) % step == 0
+    case let (.categorical(choices), value): return choices.contains(value)
+    default: return false
+    }
+  }
+
+  /// Every value a grid search visits: each choice, each whole number on the step, each float on
+  /// its step. A float without a step has no grid: throws naming `name`.
+  public func gridValues(_ name: String) throws -> [ParameterValue] {
+    switch self {
+    case let .float(low, high, _, step):
+      guard let step else {
+        throw ConfigurationError.outOfRange(parameter: name, value: description,
+                                            allowed: "a step or a list of choices for grid search")
+      }
+      let count = Int(((high - low) / step + 1e-9).rounded(.down)) + 1
+      try ConfigurationError.require(count <= 100_000, name, "\(count) grid values", "at most 100000")
+      return (0..<count).map { .float(low + Double($0) * step) }
+    case let .int(low, high, _, step):
+      try ConfigurationError.require((high - low) / step < 100_000, name, "\((high - low) / step + 1) grid values", "at most 100000")
+      return stride(from: low, through: high, by: step).map { .int($0) }
+    case let .categorical(choices): return choices
+    }
+  }
+}
+
+/// A named hyperparameter: its domain, and the condition under which it exists.
+public struct Hyperparameter: Hashable, Sendable, Codable {
+  public var name: String
+  public var domain: Domain
+  /// The parameter exists only when every named earlier parameter took one of the listed values
+  /// (`["optimizer": [.string("sgd")]]`: `momentum` only for SGD); empty: always.
+  public var when: [String: [ParameterValue]]
+
+  public init(_ name: String, _ domain: Domain, when: [String: [ParameterValue]] = [:]) {
+    self.name = name
+    self.domain = domain
+    self.when = when
+  }
+
+  /// Whether the condition holds for the values chosen so far.
+  public func isActive(given values: [String: ParameterValue]) -> Bool {
+    when.allSatisfy { name, allowed in values[name].map(allowed.contains) ?? false }
+  }
+}
+
+/// Parameters in order, each condition naming earlier ones, for grid search and `descent tune`.
+/// (An objective closure may also suggest parameters without declaring them first.)
+public struct SearchSpace: Hashable, Sendable, Codable {
+  public let parameters: [Hyperparameter]
+
+  /// - Throws: ``ConfigurationError`` naming the parameter for an invalid domain, a repeated name,
+  ///   or a condition on a parameter that is unknown or not declared before it.
+  public init(_ parameters: [Hyperparameter]) throws {
+    var seen: Set<String> = []
+    for parameter in parameters {
+      try ConfigurationError.require(!parameter.name.isEmpty, "parameter name", "\"\"", "a non-empty name")
+      try ConfigurationError.require(!seen.contains(parameter.name), parameter.name, "declared twice", "each name once")
+      try parameter.domain.validate(parameter.name)
+      for (name, allowed) in parameter.when.sorted(by: { $0.key < $1.key }) {
+        try ConfigurationError.require(seen.contains(name), "\(parameter.name) condition", name,
+                                       "the name of a parameter declared before \(parameter.name)")
+        try ConfigurationError.require(!allowed.isEmpty, "\(parameter.name) condition on \(name)", "[]", "at least one value")
+      }
+      seen.insert(parameter.name)
+    }
+    self.parameters = parameters
+  }
+
+  /// Every combination a grid search visits, in a fixed order: the product of each active
+  /// parameter's ``Domain/gridValues(_:)``, inactive ones left out.
+  public func grid() throws -> [[String: ParameterValue]] {
+    var points: [[String: ParameterValue]] = [[:]]
+    for parameter in parameters {
+      let values = try parameter.domain.gridValues(parameter.name)
+      var next: [[String: ParameterValue]] = []
+      for point in points {
+        guard parameter.isActive(given: point) else {
+          next.append(point)
+          continue
+        }
+        for value in values {
+          var extended = point
+          extended[parameter.name] = value
+          next.append(extended)
+        }
+      }
+      try ConfigurationError.require(next.count <= 1_000_000, "grid", "\(next.count) points", "at most 1000000")
+      points = next
+    }
+    return points
+  }
+}

@@ -1,0 +1,201 @@
+import Descent
+import Foundation
+
+/// A named optimization: trials of an objective under one sampler and pruner, stored in a
+/// ``StudyStorage`` that any number of processes may share (Optuna's `Study`).
+///
+/// Crash safety: every trial's process sends heartbeats while it runs. When a study is opened or
+/// a trial starts, RUNNING trials whose process is gone (same host, dead pid) or whose last
+/// heartbeat is older than `gracePeriod` are marked FAILED (and "lost": they do not count toward
+/// the requested number of trials), so no trial stays RUNNING forever.
+public final class Study: Sendable {
+  public let name: String
+  public let storage: any StudyStorage
+  public let direction: Direction
+  public let sampler: any Sampler
+  public let pruner: any Pruner
+  /// Seconds between heartbeats of a running trial.
+  public let heartbeatInterval: Double
+  /// Seconds without a heartbeat after which another process marks a trial FAILED.
+  public let gracePeriod: Double
+  let id: Int64
+  let registered = RegisteredDomains()
+
+  /// Opens study `name` in `storage`, creating it if new; with a `space`, checks every parameter
+  /// against the domains the study already holds.
+  /// - Throws: ``TuningError/incompatible(study:parameter:stored:given:)`` naming the parameter or
+  ///   the direction that differs; storage errors.
+  public init(name: String = "default", storage: any StudyStorage, direction: Direction, sampler: any Sampler = TPESampler(),
+              pruner: any Pruner = NoPruner(), space: SearchSpace? = nil, heartbeatInterval: Double = 5,
+              gracePeriod: Double = 60) throws {
+    try ConfigurationError.require(heartbeatInterval > 0, "heartbeatInterval", heartbeatInterval, "> 0")
+    try ConfigurationError.require(gracePeriod > heartbeatInterval, "gracePeriod", gracePeriod, "> heartbeatInterval")
+    (self.name, self.storage, self.direction, self.sampler, self.pruner) = (name, storage, direction, sampler, pruner)
+    (self.heartbeatInterval, self.gracePeriod) = (heartbeatInterval, gracePeriod)
+    id = try storage.openStudy(name, direction: direction)
+    for parameter in space?.parameters ?? [] where registered.insert(parameter) {
+      try storage.register(parameter.name, parameter.domain, study: id)
+    }
+    try failLostTrials()
+  }
+
+  /// Every trial, by number.
+  public func trials() throws -> [TrialRecord] { try storage.trials(study: id) }
+
+  /// The COMPLETE trial with the best value (the lowest number among ties), if any.
+  public func bestTrial() throws -> TrialRecord? { Self.best(try trials(), direction) }
+
+  static func best(_ trials: [TrialRecord], _ direction: Direction) -> TrialRecord? {
+    trials.filter { $0.state == .complete && ($0.value?.isFinite ?? false) }
+      .min { direction.isBetter($0.value!, than: $1.value!) || ($0.value == $1.value && $0.number < $1.number) }
+  }
+
+  /// Marks RUNNING trials whose process is gone as FAILED; returns their numbers.
+  @discardableResult
+  public func failLostTrials() throws -> [Int] {
+    let me = TrialOwner.current, now = Date()
+    var lost: [Int] = []
+    for trial in try storage.runningTrials(study: id) where !ActiveTrials.contains(storage.location, trial.id) {
+      let gone: String?
+      if trial.owner == me {
+        gone = "its process (\(me.pid)) no longer runs it"
+      } else if trial.owner.host == me.host, kill(trial.owner.pid, 0) != 0, errno == ESRCH {
+        gone = "its process \(trial.owner.pid) on \(trial.owner.host) is gone"
+      } else if now.timeIntervalSince(trial.heartbeat) > gracePeriod {
+        gone = "no heartbeat from process \(trial.owner.pid) on \(trial.owner.host) for \(Int(now.timeIntervalSince(trial.heartbeat))) s"
+      } else {
+        gone = nil
+      }
+      guard let gone else { continue }
+      if try storage.finish(trial: trial.id, state: .failed, value: nil, foldValues: [], error: "lost: \(gone)", lost: true) {
+        lost.append(trial.number)
+      }
+    }
+    return lost
+  }
+
+  /// Runs trials until the study holds `trials` of them (lost ones not counted, so a study
+  /// reopened after a crash continues to the same total), the grid is exhausted, or `timeout`
+  /// seconds have passed (no trial starts after that). `devices` has one entry per worker thread:
+  /// worker `i` runs its trials with `objective(&trial, i)` and stores `devices[i]` as their device.
+  ///
+  /// A trial whose objective returns a finite value is COMPLETE; one that throws ``TrialPruned``
+  /// is PRUNED; any other error or a NaN result makes it FAILED with the message, and the study
+  /// goes on. `onTrialFinished` is called (from the worker's thread) after each trial with it and
+  /// the best trial so far.
+  /// - Throws: storage errors, which stop every worker.
+  public func optimize(trials target: Int, timeout: Double? = nil, devices: [String] = ["cpu"],
+                       onTrialFinished: (@Sendable (TrialRecord, TrialRecord?) -> Void)? = nil,
+                       objective: @escaping @Sendable (inout Trial, Int) throws -> Double) throws {
+    try ConfigurationError.require(target >= 0, "trials", target, ">= 0")
+    try ConfigurationError.require(!devices.isEmpty, "workers", 0, ">= 1")
+    let deadline = timeout.map { Date().addingTimeInterval($0) }
+    let failure = FirstError()
+    let heartbeat = Heartbeat(storage: storage, interval: heartbeatInterval)
+    let group = DispatchGroup()
+    for (worker, device) in devices.enumerated() {
+      group.enter()
+      let thread = Thread { [self] in
+        defer { group.leave() }
+        do {
+          while failure.error == nil, deadline.map({ Date() < $0 }) ?? true {
+            guard let record = try runTrial(target: target, device: device, worker: worker, heartbeat: heartbeat,
+                                            objective: objective) else { break }
+            onTrialFinished?(record, try bestTrial())
+          }
+        } catch {
+          failure.set(error)
+        }
+      }
+      thread.name = "descent-study-worker-\(worker)"
+      thread.stackSize = 8 << 20
+      thread.start()
+    }
+    group.wait()
+    heartbeat.stop()
+    if let error = failure.error { throw error }
+  }
+
+  /// Starts, runs and finishes one trial; nil when the study needs no more.
+  private func runTrial(target: Int, device: String, worker: Int, heartbeat: Heartbeat,
+                        objective: @Sendable (inout Trial, Int) throws -> Double) throws -> TrialRecord? {
+    try failLostTrials()
+    let history = try trials()
+    guard let started = try storage.startTrial(study: id, target: target, gridSize: sampler.gridSize, device: device,
+                                               owner: .current) else { return nil }
+    ActiveTrials.insert(storage.location, started.id)
+    heartbeat.add(started.id)
+    defer {
+      heartbeat.remove(started.id)
+      ActiveTrials.remove(storage.location, started.id)
+    }
+    let session = TrialSession(storage: storage, study: id, studyName: name, id: started.id, gridIndex: started.gridIndex,
+                               sampler: sampler, pruner: pruner, direction: direction, history: history, registered: registered)
+    var trial = Trial(number: started.number, device: device, worker: worker, session: session)
+    var (state, value, message) = (TrialState.complete, Double?.none, String?.none)
+    do {
+      let result = try objective(&trial, worker)
+      if result.isNaN {
+        (state, message) = (.failed, "the objective returned NaN")
+      } else {
+        value = result
+      }
+    } catch is TrialPruned {
+      state = .pruned
+    } catch let error as TuningError where error == .lost(trial: trial.number) {
+      throw error
+    } catch {
+      (state, message) = (.failed, "\(error)")
+    }
+    let finished = try storage.finish(trial: started.id, state: state, value: value, foldValues: trial.foldValues,
+                                      error: message, lost: false)
+    guard finished else { throw TuningError.lost(trial: trial.number) }
+    return try trials().first { $0.number == started.number }
+  }
+}
+
+/// Trial ids this process runs, so it never marks its own live trials as lost.
+enum ActiveTrials {
+  private static let lock = NSLock()
+  nonisolated(unsafe) private static var ids: Set<String> = []
+
+  static func insert(_ location: String, _ id: Int64) { lock.withLock { _ = ids.insert("\(id)@\(location)") } }
+  static func remove(_ location: String, _ id: Int64) { lock.withLock { _ = ids.remove("\(id)@\(location)") } }
+  static func contains(_ location: String, _ id: Int64) -> Bool { lock.withLock { ids.contains("\(id)@\(location)") } }
+}
+
+/// A thread that refreshes the heartbeat of this process's running trials every `interval` seconds.
+final class Heartbeat: @unchecked Sendable {
+  private let storage: any StudyStorage
+  private let lock = NSLock()
+  private var running: Set<Int64> = []
+  private var stopped = false
+  private let wake = DispatchSemaphore(value: 0)
+
+  init(storage: any StudyStorage, interval: Double) {
+    self.storage = storage
+    let thread = Thread { [self] in
+      while !lock.withLock({ stopped }) {
+        _ = wake.wait(timeout: .now() + interval)
+        for id in lock.withLock({ running }) { try? storage.heartbeat(trial: id) }
+      }
+    }
+    thread.name = "descent-study-heartbeat"
+    thread.start()
+  }
+
+  func add(_ id: Int64) { lock.withLock { _ = running.insert(id) } }
+  func remove(_ id: Int64) { lock.withLock { _ = running.remove(id) } }
+  func stop() {
+    lock.withLock { stopped = true }
+    wake.signal()
+  }
+}
+
+/// The first error any worker hit.
+final class FirstError: @unchecked Sendable {
+  private let lock = NSLock()
+  private var stored: (any Error)?
+  var error: (any Error)? { lock.withLock { stored } }
+  func set(_ error: any Error) { lock.withLock { if stored == nil { stored = error } } }
+}

@@ -1,0 +1,142 @@
+import Descent
+import Foundation
+
+/// Thrown by an objective (or by ``Trial/crossValidate(_:epochs:batchSize:monitor:makeTrainer:)``)
+/// to end its trial as PRUNED, as Optuna's `TrialPruned`.
+public struct TrialPruned: Error, CustomStringConvertible {
+  public let step: Int
+  public init(step: Int) { self.step = step }
+  public var description: String { "pruned at step \(step)" }
+}
+
+/// One evaluation of the objective: the objective asks it for parameter values, reports
+/// intermediate values, and asks whether to stop. Every suggestion and report is stored at once.
+public struct Trial {
+  /// From 0, in the order trials started in the study.
+  public let number: Int
+  /// The values suggested so far.
+  public private(set) var parameters: [String: ParameterValue] = [:]
+  /// The values reported so far, by step.
+  public private(set) var intermediate: [Int: Double] = [:]
+  /// Per-fold results to store with the trial (set by cross-validation).
+  public var foldValues: [Double] = []
+  /// The backend or device running the trial, as stored.
+  public let device: String
+  /// Which of the study's workers runs it (0-based), for objectives that keep one resource per worker.
+  public let worker: Int
+  let session: TrialSession
+  /// Domains suggested so far, to catch one name used with two domains.
+  private var domains: [String: Domain] = [:]
+
+  init(number: Int, device: String, worker: Int, session: TrialSession) {
+    self.number = number
+    self.device = device
+    self.worker = worker
+    self.session = session
+  }
+
+  /// A value for `parameter` from the study's sampler, stored with the trial. Asking again for
+  /// the same name returns the same value.
+  /// - Throws: ``TuningError/redefined(trial:parameter:first:then:)`` for the same name with
+  ///   another domain, ``TuningError/incompatible(study:parameter:stored:given:)`` when the study
+  ///   used another domain for it, ``ConfigurationError`` for an invalid domain.
+  public mutating func suggest(_ parameter: Hyperparameter) throws -> ParameterValue {
+    if let value = parameters[parameter.name] {
+      guard domains[parameter.name] == parameter.domain else {
+        throw TuningError.redefined(trial: number, parameter: parameter.name,
+                                    first: domains[parameter.name]?.description ?? "?", then: parameter.domain.description)
+      }
+      return value
+    }
+    try parameter.domain.validate(parameter.name)
+    try session.register(parameter)
+    let value = try session.sampler.sample(parameter, SamplingContext(trial: number, gridIndex: session.gridIndex,
+                                                                      history: session.history, direction: session.direction))
+    try session.storage.setParameter(trial: session.id, parameter.name, value)
+    parameters[parameter.name] = value
+    domains[parameter.name] = parameter.domain
+    return value
+  }
+
+  /// A real number in `low...high` (log-uniform when `log`; on multiples of `step` from `low`).
+  public mutating func suggestFloat(_ name: String, _ low: Double, _ high: Double, log: Bool = false,
+                                    step: Double? = nil) throws -> Double {
+    try suggest(Hyperparameter(name, .float(low: low, high: high, log: log, step: step))).number!
+  }
+
+  /// A whole number in `low...high` on the grid `low, low + step, …` (log-uniform when `log`).
+  public mutating func suggestInt(_ name: String, _ low: Int, _ high: Int, log: Bool = false, step: Int = 1) throws -> Int {
+    Int(try suggest(Hyperparameter(name, .int(low: low, high: high, log: log, step: step))).number!)
+  }
+
+  /// One of `choices`.
+  public mutating func suggestCategorical(_ name: String, _ choices: [ParameterValue]) throws -> ParameterValue {
+    try suggest(Hyperparameter(name, .categorical(choices)))
+  }
+
+  /// One of the strings `choices`.
+  public mutating func suggestCategorical(_ name: String, _ choices: [String]) throws -> String {
+    try suggest(Hyperparameter(name, .categorical(choices.map { .string($0) }))).description
+  }
+
+  /// Stores `value` as the result at `step` (an epoch, from 1), for pruners and the plots.
+  public mutating func report(_ value: Double, step: Int) throws {
+    try ConfigurationError.require(step >= 1, "report step", step, ">= 1")
+    intermediate[step] = value
+    try session.storage.report(trial: session.id, step: step, value: value)
+  }
+
+  /// Whether the study's pruner would stop this trial now, judged against every trial of the
+  /// study as stored this moment (other processes' included).
+  public var shouldPrune: Bool {
+    get throws {
+      let history = try session.storage.trials(study: session.study).filter { $0.number != number }
+      let record = TrialRecord(number: number, state: .running, parameters: parameters, value: nil, foldValues: [],
+                               intermediate: intermediate, device: device, started: Date(), finished: nil, error: nil,
+                               gridIndex: session.gridIndex, lost: false)
+      return session.pruner.shouldPrune(record, history: history, direction: session.direction)
+    }
+  }
+}
+
+/// What a trial needs from its study: where to store, how to sample and prune.
+final class TrialSession: Sendable {
+  let storage: any StudyStorage
+  let study: Int64
+  let studyName: String
+  let id: Int64
+  let gridIndex: Int?
+  let sampler: any Sampler
+  let pruner: any Pruner
+  let direction: Direction
+  /// The study's other trials when this one started (what the sampler learns from).
+  let history: [TrialRecord]
+  let registered: RegisteredDomains
+
+  init(storage: any StudyStorage, study: Int64, studyName: String, id: Int64, gridIndex: Int?, sampler: any Sampler,
+       pruner: any Pruner, direction: Direction, history: [TrialRecord], registered: RegisteredDomains) {
+    (self.storage, self.study, self.studyName, self.id, self.gridIndex) = (storage, study, studyName, id, gridIndex)
+    (self.sampler, self.pruner, self.direction, self.history, self.registered) = (sampler, pruner, direction, history, registered)
+  }
+
+  /// Stores the parameter's domain with the study the first time this process sees it.
+  func register(_ parameter: Hyperparameter) throws {
+    guard registered.insert(parameter) else { return }
+    try storage.register(parameter.name, parameter.domain, study: study)
+  }
+}
+
+/// The parameters a study object has already checked against its store.
+final class RegisteredDomains: @unchecked Sendable {
+  private var seen: [String: Domain] = [:]
+  private let lock = NSLock()
+
+  /// Whether `parameter` is new here (a changed domain counts as new, so the store checks it).
+  func insert(_ parameter: Hyperparameter) -> Bool {
+    lock.withLock {
+      guard seen[parameter.name] != parameter.domain else { return false }
+      seen[parameter.name] = parameter.domain
+      return true
+    }
+  }
+}

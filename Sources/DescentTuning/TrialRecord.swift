@@ -1,0 +1,53 @@
+import Foundation
+
+/// Where a trial is in its life.
+public enum TrialState: String, Sendable, Codable, CaseIterable {
+  case running = "RUNNING", complete = "COMPLETE", pruned = "PRUNED", failed = "FAILED"
+}
+
+/// Whether the objective is to be made small (a loss) or large (an accuracy).
+public enum Direction: String, Sendable, Codable {
+  case minimize, maximize
+
+  /// Whether `a` is better than `b` (NaN is never better).
+  public func isBetter(_ a: Double, than b: Double) -> Bool { self == .minimize ? a < b : a > b }
+}
+
+/// A trial as the study stores it.
+public struct TrialRecord: Sendable, Codable, Equatable {
+  /// From 0, in the order trials started in the study (across every process).
+  public var number: Int
+  public var state: TrialState
+  /// The parameters the trial was suggested, by name.
+  public var parameters: [String: ParameterValue]
+  /// The objective's result (for cross-validation the mean over folds); nil unless COMPLETE.
+  public var value: Double?
+  /// One value per cross-validation fold, when the objective reported them.
+  public var foldValues: [Double]
+  /// Reported intermediate values by step (epochs, from 1).
+  public var intermediate: [Int: Double]
+  /// The device or backend that ran it.
+  public var device: String
+  public var started: Date
+  public var finished: Date?
+  /// Why it FAILED.
+  public var error: String?
+  /// The grid point it ran (grid search only).
+  public var gridIndex: Int?
+  /// Marked FAILED by a later process because its own process was gone: not counted toward the
+  /// requested number of trials.
+  public var lost: Bool
+
+  /// The last reported step, if any.
+  public var lastStep: Int? { intermediate.keys.max() }
+
+  /// Standard deviation of ``foldValues`` (population, as scikit-learn's `cv_results_` `std_test_score`).
+  public var foldStandardDeviation: Double? {
+    guard foldValues.count > 1 else { return nil }
+    let mean = foldValues.reduce(0, +) / Double(foldValues.count)
+    return (foldValues.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(foldValues.count)).squareRoot()
+  }
+
+  /// Seconds from start to finish.
+  public var seconds: Double? { finished.map { $0.timeIntervalSince(started) } }
+}

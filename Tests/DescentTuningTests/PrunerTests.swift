@@ -1,0 +1,56 @@
+@testable import DescentTuning
+import Foundation
+import Testing
+
+/// Pruners on scripted learning curves, decisions worked out by hand.
+struct PrunerTests {
+  static func trial(_ number: Int, _ curve: [Double], state: TrialState = .complete) -> TrialRecord {
+    TrialRecord(number: number, state: state, parameters: [:], value: state == .complete ? curve.last : nil, foldValues: [],
+                intermediate: Dictionary(uniqueKeysWithValues: curve.enumerated().map { ($0 + 1, $1) }), device: "cpu",
+                started: Date(), finished: nil, error: nil, gridIndex: nil, lost: false)
+  }
+
+  @Test func medianPrunesBelowTheMedianOfCompleteTrials() throws {
+    // Losses (minimize) of three complete trials: medians per step are 0.8, 0.6, 0.5.
+    let history = [Self.trial(0, [0.9, 0.7, 0.5]), Self.trial(1, [0.8, 0.6, 0.4]), Self.trial(2, [0.7, 0.5, 0.6])]
+    let pruner = try MedianPruner(startupTrials: 3, warmupSteps: 1, interval: 1)
+    // step 1 is warm-up: never pruned, however bad
+    #expect(!pruner.shouldPrune(Self.trial(3, [5.0], state: .running), history: history, direction: .minimize))
+    // step 2: best so far 0.65 > median 0.6 → prune; 0.55 → keep
+    #expect(pruner.shouldPrune(Self.trial(3, [0.9, 0.65], state: .running), history: history, direction: .minimize))
+    #expect(!pruner.shouldPrune(Self.trial(3, [0.9, 0.55], state: .running), history: history, direction: .minimize))
+    // the best value so far counts, not the last: 0.55 at step 2, then 0.9 at step 3 (median 0.5) → prune; 0.45 → keep
+    #expect(pruner.shouldPrune(Self.trial(3, [0.9, 0.55, 0.9], state: .running), history: history, direction: .minimize))
+    #expect(!pruner.shouldPrune(Self.trial(3, [0.9, 0.45, 0.9], state: .running), history: history, direction: .minimize))
+    // maximize: accuracies below the median are pruned
+    #expect(pruner.shouldPrune(Self.trial(3, [0.5, 0.55], state: .running), history: history, direction: .maximize))
+    #expect(!pruner.shouldPrune(Self.trial(3, [0.5, 0.65], state: .running), history: history, direction: .maximize))
+    // fewer complete trials than startupTrials: no pruning; running and pruned trials do not count
+    let early = [history[0], history[1], Self.trial(2, [0.1, 0.1], state: .running)]
+    #expect(!pruner.shouldPrune(Self.trial(3, [0.9, 0.99], state: .running), history: early, direction: .minimize))
+    // interval 2 after warm-up 1: judged at steps 2, 4, … only
+    let sparse = try MedianPruner(startupTrials: 1, warmupSteps: 1, interval: 2)
+    #expect(sparse.shouldPrune(Self.trial(3, [0.9, 0.99], state: .running), history: history, direction: .minimize))
+    #expect(!sparse.shouldPrune(Self.trial(3, [0.9, 0.99, 0.99], state: .running), history: history, direction: .minimize))
+    // NaN prunes
+    #expect(pruner.shouldPrune(Self.trial(3, [0.9, .nan], state: .running), history: history, direction: .minimize))
+  }
+
+  @Test func successiveHalvingKeepsTheTopQuarterAtEachRung() throws {
+    let pruner = try SuccessiveHalvingPruner(minimumResource: 1, reductionFactor: 4)
+    #expect(pruner.rungs(upTo: 20) == [1, 4, 16])
+    // The first trials at a rung always continue (fewer than 2·4 competitors: the best one decides).
+    #expect(!pruner.shouldPrune(Self.trial(0, [0.5], state: .running), history: [], direction: .maximize))
+    // Eight earlier accuracies at step 1; with the new one 9 competitors → the 2nd best (0.8) is the bar.
+    let history = [0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2].enumerated().map { Self.trial($0, [$1], state: .pruned) }
+    #expect(!pruner.shouldPrune(Self.trial(8, [0.85], state: .running), history: history, direction: .maximize))
+    #expect(!pruner.shouldPrune(Self.trial(8, [0.8], state: .running), history: history, direction: .maximize))
+    #expect(pruner.shouldPrune(Self.trial(8, [0.75], state: .running), history: history, direction: .maximize))
+    // Steps between rungs are never judged.
+    #expect(!pruner.shouldPrune(Self.trial(8, [0.85, 0.01], state: .running), history: history, direction: .maximize))
+    // Minimize: losses; the bar is the 2nd lowest.
+    #expect(pruner.shouldPrune(Self.trial(8, [0.85], state: .running), history: history, direction: .minimize))
+    #expect(!pruner.shouldPrune(Self.trial(8, [0.3], state: .running), history: history, direction: .minimize))
+    #expect(throws: Error.self) { try SuccessiveHalvingPruner(reductionFactor: 1) }
+  }
+}
