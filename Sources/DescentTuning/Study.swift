@@ -57,9 +57,9 @@ public final class Study: Sendable {
     var lost: [Int] = []
     for trial in try storage.runningTrials(study: id) where !ActiveTrials.contains(storage.location, trial.id) {
       let gone: String?
-      if trial.owner == me {
-        gone = "its process (\(me.pid)) no longer runs it"
-      } else if trial.owner.host == me.host, kill(trial.owner.pid, 0) != 0, errno == ESRCH {
+      // A trial with this process's pid that this process does not run belongs to an earlier
+      // process with the same pid (containers reuse them): only its heartbeat can tell.
+      if trial.owner != me, trial.owner.host == me.host, kill(trial.owner.pid, 0) != 0, errno == ESRCH {
         gone = "its process \(trial.owner.pid) on \(trial.owner.host) is gone"
       } else if now.timeIntervalSince(trial.heartbeat) > gracePeriod {
         gone = "no heartbeat from process \(trial.owner.pid) on \(trial.owner.host) for \(Int(now.timeIntervalSince(trial.heartbeat))) s"

@@ -1,0 +1,139 @@
+import CSQLite
+import Foundation
+@testable import DescentTuning
+import Testing
+
+/// Study storage, written once and run against every engine in ``TestStudies/storages``.
+struct StorageTests {
+  static let names = TestStudies.storages.map(\.name)
+  static func make(_ name: String) throws -> any StudyStorage { try TestStudies.storages.first { $0.name == name }!.make() }
+
+  static let space = try! SearchSpace([Hyperparameter("x", .float(low: 0, high: 1)), Hyperparameter("k", .categorical([.string("a"), .string("b")]))])
+
+  @Test(arguments: names)
+  func trialsRoundTripWithEveryField(_ engine: String) throws {
+    let storage = try Self.make(engine)
+    let study = try Study(name: "round trip", storage: storage, direction: .maximize, sampler: RandomSampler(seed: 1), space: Self.space)
+    try study.optimize(trials: 4) { trial, _ in
+      let x = try trial.suggestFloat("x", 0, 1)
+      _ = try trial.suggestCategorical("k", ["a", "b"])
+      try trial.report(x / 2, step: 1)
+      try trial.report(x, step: 2)
+      trial.foldValues = [x - 0.1, x + 0.1]
+      if trial.number == 1 { throw TrialPruned(step: 2) }
+      if trial.number == 2 { struct Boom: Error, CustomStringConvertible { var description: String { "boom" } }; throw Boom() }
+      return x
+    }
+    let trials = try study.trials()
+    #expect(trials.map(\.number) == [0, 1, 2, 3])
+    #expect(trials.map(\.state) == [.complete, .pruned, .failed, .complete])
+    #expect(trials[2].error == "boom" && trials[2].value == nil && !trials[2].lost)
+    for trial in trials {
+      let x = trial.parameters["x"]!.number!
+      #expect(trial.intermediate == [1: x / 2, 2: x])
+      #expect(trial.foldValues == [x - 0.1, x + 0.1])
+      #expect(trial.device == "cpu" && trial.finished != nil && trial.finished! >= trial.started)
+    }
+    #expect(trials[0].value == trials[0].parameters["x"]!.number!)
+    #expect(try study.bestTrial()?.number == (trials[0].value! > trials[3].value! ? 0 : 3))
+    #expect(try storage.studyNames() == ["round trip"])
+  }
+
+  @Test(arguments: names)
+  func anIncompatibleSpaceOrDirectionIsRefusedNamingIt(_ engine: String) throws {
+    let storage = try Self.make(engine)
+    _ = try Study(storage: storage, direction: .minimize, space: Self.space)
+    let changed = try SearchSpace([Hyperparameter("x", .float(low: 0, high: 2)), Hyperparameter("k", .categorical([.string("a"), .string("b")]))])
+    #expect(throws: TuningError.incompatible(study: "default", parameter: "x", stored: "float in [0.0, 1.0]", given: "float in [0.0, 2.0]")) {
+      try Study(storage: storage, direction: .minimize, space: changed)
+    }
+    #expect(throws: TuningError.incompatible(study: "default", parameter: "direction", stored: "minimize", given: "maximize")) {
+      try Study(storage: storage, direction: .maximize)
+    }
+    // a define-by-run objective that changes a domain fails its trial, naming the parameter
+    let study = try Study(storage: storage, direction: .minimize)
+    try study.optimize(trials: 1) { trial, _ in try trial.suggestFloat("x", 0, 5) }
+    #expect(try study.trials().last?.error?.contains("has x as float in [0.0, 1.0], not float in [0.0, 5.0]") == true)
+    // another study in the same store is independent
+    _ = try Study(name: "other", storage: storage, direction: .maximize, space: changed)
+  }
+
+  @Test(arguments: names)
+  func runningTrialsOfDeadProcessesAreMarkedFailedAndTheStudyContinues(_ engine: String) throws {
+    let storage = try Self.make(engine)
+    let study = try Study(storage: storage, direction: .minimize, sampler: RandomSampler())
+    try study.optimize(trials: 2) { trial, _ in try trial.suggestFloat("x", 0, 1) }
+    let id = try storage.openStudy("default", direction: .minimize)
+    // a trial of a process that is gone (pid 2³¹−1 on this host) and one of another host whose
+    // heartbeat stopped long ago; and one of another host that is still beating
+    let gone = try storage.startTrial(study: id, target: 10, gridSize: nil, device: "cpu",
+                                      owner: TrialOwner(host: TrialOwner.current.host, pid: Int32.max))!
+    let silent = try storage.startTrial(study: id, target: 10, gridSize: nil, device: "cpu", owner: TrialOwner(host: "elsewhere", pid: 1))!
+    let alive = try storage.startTrial(study: id, target: 10, gridSize: nil, device: "cpu", owner: TrialOwner(host: "elsewhere", pid: 2))!
+    let reopened = try Study(storage: storage, direction: .minimize, sampler: RandomSampler(), heartbeatInterval: 0.1, gracePeriod: 0.5)
+    var trials = try reopened.trials()
+    #expect(trials[gone.number].state == .failed && trials[gone.number].lost)
+    #expect(trials[gone.number].error?.hasPrefix("lost: its process \(Int32.max) on ") == true)
+    #expect(trials[silent.number].state == .running && trials[alive.number].state == .running)
+    Thread.sleep(forTimeInterval: 0.7)
+    try storage.heartbeat(trial: alive.id)
+    #expect(try reopened.failLostTrials() == [silent.number])
+    trials = try reopened.trials()
+    #expect(trials[silent.number].error?.contains("no heartbeat from process 1 on elsewhere") == true)
+    // lost trials do not count: 2 done + 1 still running + 3 new = 6
+    try reopened.optimize(trials: 6) { trial, _ in try trial.suggestFloat("x", 0, 1) }
+    trials = try reopened.trials()
+    #expect(trials.filter { !$0.lost }.count == 6)
+    #expect(trials.filter { $0.state == .complete }.count == 5)
+  }
+
+  @Test(arguments: names)
+  func workersAndStudiesSharingAStoreRunEachGridPointOnce(_ engine: String) throws {
+    let storage = try Self.make(engine)
+    let space = try SearchSpace([Hyperparameter("a", .int(low: 0, high: 5)), Hyperparameter("b", .categorical([.bool(true), .bool(false)]))])
+    let grid = try GridSampler(space)
+    let studies = try (0..<2).map { _ in try Study(storage: storage, direction: .minimize, sampler: grid, space: space) }
+    DispatchQueue.concurrentPerform(iterations: 2) { index in
+      try! studies[index].optimize(trials: 100, devices: ["cpu:0", "cpu:1"]) { trial, _ in
+        for parameter in space.parameters { _ = try trial.suggest(parameter) }
+        Thread.sleep(forTimeInterval: 0.002)
+        return 0
+      }
+    }
+    let trials = try studies[0].trials()
+    #expect(trials.count == 12)
+    #expect(Set(trials.map(\.parameters)).count == 12)
+    #expect(Set(trials.map(\.device)) == ["cpu:0", "cpu:1"])
+  }
+
+  @Test func filesThatAreNotStudiesAreClearErrors() throws {
+    let folder = try TestStudies.folder()
+    let text = folder + "/notes.txt"
+    try Data(String(repeating: "not a database\n", count: 200).utf8).write(to: URL(fileURLWithPath: text))
+    #expect(throws: TuningError.self) { try SQLiteStorage(path: text) }
+    do { _ = try SQLiteStorage(path: text) } catch { #expect("\(error)".hasPrefix("\(text) is not a Descent study file: file is not a database")) }
+    // another application's SQLite database
+    var db: OpaquePointer?
+    sqlite3_open(folder + "/other.sqlite", &db)
+    sqlite3_exec(db, "CREATE TABLE songs (title TEXT)", nil, nil, nil)
+    sqlite3_close(db)
+    do {
+      _ = try SQLiteStorage(path: folder + "/other.sqlite")
+      Issue.record("opened another application's database")
+    } catch {
+      #expect("\(error)" == "\(folder)/other.sqlite is not a Descent study file: an SQLite database without Descent's tables (it has songs)")
+    }
+    // a missing file is not created when reading
+    #expect(throws: TuningError.storage(path: folder + "/missing.sqlite", reason: "no such file")) {
+      try SQLiteStorage(path: folder + "/missing.sqlite", create: false)
+    }
+    #expect(!FileManager.default.fileExists(atPath: folder + "/missing.sqlite"))
+    // names with quotes and SQL reach the database only as values
+    let storage = try SQLiteStorage(path: folder + "/study.sqlite")
+    let name = "x'); DROP TABLE trials; --"
+    let study = try Study(name: name, storage: storage, direction: .minimize, sampler: RandomSampler())
+    try study.optimize(trials: 1) { trial, _ in try trial.suggestFloat(name, 0, 1) }
+    #expect(try storage.studyNames() == [name])
+    #expect(try study.trials().first?.parameters[name] != nil)
+  }
+}
