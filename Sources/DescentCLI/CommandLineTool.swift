@@ -25,10 +25,14 @@ enum CommandLineTool {
       devices            list the CPU backend and every OpenCL device
       check [--size N]   run an N×N×N GEMM (default 257) on every backend against a float64 product
       train [options]    train an MLP on Fashion-MNIST and print its test accuracy (options below)
+      tune [options]     search train's settings for the best validation accuracy (options below)
       help               show this text
 
     train options:
     \(TrainConfiguration.help)
+
+    tune options:
+    \(TuneCommand.help)
 
     environment:
       DESCENT_DEVICE     the OpenCL device to use: an index from `descent devices` or part of a name
@@ -51,6 +55,8 @@ enum CommandLineTool {
       return try CheckCommand(options).run()
     case "train":
       return try TrainCommand(options).run()
+    case "tune":
+      return try TuneCommand(options).run()
     case "help", "--help", "-h":
       print(usage)
       return 0

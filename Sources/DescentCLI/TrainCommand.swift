@@ -21,20 +21,8 @@ struct TrainCommand {
     var validation: Dataset?
     if settings.validation > 0 { (train, validation) = try train.split(fraction: settings.validation, seed: settings.seed) }
 
-    let model = try Sequential(inputFeatures: train.featureCount, backend: backend, seed: settings.seed) {
-      for units in settings.hidden {
-        try Dense(units, activation: settings.activation, initializer: settings.initializer, regularizer: settings.penalty)
-        if settings.dropout > 0 { try Dropout(settings.dropout) }
-      }
-      try Dense(10, initializer: .glorotUniform, regularizer: settings.penalty)
-    }
-    let trainer = try Trainer(
-      model: model, loss: .softmaxCrossEntropy, optimizer: optimizer(), schedule: settings.schedule,
-      clipping: settings.clipNorm.map { .globalNorm($0) },
-      earlyStopping: try settings.earlyStopping.map {
-        try EarlyStopping(monitor: validation == nil ? "loss" : "validation loss", patience: $0, restoreBestWeights: true)
-      },
-      metrics: [.accuracy])
+    let model = try settings.makeModel(featureCount: train.featureCount, backend: backend)
+    let trainer = try settings.makeTrainer(model: model, hasValidation: validation != nil)
     if !settings.quiet {
       print("device: \(backend.name)")
       print(model.summary)
@@ -69,7 +57,7 @@ struct TrainCommand {
   /// there is one (the fastest device), else the CPU backend (faster than an OpenCL driver running
   /// on the same CPU). A selector that matches no device is an error listing the devices, and so is
   /// one given with `--backend cpu`, which would ignore it.
-  private func chooseBackend() throws -> any Backend {
+  func chooseBackend() throws -> any Backend {
     let selector = configuration.device.isEmpty ? DeviceSelector.fromEnvironment() : DeviceSelector(configuration.device)
     switch configuration.backend {
     case "cpu":
@@ -83,19 +71,6 @@ struct TrainCommand {
       if selector != .automatic { return try OpenCLBackend(selector) }
       if let gpu = (try? OpenCLDevice.all())?.first(where: { $0.kind == .gpu }) { return try OpenCLBackend(device: gpu) }
       return CPUBackend()
-    }
-  }
-
-  private func optimizer() -> any Optimizer {
-    let c = configuration
-    switch c.optimizer {
-    case "sgd": return SGD(learningRate: c.learningRate, momentum: c.momentum ?? 0.9, nesterov: c.nesterov,
-                           weightDecay: c.weightDecay ?? 0)
-    case "adagrad": return AdaGrad(learningRate: c.learningRate, weightDecay: c.weightDecay ?? 0)
-    case "rmsprop": return RMSprop(learningRate: c.learningRate, weightDecay: c.weightDecay ?? 0, momentum: c.momentum ?? 0)
-    case "adamw": return AdamW(learningRate: c.learningRate, beta1: c.beta1, beta2: c.beta2,
-                               weightDecay: c.weightDecay ?? 0.01)
-    default: return Adam(learningRate: c.learningRate, beta1: c.beta1, beta2: c.beta2, weightDecay: c.weightDecay ?? 0)
     }
   }
 

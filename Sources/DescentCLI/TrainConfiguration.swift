@@ -137,7 +137,7 @@ struct TrainConfiguration {
     throw UsageError(message: "\(source) must be \(listAllowed ? "a list of numbers" : "a number or a string"), not \(value)")
   }
 
-  private mutating func set(_ name: String, _ value: String, source: String) throws {
+  mutating func set(_ name: String, _ value: String, source: String) throws {
     func bad(_ expected: String) -> UsageError { UsageError(message: "\(source): '\(value)' is not \(expected)") }
     func float(_ range: String = "a number", _ valid: (Float) -> Bool = { $0.isFinite }) throws -> Float {
       guard let number = Float(value), valid(number) else { throw bad(range) }

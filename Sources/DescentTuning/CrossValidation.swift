@@ -5,6 +5,11 @@ import Foundation
 public struct Fold: Sendable {
   public var train: Dataset
   public var validation: Dataset
+
+  public init(train: Dataset, validation: Dataset) {
+    self.train = train
+    self.validation = validation
+  }
 }
 
 extension Dataset {

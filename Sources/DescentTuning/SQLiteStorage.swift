@@ -202,8 +202,10 @@ public final class SQLiteStorage: StudyStorage, @unchecked Sendable {
     }
   }
 
-  public func studyNames() throws -> [String] {
-    try read { db in try db.query("SELECT name FROM studies ORDER BY id").compactMap { $0[0].string } }
+  public func studies() throws -> [(name: String, direction: Direction)] {
+    try read { db in
+      try db.query("SELECT name, direction FROM studies ORDER BY id").map { ($0[0].string ?? "", Direction(rawValue: $0[1].string ?? "") ?? .minimize) }
+    }
   }
 
   static func json(_ value: some Encodable) throws -> String {

@@ -28,6 +28,12 @@ public enum ParameterValue: Hashable, Sendable, Codable, CustomStringConvertible
     }
   }
 
+  /// For tables: floats to 4 significant digits (`0.001235`), everything else as ``description``.
+  public var short: String {
+    if case let .float(value) = self { return String(format: "%.4g", value) }
+    return description
+  }
+
   /// Shortest text that reads back as the same `Double` (`0.001`, `1e-05`), as JSON writes it.
   static func format(_ value: Double) -> String {
     if value.isFinite, value == value.rounded(), abs(value) < 1e15 { return String(format: "%.1f", value) }

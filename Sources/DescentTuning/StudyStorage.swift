@@ -26,8 +26,8 @@ public protocol StudyStorage: AnyObject, Sendable {
   func trials(study: Int64) throws -> [TrialRecord]
   /// The RUNNING trials with who runs them and their last heartbeat.
   func runningTrials(study: Int64) throws -> [(id: Int64, number: Int, owner: TrialOwner, heartbeat: Date)]
-  /// The names of the stored studies.
-  func studyNames() throws -> [String]
+  /// The stored studies' names and directions, oldest first.
+  func studies() throws -> [(name: String, direction: Direction)]
 }
 
 /// The process that runs a trial: a lost trial is one whose process is gone.

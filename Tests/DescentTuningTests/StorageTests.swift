@@ -36,7 +36,7 @@ struct StorageTests {
     }
     #expect(trials[0].value == trials[0].parameters["x"]!.number!)
     #expect(try study.bestTrial()?.number == (trials[0].value! > trials[3].value! ? 0 : 3))
-    #expect(try storage.studyNames() == ["round trip"])
+    #expect(try storage.studies().map(\.name) == ["round trip"])
   }
 
   @Test(arguments: names)
@@ -133,7 +133,7 @@ struct StorageTests {
     let name = "x'); DROP TABLE trials; --"
     let study = try Study(name: name, storage: storage, direction: .minimize, sampler: RandomSampler())
     try study.optimize(trials: 1) { trial, _ in try trial.suggestFloat(name, 0, 1) }
-    #expect(try storage.studyNames() == [name])
+    #expect(try storage.studies().map(\.name) == [name])
     #expect(try study.trials().first?.parameters[name] != nil)
   }
 }

@@ -1,0 +1,208 @@
+import Descent
+import DescentOpenCL
+import DescentTuning
+import Foundation
+
+/// `descent tune`: a hyperparameter study over `descent train`'s settings on Fashion-MNIST,
+/// stored in SQLite, with plots, exports and an optional retraining of the best settings.
+struct TuneCommand {
+  var spacePath: String?
+  var trials = 20
+  var timeout: Double?
+  var sampler = "tpe"
+  var pruner = "median"
+  var folds: Int?
+  var validation = 0.2
+  var workers: Int?
+  var seed: UInt64 = 42
+  var storage: String?
+  var study = "default"
+  var output = "descent-tune"
+  var retrain = false
+  var data = FashionMNIST.defaultDirectory
+  var limit: Int?
+  var quiet = false
+  var show = false
+
+  static let help = """
+      --space FILE           JSON: `descent train` keys, each fixed ("epochs": 3) or a range:
+                             {"float": [1e-4, 1e-1], "log": true}, {"int": [32, 256], "step": 32},
+                             {"choice": ["adam", "sgd"]}, with "when": {"optimizer": "sgd"} for a
+                             conditional one; "hidden": {"layers": {"int": [1, 3]}, "units": {"int": [32, 512]}}
+      --trials 20            trials the study should hold (a reopened study continues to this number)
+      --timeout SECONDS      start no trial after this many seconds
+      --sampler tpe          tpe, random or grid (grid: every combination once; floats need a step)
+      --pruner median        none, median (after 5 complete trials) or asha (min resource 1 epoch, factor 4)
+      --cv K                 K-fold cross-validation (stratified); folds train interleaved, epoch by epoch
+      --validation 0.2       without --cv: the fraction of the training set held out to score trials
+      --workers N            trials at once, each on its own backend (default 1; see README)
+      --seed 42              seeds the sampler and the folds (a trial's weights use the space's "seed")
+      --storage PATH         the study's SQLite file (default OUTPUT/study.sqlite)
+      --study default        the study's name; one file may hold several
+      --output descent-tune  where trials.csv, trials.json and the plots go
+      --retrain              train the best settings on the whole training set and report test accuracy
+      --data DIR --limit N --quiet   as for train
+      --show                 print the stored study's ranked trials; run nothing
+    """
+
+  init(_ options: [String]) throws {
+    var rest = options[...]
+    func value(_ option: String) throws -> String {
+      guard let value = rest.popFirst() else { throw UsageError(message: "\(option) needs a value") }
+      return value
+    }
+    func whole(_ option: String, _ text: String, minimum: Int) throws -> Int {
+      guard let number = Int(text), number >= minimum else { throw UsageError(message: "\(option): '\(text)' is not a whole number >= \(minimum)") }
+      return number
+    }
+    while let option = rest.popFirst() {
+      switch option {
+      case "--space": spacePath = try value(option)
+      case "--trials": trials = try whole(option, try value(option), minimum: 1)
+      case "--timeout":
+        let text = try value(option)
+        guard let seconds = Double(text), seconds > 0, seconds.isFinite else { throw UsageError(message: "--timeout: '\(text)' is not a number of seconds > 0") }
+        timeout = seconds
+      case "--sampler":
+        sampler = try value(option)
+        guard ["tpe", "random", "grid"].contains(sampler) else { throw UsageError(message: "--sampler: '\(sampler)' is not one of tpe, random, grid") }
+      case "--pruner":
+        pruner = try value(option)
+        guard ["none", "median", "asha"].contains(pruner) else { throw UsageError(message: "--pruner: '\(pruner)' is not one of none, median, asha") }
+      case "--cv": folds = try whole(option, try value(option), minimum: 2)
+      case "--validation":
+        let text = try value(option)
+        guard let fraction = Double(text), fraction > 0, fraction < 1 else { throw UsageError(message: "--validation: '\(text)' is not a fraction in (0, 1)") }
+        validation = fraction
+      case "--workers": workers = try whole(option, try value(option), minimum: 1)
+      case "--seed":
+        let text = try value(option)
+        guard let number = UInt64(text) else { throw UsageError(message: "--seed: '\(text)' is not a whole number >= 0") }
+        seed = number
+      case "--storage": storage = try value(option)
+      case "--study": study = try value(option)
+      case "--output": output = try value(option)
+      case "--retrain": retrain = true
+      case "--data": data = try value(option)
+      case "--limit": limit = try whole(option, try value(option), minimum: 1)
+      case "--quiet": quiet = true
+      case "--show": show = true
+      default:
+        throw UsageError(message: option.hasPrefix("--") ? "unknown option '\(option)' for 'tune'" : "unexpected argument '\(option)' for 'tune'")
+      }
+    }
+    if show {
+      guard storage != nil else { throw UsageError(message: "--show needs --storage PATH (the study file to read)") }
+    } else if spacePath == nil {
+      throw UsageError(message: "tune needs --space FILE (or --storage PATH --show)")
+    }
+  }
+
+  func run() throws -> Int32 {
+    if show { return try showStudy() }
+    let space = try TuneSpace(path: spacePath!)
+    let base = try TrainConfiguration(space.options([:]))
+    try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
+    let storePath = storage ?? "\(output)/study.sqlite"
+    let store = try SQLiteStorage(path: storePath)
+    let chosenSampler: any Sampler = switch sampler {
+    case "grid": try GridSampler(space.space)
+    case "random": RandomSampler(seed: seed)
+    default: TPESampler(seed: seed)
+    }
+    let chosenPruner: any Pruner = switch pruner {
+    case "median": try MedianPruner()
+    case "asha": try SuccessiveHalvingPruner()
+    default: NoPruner()
+    }
+    let study = try Study(name: study, storage: store, direction: .maximize, sampler: chosenSampler, pruner: chosenPruner,
+                          space: space.space)
+    var train = try FashionMNIST.load(.train, directory: data)
+    if let limit, limit < train.rows { train = train.subset(0..<limit) }
+    let splits: [Fold] = if let folds {
+      try train.folds(folds, seed: seed, stratified: true)
+    } else {
+      try { let (rest, held) = try train.split(fraction: validation, seed: seed); return [Fold(train: rest, validation: held)] }()
+    }
+    let backends = try makeBackends(base, count: workers ?? 1)
+    if !quiet {
+      print("study '\(self.study)' in \(storePath): \(sampler) sampler, \(pruner) pruner, "
+        + (folds.map { "\($0)-fold cross-validation" } ?? "\(splits[0].validation.rows) validation rows")
+        + ", maximizing validation accuracy; workers: \(backends.map(\.name).joined(separator: ", "))")
+    }
+    let names = space.space.parameters.map(\.name)
+    let featureCount = train.featureCount
+    let printLock = NSLock()
+    let parameterSpace = space
+    try study.optimize(trials: trials, timeout: timeout, devices: backends.map(\.name), onTrialFinished: { record, best in
+      guard !quiet else { return }
+      let parameters = names.compactMap { name in record.parameters[name].map { "\(name)=\($0.short)" } }.joined(separator: " ")
+      let value = record.value.map { String(format: "%.4f", $0) } ?? record.lastStep.map { "step \($0): " + String(format: "%.4f", record.intermediate[$0] ?? .nan) } ?? "-"
+      let bestText = best.map { String(format: "best %.4f (trial %d)", $0.value!, $0.number) } ?? "best -"
+      printLock.withLock {
+        print("trial \(record.number)  \(record.state.rawValue)  \(value)  \(bestText)  \(record.device)  "
+          + String(format: "%.1f s", record.seconds ?? 0) + "  \(parameters)" + (record.error.map { "  error: \($0)" } ?? ""))
+      }
+    }) { trial, worker in
+      for parameter in parameterSpace.space.parameters where parameter.isActive(given: trial.parameters) {
+        _ = try trial.suggest(parameter)
+      }
+      let settings = try TrainConfiguration(parameterSpace.options(trial.parameters))
+      return try trial.crossValidate(splits, epochs: settings.epochs, batchSize: settings.batchSize) { _ in
+        let model = try settings.makeModel(featureCount: featureCount, backend: backends[worker])
+        return try settings.makeTrainer(model: model, hasValidation: true)
+      }
+    }
+    let report = StudyReport(trials: try study.trials(), direction: .maximize, parameters: names)
+    try writeOutputs(report, space: space.space)
+    if !quiet { print(report.table(limit: 10), terminator: "") }
+    guard let best = report.best else {
+      print("no trial completed; see \(output)/trials.csv for the errors")
+      return ExitCode.failure
+    }
+    print(String(format: "best: trial %d, validation accuracy %.4f", best.number, best.value!)
+      + (best.foldStandardDeviation.map { String(format: " ± %.4f over folds", $0) } ?? "")
+      + "  " + space.options(best.parameters).joined(separator: " "))
+    if !quiet { print("wrote \(output)/trials.csv, trials.json, history.svg, slice.svg, intermediate.svg") }
+    if retrain {
+      var options = space.options(best.parameters) + ["--validation", "0", "--output", "\(output)/best", "--data", data]
+      if let limit { options += ["--limit", "\(limit)"] }
+      if quiet { options.append("--quiet") }
+      if !quiet { print("retraining the best settings on the whole training set:") }
+      return try TrainCommand(options).run()
+    }
+    return 0
+  }
+
+  /// One backend per worker: CPU backends share the cores evenly; with `backend opencl` (or
+  /// `auto` on a machine with a GPU), workers take the OpenCL devices in turn.
+  private func makeBackends(_ settings: TrainConfiguration, count: Int) throws -> [any Backend] {
+    let gpus = settings.backend == "auto" ? ((try? OpenCLDevice.all()) ?? []).filter { $0.kind == .gpu } : []
+    if settings.backend == "opencl" || !gpus.isEmpty {
+      let devices = gpus.isEmpty ? try OpenCLDevice.all() : gpus
+      guard !devices.isEmpty else { throw OpenCLError.noDevice(selector: "any", available: []) }
+      return try (0..<count).map { try OpenCLBackend(device: devices[$0 % devices.count]) }
+    }
+    let threads = max(1, ProcessInfo.processInfo.activeProcessorCount / count)
+    return (0..<count).map { _ in count == 1 ? CPUBackend() : CPUBackend(threads: threads) }
+  }
+
+  private func writeOutputs(_ report: StudyReport, space: SearchSpace) throws {
+    try FileSystem.writeAtomically(Array(report.csv.utf8), to: "\(output)/trials.csv")
+    try FileSystem.writeAtomically(Array(try report.json().utf8), to: "\(output)/trials.json")
+    try FileSystem.writeAtomically(Array(StudyPlots.history(report.trials, direction: .maximize).utf8), to: "\(output)/history.svg")
+    try FileSystem.writeAtomically(Array(StudyPlots.slice(report.trials, space: space).utf8), to: "\(output)/slice.svg")
+    try FileSystem.writeAtomically(Array(StudyPlots.intermediate(report.trials).utf8), to: "\(output)/intermediate.svg")
+  }
+
+  private func showStudy() throws -> Int32 {
+    let store = try SQLiteStorage(path: storage!, create: false)
+    let studies = try store.studies()
+    guard let stored = studies.first(where: { $0.name == study }) else {
+      throw TuningError.noSuchStudy(path: storage!, study: study, available: studies.map(\.name))
+    }
+    let opened = try Study(name: study, storage: store, direction: stored.direction)
+    print(StudyReport(trials: try opened.trials(), direction: opened.direction).table(limit: 1000), terminator: "")
+    return 0
+  }
+}

@@ -1,0 +1,219 @@
+import Descent
+import DescentTuning
+import Foundation
+
+/// A `descent tune` space file: `descent train` keys whose values are fixed (`"epochs": 3`) or
+/// ranges (`{"float": [1e-4, 1e-1], "log": true}`, `{"int": [32, 256], "step": 32}`,
+/// `{"choice": ["adam", "sgd"]}`, each with an optional `"when": {"optimizer": "sgd"}`), and
+/// `"hidden": {"layers": {"int": [1, 3]}, "units": {"int": [32, 512], "log": true}}` for a layer
+/// count with a size per layer (`hidden.units.2` exists when there are at least 2 layers).
+struct TuneSpace {
+  /// Settings every trial shares, as flag values.
+  var fixed: [(key: String, value: String)] = []
+  var space: SearchSpace
+  /// The largest layer count of a ranged `hidden`, if any.
+  var maximumLayers: Int?
+
+  /// Keys that `descent tune` sets itself or that make no sense per trial.
+  static let reserved: Set = ["config", "output", "checkpoint", "resume", "data", "limit", "quiet", "validation", "device"]
+
+  init(path: String) throws {
+    guard let data = FileManager.default.contents(atPath: path) else { throw UsageError(message: "--space: cannot read \(path)") }
+    guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+      throw UsageError(message: "--space: \(path) is not a JSON object")
+    }
+    var parameters: [Hyperparameter] = [], maximumLayers: Int?
+    for (key, value) in object.sorted(by: { $0.key < $1.key }) {
+      let source = "\(path): \"\(key)\""
+      guard !Self.reserved.contains(key) else {
+        throw UsageError(message: "\(source) is set by `descent tune` itself (use its --\(key == "validation" ? "validation" : key) flag or none)")
+      }
+      if key == "hidden", let ranged = value as? [String: Any] {
+        let (added, layers) = try Self.hiddenLayers(ranged, source: source)
+        parameters += added
+        maximumLayers = layers
+        continue
+      }
+      if let ranged = value as? [String: Any] {
+        parameters.append(try Self.parameter(key, ranged, source: source))
+        continue
+      }
+      let text: String
+      if TrainConfiguration.booleanFlags.contains(key) {
+        guard let flag = TrainConfiguration.jsonBoolean(value) else { throw UsageError(message: "\(source) must be true or false") }
+        if !flag { continue }
+        text = "true"
+      } else {
+        text = try TrainConfiguration.jsonText(value, source: source, listAllowed: key == "hidden")
+      }
+      try Self.check(key, text, source: source)
+      fixed.append((key, text))
+    }
+    do {
+      space = try SearchSpace(Self.ordered(parameters))
+    } catch let error as ConfigurationError {
+      throw UsageError(message: "\(path): \(error)")
+    }
+    self.maximumLayers = maximumLayers
+  }
+
+  /// Checks a value the way `descent train` would, naming the source on failure.
+  static func check(_ key: String, _ text: String, source: String) throws {
+    var probe = try TrainConfiguration([])
+    try probe.set(key, text, source: source)
+  }
+
+  /// A range object as a parameter of key `name`.
+  static func parameter(_ name: String, _ object: [String: Any], source: String) throws -> Hyperparameter {
+    let kinds = ["float", "int", "choice"].filter { object[$0] != nil }
+    guard kinds.count == 1 else {
+      throw UsageError(message: "\(source) must be a value or one of {\"float\": [low, high]}, {\"int\": [low, high]}, {\"choice\": [...]}")
+    }
+    let allowed: Set = [kinds[0], "log", "step", "when"]
+    if let extra = object.keys.sorted().first(where: { !allowed.contains($0) }) {
+      throw UsageError(message: "\(source) has an unknown key \"\(extra)\" (allowed: \(kinds[0]), log, step, when)")
+    }
+    var log = false
+    if let flag = object["log"] {
+      guard let value = TrainConfiguration.jsonBoolean(flag) else { throw UsageError(message: "\(source): \"log\" must be true or false") }
+      log = value
+    }
+    let domain: Domain
+    switch kinds[0] {
+    case "choice":
+      guard let list = object["choice"] as? [Any], !list.isEmpty else { throw UsageError(message: "\(source): \"choice\" must be a non-empty list") }
+      domain = .categorical(try list.map { try jsonValue($0, source: source) })
+    case "float":
+      guard let bounds = object["float"] as? [Any], bounds.count == 2, let low = number(bounds[0]), let high = number(bounds[1]) else {
+        throw UsageError(message: "\(source): \"float\" must be [low, high] with two numbers")
+      }
+      var step: Double?
+      if let value = object["step"] {
+        guard let number = number(value) else { throw UsageError(message: "\(source): \"step\" must be a number") }
+        step = number
+      }
+      domain = .float(low: low, high: high, log: log, step: step)
+    default:
+      guard let bounds = object["int"] as? [Any], bounds.count == 2, let low = wholeNumber(bounds[0]), let high = wholeNumber(bounds[1]) else {
+        throw UsageError(message: "\(source): \"int\" must be [low, high] with two whole numbers")
+      }
+      var step = 1
+      if let value = object["step"] {
+        guard let number = wholeNumber(value) else { throw UsageError(message: "\(source): \"step\" must be a whole number") }
+        step = number
+      }
+      domain = .int(low: low, high: high, log: log, step: step)
+    }
+    do { try domain.validate(name) } catch { throw UsageError(message: "\(source): \(error)") }
+    var when: [String: [ParameterValue]] = [:]
+    if let condition = object["when"] {
+      guard let pairs = condition as? [String: Any], !pairs.isEmpty else {
+        throw UsageError(message: "\(source): \"when\" must be an object like {\"optimizer\": \"sgd\"}")
+      }
+      for (other, values) in pairs {
+        let list = values as? [Any] ?? [values]
+        when[other] = try list.map { try jsonValue($0, source: source) }
+      }
+    }
+    // Every value the range can produce must be one `descent train` accepts: check the ends
+    // (and every choice) now, not in trial 17.
+    let samples: [String]
+    switch domain {
+    case let .categorical(choices): samples = choices.map(\.description)
+    case let .float(low, high, _, _): samples = [ParameterValue.float(low).description, ParameterValue.float(high).description]
+    case let .int(low, high, _, _): samples = ["\(low)", "\(high)"]
+    }
+    for sample in samples where !(name == "nesterov" && sample == "false") && !name.hasPrefix("hidden.") {
+      try check(name, sample, source: source)
+    }
+    return Hyperparameter(name, domain, when: when)
+  }
+
+  /// `hidden` as a layer count and one size per layer.
+  static func hiddenLayers(_ object: [String: Any], source: String) throws -> ([Hyperparameter], Int) {
+    guard Set(object.keys) == ["layers", "units"] else {
+      throw UsageError(message: "\(source) must be a list of sizes or {\"layers\": {\"int\": [low, high]}, \"units\": {\"int\": [low, high]}}")
+    }
+    let layers: Hyperparameter
+    if let count = wholeNumber(object["layers"]!), count >= 1, count <= 16 {
+      layers = Hyperparameter("hidden.layers", .categorical([.int(count)]))
+    } else if let range = object["layers"] as? [String: Any] {
+      layers = try parameter("hidden.layers", range.filter { $0.key != "when" }, source: "\(source).layers")
+    } else {
+      throw UsageError(message: "\(source).layers must be a count from 1 to 16 or {\"int\": [low, high]}")
+    }
+    guard case let .int(low, high, _, step) = layers.domain.normalizedLayers, low >= 1, high <= 16 else {
+      throw UsageError(message: "\(source).layers must be whole numbers from 1 to 16")
+    }
+    guard let unitsObject = object["units"] as? [String: Any] else {
+      throw UsageError(message: "\(source).units must be {\"int\": [low, high]} (optionally with \"log\" or \"step\")")
+    }
+    let units = try parameter("hidden.units", unitsObject.filter { $0.key != "when" }, source: "\(source).units")
+    guard case let .int(unitLow, _, _, _) = units.domain, unitLow >= 1 else {
+      throw UsageError(message: "\(source).units must be {\"int\": [low, high]} with low >= 1")
+    }
+    let counts = stride(from: low, through: high, by: step).map { $0 }
+    let sizes = (1...high).map { layer in
+      Hyperparameter("hidden.units.\(layer)", units.domain, when: layer <= low ? [:] : ["hidden.layers": counts.filter { $0 >= layer }.map { .int($0) }])
+    }
+    return ([layers] + sizes, high)
+  }
+
+  /// Parameters with conditions after those they name (declared order is alphabetical).
+  static func ordered(_ parameters: [Hyperparameter]) throws -> [Hyperparameter] {
+    var placed: [Hyperparameter] = [], rest = parameters
+    while !rest.isEmpty {
+      let names = Set(placed.map(\.name))
+      guard let next = rest.firstIndex(where: { $0.when.keys.allSatisfy(names.contains) }) else {
+        return placed + rest  // SearchSpace names the condition that is unknown or circular
+      }
+      placed.append(rest.remove(at: next))
+    }
+    return placed
+  }
+
+  static func number(_ value: Any) -> Double? {
+    guard TrainConfiguration.jsonBoolean(value) == nil, let number = value as? NSNumber else { return nil }
+    return number.doubleValue.isFinite ? number.doubleValue : nil
+  }
+
+  static func wholeNumber(_ value: Any) -> Int? {
+    guard let number = number(value), number == number.rounded(), abs(number) < 1e9 else { return nil }
+    return Int(number)
+  }
+
+  static func jsonValue(_ value: Any, source: String) throws -> ParameterValue {
+    if let flag = TrainConfiguration.jsonBoolean(value) { return .bool(flag) }
+    if let text = value as? String { return .string(text) }
+    if let number = wholeNumber(value), !"\(value)".contains(".") { return .int(number) }
+    if let number = number(value) { return .float(number) }
+    throw UsageError(message: "\(source): \(value) is not a string, number or bool")
+  }
+
+  /// A trial's settings as `descent train` flags: the fixed ones, then each suggested value
+  /// (`hidden.layers` and `hidden.units.N` joined into `hidden`).
+  func options(_ values: [String: ParameterValue]) -> [String] {
+    var options = fixed.flatMap { TrainConfiguration.booleanFlags.contains($0.key) ? ["--\($0.key)"] : ["--\($0.key)", $0.value] }
+    for (name, value) in values.sorted(by: { $0.key < $1.key }) where !name.hasPrefix("hidden.") {
+      if TrainConfiguration.booleanFlags.contains(name) {
+        if value == .bool(true) || value.description == "true" { options.append("--\(name)") }
+      } else {
+        options += ["--\(name)", value.description]
+      }
+    }
+    if let layers = values["hidden.layers"]?.number {
+      options += ["--hidden", (1...Int(layers)).map { values["hidden.units.\($0)"]?.description ?? "" }.joined(separator: ",")]
+    }
+    return options
+  }
+}
+
+extension Domain {
+  /// A fixed layer count (a one-choice categorical) as the int range it is.
+  var normalizedLayers: Domain {
+    if case let .categorical(choices) = self, choices.count == 1, case let .int(count) = choices[0] {
+      return .int(low: count, high: count, log: false, step: 1)
+    }
+    return self
+  }
+}

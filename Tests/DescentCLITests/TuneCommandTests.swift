@@ -1,0 +1,143 @@
+import Descent
+import DescentTuning
+import Foundation
+import Testing
+
+/// `descent tune`: malformed spaces, `--show`, tiny real studies on both backends, a study killed
+/// with SIGKILL and reopened, two processes sharing one grid.
+struct TuneCommandTests {
+  let cli = CommandLineTests()
+  static let enabled = TrainCommandTests.dataInstalled || TrainCommandTests.ci
+
+  static func space(_ json: String) throws -> (folder: String, path: String) {
+    let folder = try TrainCommandTests.temporaryFolder()
+    try Data(json.utf8).write(to: URL(fileURLWithPath: "\(folder)/space.json"))
+    return (folder, "\(folder)/space.json")
+  }
+
+  /// A space whose trials take a fraction of a second: 1 epoch of 300 images.
+  static let tiny = #"{"epochs": 1, "backend": "cpu", "hidden": [8], "batch-size": 32, "learning-rate": {"float": [1e-3, 1e-1], "log": true}, "optimizer": {"choice": ["adam", "sgd"]}}"#
+
+  @Test func malformedSpacesAndFlagsExit64NamingTheKey() throws {
+    let cases: [(String, String)] = [
+      (#"{"learning-rate": {"float": [0.1, 0.01]}}"#, #": "learning-rate": learning-rate = [0.1, 0.01] is out of range (allowed: low < high)"#),
+      (#"{"learning-rate": {"float": [0, 0.1], "log": true}}"#, #": "learning-rate": learning-rate = [0.0, 0.1] with log is out of range (allowed: low > 0 on a log scale)"#),
+      (#"{"optimizer": {"choice": []}}"#, #": "optimizer": "choice" must be a non-empty list"#),
+      (#"{"optimizer": {"choice": ["adam", "lion"]}}"#, #": "optimizer": 'lion' is not one of sgd, adagrad, rmsprop, adam, adamw"#),
+      (#"{"dropout": {"float": [0, 1.5]}}"#, #": "dropout": '1.5' is not a rate in [0, 1)"#),
+      (#"{"wings": 2}"#, "unknown option '--wings' for 'train'"),
+      (#"{"dropout": {"range": [0, 0.5]}}"#, #": "dropout" must be a value or one of {"float": [low, high]}"#),
+      (#"{"dropout": {"float": [0, 0.5], "lg": true}}"#, #": "dropout" has an unknown key "lg" (allowed: float, log, step, when)"#),
+      (#"{"momentum": {"float": [0, 0.9], "when": {"optimiser": "sgd"}}}"#, "momentum condition = optimiser is out of range (allowed: the name of a parameter declared before momentum)"),
+      (#"{"output": "x"}"#, #": "output" is set by `descent tune` itself"#),
+      (#"[1, 2]"#, "is not a JSON object"),
+    ]
+    for (json, message) in cases {
+      let (_, path) = try Self.space(json)
+      let result = try cli.run(["tune", "--space", path, "--quiet"])
+      #expect(result.status == 64, "\(json): \(result.error)")
+      #expect(result.error.hasPrefix("descent: ") && result.error.contains(message), "\(json): \(result.error)")
+    }
+    for (arguments, message) in [(["--trials", "0"], "--trials: '0' is not a whole number >= 1"),
+                                 (["--sampler", "cma"], "--sampler: 'cma' is not one of tpe, random, grid"),
+                                 (["--show"], "--show needs --storage PATH"), ([], "tune needs --space FILE"),
+                                 (["--wings"], "unknown option '--wings' for 'tune'")] {
+      let result = try cli.run(["tune"] + arguments)
+      #expect(result.status == 64 && result.error.hasPrefix("descent: \(message)"), "\(arguments): \(result.error)")
+    }
+  }
+
+  @Test func showOnAMissingStoreOrStudyIsAClearError() throws {
+    let folder = try TrainCommandTests.temporaryFolder()
+    let missing = try cli.run(["tune", "--storage", "\(folder)/none.sqlite", "--show"])
+    #expect(missing.status == 1 && missing.error == "descent: study storage \(folder)/none.sqlite: no such file\n", "\(missing.error)")
+    #expect(!FileManager.default.fileExists(atPath: "\(folder)/none.sqlite"))
+    let store = try SQLiteStorage(path: "\(folder)/study.sqlite")
+    _ = try Study(name: "mine", storage: store, direction: .maximize)
+    let wrong = try cli.run(["tune", "--storage", "\(folder)/study.sqlite", "--study", "yours", "--show"])
+    #expect(wrong.status == 1 && wrong.error == "descent: no study 'yours' in \(folder)/study.sqlite (it holds: mine)\n", "\(wrong.error)")
+    try Data("hello".utf8).write(to: URL(fileURLWithPath: "\(folder)/text.sqlite"))
+    let text = try cli.run(["tune", "--storage", "\(folder)/text.sqlite", "--show"])
+    #expect(text.status == 1 && text.error.contains("is not a Descent study file"), "\(text.error)")
+  }
+
+  /// A tiny study end to end on each backend, with cross-validation, pruning, exports and retraining.
+  @Test(.enabled(if: enabled, "Fashion-MNIST is not installed (dataset-fashion-mnist)"), arguments: ["cpu", "opencl"])
+  func aTinyStudyRunsEndToEnd(backend: String) throws {
+    let (folder, path) = try Self.space(Self.tiny.replacingOccurrences(of: #""backend": "cpu""#, with: #""backend": "\#(backend)""#))
+    let result = try cli.run(["tune", "--space", path, "--trials", "6", "--limit", "300", "--cv", "2", "--pruner", "asha",
+                              "--output", "\(folder)/out", "--retrain", "--seed", "5"])
+    #expect(result.status == 0, "\(result.error)")
+    let lines = result.output.split(separator: "\n")
+    #expect(lines.filter { $0.hasPrefix("trial ") }.count == 6, "\(result.output)")
+    #expect(result.output.contains("best: trial ") && result.output.contains("test accuracy "), "\(result.output)")
+    for file in ["study.sqlite", "trials.csv", "trials.json", "history.svg", "slice.svg", "intermediate.svg", "best/weights.safetensors"] {
+      #expect(FileManager.default.fileExists(atPath: "\(folder)/out/\(file)"), "\(file) missing")
+    }
+    let csv = try String(contentsOfFile: "\(folder)/out/trials.csv", encoding: .utf8).split(separator: "\n")
+    #expect(csv.first == "number,state,value,fold_std,fold_values,device,started,seconds,learning-rate,optimizer,error")
+    #expect(csv.count == 7)
+    let shown = try cli.run(["tune", "--storage", "\(folder)/out/study.sqlite", "--show"])
+    #expect(shown.status == 0 && shown.output.hasPrefix("rank  trial  state"), "\(shown.output)")
+    #expect(shown.output.contains("6 trials: 0 running"), "\(shown.output)")
+  }
+
+  /// SIGKILL at random moments, then reopen: completed trials stay, none stays RUNNING, and the
+  /// study finishes the requested count.
+  @Test(.enabled(if: enabled, "Fashion-MNIST is not installed (dataset-fashion-mnist)"))
+  func aStudyKilledAtRandomMomentsFinishesOnReopening() throws {
+    let (folder, path) = try Self.space(Self.tiny)
+    let arguments = ["tune", "--space", path, "--trials", "12", "--pruner", "none", "--limit", "300", "--output", folder, "--quiet"]
+    var generator = SystemRandomNumberGenerator()
+    var completedBefore: [Int: Double] = [:]
+    for _ in 0..<4 {
+      let process = Process()
+      process.executableURL = Bundle.main.bundleURL.appendingPathComponent("descent")
+      process.arguments = arguments
+      process.standardOutput = FileHandle.nullDevice
+      process.standardError = FileHandle.nullDevice
+      try process.run()
+      Thread.sleep(forTimeInterval: Double.random(in: 0.3...1.5, using: &generator))
+      kill(process.processIdentifier, SIGKILL)
+      process.waitUntilExit()
+      guard FileManager.default.fileExists(atPath: "\(folder)/study.sqlite") else { continue }
+      let study = try Study(storage: try SQLiteStorage(path: "\(folder)/study.sqlite"), direction: .maximize)
+      let trials = try study.trials()
+      for (number, value) in completedBefore { #expect(trials[number].value == value, "trial \(number) changed") }
+      #expect(!trials.contains { $0.state == .running }, "a trial stayed RUNNING after its process was killed")
+      for trial in trials where trial.state == .complete { completedBefore[trial.number] = trial.value }
+    }
+    let result = try cli.run(arguments)
+    #expect(result.status == 0, "\(result.error)")
+    let trials = try Study(storage: try SQLiteStorage(path: "\(folder)/study.sqlite"), direction: .maximize).trials()
+    #expect(trials.filter { !$0.lost }.count == 12)
+    let unfinished = trials.filter { !$0.lost && $0.state != .complete }
+    #expect(unfinished.isEmpty, "\(unfinished.map { "\($0.number) \($0.state) \($0.error ?? "")" })")
+    #expect(trials.filter(\.lost).allSatisfy { $0.state == .failed && $0.error?.hasPrefix("lost: ") == true })
+    for (number, value) in completedBefore { #expect(trials[number].value == value) }
+  }
+
+  /// Two processes on one study file share a grid: every point runs exactly once.
+  @Test(.enabled(if: enabled, "Fashion-MNIST is not installed (dataset-fashion-mnist)"))
+  func twoProcessesShareAGridWithoutDuplicates() throws {
+    let (folder, path) = try Self.space(#"{"epochs": 1, "backend": "cpu", "hidden": [8], "learning-rate": {"choice": [0.001, 0.003, 0.01, 0.03, 0.1]}, "optimizer": {"choice": ["adam", "sgd"]}}"#)
+    let arguments = ["tune", "--space", path, "--sampler", "grid", "--trials", "100", "--limit", "200", "--output", folder, "--quiet"]
+    let processes = try (0..<2).map { _ in
+      let process = Process()
+      process.executableURL = Bundle.main.bundleURL.appendingPathComponent("descent")
+      process.arguments = arguments
+      process.standardOutput = FileHandle.nullDevice
+      process.standardError = FileHandle.nullDevice
+      try process.run()
+      return process
+    }
+    for process in processes {
+      process.waitUntilExit()
+      #expect(process.terminationStatus == 0)
+    }
+    let trials = try Study(storage: try SQLiteStorage(path: "\(folder)/study.sqlite"), direction: .maximize).trials()
+    #expect(trials.count == 10)
+    #expect(Set(trials.map(\.parameters)).count == 10)
+    #expect(trials.allSatisfy { $0.state == .complete })
+  }
+}
