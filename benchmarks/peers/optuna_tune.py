@@ -1,0 +1,68 @@
+"""The peer of `descent tune`: Optuna (TPE or random, optionally the median pruner) with PyTorch on
+the same space and budget as benchmarks/tune.sh: 30 trials of 3 epochs, 10 000 training and 5 000
+validation images of Fashion-MNIST (the first 15 000 training images, split by a seeded shuffle),
+maximizing validation accuracy after the last epoch. Space: learning rate log-uniform [1e-4, 1e-1],
+batch size {32, 64, 128, 256}, hidden units int [32, 512] (log), dropout [0, 0.5], weight decay
+log-uniform [1e-6, 1e-2], optimizer adam or sgd with momentum [0.5, 0.99].
+Usage: optuna_tune.py SEED tpe|random none|median. Prints one JSON line: best, seconds, counts."""
+import json
+import sys
+import time
+
+import numpy as np
+import optuna
+import torch
+
+from fashion import load
+
+seed, sampler_name, pruner_name = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+optuna.logging.set_verbosity(optuna.logging.WARNING)
+torch.manual_seed(seed)
+x, y = load("train")
+order = np.random.default_rng(seed).permutation(15000)
+x_train, y_train = torch.from_numpy(x[order[:10000]]), torch.from_numpy(y[order[:10000]])
+x_val, y_val = torch.from_numpy(x[order[10000:15000]]), torch.from_numpy(y[order[10000:15000]])
+
+
+def objective(trial):
+    lr = trial.suggest_float("learning-rate", 1e-4, 1e-1, log=True)
+    batch = trial.suggest_categorical("batch-size", [32, 64, 128, 256])
+    units = trial.suggest_int("hidden", 32, 512, log=True)
+    dropout = trial.suggest_float("dropout", 0.0, 0.5)
+    decay = trial.suggest_float("weight-decay", 1e-6, 1e-2, log=True)
+    name = trial.suggest_categorical("optimizer", ["adam", "sgd"])
+    model = torch.nn.Sequential(torch.nn.Linear(784, units), torch.nn.ReLU(), torch.nn.Dropout(dropout),
+                                torch.nn.Linear(units, 10))
+    if name == "sgd":
+        momentum = trial.suggest_float("momentum", 0.5, 0.99)
+        optimizer = torch.optim.SGD(model.parameters(), lr=lr, momentum=momentum, weight_decay=decay)
+    else:
+        optimizer = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=decay)
+    loss_fn = torch.nn.CrossEntropyLoss()
+    accuracy = 0.0
+    for epoch in range(3):
+        model.train()
+        permutation = torch.randperm(10000)
+        for i in range(0, 10000, batch):
+            rows = permutation[i:i + batch]
+            optimizer.zero_grad()
+            loss_fn(model(x_train[rows]), y_train[rows]).backward()
+            optimizer.step()
+        model.eval()
+        with torch.no_grad():
+            accuracy = (model(x_val).argmax(1) == y_val).float().mean().item()
+        trial.report(accuracy, epoch + 1)
+        if trial.should_prune():
+            raise optuna.TrialPruned()
+    return accuracy
+
+
+sampler = optuna.samplers.TPESampler(seed=seed) if sampler_name == "tpe" else optuna.samplers.RandomSampler(seed=seed)
+pruner = optuna.pruners.MedianPruner() if pruner_name == "median" else optuna.pruners.NopPruner()
+study = optuna.create_study(direction="maximize", sampler=sampler, pruner=pruner)
+start = time.perf_counter()
+study.optimize(objective, n_trials=30)
+states = [t.state.name for t in study.trials]
+print(json.dumps({"best": study.best_value, "seconds": time.perf_counter() - start, "pruned": states.count("PRUNED"),
+                  "complete": states.count("COMPLETE"), "optuna": optuna.__version__, "torch": torch.__version__,
+                  "threads": torch.get_num_threads()}))

@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# `descent tune` against Optuna + PyTorch (benchmarks/peers/optuna_tune.py) on the same space
+# (benchmarks/tune-space.json) and budget: 30 trials × 3 epochs, 10 000 training / 5 000
+# validation images of Fashion-MNIST, per sampler, with and without the median pruner, over seeds.
+# Usage: benchmarks/tune.sh [SEEDS] [WORKERS]   (default: "1 2 3", and descent tune's default workers)
+# Peer: pip install optuna torch numpy. Prints one row per run, then mean and range per setting.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seeds="${1:-1 2 3}"
+workers=()
+[ -n "${2:-}" ] && workers=(--workers "$2")
+scripts/install-system-packages.sh
+DESCENT_TARGET_CPU="$(scripts/target-cpu.sh)"
+export DESCENT_TARGET_CPU
+swift build -c release --product descent >/dev/null
+echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) cores"
+peer=1
+python3 -c "import optuna, torch" 2>/dev/null || { peer=0; echo "(no optuna/torch: Descent only)"; }
+results=$(mktemp)
+for sampler in tpe random; do
+  for pruner in none median; do
+    for seed in $seeds; do
+      folder=$(mktemp -d)
+      start=$(date +%s.%N)
+      best=$(.build/release/descent tune --space benchmarks/tune-space.json --trials 30 --sampler $sampler --pruner $pruner \
+        --seed "$seed" --limit 15000 --validation 0.33334 "${workers[@]}" --output "$folder" --quiet \
+        | sed -n 's/^best: trial [0-9]*, validation accuracy \([0-9.]*\).*/\1/p')
+      seconds=$(echo "$(date +%s.%N) - $start" | bc)
+      rm -rf "$folder"
+      printf 'descent %-6s %-6s seed %s  best %.4f  %6.1f s\n' $sampler $pruner "$seed" "$best" "$seconds" | tee -a "$results"
+      if [ $peer = 1 ]; then
+        line=$(cd benchmarks/peers && python3 optuna_tune.py "$seed" $sampler $pruner | tail -1)
+        read -r pbest pseconds < <(python3 -c "import json,sys; d=json.loads(sys.argv[1]); print(d['best'], d['seconds'])" "$line")
+        printf 'optuna  %-6s %-6s seed %s  best %.4f  %6.1f s\n' $sampler $pruner "$seed" "$pbest" "$pseconds" | tee -a "$results"
+      fi
+    done
+  done
+done
+echo
+echo "setting                 best (mean, min–max)         wall s (mean)   wall ratio descent/optuna"
+python3 - "$results" <<'PY'
+import sys, collections
+rows = collections.defaultdict(list)
+for line in open(sys.argv[1]):
+    f = line.split()
+    rows[(f[0], f[1], f[2])].append((float(f[6]), float(f[7])))
+for sampler in ["tpe", "random"]:
+    for pruner in ["none", "median"]:
+        d, o = rows.get(("descent", sampler, pruner), []), rows.get(("optuna", sampler, pruner), [])
+        for name, r in [("descent", d), ("optuna", o)]:
+            if not r: continue
+            best = [b for b, _ in r]; wall = sum(s for _, s in r) / len(r)
+            ratio = ""
+            if name == "optuna" and d: ratio = "%.2f×" % ((sum(s for _, s in d) / len(d)) / wall)
+            print("%-7s %-6s %-7s  %.4f (%.4f–%.4f)   %8.1f        %s" % (name, sampler, pruner, sum(best) / len(best), min(best), max(best), wall, ratio))
+PY
+rm -f "$results"
