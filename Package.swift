@@ -69,7 +69,7 @@ let package = Package(
       name: "DescentBenchmarks",
       dependencies: ["Descent", "DescentOpenCL", "COpenCL"],
       path: "benchmarks",
-      exclude: ["peers", "run.sh", "README.md"],
+      exclude: ["peers", "run.sh", "README.md", "tune.sh", "tune-space.json"],
       swiftSettings: coreSettings
     ),
   ]

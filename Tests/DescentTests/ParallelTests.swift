@@ -30,4 +30,33 @@ import Testing
     }
     #expect(total.load(ordering: .relaxed) == 16 * 200 * 5)
   }
+
+  /// A backend limited to fewer threads computes the same products and loops on no more cores;
+  /// its pool goes back for the next backend to reuse.
+  @Test func aLimitedBackendComputesTheSameAndReusesPools() throws {
+    let shape = GemmShape(m: 67, n: 129, k: 300)
+    let a = (0..<shape.m * shape.k).map { Float($0 % 13) - 6 }, b = (0..<shape.k * shape.n).map { Float($0 % 7) - 3 }
+    func product(_ backend: CPUBackend) throws -> [Float] {
+      let (x, y, z) = (try backend.buffer(a), try backend.buffer(b), try backend.allocate(shape.m * shape.n))
+      try backend.gemm(shape, x, y, into: z)
+      return try backend.download(z)
+    }
+    let full = try product(CPUBackend())
+    let one = CPUBackend(threads: 1)
+    #expect(one.threads == 1 && (Parallel.cores == 1 || one.name == "cpu (1 thread)"))
+    #expect(try product(one) == full)  // small integers: every order of summation is exact
+    #expect(CPUBackend(threads: 1000).threads == Parallel.cores)
+    let seen = Mutex(Set<ObjectIdentifier>())
+    for _ in 0..<3 {
+      let limited = Parallel.limited(to: 2)
+      let hits = Mutex(0)
+      limited.forEach(50) { _ in hits.withLock { $0 += 1 } }
+      #expect(hits.withLock { $0 } == 50)
+      if let pool = limited.pool, Parallel.cores > 2 {
+        seen.withLock { _ = $0.insert(ObjectIdentifier(pool)) }
+        WorkerPool.giveBack(pool)
+      }
+    }
+    #expect(seen.withLock { $0.count } <= 1, "a given-back pool was not reused")
+  }
 }
