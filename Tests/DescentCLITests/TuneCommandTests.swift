@@ -15,6 +15,17 @@ struct TuneCommandTests {
     return (folder, "\(folder)/space.json")
   }
 
+  /// Starts `descent` with `arguments` in the background, its output discarded.
+  static func start(_ arguments: [String]) throws -> Process {
+    let process = Process()
+    process.executableURL = Bundle.main.bundleURL.appendingPathComponent("descent")
+    process.arguments = arguments
+    process.standardOutput = FileHandle.nullDevice
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    return process
+  }
+
   /// A space whose trials take a fraction of a second: 1 epoch of 300 images.
   static let tiny = #"{"epochs": 1, "backend": "cpu", "hidden": [8], "batch-size": 32, "learning-rate": {"float": [1e-3, 1e-1], "log": true}, "optimizer": {"choice": ["adam", "sgd"]}}"#
 
@@ -91,12 +102,7 @@ struct TuneCommandTests {
     var generator = SystemRandomNumberGenerator()
     var completedBefore: [Int: Double] = [:]
     for _ in 0..<4 {
-      let process = Process()
-      process.executableURL = Bundle.main.bundleURL.appendingPathComponent("descent")
-      process.arguments = arguments
-      process.standardOutput = FileHandle.nullDevice
-      process.standardError = FileHandle.nullDevice
-      try process.run()
+      let process = try Self.start(arguments)
       Thread.sleep(forTimeInterval: Double.random(in: 0.3...1.5, using: &generator))
       kill(process.processIdentifier, SIGKILL)
       process.waitUntilExit()
@@ -122,15 +128,7 @@ struct TuneCommandTests {
   func twoProcessesShareAGridWithoutDuplicates() throws {
     let (folder, path) = try Self.space(#"{"epochs": 1, "backend": "cpu", "hidden": [8], "learning-rate": {"choice": [0.001, 0.003, 0.01, 0.03, 0.1]}, "optimizer": {"choice": ["adam", "sgd"]}}"#)
     let arguments = ["tune", "--space", path, "--sampler", "grid", "--trials", "100", "--limit", "200", "--output", folder, "--quiet"]
-    let processes = try (0..<2).map { _ in
-      let process = Process()
-      process.executableURL = Bundle.main.bundleURL.appendingPathComponent("descent")
-      process.arguments = arguments
-      process.standardOutput = FileHandle.nullDevice
-      process.standardError = FileHandle.nullDevice
-      try process.run()
-      return process
-    }
+    let processes = try (0..<2).map { _ in try Self.start(arguments) }
     for process in processes {
       process.waitUntilExit()
       #expect(process.terminationStatus == 0)
