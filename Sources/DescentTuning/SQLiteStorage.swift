@@ -26,7 +26,18 @@ public final class SQLiteStorage: StudyStorage, @unchecked Sendable {
   }
 
   private static func prepare(_ db: SQLiteConnection) throws {
-    let mode = try db.query("PRAGMA journal_mode=WAL").first?.first?.string
+    // Switching a new file to WAL needs the file to itself and answers "database is locked" at
+    // once (no busy wait) while another process opens it too: retry, as the busy timeout would.
+    var mode: String?
+    let deadline = Date().addingTimeInterval(120)
+    while true {
+      do {
+        mode = try db.query("PRAGMA journal_mode=WAL").first?.first?.string
+        break
+      } catch let TuningError.storage(_, reason) where reason.contains("(SQLite code 5)") && Date() < deadline {
+        Thread.sleep(forTimeInterval: 0.02)
+      }
+    }
     guard mode == "wal" else { throw TuningError.storage(path: db.path, reason: "cannot use WAL mode (got \(mode ?? "nothing"))") }
     try db.query("PRAGMA synchronous=FULL")
     try db.query("PRAGMA foreign_keys=ON")
