@@ -133,7 +133,6 @@ struct TuneCommand {
     let names = space.space.parameters.map(\.name)
     let featureCount = train.featureCount
     let printLock = NSLock()
-    let parameterSpace = space
     try study.optimize(trials: trials, timeout: timeout, devices: backends.map(\.name), onTrialFinished: { record, best in
       guard !quiet else { return }
       let parameters = names.compactMap { name in record.parameters[name].map { "\(name)=\($0.short)" } }.joined(separator: " ")
@@ -144,10 +143,10 @@ struct TuneCommand {
           + String(format: "%.1f s", record.seconds ?? 0) + "  \(parameters)" + (record.error.map { "  error: \($0)" } ?? ""))
       }
     }) { trial, worker in
-      for parameter in parameterSpace.space.parameters where parameter.isActive(given: trial.parameters) {
+      for parameter in space.space.parameters where parameter.isActive(given: trial.parameters) {
         _ = try trial.suggest(parameter)
       }
-      let settings = try TrainConfiguration(parameterSpace.options(trial.parameters))
+      let settings = try TrainConfiguration(space.options(trial.parameters))
       return try trial.crossValidate(splits, epochs: settings.epochs, batchSize: settings.batchSize) { _ in
         let model = try settings.makeModel(featureCount: featureCount, backend: backends[worker])
         return try settings.makeTrainer(model: model, hasValidation: true)

@@ -69,10 +69,11 @@ final class SQLiteConnection {
     }
   }
 
-  /// Runs `body` in a write transaction (`BEGIN IMMEDIATE`: the write lock is taken up front, so
-  /// two writers queue on the busy timeout rather than deadlock); rolls back if it throws.
-  func transaction<T>(_ body: () throws -> T) throws -> T {
-    try query("BEGIN IMMEDIATE")
+  /// Runs `body` in a transaction; rolls back if it throws. A write transaction (`BEGIN
+  /// IMMEDIATE`) takes the write lock up front, so two writers queue on the busy timeout rather
+  /// than deadlock; a read one (`BEGIN`) sees one snapshot across all its queries.
+  func transaction<T>(writing: Bool = true, _ body: () throws -> T) throws -> T {
+    try query(writing ? "BEGIN IMMEDIATE" : "BEGIN")
     do {
       let result = try body()
       try query("COMMIT")

@@ -81,7 +81,7 @@ public final class SQLiteStorage: StudyStorage, @unchecked Sendable {
   }
 
   private func read<T>(_ body: (SQLiteConnection) throws -> T) throws -> T {
-    try lock.withLock { try body(connection) }
+    try lock.withLock { try connection.transaction(writing: false) { try body(connection) } }
   }
 
   public func openStudy(_ name: String, direction: Direction) throws -> Int64 {

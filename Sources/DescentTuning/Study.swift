@@ -99,9 +99,9 @@ public final class Study: Sendable {
         defer { group.leave() }
         do {
           while failure.error == nil, deadline.map({ Date() < $0 }) ?? true {
-            guard let record = try runTrial(target: target, device: device, worker: worker, heartbeat: heartbeat,
-                                            objective: objective) else { break }
-            onTrialFinished?(record, try bestTrial())
+            guard let (record, trials) = try runTrial(target: target, device: device, worker: worker, heartbeat: heartbeat,
+                                                      objective: objective) else { break }
+            onTrialFinished?(record, Self.best(trials, direction))
           }
         } catch {
           failure.set(error)
@@ -116,9 +116,10 @@ public final class Study: Sendable {
     if let error = failure.error { throw error }
   }
 
-  /// Starts, runs and finishes one trial; nil when the study needs no more.
+  /// Starts, runs and finishes one trial; returns it with the study's trials as they are then, or
+  /// nil when the study needs no more.
   private func runTrial(target: Int, device: String, worker: Int, heartbeat: Heartbeat,
-                        objective: @Sendable (inout Trial, Int) throws -> Double) throws -> TrialRecord? {
+                        objective: @Sendable (inout Trial, Int) throws -> Double) throws -> (TrialRecord, [TrialRecord])? {
     try failLostTrials()
     let history = try trials()
     guard let started = try storage.startTrial(study: id, target: target, gridSize: sampler.gridSize, device: device,
@@ -129,7 +130,7 @@ public final class Study: Sendable {
       heartbeat.remove(started.id)
       ActiveTrials.remove(storage.location, started.id)
     }
-    let session = TrialSession(storage: storage, study: id, studyName: name, id: started.id, gridIndex: started.gridIndex,
+    let session = TrialSession(storage: storage, study: id, id: started.id, gridIndex: started.gridIndex,
                                sampler: sampler, pruner: pruner, direction: direction, history: history, registered: registered)
     var trial = Trial(number: started.number, device: device, worker: worker, session: session)
     var (state, value, message) = (TrialState.complete, Double?.none, String?.none)
@@ -150,7 +151,8 @@ public final class Study: Sendable {
     let finished = try storage.finish(trial: started.id, state: state, value: value, foldValues: trial.foldValues,
                                       error: message, lost: false)
     guard finished else { throw TuningError.lost(trial: trial.number) }
-    return try trials().first { $0.number == started.number }
+    let all = try trials()
+    return all.first { $0.number == started.number }.map { ($0, all) }
   }
 }
 

@@ -22,7 +22,7 @@ public protocol StudyStorage: AnyObject, Sendable {
   /// Ends a RUNNING trial; returns false (changing nothing) when it is no longer RUNNING.
   @discardableResult
   func finish(trial: Int64, state: TrialState, value: Double?, foldValues: [Double], error: String?, lost: Bool) throws -> Bool
-  /// Every trial of the study, by number; `runningOnly` for the RUNNING ones with their owners.
+  /// Every trial of the study, by number, read in one consistent snapshot.
   func trials(study: Int64) throws -> [TrialRecord]
   /// The RUNNING trials with who runs them and their last heartbeat.
   func runningTrials(study: Int64) throws -> [(id: Int64, number: Int, owner: TrialOwner, heartbeat: Date)]

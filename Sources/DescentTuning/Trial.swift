@@ -103,7 +103,6 @@ public struct Trial {
 final class TrialSession: Sendable {
   let storage: any StudyStorage
   let study: Int64
-  let studyName: String
   let id: Int64
   let gridIndex: Int?
   let sampler: any Sampler
@@ -113,9 +112,9 @@ final class TrialSession: Sendable {
   let history: [TrialRecord]
   let registered: RegisteredDomains
 
-  init(storage: any StudyStorage, study: Int64, studyName: String, id: Int64, gridIndex: Int?, sampler: any Sampler,
+  init(storage: any StudyStorage, study: Int64, id: Int64, gridIndex: Int?, sampler: any Sampler,
        pruner: any Pruner, direction: Direction, history: [TrialRecord], registered: RegisteredDomains) {
-    (self.storage, self.study, self.studyName, self.id, self.gridIndex) = (storage, study, studyName, id, gridIndex)
+    (self.storage, self.study, self.id, self.gridIndex) = (storage, study, id, gridIndex)
     (self.sampler, self.pruner, self.direction, self.history, self.registered) = (sampler, pruner, direction, history, registered)
   }
 
