@@ -45,7 +45,7 @@ let package = Package(
       dependencies: ["Descent", "COpenCL"],
       plugins: ["EmbedKernels"]
     ),
-    .testTarget(name: "DescentOpenCLTests", dependencies: ["DescentOpenCL"]),
+    .testTarget(name: "DescentOpenCLTests", dependencies: ["DescentOpenCL", "COpenCL"]),
     .plugin(name: "EmbedKernels", capability: .buildTool(), dependencies: ["KernelEmbedder"]),
     .executableTarget(name: "KernelEmbedder"),
 

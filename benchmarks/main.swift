@@ -58,7 +58,11 @@ while let argument = arguments.popFirst() {
   }
 }
 
-let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().path
+// The folder holding `peers/`: this source file's, or `benchmarks/` under the current directory
+// where the binary was copied to another machine (scripts/gpu-run.sh).
+let folder = [URL(fileURLWithPath: #filePath).deletingLastPathComponent().path,
+              FileManager.default.currentDirectoryPath + "/benchmarks"]
+  .first { FileManager.default.fileExists(atPath: $0 + "/peers") } ?? "benchmarks"
 
 // The training case runs in a process of its own for each backend, as each Python peer does, so
 // what earlier cases leave behind (PoCL's threads, hundreds of MB just freed) cannot slow it: in
@@ -201,8 +205,11 @@ if training {
     return (backend.name, false, { Peers.runProcess(executable, ["--train-only", which, "--epochs", "\(epochs)"], folder: folder) })
   }
   if peers {
-    for (script, label) in [("torch_mlp.py", "pytorch (eager)"), ("jax_mlp.py", "jax + optax (jit)")] {
-      contenders.append((label, true, { Peers.run(script, ["\(epochs)"], folder: folder) }))
+    // The GPU rows say "not run: no cuda device" on a machine without one.
+    for (script, device, label) in [("torch_mlp.py", "cpu", "pytorch (eager)"), ("jax_mlp.py", "cpu", "jax + optax (jit)"),
+                                    ("torch_mlp.py", "cuda", "pytorch (eager, cuda)"),
+                                    ("jax_mlp.py", "gpu", "jax + optax (jit, gpu)")] {
+      contenders.append((label, true, { Peers.run(script, ["\(epochs)", device], folder: folder) }))
     }
   }
   var steadyEpochs: [String: [Double]] = [:], accuracies: [String: Double] = [:]
@@ -214,7 +221,9 @@ if training {
         let entry = result as? [String: Any] ?? [:]
         steadyEpochs[contender.label, default: []] += (entry["epoch_seconds"] as? [Double] ?? [.nan]).dropFirst()
         accuracies[contender.label] = accuracies[contender.label] ?? entry["accuracy"] as? Double ?? .nan
-        if let version = entry["version"] { header["peer \(contender.label)"] = "\(version)" }
+        if let version = entry["version"] {
+          header["peer \(contender.label)"] = "\(version)" + ((entry["device"] as? String).map { " on \($0)" } ?? "")
+        }
       case let .failure(error):
         header[(contender.isPeer ? "peer " : "training ") + contender.label] = "not run: \(error.reason)"
       }
@@ -247,7 +256,7 @@ func ratioNotes(_ rows: inout [Row]) {
   let epochRows = rows.filter { $0.group == "training" && $0.unit == "s" }
   for index in rows.indices where rows[index].group == "training" && rows[index].unit == "s" {
     let others = epochRows.filter { $0.backend != rows[index].backend && ($0.backend.hasPrefix("pytorch") || $0.backend.hasPrefix("jax")) }
-    let ratios = others.map { ratio(rows[index], $0, $0.backend.split(separator: " ").first.map(String.init) ?? "") }
+    let ratios = others.map { ratio(rows[index], $0, $0.backend) }
     if !ratios.isEmpty { rows[index].note += "; time " + ratios.joined(separator: ", ") }
   }
 }

@@ -5,16 +5,19 @@
 #   scripts/gpu-run.sh pack   here, with Swift: builds the test binary, `descent` and the benchmarks
 #                             and writes .build-gpu/descent-gpu.tar.xz (~25 MB: the binaries, the Swift
 #                             runtime libraries they load, the ICD loader from Debian's
-#                             ocl-icd-libopencl1, and an .icd file naming NVIDIA's OpenCL library)
+#                             ocl-icd-libopencl1, CLBlast from libclblast1, and an .icd file naming
+#                             NVIDIA's OpenCL library)
 #   scripts/gpu-run.sh run    there, in a copy of this repository holding that file: unpacks it, lists
 #                             the devices, runs every OpenCL suite (every GEMM and launch variant on
-#                             every device, training parity, fit) and prints the benchmark table
+#                             every device, training parity, fit), prints the benchmark table (with
+#                             the Python peers that import there: PyTorch and JAX on CUDA too) and
+#                             times `descent tune` on the OpenCL devices with 1 and 4 workers
 #
 # `run` uses the machine's own ICD files when OCL_ICD_VENDORS is set or /etc/OpenCL/vendors has any,
 # else the bundled nvidia.icd. Extra arguments to `run` go to descent-benchmarks (default
 # `--quick --rounds 1 --epochs 2`, a few minutes; a lent machine's command may run 10).
-# Fashion-MNIST is not bundled (30 MB): the training benchmark and the Fashion-MNIST fit test run
-# only where /usr/share/datasets/fashion-mnist exists.
+# Fashion-MNIST is not bundled (30 MB): the training benchmark, the tuning step and the
+# Fashion-MNIST fit test run only where /usr/share/datasets/fashion-mnist exists.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 work=.build-gpu
@@ -41,8 +44,8 @@ pack() {
   local debs
   debs=$(mktemp -d)
   chmod 755 "$debs"  # apt downloads as its own user
-  (cd "$debs" && apt-get download -qq ocl-icd-libopencl1 && dpkg-deb -x ocl-icd-libopencl1_*.deb root)
-  cp -L "$debs"/root/usr/lib/*/libOpenCL.so.1 "$bundle/lib/"
+  (cd "$debs" && apt-get download -qq ocl-icd-libopencl1 libclblast1 && for deb in *.deb; do dpkg-deb -x "$deb" root; done)
+  cp -L "$debs"/root/usr/lib/*/libOpenCL.so.1 "$debs"/root/usr/lib/*/libclblast.so.1 "$bundle/lib/"
   rm -rf "$debs"
   echo libnvidia-opencl.so.1 >"$bundle/vendors/nvidia.icd"
   cp scripts/gpu-run.sh "$bundle/"
@@ -71,8 +74,24 @@ run() {
   local options=("$@")
   [ $# -gt 0 ] || options=(--quick --rounds 1 --epochs 2)
   [ -d /usr/share/datasets/fashion-mnist ] || options+=(--no-training)
-  "$bundle/bin/descent-benchmarks" --no-peers --json "$work/benchmark-results.json" "${options[@]}"
+  "$bundle/bin/descent-benchmarks" --json "$work/benchmark-results.json" "${options[@]}"
+  [ -d /usr/share/datasets/fashion-mnist ] && tune
   return "$status"
+}
+
+# benchmarks/tune.sh's space and budget (30 trials, 3 epochs, 10 000 / 5 000 images), TPE without
+# pruning, on the OpenCL devices: one worker, then four sharing the devices.
+tune() {
+  sed 's/"backend": "cpu"/"backend": "opencl"/' benchmarks/tune-space.json >"$work/tune-space.json"
+  local workers start
+  for workers in 1 4; do
+    echo "== descent tune on OpenCL, $workers worker(s)"
+    rm -rf "$work/tune-$workers"
+    start=$(date +%s%N)
+    "$bundle/bin/descent" tune --space "$work/tune-space.json" --trials 30 --pruner none --seed 1 --limit 15000 \
+      --validation 0.33334 --workers "$workers" --output "$work/tune-$workers" --quiet | tail -2
+    echo "wall $(( ($(date +%s%N) - start) / 1000000 )) ms"
+  done
 }
 
 case "${1:-}" in

@@ -168,19 +168,19 @@ enum ActiveTrials {
 
 /// A thread that refreshes the heartbeat of this process's running trials every `interval` seconds.
 final class Heartbeat: @unchecked Sendable {
-  private let storage: any StudyStorage
   private let lock = NSLock()
   private var running: Set<Int64> = []
   private var stopped = false
   private let wake = DispatchSemaphore(value: 0)
+  private let finished = DispatchSemaphore(value: 0)
 
   init(storage: any StudyStorage, interval: Double) {
-    self.storage = storage
     let thread = Thread { [self] in
       while !lock.withLock({ stopped }) {
         _ = wake.wait(timeout: .now() + interval)
         for id in lock.withLock({ running }) { try? storage.heartbeat(trial: id) }
       }
+      finished.signal()
     }
     thread.name = "descent-study-heartbeat"
     thread.start()
@@ -188,9 +188,12 @@ final class Heartbeat: @unchecked Sendable {
 
   func add(_ id: Int64) { lock.withLock { _ = running.insert(id) } }
   func remove(_ id: Int64) { lock.withLock { _ = running.remove(id) } }
+  /// Ends the thread and waits for it, so nothing of the study runs (or holds its store open)
+  /// after `optimize` returns.
   func stop() {
     lock.withLock { stopped = true }
     wake.signal()
+    finished.wait()
   }
 }
 

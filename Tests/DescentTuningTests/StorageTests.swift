@@ -136,4 +136,50 @@ struct StorageTests {
     #expect(try storage.studies().map(\.name) == [name])
     #expect(try study.trials().first?.parameters[name] != nil)
   }
+
+  /// A study file cut short (a full disk, a partial copy) or with a page overwritten is a
+  /// `TuningError` naming the file when it is opened or read, never a crash or an empty study.
+  @Test func damagedStudyFilesAreClearErrors() throws {
+    let folder = try TestStudies.folder()
+    let path = folder + "/study.sqlite"
+    do {
+      let study = try Study(name: "s", storage: try SQLiteStorage(path: path), direction: .minimize,
+                            sampler: RandomSampler(seed: 3))
+      try study.optimize(trials: 100) { trial, _ in try trial.suggestFloat("x", 0, 1) }  // several pages
+    }
+    // Everything into the main file, as the last connection's close does.
+    var db: OpaquePointer?
+    sqlite3_open(path, &db)
+    #expect(sqlite3_exec(db, "PRAGMA wal_checkpoint(TRUNCATE)", nil, nil, nil) == SQLITE_OK)
+    sqlite3_close(db)
+    let original = try Data(contentsOf: URL(fileURLWithPath: path))
+    let pageSize = Int(original[16]) << 8 | Int(original[17])  // the header's page size, big-endian
+    try #require(original.count >= 8 * pageSize, "\(original.count) bytes in pages of \(pageSize)")
+    func damaged(_ bytes: Data) throws -> String {
+      try bytes.write(to: URL(fileURLWithPath: path))
+      for suffix in ["-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+      do {
+        let storage = try SQLiteStorage(path: path, create: false)
+        let trials = try Study(name: "s", storage: storage, direction: .minimize, sampler: RandomSampler()).trials()
+        return "read \(trials.count) trials"
+      } catch let error as TuningError {
+        #expect("\(error)".hasPrefix(path))
+        return "\(error)"
+      }
+    }
+    // Half the pages gone: the trials' b-tree points past the end of the file.
+    let truncated = try damaged(original.prefix(original.count / 2))
+    #expect(truncated.contains("is not a Descent study file: database disk image is malformed"), "\(truncated)")
+    // Every page after the first (the schema) overwritten with a pattern that is no b-tree page type.
+    var overwritten = original
+    overwritten.replaceSubrange(pageSize..<original.count, with: Data(repeating: 0x5A, count: original.count - pageSize))
+    let garbage = try damaged(overwritten)
+    #expect(garbage.contains("is not a Descent study file: database disk image is malformed"), "\(garbage)")
+    // The header's magic string damaged.
+    var header = original
+    header.replaceSubrange(0..<16, with: Data(repeating: 0, count: 16))
+    #expect(try damaged(header).contains("is not a Descent study file: file is not a database"))
+    // The intact file still reads: the damage, not the test's copying, made the errors.
+    #expect(try damaged(original) == "read 100 trials")
+  }
 }
