@@ -104,6 +104,30 @@ struct OpenCLBackendTests {
     }
   }
 
+  /// The peak-FLOP probe's result depends on all 128 multiply-add chains of a work-item (8
+  /// accumulators × 16 lanes), so no compiler may drop some and report more than the hardware does.
+  @Test func peakProbeComputesEveryChain() throws {
+    for device in devices {
+      let backend = try OpenCLBackend(device: device)
+      let (iterations, scale, count) = (5, 0.5, 4)
+      let out = try backend.allocate(count)
+      try backend.run(try backend.kernel("probe_flops"), "probe_flops", global: [count], local: [1],
+                      [.int(iterations), .float(Float(scale)), .buffer(out as! OpenCLBuffer)])
+      let values = try backend.download(out)
+      for item in 0..<count {
+        let seed = Double(Float(item) * 1e-9)
+        var sum = 0.0
+        for accumulator in 0..<8 {
+          var a = seed + Double(accumulator)
+          for _ in 0..<iterations { a = a * scale + scale }
+          sum += 16 * a
+        }
+        // A handful of float32 roundings on values near 10: 1e-5 relative is 20 ulps.
+        #expect(abs(Double(values[item]) - sum) <= 1e-5 * sum, "\(backend.name) item \(item): \(values[item]) vs \(sum)")
+      }
+    }
+  }
+
   /// 10,000 allocate/upload/release cycles of 1 MiB: the driver deletes every buffer once its last
   /// reference goes. Counted by `clSetMemObjectDestructorCallback`, which the driver calls as it
   /// frees the memory: the process's resident size cannot show this (a GPU's leak stays in device
