@@ -53,9 +53,10 @@ let package = Package(
     .testTarget(name: "ParityTests", dependencies: ["Descent", "DescentOpenCL"]),
 
     // MARK: Hyperparameter tuning: search spaces, samplers, pruners, studies stored in SQLite
-    .target(name: "DescentTuning", dependencies: ["Descent", "CSQLite"]),
+    .target(name: "DescentTuning", dependencies: ["Descent", "CSQLite", "CLibPQ"]),
     .testTarget(name: "DescentTuningTests", dependencies: ["DescentTuning", "Descent", "CSQLite"]),
     .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+    .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
 
     // MARK: The `descent` command line
     .executableTarget(name: "DescentCLI", dependencies: ["Descent", "DescentOpenCL", "DescentTuning"]),

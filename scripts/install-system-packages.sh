@@ -7,10 +7,12 @@
 #   pkg-config          lets SwiftPM find OpenCL's and zlib's flags;  clinfo  lists OpenCL devices
 #   zlib1g-dev          zlib, which the CZlib target links to read gzip-compressed IDX files
 #   libsqlite3-dev      SQLite, which the CSQLite target links: the store of `descent tune` studies
+#   libpq-dev           libpq, which the CLibPQ target links: studies on a PostgreSQL server
 #   dataset-fashion-mnist  Fashion-MNIST's IDX files in /usr/share/datasets/fashion-mnist (main job, tests)
-# Extra packages given as arguments are installed too (benchmarks/run.sh adds libclblast1).
+# Extra packages given as arguments are installed too (benchmarks/run.sh adds libclblast1,
+# scripts/test.sh the postgresql server its tests start).
 set -euo pipefail
-packages=(ocl-icd-opencl-dev pocl-opencl-icd mesa-opencl-icd pkg-config clinfo zlib1g-dev libsqlite3-dev dataset-fashion-mnist "$@")
+packages=(ocl-icd-opencl-dev pocl-opencl-icd mesa-opencl-icd pkg-config clinfo zlib1g-dev libsqlite3-dev libpq-dev dataset-fashion-mnist "$@")
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

@@ -3,8 +3,11 @@ import Foundation
 
 /// One SQLite connection: statements with bound parameters only (never spliced text), errors as
 /// ``TuningError/storage(path:reason:)`` with SQLite's message and code.
-final class SQLiteConnection {
+final class SQLiteConnection: SQLDatabase {
   let path: String
+  var location: String { path }
+  let autoKey = "INTEGER PRIMARY KEY"
+  let tableListQuery = "SELECT name FROM sqlite_master WHERE type = 'table'"
   private var handle: OpaquePointer?
 
   /// SQLite's destructor constant that makes it copy bound text before the call returns.
@@ -35,11 +38,12 @@ final class SQLiteConnection {
     return .storage(path: path, reason: "\(message) (SQLite code \(status)) in: \(sql.prefix(60))")
   }
 
-  /// Runs `sql` with `bindings` (`?` placeholders, in order) and returns every row.
+  /// Runs `sql` with `bindings` and returns every row. `$1`, `$2`, … become SQLite's `?1`, `?2`, …
+  /// (numbered as PostgreSQL's: one index may appear twice).
   @discardableResult
-  func query(_ sql: String, _ bindings: [SQLiteValue] = []) throws -> [[SQLiteValue]] {
+  func query(_ sql: String, _ bindings: [SQLValue]) throws -> [[SQLValue]] {
     var statement: OpaquePointer?
-    var status = sqlite3_prepare_v2(handle, sql, -1, &statement, nil)
+    var status = sqlite3_prepare_v2(handle, sql.replacingOccurrences(of: "$", with: "?"), -1, &statement, nil)
     guard status == SQLITE_OK else { throw failure(status, sql) }
     defer { sqlite3_finalize(statement) }
     for (index, value) in bindings.enumerated() {
@@ -53,7 +57,7 @@ final class SQLiteConnection {
       }
       guard status == SQLITE_OK else { throw failure(status, sql) }
     }
-    var rows: [[SQLiteValue]] = []
+    var rows: [[SQLValue]] = []
     while true {
       status = sqlite3_step(statement)
       if status == SQLITE_DONE { return rows }
@@ -72,7 +76,7 @@ final class SQLiteConnection {
   /// Runs `body` in a transaction; rolls back if it throws. A write transaction (`BEGIN
   /// IMMEDIATE`) takes the write lock up front, so two writers queue on the busy timeout rather
   /// than deadlock; a read one (`BEGIN`) sees one snapshot across all its queries.
-  func transaction<T>(writing: Bool = true, _ body: () throws -> T) throws -> T {
+  func transaction<T>(writing: Bool, _ body: () throws -> T) throws -> T {
     try query(writing ? "BEGIN IMMEDIATE" : "BEGIN")
     do {
       let result = try body()
@@ -83,19 +87,4 @@ final class SQLiteConnection {
       throw error
     }
   }
-}
-
-/// A value bound to or read from SQLite.
-enum SQLiteValue: Equatable {
-  case null, integer(Int64), real(Double), text(String)
-
-  var int: Int64? { if case let .integer(v) = self { v } else { nil } }
-  var double: Double? {
-    switch self {
-    case let .real(v): v
-    case let .integer(v): Double(v)
-    default: nil
-    }
-  }
-  var string: String? { if case let .text(v) = self { v } else { nil } }
 }

@@ -18,17 +18,23 @@ public final class Study: Sendable {
   public let heartbeatInterval: Double
   /// Seconds without a heartbeat after which another process marks a trial FAILED.
   public let gracePeriod: Double
+  /// How many times a FAILED trial (an error, or lost with its process) is re-queued with the same
+  /// parameters, as Optuna's `RetryFailedTrialCallback(max_retry)`.
+  public let retryFailed: Int
   let id: Int64
   let registered = RegisteredDomains()
 
   /// Opens study `name` in `storage`, creating it if new; with a `space`, checks every parameter
-  /// against the domains the study already holds.
+  /// against the domains the study already holds. `retryFailed` re-queues each failed trial up to
+  /// that many times.
   /// - Throws: ``TuningError/incompatible(study:parameter:stored:given:)`` naming the parameter or
   ///   the direction that differs; storage errors.
   public init(name: String = "default", storage: any StudyStorage, direction: Direction, sampler: any Sampler = TPESampler(),
               pruner: any Pruner = NoPruner(), space: SearchSpace? = nil, heartbeatInterval: Double = 5,
-              gracePeriod: Double = 60) throws {
+              gracePeriod: Double = 60, retryFailed: Int = 0) throws {
     try ConfigurationError.require(heartbeatInterval > 0, "heartbeatInterval", heartbeatInterval, "> 0")
+    try ConfigurationError.require(retryFailed >= 0, "retryFailed", retryFailed, ">= 0")
+    self.retryFailed = retryFailed
     try ConfigurationError.require(gracePeriod > heartbeatInterval, "gracePeriod", gracePeriod, "> heartbeatInterval")
     (self.name, self.storage, self.direction, self.sampler, self.pruner) = (name, storage, direction, sampler, pruner)
     (self.heartbeatInterval, self.gracePeriod) = (heartbeatInterval, gracePeriod)
@@ -67,7 +73,8 @@ public final class Study: Sendable {
         gone = nil
       }
       guard let gone else { continue }
-      if try storage.finish(trial: trial.id, state: .failed, value: nil, foldValues: [], error: "lost: \(gone)", lost: true) {
+      if try storage.finish(trial: trial.id, state: .failed, value: nil, foldValues: [], error: "lost: \(gone)", lost: true,
+                                retryLimit: retryFailed) {
         lost.append(trial.number)
       }
     }
@@ -130,8 +137,8 @@ public final class Study: Sendable {
       heartbeat.remove(started.id)
       ActiveTrials.remove(storage.location, started.id)
     }
-    let session = TrialSession(storage: storage, study: id, id: started.id, gridIndex: started.gridIndex,
-                               sampler: sampler, pruner: pruner, direction: direction, history: history, registered: registered)
+    let session = TrialSession(storage: storage, study: id, started: started, sampler: sampler, pruner: pruner,
+                               direction: direction, history: history, registered: registered)
     var trial = Trial(number: started.number, device: device, worker: worker, session: session)
     var (state, value, message) = (TrialState.complete, Double?.none, String?.none)
     do {
@@ -149,7 +156,7 @@ public final class Study: Sendable {
       (state, message) = (.failed, "\(error)")
     }
     let finished = try storage.finish(trial: started.id, state: state, value: value, foldValues: trial.foldValues,
-                                      error: message, lost: false)
+                                      error: message, lost: false, retryLimit: retryFailed)
     guard finished else { throw TuningError.lost(trial: trial.number) }
     let all = try trials()
     return all.first { $0.number == started.number }.map { ($0, all) }

@@ -50,9 +50,14 @@ public struct Trial {
     }
     try parameter.domain.validate(parameter.name)
     try session.register(parameter)
-    let value = try session.sampler.sample(parameter, SamplingContext(trial: number, gridIndex: session.gridIndex,
-                                                                      history: session.history, direction: session.direction))
-    try session.storage.setParameter(trial: session.id, parameter.name, value)
+    let value: ParameterValue
+    if let kept = session.fixed[parameter.name], parameter.domain.contains(kept) {
+      value = kept  // stored with the failed attempt and copied
+    } else {
+      value = try session.sampler.sample(parameter, SamplingContext(trial: number, gridIndex: session.gridIndex,
+                                                                    history: session.history, direction: session.direction))
+      try session.storage.setParameter(trial: session.id, parameter.name, value)
+    }
     parameters[parameter.name] = value
     domains[parameter.name] = parameter.domain
     return value
@@ -105,6 +110,8 @@ final class TrialSession: Sendable {
   let study: Int64
   let id: Int64
   let gridIndex: Int?
+  /// Values a re-queued trial keeps from its failed attempt.
+  let fixed: [String: ParameterValue]
   let sampler: any Sampler
   let pruner: any Pruner
   let direction: Direction
@@ -112,9 +119,9 @@ final class TrialSession: Sendable {
   let history: [TrialRecord]
   let registered: RegisteredDomains
 
-  init(storage: any StudyStorage, study: Int64, id: Int64, gridIndex: Int?, sampler: any Sampler,
+  init(storage: any StudyStorage, study: Int64, started: StartedTrial, sampler: any Sampler,
        pruner: any Pruner, direction: Direction, history: [TrialRecord], registered: RegisteredDomains) {
-    (self.storage, self.study, self.id, self.gridIndex) = (storage, study, id, gridIndex)
+    (self.storage, self.study, self.id, self.gridIndex, self.fixed) = (storage, study, started.id, started.gridIndex, started.parameters)
     (self.sampler, self.pruner, self.direction, self.history, self.registered) = (sampler, pruner, direction, history, registered)
   }
 

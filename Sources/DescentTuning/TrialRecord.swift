@@ -2,7 +2,8 @@ import Foundation
 
 /// Where a trial is in its life.
 public enum TrialState: String, Sendable, Codable, CaseIterable {
-  case running = "RUNNING", complete = "COMPLETE", pruned = "PRUNED", failed = "FAILED"
+  /// WAITING: re-queued after a failure, to run again with the same parameters.
+  case waiting = "WAITING", running = "RUNNING", complete = "COMPLETE", pruned = "PRUNED", failed = "FAILED"
 }
 
 /// Whether the objective is to be made small (a loss) or large (an accuracy).
@@ -37,6 +38,8 @@ public struct TrialRecord: Sendable, Codable, Equatable {
   /// Marked FAILED by a later process because its own process was gone: not counted toward the
   /// requested number of trials.
   public var lost: Bool
+  /// How many failed attempts with these parameters came before this one (`retryFailed`).
+  public var retry: Int = 0
 
   /// The last reported step, if any.
   public var lastStep: Int? { intermediate.keys.max() }

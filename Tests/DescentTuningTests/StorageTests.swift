@@ -121,7 +121,7 @@ struct StorageTests {
       _ = try SQLiteStorage(path: folder + "/other.sqlite")
       Issue.record("opened another application's database")
     } catch {
-      #expect("\(error)" == "\(folder)/other.sqlite is not a Descent study file: an SQLite database without Descent's tables (it has songs)")
+      #expect("\(error)" == "\(folder)/other.sqlite is not a Descent study file: a database without Descent's tables (it has songs)")
     }
     // a missing file is not created when reading
     #expect(throws: TuningError.storage(path: folder + "/missing.sqlite", reason: "no such file")) {

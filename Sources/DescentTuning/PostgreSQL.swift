@@ -1,0 +1,129 @@
+import CLibPQ
+import Foundation
+
+/// One libpq connection. Values travel as bound text parameters (`PQexecParams`, never spliced);
+/// the server infers their types from where they stand. A connection lost mid-transaction (the
+/// server restarted, the network dropped) is reset with back-off and the transaction run again,
+/// for up to `retryWindow` seconds; then the error names the host and libpq's message.
+final class PostgreSQLConnection: SQLDatabase {
+  /// The URL without its password.
+  let location: String
+  let autoKey = "BIGSERIAL PRIMARY KEY"
+  let tableListQuery = "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"
+  let retryWindow: Double
+  private let connection: OpaquePointer
+
+  /// Connects to `url` (`postgresql://user[:password]@host[:port]/database[?param=value…]`, or
+  /// any libpq connection string); fails at once when the server cannot be reached.
+  init(url: String, retryWindow: Double = 120) throws {
+    location = try Self.redacted(url)
+    self.retryWindow = retryWindow
+    guard let connection = PQconnectdb(url) else { throw TuningError.storage(path: location, reason: "libpq could not allocate a connection") }
+    self.connection = connection
+    guard PQstatus(connection) == CONNECTION_OK else {
+      let message = Self.message(PQerrorMessage(connection))
+      PQfinish(connection)
+      throw TuningError.storage(path: location, reason: "cannot connect: \(message)")
+    }
+    // Notices ("…, skipping") are not errors and do not belong on the user's terminal.
+    PQsetNoticeProcessor(connection, { _, _ in }, nil)
+  }
+
+  deinit { PQfinish(connection) }
+
+  /// `url` as `postgresql://user@host:port/database`: the password and every other option left out.
+  static func redacted(_ url: String) throws -> String {
+    var error: UnsafeMutablePointer<CChar>?
+    guard let options = PQconninfoParse(url, &error) else {
+      let message = error.map { String(cString: $0) } ?? "not a connection URL"
+      PQfreemem(error)
+      // libpq's message quotes no part of the URL, so it cannot leak a password.
+      throw TuningError.storage(path: "postgresql://…", reason: "invalid URL: \(message.trimmingCharacters(in: .whitespacesAndNewlines))")
+    }
+    defer { PQconninfoFree(options) }
+    var values: [String: String] = [:]
+    var option = options
+    while let keyword = option.pointee.keyword {
+      if let value = option.pointee.val { values[String(cString: keyword)] = String(cString: value) }
+      option += 1
+    }
+    let user = values["user"].map { "\($0)@" } ?? ""
+    let host = values["host"] ?? values["hostaddr"] ?? "localhost"
+    return "postgresql://\(user)\(host)\(values["port"].map { ":\($0)" } ?? "")/\(values["dbname"] ?? "")"
+  }
+
+  private static func message(_ text: UnsafePointer<CChar>?) -> String {
+    text.map { String(cString: $0) }.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) } ?? "no message"
+  }
+
+  /// A failure that a new connection or a second attempt may cure.
+  private struct Transient: Error { let message: String }
+
+  @discardableResult
+  func query(_ sql: String, _ bindings: [SQLValue]) throws -> [[SQLValue]] {
+    let texts: [UnsafeMutablePointer<CChar>?] = bindings.map { value in
+      switch value {
+      case .null: nil
+      case let .integer(number): strdup("\(number)")
+      case let .real(number): number.isNaN ? nil : strdup(number.isInfinite ? (number > 0 ? "Infinity" : "-Infinity") : "\(number)")
+      case let .text(text): strdup(text)
+      }
+    }
+    defer { texts.forEach { free($0) } }
+    let result = texts.map { UnsafePointer($0) }.withUnsafeBufferPointer {
+      PQexecParams(connection, sql, Int32(bindings.count), nil, $0.baseAddress, nil, nil, 0)
+    }
+    defer { PQclear(result) }
+    switch PQresultStatus(result) {
+    case PGRES_COMMAND_OK: return []
+    case PGRES_TUPLES_OK:
+      return (0..<PQntuples(result)).map { row in
+        (0..<PQnfields(result)).map { column in
+          PQgetisnull(result, row, column) == 1 ? .null : .text(String(cString: PQgetvalue(result, row, column)))
+        }
+      }
+    default:
+      let message = Self.message(result.map { PQresultErrorMessage($0) } ?? PQerrorMessage(connection))
+      let code = result.flatMap { PQresultErrorField($0, Int32(UInt8(ascii: "C"))) }.map { String(cString: $0) } ?? ""
+      // Lost connection (class 08, or none at all), the server shutting down or starting (57P0x),
+      // a serialization failure or deadlock (40001, 40P01): the whole transaction can run again.
+      if PQstatus(connection) != CONNECTION_OK || code.hasPrefix("08") || code.hasPrefix("57P0") || code == "40001" || code == "40P01" {
+        throw Transient(message: message)
+      }
+      if code == "42501" {
+        throw TuningError.storage(path: location, reason: "\(message): this role may read studies (--show) but not run trials")
+      }
+      throw TuningError.storage(path: location, reason: "\(message) (SQLSTATE \(code)) in: \(sql.prefix(60))")
+    }
+  }
+
+  func transaction<T>(writing: Bool, _ body: () throws -> T) throws -> T {
+    let deadline = Date().addingTimeInterval(retryWindow)
+    var delay = 0.05
+    while true {
+      do {
+        if PQstatus(connection) != CONNECTION_OK {
+          PQreset(connection)
+          guard PQstatus(connection) == CONNECTION_OK else { throw Transient(message: Self.message(PQerrorMessage(connection))) }
+        }
+        // Reads see one snapshot across their queries; writes lock the rows they claim.
+        try query(writing ? "BEGIN" : "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        do {
+          let result = try body()
+          try query("COMMIT")
+          return result
+        } catch {
+          if PQstatus(connection) == CONNECTION_OK { _ = try? query("ROLLBACK") }
+          throw error
+        }
+      } catch let error as Transient {
+        guard Date() < deadline else {
+          let host = PQhost(connection).map { String(cString: $0) } ?? "the server"
+          throw TuningError.storage(path: location, reason: "no answer from \(host) for \(Int(retryWindow)) s: \(error.message)")
+        }
+        Thread.sleep(forTimeInterval: delay)
+        delay = min(delay * 2, 2)
+      }
+    }
+  }
+}
