@@ -4,7 +4,8 @@ import DescentTuning
 import Foundation
 
 /// `descent tune`: a hyperparameter study over `descent train`'s settings on Fashion-MNIST,
-/// stored in SQLite, with plots, exports and an optional retraining of the best settings.
+/// stored in SQLite or on a PostgreSQL server that workers on other machines join, with plots,
+/// exports and an optional retraining of the best settings.
 struct TuneCommand {
   var spacePath: String?
   var trials = 20
@@ -23,6 +24,13 @@ struct TuneCommand {
   var limit: Int?
   var quiet = false
   var show = false
+  var retryFailed = 0
+  var worker = false
+  var create = false
+  /// The options given, to refuse study settings on `--worker` (they come from the store).
+  var given: Set<String> = []
+  /// The space's JSON when it comes from the store (`--worker`).
+  var storedSpace: String?
 
   static let help = """
       --space FILE           JSON: `descent train` keys, each fixed ("epochs": 3) or a range:
@@ -37,8 +45,14 @@ struct TuneCommand {
       --validation 0.2       without --cv: the fraction of the training set held out to score trials
       --workers N            trials at once, each on its own backend (default: one per OpenCL device, or per core on the CPU)
       --seed 42              seeds the sampler and the folds (a trial's weights use the space's "seed")
-      --storage PATH         the study's SQLite file (default OUTPUT/study.sqlite)
-      --study default        the study's name; one file may hold several
+      --storage PATH|URL     the study's SQLite file (default OUTPUT/study.sqlite; also sqlite:PATH) or
+                             postgresql://USER@HOST[:PORT]/DATABASE for workers on many machines
+                             (password from PGPASSWORD or ~/.pgpass; TLS: ?sslmode=require)
+      --study default        the study's name; one store may hold several
+      --retry-failed N       re-queue a failed or lost trial with the same parameters, up to N times
+      --create               store the study and its settings, run no trial
+      --worker               join the study in --storage named by --study: its space and settings
+                             come from the store; runs trials until the study has enough
       --output descent-tune  where trials.csv, trials.json and the plots go
       --retrain              train the best settings on the whole training set and report test accuracy
       --data DIR --limit N --quiet   as for train
@@ -56,6 +70,7 @@ struct TuneCommand {
       return number
     }
     while let option = rest.popFirst() {
+      given.insert(option)
       switch option {
       case "--space": spacePath = try value(option)
       case "--trials": trials = try whole(option, try value(option), minimum: 1)
@@ -87,24 +102,61 @@ struct TuneCommand {
       case "--limit": limit = try whole(option, try value(option), minimum: 1)
       case "--quiet": quiet = true
       case "--show": show = true
+      case "--retry-failed": retryFailed = try whole(option, try value(option), minimum: 0)
+      case "--worker": worker = true
+      case "--create": create = true
       default:
         throw UsageError(message: option.hasPrefix("--") ? "unknown option '\(option)' for 'tune'" : "unexpected argument '\(option)' for 'tune'")
       }
     }
-    if show {
-      guard storage != nil else { throw UsageError(message: "--show needs --storage PATH (the study file to read)") }
+    if show || worker {
+      let mode = show ? "--show" : "--worker"
+      guard storage != nil else { throw UsageError(message: "\(mode) needs --storage PATH|URL (the study's store)") }
+      let settings = given.intersection(Self.studySettings)
+      guard settings.isEmpty || show else {
+        throw UsageError(message: "--worker takes the study's settings from the store; leave out \(settings.sorted().joined(separator: ", "))")
+      }
+      guard !(show && worker) && !create else { throw UsageError(message: "\(mode) cannot be combined with --create or each other") }
     } else if spacePath == nil {
-      throw UsageError(message: "tune needs --space FILE (or --storage PATH --show)")
+      throw UsageError(message: "tune needs --space FILE (or --storage PATH|URL with --show or --worker)")
     }
   }
 
+  /// Options that shape the study's trials: stored with it, so workers take them from there.
+  static let studySettings: Set = ["--space", "--trials", "--timeout", "--sampler", "--pruner", "--cv", "--validation",
+                                   "--seed", "--limit", "--retry-failed"]
+
   func run() throws -> Int32 {
     if show { return try showStudy() }
-    let space = try TuneSpace(path: spacePath!)
+    if storage == nil { try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true) }
+    let store = try studyStorage(storage ?? "\(output)/study.sqlite", create: !worker)
+    var command = self
+    if worker { command.adopt(try storedSettings(in: store)) }
+    return try command.runStudy(store)
+  }
+
+  /// The settings the study's creator stored.
+  private func storedSettings(in store: any StudyStorage) throws -> TuneSettings {
+    let studies = try store.studies()
+    guard let stored = studies.first(where: { $0.name == study }) else {
+      throw TuningError.noSuchStudy(path: store.location, study: study, available: studies.map(\.name))
+    }
+    guard let text = try store.settings(study: stored.id) else {
+      throw UsageError(message: "study '\(study)' in \(store.location) holds no `descent tune` settings (it was made by the library): "
+        + "run `descent tune --space FILE --storage ... --study \(study) --create` first")
+    }
+    return try JSONDecoder().decode(TuneSettings.self, from: Data(text.utf8))
+  }
+
+  private mutating func adopt(_ settings: TuneSettings) {
+    (storedSpace, trials, timeout, sampler, pruner) = (settings.space, settings.trials, settings.timeout, settings.sampler, settings.pruner)
+    (folds, validation, seed, limit, retryFailed) = (settings.folds, settings.validation, settings.seed, settings.limit, settings.retryFailed)
+  }
+
+  private func runStudy(_ store: any StudyStorage) throws -> Int32 {
+    let space = try storedSpace.map { try TuneSpace(json: Data($0.utf8), source: "the space stored with study '\(self.study)'") }
+      ?? TuneSpace(path: spacePath!)
     let base = try TrainConfiguration(space.options([:]))
-    try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
-    let storePath = storage ?? "\(output)/study.sqlite"
-    let store = try SQLiteStorage(path: storePath)
     let chosenSampler: any Sampler = switch sampler {
     case "grid": try GridSampler(space.space)
     case "random": RandomSampler(seed: seed)
@@ -116,7 +168,18 @@ struct TuneCommand {
     default: NoPruner()
     }
     let study = try Study(name: study, storage: store, direction: .maximize, sampler: chosenSampler, pruner: chosenPruner,
-                          space: space.space)
+                          space: space.space, retryFailed: retryFailed)
+    if !worker {
+      let settings = TuneSettings(space: space.text, trials: trials, timeout: timeout, sampler: sampler, pruner: pruner, folds: folds,
+                                  validation: validation, seed: seed, limit: limit, retryFailed: retryFailed)
+      try study.storeSettings(String(decoding: try JSONEncoder().encode(settings), as: UTF8.self))
+    }
+    if create {
+      print("study '\(self.study)' in \(store.location): \(trials) trials, \(sampler) sampler, \(pruner) pruner; start workers with:\n"
+        + "  descent tune --storage '\(store.location)' --study '\(self.study)' --worker")
+      return 0
+    }
+    try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
     var train = try FashionMNIST.load(.train, directory: data)
     if let limit, limit < train.rows { train = train.subset(0..<limit) }
     let splits: [Fold] = if let folds {
@@ -126,7 +189,7 @@ struct TuneCommand {
     }
     let backends = try makeBackends(base, count: workers)
     if !quiet {
-      print("study '\(self.study)' in \(storePath): \(sampler) sampler, \(pruner) pruner, "
+      print("study '\(self.study)' in \(store.location): \(sampler) sampler, \(pruner) pruner, "
         + (folds.map { "\($0)-fold cross-validation" } ?? "\(splits[0].validation.rows) validation rows")
         + ", maximizing validation accuracy; workers: \(backends.map(\.name).joined(separator: ", "))")
     }
@@ -200,14 +263,29 @@ struct TuneCommand {
     try FileSystem.writeAtomically(Array(StudyPlots.intermediate(report.trials).utf8), to: "\(output)/intermediate.svg")
   }
 
+  /// Reads only: a role with read rights alone can show a study that workers are running.
   private func showStudy() throws -> Int32 {
-    let store = try SQLiteStorage(path: storage!, create: false)
+    let store = try studyStorage(storage!, create: false)
     let studies = try store.studies()
     guard let stored = studies.first(where: { $0.name == study }) else {
-      throw TuningError.noSuchStudy(path: storage!, study: study, available: studies.map(\.name))
+      throw TuningError.noSuchStudy(path: store.location, study: study, available: studies.map(\.name))
     }
-    let opened = try Study(name: study, storage: store, direction: stored.direction)
-    print(StudyReport(trials: try opened.trials(), direction: opened.direction).table(limit: 1000), terminator: "")
+    print(StudyReport(trials: try store.trials(study: stored.id), direction: stored.direction).table(limit: 1000), terminator: "")
     return 0
   }
+}
+
+/// What a study's creator stores for the workers that join it with `--worker`: the space file's
+/// text and every option that shapes its trials.
+struct TuneSettings: Codable {
+  var space: String
+  var trials: Int
+  var timeout: Double?
+  var sampler: String
+  var pruner: String
+  var folds: Int?
+  var validation: Double
+  var seed: UInt64
+  var limit: Int?
+  var retryFailed: Int
 }

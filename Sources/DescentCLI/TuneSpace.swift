@@ -17,11 +17,20 @@ struct TuneSpace {
   /// Keys that `descent tune` sets itself or that make no sense per trial.
   static let reserved: Set = ["config", "output", "checkpoint", "resume", "data", "limit", "quiet", "validation", "device"]
 
+  /// The JSON text the space was read from (a study stores it for the workers that join).
+  var text: String
+
   init(path: String) throws {
     guard let data = FileManager.default.contents(atPath: path) else { throw UsageError(message: "--space: cannot read \(path)") }
+    try self.init(json: data, source: path)
+  }
+
+  /// Reads a space from `json`; errors name `source` (a path, or the study it was stored in).
+  init(json data: Data, source path: String) throws {
     guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
       throw UsageError(message: "--space: \(path) is not a JSON object")
     }
+    text = String(decoding: data, as: UTF8.self)
     var parameters: [Hyperparameter] = [], maximumLayers: Int?
     for (key, value) in object.sorted(by: { $0.key < $1.key }) {
       let source = "\(path): \"\(key)\""

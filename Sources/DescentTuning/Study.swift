@@ -48,6 +48,11 @@ public final class Study: Sendable {
   /// Every trial, by number.
   public func trials() throws -> [TrialRecord] { try storage.trials(study: id) }
 
+  /// Free-form settings stored with the study (`descent tune` keeps its options there for the
+  /// workers that join), or nil.
+  public func settings() throws -> String? { try storage.settings(study: id) }
+  public func storeSettings(_ settings: String) throws { try storage.storeSettings(settings, study: id) }
+
   /// The COMPLETE trial with the best value (the lowest number among ties), if any.
   public func bestTrial() throws -> TrialRecord? { Self.best(try trials(), direction) }
 

@@ -1,7 +1,9 @@
-import DescentTuning
+@testable import DescentTuning
 import Foundation
+import Testing
 
-/// Fresh study stores for tests: one SQLite file in a new temporary folder per call.
+/// Fresh study stores for tests: one SQLite file in a new temporary folder, or one new database on
+/// the PostgreSQL server scripts/test.sh starts (scripts/postgres.sh), per call.
 enum TestStudies {
   static func folder() throws -> String {
     let path = NSTemporaryDirectory() + "descent-tuning-\(UUID().uuidString)"
@@ -9,10 +11,24 @@ enum TestStudies {
     return path
   }
 
-  /// Every kind of storage the suite runs against, each a real engine: a new SQLite file.
-  static let storages: [(name: String, make: @Sendable () throws -> any StudyStorage)] = [
-    ("sqlite", { try SQLiteStorage(path: try folder() + "/study.sqlite") }),
-  ]
+  /// The throw-away server's URL (a superuser; its password in `PGPASSWORD`), if one runs.
+  static let postgres = ProcessInfo.processInfo.environment["DESCENT_TEST_POSTGRES"]
+
+  /// The URL of a new, empty database on that server.
+  static func postgresDatabase() throws -> String {
+    let server = try #require(postgres, "DESCENT_TEST_POSTGRES is not set: run the suite with scripts/test.sh")
+    let name = "descent_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+    try PostgreSQLConnection(url: server).query("CREATE DATABASE \(name)")
+    return server[..<server.lastIndex(of: "/")!] + "/" + name
+  }
+
+  /// Every kind of storage the suite runs against, each a real engine: a new SQLite file, and a
+  /// new database on the test server when there is one.
+  static let storages: [(name: String, make: @Sendable () throws -> any StudyStorage)] = {
+    let sqlite: @Sendable () throws -> any StudyStorage = { try SQLiteStorage(path: try folder() + "/study.sqlite") }
+    let postgresql: @Sendable () throws -> any StudyStorage = { try PostgreSQLStorage(url: try postgresDatabase()) }
+    return [("sqlite", sqlite)] + (postgres == nil ? [] : [("postgresql", postgresql)])
+  }()
 
   /// A study of `objective` over `space` in a fresh store.
   static func run(_ space: SearchSpace, sampler: any Sampler, trials: Int, direction: Direction = .minimize,
