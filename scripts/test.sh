@@ -3,10 +3,15 @@
 # OpenCL suites run on every device found: PoCL's and rusticl's llvmpipe (enabled here), each with
 # its own kernel choices and again with the GPU profile, and every GEMM and launch variant on each.
 # With CI=true a missing PoCL or rusticl device fails the run instead of skipping.
+# The study-storage suites run on SQLite and on a throw-away PostgreSQL server started here on
+# 127.0.0.1 (scripts/postgres.sh) and stopped and deleted at exit, also when a test fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/install-system-packages.sh
+scripts/install-system-packages.sh postgresql
 export RUSTICL_ENABLE="${RUSTICL_ENABLE:-llvmpipe}"
+postgres_dir=/tmp/descent-postgres-$$
+trap 'scripts/postgres.sh stop "$postgres_dir"' EXIT
+eval "$(scripts/postgres.sh start "$postgres_dir")"
 swift build --build-tests
 swift test --disable-xctest
 # The target-CPU builds (what scripts/main.sh and the benchmarks use; see scripts/target-cpu.sh)

@@ -20,10 +20,8 @@ final class PostgreSQLConnection: SQLDatabase {
     self.retryWindow = retryWindow
     guard let connection = PQconnectdb(url) else { throw TuningError.storage(path: location, reason: "libpq could not allocate a connection") }
     self.connection = connection
-    guard PQstatus(connection) == CONNECTION_OK else {
-      let message = Self.message(PQerrorMessage(connection))
-      PQfinish(connection)
-      throw TuningError.storage(path: location, reason: "cannot connect: \(message)")
+    guard PQstatus(connection) == CONNECTION_OK else {  // deinit closes it
+      throw TuningError.storage(path: location, reason: "cannot connect: \(Self.message(PQerrorMessage(connection)))")
     }
     // Notices ("…, skipping") are not errors and do not belong on the user's terminal.
     PQsetNoticeProcessor(connection, { _, _ in }, nil)

@@ -238,7 +238,7 @@ public class SQLStudyStorage: StudyStorage, @unchecked Sendable {
   public func trials(study: Int64) throws -> [TrialRecord] {
     try read {
       let rows = try db.query("""
-        SELECT id, number, state, value, fold_values, grid_index, device, started, finished, error, lost, retry
+        SELECT id, number, state, value, fold_values, grid_index, device, started, finished, error, lost, retry, replaced
         FROM trials WHERE study = $1 ORDER BY number
         """, [.integer(study)])
       var parameters: [Int64: [String: ParameterValue]] = [:]
@@ -263,7 +263,8 @@ public class SQLStudyStorage: StudyStorage, @unchecked Sendable {
                            intermediate: intermediate[id] ?? [:], device: row[6].string ?? "",
                            started: Date(timeIntervalSince1970: row[7].double ?? 0),
                            finished: row[8].double.map { Date(timeIntervalSince1970: $0) }, error: row[9].string,
-                           gridIndex: row[5].int.map(Int.init), lost: row[10].bool, retry: Int(row[11].int ?? 0))
+                           gridIndex: row[5].int.map(Int.init), lost: row[10].bool, retry: Int(row[11].int ?? 0),
+                           replaced: row[12].bool)
       }
     }
   }

@@ -40,6 +40,8 @@ public struct TrialRecord: Sendable, Codable, Equatable {
   public var lost: Bool
   /// How many failed attempts with these parameters came before this one (`retryFailed`).
   public var retry: Int = 0
+  /// A FAILED trial re-queued as a WAITING copy, which counts in its place.
+  public var replaced: Bool = false
 
   /// The last reported step, if any.
   public var lastStep: Int? { intermediate.keys.max() }
