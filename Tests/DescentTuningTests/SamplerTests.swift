@@ -93,6 +93,28 @@ struct SamplerTests {
     #expect(other != seven)
   }
 
+  /// Constant liar: trials RUNNING elsewhere count as bad at their values, so proposals move away
+  /// from points other workers are already trying. Twenty finished trials of (x − 0.3)² and six
+  /// running at x = 0.3: without the liar TPE keeps proposing near 0.3, with it further out.
+  @Test func theConstantLiarSteersAwayFromRunningTrials() throws {
+    let x = Hyperparameter("x", .float(low: 0, high: 1))
+    func record(_ number: Int, _ value: Double, running: Bool) -> TrialRecord {
+      TrialRecord(number: number, state: running ? .running : .complete, parameters: ["x": .float(value)],
+                  value: running ? nil : (value - 0.3) * (value - 0.3), foldValues: [], intermediate: [:], device: "cpu",
+                  started: Date(), finished: nil, error: nil, gridIndex: nil, lost: false)
+    }
+    let history = (0..<20).map { record($0, Double($0) / 19, running: false) } + (20..<26).map { record($0, 0.3, running: true) }
+    func meanDistance(liar: Bool) throws -> Double {
+      let sampler = TPESampler(seed: 5, constantLiar: liar)
+      let draws = try (100..<300).map { trial in
+        try sampler.sample(x, SamplingContext(trial: trial, gridIndex: nil, history: history, direction: .minimize)).number!
+      }
+      return draws.map { abs($0 - 0.3) }.reduce(0, +) / Double(draws.count)
+    }
+    let (without, with) = (try meanDistance(liar: false), try meanDistance(liar: true))
+    #expect(with > 1.5 * without, "mean distance from the running point: \(with) with the liar, \(without) without")
+  }
+
   @Test func gridVisitsExactlyItsPoints() throws {
     let space = try SearchSpace([
       Hyperparameter("optimizer", .categorical([.string("adam"), .string("sgd")])),

@@ -8,6 +8,12 @@ struct StorageTests {
   static let names = TestStudies.storages.map(\.name)
   static func make(_ name: String) throws -> any StudyStorage { try TestStudies.storages.first { $0.name == name }!.make() }
 
+  @Test("the storage suites run on PostgreSQL too under CI=true",
+        .enabled(if: ProcessInfo.processInfo.environment["CI"] == "true", "CI is not set: without a server only SQLite runs"))
+  func postgresIsTestedUnderCI() {
+    #expect(TestStudies.postgres != nil, "DESCENT_TEST_POSTGRES is not set: scripts/test.sh starts the server")
+  }
+
   static let space = try! SearchSpace([Hyperparameter("x", .float(low: 0, high: 1)), Hyperparameter("k", .categorical([.string("a"), .string("b")]))])
 
   @Test(arguments: names)
@@ -104,6 +110,79 @@ struct StorageTests {
     #expect(trials.count == 12)
     #expect(Set(trials.map(\.parameters)).count == 12)
     #expect(Set(trials.map(\.device)) == ["cpu:0", "cpu:1"])
+  }
+
+  /// `retryFailed`: a failed trial is re-queued with the parameters it had (and its grid point),
+  /// the copy runs before any new trial and counts in its place; after the limit it stays FAILED.
+  @Test(arguments: names)
+  func failedTrialsAreRetriedWithTheirParametersUpToTheLimit(_ engine: String) throws {
+    let storage = try Self.make(engine)
+    let study = try Study(storage: storage, direction: .minimize, sampler: RandomSampler(seed: 4), retryFailed: 2)
+    struct Flaky: Error {}
+    // The first parameter set always fails; the second fails once; the rest succeed.
+    let attempts = Attempts()
+    try study.optimize(trials: 4) { trial, _ in
+      let x = try trial.suggestFloat("x", 0, 1)
+      _ = try trial.suggestCategorical("k", [.string("a"), .string("b")])
+      let (order, attempt) = attempts.next(x)
+      if order == 0 || (order == 1 && attempt == 0) { throw Flaky() }
+      return x
+    }
+    let trials = try study.trials()
+    // Trial 0 fails, its copies are trials 1 and 2 (a retry runs before any new trial), the limit
+    // leaves trial 2 FAILED; trial 3 fails once and its copy, trial 4, completes.
+    let first = trials.filter { $0.parameters == trials[0].parameters }
+    #expect(first.map(\.number) == [0, 1, 2] && first.map(\.retry) == [0, 1, 2] && first.allSatisfy { $0.state == .failed })
+    #expect(first.map(\.replaced) == [true, true, false])
+    let second = trials.filter { $0.parameters == trials[3].parameters }
+    #expect(second.map(\.number) == [3, 4] && second.map(\.state) == [.failed, .complete] && second.map(\.retry) == [0, 1])
+    #expect(trials.count == 7 && trials.filter { !$0.lost && !$0.replaced }.count == 4)
+  }
+
+  /// Attempts per parameter value, and the order in which values first came.
+  final class Attempts: @unchecked Sendable {
+    private let lock = NSLock()
+    private var seen: [Double: Int] = [:], order: [Double] = []
+    func next(_ x: Double) -> (order: Int, attempt: Int) {
+      lock.withLock {
+        if seen[x] == nil { order.append(x) }
+        defer { seen[x, default: 0] += 1 }
+        return (order.firstIndex(of: x)!, seen[x] ?? 0)
+      }
+    }
+  }
+
+  /// The schema is versioned: a store written by a newer Descent is refused naming both versions,
+  /// and a version 1 file (before retries and settings) is upgraded in place, its trials kept.
+  @Test func schemaVersionsAreCheckedAndUpgraded() throws {
+    let folder = try TestStudies.folder()
+    let path = folder + "/study.sqlite"
+    do {
+      let study = try Study(storage: try SQLiteStorage(path: path), direction: .minimize, sampler: RandomSampler(seed: 1))
+      try study.optimize(trials: 3) { trial, _ in try trial.suggestFloat("x", 0, 1) }
+    }
+    func execute(_ sql: String) {
+      var db: OpaquePointer?
+      sqlite3_open(path, &db)
+      #expect(sqlite3_exec(db, sql, nil, nil, nil) == SQLITE_OK, "\(sql)")
+      sqlite3_close(db)
+    }
+    execute("UPDATE descent SET value = '3' WHERE key = 'version'")
+    #expect(throws: TuningError.notAStudy(path: path, reason: "schema version 3 is newer than this Descent's (2): use a newer descent")) {
+      try SQLiteStorage(path: path)
+    }
+    // Back to version 1's tables: without the columns and index version 2 added.
+    execute("""
+      DROP INDEX trials_token; ALTER TABLE trials DROP COLUMN token; ALTER TABLE trials DROP COLUMN replaced;
+      ALTER TABLE trials DROP COLUMN retry; ALTER TABLE studies DROP COLUMN claims; ALTER TABLE studies DROP COLUMN settings;
+      UPDATE descent SET value = '1' WHERE key = 'version'
+      """)
+    let storage = try SQLiteStorage(path: path)
+    let study = try Study(storage: storage, direction: .minimize, sampler: RandomSampler(seed: 1), retryFailed: 1)
+    try study.optimize(trials: 5) { trial, _ in try trial.suggestFloat("x", 0, 1) }
+    #expect(try study.trials().filter { $0.state == .complete }.count == 5)
+    try study.storeSettings("{}")
+    #expect(try study.settings() == "{}")
   }
 
   @Test func filesThatAreNotStudiesAreClearErrors() throws {
