@@ -68,9 +68,9 @@ let package = Package(
     // MARK: Benchmarks: both backends side by side, with the Python peers in benchmarks/peers
     .executableTarget(
       name: "DescentBenchmarks",
-      dependencies: ["Descent", "DescentOpenCL", "COpenCL"],
+      dependencies: ["Descent", "DescentOpenCL", "COpenCL", "DescentTuning"],
       path: "benchmarks",
-      exclude: ["peers", "run.sh", "README.md", "tune.sh", "tune-space.json"],
+      exclude: ["peers", "run.sh", "README.md", "tune.sh", "tune-space.json", "storage.sh"],
       swiftSettings: coreSettings
     ),
   ]

@@ -17,6 +17,10 @@ import Foundation
 //   (benchmarks/run.sh builds for the host CPU first; see benchmarks/README.md)
 
 var arguments = Array(CommandLine.arguments.dropFirst())[...]
+if CommandLine.arguments.dropFirst().first == "study-worker" {  // benchmarks/storage.sh starts these
+  try StudyWorker.run(Array(CommandLine.arguments.dropFirst(2)))
+  exit(0)
+}
 var quick = false, peers = true, training = true, tune = false, tuneCLBlast = false, epochs = 5
 var jsonPath = "benchmark-results.json", rounds = 3
 var trainOnly: String?  // "cpu" or an OpenCL device index: train on it alone and print the result as JSON

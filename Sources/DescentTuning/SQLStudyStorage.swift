@@ -95,31 +95,31 @@ public class SQLStudyStorage: StudyStorage, @unchecked Sendable {
     try db.query("SELECT name FROM studies WHERE id = $1", [.integer(study)]).first?[0].string ?? "?"
   }
 
+  // Workers that start together may all create the study or register a parameter: the first
+  // insert wins, the others insert nothing and read what it stored.
   public func openStudy(_ name: String, direction: Direction) throws -> Int64 {
     try write {
-      if let row = try db.query("SELECT id, direction FROM studies WHERE name = $1", [.text(name)]).first {
-        let stored = row[1].string ?? ""
-        guard stored == direction.rawValue else {
-          throw TuningError.incompatible(study: name, parameter: "direction", stored: stored, given: direction.rawValue)
-        }
-        return row[0].int ?? 0
+      try db.query("INSERT INTO studies (name, direction, created) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING",
+                   [.text(name), .text(direction.rawValue), .real(Date().timeIntervalSince1970)])
+      let row = try db.query("SELECT id, direction FROM studies WHERE name = $1", [.text(name)])[0]
+      let stored = row[1].string ?? ""
+      guard stored == direction.rawValue else {
+        throw TuningError.incompatible(study: name, parameter: "direction", stored: stored, given: direction.rawValue)
       }
-      return try db.query("INSERT INTO studies (name, direction, created) VALUES ($1, $2, $3) RETURNING id",
-                          [.text(name), .text(direction.rawValue), .real(Date().timeIntervalSince1970)])[0][0].int ?? 0
+      return row[0].int ?? 0
     }
   }
 
   public func register(_ parameter: String, _ domain: Domain, study: Int64) throws {
     let text = try Self.json(domain)
     try write {
-      if let stored = try db.query("SELECT domain FROM domains WHERE study = $1 AND name = $2", [.integer(study), .text(parameter)]).first?[0].string {
-        guard stored == text else {
-          let old = (try? JSONDecoder().decode(Domain.self, from: Data(stored.utf8)))?.description ?? stored
-          throw TuningError.incompatible(study: try studyName(study), parameter: parameter, stored: old, given: domain.description)
-        }
-        return
+      try db.query("INSERT INTO domains (study, name, domain) VALUES ($1, $2, $3) ON CONFLICT (study, name) DO NOTHING",
+                   [.integer(study), .text(parameter), .text(text)])
+      let stored = try db.query("SELECT domain FROM domains WHERE study = $1 AND name = $2", [.integer(study), .text(parameter)])[0][0].string ?? ""
+      guard stored == text else {
+        let old = (try? JSONDecoder().decode(Domain.self, from: Data(stored.utf8)))?.description ?? stored
+        throw TuningError.incompatible(study: try studyName(study), parameter: parameter, stored: old, given: domain.description)
       }
-      try db.query("INSERT INTO domains (study, name, domain) VALUES ($1, $2, $3)", [.integer(study), .text(parameter), .text(text)])
     }
   }
 
