@@ -52,7 +52,11 @@ struct TuneCommandTests {
     for (arguments, message) in [(["--trials", "0"], "--trials: '0' is not a whole number >= 1"),
                                  (["--sampler", "cma"], "--sampler: 'cma' is not one of tpe, random, grid"),
                                  (["--show"], "--show needs --storage PATH"), ([], "tune needs --space FILE"),
-                                 (["--wings"], "unknown option '--wings' for 'tune'")] {
+                                 (["--wings"], "unknown option '--wings' for 'tune'"),
+                                 (["--worker"], "--worker needs --storage PATH|URL"),
+                                 (["--worker", "--storage", "s.sqlite", "--trials", "5", "--sampler", "grid"],
+                                  "--worker takes the study's settings from the store; leave out --sampler, --trials"),
+                                 (["--retry-failed", "-1"], "--retry-failed: '-1' is not a whole number >= 0")] {
       let result = try cli.run(["tune"] + arguments)
       #expect(result.status == 64 && result.error.hasPrefix("descent: \(message)"), "\(arguments): \(result.error)")
     }
@@ -90,7 +94,7 @@ struct TuneCommandTests {
     #expect(csv.count == 7)
     let shown = try cli.run(["tune", "--storage", "\(folder)/out/study.sqlite", "--show"])
     #expect(shown.status == 0 && shown.output.hasPrefix("rank  trial  state"), "\(shown.output)")
-    #expect(shown.output.contains("6 trials: 0 running"), "\(shown.output)")
+    #expect(shown.output.contains("6 trials: 0 waiting, 0 running"), "\(shown.output)")
   }
 
   /// SIGKILL at random moments, then reopen: completed trials stay, none stays RUNNING, and the
@@ -121,6 +125,29 @@ struct TuneCommandTests {
     #expect(unfinished.isEmpty, "\(unfinished.map { "\($0.number) \($0.state) \($0.error ?? "")" })")
     #expect(trials.filter(\.lost).allSatisfy { $0.state == .failed && $0.error?.hasPrefix("lost: ") == true })
     for (number, value) in completedBefore { #expect(trials[number].value == value) }
+  }
+
+  /// `--create` stores the study with its settings and runs nothing; `--worker` (here on an
+  /// `sqlite:` location) runs it to the stored trial count with the stored space; a study made by
+  /// the library has no settings to join.
+  @Test(.enabled(if: enabled, "Fashion-MNIST is not installed (dataset-fashion-mnist)"))
+  func aWorkerJoinsAStudyWithItsStoredSettings() throws {
+    let (folder, path) = try Self.space(Self.tiny)
+    let store = "sqlite:\(folder)/shared.sqlite"
+    let create = try cli.run(["tune", "--space", path, "--storage", store, "--study", "s", "--trials", "3", "--sampler", "random",
+                              "--limit", "300", "--create"])
+    #expect(create.status == 0 && create.output.contains("descent tune --storage '\(folder)/shared.sqlite' --study 's' --worker"),
+            "\(create.output) \(create.error)")
+    let storage = try SQLiteStorage(path: "\(folder)/shared.sqlite")
+    let id = try #require(try storage.studies().first?.id)
+    #expect(try storage.trials(study: id).isEmpty)
+    let worker = try cli.run(["tune", "--storage", store, "--study", "s", "--worker", "--output", folder, "--quiet"])
+    #expect(worker.status == 0, "\(worker.error)")
+    let trials = try storage.trials(study: id)
+    #expect(trials.count == 3 && trials.allSatisfy { $0.state == .complete && $0.parameters.keys.sorted() == ["learning-rate", "optimizer"] })
+    _ = try Study(name: "library", storage: storage, direction: .maximize)
+    let bare = try cli.run(["tune", "--storage", store, "--study", "library", "--worker"])
+    #expect(bare.status != 0 && bare.error.contains("holds no `descent tune` settings"), "\(bare.error)")
   }
 
   /// Two processes on one study file share a grid: every point runs exactly once.
