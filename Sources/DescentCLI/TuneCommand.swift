@@ -56,7 +56,8 @@ struct TuneCommand {
       --output descent-tune  where trials.csv, trials.json and the plots go
       --retrain              train the best settings on the whole training set and report test accuracy
       --data DIR --limit N --quiet   as for train
-      --show                 print the stored study's ranked trials; run nothing
+      --show                 print the stored study's ranked trials (with --output: also the exports
+                             and plots so far); run nothing, change nothing
     """
 
   init(_ options: [String]) throws {
@@ -255,22 +256,36 @@ struct TuneCommand {
     return (0..<count).map { _ in count == 1 ? CPUBackend() : CPUBackend(threads: threads) }
   }
 
-  private func writeOutputs(_ report: StudyReport, space: SearchSpace) throws {
+  /// trials.csv, trials.json and the plots (the slice plot needs the space).
+  private func writeOutputs(_ report: StudyReport, space: SearchSpace?) throws {
     try FileSystem.writeAtomically(Array(report.csv.utf8), to: "\(output)/trials.csv")
     try FileSystem.writeAtomically(Array(try report.json().utf8), to: "\(output)/trials.json")
-    try FileSystem.writeAtomically(Array(StudyPlots.history(report.trials, direction: .maximize).utf8), to: "\(output)/history.svg")
-    try FileSystem.writeAtomically(Array(StudyPlots.slice(report.trials, space: space).utf8), to: "\(output)/slice.svg")
+    try FileSystem.writeAtomically(Array(StudyPlots.history(report.trials, direction: report.direction).utf8), to: "\(output)/history.svg")
+    if let space {
+      try FileSystem.writeAtomically(Array(StudyPlots.slice(report.trials, space: space).utf8), to: "\(output)/slice.svg")
+    }
     try FileSystem.writeAtomically(Array(StudyPlots.intermediate(report.trials).utf8), to: "\(output)/intermediate.svg")
   }
 
-  /// Reads only: a role with read rights alone can show a study that workers are running.
+  /// Reads only: a role with read rights alone can show a study that workers are running. With
+  /// `--output` it also writes the exports and plots of the trials so far.
   private func showStudy() throws -> Int32 {
     let store = try studyStorage(storage!, create: false)
     let studies = try store.studies()
     guard let stored = studies.first(where: { $0.name == study }) else {
       throw TuningError.noSuchStudy(path: store.location, study: study, available: studies.map(\.name))
     }
-    print(StudyReport(trials: try store.trials(study: stored.id), direction: stored.direction).table(limit: 1000), terminator: "")
+    let space = try store.settings(study: stored.id)
+      .flatMap { try? JSONDecoder().decode(TuneSettings.self, from: Data($0.utf8)) }
+      .map { try TuneSpace(json: Data($0.space.utf8), source: "the space stored with study '\(study)'").space }
+    let report = StudyReport(trials: try store.trials(study: stored.id), direction: stored.direction,
+                             parameters: space?.parameters.map(\.name))
+    print(report.table(limit: 1000), terminator: "")
+    if given.contains("--output") {
+      try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
+      try writeOutputs(report, space: space)
+      print("wrote \(output)/trials.csv, trials.json, history.svg, \(space == nil ? "" : "slice.svg, ")intermediate.svg")
+    }
     return 0
   }
 }

@@ -166,7 +166,7 @@ struct StudyChaosTests {
     let runs = [
       try cli.run(["tune", "--space", path, "--storage", database, "--study", "secret", "--trials", "3", "--limit", "300",
                    "--output", folder]),
-      try cli.run(["tune", "--storage", database, "--study", "secret", "--show"]),
+      try cli.run(["tune", "--storage", database, "--study", "secret", "--show", "--output", "\(folder)/shown"]),
       try cli.run(["tune", "--storage", database, "--study", "missing", "--worker"]),
       try cli.run(["tune", "--storage", database.replacingOccurrences(of: server.password, with: "wrong-\(server.password)"),
                    "--study", "secret", "--show"]),
@@ -176,7 +176,8 @@ struct StudyChaosTests {
     #expect(runs[2].error.contains("no study 'missing'"), "\(runs[2].error)")
     #expect(runs[3].error.contains("password authentication failed"), "\(runs[3].error)")
     for run in runs { #expect(!(run.output + run.error).contains(server.password)) }
-    for file in try FileManager.default.contentsOfDirectory(atPath: folder) {
+    #expect(runs[1].output.contains("wrote \(folder)/shown/trials.csv, trials.json, history.svg, slice.svg, intermediate.svg"))
+    for file in try FileManager.default.subpathsOfDirectory(atPath: folder) {
       let text = String(decoding: FileManager.default.contents(atPath: "\(folder)/\(file)") ?? Data(), as: UTF8.self)
       #expect(!text.contains(server.password), "\(file)")
     }
