@@ -79,7 +79,7 @@ struct StudyChaosTests {
       : #"{"epochs": 2, "backend": "cpu", "hidden": [8], "learning-rate": {"float": [1e-3, 1e-1], "log": true}, "optimizer": {"choice": ["adam", "sgd"]}}"#)
     let target = sampler == "grid" ? 18 : 30
     let create = try cli.run(["tune", "--space", path, "--storage", database, "--study", "chaos", "--sampler", sampler,
-                              "--trials", sampler == "grid" ? "100" : "\(target)", "--pruner", "none", "--limit", "300",
+                              "--trials", sampler == "grid" ? "100" : "\(target)", "--pruner", "none", "--limit", "1000",
                               "--retry-failed", "5", "--create"])
     try #require(create.status == 0, "\(create.error)")
     let store = try PostgreSQLStorage(url: database)
@@ -87,8 +87,9 @@ struct StudyChaosTests {
     let worker = ["tune", "--storage", database, "--study", "chaos", "--worker", "--workers", "1", "--output", folder, "--quiet"]
     var workers = try (0..<4).map { _ in try TuneCommandTests.start(worker) }
     var generator = SystemRandomNumberGenerator()
+    var landed = 0  // kills that left a trial RUNNING
     for round in 0..<8 {
-      Thread.sleep(forTimeInterval: Double.random(in: 0.4...1.0, using: &generator))
+      Thread.sleep(forTimeInterval: Double.random(in: 0.2...0.6, using: &generator))
       if round == 4 {
         Thread.sleep(forTimeInterval: 1)  // every worker has connected
         try server.stop()
@@ -96,15 +97,21 @@ struct StudyChaosTests {
         try server.start()
         continue
       }
-      // Killed in the middle of a trial (once it runs one), so the trial is left RUNNING.
-      let victim = Int.random(in: 0..<workers.count, using: &generator)
-      let pid = workers[victim].processIdentifier
-      let deadline = Date().addingTimeInterval(3)
-      while Date() < deadline, try !store.runningTrials(study: id).contains(where: { $0.owner.pid == pid }) {
-        Thread.sleep(forTimeInterval: 0.02)
+      // Kill a worker in the middle of a trial, so the trial is left RUNNING; stop once the study
+      // has none left to run.
+      var running: (number: Int, pid: Int32)?
+      let deadline = Date().addingTimeInterval(30)
+      while running == nil && Date() < deadline {
+        running = try store.runningTrials(study: id)
+          .first { trial in workers.contains { $0.processIdentifier == trial.owner.pid } }
+          .map { ($0.number, $0.owner.pid) }
+        if running == nil { Thread.sleep(forTimeInterval: 0.005) }
       }
-      kill(pid, SIGKILL)
+      guard let running, let victim = workers.firstIndex(where: { $0.processIdentifier == running.pid }) else { break }
+      kill(running.pid, SIGKILL)
       workers[victim].waitUntilExit()
+      // Still RUNNING, or already marked lost by another worker: either way it did not finish.
+      if try store.trials(study: id)[running.number].state != .complete { landed += 1 }
       workers[victim] = try TuneCommandTests.start(worker)
     }
     // One more worker after the last kill re-queues what the killed ones left RUNNING.
@@ -121,7 +128,8 @@ struct StudyChaosTests {
             "\(counted.filter { $0.state != .complete }.map { "\($0.number) \($0.state) \($0.error ?? "")" })")
     #expect(!trials.contains { $0.state == .running || $0.state == .waiting })
     let lost = trials.filter(\.lost)
-    #expect(!lost.isEmpty && lost.allSatisfy { $0.state == .failed && $0.replaced && $0.error?.hasPrefix("lost: ") == true })
+    #expect(landed > 0 && lost.count == landed, "\(landed) kills left a trial RUNNING; \(lost.count) trials lost")
+    #expect(lost.allSatisfy { $0.state == .failed && $0.replaced && $0.error?.hasPrefix("lost: ") == true })
     #expect(trials.filter { $0.state == .failed }.count == lost.count)
     // Each lost trial ran again, with the parameters it had stored before the kill (and its grid
     // point), in a later trial that counts.
