@@ -34,11 +34,8 @@ enum CommandLineTool {
     tune options:
     \(TuneCommand.help)
 
-    environment:
-      DESCENT_DEVICE     the OpenCL device to use: an index from `descent devices` or part of a name
-      DESCENT_KERNEL_PROFILE
-                         gpu or cpu: choose OpenCL kernels as for that type of device (default: the
-                         device's own type), e.g. gpu to run the GPU code path on PoCL
+    \(environment)
+    (`descent COMMAND --help` shows one command's options.)
     """
 
   static func run(_ arguments: [String]) throws -> Int32 {
@@ -47,6 +44,10 @@ enum CommandLineTool {
       return 0
     }
     let options = Array(arguments.dropFirst())
+    if options.contains("--help") || options.contains("-h"), let help = help(command) {
+      print(help)
+      return 0
+    }
     switch command {
     case "devices":
       try expectNoOptions(options, command)
@@ -62,6 +63,28 @@ enum CommandLineTool {
       return 0
     default:
       throw UsageError(message: "unknown command '\(command)'")
+    }
+  }
+
+  static let environment = """
+    environment:
+      DESCENT_DEVICE     the OpenCL device to use: an index from `descent devices` or part of a name
+      DESCENT_KERNEL_PROFILE
+                         gpu or cpu: choose OpenCL kernels as for that type of device (default: the
+                         device's own type), e.g. gpu to run the GPU code path on PoCL
+    """
+
+  /// `descent COMMAND --help`: the command's own usage and options, or nil for an unknown command.
+  static func help(_ command: String) -> String? {
+    switch command {
+    case "devices":
+      "usage: descent devices\n\nLists the CPU backend and every OpenCL device, numbered for DESCENT_DEVICE, with the kernels each would use.\n\n\(environment)"
+    case "check":
+      "usage: descent check [--size N]\n\nRuns an N×N×N GEMM (default 257, at most 4096) on every backend against a float64 product.\n\n\(environment)"
+    case "train": "usage: descent train [options]\n\noptions:\n\(TrainConfiguration.help)\n\n\(environment)"
+    case "tune": "usage: descent tune [options]\n\noptions:\n\(TuneCommand.help)\n\n\(environment)"
+    case "help", "--help", "-h": usage
+    default: nil
     }
   }
 

@@ -79,5 +79,22 @@ struct CommandLineTests {
     let help = try descent("help")
     #expect(help.status == 0)
     #expect(help.output.hasPrefix("usage: descent <command> [options]\n\ncommands:\n  devices "))
+    #expect(help.output.contains("  --epochs 15 ") && help.output.contains("  --sampler tpe ") && help.output.hasSuffix("options.)\n"))
+  }
+
+  /// Every command answers `--help` and `-h` with its own usage and options (exit 0), wherever the
+  /// flag stands, and nothing else runs.
+  @Test(arguments: [("devices", "usage: descent devices\n", ["DESCENT_DEVICE"], ["--epochs"]),
+                    ("check", "usage: descent check [--size N]\n", ["float64 product"], ["--epochs"]),
+                    ("train", "usage: descent train [options]\n", ["  --epochs 15 ", "  --data DIR ", "DESCENT_DEVICE"], ["--sampler"]),
+                    ("tune", "usage: descent tune [options]\n", ["  --sampler tpe ", "  --worker ", "DESCENT_DEVICE"], ["--checkpoint"])])
+  func everyCommandHasItsOwnHelp(_ command: String, _ first: String, _ present: [String], _ absent: [String]) throws {
+    for flag in ["--help", "-h"] {
+      let result = try run([command, "--epochs", "2", flag])
+      #expect(result.status == 0 && result.error.isEmpty, "\(command) \(flag): \(result.error)")
+      #expect(result.output.hasPrefix(first), "\(command) \(flag): \(result.output)")
+      for text in present { #expect(result.output.contains(text), "\(command) --help lacks \(text)") }
+      for text in absent { #expect(!result.output.contains(text), "\(command) --help shows \(text)") }
+    }
   }
 }
