@@ -111,6 +111,10 @@ import Testing
     // The rate never goes below the minimum, and a change smaller than epsilon is skipped.
     let floor = try ReduceLROnPlateau(factor: 0.1, patience: 0, minimum: 0.05)
     #expect(plateau(floor, [1, 2, 2, 2]) == [1, 0.1, 0.05, 0.05])
+    // PyTorch's eps: a cut by less than epsilon (strictly more is needed) is skipped. From 4e-3,
+    // halving changes the rate by 2e-3 > 1e-3; from 2e-3 by exactly 1e-3, which is skipped.
+    let tiny = try ReduceLROnPlateau(factor: 0.5, patience: 0, epsilon: 1e-3)
+    #expect(plateau(tiny, [1, 2, 2, 2], start: 4e-3) == [4e-3, 2e-3, 2e-3, 2e-3])
     #expect(throws: ConfigurationError.outOfRange(parameter: "factor", value: "1.0", allowed: "(0, 1)")) {
       try ReduceLROnPlateau(factor: 1)
     }
