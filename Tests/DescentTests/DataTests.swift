@@ -191,7 +191,22 @@ import Testing
     var again = image
     shift.transform(&again, samples: [4], seed: 9, epoch: 2)
     #expect(batch == again, "a seed repeats the shift")
-    #expect(batch.filter { $0 != 0 }.allSatisfy(image.contains), "shifting moves pixels and fills with zeros")
+    // Each output is the image moved by some (dx, dy) in [−1, 1]² with zeros coming in (not an
+    // identity, not a wrap-around roll), and 64 samples see all nine shifts.
+    func shifted(_ dx: Int, _ dy: Int) -> [Float] {
+      (0..<2).flatMap { y in
+        (0..<3).map { x in (0..<3).contains(x - dx) && (0..<2).contains(y - dy) ? image[(y - dy) * 3 + x - dx] : 0 }
+      }
+    }
+    let shifts = (-1...1).flatMap { dy in (-1...1).map { dx in shifted(dx, dy) } }
+    var seen: Set<[Float]> = []
+    for sample in 0..<64 {
+      var moved = image
+      shift.transform(&moved, samples: [sample], seed: 9, epoch: 2)
+      #expect(shifts.contains(moved), "sample \(sample): \(moved) is no zero-filled shift of \(image)")
+      seen.insert(moved)
+    }
+    #expect(seen.count == 9, "\(seen.count) of the 9 shifts occur")
     #expect(throws: ConfigurationError.self) { _ = try ImageAugmentation(width: 3, height: 2, maxShift: 2) }
   }
 }
