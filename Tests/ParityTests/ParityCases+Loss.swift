@@ -106,6 +106,18 @@ extension ParityCase {
                         why: "γ(n+1)·Σ|term|: n fp32 additions (and a square) in any order")
       }
     }
+  } + [70_001, 1 << 20].map { count in
+    // All terms in [0.5, 1.5): Σ|x| = Σx, so the same bound is relative (about n·2⁻²⁴ of the sum)
+    // and a reduction that loses a partial sum fails it; on zero-mean data Σ|x| is ~500× the sum.
+    let x = Inputs.uniform(count, seed: UInt64(count) + 53).map { abs($0) + 0.5 }
+    return ParityCase(name: "reduce sum of positives \(count)") { backend in
+      let y = try Inputs.output(backend, 1)
+      try backend.reduce(.sum, try backend.buffer(x), into: y)
+      return try backend.download(y)
+    } reference: {
+      let sum = x.doubles.reduce(0, +)
+      return Expected([sum], bounds: [gamma(count + 1) * sum], why: "γ(n+1)·Σx for positive terms")
+    }
   } + matrices.map { rows, columns in
     var values = Inputs.uniform(rows * columns, seed: UInt64(rows + columns) + 61)
     if columns > 2 { values[1] = 5; values[2] = 5 }  // a tie in row 0: the first index wins
