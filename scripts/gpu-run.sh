@@ -68,7 +68,7 @@ run() {
   "$bundle/bin/DescentPackageTests.xctest" --testing-library swift-testing --filter \
     'Parity/openCL|Parity/randomBitsMatchCPU|Parity/dropoutMasksMatchCPU|TrainingParity|FitTests|GradientChecks|GemmTuningTests|OpenCLBackendTests' \
     >"$work/parity.log" 2>&1 || status=$?
-  grep -E '^(✘|✔ Test run|✘ Test run)|ran on|variant: |skipped|spirals on|Fashion-MNIST subset on' "$work/parity.log" || true
+  grep -E '^(✘|✔ Test run|✘ Test run)|ran on|variant: |skipped|spirals on|Fashion-MNIST subset on|synthetic bars in' "$work/parity.log" || true
   echo "== parity exit status $status (full log: $work/parity.log)"
   echo "== benchmarks"
   local options=("$@")
