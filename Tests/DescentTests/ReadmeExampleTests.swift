@@ -1,4 +1,5 @@
 import Descent
+import Foundation
 import Testing
 
 /// The README's training example, verbatim apart from the assertions: if this breaks, so does the README.
@@ -20,9 +21,31 @@ import Testing
       try trainer.trainStep(inputs: x, targets: y, rows: 4)  // queued on the device; no wait
       if step % 50 == 0 { losses.append(try trainer.takeAverageLoss()) }  // reads back the mean loss
     }
+    print(losses)  // falling below 0.1
     let logits = try model.predict(inputs, rows: 4)  // 4 × 2, inference mode
     let predicted = (0..<4).map { logits[2 * $0 + 1] > logits[2 * $0] ? 1 : 0 }
     #expect(predicted == [0, 1, 1, 0], "logits \(logits)")
     #expect(losses.last! < 0.1, "losses \(losses)")
+  }
+
+  /// The README's block is this file's code: each of its lines, in order (indentation aside).
+  @Test func theReadmeShowsThisCode() throws {
+    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    let readme = try String(contentsOf: root.appendingPathComponent("README.md"), encoding: .utf8)
+    let marker = try #require(readme.range(of: "This exact code runs as a test (`Tests/DescentTests/ReadmeExampleTests.swift`"))
+    let before = readme[..<marker.lowerBound]
+    let start = try #require(before.range(of: "```swift\n", options: .backwards)).upperBound
+    let block = before[start...]
+    let code = block[..<(try #require(block.range(of: "```"))).lowerBound]
+    let mine = try String(contentsOfFile: #filePath, encoding: .utf8).split(separator: "\n")
+      .map { $0.trimmingCharacters(in: .whitespaces) }
+    var position = mine.startIndex
+    for line in code.split(separator: "\n").map({ $0.trimmingCharacters(in: .whitespaces) }) where line != "import Descent" {
+      guard let found = mine[position...].firstIndex(of: line) else {
+        Issue.record("the README's line is not in the test (in this order): \(line)")
+        return
+      }
+      position = found + 1
+    }
   }
 }
