@@ -89,7 +89,7 @@ enum OptimMath {
     }
   }
 
-  /// k = [beta1, beta2, lr/(1−β₁ᵗ), √(1−β₂ᵗ), epsilon, weightDecay (L2), decayFactor, amsgrad].
+  /// k = [beta1, beta2, lr/(1−β₁ᵗ), 1/√(1−β₂ᵗ), epsilon, weightDecay (L2), decayFactor, amsgrad].
   /// ``Lanes/width`` lanes at a time, then the tail, each lane in the kernel's order of operations.
   static func adam(_ range: Range<Int>, _ p: Pointer, _ g: Pointer, _ m: Pointer, _ v: Pointer,
                    _ vMax: Pointer?, _ k: [Float]) {
