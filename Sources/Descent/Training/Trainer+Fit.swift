@@ -89,7 +89,7 @@ extension Trainer {
           try backend.add(noise, inputBuffer, into: inputBuffer)
         }
         lastRate = learningRate
-        try self.step(inputs: inputBuffer, targets: targetBuffer, rows: rows.count, checkFinite: true,
+        try trainStep(inputs: inputBuffer, targets: targetBuffer, rows: rows.count, checkFinite: true,
                       batch: batch + 1)
         samples += rows.count
         if printer.wantsUpdate {

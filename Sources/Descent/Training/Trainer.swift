@@ -99,13 +99,13 @@ public final class Trainer: @unchecked Sendable {
   /// clips the gradients and updates every parameter with the scheduled learning rate. Nothing
   /// waits for the device.
   public func trainStep(inputs: DeviceBuffer, targets: DeviceBuffer, rows: Int) throws {
-    try step(inputs: inputs, targets: targets, rows: rows, checkFinite: false)
+    try trainStep(inputs: inputs, targets: targets, rows: rows, checkFinite: false)
   }
 
-  /// The step `fit` runs. With `checkFinite`, it reads the batch loss back before backward (the
+  /// The step `fit` runs (``step`` counts them). With `checkFinite`, it reads the batch loss back before backward (the
   /// step's one wait) and throws ``TrainingError/nonFiniteLoss(epoch:batch:value:)`` instead of
   /// updating, so the weights stay those of the last good step.
-  func step(inputs: DeviceBuffer, targets: DeviceBuffer, rows: Int, checkFinite: Bool, batch: Int = 0) throws {
+  func trainStep(inputs: DeviceBuffer, targets: DeviceBuffer, rows: Int, checkFinite: Bool, batch: Int = 0) throws {
     let rule = optimizer.rule(learningRate: Float(learningRate))
     let (gradient, batchLoss) = try forwardAndLoss(inputs: inputs, targets: targets, rows: rows, trainingStep: step,
                                                    totals: trainingTotals)
