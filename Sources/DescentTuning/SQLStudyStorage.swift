@@ -71,6 +71,8 @@ public class SQLStudyStorage: StudyStorage, @unchecked Sendable {
   }
 
   private func upgradeFromVersion1() throws {
+    // Read again under the write lock: another process opening the file may have upgraded it.
+    guard try db.query("SELECT value FROM descent WHERE key = 'version'").first?[0].string == "1" else { return }
     for statement in [
       "ALTER TABLE studies ADD COLUMN settings TEXT",
       "ALTER TABLE studies ADD COLUMN claims BIGINT NOT NULL DEFAULT 0",

@@ -139,6 +139,15 @@ struct StorageTests {
     #expect(trials.count == 7 && trials.filter { !$0.lost && !$0.replaced }.count == 4)
   }
 
+  final class OpenResults: @unchecked Sendable {
+    private let lock = NSLock()
+    private var failures: [String] = []
+    var errors: [String] { lock.withLock { failures } }
+    func add(_ result: Result<SQLiteStorage, any Error>) {
+      if case let .failure(error) = result { lock.withLock { failures.append("\(error)") } }
+    }
+  }
+
   /// Attempts per parameter value, and the order in which values first came.
   final class Attempts: @unchecked Sendable {
     private let lock = NSLock()
@@ -177,6 +186,11 @@ struct StorageTests {
       ALTER TABLE trials DROP COLUMN retry; ALTER TABLE studies DROP COLUMN claims; ALTER TABLE studies DROP COLUMN settings;
       UPDATE descent SET value = '1' WHERE key = 'version'
       """)
+    // Four processes' worth of connections open the old file at once: one upgrades it, the
+    // others find it upgraded (none repeats the ALTERs and fails on a duplicate column).
+    let opened = OpenResults()
+    DispatchQueue.concurrentPerform(iterations: 4) { _ in opened.add(Result { try SQLiteStorage(path: path) }) }
+    #expect(opened.errors.isEmpty, "\(opened.errors)")
     let storage = try SQLiteStorage(path: path)
     let study = try Study(storage: storage, direction: .minimize, sampler: RandomSampler(seed: 1), retryFailed: 1)
     try study.optimize(trials: 5) { trial, _ in try trial.suggestFloat("x", 0, 1) }
