@@ -3,17 +3,20 @@
 # OpenCL suites run on every device found: PoCL's and rusticl's llvmpipe (enabled here), each with
 # its own kernel choices and again with the GPU profile, and every GEMM and launch variant on each.
 # With CI=true a missing PoCL or rusticl device fails the run instead of skipping.
+# The interop checks (scripts/interop.sh) need Python 3 and PyPI for onnxruntime, numpy, safetensors.
 # The study-storage suites run on SQLite and on a throw-away PostgreSQL server started here on
 # 127.0.0.1 (scripts/postgres.sh) and stopped and deleted at exit, also when a test fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/install-system-packages.sh postgresql
+scripts/install-system-packages.sh postgresql python3 python3-venv
 export RUSTICL_ENABLE="${RUSTICL_ENABLE:-llvmpipe}"
 postgres_dir=/tmp/descent-postgres-$$
 trap 'scripts/postgres.sh stop "$postgres_dir"' EXIT
 eval "$(scripts/postgres.sh start "$postgres_dir")"
 swift build --build-tests
 swift test --disable-xctest
+# Published models run elsewhere: ONNX Runtime and NumPy give descent predict's outputs (~1 minute).
+scripts/interop.sh .build/debug/descent
 # The target-CPU builds (what scripts/main.sh and the benchmarks use; see scripts/target-cpu.sh)
 # compile other GEMM micro-kernels: run the CPU parity, gradient and training suites against each
 # one this CPU can run (on an AVX-512 CPU: the 8×32 zmm kernel, then the 6×16 ymm FMA kernel).

@@ -24,8 +24,11 @@ enum CommandLineTool {
     commands:
       devices            list the CPU backend and every OpenCL device
       check [--size N]   run an N×N×N GEMM (default 257) on every backend against a float64 product
-      train [options]    train an MLP on Fashion-MNIST and print its test accuracy (options below)
+      train [options]    train an MLP on Fashion-MNIST, IDX or CSV data and save the model (options below)
       tune [options]     search train's settings for the best validation accuracy (options below)
+      predict --model FILE --input DATA      write the model's predictions as CSV
+      evaluate --model FILE --input DATA     loss and accuracy with a confusion matrix, or MSE and MAE
+      export --model FILE --format onnx      write the model as ONNX (opset 17)
       help               show this text
 
     train options:
@@ -58,6 +61,12 @@ enum CommandLineTool {
       return try TrainCommand(options).run()
     case "tune":
       return try TuneCommand(options).run()
+    case "predict":
+      return try PredictCommand(options).run()
+    case "evaluate":
+      return try EvaluateCommand(options).run()
+    case "export":
+      return try ExportCommand(options).run()
     case "help", "--help", "-h":
       print(usage)
       return 0
@@ -83,6 +92,12 @@ enum CommandLineTool {
       "usage: descent check [--size N]\n\nRuns an N×N×N GEMM (default 257, at most 4096) on every backend against a float64 product.\n\n\(environment)"
     case "train": "usage: descent train [options]\n\noptions:\n\(TrainConfiguration.help)\n\n\(environment)"
     case "tune": "usage: descent tune [options]\n\noptions:\n\(TuneCommand.help)\n\n\(environment)"
+    case "predict":
+      "usage: descent predict --model FILE --input DATA [options]\n\nWrites one CSV row per input row: the predicted class (and name) or value.\n\noptions:\n\(PredictCommand.help)\n\n\(environment)"
+    case "evaluate":
+      "usage: descent evaluate --model FILE --input DATA [options]\n\nPrints the loss and accuracy with a confusion matrix (drawn as SVG too), or MSE and MAE for regression.\n\noptions:\n\(EvaluateCommand.help)\n\n\(environment)"
+    case "export":
+      "usage: descent export --model FILE --format onnx --output model.onnx\n\nWrites the model, its preprocessing included, as an ONNX model (opset 17) with a dynamic batch dimension.\n\noptions:\n\(ExportCommand.help)"
     case "help", "--help", "-h": usage
     default: nil
     }

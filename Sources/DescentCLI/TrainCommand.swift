@@ -2,8 +2,9 @@ import Descent
 import DescentOpenCL
 import Foundation
 
-/// `descent train`: trains an MLP on Fashion-MNIST, prints the test accuracy, and writes the
-/// history (CSV, JSON, SVG plot) and the final weights.
+/// `descent train`: trains an MLP on Fashion-MNIST, other IDX images or a CSV file (classification
+/// or regression), prints the test score, and writes the history (CSV, JSON, SVG plot) and the
+/// model file (weights with the description ``Sequential/load(contentsOf:backend:)`` rebuilds from).
 struct TrainCommand {
   let configuration: TrainConfiguration
 
@@ -15,13 +16,22 @@ struct TrainCommand {
     let settings = configuration
     try checkOutputs()
     let backend = try chooseBackend()
-    var train = try FashionMNIST.load(.train, directory: settings.data)
-    let test = try FashionMNIST.load(.test, directory: settings.data)
+    let data = try TrainingData.load(settings.dataSource)
+    var train = data.train
     if let limit = settings.limit, limit < train.rows { train = train.subset(0..<limit) }
     var validation: Dataset?
     if settings.validation > 0 { (train, validation) = try train.split(fraction: settings.validation, seed: settings.seed) }
+    // Standardization is fitted on the rows the model trains on, then applied to every set.
+    var preprocessing = data.preprocessing
+    if data.standardize {
+      preprocessing.standardization = Standardization(fitting: try Preprocessing(scale: preprocessing.scale).apply(to: train))
+    }
+    train = try preprocessing.apply(to: train)
+    validation = try validation.map(preprocessing.apply)
+    let test = try preprocessing.apply(to: data.test)
 
-    let model = try settings.makeModel(featureCount: train.featureCount, backend: backend)
+    let model = try settings.makeModel(featureCount: train.featureCount, outputs: data.outputWidth, backend: backend)
+    (model.output, model.preprocessing) = (data.output, preprocessing)
     let trainer = try settings.makeTrainer(model: model, hasValidation: validation != nil)
     if !settings.quiet {
       print("device: \(backend.name)")
@@ -34,8 +44,10 @@ struct TrainCommand {
       try trainer.restoreCheckpoint(from: path)
       if !settings.quiet { print("resumed from \(path) after epoch \(trainer.epoch)") }
     }
-    let augmentation = try settings.augmentation.map {
-      try ImageAugmentation(width: 28, height: 28, maxShift: $0.shift, horizontalFlip: $0.flip, noiseDeviation: $0.noise)
+    let augmentation = try settings.augmentation.map { augment in
+      guard let image = data.image else { throw UsageError(message: "--augment needs image data (IDX files of [n, height, width])") }
+      return try ImageAugmentation(width: image.width, height: image.height, maxShift: augment.shift,
+                                   horizontalFlip: augment.flip, noiseDeviation: augment.noise)
     }
     let started = Date()
     let history = try trainer.fit(train, validation: validation, epochs: settings.epochs, batchSize: settings.batchSize,
@@ -45,33 +57,19 @@ struct TrainCommand {
     let seconds = Date().timeIntervalSince(started)
     let result = try trainer.evaluate(test)
     try writeOutputs(history, model: model, finite: result.loss.isFinite)
-    let accuracy = result.metrics["accuracy"] ?? .nan
     let epochs = history.epochs.count == 1 ? "1 epoch" : "\(history.epochs.count) epochs"
-    print(String(format: "test accuracy %.2f%%  test loss %.4f  (%@ in %.1f s on %@)",
-                 accuracy * 100, result.loss, epochs as NSString, seconds, backend.name as NSString))
+    let scores = settings.dataSource.task == .regression
+      ? String(format: "test mse %.6g  test mae %.6g", result.metrics["mse"] ?? .nan, result.metrics["mae"] ?? .nan)
+      : String(format: "test accuracy %.2f%%  test loss %.4f", (result.metrics["accuracy"] ?? .nan) * 100, result.loss)
+    print(String(format: "%@  (%@ in %.1f s on %@)", scores as NSString, epochs as NSString, seconds,
+                 backend.name as NSString))
     if !settings.quiet { print("wrote \(settings.output)/history.csv, history.json, history.svg, weights.safetensors") }
     return 0
   }
 
-  /// `--backend auto`: the device `--device` or `DESCENT_DEVICE` names, else an OpenCL GPU when
-  /// there is one (the fastest device), else the CPU backend (faster than an OpenCL driver running
-  /// on the same CPU). A selector that matches no device is an error listing the devices, and so is
-  /// one given with `--backend cpu`, which would ignore it.
+  /// The backend `--backend` and `--device` choose (``Backends/choose(_:device:)``).
   func chooseBackend() throws -> any Backend {
-    let selector = configuration.device.isEmpty ? DeviceSelector.fromEnvironment() : DeviceSelector(configuration.device)
-    switch configuration.backend {
-    case "cpu":
-      guard selector == .automatic else {
-        let source = configuration.device.isEmpty ? "DESCENT_DEVICE=\(selector)" : "--device \(selector)"
-        throw UsageError(message: "\(source) chooses an OpenCL device, but --backend cpu uses none: drop one of them")
-      }
-      return CPUBackend()
-    case "opencl": return try OpenCLBackend(selector)
-    default:
-      if selector != .automatic { return try OpenCLBackend(selector) }
-      if let gpu = (try? OpenCLDevice.all())?.first(where: { $0.kind == .gpu }) { return try OpenCLBackend(device: gpu) }
-      return CPUBackend()
-    }
+    try Backends.choose(configuration.backend, device: configuration.device)
   }
 
   /// The files a run writes into the output folder.
@@ -110,13 +108,6 @@ struct TrainCommand {
     try FileSystem.writeAtomically(Array(try history.json().utf8), to: "\(folder)/history.json")
     try FileSystem.writeAtomically(Array(HistoryPlot.svg(history).utf8), to: "\(folder)/history.svg")
     guard finite else { throw TrainingError.nonFiniteResult(what: "the test loss") }
-    let tensors = try model.namedParameters.map { name, parameter in
-      (name: name, tensor: SafeTensors.Tensor(shape: parameter.shape, values: try model.backend.download(parameter.value)))
-    }
-    if let bad = tensors.first(where: { $0.tensor.values.contains { !$0.isFinite } }) {
-      throw TrainingError.nonFiniteResult(what: "the final weights (\(bad.name))")
-    }
-    try SafeTensors.write(tensors, metadata: ["layout": "Dense weights are inputs x units"],
-                          to: "\(folder)/weights.safetensors")
+    try model.save(to: "\(folder)/weights.safetensors")
   }
 }

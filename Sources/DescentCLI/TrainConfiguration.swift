@@ -2,8 +2,8 @@ import Descent
 import Foundation
 
 /// The settings of `descent train`. Each has a flag (`--learning-rate 0.001`) and the same key in a
-/// JSON config file (`"learning-rate": 0.001`); flags override the file. The defaults train the
-/// 784-256-128-10 ReLU MLP with dropout 0.2 on Fashion-MNIST with Adam (1e-3, batches of 128),
+/// JSON config file (`"learning-rate": 0.001`); flags override the file. The data flags are
+/// ``DataSource``'s. The defaults train the 784-256-128-10 ReLU MLP with dropout 0.2 on Fashion-MNIST with Adam (1e-3, batches of 128),
 /// cosine-annealed over 15 epochs: 88.9–89.0% test accuracy on the CPU backend (88.0% with a constant rate
 /// over 12 epochs, which is why the schedule is on by default).
 struct TrainConfiguration {
@@ -33,7 +33,7 @@ struct TrainConfiguration {
   var augmentation: (shift: Int, flip: Bool, noise: Float)?
   var checkpoint: String?
   var resume = false
-  var data = FashionMNIST.defaultDirectory
+  var dataSource = DataSource()
   var output = "descent-run"
   var limit: Int?
   var quiet = false
@@ -65,9 +65,9 @@ struct TrainConfiguration {
       --augment SPEC         e.g. shift=2,flip,noise=0.05 (random shifts, horizontal flips, Gaussian noise)
       --checkpoint PATH      save a checkpoint (safetensors) after every epoch
       --resume               continue from --checkpoint if it exists
-      --data DIR             folder with the Fashion-MNIST IDX files (default /usr/share/datasets/fashion-mnist)
-      --output DIR           where history.csv, history.json, history.svg and weights.safetensors go (default descent-run)
-      --limit N              train on the first N training images only (quick runs)
+    \(DataSource.help)
+      --output DIR           where history.csv, history.json, history.svg and weights.safetensors (the model) go (default descent-run)
+      --limit N              train on the first N training rows only (quick runs)
       --quiet                no progress output
     """
 
@@ -149,7 +149,7 @@ struct TrainConfiguration {
     }
     switch name {
     case "hidden":
-      let sizes = value.split(separator: ",", omittingEmptySubsequences: false)
+      let sizes = value.trimmingCharacters(in: .whitespaces).isEmpty ? [] : value.split(separator: ",", omittingEmptySubsequences: false)
         .map { Int($0.trimmingCharacters(in: .whitespaces)) }
       guard sizes.allSatisfy({ ($0 ?? 0) >= 1 }) else { throw bad("a comma-separated list of positive sizes") }
       hidden = sizes.map { $0! }
@@ -200,11 +200,13 @@ struct TrainConfiguration {
     case "augment": augmentation = try Self.parseAugmentation(value) ?? { throw bad("like shift=2,flip,noise=0.05") }()
     case "checkpoint": checkpoint = value
     case "resume": resume = value == "true"
-    case "data": data = value
     case "output": output = value
     case "limit": limit = try int("a whole number >= 1") { $0 >= 1 }
     case "quiet": quiet = value == "true"
-    default: throw UsageError(message: "unknown option '--\(name)' for 'train'", isUnknownOption: true)
+    default:
+      guard try dataSource.set(name, value, bad: bad) else {
+        throw UsageError(message: "unknown option '--\(name)' for 'train'", isUnknownOption: true)
+      }
     }
   }
 

@@ -8,7 +8,10 @@ let status: Int32
 do {
   status = try CommandLineTool.run(arguments)
 } catch let error as UsageError {
-  FileHandle.standardError.write(Data("descent: \(error.message)\n\n\(CommandLineTool.usage)\n".utf8))
+  // A known command's mistake points at that command's help; anything else shows the overview.
+  let command = arguments.first.flatMap { CommandLineTool.help($0) == nil || $0 == "help" ? nil : $0 }
+  let hint = command.map { "(`descent \($0) --help` lists its options)" } ?? CommandLineTool.usage
+  FileHandle.standardError.write(Data("descent: \(error.message)\n\n\(hint)\n".utf8))
   status = ExitCode.usage
 } catch {
   FileHandle.standardError.write(Data("descent: \(error)\n".utf8))

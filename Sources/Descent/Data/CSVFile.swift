@@ -1,15 +1,24 @@
 import Foundation
 
-/// A numeric CSV file: one row per line, comma-separated, optionally with a header line, and one
-/// column holding the target (a class index or a value).
+/// A numeric CSV file: one row per line, comma-separated, optionally with a header line, and
+/// optionally one column holding the target (a class index or a value).
 public struct CSVFile: Sendable {
   /// The header's column names, or `nil` without a header.
   public let header: [String]?
   /// Every column but the label, row by row.
   public let features: [Float]
-  /// The label column.
+  /// The label column's values (empty without one).
   public let labels: [Float]
   public let featureCount: Int
+  /// The label's column (from 0), or nil.
+  public let labelColumn: Int?
+  /// Each row's line number in the file (from 1), for errors about a row.
+  public let lineNumbers: [Int]
+
+  /// The feature columns' names in order (the header without the label), or nil without a header.
+  public var featureNames: [String]? {
+    header.map { names in names.indices.filter { $0 != labelColumn }.map { names[$0] } }
+  }
 
   /// Where the label is: a column index (from 0; negative counts from the end) or a header name.
   public enum LabelColumn: Sendable, Hashable {
@@ -18,8 +27,9 @@ public struct CSVFile: Sendable {
   }
 
   /// Reads `path`. Empty lines are skipped; every other line must have as many fields as the first,
-  /// each a number (`nan`/`inf` parse, and ``Dataset/checkFinite()`` reports them).
-  public init(path: String, hasHeader: Bool = true, label: LabelColumn = .index(-1)) throws {
+  /// each a number (`nan`/`inf` parse, and ``Dataset/checkFinite()`` reports them). With `label`
+  /// nil every column is a feature.
+  public init(path: String, hasHeader: Bool = true, label: LabelColumn? = .index(-1)) throws {
     let text: String
     do {
       text = try String(contentsOfFile: path, encoding: .utf8)
@@ -36,11 +46,13 @@ public struct CSVFile: Sendable {
     let header = hasHeader
       ? first.1.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
       : nil
-    let labelIndex: Int
+    let labelIndex: Int?
     switch label {
+    case nil: labelIndex = nil
     case let .index(index):
-      labelIndex = index < 0 ? width + index : index
-      guard labelIndex >= 0, labelIndex < width else {
+      let column = index < 0 ? width + index : index
+      labelIndex = column
+      guard column >= 0, column < width else {
         throw DataError.invalidLine(path: path, line: first.0, column: nil,
                                     expected: "a label column \(index) within \(width) columns", found: "\(width) columns")
       }
@@ -51,8 +63,9 @@ public struct CSVFile: Sendable {
       }
       labelIndex = index
     }
-    var features: [Float] = [], labels: [Float] = []
+    var features: [Float] = [], labels: [Float] = [], numbers: [Int] = []
     for (number, line) in lines.dropFirst(hasHeader ? 1 : 0) {
+      numbers.append(number)
       let fields = line.split(separator: ",", omittingEmptySubsequences: false)
       guard fields.count == width else {
         throw DataError.invalidLine(path: path, line: number, column: nil, expected: "\(width) fields",
@@ -70,6 +83,8 @@ public struct CSVFile: Sendable {
     self.header = header
     self.features = features
     self.labels = labels
-    featureCount = width - 1
+    featureCount = labelIndex == nil ? width : width - 1
+    labelColumn = labelIndex
+    lineNumbers = numbers
   }
 }

@@ -108,16 +108,21 @@ public struct Standardization: Sendable, Hashable, Codable {
     }
   }
 
+  /// `(x − mean) / deviation` in place, for row-major rows of `featureCount` (= `means.count`) values.
+  func standardize(_ features: inout [Float], featureCount: Int) {
+    for i in features.indices {
+      let column = i % featureCount
+      features[i] = (features[i] - means[column]) / deviations[column]
+    }
+  }
+
   /// `(x − mean) / deviation`, feature by feature.
   public func apply(to dataset: Dataset) throws -> Dataset {
     guard dataset.featureCount == means.count else {
       throw DataError.inconsistent("\(dataset.name): \(dataset.featureCount) features, the standardization has \(means.count)")
     }
     var features = dataset.features
-    for i in features.indices {
-      let column = i % means.count
-      features[i] = (features[i] - means[column]) / deviations[column]
-    }
+    standardize(&features, featureCount: means.count)
     return try Dataset(features: features, featureCount: dataset.featureCount, targets: dataset.targets,
                        targetWidth: dataset.targetWidth, name: dataset.name)
   }

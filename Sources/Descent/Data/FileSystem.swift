@@ -6,6 +6,11 @@ package enum FileSystem {
     FileManager.default.fileExists(atPath: path)
   }
 
+  package static func isDirectory(_ path: String) -> Bool {
+    var directory: ObjCBool = false
+    return FileManager.default.fileExists(atPath: path, isDirectory: &directory) && directory.boolValue
+  }
+
   /// Writes `bytes` to a temporary file beside `path`, flushes it to disk (`fsync`), renames it over
   /// `path` and flushes the folder: a crash at any moment leaves either the old file or the new one.
   /// Temporary files of earlier writes to `path` whose process is gone (killed mid-write) are

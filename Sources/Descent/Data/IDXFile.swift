@@ -6,6 +6,9 @@ public struct IDXFile: Sendable {
   public let dimensions: [Int]
   /// Every value, converted to `Float`.
   public let values: [Float]
+  /// The element type's code: 0x08 unsigned byte, 0x09 signed byte, 0x0b short, 0x0c int,
+  /// 0x0d float, 0x0e double.
+  public let typeCode: UInt8
 
   /// Reads and checks `path`: the magic bytes, a known type code (unsigned/signed byte, short, int,
   /// float, double), and exactly as many data bytes as the dimensions need.
@@ -54,6 +57,7 @@ public struct IDXFile: Sendable {
       initialized = count
     }
     self.dimensions = dimensions
+    typeCode = kind
   }
 
   /// Writes unsigned bytes (type code 08) with `dimensions` as a plain IDX file, atomically.

@@ -16,6 +16,11 @@ public final class Sequential: @unchecked Sendable {
   public let layerOutputFeatures: [Int]
   /// The seed of the initial weights and of every dropout mask.
   public let seed: UInt64
+  /// What the outputs mean, saved with the model (set it before sharing the model between threads).
+  public var output = ModelOutput.values
+  /// The preprocessing ``predict(raw:rows:)`` applies and the model file records; the data given
+  /// to `fit`, ``forward(_:rows:trainingStep:)`` and ``predict(_:rows:)`` is already preprocessed.
+  public var preprocessing = Preprocessing.none
 
   /// Builds every layer: layer `i`'s weights come from the Philox streams `(seed, 2⁶³ + 2¹⁶·i + j)`.
   /// - Throws: ``ModelError/alreadyBuilt(layer:)`` for a layer already in another model,

@@ -44,7 +44,8 @@ extension Trainer {
   /// Saves everything a run needs to continue exactly: the weights (named `"0.weight"`, `"0.bias"`,
   /// … with Dense weights stored `inputs × units`, the layout of Keras and Flax; PyTorch's
   /// `nn.Linear` wants the transpose), the optimizer state (`"optimizer.0.weight.0"`, …), the best
-  /// weights early stopping keeps (`"best.…"`), and as metadata the step and epoch counters (which
+  /// weights early stopping keeps (`"best.…"`), the model's description (so the checkpoint is also
+  /// a model file ``Sequential/load(contentsOf:backend:)`` reads), and as metadata the step and epoch counters (which
   /// fix every shuffle, dropout mask and noise draw to come), schedule and callback states and the
   /// history. Written atomically: a run killed at any moment leaves the previous file intact.
   public func saveCheckpoint(to path: String) throws {
@@ -62,7 +63,10 @@ extension Trainer {
                                     reduceOnPlateau: reduceOnPlateau, earlyStopping: earlyStopping, history: history,
                                     seed: model.seed, optimizer: "\(optimizer)", loss: loss)
     let json = String(decoding: try JSONEncoder().encode(trainerState), as: UTF8.self)
-    try SafeTensors.write(tensors, metadata: ["descent.trainer": json], to: path)
+    var metadata = ["descent.trainer": json]
+    // A checkpoint of a model made of Descent's layers is also a model file Sequential.load reads.
+    if let description = try? model.descriptionJSON() { metadata[Sequential.descriptionKey] = description }
+    try SafeTensors.write(tensors, metadata: metadata, to: path)
   }
 
   /// Loads a checkpoint saved by ``saveCheckpoint(to:)`` for the same architecture, so the next

@@ -1,0 +1,173 @@
+import Foundation
+
+extension Sequential {
+  /// The safetensors metadata key under which a model file stores its ``ModelDescription`` (JSON).
+  public static let descriptionKey = "descent.model"
+
+  /// The layers, output meaning and preprocessing of this model, as a model file stores them.
+  /// - Throws: ``ModelError/notDescribable(layer:)`` for a layer type of the user's own.
+  public func describe() throws -> ModelDescription {
+    ModelDescription(inputFeatures: inputFeatures, seed: seed, layers: try layers.map(LayerDescription.init),
+                     output: output, preprocessing: preprocessing)
+  }
+
+  /// The ``describe()`` JSON stored in model files and checkpoints.
+  func descriptionJSON() throws -> String {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys]
+    return String(decoding: try encoder.encode(try describe()), as: UTF8.self)
+  }
+
+  /// Every parameter's current values, named as ``namedParameters`` names them.
+  func tensors() throws -> [(name: String, tensor: SafeTensors.Tensor)] {
+    try namedParameters.map { name, parameter in
+      (name, SafeTensors.Tensor(shape: parameter.shape, values: try backend.download(parameter.value)))
+    }
+  }
+
+  /// Writes a model file (safetensors, atomically): the weights (`"0.weight"` of `inputs × units`,
+  /// `"0.bias"`, …) and, under ``descriptionKey``, everything ``load(contentsOf:backend:)`` needs.
+  /// - Throws: ``TrainingError/nonFiniteResult(what:)`` when a weight is NaN or infinite (such a
+  ///   file would not be a usable model), ``ModelError/notDescribable(layer:)`` for a layer of the
+  ///   user's own, ``DataError/unwritable(path:reason:)``.
+  public func save(to path: String) throws {
+    let tensors = try tensors()
+    if let bad = tensors.first(where: { $0.tensor.values.contains { !$0.isFinite } }) {
+      throw TrainingError.nonFiniteResult(what: "the weights (\(bad.name))")
+    }
+    try SafeTensors.write(tensors, metadata: [Self.descriptionKey: try descriptionJSON(),
+                                              "layout": "Dense weights are inputs x units"], to: path)
+  }
+
+  /// Rebuilds the model a file written by ``save(to:)``, `descent train` or a checkpoint describes,
+  /// on `backend`, with its weights, output meaning and preprocessing.
+  /// - Throws: ``DataError`` naming `path` and what is wrong: no description (a bare-tensor file:
+  ///   build the model in code and call ``loadWeights(from:)``), another format or a newer version,
+  ///   an unknown layer or activation, a tensor that is missing, has another shape or belongs to no
+  ///   layer, preprocessing that does not fit the inputs.
+  public static func load(contentsOf path: String, backend: any Backend) throws -> Sequential {
+    let (tensors, metadata) = try SafeTensors.read(path)
+    let description = try ModelDescription.decode(metadata[descriptionKey], path: path,
+                                                  bareTensors: tensors.keys.contains { $0.first?.isNumber == true })
+    let layers = try description.layers.enumerated().map { index, layer in
+      try layer.makeLayer(where: "\(path): layer \(index)")
+    }
+    // Every tensor is checked against the shape the description implies before anything is
+    // allocated, so a crafted description cannot ask for more memory than the file holds.
+    var expected: [String: [Int]] = [:]
+    var width = description.inputFeatures
+    for (index, layer) in layers.enumerated() {
+      guard let dense = layer as? Dense else { continue }
+      expected["\(index).weight"] = [width, dense.units]
+      if dense.usesBias { expected["\(index).bias"] = [dense.units] }
+      width = dense.units
+    }
+    for (name, shape) in expected.sorted(by: { $0.key < $1.key }) {
+      guard let tensor = tensors[name] else {
+        throw DataError.inconsistent("\(path): the description needs a tensor \"\(name)\" of shape \(shape); the file has none")
+      }
+      guard tensor.shape == shape else {
+        throw DataError.inconsistent("\(path): tensor \"\(name)\" has shape \(tensor.shape), the description needs \(shape)")
+      }
+    }
+    if let stray = tensors.keys.sorted().first(where: { $0.first?.isNumber == true && expected[$0] == nil }) {
+      throw DataError.inconsistent("\(path): tensor \"\(stray)\" belongs to no layer the description lists")
+    }
+    try description.validateOutput(width: width, path: path)
+    try description.preprocessing.validate(inputFeatures: description.inputFeatures, place: path)
+    let model = try Sequential(layers, inputFeatures: description.inputFeatures, backend: backend,
+                               seed: description.seed)
+    for (name, parameter) in model.namedParameters {
+      try backend.upload(tensors[name]!.values, to: parameter.value)
+    }
+    model.output = description.output
+    model.preprocessing = description.preprocessing
+    return model
+  }
+
+  /// Overwrites every parameter with the tensor of the same name (`"0.weight"`, …) in a
+  /// safetensors file: a model file, a checkpoint, or a bare-tensor weights file, for a model
+  /// built in code with the same architecture.
+  /// - Throws: ``DataError`` naming the first tensor that is missing or has another shape.
+  public func loadWeights(from path: String) throws {
+    let tensors = try SafeTensors.read(path).tensors
+    let values = try namedParameters.map { name, parameter in
+      guard let tensor = tensors[name] else { throw DataError.inconsistent("\(path): no tensor \"\(name)\" \(parameter.shape)") }
+      guard tensor.shape == parameter.shape else {
+        throw DataError.inconsistent("\(path): tensor \"\(name)\" has shape \(tensor.shape), the model needs \(parameter.shape)")
+      }
+      return tensor.values
+    }
+    try setWeights(values)
+  }
+
+  /// The outputs for raw inputs (as the data files hold them, `rows × inputFeatures`): applies
+  /// ``preprocessing`` first, then ``predict(_:rows:)``.
+  public func predict(raw inputs: [Float], rows: Int) throws -> [Float] {
+    var features = inputs
+    preprocessing.apply(to: &features, featureCount: inputFeatures)
+    return try predict(features, rows: rows)
+  }
+}
+
+extension ModelDescription {
+  /// Reads the JSON of a model file's description: the format and version first, so a file from a
+  /// newer Descent is named as such rather than as a field this version does not know.
+  static func decode(_ json: String?, path: String, bareTensors: Bool) throws -> ModelDescription {
+    guard let json else {
+      throw DataError.inconsistent("""
+        \(path): no "\(Sequential.descriptionKey)" metadata, so the file does not say which model its tensors belong to\
+        \(bareTensors ? " (a bare-tensor weights file: build the model in code and call loadWeights(from:))" : "")
+        """)
+    }
+    struct Header: Decodable {
+      var format: String?
+      var version: Int?
+    }
+    let data = Data(json.utf8)
+    guard let header = try? JSONDecoder().decode(Header.self, from: data) else {
+      throw DataError.inconsistent("\(path): the \"\(Sequential.descriptionKey)\" metadata is not a JSON object")
+    }
+    guard header.format == formatName else {
+      throw DataError.inconsistent("\(path): model format \"\(header.format ?? "none")\", expected \"\(formatName)\"")
+    }
+    guard let version = header.version, (1...currentVersion).contains(version) else {
+      throw DataError.inconsistent("""
+        \(path): model format version \(header.version.map(String.init) ?? "missing"); this Descent reads versions 1 to \
+        \(currentVersion) (a newer Descent wrote the file?)
+        """)
+    }
+    do {
+      let description = try JSONDecoder().decode(ModelDescription.self, from: data)
+      guard (1...Int(Int32.max)).contains(description.inputFeatures), !description.layers.isEmpty else {
+        throw DataError.inconsistent("\(path): the description needs inputFeatures >= 1 and at least one layer")
+      }
+      return description
+    } catch let error as DecodingError {
+      throw DataError.inconsistent("\(path): the model description is incomplete: \(Self.explain(error))")
+    }
+  }
+
+  /// A decoding error as "layers[1].units: expected Int, found a string" or "missing key output".
+  private static func explain(_ error: DecodingError) -> String {
+    func where_(_ path: [any CodingKey]) -> String {
+      path.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined().trimmingCharacters(in: ["."])
+    }
+    switch error {
+    case let .keyNotFound(key, context): return "missing \"\(key.stringValue)\" at \(where_(context.codingPath + [key]))"
+    case let .typeMismatch(_, context), let .valueNotFound(_, context), let .dataCorrupted(context):
+      return "\(where_(context.codingPath)): \(context.debugDescription)"
+    @unknown default: return "\(error)"
+    }
+  }
+
+  /// Throws unless the output declaration fits the last layer's `width`.
+  func validateOutput(width: Int, path: String) throws {
+    if output.kind == .classes, width < 2 {
+      throw DataError.inconsistent("\(path): a classifier needs at least 2 outputs, the layers give \(width)")
+    }
+    if let names = output.classNames, names.count != width {
+      throw DataError.inconsistent("\(path): \(names.count) class names for \(width) outputs")
+    }
+  }
+}

@@ -1,0 +1,126 @@
+import Descent
+import Foundation
+
+/// `descent predict`: loads a model file and writes one CSV row per input: the predicted class
+/// (and its name), or the predicted values, optionally with the class probabilities.
+struct PredictCommand {
+  static let help = """
+      --model FILE           a model file written by `descent train` (weights.safetensors) or Sequential.save
+      --input DATA           a CSV file with the training file's columns (the label column optional and
+                             ignored) or IDX images: a file, or a folder with test (else training) images
+      --output FILE          where the predictions go, as CSV (default: standard output)
+      --probabilities        add each class's probability (classifiers)
+      --logits               add the model's raw outputs, the logits (classifiers)
+      --batch-size 256       rows per forward pass
+      --backend auto --device SELECTOR   as for train
+    """
+
+  let flags: FlagValues
+
+  init(_ options: [String]) throws {
+    flags = try FlagValues(options, command: "predict", flags: ["model", "input", "output", "batch-size", "backend", "device"],
+                           switches: ["probabilities", "logits"])
+  }
+
+  func run() throws -> Int32 {
+    let (modelPath, inputPath) = (try flags.required("model"), try flags.required("input"))
+    let batchSize = try flags.positive("batch-size", default: 256)
+    if let output = flags["output"] { try Inference.checkWritable(output) }
+    let model = try Sequential.load(contentsOf: modelPath, backend: try flags.backend())
+    let input = try ModelInput(inputPath, labels: nil, model: model)
+    let outputs = try Inference.outputs(model, input.dataset, batchSize: batchSize)
+    let csv = Inference.csv(outputs, model: model, probabilities: flags["probabilities"] != nil,
+                            logits: flags["logits"] != nil)
+    if let output = flags["output"] {
+      try FileSystem.writeAtomically(Array(csv.utf8), to: output)
+    } else {
+      FileHandle.standardOutput.write(Data(csv.utf8))
+    }
+    return 0
+  }
+}
+
+/// What predict and evaluate share: batched forward passes and reading the outputs.
+enum Inference {
+  /// The model's outputs for every row of the raw `data` (preprocessing applied once, on the host).
+  static func outputs(_ model: Sequential, _ data: Dataset, batchSize: Int) throws -> [Float] {
+    var features = data.features
+    model.preprocessing.apply(to: &features, featureCount: data.featureCount)
+    var outputs: [Float] = []
+    outputs.reserveCapacity(data.rows * model.outputFeatures)
+    for start in stride(from: 0, to: data.rows, by: batchSize) {
+      let end = min(start + batchSize, data.rows)
+      outputs += try model.predict(Array(features[start * data.featureCount ..< end * data.featureCount]), rows: end - start)
+    }
+    return outputs
+  }
+
+  /// Whether the model's last layer already outputs probabilities (a softmax layer).
+  static func outputsProbabilities(_ model: Sequential) -> Bool { model.layers.last is Softmax }
+
+  /// Row-wise softmax of `logits` in Double, rounded to Float (the identity for a softmax model).
+  static func probabilities(_ outputs: [Float], width: Int, model: Sequential) -> [Float] {
+    guard !outputsProbabilities(model) else { return outputs }
+    var result = outputs
+    for row in 0..<outputs.count / width {
+      let logits = outputs[row * width ..< (row + 1) * width].map(Double.init)
+      let top = logits.max() ?? 0
+      let exps = logits.map { exp($0 - top) }
+      let sum = exps.reduce(0, +)
+      for (column, value) in exps.enumerated() { result[row * width + column] = Float(value / sum) }
+    }
+    return result
+  }
+
+  /// The index of each row's largest output (the first of equals).
+  static func predictedClasses(_ outputs: [Float], width: Int) -> [Int] {
+    (0..<outputs.count / width).map { row in
+      var best = 0
+      for column in 1..<width where outputs[row * width + column] > outputs[row * width + best] { best = column }
+      return best
+    }
+  }
+
+  /// One CSV line per row: `row,class[,name][,probabilities…][,logits…]` for a classifier,
+  /// `row,value…` otherwise. Numbers are written in the shortest form that reads back exactly.
+  static func csv(_ outputs: [Float], model: Sequential, probabilities: Bool, logits: Bool) -> String {
+    let width = model.outputFeatures
+    let rows = outputs.count / width
+    var header = ["row"], lines: [[String]] = (0..<rows).map { ["\($0)"] }
+    switch model.output.kind {
+    case .classes:
+      let classes = predictedClasses(outputs, width: width)
+      let names = model.output.classNames
+      header += ["class"] + (names == nil ? [] : ["name"])
+      for row in 0..<rows { lines[row] += ["\(classes[row])"] + (names.map { [$0[classes[row]]] } ?? []) }
+      if probabilities {
+        header += (0..<width).map { "p(\(names?[$0] ?? "\($0)"))" }
+        let p = Self.probabilities(outputs, width: width, model: model)
+        for row in 0..<rows { lines[row] += p[row * width ..< (row + 1) * width].map { "\($0)" } }
+      }
+      if logits {
+        header += (0..<width).map { "logit(\(names?[$0] ?? "\($0)"))" }
+        for row in 0..<rows { lines[row] += outputs[row * width ..< (row + 1) * width].map { "\($0)" } }
+      }
+    case .regression, .values:
+      header += width == 1 ? [model.output.label ?? "value"] : (0..<width).map { "output \($0)" }
+      for row in 0..<rows { lines[row] += outputs[row * width ..< (row + 1) * width].map { "\($0)" } }
+    }
+    return ([header] + lines).map { $0.map(csvField).joined(separator: ",") + "\n" }.joined()
+  }
+
+  /// A CSV field, quoted when it holds a comma, quote or line break.
+  static func csvField(_ text: String) -> String {
+    text.contains(where: { ",\"\n\r".contains($0) }) ? "\"\(text.replacingOccurrences(of: "\"", with: "\"\""))\"" : text
+  }
+
+  /// Before any work: `path`'s folder exists and takes a file.
+  static func checkWritable(_ path: String) throws {
+    let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
+    let probe = "\(folder)/.descent-write-test-\(getpid())"
+    guard FileManager.default.createFile(atPath: probe, contents: Data()) else {
+      throw DataError.unwritable(path: path, reason: "cannot create files in \(folder) (\(String(cString: strerror(errno))))")
+    }
+    unlink(probe)
+  }
+}

@@ -1,0 +1,199 @@
+import Descent
+import Foundation
+
+/// Where `descent train` finds its data and what it learns from it: `--data DIR` (IDX files),
+/// `--data FILE.csv --label COLUMN`, or the four IDX files named one by one.
+struct DataSource {
+  var data = FashionMNIST.defaultDirectory
+  var label: String?
+  var task = Task.classification
+  var classes: Int?
+  var classNames: [String]?
+  var testData: String?
+  var testSplit = 0.2
+  var idxFiles: [String: String] = [:]
+
+  enum Task: String {
+    case classification, regression
+  }
+
+  static let help = """
+      --data PATH            a folder of IDX files (train-/t10k- or test- images and labels, as MNIST
+                             and Fashion-MNIST name them; default /usr/share/datasets/fashion-mnist)
+                             or a CSV file with a header line
+      --label COLUMN         the CSV column to predict, by header name or index from 0 (default: the last)
+      --task classification  classification (softmax cross-entropy, accuracy) or regression (one
+                             linear output, MSE loss, MSE and MAE)
+      --classes N            the class count (default: the largest label + 1)
+      --class-names A,B,...  class names, saved in the model (Fashion-MNIST's for the default data)
+      --test-data FILE       a CSV file to test on (default: hold out --test-split of --data)
+      --test-split 0.2       the fraction of a CSV file held out for the test when no --test-data
+      --train-images FILE --train-labels FILE --test-images FILE --test-labels FILE
+                             IDX files named one by one (instead of --data DIR)
+    """
+
+  static let idxFlags = ["train-images", "train-labels", "test-images", "test-labels"]
+
+  /// Sets `name` if it is one of these flags; false if it is not.
+  mutating func set(_ name: String, _ value: String, bad: (String) -> UsageError) throws -> Bool {
+    switch name {
+    case "data": data = value
+    case "label": label = value
+    case "task": task = try Task(rawValue: value) ?? { throw bad("classification or regression") }()
+    case "classes":
+      guard let count = Int(value), count >= 2 else { throw bad("a class count >= 2") }
+      classes = count
+    case "class-names":
+      let names = value.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+      guard names.count >= 2, !names.contains(where: \.isEmpty) else { throw bad("two or more comma-separated names") }
+      classNames = names
+    case "test-data": testData = value
+    case "test-split":
+      guard let fraction = Double(value), fraction > 0, fraction < 1 else { throw bad("a fraction in (0, 1)") }
+      testSplit = fraction
+    case _ where Self.idxFlags.contains(name): idxFiles[name] = value
+    default: return false
+    }
+    return true
+  }
+
+  var isCSV: Bool { idxFiles.isEmpty && data.lowercased().hasSuffix(".csv") }
+}
+
+/// The training and test sets `descent train` loaded, raw (before preprocessing), with what the
+/// model's output will mean.
+struct TrainingData {
+  var train: Dataset
+  var test: Dataset
+  /// The images' size, for augmentation (IDX images only).
+  var image: (width: Int, height: Int)?
+  var output: ModelOutput
+  /// The model's output width: the class count, or 1 for regression.
+  var outputWidth: Int
+  /// The preprocessing before standardization: the pixel scale of 8-bit images, CSV feature names.
+  var preprocessing: Preprocessing
+  /// Whether the features are standardized with statistics of the training rows (CSV data).
+  var standardize: Bool
+
+  /// Loads and checks everything before any training: labels are class indices (classification)
+  /// or finite values, and test and training data have the same features.
+  static func load(_ source: DataSource) throws -> TrainingData {
+    var data = try source.isCSV ? loadCSV(source) : loadIDX(source)
+    try data.train.checkFinite()
+    try data.test.checkFinite()
+    guard data.test.featureCount == data.train.featureCount else {
+      throw DataError.inconsistent("""
+        \(data.test.name) has \(data.test.featureCount) features, \(data.train.name) has \(data.train.featureCount)
+        """)
+    }
+    if source.task == .regression {
+      if source.classes != nil || source.classNames != nil {
+        throw UsageError(message: "--classes and --class-names are for --task classification")
+      }
+      data.output = ModelOutput(kind: .regression, label: data.output.label)
+      data.outputWidth = 1
+      return data
+    }
+    let largest = Int((data.train.targets + data.test.targets).max() ?? 0)
+    let names = source.classNames ?? (source.data == FashionMNIST.defaultDirectory && source.idxFiles.isEmpty
+                                      && largest < 10 ? FashionMNIST.classNames : nil)
+    if let classes = source.classes, let names = source.classNames, names.count != classes {
+      throw UsageError(message: "--class-names gives \(names.count) names for --classes \(classes)")
+    }
+    let classes = source.classes ?? names?.count ?? max(2, largest + 1)
+    for (set, lines) in [(data.train, data.trainLines), (data.test, data.testLines)] {
+      if let row = set.targets.firstIndex(where: { $0 >= Float(classes) }) {
+        throw DataError.invalidTarget(source: lines.map { "\($0.path):\($0.numbers[row])" } ?? set.name, row: row,
+                                      value: set.targets[row], allowed: "a class index below \(classes)")
+      }
+    }
+    data.output = ModelOutput(kind: .classes, classNames: names, label: data.output.label)
+    data.outputWidth = classes
+    return data
+  }
+
+  /// CSV rows' line numbers, to name the line of a bad label.
+  private var trainLines: (path: String, numbers: [Int])?
+  private var testLines: (path: String, numbers: [Int])?
+
+  private init(train: Dataset, test: Dataset, image: (width: Int, height: Int)?, preprocessing: Preprocessing,
+               standardize: Bool, label: String?) {
+    (self.train, self.test, self.image, self.preprocessing, self.standardize) = (train, test, image, preprocessing,
+                                                                                  standardize)
+    output = ModelOutput(kind: .values, label: label)
+    outputWidth = 1
+  }
+
+  private static func loadIDX(_ source: DataSource) throws -> TrainingData {
+    if source.testData != nil { throw UsageError(message: "--test-data is for CSV data; give --test-images and --test-labels") }
+    var paths: [String: String] = [:]
+    for flag in DataSource.idxFlags {
+      if let path = source.idxFiles[flag] { paths[flag] = path; continue }
+      guard source.idxFiles.isEmpty else { throw UsageError(message: "--\(flag) is missing (the four IDX files go together)") }
+      paths[flag] = try IDXDataSet.locate(flag.hasPrefix("train") ? .train : .test, labels: flag.hasSuffix("labels"),
+                                          in: source.data)
+    }
+    let train = try IDXDataSet.load(images: paths["train-images"]!, labels: paths["train-labels"]!,
+                                    name: paths["train-images"]!)
+    let test = try IDXDataSet.load(images: paths["test-images"]!, labels: paths["test-labels"]!,
+                                   name: paths["test-images"]!)
+    for (set, labels) in [(train.dataset, paths["train-labels"]!), (test.dataset, paths["test-labels"]!)] {
+      try checkLabels(set.targets, classification: source.task == .classification) { row, value, allowed in
+        DataError.invalidTarget(source: labels, row: row, value: value, allowed: allowed)
+      }
+    }
+    let bytes = train.unsignedBytes
+    return TrainingData(train: train.dataset, test: test.dataset, image: train.image,
+                        preprocessing: Preprocessing(scale: bytes ? FashionMNIST.pixelScale : 1), standardize: !bytes,
+                        label: nil)
+  }
+
+  private static func loadCSV(_ source: DataSource) throws -> TrainingData {
+    if !source.idxFiles.isEmpty { throw UsageError(message: "--train-images and the like are for IDX data, not CSV") }
+    func read(_ path: String) throws -> (Dataset, CSVFile) {
+      let column: CSVFile.LabelColumn = source.label.map { label in
+        Int(label).map(CSVFile.LabelColumn.index) ?? .name(label)
+      } ?? .index(-1)
+      let file = try CSVFile(path: path, label: column)
+      guard let labelColumn = file.labelColumn else { preconditionFailure("a label column was asked for") }
+      try checkLabels(file.labels, classification: source.task == .classification) { row, value, allowed in
+        DataError.invalidLine(path: path, line: file.lineNumbers[row], column: labelColumn + 1, expected: allowed,
+                              found: "\(value)")
+      }
+      return (try Dataset(features: file.features, featureCount: file.featureCount, targets: file.labels, name: path), file)
+    }
+    let (all, file) = try read(source.data)
+    var train = all, test: Dataset
+    var trainLines = (path: source.data, numbers: file.lineNumbers), testLines = trainLines
+    if let testPath = source.testData {
+      let (testSet, testFile) = try read(testPath)
+      guard testFile.featureNames == file.featureNames else {
+        throw DataError.inconsistent("\(testPath): columns \(testFile.header ?? []) differ from \(source.data)'s \(file.header ?? [])")
+      }
+      test = testSet
+      testLines = (testPath, testFile.lineNumbers)
+    } else {
+      let order = BatchOrder.permutation(all.rows, seed: 0x7E57, epoch: 0)
+      let held = Int(Double(all.rows) * source.testSplit)
+      guard held >= 1, held < all.rows else {
+        throw DataError.inconsistent("\(source.data): \(all.rows) rows are too few to hold out a test split of \(source.testSplit)")
+      }
+      (train, test) = (all.subset(order[held...]), all.subset(order[..<held], name: "\(source.data) (test split)"))
+      trainLines.numbers = order[held...].map { file.lineNumbers[$0] }
+      testLines.numbers = order[..<held].map { file.lineNumbers[$0] }
+    }
+    var data = TrainingData(train: train, test: test, image: nil, preprocessing: Preprocessing(featureNames: file.featureNames),
+                            standardize: true, label: file.labelColumn.flatMap { column in file.header?[column] })
+    (data.trainLines, data.testLines) = (trainLines, testLines)
+    return data
+  }
+
+  /// Classification labels must be whole numbers >= 0 (the class count is checked once known).
+  private static func checkLabels(_ labels: [Float], classification: Bool,
+                                  _ error: (Int, Float, String) -> DataError) throws {
+    guard classification else { return }
+    if let row = labels.firstIndex(where: { !($0 >= 0 && $0.rounded() == $0 && $0 < 16_777_216) }) {
+      throw error(row, labels[row], "a class index (a whole number >= 0)")
+    }
+  }
+}
