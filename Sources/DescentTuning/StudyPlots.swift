@@ -74,16 +74,17 @@ public enum StudyPlots {
 }
 
 /// Axes with round tick values (1, 2 or 5 × 10ᵏ apart; powers of ten on a log axis) and the
-/// SVG drawing around them.
-struct Chart {
+/// SVG drawing around them (the study plots here, `descent train`'s history.svg).
+package struct Chart {
   let title: String, xLabel: String, yLabel: String
   let xTicks: [Double], yTicks: [Double]
   let xRange: ClosedRange<Double>, yRange: ClosedRange<Double>
   let logX: Bool
   let categories: [String]
-  static let margin = (left: 62.0, right: 16.0, top: 34.0, bottom: 44.0)
+  static let margin = (left: 62.0, right: 16.0, top: 48.0, bottom: 44.0)
 
-  init(title: String, xLabel: String, yLabel: String, xs: [Double], ys: [Double], logX: Bool = false, categories: [String] = []) {
+  package init(title: String, xLabel: String, yLabel: String, xs: [Double], ys: [Double], logX: Bool = false,
+               categories: [String] = []) {
     (self.title, self.xLabel, self.yLabel, self.logX, self.categories) = (title, xLabel, yLabel, logX, categories)
     let ySpan = Self.niceRange(ys.filter(\.isFinite))
     (yRange, yTicks) = (ySpan.range, ySpan.ticks)
@@ -116,7 +117,7 @@ struct Chart {
     return String(format: "%.\(decimals)f", abs(value) < spacing * 1e-6 ? 0 : value)
   }
 
-  static func document(width: Int, height: Int, body: String) -> String {
+  package static func document(width: Int, height: Int, body: String) -> String {
     """
     <svg xmlns="http://www.w3.org/2000/svg" width="\(width)" height="\(height)" viewBox="0 0 \(width) \(height)">
     <rect width="100%" height="100%" fill="white"/>
@@ -129,7 +130,7 @@ struct Chart {
     Self.document(width: Int(width), height: Int(height), body: panel(left: 0, width: width, height: height, draw))
   }
 
-  func panel(left: Double, width: Double, height: Double, _ draw: (inout Plot) -> Void) -> String {
+  package func panel(left: Double, width: Double, height: Double, _ draw: (inout Plot) -> Void) -> String {
     let m = Self.margin
     let (x0, x1, y0, y1) = (left + m.left, left + width - m.right, height - m.bottom, m.top)
     let mapX: (Double) -> Double = { [xRange, logX] x in
@@ -156,7 +157,7 @@ struct Chart {
       out += "<text transform=\"translate(\(left + 14) \((y0 + y1) / 2)) rotate(-90)\" text-anchor=\"middle\">\(Self.escape(yLabel))</text>\n"
     }
     var plot = Plot(x: categories.isEmpty ? mapX : { x0 + ($0 - (-0.5)) / Double(categories.count) * (x1 - x0) }, y: mapY,
-                    legendX: x1 - 6, legendY: y1 + 14)
+                    legendX: x1, legendY: y1 - 8)
     draw(&plot)
     return out + plot.body + "</g>\n"
   }
@@ -166,17 +167,17 @@ struct Chart {
   }
 }
 
-/// Marks drawn inside a chart's axes.
-struct Plot {
+/// Marks drawn inside a chart's axes, and its legend above them.
+package struct Plot {
   let x: (Double) -> Double, y: (Double) -> Double
   let legendX: Double, legendY: Double
   var body = ""
 
-  mutating func points(_ points: [(Double, Double)], color: String) {
+  package mutating func points(_ points: [(Double, Double)], color: String) {
     for (px, py) in points { body += "<circle cx=\"\(x(px))\" cy=\"\(y(py))\" r=\"3\" fill=\"\(color)\"/>\n" }
   }
 
-  mutating func line(_ points: [(Double, Double)], color: String, step: Bool) {
+  package mutating func line(_ points: [(Double, Double)], color: String, step: Bool) {
     guard !points.isEmpty else { return }
     var coordinates: [String] = []
     for (index, (px, py)) in points.enumerated() {
@@ -191,9 +192,15 @@ struct Plot {
     body += "<path d=\"M\(cx - 4),\(cy - 4)L\(cx + 4),\(cy + 4)M\(cx - 4),\(cy + 4)L\(cx + 4),\(cy - 4)\" stroke=\"\(color)\" stroke-width=\"2\"/>\n"
   }
 
-  mutating func legend(_ entries: [(String, String)]) {
-    for (row, (label, color)) in entries.enumerated() {
-      body += "<text x=\"\(legendX)\" y=\"\(legendY + 14 * Double(row))\" text-anchor=\"end\" fill=\"\(color)\">\(Chart.escape(label))</text>\n"
+  /// The entries in a row above the axes' top right corner, off every curve: a color swatch and
+  /// a label each, laid out right to left (about 6.5 px per character at 11 px).
+  package mutating func legend(_ entries: [(String, String)]) {
+    var right = legendX
+    for (label, color) in entries.reversed() {
+      body += "<text x=\"\(right)\" y=\"\(legendY)\" text-anchor=\"end\">\(Chart.escape(label))</text>\n"
+      right -= 6.5 * Double(label.count) + 4
+      body += "<rect x=\"\(right - 10)\" y=\"\(legendY - 9)\" width=\"10\" height=\"10\" fill=\"\(color)\"/>\n"
+      right -= 24
     }
   }
 }

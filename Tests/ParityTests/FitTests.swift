@@ -110,6 +110,29 @@ import Testing
     }
   }
 
+  /// Train → save → load on the same backend → predict equals the in-memory model bit for bit, with
+  /// the preprocessing applied from the file; loaded on the CPU, the outputs agree to float32 GEMM
+  /// rounding (1e-5 of the largest logit).
+  @Test func savedModelsPredictBitForBitOnEveryBackend() throws {
+    let data = try Self.toyImages(rows: 64, seed: 6)
+    let raw = data.features.map { $0 * 255 }
+    for backend in Self.backends {
+      let trainer = try Self.trainer(on: backend)
+      try trainer.fit(data, epochs: 2, batchSize: 16, progress: .silent)
+      let model = trainer.model
+      (model.output, model.preprocessing) = (ModelOutput(kind: .classes), Preprocessing(scale: 1 / 255))
+      let path = NSTemporaryDirectory() + "descent-fit-model-\(UUID().uuidString).safetensors"
+      defer { unlink(path) }
+      try model.save(to: path)
+      let expected = try model.predict(raw: raw, rows: data.rows)
+      let loaded = try Sequential.load(contentsOf: path, backend: backend)
+      #expect(try loaded.predict(raw: raw, rows: data.rows) == expected, "\(backend.name)")
+      let onCPU = try Sequential.load(contentsOf: path, backend: TestBackends.cpu).predict(raw: raw, rows: data.rows)
+      let scale = expected.map(abs).max()!
+      #expect(zip(onCPU, expected).allSatisfy { abs($0 - $1) <= 1e-5 * scale }, "\(backend.name) vs the CPU")
+    }
+  }
+
   /// Regression metrics against the same quantities computed on the host from `predict`.
   @Test func regressionMetricsMatchTheirDefinitions() throws {
     let x = Inputs.uniform(60 * 3, seed: 6), noise = Inputs.uniform(60 * 2, seed: 7, in: -0.1...0.1)

@@ -90,6 +90,12 @@ public struct Standardization: Sendable, Hashable, Codable {
   public let means: [Float]
   public let deviations: [Float]
 
+  /// Given statistics (for example read from a model file).
+  public init(means: [Float], deviations: [Float]) {
+    self.means = means
+    self.deviations = deviations
+  }
+
   /// Measures `dataset`'s features (in `Double`); a constant feature gets deviation 1.
   public init(fitting dataset: Dataset) {
     let width = dataset.featureCount, rows = max(1, dataset.rows)
