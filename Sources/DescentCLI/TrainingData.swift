@@ -94,16 +94,18 @@ struct TrainingData {
       data.outputWidth = 1
       return data
     }
-    let largest = Int((data.train.targets + data.test.targets).max() ?? 0)
+    // The class count comes from the training labels: a test label beyond them is a mistake.
+    let largest = Int(data.train.targets.max() ?? 0)
     let names = source.classNames ?? (source.data == FashionMNIST.defaultDirectory && source.idxFiles.isEmpty
                                       && largest < 10 ? FashionMNIST.classNames : nil)
     if let classes = source.classes, let names = source.classNames, names.count != classes {
       throw UsageError(message: "--class-names gives \(names.count) names for --classes \(classes)")
     }
     let classes = source.classes ?? names?.count ?? max(2, largest + 1)
-    for (set, lines) in [(data.train, data.trainLines), (data.test, data.testLines)] {
+    for (index, (set, lines)) in [(data.train, data.trainLines), (data.test, data.testLines)].enumerated() {
       if let row = set.targets.firstIndex(where: { $0 >= Float(classes) }) {
-        throw DataError.invalidTarget(source: lines.map { "\($0.path):\($0.numbers[row])" } ?? set.name, row: row,
+        let source = lines.map { "\($0.path):\($0.numbers[row])" } ?? data.labelFiles?[index] ?? set.name
+        throw DataError.invalidTarget(source: source, row: row,
                                       value: set.targets[row], allowed: "a class index below \(classes)")
       }
     }
@@ -112,6 +114,8 @@ struct TrainingData {
     return data
   }
 
+  /// The IDX label files (training, test), to name the file of a bad label.
+  private var labelFiles: [String]?
   /// CSV rows' line numbers, to name the line of a bad label.
   private var trainLines: (path: String, numbers: [Int])?
   private var testLines: (path: String, numbers: [Int])?
@@ -130,8 +134,15 @@ struct TrainingData {
     for flag in DataSource.idxFlags {
       if let path = source.idxFiles[flag] { paths[flag] = path; continue }
       guard source.idxFiles.isEmpty else { throw UsageError(message: "--\(flag) is missing (the four IDX files go together)") }
-      paths[flag] = try IDXDataSet.locate(flag.hasPrefix("train") ? .train : .test, labels: flag.hasSuffix("labels"),
-                                          in: source.data)
+      do {
+        paths[flag] = try IDXDataSet.locate(flag.hasPrefix("train") ? .train : .test, labels: flag.hasSuffix("labels"),
+                                            in: source.data)
+      } catch let DataError.missingDataSet(name, path, _) {
+        throw DataError.missingDataSet(name: name, path: path, hint: """
+          give a folder of IDX files (Fashion-MNIST: `sudo apt-get install dataset-fashion-mnist`), a CSV file, or \
+          --train-images, --train-labels, --test-images and --test-labels
+          """)
+      }
     }
     let train = try IDXDataSet.load(images: paths["train-images"]!, labels: paths["train-labels"]!,
                                     name: paths["train-images"]!)
@@ -143,9 +154,11 @@ struct TrainingData {
       }
     }
     let bytes = train.unsignedBytes
-    return TrainingData(train: train.dataset, test: test.dataset, image: train.image,
-                        preprocessing: Preprocessing(scale: bytes ? FashionMNIST.pixelScale : 1), standardize: !bytes,
-                        label: nil)
+    var data = TrainingData(train: train.dataset, test: test.dataset, image: train.image,
+                            preprocessing: Preprocessing(scale: bytes ? FashionMNIST.pixelScale : 1), standardize: !bytes,
+                            label: nil)
+    data.labelFiles = [paths["train-labels"]!, paths["test-labels"]!]
+    return data
   }
 
   private static func loadCSV(_ source: DataSource) throws -> TrainingData {

@@ -86,7 +86,7 @@ struct CommandLineTests {
   /// flag stands, and nothing else runs.
   @Test(arguments: [("devices", "usage: descent devices\n", ["DESCENT_DEVICE"], ["--epochs"]),
                     ("check", "usage: descent check [--size N]\n", ["float64 product"], ["--epochs"]),
-                    ("train", "usage: descent train [options]\n", ["  --epochs 15 ", "  --data DIR ", "DESCENT_DEVICE"], ["--sampler"]),
+                    ("train", "usage: descent train [options]\n", ["  --epochs 15 ", "  --data PATH ", "DESCENT_DEVICE"], ["--sampler"]),
                     ("tune", "usage: descent tune [options]\n", ["  --sampler tpe ", "  --worker ", "DESCENT_DEVICE"], ["--checkpoint"])])
   func everyCommandHasItsOwnHelp(_ command: String, _ first: String, _ present: [String], _ absent: [String]) throws {
     for flag in ["--help", "-h"] {
