@@ -107,6 +107,31 @@ struct FuzzTests {
     try mutator.run([seed], current: path) { _, _ in try Self.restoreAndTrain(path) }
   }
 
+  /// Model files: mutated bytes of a file whose description lists every layer type, an output
+  /// declaration and preprocessing. Each loads to a `DataError` or to a model that predicts.
+  @Test func modelFiles() throws {
+    let model = try Sequential(inputFeatures: 3, backend: CPUBackend(), seed: 2) {
+      try Dense(4, activation: .leakyReLU(slope: 0.1))
+      try Dropout(0.5)
+      ActivationLayer(.gelu)
+      try Dense(3, bias: false)
+      Softmax()
+    }
+    model.output = ModelOutput(kind: .classes, classNames: ["a", "b", "c"], label: "y")
+    model.preprocessing = Preprocessing(featureNames: ["p", "q", "r"], scale: 0.5,
+                                        standardization: Standardization(means: [1, 2, 3], deviations: [4, 5, 6]))
+    let path = "\(Self.folder)/model.safetensors"
+    try model.save(to: path)
+    var mutator = Mutator(seed: 0x30DE1)
+    try mutator.run([[UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))], current: path) { _, _ in
+      do {
+        let loaded = try Sequential.load(contentsOf: path, backend: CPUBackend(threads: 1))
+        #expect(try loaded.predict(raw: [Float](repeating: 1, count: loaded.inputFeatures), rows: 1).count
+          == loaded.outputFeatures)
+      } catch is DataError {}
+    }
+  }
+
   static func toyData() throws -> Dataset {
     try Dataset(features: (0..<30).map { Float($0 % 7) / 7 }, featureCount: 3, targets: (0..<10).map { Float($0 % 2) },
                 name: "toy")
@@ -155,6 +180,7 @@ struct FuzzTests {
           case "idx": _ = try IDXFile(path: path)
           case "safetensors": _ = try SafeTensors.read(path)
           case "checkpoint": try Self.restoreAndTrain(path)
+          case "model": _ = try Sequential.load(contentsOf: path, backend: CPUBackend(threads: 1))
           default: Issue.record("unknown regression format \(format)")
           }
         } catch is DataError {}
