@@ -70,7 +70,7 @@ let package = Package(
       name: "DescentBenchmarks",
       dependencies: ["Descent", "DescentOpenCL", "COpenCL", "DescentTuning"],
       path: "benchmarks",
-      exclude: ["peers", "run.sh", "README.md", "tune.sh", "tune-space.json", "storage.sh"],
+      exclude: ["peers", "run.sh", "README.md", "tune.sh", "tune-space.json", "storage.sh", "inference.sh"],
       swiftSettings: coreSettings
     ),
   ]

@@ -21,6 +21,10 @@ if CommandLine.arguments.dropFirst().first == "study-worker" {  // benchmarks/st
   try StudyWorker.run(Array(CommandLine.arguments.dropFirst(2)))
   exit(0)
 }
+if CommandLine.arguments.dropFirst().first == "inference" {  // benchmarks/inference.sh runs these
+  try InferenceCase.run(Array(CommandLine.arguments.dropFirst(2)))
+  exit(0)
+}
 var quick = false, peers = true, training = true, tune = false, tuneCLBlast = false, epochs = 5
 var jsonPath = "benchmark-results.json", rounds = 3
 var trainOnly: String?  // "cpu" or an OpenCL device index: train on it alone and print the result as JSON

@@ -87,7 +87,10 @@ struct CommandLineTests {
   @Test(arguments: [("devices", "usage: descent devices\n", ["DESCENT_DEVICE"], ["--epochs"]),
                     ("check", "usage: descent check [--size N]\n", ["float64 product"], ["--epochs"]),
                     ("train", "usage: descent train [options]\n", ["  --epochs 15 ", "  --data PATH ", "DESCENT_DEVICE"], ["--sampler"]),
-                    ("tune", "usage: descent tune [options]\n", ["  --sampler tpe ", "  --worker ", "DESCENT_DEVICE"], ["--checkpoint"])])
+                    ("tune", "usage: descent tune [options]\n", ["  --sampler tpe ", "  --worker ", "DESCENT_DEVICE"], ["--checkpoint"]),
+                    ("predict", "usage: descent predict --model FILE", ["  --probabilities ", "  --logits "], ["--epochs"]),
+                    ("evaluate", "usage: descent evaluate --model FILE", ["  --labels FILE ", "  --svg FILE "], ["--epochs"]),
+                    ("export", "usage: descent export --model FILE", ["  --format onnx "], ["--epochs"])])
   func everyCommandHasItsOwnHelp(_ command: String, _ first: String, _ present: [String], _ absent: [String]) throws {
     for flag in ["--help", "-h"] {
       let result = try run([command, "--epochs", "2", flag])

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Inference on the Fashion-MNIST MLP (784-256-128-10 ReLU, descent train's default): batch-1
+# latency (median, p99) and 10 000-row throughput, on the CPU backend and every OpenCL device,
+# beside PyTorch (eager, torch.inference_mode) and ONNX Runtime on the exported model, one run.
+# Peers need `pip install torch onnxruntime safetensors numpy` for python3.
+# usage: benchmarks/inference.sh [EPOCHS]   (the model trains EPOCHS epochs first, default 2)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DESCENT_TARGET_CPU="$(scripts/target-cpu.sh)"
+export DESCENT_TARGET_CPU
+swift build -c release --product descent-benchmarks >/dev/null
+swift build -c release --product descent >/dev/null
+work=$(mktemp -d /tmp/descent-inference.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+images=/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz
+.build/release/descent train --backend cpu --epochs "${1:-2}" --quiet --output "$work"
+.build/release/descent export --model "$work/weights.safetensors" --output "$work/model.onnx" >/dev/null
+echo "CPU: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) cores"
+{
+  .build/release/descent-benchmarks inference "$work/weights.safetensors" "$images" cpu
+  devices=$(.build/release/descent devices 2>/dev/null | grep -c '^opencl [0-9]*:' || true)
+  for ((device = 0; device < devices; device++)); do
+    .build/release/descent-benchmarks inference "$work/weights.safetensors" "$images" "$device"
+  done
+  python3 benchmarks/peers/inference.py "$work/weights.safetensors" "$work/model.onnx" "$images"
+} | python3 -c '
+import json, sys
+print(f"| {\"contender\":<58} | batch-1 median | batch-1 p99 | 10 000 rows/s |")
+print(f"|{\"-\" * 60}|---------------:|------------:|--------------:|")
+for line in sys.stdin:
+    if not line.startswith("{"):
+        print(f"| {line.strip():<58} |                |             |               |")
+        continue
+    r = json.loads(line)
+    print(f"| {r[\"backend\"]:<58} | {r[\"median_us\"]:11.1f} µs | {r[\"p99_us\"]:8.1f} µs | {r[\"rows_per_second\"]:13,.0f} |")
+'
