@@ -23,14 +23,4 @@ echo "CPU: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc
     .build/release/descent-benchmarks inference "$work/weights.safetensors" "$images" "$device"
   done
   python3 benchmarks/peers/inference.py "$work/weights.safetensors" "$work/model.onnx" "$images"
-} | python3 -c '
-import json, sys
-print(f"| {\"contender\":<58} | batch-1 median | batch-1 p99 | 10 000 rows/s |")
-print(f"|{\"-\" * 60}|---------------:|------------:|--------------:|")
-for line in sys.stdin:
-    if not line.startswith("{"):
-        print(f"| {line.strip():<58} |                |             |               |")
-        continue
-    r = json.loads(line)
-    print(f"| {r[\"backend\"]:<58} | {r[\"median_us\"]:11.1f} µs | {r[\"p99_us\"]:8.1f} µs | {r[\"rows_per_second\"]:13,.0f} |")
-'
+} | python3 benchmarks/peers/inference.py --table

@@ -1,7 +1,7 @@
 """Inference peers for benchmarks/inference.sh: PyTorch (eager, torch.inference_mode) and ONNX
 Runtime on the same model, measured as descent-benchmarks' inference case measures Descent.
 
-usage: inference.py MODEL.safetensors MODEL.onnx IMAGES.idx[.gz]
+usage: inference.py MODEL.safetensors MODEL.onnx IMAGES.idx[.gz]   (or --table: format the results on stdin)
 Batch-1 latency: one raw image (scaling included) 2 000 times after 200 warm-ups, median and p99;
 throughput: every row in one call, best of 5. Prints one JSON line per peer (or "not run: why").
 """
@@ -78,5 +78,17 @@ def main():
         print(f"not run: onnx runtime ({error})", flush=True)
 
 
+def table():
+    """Reads the JSON lines of every contender on stdin and prints them as a Markdown table."""
+    print(f"| {'contender':<58} | batch-1 median | batch-1 p99 | 10 000 rows/s |")
+    print(f"|{'-' * 60}|---------------:|------------:|--------------:|")
+    for line in sys.stdin:
+        if not line.startswith("{"):
+            print(f"| {line.strip():<58} |                |             |               |")
+            continue
+        r = json.loads(line)
+        print(f"| {r['backend']:<58} | {r['median_us']:11.1f} µs | {r['p99_us']:8.1f} µs | {r['rows_per_second']:13,.0f} |")
+
+
 if __name__ == "__main__":
-    main()
+    table() if sys.argv[1:] == ["--table"] else main()
