@@ -1,4 +1,5 @@
 import Descent
+import DescentTuning
 import Foundation
 
 /// `descent evaluate`: a model file's loss and accuracy (classifiers, with a confusion matrix
@@ -108,7 +109,7 @@ enum ConfusionMatrix {
     for (row, counts) in matrix.enumerated() {
       let total = max(1, counts.reduce(0, +))
       let y = top + cell * Double(row)
-      body += "<text x=\"\(left - 6)\" y=\"\(y + cell / 2 + 4)\" text-anchor=\"end\">\(escape(names[row]))</text>\n"
+      body += "<text x=\"\(left - 6)\" y=\"\(y + cell / 2 + 4)\" text-anchor=\"end\">\(Chart.escape(names[row]))</text>\n"
       for (column, count) in counts.enumerated() {
         let share = Double(count) / Double(total)
         let shade = Int(255 - 200 * share)
@@ -120,7 +121,7 @@ enum ConfusionMatrix {
     let bottom = top + cell * Double(n)
     for (column, name) in names.enumerated() {
       let x = left + cell * (Double(column) + 0.5)
-      body += "<text transform=\"translate(\(x) \(bottom + 8)) rotate(45)\" text-anchor=\"start\">\(escape(name))</text>\n"
+      body += "<text transform=\"translate(\(x) \(bottom + 8)) rotate(45)\" text-anchor=\"start\">\(Chart.escape(name))</text>\n"
     }
     body += "<text transform=\"translate(16 \(top + cell * Double(n) / 2)) rotate(-90)\" text-anchor=\"middle\">true class</text>\n"
     return """
@@ -130,9 +131,5 @@ enum ConfusionMatrix {
       </svg>
 
       """
-  }
-
-  private static func escape(_ text: String) -> String {
-    text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
   }
 }

@@ -92,11 +92,9 @@ struct TrainCommand {
       } catch {
         throw DataError.unwritable(path: folder, reason: "cannot create the folder (\(String(cString: strerror(errno))))")
       }
-      let probe = "\(folder)/.descent-write-test-\(getpid())"
-      guard FileManager.default.createFile(atPath: probe, contents: Data()) else {
-        throw DataError.unwritable(path: folder, reason: "cannot create files there (\(String(cString: strerror(errno))))")
+      if let reason = FileSystem.fileCreationError(in: folder) {
+        throw DataError.unwritable(path: folder, reason: "cannot create files there (\(reason))")
       }
-      unlink(probe)
     }
   }
 

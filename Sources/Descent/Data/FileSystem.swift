@@ -6,6 +6,15 @@ package enum FileSystem {
     FileManager.default.fileExists(atPath: path)
   }
 
+  /// Nil when a file can be created in `folder` (checked by creating and removing one), else the
+  /// system's reason.
+  package static func fileCreationError(in folder: String) -> String? {
+    let probe = "\(folder)/.descent-write-test-\(getpid())"
+    guard FileManager.default.createFile(atPath: probe, contents: Data()) else { return String(cString: strerror(errno)) }
+    unlink(probe)
+    return nil
+  }
+
   package static func isDirectory(_ path: String) -> Bool {
     var directory: ObjCBool = false
     return FileManager.default.fileExists(atPath: path, isDirectory: &directory) && directory.boolValue
