@@ -45,7 +45,7 @@ enum Inference {
   /// The model's outputs for every row of the raw `data` (preprocessing applied once, on the host).
   static func outputs(_ model: Sequential, _ data: Dataset, batchSize: Int) throws -> [Float] {
     var features = data.features
-    model.preprocessing.apply(to: &features, featureCount: data.featureCount)
+    try model.preprocessing.apply(to: &features, featureCount: data.featureCount, name: data.name)
     var outputs: [Float] = []
     outputs.reserveCapacity(data.rows * model.outputFeatures)
     for start in stride(from: 0, to: data.rows, by: batchSize) {
@@ -117,10 +117,8 @@ enum Inference {
   /// Before any work: `path`'s folder exists and takes a file.
   static func checkWritable(_ path: String) throws {
     let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
-    let probe = "\(folder)/.descent-write-test-\(getpid())"
-    guard FileManager.default.createFile(atPath: probe, contents: Data()) else {
-      throw DataError.unwritable(path: path, reason: "cannot create files in \(folder) (\(String(cString: strerror(errno))))")
+    if let reason = FileSystem.fileCreationError(in: folder) {
+      throw DataError.unwritable(path: path, reason: "cannot create files in \(folder) (\(reason))")
     }
-    unlink(probe)
   }
 }

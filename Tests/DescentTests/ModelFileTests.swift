@@ -61,6 +61,15 @@ import Testing
     #expect(try model.predict(raw: raw, rows: 2) != model.predict(raw, rows: 2))
   }
 
+  /// Preprocessing of another width is an error naming it, not an index out of range.
+  @Test func preprocessingOfAnotherWidthIsNamed() throws {
+    let model = try everyLayer()
+    model.preprocessing = Preprocessing(standardization: Standardization(means: [0, 0, 0], deviations: [1, 1, 1]))
+    #expect(throws: DataError.inconsistent("the raw inputs: 5 features, the standardization has 3")) {
+      _ = try model.predict(raw: inputs(rows: 2), rows: 2)
+    }
+  }
+
   @Test func checkpointsAreModelFilesToo() throws {
     let model = try everyLayer()
     let trainer = try Trainer(model: model, loss: .meanSquaredError, optimizer: SGD())

@@ -114,23 +114,18 @@ public struct Standardization: Sendable, Hashable, Codable {
     }
   }
 
-  /// `(x − mean) / deviation` in place, for row-major rows of `featureCount` (= `means.count`) values.
-  func standardize(_ features: inout [Float], featureCount: Int) {
+  /// `(x − mean) / deviation` in place, for row-major rows of `means.count` values (the caller
+  /// checked the width: ``Preprocessing/apply(to:featureCount:name:)``).
+  func standardize(_ features: inout [Float]) {
     for i in features.indices {
-      let column = i % featureCount
+      let column = i % means.count
       features[i] = (features[i] - means[column]) / deviations[column]
     }
   }
 
   /// `(x − mean) / deviation`, feature by feature.
   public func apply(to dataset: Dataset) throws -> Dataset {
-    guard dataset.featureCount == means.count else {
-      throw DataError.inconsistent("\(dataset.name): \(dataset.featureCount) features, the standardization has \(means.count)")
-    }
-    var features = dataset.features
-    standardize(&features, featureCount: means.count)
-    return try Dataset(features: features, featureCount: dataset.featureCount, targets: dataset.targets,
-                       targetWidth: dataset.targetWidth, name: dataset.name)
+    try Preprocessing(standardization: self).apply(to: dataset)
   }
 }
 

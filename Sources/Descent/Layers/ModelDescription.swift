@@ -128,15 +128,19 @@ public struct Preprocessing: Codable, Sendable, Hashable {
   public static let none = Preprocessing()
 
   /// Applies the preprocessing to row-major `features` rows of `featureCount` values, in place.
-  public func apply(to features: inout [Float], featureCount: Int) {
+  /// - Throws: ``DataError/inconsistent(_:)`` naming `name` when the standardization has another width.
+  public func apply(to features: inout [Float], featureCount: Int, name: String = "the data") throws {
+    if let standardization, standardization.means.count != featureCount {
+      throw DataError.inconsistent("\(name): \(featureCount) features, the standardization has \(standardization.means.count)")
+    }
     if scale != 1 { for i in features.indices { features[i] *= scale } }
-    if let standardization { standardization.standardize(&features, featureCount: featureCount) }
+    standardization?.standardize(&features)
   }
 
   /// `dataset` with the preprocessing applied to its features.
   public func apply(to dataset: Dataset) throws -> Dataset {
     var features = dataset.features
-    apply(to: &features, featureCount: dataset.featureCount)
+    try apply(to: &features, featureCount: dataset.featureCount, name: dataset.name)
     return try Dataset(features: features, featureCount: dataset.featureCount, targets: dataset.targets,
                        targetWidth: dataset.targetWidth, name: dataset.name)
   }

@@ -105,7 +105,7 @@ extension Sequential {
   /// ``preprocessing`` first, then ``predict(_:rows:)``.
   public func predict(raw inputs: [Float], rows: Int) throws -> [Float] {
     var features = inputs
-    preprocessing.apply(to: &features, featureCount: inputFeatures)
+    try preprocessing.apply(to: &features, featureCount: inputFeatures, name: "the raw inputs")
     return try predict(features, rows: rows)
   }
 }
