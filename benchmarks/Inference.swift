@@ -6,7 +6,8 @@ import Foundation
 /// backend (`cpu` or an OpenCL device index), as benchmarks/inference.sh runs it beside PyTorch
 /// and ONNX Runtime. Batch-1 latency: one raw image through `predict(raw:rows:)` (preprocessing,
 /// upload, forward, download), 2 000 times after 200 warm-ups: median and 99th percentile. Then
-/// throughput: all rows of IMAGES (raw IDX pixels) in one call, best of 5. Prints one JSON line.
+/// throughput: all rows of IMAGES (raw IDX pixels) in one call (passes of the default 1 024 rows),
+/// best of 5. Prints one JSON line.
 enum InferenceCase {
   static func run(_ arguments: [String]) throws {
     guard arguments.count == 3 else {

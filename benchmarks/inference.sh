@@ -4,9 +4,11 @@
 # beside PyTorch (eager, torch.inference_mode) and ONNX Runtime on the exported model, one run.
 # Peers need `pip install torch onnxruntime safetensors numpy` for python3.
 # usage: benchmarks/inference.sh [EPOCHS]   (the model trains EPOCHS epochs first, default 2)
+# Built for this CPU (scripts/target-cpu.sh) unless DESCENT_TARGET_CPU names another, e.g. haswell
+# on an AVX-512 machine to measure the AVX2 path.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-DESCENT_TARGET_CPU="$(scripts/target-cpu.sh)"
+DESCENT_TARGET_CPU="${DESCENT_TARGET_CPU:-$(scripts/target-cpu.sh)}"
 export DESCENT_TARGET_CPU
 swift build -c release --product descent-benchmarks >/dev/null
 swift build -c release --product descent >/dev/null
@@ -15,7 +17,9 @@ trap 'rm -rf "$work"' EXIT
 images=/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz
 .build/release/descent train --backend cpu --epochs "${1:-2}" --quiet --output "$work"
 .build/release/descent export --model "$work/weights.safetensors" --output "$work/model.onnx" >/dev/null
-echo "CPU: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) cores"
+cpuinfo() { grep -m1 "^$1" /proc/cpuinfo | cut -d: -f2 | xargs; }
+echo "CPU: $(cpuinfo 'model name'), family $(cpuinfo 'cpu family') model $(cpuinfo 'model\s'), $(nproc) cores;" \
+  "built for ${DESCENT_TARGET_CPU:-baseline x86-64}"
 {
   .build/release/descent-benchmarks inference "$work/weights.safetensors" "$images" cpu
   devices=$(.build/release/descent devices 2>/dev/null | grep -c '^opencl [0-9]*:' || true)

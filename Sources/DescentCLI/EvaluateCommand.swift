@@ -33,7 +33,7 @@ struct EvaluateCommand {
         ?? "\(inputPath) has no labels: give --labels FILE (IDX) or a folder holding the labels file")
     }
     let data = input.dataset
-    let outputs = try Inference.outputs(model, data, batchSize: batchSize)
+    let outputs = try model.predict(raw: data.features, rows: data.rows, batchSize: batchSize)
     let width = model.outputFeatures
     switch model.output.kind {
     case .classes:

@@ -28,7 +28,7 @@ struct PredictCommand {
     if let output = flags["output"] { try Inference.checkWritable(output) }
     let model = try Sequential.load(contentsOf: modelPath, backend: try flags.backend())
     let input = try ModelInput(inputPath, labels: nil, model: model)
-    let outputs = try Inference.outputs(model, input.dataset, batchSize: batchSize)
+    let outputs = try model.predict(raw: input.dataset.features, rows: input.dataset.rows, batchSize: batchSize)
     let csv = Inference.csv(outputs, model: model, probabilities: flags["probabilities"] != nil,
                             logits: flags["logits"] != nil)
     if let output = flags["output"] {
@@ -42,19 +42,6 @@ struct PredictCommand {
 
 /// What predict and evaluate share: batched forward passes and reading the outputs.
 enum Inference {
-  /// The model's outputs for every row of the raw `data` (preprocessing applied once, on the host).
-  static func outputs(_ model: Sequential, _ data: Dataset, batchSize: Int) throws -> [Float] {
-    var features = data.features
-    try model.preprocessing.apply(to: &features, featureCount: data.featureCount, name: data.name)
-    var outputs: [Float] = []
-    outputs.reserveCapacity(data.rows * model.outputFeatures)
-    for start in stride(from: 0, to: data.rows, by: batchSize) {
-      let end = min(start + batchSize, data.rows)
-      outputs += try model.predict(Array(features[start * data.featureCount ..< end * data.featureCount]), rows: end - start)
-    }
-    return outputs
-  }
-
   /// Whether the model's last layer already outputs probabilities (a softmax layer).
   static func outputsProbabilities(_ model: Sequential) -> Bool { model.layers.last is Softmax }
 

@@ -70,6 +70,25 @@ import Testing
     }
   }
 
+  /// Passes of `batchSize` rows: each pass's rows at its offset, a last, shorter pass, the input
+  /// buffers reused (a second call answers the same), bit for bit the pass computed alone.
+  @Test func predictRunsPassesOfBatchSizeRows() throws {
+    let model = try Sequential([try Dense(9, activation: .tanh), try Dense(2)], inputFeatures: 3, backend: backend,
+                               seed: 4)
+    let inputs = (0..<3 * 23).map { Float($0 % 11) * 0.25 - 1 }
+    let batched = try model.predict(inputs, rows: 23, batchSize: 5)
+    var separately: [Float] = []
+    for start in stride(from: 0, to: 23, by: 5) {
+      let rows = min(5, 23 - start)
+      separately += try model.predict(Array(inputs[3 * start ..< 3 * (start + rows)]), rows: rows)
+    }
+    #expect(batched == separately)
+    #expect(try model.predict(inputs, rows: 23, batchSize: 5) == batched)
+    #expect(try model.predict([], rows: 0) == [])
+    #expect(throws: ConfigurationError.self) { _ = try model.predict(inputs, rows: 23, batchSize: 0) }
+    #expect(throws: ModelError.self) { _ = try model.predict(inputs, rows: -1) }
+  }
+
   @Test func weightsRoundTripAndSeedsRepeat() throws {
     func model(seed: UInt64) throws -> Sequential {
       try Sequential([try Dense(5, activation: .relu), try Dense(2)], inputFeatures: 3, backend: backend, seed: seed)

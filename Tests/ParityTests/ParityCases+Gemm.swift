@@ -2,14 +2,17 @@ import Descent
 
 extension ParityCase {
   /// Sizes around the tiles of both backends (CPU micro-tiles 6×16 and 8×32, depth slice 384,
-  /// products of at most 16 columns in their own kernels; OpenCL tiles of 16, 32 or 64 with depth 8
-  /// or 16), plus 1, 7, 33, 127 and 1000; every transpose combination.
+  /// products of at most 16 columns and of one or two rows in their own kernels; OpenCL tiles of
+  /// 16, 32 or 64 with depth 8 or 16), plus 1, 7, 33, 127 and 1000; every transpose combination.
   static let gemm: [ParityCase] = {
     let shapes: [(Int, Int, Int)] = [
       (1, 1, 1), (1, 7, 33), (7, 1, 127), (7, 33, 1), (33, 7, 127), (127, 33, 7), (6, 16, 256),
       (5, 15, 255), (7, 17, 257), (63, 65, 17), (64, 64, 64), (65, 63, 129), (97, 31, 300),
       (127, 127, 127), (1000, 10, 33), (10, 1000, 7), (128, 256, 784 / 4),
       (9, 3, 4),  // fewer than 16 floats of B in all: the narrow kernel copies every row of op(B)
+      // One or two rows (the CPU's row kernel): blocks of 8 registers spread over the cores (784→256),
+      // blocks then single registers then a cut register, the cut register alone, one column.
+      (1, 256, 784), (2, 300, 257), (1, 10, 128), (2, 1, 801),
     ]
     var cases: [ParityCase] = []
     for (index, (m, n, k)) in shapes.enumerated() {
@@ -28,6 +31,9 @@ extension ParityCase {
     // At most 16 columns (the AVX-512 build's narrow kernels), deep, accumulating, both A layouts.
     cases.append(gemmCase(GemmShape(m: 37, n: 10, k: 500, transposeA: true, alpha: 2, beta: 0.5), seed: 95))
     cases.append(gemmCase(GemmShape(m: 37, n: 16, k: 501, transposeB: true, alpha: 2, beta: 0.5), seed: 96))
+    // The row kernel's stores: both B layouts, accumulating.
+    cases.append(gemmCase(GemmShape(m: 1, n: 270, k: 300, alpha: 2, beta: 0.5), seed: 98))
+    cases.append(gemmCase(GemmShape(m: 2, n: 37, k: 129, transposeB: true, alpha: -1, beta: 3), seed: 99))
     cases.append(gemmCase(GemmShape(m: 20, n: 20, k: 0, beta: 0.5), seed: 92))
     cases.append(gemmCase(GemmShape(m: 65, n: 65, k: 65, alpha: 0, beta: 1), seed: 93))
     return cases

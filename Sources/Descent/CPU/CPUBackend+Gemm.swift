@@ -59,6 +59,7 @@ struct GemmKernel {
       : { count, body in parallel.forEach(count, body) }
     guard m > 0, n > 0 else { return }
     guard k > 0, shape.alpha != 0 else { return scaleC(spread) }
+    if isFewRows { return rowRun() }  // one or two rows: CPUBackend+RowGemm.swift
     #if DESCENT_AVX512
     if isNarrow { return narrowRun(spread: spread) }  // at most 16 columns: CPUBackend+NarrowGemm.swift
     #endif

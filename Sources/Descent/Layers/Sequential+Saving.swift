@@ -100,14 +100,6 @@ extension Sequential {
     }
     try setWeights(values)
   }
-
-  /// The outputs for raw inputs (as the data files hold them, `rows × inputFeatures`): applies
-  /// ``preprocessing`` first, then ``predict(_:rows:)``.
-  public func predict(raw inputs: [Float], rows: Int) throws -> [Float] {
-    var features = inputs
-    try preprocessing.apply(to: &features, featureCount: inputFeatures, name: "the raw inputs")
-    return try predict(features, rows: rows)
-  }
 }
 
 extension ModelDescription {

@@ -18,9 +18,11 @@ public final class Sequential: @unchecked Sendable {
   public let seed: UInt64
   /// What the outputs mean, saved with the model (set it before sharing the model between threads).
   public var output = ModelOutput.values
-  /// The preprocessing ``predict(raw:rows:)`` applies and the model file records; the data given
-  /// to `fit`, ``forward(_:rows:trainingStep:)`` and ``predict(_:rows:)`` is already preprocessed.
+  /// The preprocessing ``predict(raw:rows:batchSize:)`` applies and the model file records; the data given
+  /// to `fit`, ``forward(_:rows:trainingStep:)`` and ``predict(_:rows:batchSize:)`` is already preprocessed.
   public var preprocessing = Preprocessing.none
+  /// The buffers ``predict(_:rows:batchSize:)`` uploads its passes' rows to.
+  let inputBuffers: Workspace
 
   /// Builds every layer: layer `i`'s weights come from the Philox streams `(seed, 2⁶³ + 2¹⁶·i + j)`.
   /// - Throws: ``ModelError/alreadyBuilt(layer:)`` for a layer already in another model,
@@ -40,6 +42,7 @@ public final class Sequential: @unchecked Sendable {
     self.inputFeatures = inputFeatures
     layerOutputFeatures = widths
     self.seed = seed
+    inputBuffers = Workspace(backend: backend)
   }
 
   /// The same, with the layers listed in a builder block.
@@ -87,11 +90,6 @@ public final class Sequential: @unchecked Sendable {
       guard let next = try layer.backward(gradient, rows: rows, needsInputGradient: index > 0) else { break }
       gradient = next
     }
-  }
-
-  /// The model's outputs for `inputs` (`rows × inputFeatures` values, row-major), in inference mode.
-  public func predict(_ inputs: [Float], rows: Int) throws -> [Float] {
-    try backend.download(try forward(try backend.buffer(inputs), rows: rows))
   }
 
   /// A copy of every parameter's values, in ``parameters`` order (for restoring the best weights).

@@ -135,15 +135,7 @@ extension Trainer {
 
   /// The model's outputs for every row of `data` (`rows × outputFeatures`), in inference mode.
   public func predict(_ data: Dataset, batchSize: Int = 256) throws -> [Float] {
-    try ConfigurationError.require(batchSize >= 1, "batchSize", batchSize, ">= 1")
-    var outputs: [Float] = []
-    outputs.reserveCapacity(data.rows * model.outputFeatures)
-    for start in stride(from: 0, to: data.rows, by: batchSize) {
-      let end = min(start + batchSize, data.rows)
-      outputs += try model.predict(Array(data.features[start * data.featureCount ..< end * data.featureCount]),
-                                   rows: end - start)
-    }
-    return outputs
+    try model.predict(data.features, rows: data.rows, batchSize: batchSize)
   }
 
   /// Feeds the record to ``earlyStopping``; keeps the best weights and restores them on a stop.
