@@ -51,7 +51,9 @@ struct TrainConfiguration {
       --beta1 0.9 --beta2 0.999   Adam/AdamW moments
       --weight-decay W       L2 weight decay (sgd, adagrad, rmsprop, adam) or decoupled decay (adamw, default 0.01)
       --nesterov             Nesterov momentum for sgd
-      --schedule cosine      per epoch: constant, cosine, step:SIZE,GAMMA, multistep:M1;M2,GAMMA, exponential:GAMMA
+      --schedule cosine      per epoch: constant, cosine, step:SIZE,GAMMA, multistep:M1;M2,GAMMA, exponential:GAMMA,
+                             linear:START,END, polynomial:POWER, inverse-time:RATE (the last three over all epochs;
+                             polynomial decays to 0 as PyTorch's PolynomialLR)
       --warmup N             linear warmup over the first N epochs
       --penalty l2:1e-4      l1:L, l2:L or elastic:L1,L2 on every Dense weight matrix
       --clip-norm N          clip gradients to a global L2 norm of N
@@ -218,6 +220,11 @@ struct TrainConfiguration {
     case ("constant", 0): return .constant
     case ("cosine", 0): return .cosine(period: epochs)
     case ("exponential", 1): return numbers[0].map { .exponential(gamma: $0) }
+    case ("linear", 2):
+      guard let start = numbers[0], let end = numbers[1] else { return nil }
+      return .linear(startFactor: start, endFactor: end, steps: epochs)
+    case ("polynomial", 1): return numbers[0].map { .polynomial(steps: epochs, power: $0, end: 0) }
+    case ("inverse-time", 1): return numbers[0].map { .inverseTime(steps: 1, rate: $0) }
     case ("step", 2):
       guard let size = numbers[0].flatMap({ Checked.wholeNumber($0, in: 1...Int(Int32.max)) }),
             let gamma = numbers[1] else { return nil }

@@ -54,6 +54,24 @@ public enum UpdateRule: Sendable, Hashable, Codable {
     }
   }
 
+  /// The rule with its momentum (SGD, RMSprop) or β₁ (Adam, AdamW) set to `value`, as PyTorch's
+  /// `OneCycleLR` sets it before each step; nil for AdaGrad, which has neither.
+  public func replacingMomentum(_ value: Float) -> UpdateRule? {
+    switch self {
+    case let .sgd(lr, _, dampening, nesterov, weightDecay, average):
+      .sgd(learningRate: lr, momentum: value, dampening: dampening, nesterov: nesterov, weightDecay: weightDecay,
+           exponentialAverage: average)
+    case .adaGrad: nil
+    case let .rmsProp(lr, alpha, epsilon, weightDecay, _, centered):
+      .rmsProp(learningRate: lr, alpha: alpha, epsilon: epsilon, weightDecay: weightDecay, momentum: value,
+               centered: centered)
+    case let .adam(lr, _, beta2, epsilon, weightDecay, amsgrad):
+      .adam(learningRate: lr, beta1: value, beta2: beta2, epsilon: epsilon, weightDecay: weightDecay, amsgrad: amsgrad)
+    case let .adamW(lr, _, beta2, epsilon, weightDecay, amsgrad):
+      .adamW(learningRate: lr, beta1: value, beta2: beta2, epsilon: epsilon, weightDecay: weightDecay, amsgrad: amsgrad)
+    }
+  }
+
   /// The kernel's scalar arguments after the buffers, in order, for step `t`. Both backends read
   /// these, so the `Double` bias corrections are rounded to `Float` once, in one place.
   package func scalars(step t: Int) -> [Float] {

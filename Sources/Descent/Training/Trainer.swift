@@ -61,6 +61,12 @@ public final class Trainer: @unchecked Sendable {
       }
     }
     try schedule.validate()
+    let firstRule = optimizer.rule(learningRate: optimizer.learningRate)
+    if let momentum = schedule.momentum(at: 0) {
+      try ConfigurationError.require(firstRule.replacingMomentum(Float(momentum)) != nil, "optimizer", optimizer,
+                                     "one with momentum or beta1 (SGD, RMSprop, Adam, AdamW) for a schedule that "
+                                       + "cycles momentum, or the schedule's momentum: nil")
+    }
     try clipping?.validate()
     if loss == .softmaxCrossEntropy {
       try ConfigurationError.require(model.outputFeatures >= 2, "output width for cross-entropy",
@@ -76,7 +82,9 @@ public final class Trainer: @unchecked Sendable {
     self.earlyStopping = earlyStopping
     self.metrics = metrics
     backend = model.backend
-    let stateCount = optimizer.rule(learningRate: optimizer.learningRate).stateCount
+    // A cycled momentum can give momentum to SGD or RMSprop set without: a buffer as in PyTorch.
+    let stateCount = (schedule.momentum(at: 0).flatMap { firstRule.replacingMomentum(Float($0)) } ?? firstRule)
+      .stateCount
     state = try model.parameters.map { parameter in
       try (0..<stateCount).map { _ in
         let buffer = try model.backend.allocate(parameter.count)
@@ -94,6 +102,14 @@ public final class Trainer: @unchecked Sendable {
     return schedule.learningRate(base: Double(optimizer.learningRate), at: t) * plateauFactor
   }
 
+  /// The update rule the next step uses: the optimizer's at ``learningRate``, with the momentum
+  /// or β₁ of a schedule that cycles it (``LearningRateSchedule/momentum(at:)``).
+  public var rule: UpdateRule {
+    let rule = optimizer.rule(learningRate: Float(learningRate))
+    guard let momentum = schedule.momentum(at: scheduleUnit == .epoch ? epoch : step) else { return rule }
+    return rule.replacingMomentum(Float(momentum)) ?? rule
+  }
+
   /// One optimizer step on a batch already on the device: `inputs` is `rows × inputFeatures`,
   /// `targets` as ``Loss/targetCount(rows:outputs:)`` says. Runs ``computeGradients(inputs:targets:rows:)``,
   /// clips the gradients and updates every parameter with the scheduled learning rate. Nothing
@@ -106,7 +122,7 @@ public final class Trainer: @unchecked Sendable {
   /// step's one wait) and throws ``TrainingError/nonFiniteLoss(epoch:batch:value:)`` instead of
   /// updating, so the weights stay those of the last good step.
   func trainStep(inputs: DeviceBuffer, targets: DeviceBuffer, rows: Int, checkFinite: Bool, batch: Int = 0) throws {
-    let rule = optimizer.rule(learningRate: Float(learningRate))
+    let rule = self.rule
     let (gradient, batchLoss) = try forwardAndLoss(inputs: inputs, targets: targets, rows: rows, trainingStep: step,
                                                    totals: trainingTotals)
     if checkFinite {
