@@ -82,11 +82,13 @@ enum Cases {
         }),
         ("sgd momentum 0.9", 20, {
           step += 1
-          try backend.update(.sgd(learningRate: 1e-3, momentum: 0.9), parameter: x, gradient: g, state: [state[0]], step: step)
+          try backend.update(SGD(learningRate: 1e-3, momentum: 0.9).update(step: step, learningRate: 1e-3, momentum: nil),
+                             parameter: x, gradient: g, state: [state[0]])
         }),
         ("adam", 28, {
           step += 1
-          try backend.update(.adam(learningRate: 1e-3), parameter: x, gradient: g, state: state, step: step)
+          try backend.update(Adam().update(step: step, learningRate: 1e-3, momentum: nil), parameter: x, gradient: g,
+                             state: state)
         }),
       ]
       for (name, bytesPerElement, body) in cases where selected("\(name) \(label)") {

@@ -1,7 +1,9 @@
 // optim.cl: in-place optimizer steps, one work-item per parameter element, following the update
-// formulas documented for PyTorch's torch.optim (see UpdateRule.swift for each formula).
-// Swift twin: Sources/Descent/CPU/CPUBackend+Optim.swift (OptimMath), same order of operations.
-// Step-dependent scalars (bias corrections) arrive precomputed from UpdateRule.scalars(step:).
+// formulas documented on each optimizer (Sources/Descent/Optimizers/, PyTorch's torch.optim).
+// Swift twins: Sources/Descent/CPU/CPUBackend+Optim.swift (OptimMath), same order of operations.
+// Arguments: count, p, g, then the state buffers and scalars named and ordered as the optimizer's
+// OptimizerUpdate lists them (checked by OptimizerKernelTests); step-dependent scalars (bias
+// corrections) arrive precomputed.
 
 // SGD with momentum, dampening, Nesterov and L2 weight decay. b is unused when momentum == 0.
 __kernel void sgd(const int count, __global float* p, __global const float* g, __global float* b,
@@ -58,12 +60,15 @@ __kernel void rmsprop(const int count, __global float* p, __global const float* 
   }
 }
 
-// The Adam step shared by adam (L2 decay added to g) and adamw (decoupled: p scaled by decay_factor).
-// step_size = lr / (1 − β₁ᵗ), inverse_correction2 = 1 / √(1 − β₂ᵗ); v_max is unused without AMSGrad.
-inline void adam_step(int i, __global float* p, __global const float* g, __global float* m,
-                      __global float* v, __global float* v_max, float beta1, float beta2,
-                      float step_size, float inverse_correction2, float epsilon, float weight_decay,
-                      float decay_factor, int amsgrad) {
+// Adam and AdamW (Adam.swift): L2 decay added to g (weight_decay) or decoupled (p scaled by
+// decay_factor first). step_size = lr / (1 − β₁ᵗ), inverse_correction2 = 1 / √(1 − β₂ᵗ);
+// v_max is unused without AMSGrad.
+__kernel void adam(const int count, __global float* p, __global const float* g, __global float* m,
+                   __global float* v, __global float* v_max, const float beta1, const float beta2,
+                   const float step_size, const float inverse_correction2, const float epsilon,
+                   const float weight_decay, const float decay_factor, const int amsgrad) {
+  const int i = get_global_id(0);
+  if (i >= count) return;
   float param = p[i], grad = g[i];
   if (decay_factor != 1.0f) param = param * decay_factor;
   if (weight_decay != 0.0f) grad = grad + weight_decay * param;
@@ -76,24 +81,4 @@ inline void adam_step(int i, __global float* p, __global const float* g, __globa
     v_max[i] = second;
   }
   p[i] = param - step_size * (first / (sqrt(second) * inverse_correction2 + epsilon));
-}
-
-__kernel void adam(const int count, __global float* p, __global const float* g, __global float* m,
-                   __global float* v, __global float* v_max, const float beta1, const float beta2,
-                   const float step_size, const float inverse_correction2, const float epsilon,
-                   const float weight_decay, const float decay_factor, const int amsgrad) {
-  const int i = get_global_id(0);
-  if (i < count)
-    adam_step(i, p, g, m, v, v_max, beta1, beta2, step_size, inverse_correction2, epsilon, weight_decay,
-              decay_factor, amsgrad);
-}
-
-__kernel void adamw(const int count, __global float* p, __global const float* g, __global float* m,
-                    __global float* v, __global float* v_max, const float beta1, const float beta2,
-                    const float step_size, const float inverse_correction2, const float epsilon,
-                    const float weight_decay, const float decay_factor, const int amsgrad) {
-  const int i = get_global_id(0);
-  if (i < count)
-    adam_step(i, p, g, m, v, v_max, beta1, beta2, step_size, inverse_correction2, epsilon, weight_decay,
-              decay_factor, amsgrad);
 }

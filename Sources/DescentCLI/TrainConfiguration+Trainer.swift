@@ -29,13 +29,17 @@ extension TrainConfiguration {
       metrics: regression ? [.meanSquaredError, .meanAbsoluteError] : [.accuracy])
   }
 
+  /// The optimizers `--optimizer` names, built from the flags (each flag's default per optimizer).
+  static let optimizers: KeyValuePairs<String, @Sendable (TrainConfiguration) -> any Optimizer> = [
+    "sgd": { SGD(learningRate: $0.learningRate, momentum: $0.momentum ?? 0.9, nesterov: $0.nesterov,
+                 weightDecay: $0.weightDecay ?? 0) },
+    "adagrad": { AdaGrad(learningRate: $0.learningRate, weightDecay: $0.weightDecay ?? 0) },
+    "rmsprop": { RMSprop(learningRate: $0.learningRate, weightDecay: $0.weightDecay ?? 0, momentum: $0.momentum ?? 0) },
+    "adam": { Adam(learningRate: $0.learningRate, beta1: $0.beta1, beta2: $0.beta2, weightDecay: $0.weightDecay ?? 0) },
+    "adamw": { AdamW(learningRate: $0.learningRate, beta1: $0.beta1, beta2: $0.beta2, weightDecay: $0.weightDecay ?? 0.01) },
+  ]
+
   func makeOptimizer() -> any Optimizer {
-    switch optimizer {
-    case "sgd": SGD(learningRate: learningRate, momentum: momentum ?? 0.9, nesterov: nesterov, weightDecay: weightDecay ?? 0)
-    case "adagrad": AdaGrad(learningRate: learningRate, weightDecay: weightDecay ?? 0)
-    case "rmsprop": RMSprop(learningRate: learningRate, weightDecay: weightDecay ?? 0, momentum: momentum ?? 0)
-    case "adamw": AdamW(learningRate: learningRate, beta1: beta1, beta2: beta2, weightDecay: weightDecay ?? 0.01)
-    default: Adam(learningRate: learningRate, beta1: beta1, beta2: beta2, weightDecay: weightDecay ?? 0)
-    }
+    Self.optimizers.first { $0.key == optimizer }!.value(self)
   }
 }

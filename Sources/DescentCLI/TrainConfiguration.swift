@@ -168,9 +168,8 @@ struct TrainConfiguration {
       guard let choice = choices[value] else { throw bad("one of \(choices.keys.sorted().joined(separator: ", "))") }
       initializer = choice
     case "optimizer":
-      guard ["sgd", "adagrad", "rmsprop", "adam", "adamw"].contains(value) else {
-        throw bad("one of sgd, adagrad, rmsprop, adam, adamw")
-      }
+      let names = Self.optimizers.map(\.key)
+      guard names.contains(value) else { throw bad("one of \(names.joined(separator: ", "))") }
       optimizer = value
     case "learning-rate": learningRate = try float("a positive number") { $0 > 0 && $0.isFinite }
     case "momentum": momentum = try float("a momentum >= 0") { $0 >= 0 && $0.isFinite }

@@ -52,33 +52,3 @@ extension OpenCLBackend {
     ])
   }
 }
-
-/// Optimizer updates: kernels in `kernels/optim.cl`; the formulas are on ``UpdateRule``.
-extension OpenCLBackend {
-  public func update(_ rule: UpdateRule, parameter: DeviceBuffer, gradient: DeviceBuffer,
-                     state: [DeviceBuffer], step: Int) throws {
-    let op = rule.kernelName
-    try Check.updateArguments(rule, parameter: parameter, gradient: gradient, state: state, step: step)
-    let p = try cl(parameter, op), g = try cl(gradient, op)
-    let s = try state.map { try cl($0, op) }
-    let k = rule.scalars(step: step)
-    // Unused state arguments get the parameter buffer; the kernel never touches them.
-    let buffers: [OpenCLBuffer]
-    switch rule {
-    case .sgd: buffers = [s.first ?? p]
-    case .adaGrad: buffers = [s[0]]
-    case let .rmsProp(_, _, _, _, momentum, centered):
-      buffers = [s[0], centered ? s[1] : p, momentum > 0 ? s[centered ? 2 : 1] : p]
-    case .adam, .adamW: buffers = [s[0], s[1], s.count > 2 ? s[2] : p]
-    }
-    // Scalars that are flags in the kernel (nesterov, centered, amsgrad, first step) are ints.
-    let flagIndices: Set<Int> = switch rule {
-    case .sgd: [3, 5]
-    case .adaGrad: []
-    case .rmsProp: [5]
-    case .adam, .adamW: [7]
-    }
-    let scalars: [Argument] = k.enumerated().map { flagIndices.contains($0.offset) ? .int(Int($0.element)) : .float($0.element) }
-    try run(op, count: p.count, [.int(p.count), .buffer(p), .buffer(g)] + buffers.map { .buffer($0) } + scalars)
-  }
-}

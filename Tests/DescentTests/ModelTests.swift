@@ -100,15 +100,6 @@ import Testing
     #expect(try c.weights() == a.weights())
     #expect(throws: ModelError.self) { try c.setWeights([[1]]) }
   }
-
-  @Test func optimizersMapToTheirRules() {
-    #expect(SGD(learningRate: 0.1, momentum: 0.9, nesterov: true).rule(learningRate: 0.05)
-      == .sgd(learningRate: 0.05, momentum: 0.9, nesterov: true))
-    #expect(AdaGrad(learningRate: 0.1).rule(learningRate: 0.2) == .adaGrad(learningRate: 0.2))
-    #expect(RMSprop(centered: true).rule(learningRate: 0.01) == .rmsProp(learningRate: 0.01, centered: true))
-    #expect(Adam(amsgrad: true).rule(learningRate: 0.003) == .adam(learningRate: 0.003, amsgrad: true))
-    #expect(AdamW().rule(learningRate: 0.001) == .adamW(learningRate: 0.001, weightDecay: 0.01))
-  }
 }
 
 /// How the trainer steps schedules: per epoch or per batch, and with ReduceLROnPlateau.

@@ -96,18 +96,20 @@ import Testing
     // SGD without momentum gets PyTorch's behaviour: the cycled momentum, with a buffer for it.
     let trainer = try Trainer(model: model, loss: .meanSquaredError, optimizer: SGD(), schedule: schedule, scheduleUnit: .batch)
     for step in 0..<3 {
-      #expect(trainer.rule == UpdateRule.sgd(learningRate: Float(schedule.learningRate(base: 0.01, at: step)),
-                                   momentum: Float(schedule.momentum(at: step)!)))
+      let momentum = Float(schedule.momentum(at: step)!)
+      #expect(trainer.nextUpdate == SGD(momentum: momentum).update(
+        step: step + 1, learningRate: Float(schedule.learningRate(base: 0.01, at: step)), momentum: nil))
       try trainer.trainStep(inputs: try backend.buffer([1, 2, 3]), targets: try backend.buffer([1, -1]), rows: 1)
     }
     let adam = try Trainer(model: model, loss: .meanSquaredError, optimizer: Adam(), schedule: schedule, scheduleUnit: .batch)
-    #expect(adam.rule == UpdateRule.adam(learningRate: Float(schedule.learningRate(base: 0, at: 0)), beta1: 0.95))
+    #expect(adam.nextUpdate == Adam(beta1: 0.95).update(step: 1, learningRate: Float(schedule.learningRate(base: 0, at: 0)),
+                                                       momentum: nil))
     #expect(throws: ConfigurationError.self) {
       try Trainer(model: model, loss: .meanSquaredError, optimizer: AdaGrad(), schedule: schedule)
     }
     let plain = LearningRateSchedule.oneCycle(maximum: 1, totalSteps: 10, momentum: nil)
-    #expect(try Trainer(model: model, loss: .meanSquaredError, optimizer: AdaGrad(), schedule: plain).rule
-      == UpdateRule.adaGrad(learningRate: Float(plain.learningRate(base: 0, at: 0))))
+    #expect(try Trainer(model: model, loss: .meanSquaredError, optimizer: AdaGrad(), schedule: plain).nextUpdate
+      == AdaGrad().update(step: 1, learningRate: Float(plain.learningRate(base: 0, at: 0)), momentum: nil))
   }
 
   @Test func invalidSettingsAreNamed() {

@@ -55,11 +55,9 @@ import Testing
       #expect(throws: BackendError.invalidArgument(op: "dropout", parameter: "rate", value: "1.0", allowed: "[0, 1)")) {
         try backend.dropout(x, rate: 1, key: RandomKey(seed: 0), into: x, mask: x)
       }
-      #expect(throws: BackendError.shapeMismatch(op: "adam", detail: "1 state buffers given, the rule needs 2")) {
-        try backend.update(.adam(learningRate: 0.1), parameter: x, gradient: x, state: [x], step: 1)
-      }
-      #expect(throws: BackendError.invalidArgument(op: "sgd", parameter: "step", value: "0", allowed: ">= 1")) {
-        try backend.update(.sgd(learningRate: 0.1), parameter: x, gradient: x, state: [], step: 0)
+      #expect(throws: BackendError.shapeMismatch(op: "adam", detail: "1 state buffers given, the update keeps 2")) {
+        try backend.update(Adam().update(step: 1, learningRate: 0.1, momentum: nil), parameter: x, gradient: x,
+                           state: [x])
       }
       #expect(throws: BackendError.shapeMismatch(op: "upload", detail: "2 values for a buffer of 5")) {
         try backend.upload([1, 2], to: x)

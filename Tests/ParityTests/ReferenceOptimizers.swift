@@ -2,21 +2,29 @@ import Descent
 import Foundation
 
 /// float64 optimizer steps written from the algorithm boxes of PyTorch's `torch.optim` docs (2.x),
-/// one element at a time, independent of Descent's kernels and of `UpdateRule.scalars`.
+/// one element at a time, from the optimizer's hyperparameters alone (independent of Descent's
+/// kernels and of the scalars its `update(step:learningRate:momentum:)` computes).
 struct ReferenceOptimizer {
-  let rule: UpdateRule
+  let optimizer: any Optimizer
   var parameter: [Double]
-  /// The rule's state buffers in ``UpdateRule/stateCount`` order.
+  /// The kept state buffers, in the kernel's slot order.
   var state: [[Double]]
   /// For the parameter and each state buffer, the sum of the absolute values of every term added
   /// into it so far (a running error estimate, Higham §3.3): rounding errors scale with these, not
   /// with the result, where terms cancel (θ − lr·g, or RMSprop's momentum buffer of ±g/d).
   var magnitudes: [[Double]]
 
-  init(rule: UpdateRule, parameter: [Double]) {
-    self.rule = rule
+  init(_ optimizer: any Optimizer, parameter: [Double]) {
+    self.optimizer = optimizer
     self.parameter = parameter
-    state = Array(repeating: Array(repeating: 0, count: parameter.count), count: rule.stateCount)
+    let stateCount = switch optimizer {
+    case let sgd as SGD: sgd.momentum == 0 ? 0 : 1
+    case let rmsProp as RMSprop: 1 + (rmsProp.centered ? 1 : 0) + (rmsProp.momentum > 0 ? 1 : 0)
+    case let adam as Adam: adam.amsgrad ? 3 : 2
+    case let adamW as AdamW: adamW.amsgrad ? 3 : 2
+    default: 1
+    }
+    state = Array(repeating: Array(repeating: 0, count: parameter.count), count: stateCount)
     magnitudes = [parameter.map(abs)] + state
   }
 
@@ -38,8 +46,10 @@ struct ReferenceOptimizer {
   private mutating func apply(_ i: Int, _ t: Int, _ gradient: Double) {
     var g = gradient
     var theta = parameter[i]
-    switch rule {
-    case let .sgd(lr, mu, tau, nesterov, lambda, average):
+    switch optimizer {
+    case let o as SGD:
+      let (lr, mu, tau, nesterov, lambda, average) = (o.learningRate, o.momentum, o.dampening, o.nesterov,
+                                                      o.weightDecay, o.exponentialAverage)
       g += Double(lambda) * theta
       if average {  // the textbook exponential moving average from b₀ = 0
         state[0][i] = Double(mu) * state[0][i] + (1 - Double(mu)) * g
@@ -50,12 +60,15 @@ struct ReferenceOptimizer {
         g = nesterov ? g + Double(mu) * b : b
       }
       theta -= Double(lr) * g
-    case let .adaGrad(lr, decay, lambda, epsilon):
+    case let o as AdaGrad:
+      let (lr, decay, lambda, epsilon) = (o.learningRate, o.learningRateDecay, o.weightDecay, o.epsilon)
       let rate = Double(lr) / (1 + Double(t - 1) * Double(decay))
       g += Double(lambda) * theta
       state[0][i] += g * g
       theta -= rate * g / (state[0][i].squareRoot() + Double(epsilon))
-    case let .rmsProp(lr, alpha, epsilon, lambda, mu, centered):
+    case let o as RMSprop:
+      let (lr, alpha, epsilon, lambda, mu, centered) = (o.learningRate, o.alpha, o.epsilon, o.weightDecay, o.momentum,
+                                                        o.centered)
       let a = Double(alpha)
       g += Double(lambda) * theta
       state[0][i] = a * state[0][i] + (1 - a) * g * g
@@ -72,12 +85,16 @@ struct ReferenceOptimizer {
       } else {
         theta -= Double(lr) * g / denominator
       }
-    case let .adam(lr, beta1, beta2, epsilon, lambda, amsgrad):
-      g += Double(lambda) * theta
-      theta = adam(i, t, theta, g, Double(lr), Double(beta1), Double(beta2), Double(epsilon), amsgrad)
-    case let .adamW(lr, beta1, beta2, epsilon, lambda, amsgrad):
-      theta *= 1 - Double(lr) * Double(lambda)
-      theta = adam(i, t, theta, g, Double(lr), Double(beta1), Double(beta2), Double(epsilon), amsgrad)
+    case let o as Adam:
+      g += Double(o.weightDecay) * theta
+      theta = adam(i, t, theta, g, Double(o.learningRate), Double(o.beta1), Double(o.beta2), Double(o.epsilon),
+                   o.amsgrad)
+    case let o as AdamW:
+      theta *= 1 - Double(o.learningRate) * Double(o.weightDecay)
+      theta = adam(i, t, theta, g, Double(o.learningRate), Double(o.beta1), Double(o.beta2), Double(o.epsilon),
+                   o.amsgrad)
+    default:
+      preconditionFailure("no float64 reference for \(optimizer)")
     }
     parameter[i] = theta
   }

@@ -108,10 +108,11 @@ public protocol Backend: AnyObject, Sendable {
 
   // MARK: Optimizers
 
-  /// One in-place optimizer step over a parameter, its gradient and the rule's state buffers
-  /// (``UpdateRule/stateCount`` of them, zeroed before the first step). `step` counts from 1.
-  func update(_ rule: UpdateRule, parameter: DeviceBuffer, gradient: DeviceBuffer,
-              state: [DeviceBuffer], step: Int) throws
+  /// One in-place optimizer step over a parameter, its gradient and the step's kept state
+  /// buffers (``OptimizerUpdate/stateCount`` of them, in slot order, zeroed before the first step),
+  /// as the kernel `update.kernel` computes it.
+  func update(_ update: OptimizerUpdate, parameter: DeviceBuffer, gradient: DeviceBuffer,
+              state: [DeviceBuffer]) throws
 }
 
 extension Backend {

@@ -76,17 +76,14 @@ extension Check {
 }
 
 extension Check {
-  /// Throws unless the gradient and every state buffer match the parameter, there are as many state
-  /// buffers as the rule needs, and `step ≥ 1`.
-  package static func updateArguments(_ rule: UpdateRule, parameter: DeviceBuffer, gradient: DeviceBuffer,
-                                      state: [DeviceBuffer], step: Int) throws {
-    let op = rule.kernelName
-    guard state.count == rule.stateCount else {
+  /// Throws unless the gradient and every state buffer match the parameter and there are as many
+  /// state buffers as the update keeps.
+  package static func updateArguments(_ update: OptimizerUpdate, parameter: DeviceBuffer, gradient: DeviceBuffer,
+                                      state: [DeviceBuffer]) throws {
+    let op = update.kernel
+    guard state.count == update.stateCount else {
       throw BackendError.shapeMismatch(
-        op: op, detail: "\(state.count) state buffers given, the rule needs \(rule.stateCount)")
-    }
-    guard step >= 1 else {
-      throw BackendError.invalidArgument(op: op, parameter: "step", value: "\(step)", allowed: ">= 1")
+        op: op, detail: "\(state.count) state buffers given, the update keeps \(update.stateCount)")
     }
     try sameCount(op, [("parameter", parameter), ("gradient", gradient)]
       + state.enumerated().map { ("state[\($0.offset)]", $0.element) })

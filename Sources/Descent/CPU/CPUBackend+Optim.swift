@@ -1,38 +1,49 @@
 import Foundation
 
-/// Optimizer updates (twins of `kernels/optim.cl`); the formulas are on ``UpdateRule``. Scalars come
-/// from ``UpdateRule/scalars(step:)`` so both backends round the bias corrections identically.
+/// Optimizer updates, twins of `kernels/optim.cl`, one per kernel name; the formulas are on each
+/// ``Optimizer``. The scalars come from its ``OptimizerUpdate``, read by name, so both backends
+/// use the same floats.
 extension CPUBackend {
-  public func update(_ rule: UpdateRule, parameter: DeviceBuffer, gradient: DeviceBuffer,
-                     state: [DeviceBuffer], step: Int) throws {
-    let op = rule.kernelName
-    try Check.updateArguments(rule, parameter: parameter, gradient: gradient, state: state, step: step)
-    let p = try cpu(parameter, op).pointer, g = try cpu(gradient, op).pointer
-    let s = try state.map { try cpu($0, op).pointer }
-    let k = rule.scalars(step: step)
-    let count = parameter.count
-    parallel.chunks(count, minimumChunk: 1 << 14) { range in
-      switch rule {
-      case .sgd: OptimMath.sgd(range, p, g, s.first, k)
-      case .adaGrad: OptimMath.adagrad(range, p, g, s[0], k)
-      case let .rmsProp(_, _, _, _, momentum, centered):
-        let average = centered ? s[1] : nil
-        let buffer = momentum > 0 ? s[centered ? 2 : 1] : nil
-        OptimMath.rmsprop(range, p, g, s[0], average, buffer, k)
-      case .adam, .adamW: OptimMath.adam(range, p, g, s[0], s[1], s.count > 2 ? s[2] : nil, k)
-      }
+  public func update(_ update: OptimizerUpdate, parameter: DeviceBuffer, gradient: DeviceBuffer,
+                     state: [DeviceBuffer]) throws {
+    let op = update.kernel
+    try Check.updateArguments(update, parameter: parameter, gradient: gradient, state: state)
+    guard let twin = OptimMath.twins[op] else {
+      throw BackendError.invalidArgument(op: "update", parameter: "kernel", value: op,
+                                         allowed: OptimMath.twins.keys.sorted().joined(separator: ", "))
     }
+    let pointers = try state.map { try cpu($0, op).pointer }
+    let buffers = OptimMath.Buffers(p: try cpu(parameter, op).pointer, g: try cpu(gradient, op).pointer) { name in
+      update.stateIndex(name).map { pointers[$0] }
+    }
+    parallel.chunks(parameter.count, minimumChunk: 1 << 14) { range in twin(range, buffers, update) }
   }
 }
 
-/// The update loops, in the kernels' order of operations. `k` holds ``UpdateRule/scalars(step:)``.
+/// The update loops, in the kernels' order of operations, by kernel name.
 enum OptimMath {
   typealias Pointer = UnsafeMutablePointer<Float>
 
-  /// k = [lr, momentum, dampening, nesterov, weightDecay, firstStep]. ``Lanes/width`` lanes at a time, then
-  /// the tail: each lane runs the kernel's operations in the kernel's order, so both loops agree.
-  static func sgd(_ range: Range<Int>, _ p: Pointer, _ g: Pointer, _ b: Pointer?, _ k: [Float]) {
-    let (lr, momentum, dampening, nesterov, decay, first) = (k[0], k[1], k[2], k[3] != 0, k[4], k[5] != 0)
+  /// The parameter, the gradient, and the kept state buffers by slot name.
+  struct Buffers {
+    let p: Pointer
+    let g: Pointer
+    let state: (String) -> Pointer?
+  }
+
+  /// Each kernel's Swift twin, looked up by ``OptimizerUpdate/kernel``.
+  static let twins: [String: @Sendable (Range<Int>, Buffers, OptimizerUpdate) -> Void] = [
+    "sgd": { sgd($0, $1.p, $1.g, $1.state("b"), $2) },
+    "adagrad": { adagrad($0, $1.p, $1.g, $1.state("sum")!, $2) },
+    "rmsprop": { rmsprop($0, $1.p, $1.g, $1.state("v")!, $1.state("average"), $1.state("buffer"), $2) },
+    "adam": { adam($0, $1.p, $1.g, $1.state("m")!, $1.state("v")!, $1.state("v_max"), $2) },
+  ]
+
+  /// ``Lanes/width`` lanes at a time, then the tail: each lane runs the kernel's operations in the
+  /// kernel's order, so both loops agree.
+  static func sgd(_ range: Range<Int>, _ p: Pointer, _ g: Pointer, _ b: Pointer?, _ k: OptimizerUpdate) {
+    let (lr, momentum, dampening, decay) = (k["lr"], k["momentum"], k["dampening"], k["weight_decay"])
+    let (nesterov, first) = (k["nesterov"] != 0, k["first_step"] != 0)
     @inline(__always) func step<T: SIMD>(_ param: T, _ gradient: T, _ buffer: T?) -> (T, T?) where T.Scalar == Float {
       var grad = gradient
       if decay != 0 { grad = grad + decay * param }
@@ -55,9 +66,8 @@ enum OptimMath {
     }
   }
 
-  /// k = [lr_t, weightDecay, epsilon]
-  static func adagrad(_ range: Range<Int>, _ p: Pointer, _ g: Pointer, _ sum: Pointer, _ k: [Float]) {
-    let (lr, decay, epsilon) = (k[0], k[1], k[2])
+  static func adagrad(_ range: Range<Int>, _ p: Pointer, _ g: Pointer, _ sum: Pointer, _ k: OptimizerUpdate) {
+    let (lr, decay, epsilon) = (k["lr"], k["weight_decay"], k["epsilon"])
     for i in range {
       var grad = g[i]
       if decay != 0 { grad = grad + decay * p[i] }
@@ -66,10 +76,9 @@ enum OptimMath {
     }
   }
 
-  /// k = [lr, alpha, epsilon, weightDecay, momentum, centered]
   static func rmsprop(_ range: Range<Int>, _ p: Pointer, _ g: Pointer, _ v: Pointer, _ average: Pointer?,
-                      _ buffer: Pointer?, _ k: [Float]) {
-    let (lr, alpha, epsilon, decay, momentum) = (k[0], k[1], k[2], k[3], k[4])
+                      _ buffer: Pointer?, _ k: OptimizerUpdate) {
+    let (lr, alpha, epsilon, decay, momentum) = (k["lr"], k["alpha"], k["epsilon"], k["weight_decay"], k["momentum"])
     for i in range {
       var grad = g[i]
       if decay != 0 { grad = grad + decay * p[i] }
@@ -89,12 +98,12 @@ enum OptimMath {
     }
   }
 
-  /// k = [beta1, beta2, lr/(1−β₁ᵗ), 1/√(1−β₂ᵗ), epsilon, weightDecay (L2), decayFactor, amsgrad].
   /// ``Lanes/width`` lanes at a time, then the tail, each lane in the kernel's order of operations.
   static func adam(_ range: Range<Int>, _ p: Pointer, _ g: Pointer, _ m: Pointer, _ v: Pointer,
-                   _ vMax: Pointer?, _ k: [Float]) {
-    let (beta1, beta2, stepSize, inverseCorrection2, epsilon) = (k[0], k[1], k[2], k[3], k[4])
-    let (decay, decayFactor) = (k[5], k[6])
+                   _ vMax: Pointer?, _ k: OptimizerUpdate) {
+    let (beta1, beta2, stepSize) = (k["beta1"], k["beta2"], k["step_size"])
+    let (inverseCorrection2, epsilon, decay, decayFactor) = (k["inverse_correction2"], k["epsilon"],
+                                                             k["weight_decay"], k["decay_factor"])
     @inline(__always) func step<T: SIMD>(_ i: Int, _ load: (Pointer, Int) -> T, _ store: (T, Pointer, Int) -> Void)
       where T.Scalar == Float {
       var param = load(p, i), grad = load(g, i)

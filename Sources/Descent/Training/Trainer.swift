@@ -61,11 +61,10 @@ public final class Trainer: @unchecked Sendable {
       }
     }
     try schedule.validate()
-    let firstRule = optimizer.rule(learningRate: optimizer.learningRate)
-    if let momentum = schedule.momentum(at: 0) {
-      try ConfigurationError.require(firstRule.replacingMomentum(Float(momentum)) != nil, "optimizer", optimizer,
-                                     "one with momentum or beta1 (SGD, RMSprop, Adam, AdamW) for a schedule that "
-                                       + "cycles momentum, or the schedule's momentum: nil")
+    if schedule.momentum(at: 0) != nil {
+      try ConfigurationError.require(optimizer.hasMomentum, "optimizer", optimizer,
+                                     "one with momentum or beta1 (SGD, RMSprop, Adam, AdamW, Lion) for a schedule "
+                                       + "that cycles momentum, or the schedule's momentum: nil")
     }
     try clipping?.validate()
     if loss == .softmaxCrossEntropy {
@@ -83,8 +82,8 @@ public final class Trainer: @unchecked Sendable {
     self.metrics = metrics
     backend = model.backend
     // A cycled momentum can give momentum to SGD or RMSprop set without: a buffer as in PyTorch.
-    let stateCount = (schedule.momentum(at: 0).flatMap { firstRule.replacingMomentum(Float($0)) } ?? firstRule)
-      .stateCount
+    let stateCount = optimizer.update(step: 1, learningRate: optimizer.learningRate,
+                                      momentum: schedule.momentum(at: 0).map(Float.init)).stateCount
     state = try model.parameters.map { parameter in
       try (0..<stateCount).map { _ in
         let buffer = try model.backend.allocate(parameter.count)
@@ -102,12 +101,11 @@ public final class Trainer: @unchecked Sendable {
     return schedule.learningRate(base: Double(optimizer.learningRate), at: t) * plateauFactor
   }
 
-  /// The update rule the next step uses: the optimizer's at ``learningRate``, with the momentum
+  /// The kernel call the next step makes: the optimizer's at ``learningRate``, with the momentum
   /// or β₁ of a schedule that cycles it (``LearningRateSchedule/momentum(at:)``).
-  public var rule: UpdateRule {
-    let rule = optimizer.rule(learningRate: Float(learningRate))
-    guard let momentum = schedule.momentum(at: scheduleUnit == .epoch ? epoch : step) else { return rule }
-    return rule.replacingMomentum(Float(momentum)) ?? rule
+  public var nextUpdate: OptimizerUpdate {
+    let momentum = schedule.momentum(at: scheduleUnit == .epoch ? epoch : step)
+    return optimizer.update(step: step + 1, learningRate: Float(learningRate), momentum: momentum.map(Float.init))
   }
 
   /// One optimizer step on a batch already on the device: `inputs` is `rows × inputFeatures`,
@@ -122,7 +120,7 @@ public final class Trainer: @unchecked Sendable {
   /// step's one wait) and throws ``TrainingError/nonFiniteLoss(epoch:batch:value:)`` instead of
   /// updating, so the weights stay those of the last good step.
   func trainStep(inputs: DeviceBuffer, targets: DeviceBuffer, rows: Int, checkFinite: Bool, batch: Int = 0) throws {
-    let rule = self.rule
+    let update = nextUpdate
     let (gradient, batchLoss) = try forwardAndLoss(inputs: inputs, targets: targets, rows: rows, trainingStep: step,
                                                    totals: trainingTotals)
     if checkFinite {
@@ -133,7 +131,7 @@ public final class Trainer: @unchecked Sendable {
     try clipGradients()
     step += 1
     for (parameter, state) in zip(model.parameters, state) {
-      try backend.update(rule, parameter: parameter.value, gradient: parameter.gradient, state: state, step: step)
+      try backend.update(update, parameter: parameter.value, gradient: parameter.gradient, state: state)
     }
   }
 
