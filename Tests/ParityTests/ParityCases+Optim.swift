@@ -1,4 +1,5 @@
 import Descent
+import Foundation
 
 extension ParityCase {
   /// Every optimizer with its options on and off, twenty steps with a new gradient each step,
@@ -46,5 +47,117 @@ extension ParityCase {
                         why: "≤ 16 fp32 roundings a step (with v's error through √ and ÷), \(steps) steps, ×2: \(32 * steps)u of the running magnitude of the terms")
       }
     }
+  }
+}
+
+/// float64 optimizer steps written from the algorithm boxes of PyTorch's `torch.optim` docs (2.x),
+/// one element at a time, from the optimizer's hyperparameters alone (independent of Descent's
+/// kernels and of the scalars its `update(step:learningRate:momentum:)` computes).
+struct ReferenceOptimizer {
+  let optimizer: any Optimizer
+  var parameter: [Double]
+  /// The kept state buffers, in the kernel's slot order.
+  var state: [[Double]]
+  /// For the parameter and each state buffer, the sum of the absolute values of every term added
+  /// into it so far (a running error estimate, Higham §3.3): rounding errors scale with these, not
+  /// with the result, where terms cancel (θ − lr·g, or RMSprop's momentum buffer of ±g/d).
+  var magnitudes: [[Double]]
+
+  init(_ optimizer: any Optimizer, parameter: [Double]) {
+    self.optimizer = optimizer
+    self.parameter = parameter
+    let stateCount = switch optimizer {
+    case let sgd as SGD: sgd.momentum == 0 ? 0 : 1
+    case let rmsProp as RMSprop: 1 + (rmsProp.centered ? 1 : 0) + (rmsProp.momentum > 0 ? 1 : 0)
+    case let adam as Adam: adam.amsgrad ? 3 : 2
+    case let adamW as AdamW: adamW.amsgrad ? 3 : 2
+    default: 1
+    }
+    state = Array(repeating: Array(repeating: 0, count: parameter.count), count: stateCount)
+    magnitudes = [parameter.map(abs)] + state
+  }
+
+  mutating func step(_ t: Int, gradient: [Double]) {
+    for i in parameter.indices { update(i, t, gradient[i]) }
+  }
+
+  private mutating func update(_ i: Int, _ t: Int, _ gradient: Double) {
+    let before = [parameter[i]] + state.map { $0[i] }
+    apply(i, t, gradient)
+    let after = [parameter[i]] + state.map { $0[i] }
+    // x ← a·x + y with 0 ≤ a ≤ 1 has terms |a·x| + |y| ≤ |x| + |x_new − x|, so adding the change
+    // to the old magnitude bounds the new one.
+    for slot in after.indices {
+      magnitudes[slot][i] += abs(after[slot] - before[slot])
+    }
+  }
+
+  private mutating func apply(_ i: Int, _ t: Int, _ gradient: Double) {
+    var g = gradient
+    var theta = parameter[i]
+    switch optimizer {
+    case let o as SGD:
+      let (lr, mu, tau, nesterov, lambda, average) = (o.learningRate, o.momentum, o.dampening, o.nesterov,
+                                                      o.weightDecay, o.exponentialAverage)
+      g += Double(lambda) * theta
+      if average {  // the textbook exponential moving average from b₀ = 0
+        state[0][i] = Double(mu) * state[0][i] + (1 - Double(mu)) * g
+        g = state[0][i]
+      } else if mu != 0 {
+        let b = t > 1 ? Double(mu) * state[0][i] + (1 - Double(tau)) * g : g
+        state[0][i] = b
+        g = nesterov ? g + Double(mu) * b : b
+      }
+      theta -= Double(lr) * g
+    case let o as AdaGrad:
+      let (lr, decay, lambda, epsilon) = (o.learningRate, o.learningRateDecay, o.weightDecay, o.epsilon)
+      let rate = Double(lr) / (1 + Double(t - 1) * Double(decay))
+      g += Double(lambda) * theta
+      state[0][i] += g * g
+      theta -= rate * g / (state[0][i].squareRoot() + Double(epsilon))
+    case let o as RMSprop:
+      let (lr, alpha, epsilon, lambda, mu, centered) = (o.learningRate, o.alpha, o.epsilon, o.weightDecay, o.momentum,
+                                                        o.centered)
+      let a = Double(alpha)
+      g += Double(lambda) * theta
+      state[0][i] = a * state[0][i] + (1 - a) * g * g
+      var average = state[0][i]
+      if centered {
+        state[1][i] = a * state[1][i] + (1 - a) * g
+        average -= state[1][i] * state[1][i]
+      }
+      let denominator = average.squareRoot() + Double(epsilon)
+      if mu > 0 {
+        let slot = centered ? 2 : 1
+        state[slot][i] = Double(mu) * state[slot][i] + g / denominator
+        theta -= Double(lr) * state[slot][i]
+      } else {
+        theta -= Double(lr) * g / denominator
+      }
+    case let o as Adam:
+      g += Double(o.weightDecay) * theta
+      theta = adam(i, t, theta, g, Double(o.learningRate), Double(o.beta1), Double(o.beta2), Double(o.epsilon),
+                   o.amsgrad)
+    case let o as AdamW:
+      theta *= 1 - Double(o.learningRate) * Double(o.weightDecay)
+      theta = adam(i, t, theta, g, Double(o.learningRate), Double(o.beta1), Double(o.beta2), Double(o.epsilon),
+                   o.amsgrad)
+    default:
+      preconditionFailure("no float64 reference for \(optimizer)")
+    }
+    parameter[i] = theta
+  }
+
+  private mutating func adam(_ i: Int, _ t: Int, _ theta: Double, _ g: Double, _ lr: Double, _ beta1: Double,
+                             _ beta2: Double, _ epsilon: Double, _ amsgrad: Bool) -> Double {
+    state[0][i] = beta1 * state[0][i] + (1 - beta1) * g
+    state[1][i] = beta2 * state[1][i] + (1 - beta2) * g * g
+    let mHat = state[0][i] / (1 - pow(beta1, Double(t)))
+    var vHat = state[1][i] / (1 - pow(beta2, Double(t)))
+    if amsgrad {
+      state[2][i] = max(state[2][i], state[1][i])
+      vHat = state[2][i] / (1 - pow(beta2, Double(t)))
+    }
+    return theta - lr * mHat / (vHat.squareRoot() + epsilon)
   }
 }
