@@ -82,3 +82,16 @@ __kernel void adam(const int count, __global float* p, __global const float* g, 
   }
   p[i] = param - step_size * (first / (sqrt(second) * inverse_correction2 + epsilon));
 }
+
+// Lion (Lion.swift): p scaled by decay_factor = 1 − lr·λ, then moved by lr against the sign of
+// c = β₁m + (1 − β₁)g (0 where c is 0); m ← β₂m + (1 − β₂)g.
+__kernel void lion(const int count, __global float* p, __global const float* g, __global float* m,
+                   const float lr, const float beta1, const float beta2, const float decay_factor) {
+  const int i = get_global_id(0);
+  if (i >= count) return;
+  const float grad = g[i], momentum = m[i];
+  const float c = beta1 * momentum + (1.0f - beta1) * grad;
+  const float direction = c > 0.0f ? 1.0f : (c < 0.0f ? -1.0f : 0.0f);
+  p[i] = p[i] * decay_factor - lr * direction;
+  m[i] = beta2 * momentum + (1.0f - beta2) * grad;
+}

@@ -20,6 +20,8 @@ extension ParityCase {
     Adam(learningRate: 0.01, beta1: 0.8, beta2: 0.99, weightDecay: 0.01, amsgrad: true),
     AdamW(learningRate: 0.001),
     AdamW(learningRate: 0.01, weightDecay: 0.1, amsgrad: true),
+    Lion(learningRate: 0.01),
+    Lion(learningRate: 0.01, beta1: 0.8, beta2: 0.95, weightDecay: 0.1),
   ]
 
   static let steps = 20
@@ -42,8 +44,8 @@ extension ParityCase {
         var reference = ReferenceOptimizer(optimizer, parameter: start.doubles)
         for step in 1...steps { reference.step(step, gradient: gradients[step - 1].doubles) }
         let values = reference.parameter + reference.state.flatMap { $0 }
-        let magnitudes = reference.magnitudes.flatMap { $0 }
-        return Expected(values, bounds: magnitudes.map { Double(32 * steps) * u * $0 + 1e-30 },
+        let magnitudes = reference.magnitudes.flatMap { $0 }, slack = reference.slack.flatMap { $0 }
+        return Expected(values, bounds: zip(magnitudes, slack).map { Double(32 * steps) * u * $0 + $1 + 1e-30 },
                         why: "≤ 16 fp32 roundings a step (with v's error through √ and ÷), \(steps) steps, ×2: \(32 * steps)u of the running magnitude of the terms")
       }
     }
@@ -62,6 +64,9 @@ struct ReferenceOptimizer {
   /// into it so far (a running error estimate, Higham §3.3): rounding errors scale with these, not
   /// with the result, where terms cancel (θ − lr·g, or RMSprop's momentum buffer of ±g/d).
   var magnitudes: [[Double]]
+  /// An allowance added to an element's bound where float32 may legitimately take another branch
+  /// (Lion's sign of a value within its rounding error of 0: a step of ±lr either way).
+  var slack: [[Double]]
 
   init(_ optimizer: any Optimizer, parameter: [Double]) {
     self.optimizer = optimizer
@@ -75,6 +80,7 @@ struct ReferenceOptimizer {
     }
     state = Array(repeating: Array(repeating: 0, count: parameter.count), count: stateCount)
     magnitudes = [parameter.map(abs)] + state
+    slack = [parameter.map { _ in 0 }] + state
   }
 
   mutating func step(_ t: Int, gradient: [Double]) {
@@ -142,6 +148,15 @@ struct ReferenceOptimizer {
       theta *= 1 - Double(o.learningRate) * Double(o.weightDecay)
       theta = adam(i, t, theta, g, Double(o.learningRate), Double(o.beta1), Double(o.beta2), Double(o.epsilon),
                    o.amsgrad)
+    case let o as Lion:
+      let (beta1, beta2, m) = (Double(o.beta1), Double(o.beta2), state[0][i])
+      theta *= 1 - Double(o.learningRate) * Double(o.weightDecay)
+      let c = beta1 * m + (1 - beta1) * g
+      // float32's c is off by its m's error (bounded as the parity check bounds m) and 3 roundings.
+      let error = beta1 * Double(32 * ParityCase.steps) * u * magnitudes[1][i] + 4 * u * (beta1 * abs(m) + abs(g))
+      if abs(c) <= error { slack[0][i] += 2 * Double(o.learningRate) }
+      theta -= Double(o.learningRate) * (c > 0 ? 1 : c < 0 ? -1 : 0)
+      state[0][i] = beta2 * m + (1 - beta2) * g
     default:
       preconditionFailure("no float64 reference for \(optimizer)")
     }

@@ -37,6 +37,7 @@ enum OptimMath {
     "adagrad": { adagrad($0, $1.p, $1.g, $1.state("sum")!, $2) },
     "rmsprop": { rmsprop($0, $1.p, $1.g, $1.state("v")!, $1.state("average"), $1.state("buffer"), $2) },
     "adam": { adam($0, $1.p, $1.g, $1.state("m")!, $1.state("v")!, $1.state("v_max"), $2) },
+    "lion": { lion($0, $1.p, $1.g, $1.state("m")!, $2) },
   ]
 
   /// ``Lanes/width`` lanes at a time, then the tail: each lane runs the kernel's operations in the
@@ -126,6 +127,19 @@ enum OptimMath {
     }
     for i in i..<range.upperBound {
       step(i, { SIMD1($0[$1]) }, { $1[$2] = $0[0] })
+    }
+  }
+}
+
+extension OptimMath {
+  static func lion(_ range: Range<Int>, _ p: Pointer, _ g: Pointer, _ m: Pointer, _ k: OptimizerUpdate) {
+    let (lr, beta1, beta2, decayFactor) = (k["lr"], k["beta1"], k["beta2"], k["decay_factor"])
+    for i in range {
+      let grad = g[i], momentum = m[i]
+      let c = beta1 * momentum + (1 - beta1) * grad
+      let direction: Float = c > 0 ? 1 : c < 0 ? -1 : 0
+      p[i] = p[i] * decayFactor - lr * direction
+      m[i] = beta2 * momentum + (1 - beta2) * grad
     }
   }
 }
