@@ -15,7 +15,7 @@ struct TrainConfiguration {
   var learningRate: Float = 1e-3
   var momentum: Float?
   var beta1: Float = 0.9
-  var beta2: Float = 0.999
+  var beta2: Float?
   var weightDecay: Float?
   var nesterov = false
   var schedule = LearningRateSchedule.cosine(period: 15)
@@ -45,11 +45,11 @@ struct TrainConfiguration {
       --activation relu      relu, leaky-relu, sigmoid, tanh, gelu
       --dropout 0.2          dropout rate after each hidden layer, in [0, 1)
       --initializer he-uniform   he-uniform, he-normal, glorot-uniform, glorot-normal, lecun-uniform, lecun-normal
-      --optimizer adam       sgd, adagrad, rmsprop, adam, adamw
+      --optimizer adam       sgd, adagrad, rmsprop, adam, adamw, lion (use a 3-10x smaller --learning-rate)
       --learning-rate 0.001  base learning rate
       --momentum M           momentum for sgd (default 0.9) and rmsprop (default 0)
-      --beta1 0.9 --beta2 0.999   Adam/AdamW moments
-      --weight-decay W       L2 weight decay (sgd, adagrad, rmsprop, adam) or decoupled decay (adamw, default 0.01)
+      --beta1 0.9 --beta2 B  Adam/AdamW/Lion moment decays (β₂ default 0.999, Lion's 0.99)
+      --weight-decay W       L2 weight decay (sgd, adagrad, rmsprop, adam) or decoupled (adamw: default 0.01, lion)
       --nesterov             Nesterov momentum for sgd
       --schedule cosine      per epoch: constant, cosine, step:SIZE,GAMMA, multistep:M1;M2,GAMMA, exponential:GAMMA,
                              linear:START,END, polynomial:POWER, inverse-time:RATE (the last three over all epochs;

@@ -14,7 +14,7 @@ struct TrainCommandTests {
       (["--bogus"], "descent: unknown option '--bogus' for 'train'"),
       (["--dropout", "1.5"], "descent: --dropout: '1.5' is not a rate in [0, 1)"),
       (["--epochs"], "descent: --epochs needs a value"),
-      (["--optimizer", "lion"], "descent: --optimizer: 'lion' is not one of sgd, adagrad, rmsprop, adam, adamw"),
+      (["--optimizer", "lamb"], "descent: --optimizer: 'lamb' is not one of sgd, adagrad, rmsprop, adam, adamw, lion"),
       (["--schedule", "step:0,0.5"], "descent: --schedule: 'step:0,0.5' is not a schedule"),
       (["--schedule", "multistep:3;x,0.1"], "descent: --schedule: 'multistep:3;x,0.1' is not a schedule"),
       (["--penalty", "l3:1"], "descent: --penalty: 'l3:1' is not l1:L, l2:L or elastic:L1,L2 with L >= 0"),

@@ -34,7 +34,7 @@ struct TuneCommandTests {
       (#"{"learning-rate": {"float": [0.1, 0.01]}}"#, #": "learning-rate": learning-rate = [0.1, 0.01] is out of range (allowed: low < high)"#),
       (#"{"learning-rate": {"float": [0, 0.1], "log": true}}"#, #": "learning-rate": learning-rate = [0.0, 0.1] with log is out of range (allowed: low > 0 on a log scale)"#),
       (#"{"optimizer": {"choice": []}}"#, #": "optimizer": "choice" must be a non-empty list"#),
-      (#"{"optimizer": {"choice": ["adam", "lion"]}}"#, #": "optimizer": 'lion' is not one of sgd, adagrad, rmsprop, adam, adamw"#),
+      (#"{"optimizer": {"choice": ["adam", "lamb"]}}"#, #": "optimizer": 'lamb' is not one of sgd, adagrad, rmsprop, adam, adamw, lion"#),
       (#"{"dropout": {"float": [0, 1.5]}}"#, #": "dropout": '1.5' is not a rate in [0, 1)"#),
       (#"{"wings": 2}"#, "unknown option '--wings' for 'train'"),
       (#"{"dropout": {"range": [0, 0.5]}}"#, #": "dropout" must be a value or one of {"float": [low, high]}"#),
