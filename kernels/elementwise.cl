@@ -40,7 +40,7 @@ __kernel void multiply(const int count, __global const float* x, __global const 
 }
 
 // y = min(max(x, low), high): gradient clipping by value.
-__kernel void clamp_values(const int count, const float low, const float high, __global const float* x,
+__kernel void clip(const int count, const float low, const float high, __global const float* x,
                            __global float* y) {
   const int i = get_global_id(0);
   if (i < count) y[i] = fmin(fmax(x[i], low), high);

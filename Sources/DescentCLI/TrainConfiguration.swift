@@ -156,10 +156,10 @@ struct TrainConfiguration {
       guard sizes.allSatisfy({ ($0 ?? 0) >= 1 }) else { throw bad("a comma-separated list of positive sizes") }
       hidden = sizes.map { $0! }
     case "activation":
-      let choices: [String: Activation] = ["relu": .relu, "leaky-relu": .leakyReLU(slope: 0.01), "sigmoid": .sigmoid,
-                                           "tanh": .tanh, "gelu": .gelu]
-      guard let choice = choices[value] else { throw bad("one of relu, leaky-relu, sigmoid, tanh, gelu") }
-      activation = choice
+      // The model-file names, with '-' for '_' (leaky-relu).
+      let names = Activation.allCases.map { $0.name.replacingOccurrences(of: "_", with: "-") }
+      guard let index = names.firstIndex(of: value) else { throw bad("one of \(names.joined(separator: ", "))") }
+      activation = Activation.allCases[index]
     case "dropout": dropout = try float("a rate in [0, 1)") { $0 >= 0 && $0 < 1 }
     case "initializer":
       let choices: [String: Initializer] = ["he-uniform": .heUniform, "he-normal": .heNormal,

@@ -32,8 +32,8 @@ extension OpenCLBackend {
     ])
   }
 
-  public func clamp(_ x: DeviceBuffer, low: Float, high: Float, into y: DeviceBuffer) throws {
-    let op = "clamp_values"
+  public func clip(_ x: DeviceBuffer, low: Float, high: Float, into y: DeviceBuffer) throws {
+    let op = "clip"
     try Check.sameCount(op, [("x", x), ("y", y)])
     try run(op, count: y.count,
             [.int(y.count), .float(low), .float(high), .buffer(try cl(x, op)), .buffer(try cl(y, op))])
@@ -54,7 +54,7 @@ extension OpenCLBackend {
   }
 
   public func activate(_ f: Activation, _ x: DeviceBuffer, into y: DeviceBuffer) throws {
-    let op = "activation_forward"
+    let op = "activate"
     try Check.sameCount(op, [("x", x), ("y", y)])
     try run(op, count: y.count, options: Self.buildOptions(f), [
       .int(y.count), .float(f.slope), .buffer(try cl(x, op)), .buffer(try cl(y, op)),
@@ -63,7 +63,7 @@ extension OpenCLBackend {
 
   public func addBiasActivate(_ f: Activation, bias: DeviceBuffer, to x: DeviceBuffer, rows: Int, columns: Int,
                               into y: DeviceBuffer) throws {
-    let op = "bias_activation"
+    let op = "add_bias_activate"
     try Check.biasActivation(bias: bias, x: x, y: y, rows: rows, columns: columns)
     guard rows > 0, columns > 0 else { return }
     let kernel = try self.kernel(op, options: Self.buildOptions(f))
@@ -88,7 +88,7 @@ extension OpenCLBackend {
   }
 
   /// `kernels/activation.cl` is built once per activation, with the function fixed at compile time.
-  static func buildOptions(_ f: Activation) -> String { "-DACTIVATION=\(f.kernelCode)" }
+  static func buildOptions(_ f: Activation) -> String { "-DFORWARD=\(f.name)_forward -DDERIVATIVE=\(f.name)_derivative" }
 
   public func softmax(_ x: DeviceBuffer, rows: Int, columns: Int, into y: DeviceBuffer) throws {
     try Check.matrices("softmax", rows: rows, columns: columns, [("x", x), ("y", y)])

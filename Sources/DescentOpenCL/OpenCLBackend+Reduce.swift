@@ -5,7 +5,7 @@ extension OpenCLBackend {
   public func reduce(_ op: ReduceOp, _ x: DeviceBuffer, into y: DeviceBuffer) throws {
     try Check.count("reduce", "y", y, 1, "a reduction to one value")
     let (x, y) = (try cl(x, "reduce"), try cl(y, "reduce"))
-    let kernel = try self.kernel("reduce_partial")
+    let kernel = try self.kernel("reduce")
     // A power-of-two group (the tree in the kernel halves it), and enough groups to fill the
     // device; more for long buffers, so no work-item adds more than 4096 values: llvmpipe
     // (rusticl) silently ends any loop after 65 535 iterations.
@@ -15,10 +15,10 @@ extension OpenCLBackend {
     let groups = max(1, min(items, max(locked { choices.reductionGroups }, (items + 4095) / 4096)))
     try locked {
       let partials = try scratchBuffer(groups)
-      try run(kernel, "reduce_partial", global: [groups * local], local: [local], [
+      try run(kernel, "reduce", global: [groups * local], local: [local], [
         .int(x.count), .int(Int(op.kernelCode)), .buffer(x), .buffer(partials), .local(bytes: 4 * local),
       ])
-      try run(kernel, "reduce_partial", global: [local], local: [local], [
+      try run(kernel, "reduce", global: [local], local: [local], [
         .int(groups), .int(Int(ReduceOp.sum.kernelCode)), .buffer(partials), .buffer(y), .local(bytes: 4 * local),
       ])
     }

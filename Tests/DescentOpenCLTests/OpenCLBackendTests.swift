@@ -64,7 +64,7 @@ struct OpenCLBackendTests {
       let text = try String(contentsOf: kernelsFolder.appendingPathComponent(file), encoding: .utf8)
       #expect(KernelSources.files[file] == text + "\n" || KernelSources.files[file] == text, "\(file) is stale")
     }
-    for name in ["gemm", "axpby", "softmax_cross_entropy", "reduce_partial", "fill_random", "dropout", "sgd",
+    for name in ["gemm", "axpby", "softmax_cross_entropy", "reduce", "fill_random", "dropout", "sgd",
                  "adagrad", "rmsprop", "adam"] {
       #expect(SharedContext.kernelFiles[name] != nil, "\(name) has no kernel")
     }

@@ -86,24 +86,14 @@ extension ParityCase {
     counts.flatMap { count -> [ParityCase] in
       let x = Inputs.uniform(count, seed: UInt64(count) + 21, in: -6...6)
       let dy = Inputs.uniform(count, seed: UInt64(count) + 22)
-      let name = "\(f)".prefix { $0 != "(" }
-      let forward = ParityCase(name: "activation_forward \(f) \(count)") { backend in
+      let forward = ParityCase(name: "activate \(f) \(count)") { backend in
         let xBuffer = try backend.buffer(x)
         let y = try Inputs.output(backend, count)
         try backend.activate(f, xBuffer, into: y)
         return try backend.download(y)
       } reference: {
-        let values = x.map { value -> Double in
-          let x = Double(value)
-          switch f {
-          case .relu: return Reference.relu(x)
-          case let .leakyReLU(slope): return x > 0 ? x : Double(slope) * x
-          case .sigmoid: return Reference.sigmoid(x)
-          case .tanh: return tanh(x)
-          case .gelu: return Reference.gelu(x)
-          }
-        }
-        return Expected(values, bounds: zip(values, x).map { activationBound(f, $0, Double($1)) },
+        let values = x.map { Reference.activation(f, Double($0)) }
+        return Expected(values, bounds: zip(values, x).map { Reference.activationBound(f, $0, Double($1)) },
                         why: activationWhy)
       }
       let backward = ParityCase(name: "activation_backward \(f) \(count)") { backend in
@@ -113,7 +103,7 @@ extension ParityCase {
         return try backend.download(dx)
       } reference: {
         let values = x.indices.map {
-          Reference.derivative(String(name), Double(x[$0]), slope: Double(f.slope)) * Double(dy[$0])
+          Reference.derivative(f, Double(x[$0])) * Double(dy[$0])
         }
         let bounds = x.indices.map { 16 * 0x1p-23 * abs(Double(dy[$0])) * (1 + abs(Double(x[$0]))) + abs(values[$0]) * 16 * 0x1p-23 }
         return Expected(values, bounds: bounds, why: activationWhy + "; derivatives subtract near-equal values (1−s, 1−t², 1+erf), so the bound is absolute in |dy|·(1+|x|)")
@@ -127,7 +117,7 @@ extension ParityCase {
     matrices.map { rows, columns in
       let x = Inputs.uniform(rows * columns, seed: UInt64(rows * 13 + columns), in: -5...5)
       let bias = Inputs.uniform(columns, seed: UInt64(columns) + 23)
-      return ParityCase(name: "bias_activation \(f) \(rows)x\(columns)") { backend in
+      return ParityCase(name: "add_bias_activate \(f) \(rows)x\(columns)") { backend in
         let (xBuffer, biasBuffer) = (try backend.buffer(x), try backend.buffer(bias))
         let y = try Inputs.output(backend, rows * columns)
         try backend.addBiasActivate(f, bias: biasBuffer, to: xBuffer, rows: rows, columns: columns, into: y)
@@ -135,34 +125,17 @@ extension ParityCase {
       } reference: {
         // z is one rounded sum; f is then applied to the float z both backends hold.
         let z = x.indices.map { Float(x[$0] + bias[$0 % columns]) }
-        let values = z.map { value -> Double in
-          let z = Double(value)
-          switch f {
-          case .relu: return Reference.relu(z)
-          case let .leakyReLU(slope): return z > 0 ? z : Double(slope) * z
-          case .sigmoid: return Reference.sigmoid(z)
-          case .tanh: return tanh(z)
-          case .gelu: return Reference.gelu(z)
-          }
-        }
+        let values = z.map { Reference.activation(f, Double($0)) }
         let sums = x.indices.map { Double(x[$0]) + Double(bias[$0 % columns]) }
         return Expected(sums, absolute: 0, relative: u, why: "one rounded addition")
-          + Expected(values, bounds: zip(values, z).map { activationBound(f, $0, Double($1)) }, why: activationWhy)
+          + Expected(values, bounds: zip(values, z).map { Reference.activationBound(f, $0, Double($1)) },
+                     why: activationWhy)
       }
     }
   }
 
   static let activationWhy =
     "OpenCL C allows exp 3, tanh 5, erf 16 ulp (spec 1.2 §7.4); bound 16 ulp of |y|, plus 16 ulp of |x| for GELU's 1+erf"
-
-  static func activationBound(_ f: Activation, _ value: Double, _ x: Double) -> Double {
-    switch f {
-    case .relu: 0
-    case .leakyReLU: u * abs(value)
-    case .sigmoid, .tanh: 16 * 0x1p-23 * abs(value) + 1e-30
-    case .gelu: 16 * 0x1p-23 * (abs(value) + abs(x))
-    }
-  }
 
   static let softmax: [ParityCase] = matrices.map { rows, columns in
     let x = Inputs.uniform(rows * columns, seed: UInt64(rows * 7 + columns), in: -8...8)

@@ -7,9 +7,9 @@ extension ParityCase {
 
   static let clamps: [ParityCase] = counts.map { count in
     let x = Inputs.uniform(count, seed: UInt64(count) + 71, in: -3...3)
-    return ParityCase(name: "clamp_values [-1, 0.5] \(count)") { backend in
+    return ParityCase(name: "clip [-1, 0.5] \(count)") { backend in
       let y = try Inputs.output(backend, count)
-      try backend.clamp(try backend.buffer(x), low: -1, high: 0.5, into: y)
+      try backend.clip(try backend.buffer(x), low: -1, high: 0.5, into: y)
       return try backend.download(y)
     } reference: {
       Expected(x.map { min(max(Double($0), -1), 0.5) }, absolute: 0, relative: 0, why: "exact: a comparison")

@@ -1,7 +1,8 @@
+import Descent
 import Foundation
 
 /// The slowest, plainest float64 loops, written from the textbook definitions: what every backend
-/// is compared with. Nothing here calls Descent's code.
+/// is compared with. Nothing here calls Descent's code (an ``Activation`` only picks a formula).
 enum Reference {
   /// `alpha·op(A)·op(B) + beta·C` and Higham's bound γ_{k+2}·(|alpha|·Σ|a||b| + |beta·c|) per element.
   static func gemm(m: Int, n: Int, k: Int, transposeA: Bool, transposeB: Bool, alpha: Double, beta: Double,
@@ -29,15 +30,40 @@ enum Reference {
   /// x·Φ(x), Φ the standard normal CDF.
   static func gelu(_ x: Double) -> Double { x * 0.5 * (1 + erf(x / 2.0.squareRoot())) }
 
-  /// Derivatives from their definitions (not from the code's formulas): analytic where simple,
-  /// else Φ(x) + x·φ(x) for GELU.
-  static func derivative(_ name: String, _ x: Double, slope: Double) -> Double {
-    switch name {
-    case "relu": return x > 0 ? 1 : 0
-    case "leakyReLU": return x > 0 ? 1 : slope
-    case "sigmoid": return sigmoid(x) * (1 - sigmoid(x))
-    case "tanh": return 1 / (cosh(x) * cosh(x))
-    default: return 0.5 * (1 + erf(x / 2.0.squareRoot())) + x * exp(-x * x / 2) / (2 * Double.pi).squareRoot()
+  // MARK: Activations: everything the tests know of each, in one place
+
+  /// `f(x)` from its definition.
+  static func activation(_ f: Activation, _ x: Double) -> Double {
+    switch f {
+    case .relu: relu(x)
+    case let .leakyReLU(slope): x > 0 ? x : Double(slope) * x
+    case .sigmoid: sigmoid(x)
+    case .tanh: tanh(x)
+    case .gelu: gelu(x)
+    }
+  }
+
+  /// `f′(x)` from the definitions (not from the code's formulas): analytic where simple, else
+  /// Φ(x) + x·φ(x) for GELU.
+  static func derivative(_ f: Activation, _ x: Double) -> Double {
+    switch f {
+    case .relu: x > 0 ? 1 : 0
+    case let .leakyReLU(slope): x > 0 ? 1 : Double(slope)
+    case .sigmoid: sigmoid(x) * (1 - sigmoid(x))
+    case .tanh: 1 / (cosh(x) * cosh(x))
+    case .gelu: 0.5 * (1 + erf(x / 2.0.squareRoot())) + x * exp(-x * x / 2) / (2 * Double.pi).squareRoot()
+    }
+  }
+
+  /// How far float32 `f(x)` may be from `value`, the float64 `f(x)`: exact for ReLU, one rounding
+  /// for LeakyReLU, 16 ulp where OpenCL C allows exp 3, tanh 5 and erf 16 ulp (spec 1.2 §7.4),
+  /// plus 16 ulp of |x| where the function adds x to a value near −x (GELU's 1+erf).
+  static func activationBound(_ f: Activation, _ value: Double, _ x: Double) -> Double {
+    switch f {
+    case .relu: 0
+    case .leakyReLU: u * abs(value)
+    case .sigmoid, .tanh: 16 * 0x1p-23 * abs(value) + 1e-30
+    case .gelu: 16 * 0x1p-23 * (abs(value) + abs(x))
     }
   }
 

@@ -44,7 +44,7 @@ struct ReferenceModel {
           for j in 0..<units {
             var z = b[j]
             for i in 0..<width { z += x[r * width + i] * w[i * units + j] }
-            y[r * units + j] = activation.map { Self.apply($0, z) } ?? z
+            y[r * units + j] = activation.map { Reference.activation($0, z) } ?? z
           }
         }
         if let regularizer {
@@ -53,7 +53,7 @@ struct ReferenceModel {
         }
         (x, width) = (y, units)
       case let .activation(f):
-        x = x.map { Self.apply(f, $0) }
+        x = x.map { Reference.activation(f, $0) }
       case .softmax:
         x = (0..<rows).flatMap { Reference.softmax(x[$0 * width ..< ($0 + 1) * width]) }
       case let .dropout(rate):
@@ -80,16 +80,6 @@ struct ReferenceModel {
       return (0..<rows).reduce(0) { total, r in
         total - log(Reference.softmax(p[r * columns ..< (r + 1) * columns])[Int(t[r])])
       } / Double(rows)
-    }
-  }
-
-  private static func apply(_ f: Activation, _ x: Double) -> Double {
-    switch f {
-    case .relu: Reference.relu(x)
-    case let .leakyReLU(slope): x > 0 ? x : Double(slope) * x
-    case .sigmoid: Reference.sigmoid(x)
-    case .tanh: tanh(x)
-    case .gelu: Reference.gelu(x)
     }
   }
 }

@@ -1,4 +1,10 @@
-/// An elementwise activation function and its derivative.
+/// An elementwise activation function and its derivative, described once: its ``name`` names
+/// its kernel functions in `kernels/activation.cl` (`NAME_forward`, `NAME_derivative`), its
+/// model-file and command-line spelling and its float64 reference in the tests; ``onnx`` says how
+/// the exporter writes it. Adding one takes four files: this one, `activation.cl`, the Swift twin
+/// (`ActivationMath` in `CPUBackend+Elementwise.swift`) and the reference in
+/// `Tests/ParityTests/Reference.swift`; parity cases, gradient checks, ONNX export, model files
+/// and `descent train --activation` follow from ``allCases``.
 public enum Activation: Sendable, Hashable, Codable, CustomStringConvertible {
   /// `max(x, 0)`; the derivative at 0 is taken as 0, as in PyTorch.
   case relu
@@ -11,17 +17,32 @@ public enum Activation: Sendable, Hashable, Codable, CustomStringConvertible {
   /// The exact GELU, `x·Φ(x) = x·(1 + erf(x/√2))/2`, as `torch.nn.GELU()` computes by default.
   case gelu
 
-  /// One of each, for tests and benchmarks.
+  /// One of each (LeakyReLU with PyTorch's slope 0.01), for names, tests and benchmarks.
   public static let allCases: [Activation] = [.relu, .leakyReLU(slope: 0.01), .sigmoid, .tanh, .gelu]
 
-  /// The code `kernels/activation.cl` is built with (`-DACTIVATION=code`).
-  package var kernelCode: Int32 {
+  /// The name of its kernel functions, model files and the ONNX exporter's node names: `relu`,
+  /// `leaky_relu`, `sigmoid`, `tanh`, `gelu`.
+  public var name: String {
     switch self {
-    case .relu: 0
-    case .leakyReLU: 1
-    case .sigmoid: 2
-    case .tanh: 3
-    case .gelu: 4
+    case .relu: "relu"
+    case .leakyReLU: "leaky_relu"
+    case .sigmoid: "sigmoid"
+    case .tanh: "tanh"
+    case .gelu: "gelu"
+    }
+  }
+
+  /// The activation in ONNX operators (opset 17), as the exporter writes it.
+  package var onnx: ONNXExpression {
+    switch self {
+    case .relu: .op("Relu", .input)
+    case let .leakyReLU(slope): .op("LeakyRelu", .input, attributes: ["alpha": slope])
+    case .sigmoid: .op("Sigmoid", .input)
+    case .tanh: .op("Tanh", .input)
+    // x · (1 + erf(x/√2)) / 2, as torch.nn.GELU() and Descent compute it.
+    case .gelu:
+      .op("Mul", .op("Mul", .input, .op("Add", .op("Erf", .op("Div", .input, .constant(Float(2).squareRoot()))),
+                                        .constant(1))), .constant(0.5))
     }
   }
 
@@ -30,52 +51,35 @@ public enum Activation: Sendable, Hashable, Codable, CustomStringConvertible {
     if case let .leakyReLU(slope) = self { slope } else { 0 }
   }
 
+  /// The names of ``allCases``, for messages.
+  static var names: String { allCases.map(\.name).joined(separator: ", ") }
+
+  /// The activation `name` names (`leaky_relu` takes `slope`, default 0.01), or nil.
+  public init?(name: String, slope: Float? = nil) {
+    guard var activation = Self.allCases.first(where: { $0.name == name }) else { return nil }
+    if case .leakyReLU = activation, let slope {
+      guard slope.isFinite else { return nil }
+      activation = .leakyReLU(slope: slope)
+    }
+    self = activation
+  }
+
   public var description: String {
-    switch self {
-    case .relu: "relu"
-    case let .leakyReLU(slope): "leakyReLU(\(slope))"
-    case .sigmoid: "sigmoid"
-    case .tanh: "tanh"
-    case .gelu: "gelu"
-    }
+    if case let .leakyReLU(slope) = self { "leakyReLU(\(slope))" } else { name }
   }
 }
 
-/// A loss computed element by element, with its gradient.
-public enum PointwiseLoss: String, Sendable, Hashable, Codable, CaseIterable {
-  /// `(p − t)²`, gradient `2(p − t)`.
-  case squaredError = "squared_error"
-  /// Binary cross-entropy of a logit `x` against a target `t ∈ [0, 1]`, computed stably as
-  /// `max(x, 0) − x·t + log(1 + e^(−|x|))` (as `torch.nn.BCEWithLogitsLoss`); gradient `σ(x) − t`.
-  case binaryCrossEntropyWithLogits = "binary_cross_entropy_with_logits"
-  /// `|p − t|`, gradient `sign(p − t)` (0 where `p = t`): the mean absolute error.
-  case absoluteError = "absolute_error"
+/// An expression of ONNX operators over one input: how ``Activation/onnx`` describes an
+/// activation to the exporter.
+package indirect enum ONNXExpression: Sendable {
+  /// The activation's input.
+  case input
+  /// A scalar constant (an initializer).
+  case constant(Float)
+  /// An operator applied to its operands, with float attributes.
+  case op(String, [ONNXExpression], attributes: [String: Float])
 
-  /// The code the `pointwise_loss` kernel switches on (`kernels/loss.cl`).
-  package var kernelCode: Int32 {
-    switch self {
-    case .squaredError: 0
-    case .binaryCrossEntropyWithLogits: 1
-    case .absoluteError: 2
-    }
-  }
-}
-
-/// A reduction of a whole buffer to one value.
-public enum ReduceOp: String, Sendable, Hashable, Codable, CaseIterable {
-  /// `Σ x`.
-  case sum
-  /// `Σ x²`: the squared global norm used by gradient clipping.
-  case sumOfSquares = "sum_of_squares"
-  /// `Σ |x|`: the L1 penalty.
-  case sumOfAbsolutes = "sum_of_absolutes"
-
-  /// The code the `reduce_partial` kernel switches on (`kernels/reduce.cl`).
-  package var kernelCode: Int32 {
-    switch self {
-    case .sum: 0
-    case .sumOfSquares: 1
-    case .sumOfAbsolutes: 2
-    }
+  static func op(_ name: String, _ operands: ONNXExpression..., attributes: [String: Float] = [:]) -> Self {
+    .op(name, operands, attributes: attributes)
   }
 }

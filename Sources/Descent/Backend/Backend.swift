@@ -41,8 +41,8 @@ public protocol Backend: AnyObject, Sendable {
   func axpby(alpha: Float, _ x: DeviceBuffer, beta: Float, _ y: DeviceBuffer, into z: DeviceBuffer) throws
   /// `z = x ⊙ y`, elementwise. `z` may be `x` or `y`.
   func multiply(_ x: DeviceBuffer, _ y: DeviceBuffer, into z: DeviceBuffer) throws
-  /// `y = min(max(x, low), high)`, elementwise (kernel `clamp_values`): clipping by value. `y` may be `x`.
-  func clamp(_ x: DeviceBuffer, low: Float, high: Float, into y: DeviceBuffer) throws
+  /// `y = min(max(x, low), high)`, elementwise (kernel `clip`): clipping by value. `y` may be `x`.
+  func clip(_ x: DeviceBuffer, low: Float, high: Float, into y: DeviceBuffer) throws
 
   // MARK: Training helpers
 
@@ -56,7 +56,7 @@ public protocol Backend: AnyObject, Sendable {
 
   /// `y = f(x)`, elementwise. `y` may be `x`.
   func activate(_ f: Activation, _ x: DeviceBuffer, into y: DeviceBuffer) throws
-  /// `x[r, c] += bias[c]`, then `y = f(x)`, in one pass (kernel `bias_activation`): a dense layer's
+  /// `x[r, c] += bias[c]`, then `y = f(x)`, in one pass (kernel `add_bias_activate`): a dense layer's
   /// bias and activation, keeping `x` as the pre-activation its backward pass needs.
   func addBiasActivate(_ f: Activation, bias: DeviceBuffer, to x: DeviceBuffer, rows: Int, columns: Int,
                        into y: DeviceBuffer) throws

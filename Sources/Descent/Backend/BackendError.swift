@@ -120,8 +120,8 @@ extension Check {
   /// Throws unless `bias` has `columns` values and `x`, `y` are `rows × columns`.
   package static func biasActivation(bias: DeviceBuffer, x: DeviceBuffer, y: DeviceBuffer, rows: Int,
                                      columns: Int) throws {
-    try count("bias_activation", "bias", bias, columns, "\(columns) columns")
-    try matrices("bias_activation", rows: rows, columns: columns, [("x", x), ("y", y)])
+    try count("add_bias_activate", "bias", bias, columns, "\(columns) columns")
+    try matrices("add_bias_activate", rows: rows, columns: columns, [("x", x), ("y", y)])
   }
 
   /// Throws unless the output, its gradient and the input gradient are `rows × columns`.

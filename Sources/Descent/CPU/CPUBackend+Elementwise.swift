@@ -52,9 +52,9 @@ extension CPUBackend {
     }
   }
 
-  public func clamp(_ x: DeviceBuffer, low: Float, high: Float, into y: DeviceBuffer) throws {
-    try Check.sameCount("clamp_values", [("x", x), ("y", y)])
-    let (x, y) = (try cpu(x, "clamp_values").pointer, try cpu(y, "clamp_values"))
+  public func clip(_ x: DeviceBuffer, low: Float, high: Float, into y: DeviceBuffer) throws {
+    try Check.sameCount("clip", [("x", x), ("y", y)])
+    let (x, y) = (try cpu(x, "clip").pointer, try cpu(y, "clip"))
     let out = y.pointer
     parallel.chunks(y.count) { range in
       for i in range { out[i] = min(max(x[i], low), high) }
@@ -86,8 +86,8 @@ extension CPUBackend {
   }
 
   public func activate(_ f: Activation, _ x: DeviceBuffer, into y: DeviceBuffer) throws {
-    try Check.sameCount("activation_forward", [("x", x), ("y", y)])
-    let (x, y) = (try cpu(x, "activation_forward").pointer, try cpu(y, "activation_forward"))
+    try Check.sameCount("activate", [("x", x), ("y", y)])
+    let (x, y) = (try cpu(x, "activate").pointer, try cpu(y, "activate"))
     let out = y.pointer
     parallel.chunks(y.count, minimumChunk: 1 << 13) { range in
       ActivationMath.apply(f, x + range.lowerBound, into: out + range.lowerBound, range.count)
@@ -96,7 +96,7 @@ extension CPUBackend {
 
   public func addBiasActivate(_ f: Activation, bias: DeviceBuffer, to x: DeviceBuffer, rows: Int, columns: Int,
                               into y: DeviceBuffer) throws {
-    let op = "bias_activation"
+    let op = "add_bias_activate"
     try Check.biasActivation(bias: bias, x: x, y: y, rows: rows, columns: columns)
     let (bias, x, out) = (try cpu(bias, op).pointer, try cpu(x, op).pointer, try cpu(y, op).pointer)
     parallel.rowChunks(rows, width: columns) { rowRange in

@@ -80,20 +80,18 @@ private struct Graph {
     return name
   }
 
-  /// The nodes computing `activation` of `input`.
+  /// The nodes computing `activation` of `input`, from its ``Activation/onnx`` expression.
   mutating func activation(_ activation: Activation, _ input: String) -> String {
-    switch activation {
-    case .relu: return node("Relu", [input])
-    case let .leakyReLU(slope): return node("LeakyRelu", [input], attributes: [("alpha", .float(slope))])
-    case .sigmoid: return node("Sigmoid", [input])
-    case .tanh: return node("Tanh", [input])
-    case .gelu:
-      // x · (1 + erf(x/√2)) / 2, as torch.nn.GELU() and Descent compute it.
-      let scaled = node("Div", [input, constant("\(nodes.count).sqrt2", [Float(2).squareRoot()], shape: [])])
-      let onePlus = node("Add", [node("Erf", [scaled]), constant("\(nodes.count).one", [1], shape: [])])
-      let product = node("Mul", [input, onePlus])
-      return node("Mul", [product, constant("\(nodes.count).half", [0.5], shape: [])])
+    func emit(_ expression: ONNXExpression) -> String {
+      switch expression {
+      case .input: return input
+      case let .constant(value): return constant("\(activation.name).constant\(constants.count)", [value], shape: [])
+      case let .op(op, operands, attributes):
+        let inputs = operands.map(emit)
+        return node(op, inputs, attributes: attributes.sorted { $0.key < $1.key }.map { ($0.key, .float($0.value)) })
+      }
     }
+    return emit(activation.onnx)
   }
 
   func write(into graph: inout ProtobufMessage, inputFeatures: Int, outputs: [(String, Int)]) {

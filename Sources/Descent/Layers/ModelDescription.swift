@@ -163,33 +163,3 @@ public struct Preprocessing: Codable, Sendable, Hashable {
     }
   }
 }
-
-extension Activation {
-  /// The name model files and the ONNX exporter use: `relu`, `leaky_relu`, `sigmoid`, `tanh`, `gelu`.
-  public var name: String {
-    switch self {
-    case .relu: "relu"
-    case .leakyReLU: "leaky_relu"
-    case .sigmoid: "sigmoid"
-    case .tanh: "tanh"
-    case .gelu: "gelu"
-    }
-  }
-
-  static let names = "relu, leaky_relu, sigmoid, tanh, gelu"
-
-  /// The activation `name` names (`leaky_relu` takes `slope`, default 0.01), or nil.
-  public init?(name: String, slope: Float? = nil) {
-    switch name {
-    case "relu": self = .relu
-    case "leaky_relu":
-      let slope = slope ?? 0.01
-      guard slope.isFinite else { return nil }
-      self = .leakyReLU(slope: slope)
-    case "sigmoid": self = .sigmoid
-    case "tanh": self = .tanh
-    case "gelu": self = .gelu
-    default: return nil
-    }
-  }
-}

@@ -213,7 +213,7 @@ public final class Trainer: @unchecked Sendable {
     case nil: return
     case let .value(limit):
       for parameter in model.parameters {
-        try backend.clamp(parameter.gradient, low: -limit, high: limit, into: parameter.gradient)
+        try backend.clip(parameter.gradient, low: -limit, high: limit, into: parameter.gradient)
       }
     case let .globalNorm(maxNorm):
       let (total, part) = (try workspace.buffer("squared norm", 1), try workspace.buffer("squared norm part", 1))
