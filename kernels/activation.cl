@@ -36,6 +36,13 @@ inline float gelu_derivative(float slope, float x) {
   return 0.5f * (1.0f + erf(x * 0.70710678118654752f)) + x * 0.39894228040143268f * exp(-0.5f * x * x);
 }
 
+inline float silu_forward(float slope, float x) { return x * sigmoid(x); }
+// σ(x)·(1 + x·(1 − σ(x)))
+inline float silu_derivative(float slope, float x) {
+  const float s = sigmoid(x);
+  return s * (1.0f + x * (1.0f - s));
+}
+
 __kernel void activate(const int count, const float slope, __global const float* x, __global float* y) {
   const int i = get_global_id(0);
   if (i < count) y[i] = FORWARD(slope, x[i]);

@@ -40,6 +40,7 @@ enum Reference {
     case .sigmoid: sigmoid(x)
     case .tanh: tanh(x)
     case .gelu: gelu(x)
+    case .silu: x / (1 + exp(-x))
     }
   }
 
@@ -52,6 +53,8 @@ enum Reference {
     case .sigmoid: sigmoid(x) * (1 - sigmoid(x))
     case .tanh: 1 / (cosh(x) * cosh(x))
     case .gelu: 0.5 * (1 + erf(x / 2.0.squareRoot())) + x * exp(-x * x / 2) / (2 * Double.pi).squareRoot()
+    // d/dx x/(1 + e^−x) by the quotient rule.
+    case .silu: (1 + exp(-x) + x * exp(-x)) / ((1 + exp(-x)) * (1 + exp(-x)))
     }
   }
 
@@ -62,7 +65,7 @@ enum Reference {
     switch f {
     case .relu: 0
     case .leakyReLU: u * abs(value)
-    case .sigmoid, .tanh: 16 * 0x1p-23 * abs(value) + 1e-30
+    case .sigmoid, .tanh, .silu: 16 * 0x1p-23 * abs(value) + 1e-30
     case .gelu: 16 * 0x1p-23 * (abs(value) + abs(x))
     }
   }

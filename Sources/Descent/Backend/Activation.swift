@@ -16,12 +16,14 @@ public enum Activation: Sendable, Hashable, Codable, CustomStringConvertible {
   case tanh
   /// The exact GELU, `x·Φ(x) = x·(1 + erf(x/√2))/2`, as `torch.nn.GELU()` computes by default.
   case gelu
+  /// SiLU or swish, `x·σ(x)` (`torch.nn.SiLU`, Keras's `silu`); `f′(x) = σ(x)·(1 + x·(1 − σ(x)))`.
+  case silu
 
   /// One of each (LeakyReLU with PyTorch's slope 0.01), for names, tests and benchmarks.
-  public static let allCases: [Activation] = [.relu, .leakyReLU(slope: 0.01), .sigmoid, .tanh, .gelu]
+  public static let allCases: [Activation] = [.relu, .leakyReLU(slope: 0.01), .sigmoid, .tanh, .gelu, .silu]
 
   /// The name of its kernel functions, model files and the ONNX exporter's node names: `relu`,
-  /// `leaky_relu`, `sigmoid`, `tanh`, `gelu`.
+  /// `leaky_relu`, `sigmoid`, `tanh`, `gelu`, `silu`.
   public var name: String {
     switch self {
     case .relu: "relu"
@@ -29,6 +31,7 @@ public enum Activation: Sendable, Hashable, Codable, CustomStringConvertible {
     case .sigmoid: "sigmoid"
     case .tanh: "tanh"
     case .gelu: "gelu"
+    case .silu: "silu"
     }
   }
 
@@ -43,6 +46,7 @@ public enum Activation: Sendable, Hashable, Codable, CustomStringConvertible {
     case .gelu:
       .op("Mul", .op("Mul", .input, .op("Add", .op("Erf", .op("Div", .input, .constant(Float(2).squareRoot()))),
                                         .constant(1))), .constant(0.5))
+    case .silu: .op("Mul", .input, .op("Sigmoid", .input))
     }
   }
 

@@ -171,6 +171,7 @@ enum ActivationMath {
     case .sigmoid: for i in 0..<count { output[i] = sigmoid(input[i]) }
     case .tanh: for i in 0..<count { output[i] = Foundation.tanh(input[i]) }
     case .gelu: for i in 0..<count { output[i] = gelu(input[i]) }
+    case .silu: for i in 0..<count { output[i] = input[i] * sigmoid(input[i]) }
     }
   }
 
@@ -202,6 +203,9 @@ enum ActivationMath {
       return 1 - t * t
     case .gelu:  // Φ(x) + x·φ(x)
       return 0.5 * (1 + erf(x * 0.70710678118654752)) + x * 0.39894228040143268 * exp(-0.5 * x * x)
+    case .silu:  // σ(x)·(1 + x·(1 − σ(x)))
+      let s = sigmoid(x)
+      return s * (1 + x * (1 - s))
     }
   }
 }
