@@ -55,6 +55,7 @@ def numpy_forward(path, x):
         "sigmoid": lambda z, _: 1 / (1 + np.exp(-z)),
         "tanh": lambda z, _: np.tanh(z),
         "gelu": lambda z, _: (z * (1 + erf(z.astype(np.float64) / math.sqrt(2))) / 2).astype(np.float32),
+        "silu": lambda z, _: z / (1 + np.exp(-z)),
     }
     for index, layer in enumerate(meta["layers"]):
         kind = layer["type"]

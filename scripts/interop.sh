@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Interop checks: models Descent publishes give the same outputs elsewhere (scripts/interop.py).
-# Trains three small models with the built `descent` (Fashion-MNIST images with a GELU MLP; a CSV
-# classifier with standardization and LeakyReLU; CSV linear regression), predicts, exports each to
-# ONNX, and compares `descent predict` with ONNX Runtime and with a NumPy forward pass built from
+# Trains small models with the built `descent` (Fashion-MNIST images with a GELU MLP; a CSV
+# classifier with standardization and LeakyReLU; CSV linear regression; the CSV classifier again
+# with each activation `descent train --help` lists), predicts, exports each to ONNX, and compares `descent predict` with ONNX Runtime and with a NumPy forward pass built from
 # the safetensors file alone, on 1 000 rows or more.
 # Python packages come from PyPI into a virtual environment cached outside the clone
 # (DESCENT_PYTHON_ENV, default ~/.cache/descent/interop-venv). Without Python or PyPI the checks
@@ -51,7 +51,14 @@ common=(--quiet --backend cpu --validation 0)
 "$descent" train --data "$work/classes.csv" --label kind --epochs 30 --hidden 16 --activation leaky-relu "${common[@]}" --output "$work/classes"
 "$descent" train --data "$work/prices.csv" --label price --task regression --hidden '' --epochs 40 --optimizer sgd \
   --momentum 0 --learning-rate 0.01 --schedule constant "${common[@]}" --output "$work/prices"
-for run in fashion:"$fashion/t10k-images-idx3-ubyte.gz" classes:"$work/classes.csv" prices:"$work/prices.csv"; do
+runs=(fashion:"$fashion/t10k-images-idx3-ubyte.gz" classes:"$work/classes.csv" prices:"$work/prices.csv")
+# Every activation descent train offers (its --help lists them), on the small CSV classifier.
+for activation in $("$descent" train --help | sed -n 's/^ *--activation [a-z-]* *//p' | tr -d ','); do
+  "$descent" train --data "$work/classes.csv" --label kind --epochs 3 --hidden 8 --activation "$activation" \
+    "${common[@]}" --output "$work/$activation"
+  runs+=("$activation:$work/classes.csv")
+done
+for run in "${runs[@]}"; do
   name=${run%%:*} input=${run#*:}
   "$descent" export --model "$work/$name/weights.safetensors" --format onnx --output "$work/$name.onnx" >/dev/null
   "$descent" predict --model "$work/$name/weights.safetensors" --input "$input" --logits --output "$work/$name.predictions.csv"

@@ -38,11 +38,14 @@ struct TrainConfiguration {
   var limit: Int?
   var quiet = false
 
+  /// `--activation`'s names: the model-file names with '-' for '_' (leaky-relu), in ``Activation/allCases`` order.
+  static let activationNames = Activation.allCases.map { $0.name.replacingOccurrences(of: "_", with: "-") }
+
   /// One line per setting for the usage text.
   static let help = """
       --config FILE          JSON file with any of the settings below (keys without the dashes)
       --hidden 256,128       hidden layer sizes (--hidden '' for none)
-      --activation relu      relu, leaky-relu, sigmoid, tanh, gelu
+      --activation relu      \(activationNames.joined(separator: ", "))
       --dropout 0.2          dropout rate after each hidden layer, in [0, 1)
       --initializer he-uniform   he-uniform, he-normal, glorot-uniform, glorot-normal, lecun-uniform, lecun-normal
       --optimizer adam       sgd, adagrad, rmsprop, adam, adamw, lion (use a 3-10x smaller --learning-rate)
@@ -156,9 +159,9 @@ struct TrainConfiguration {
       guard sizes.allSatisfy({ ($0 ?? 0) >= 1 }) else { throw bad("a comma-separated list of positive sizes") }
       hidden = sizes.map { $0! }
     case "activation":
-      // The model-file names, with '-' for '_' (leaky-relu).
-      let names = Activation.allCases.map { $0.name.replacingOccurrences(of: "_", with: "-") }
-      guard let index = names.firstIndex(of: value) else { throw bad("one of \(names.joined(separator: ", "))") }
+      guard let index = Self.activationNames.firstIndex(of: value) else {
+        throw bad("one of \(Self.activationNames.joined(separator: ", "))")
+      }
       activation = Activation.allCases[index]
     case "dropout": dropout = try float("a rate in [0, 1)") { $0 >= 0 && $0 < 1 }
     case "initializer":
