@@ -11,12 +11,15 @@ import PackageDescription
 // CPUs with AVX-512 (scripts/target-cpu.sh picks skylake-avx512 for them) also get the GEMM's 8×32
 // zmm micro-kernel (DESCENT_AVX512): half the instructions per multiply-add of the 6×16 ymm one.
 let targetCPU = Context.environment["DESCENT_TARGET_CPU"].flatMap { $0.isEmpty ? nil : $0 }
-let avx512CPUs: Set = ["skylake-avx512", "cascadelake", "cooperlake", "icelake-server", "sapphirerapids",
-                       "znver4", "znver5"]
-let coreSettings: [SwiftSetting] = targetCPU.map {
-  [.unsafeFlags(["-target-cpu", $0, "-Xcc", "-fno-math-errno"]), .define("DESCENT_FMA")]
-    + (avx512CPUs.contains($0) ? [.define("DESCENT_AVX512")] : [])
-} ?? []
+let avx512CPUs: Set = [
+  "skylake-avx512", "cascadelake", "cooperlake", "icelake-server", "sapphirerapids",
+  "znver4", "znver5",
+]
+let coreSettings: [SwiftSetting] =
+  targetCPU.map {
+    [.unsafeFlags(["-target-cpu", $0, "-Xcc", "-fno-math-errno"]), .define("DESCENT_FMA")]
+      + (avx512CPUs.contains($0) ? [.define("DESCENT_AVX512")] : [])
+  } ?? []
 
 let package = Package(
   name: "Descent",
@@ -30,8 +33,9 @@ let package = Package(
   targets: [
     // MARK: Core: the Backend protocol, the pure-Swift CPU backend, training, data
     .target(name: "Descent", dependencies: ["CZlib"], swiftSettings: coreSettings),
-    .testTarget(name: "DescentTests", dependencies: ["Descent", "FuzzSupport", "CZlib"],
-                exclude: ["FuzzRegressions"]),  // inputs the fuzz tests read by path
+    .testTarget(
+      name: "DescentTests", dependencies: ["Descent", "FuzzSupport", "CZlib"],
+      exclude: ["FuzzRegressions"]),  // inputs the fuzz tests read by path
     .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
     // MARK: OpenCL backend; kernels/*.cl are embedded at build time by EmbedKernels

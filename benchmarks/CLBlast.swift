@@ -12,15 +12,17 @@ import Foundation
 /// ``useParameters(_:)``).
 struct CLBlastPeer {
   /// `CLBlastSgemm` from `clblast_c.h`: layout and transposes are C enums (ints), sizes `size_t`.
-  private typealias Sgemm = @convention(c) (
-    Int32, Int32, Int32, Int, Int, Int, Float, cl_mem?, Int, Int, cl_mem?, Int, Int, Float, cl_mem?, Int, Int,
-    UnsafeMutablePointer<cl_command_queue?>?, UnsafeMutablePointer<cl_event?>?
-  ) -> Int32
+  private typealias Sgemm =
+    @convention(c) (
+      Int32, Int32, Int32, Int, Int, Int, Float, cl_mem?, Int, Int, cl_mem?, Int, Int, Float, cl_mem?, Int, Int,
+      UnsafeMutablePointer<cl_command_queue?>?, UnsafeMutablePointer<cl_event?>?
+    ) -> Int32
   /// `CLBlastOverrideParameters(device, kernel, precision, count, names, values)`.
-  private typealias Override = @convention(c) (
-    cl_device_id?, UnsafePointer<CChar>?, Int32, Int, UnsafeMutablePointer<UnsafePointer<CChar>?>?,
-    UnsafePointer<Int>?
-  ) -> Int32
+  private typealias Override =
+    @convention(c) (
+      cl_device_id?, UnsafePointer<CChar>?, Int32, Int, UnsafeMutablePointer<UnsafePointer<CChar>?>?,
+      UnsafePointer<Int>?
+    ) -> Int32
 
   private static let rowMajor: Int32 = 101, transposeNo: Int32 = 111, transposeYes: Int32 = 112
 
@@ -69,8 +71,9 @@ struct CLBlastPeer {
   /// "GEMMK=0 KREG=1 …"), without `PRECISION`, which is not a kernel parameter.
   static func parameters(fromTunerFile path: String) throws -> [String: Int] {
     guard let data = FileManager.default.contents(atPath: path),
-          let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-          let best = json["best_parameters"] as? String else {
+      let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+      let best = json["best_parameters"] as? String
+    else {
       throw Peers.PeerError(reason: "no CLBlast tuning in \(path)")
     }
     var parameters: [String: Int] = [:]
@@ -98,8 +101,10 @@ struct CLBlastPeer {
     defer { try? FileManager.default.removeItem(at: folder) }
     let process = Process()
     process.executableURL = URL(fileURLWithPath: tuner)
-    process.arguments = ["-platform", "\(device.platformIndex)", "-device", "\(device.indexInPlatform)",
-                         "-precision", "32", "-m", "256", "-n", "256", "-k", "256", "-runs", "1"]
+    process.arguments = [
+      "-platform", "\(device.platformIndex)", "-device", "\(device.indexInPlatform)",
+      "-precision", "32", "-m", "256", "-n", "256", "-k", "256", "-runs", "1",
+    ]
     process.currentDirectoryURL = folder
     process.standardOutput = FileHandle.nullDevice
     process.standardError = FileHandle.nullDevice
@@ -112,8 +117,9 @@ struct CLBlastPeer {
     guard FileManager.default.fileExists(atPath: result) else {
       throw Peers.PeerError(reason: "clblast_tuner_xgemm wrote no result (exit \(process.terminationStatus))")
     }
-    try FileManager.default.createDirectory(at: URL(fileURLWithPath: path).deletingLastPathComponent(),
-                                            withIntermediateDirectories: true)
+    try FileManager.default.createDirectory(
+      at: URL(fileURLWithPath: path).deletingLastPathComponent(),
+      withIntermediateDirectories: true)
     try? FileManager.default.removeItem(atPath: path)
     try FileManager.default.copyItem(atPath: result, toPath: path)
   }
@@ -123,20 +129,24 @@ struct CLBlastPeer {
     let buffers = try [shape.m * shape.k, shape.k * shape.n, shape.m * shape.n].enumerated().map { index, count in
       var values = (0..<count).map { Float(($0 * 7 + index * 13) % 19) / 19 - 0.5 }
       var status: cl_int = 0
-      let memory = clCreateBuffer(context, cl_mem_flags(CL_MEM_READ_WRITE | CL_MEM_COPY_HOST_PTR),
-                                  count * MemoryLayout<Float>.size, &values, &status)
+      let memory = clCreateBuffer(
+        context, cl_mem_flags(CL_MEM_READ_WRITE | CL_MEM_COPY_HOST_PTR),
+        count * MemoryLayout<Float>.size, &values, &status)
       guard let memory, status == CL_SUCCESS else { throw Peers.PeerError(reason: "clCreateBuffer failed (\(status))") }
       return memory
     }
     defer { buffers.forEach { clReleaseMemObject($0) } }
     let lda = shape.transposeA ? shape.m : shape.k, ldb = shape.transposeB ? shape.k : shape.n
     var queue: cl_command_queue? = self.queue
-    return try Timing.measure(budget: Cases.gemmBudget(shape), {
-      let status = sgemm(Self.rowMajor, shape.transposeA ? Self.transposeYes : Self.transposeNo,
-                         shape.transposeB ? Self.transposeYes : Self.transposeNo, shape.m, shape.n, shape.k,
-                         shape.alpha, buffers[0], 0, lda, buffers[1], 0, ldb, shape.beta, buffers[2], 0, shape.n,
-                         &queue, nil)
-      guard status == 0 else { throw Peers.PeerError(reason: "CLBlastSgemm returned \(status)") }
-    }, finish: { clFinish(queue) })
+    return try Timing.measure(
+      budget: Cases.gemmBudget(shape),
+      {
+        let status = sgemm(
+          Self.rowMajor, shape.transposeA ? Self.transposeYes : Self.transposeNo,
+          shape.transposeB ? Self.transposeYes : Self.transposeNo, shape.m, shape.n, shape.k,
+          shape.alpha, buffers[0], 0, lda, buffers[1], 0, ldb, shape.beta, buffers[2], 0, shape.n,
+          &queue, nil)
+        guard status == 0 else { throw Peers.PeerError(reason: "CLBlastSgemm returned \(status)") }
+      }, finish: { clFinish(queue) })
   }
 }

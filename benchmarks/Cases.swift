@@ -5,16 +5,17 @@ import Foundation
 enum Cases {
   /// Square sizes, then the Fashion-MNIST MLP's products at batch 128: each layer's forward
   /// `X·W`, weight gradient `Xᵀ·dY` and input gradient `dY·Wᵀ` (none for the first layer).
-  static let gemmShapes: [(String, GemmShape)] = [256, 512, 1024, 2048].map { ("\($0)³", GemmShape(m: $0, n: $0, k: $0)) } + [
-    ("mlp fwd 128x256x784", GemmShape(m: 128, n: 256, k: 784)),
-    ("mlp fwd 128x128x256", GemmShape(m: 128, n: 128, k: 256)),
-    ("mlp fwd 128x10x128", GemmShape(m: 128, n: 10, k: 128)),
-    ("mlp dW 784x256x128 (AᵀB)", GemmShape(m: 784, n: 256, k: 128, transposeA: true)),
-    ("mlp dW 256x128x128 (AᵀB)", GemmShape(m: 256, n: 128, k: 128, transposeA: true)),
-    ("mlp dW 128x10x128 (AᵀB)", GemmShape(m: 128, n: 10, k: 128, transposeA: true)),
-    ("mlp dX 128x256x128 (ABᵀ)", GemmShape(m: 128, n: 256, k: 128, transposeB: true)),
-    ("mlp dX 128x128x10 (ABᵀ)", GemmShape(m: 128, n: 128, k: 10, transposeB: true)),
-  ]
+  static let gemmShapes: [(String, GemmShape)] =
+    [256, 512, 1024, 2048].map { ("\($0)³", GemmShape(m: $0, n: $0, k: $0)) } + [
+      ("mlp fwd 128x256x784", GemmShape(m: 128, n: 256, k: 784)),
+      ("mlp fwd 128x128x256", GemmShape(m: 128, n: 128, k: 256)),
+      ("mlp fwd 128x10x128", GemmShape(m: 128, n: 10, k: 128)),
+      ("mlp dW 784x256x128 (AᵀB)", GemmShape(m: 784, n: 256, k: 128, transposeA: true)),
+      ("mlp dW 256x128x128 (AᵀB)", GemmShape(m: 256, n: 128, k: 128, transposeA: true)),
+      ("mlp dW 128x10x128 (AᵀB)", GemmShape(m: 128, n: 10, k: 128, transposeA: true)),
+      ("mlp dX 128x256x128 (ABᵀ)", GemmShape(m: 128, n: 256, k: 128, transposeB: true)),
+      ("mlp dX 128x128x10 (ABᵀ)", GemmShape(m: 128, n: 128, k: 10, transposeB: true)),
+    ]
 
   /// The GEMM shapes this run measures: those up to 1024 rows with `quick`, and only `selected` ones.
   static func selectedGemmShapes(quick: Bool, selected: (String) -> Bool) -> [(String, GemmShape)] {
@@ -27,8 +28,9 @@ enum Cases {
   /// A GFLOP/s row for `shape` timed as `timing`, with the share of `peak` (FLOP/s).
   static func gemmRow(_ name: String, _ shape: GemmShape, _ timing: Timing, backend: String, peak: Double) -> Row {
     let value = shape.flops / timing.median / 1e9
-    return Row(group: "gemm", name: name, backend: backend, value: value, best: shape.flops / timing.minimum / 1e9,
-               unit: "GFLOP/s", percentOfPeak: 100 * value * 1e9 / peak)
+    return Row(
+      group: "gemm", name: name, backend: backend, value: value, best: shape.flops / timing.minimum / 1e9,
+      unit: "GFLOP/s", percentOfPeak: 100 * value * 1e9 / peak)
   }
 
   static func gemm(_ backend: any Backend, peak: Double, quick: Bool, selected: (String) -> Bool) throws -> [Row] {
@@ -43,8 +45,9 @@ enum Cases {
     let c = try backend.allocate(shape.m * shape.n)
     try backend.fillRandom(a, .uniform(low: -1, high: 1), key: RandomKey(seed: 1))
     try backend.fillRandom(b, .uniform(low: -1, high: 1), key: RandomKey(seed: 2))
-    return try Timing.measure(budget: gemmBudget(shape), { try backend.gemm(shape, a, b, into: c) },
-                              finish: backend.synchronize)
+    return try Timing.measure(
+      budget: gemmBudget(shape), { try backend.gemm(shape, a, b, into: c) },
+      finish: backend.synchronize)
   }
 
   /// ReLU forward/backward, softmax cross-entropy, SGD with momentum and Adam at 1M and 16M
@@ -52,8 +55,10 @@ enum Cases {
   /// of a triad measured right before it (`bandwidth()`): the memory bandwidth this VM gets moves
   /// with its neighbours (Adam at 16M: 38–79 GB/s within minutes, the triad 33–58), and a probe
   /// from the start of the run made the same kernel 67% or 215% of it.
-  static func memory(_ backend: any Backend, bandwidth: () throws -> Double,
-                     selected: (String) -> Bool) throws -> [Row] {
+  static func memory(
+    _ backend: any Backend, bandwidth: () throws -> Double,
+    selected: (String) -> Bool
+  ) throws -> [Row] {
     var rows: [Row] = []
     let names = ["relu forward", "relu backward", "softmax cross-entropy (10 classes)", "sgd momentum 0.9", "adam"]
     for count in [1 << 20, 1 << 24] {
@@ -76,29 +81,43 @@ enum Cases {
       let cases: [(String, Double, () throws -> Void)] = [
         ("relu forward", 8, { try backend.activate(.relu, x, into: y) }),
         ("relu backward", 12, { try backend.activationBackward(.relu, input: x, outputGradient: g, into: y) }),
-        ("softmax cross-entropy (10 classes)", 8 + 4 + 4 + 4.0 / 10, {
-          try backend.softmaxCrossEntropy(logits: logits, labels: labels, rows: rowsCount, classes: classes,
-                                          gradientScale: 1, losses: losses, gradient: gradient)
-        }),
-        ("sgd momentum 0.9", 20, {
-          step += 1
-          try backend.update(SGD(learningRate: 1e-3, momentum: 0.9).update(step: step, learningRate: 1e-3, momentum: nil),
-                             parameter: x, gradient: g, state: [state[0]])
-        }),
-        ("adam", 28, {
-          step += 1
-          try backend.update(Adam().update(step: step, learningRate: 1e-3, momentum: nil), parameter: x, gradient: g,
-                             state: state)
-        }),
+        (
+          "softmax cross-entropy (10 classes)", 8 + 4 + 4 + 4.0 / 10,
+          {
+            try backend.softmaxCrossEntropy(
+              logits: logits, labels: labels, rows: rowsCount, classes: classes,
+              gradientScale: 1, losses: losses, gradient: gradient)
+          }
+        ),
+        (
+          "sgd momentum 0.9", 20,
+          {
+            step += 1
+            try backend.update(
+              SGD(learningRate: 1e-3, momentum: 0.9).update(step: step, learningRate: 1e-3, momentum: nil),
+              parameter: x, gradient: g, state: [state[0]])
+          }
+        ),
+        (
+          "adam", 28,
+          {
+            step += 1
+            try backend.update(
+              Adam().update(step: step, learningRate: 1e-3, momentum: nil), parameter: x, gradient: g,
+              state: state)
+          }
+        ),
       ]
       for (name, bytesPerElement, body) in cases where selected("\(name) \(label)") {
         let triad = try bandwidth()
         let timing = try Timing.measure(body, finish: backend.synchronize)
         let bytes = bytesPerElement * Double(count)
-        rows.append(Row(group: "memory", name: "\(name) \(label)", backend: backend.name, value: bytes / timing.median / 1e9,
-                        best: bytes / timing.minimum / 1e9, unit: "GB/s",
-                        percentOfPeak: 100 * bytes / timing.median / triad,
-                        note: String(format: "triad just before: %.1f GB/s", triad / 1e9)))
+        rows.append(
+          Row(
+            group: "memory", name: "\(name) \(label)", backend: backend.name, value: bytes / timing.median / 1e9,
+            best: bytes / timing.minimum / 1e9, unit: "GB/s",
+            percentOfPeak: 100 * bytes / timing.median / triad,
+            note: String(format: "triad just before: %.1f GB/s", triad / 1e9)))
       }
     }
     return rows

@@ -21,7 +21,7 @@ enum InferenceCase {
     var latencies: [Double] = []
     for iteration in 0..<2200 {
       let row = iteration % rows
-      let input = Array(images.values[row * width ..< (row + 1) * width])
+      let input = Array(images.values[row * width..<(row + 1) * width])
       let start = DispatchTime.now().uptimeNanoseconds
       _ = try model.predict(raw: input, rows: 1)
       if iteration >= 200 { latencies.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e3) }
@@ -33,9 +33,11 @@ enum InferenceCase {
       _ = try model.predict(raw: images.values, rows: rows)
       best = min(best, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
     }
-    let result: [String: Any] = ["backend": backend.name, "median_us": latencies[latencies.count / 2],
-                                 "p99_us": latencies[latencies.count * 99 / 100], "rows": rows,
-                                 "rows_per_second": Double(rows) / best]
+    let result: [String: Any] = [
+      "backend": backend.name, "median_us": latencies[latencies.count / 2],
+      "p99_us": latencies[latencies.count * 99 / 100], "rows": rows,
+      "rows_per_second": Double(rows) / best,
+    ]
     print(String(decoding: try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys]), as: UTF8.self))
   }
 }

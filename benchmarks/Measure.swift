@@ -24,23 +24,29 @@ struct Timing: Codable {
   /// and minimum are over. A µs-long call timed alone is mostly the clock reads and the wait: PoCL
   /// takes 33–185 µs to return from each wait, which a training step, queueing its kernels and
   /// waiting once, never pays (PoCL's 128×10×128: 12 GFLOP/s waiting after every call, 28 queued).
-  static func measure(maxRuns: Int = 15, budget: Double = 1.5, minimumSample: Double = 2e-3,
-                      _ body: () throws -> Void, finish: () throws -> Void) rethrows -> Timing {
+  static func measure(
+    maxRuns: Int = 15, budget: Double = 1.5, minimumSample: Double = 2e-3,
+    _ body: () throws -> Void, finish: () throws -> Void
+  ) rethrows -> Timing {
     try body()
     try finish()
     let single = try seconds(repeating: 1, body, finish)
     let repeats = max(1, min(10_000, Int(minimumSample / max(single, 1e-9))))
     var times: [Double] = []
     let started = DispatchTime.now().uptimeNanoseconds
-    while times.count < 3 || (times.count < maxRuns && Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9 < budget) {
+    while times.count < 3
+      || (times.count < maxRuns && Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9 < budget)
+    {
       times.append(try seconds(repeating: repeats, body, finish) / Double(repeats))
     }
     return Timing(samples: times)
   }
 
   /// Seconds that `count` back-to-back calls of `body` and then `finish` take.
-  private static func seconds(repeating count: Int, _ body: () throws -> Void,
-                              _ finish: () throws -> Void) rethrows -> Double {
+  private static func seconds(
+    repeating count: Int, _ body: () throws -> Void,
+    _ finish: () throws -> Void
+  ) rethrows -> Double {
     let start = DispatchTime.now().uptimeNanoseconds
     for _ in 0..<count { try body() }
     try finish()

@@ -13,11 +13,13 @@ enum StudyWorker {
       FileHandle.standardError.write(Data("usage: descent-benchmarks study-worker LOCATION STUDY TRIALS\n".utf8))
       exit(64)
     }
-    let study = try Study(name: arguments[1], storage: try studyStorage(arguments[0]), direction: .minimize,
-                          sampler: RandomSampler(seed: 1))
+    let study = try Study(
+      name: arguments[1], storage: try studyStorage(arguments[0]), direction: .minimize,
+      sampler: RandomSampler(seed: 1))
     let tally = Tally()
     let start = Date().timeIntervalSince1970
-    try study.optimize(trials: total, onTrialFinished: { record, _ in tally.add(failed: record.state == .failed) }) { trial, _ in
+    try study.optimize(trials: total, onTrialFinished: { record, _ in tally.add(failed: record.state == .failed) }) {
+      trial, _ in
       let x = try trial.suggestFloat("x", -10, 10)
       let y = try trial.suggestFloat("y", -10, 10)
       return x * x + y

@@ -32,13 +32,16 @@ enum TrainingCase {
     guard !steady.isEmpty else { return [] }
     let median = steady[steady.count / 2], best = steady[0]
     let steps = Double((60_000 + 127) / 128)
-    let note = String(format: "test accuracy %.2f%% after %d epochs; median of %d epochs", accuracy * 100, epochs,
-                      steady.count)
+    let note = String(
+      format: "test accuracy %.2f%% after %d epochs; median of %d epochs", accuracy * 100, epochs,
+      steady.count)
     return [
-      Row(group: "training", name: "mlp epoch (60k, batch 128)", backend: backend, value: median, best: best, unit: "s",
-          note: note, samples: steadyEpochSeconds),
-      Row(group: "training", name: "mlp step", backend: backend, value: median / steps * 1e3, best: best / steps * 1e3,
-          unit: "ms"),
+      Row(
+        group: "training", name: "mlp epoch (60k, batch 128)", backend: backend, value: median, best: best, unit: "s",
+        note: note, samples: steadyEpochSeconds),
+      Row(
+        group: "training", name: "mlp step", backend: backend, value: median / steps * 1e3, best: best / steps * 1e3,
+        unit: "ms"),
     ]
   }
 }

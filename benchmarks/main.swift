@@ -61,15 +61,21 @@ while let argument = arguments.popFirst() {
     guard let value = arguments.popFirst() else { exit(64) }
     jsonPath = value
   default:
-    FileHandle.standardError.write(Data("usage: descent-benchmarks [--quick] [--tune] [--epochs N] [--backend cpu|opencl] [--rounds N] [--tune-clblast] [--no-peers] [--no-training] [--only TEXT] [--json PATH]\n".utf8))
+    FileHandle.standardError.write(
+      Data(
+        ("usage: descent-benchmarks [--quick] [--tune] [--epochs N] [--backend cpu|opencl] [--rounds N] "
+          + "[--tune-clblast] [--no-peers] [--no-training] [--only TEXT] [--json PATH]\n").utf8))
     exit(64)
   }
 }
 
 // The folder holding `peers/`: this source file's, or `benchmarks/` under the current directory
 // where the binary was copied to another machine (scripts/gpu-run.sh).
-let folder = [URL(fileURLWithPath: #filePath).deletingLastPathComponent().path,
-              FileManager.default.currentDirectoryPath + "/benchmarks"]
+let folder =
+  [
+    URL(fileURLWithPath: #filePath).deletingLastPathComponent().path,
+    FileManager.default.currentDirectoryPath + "/benchmarks",
+  ]
   .first { FileManager.default.fileExists(atPath: $0 + "/peers") } ?? "benchmarks"
 
 // The training case runs in a process of its own for each backend, as each Python peer does, so
@@ -77,9 +83,12 @@ let folder = [URL(fileURLWithPath: #filePath).deletingLastPathComponent().path,
 // one process the CPU backend's step measured 1.2–1.8 ms after PoCL's probes, 0.96–1.0 ms alone.
 if let which = trainOnly {
   let backend: any Backend = which == "cpu" ? CPUBackend() : try OpenCLBackend(DeviceSelector(which))
-  let result = try TrainingCase.run(backend, train: try FashionMNIST.load(.train), test: try FashionMNIST.load(.test),
-                                    epochs: epochs)
-  let json = try JSONSerialization.data(withJSONObject: ["epoch_seconds": result.epochSeconds, "accuracy": result.accuracy])
+  let result = try TrainingCase.run(
+    backend, train: try FashionMNIST.load(.train), test: try FashionMNIST.load(.test),
+    epochs: epochs)
+  let json = try JSONSerialization.data(withJSONObject: [
+    "epoch_seconds": result.epochSeconds, "accuracy": result.accuracy,
+  ])
   print(String(decoding: json, as: UTF8.self))
   exit(0)
 }
@@ -88,10 +97,13 @@ var openCLDevices: [String: OpenCLDevice] = [:]  // backend name → its device,
 var header: [String: String] = [
   "date": ISO8601DateFormatter().string(from: Date()),
   "cpu": (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8))?.split(separator: "\n")
-    .first { $0.hasPrefix("model name") }?.split(separator: ":").last?.trimmingCharacters(in: .whitespaces) ?? "unknown",
+    .first { $0.hasPrefix("model name") }?.split(separator: ":").last?.trimmingCharacters(in: .whitespaces)
+    ?? "unknown",
   "cores": "\(ProcessInfo.processInfo.activeProcessorCount)",
   "cpu backend build": CPUBackend.buildDescription,
-  "timing": "warm-up run, then 3-15 samples of back-to-back calls (>= 2 ms each) within a time budget; median and best per call",
+  "timing":
+    "warm-up run, then 3-15 samples of back-to-back calls (>= 2 ms each) within a time budget; "
+    + "median and best per call",
 ]
 /// A backend's peak FLOP/s and triad bandwidth, from its probes.
 func measureProbes(_ probe: PerformanceProbes) throws -> [String: Double] {
@@ -100,7 +112,9 @@ func measureProbes(_ probe: PerformanceProbes) throws -> [String: Double] {
 
 // The CPU's limits first, before OpenCL work (GEMM tuning, PoCL's threads) can share its cores.
 var probes: [String: [String: Double]] = [:]
-for backend in backends { if let probe = backend as? PerformanceProbes { probes[backend.name] = try measureProbes(probe) } }
+for backend in backends {
+  if let probe = backend as? PerformanceProbes { probes[backend.name] = try measureProbes(probe) }
+}
 
 do {
   for device in try OpenCLDevice.all() where only != "cpu" {
@@ -108,12 +122,14 @@ do {
     if tune {
       let shapes = Cases.gemmShapes.map(\.1).filter { $0.m <= 1024 && $0.flops > 1e6 }
       for (variant, seconds) in try backend.tuneGemm(shapes: shapes) {
-        FileHandle.standardError.write(Data("tuning \(device.name): \(variant): \(String(format: "%.2f", seconds * 1e3)) ms\n".utf8))
+        FileHandle.standardError.write(
+          Data("tuning \(device.name): \(variant): \(String(format: "%.2f", seconds * 1e3)) ms\n".utf8))
       }
     }
     backends.append(backend)
     openCLDevices[backend.name] = device
-    header["opencl \(device.index)"] = "\(device.name), \(device.platform), \(device.version), driver \(device.driverVersion); \(backend.kernelChoices)"
+    header["opencl \(device.index)"] =
+      "\(device.name), \(device.platform), \(device.version), driver \(device.driverVersion); \(backend.kernelChoices)"
   }
 } catch {
   header["opencl"] = "\(error)"
@@ -126,9 +142,14 @@ do {
 /// header says why, and later calls do not try again).
 @MainActor func numpyTiming(_ name: String, _ shape: GemmShape) -> Timing? {
   guard header["peer numpy"] == nil else { return nil }
-  let json = String(decoding: try! JSONSerialization.data(withJSONObject: [[name, shape.m, shape.n, shape.k,
-                                                                            shape.transposeA, shape.transposeB]]),
-                    as: UTF8.self)
+  let json = String(
+    decoding: try! JSONSerialization.data(withJSONObject: [
+      [
+        name, shape.m, shape.n, shape.k,
+        shape.transposeA, shape.transposeB,
+      ]
+    ]),
+    as: UTF8.self)
   switch Peers.run("numpy_gemm.py", [json], folder: folder) {
   case let .success(result):
     guard let seconds = (result as? [[String: Any]])?.first?["seconds"] as? [Double], !seconds.isEmpty else {
@@ -171,7 +192,8 @@ for (position, backend) in backends.enumerated() {
   let peak = measured["flops"]!
   FileHandle.standardError.write(Data("\(backend.name): probes done, GEMM…\n".utf8))
   // NumPy takes turns with the first backend (the CPU, unless --backend opencl).
-  let (ours, numpy) = peers && position == 0
+  let (ours, numpy) =
+    peers && position == 0
     ? try gemmRowsBesideNumPy(backend, peak: peak)
     : (try Cases.gemm(backend, peak: peak, quick: quick, selected: selected), [])
   rows += ours
@@ -188,15 +210,19 @@ for (position, backend) in backends.enumerated() {
       }
       if let parameters = try? CLBlastPeer.parameters(fromTunerFile: tuningFile) {
         try clblast.useParameters(parameters)
-        header["peer clblast \(device.index)"] = "tuned by clblast_tuner_xgemm (\(tuningFile)): "
+        header["peer clblast \(device.index)"] =
+          "tuned by clblast_tuner_xgemm (\(tuningFile)): "
           + parameters.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
       } else {
-        header["peer clblast \(device.index)"] = "parameters shipped with CLBlast (no tuning in \(tuningFile); see --tune-clblast)"
+        header["peer clblast \(device.index)"] =
+          "parameters shipped with CLBlast (no tuning in \(tuningFile); see --tune-clblast)"
       }
       FileHandle.standardError.write(Data("CLBlast on \(backend.name)…\n".utf8))
       for (name, shape) in Cases.selectedGemmShapes(quick: quick, selected: selected) {
-        rows.append(Cases.gemmRow(name, shape, try clblast.gemm(shape),
-                                  backend: "clblast:" + backend.name.dropFirst("opencl:".count), peak: peak))
+        rows.append(
+          Cases.gemmRow(
+            name, shape, try clblast.gemm(shape),
+            backend: "clblast:" + backend.name.dropFirst("opencl:".count), peak: peak))
       }
     } catch let error as Peers.PeerError {
       header["peer clblast"] = "not run: \(error.reason)"
@@ -210,20 +236,26 @@ if training {
   let executable = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL.path
   var contenders: [(label: String, isPeer: Bool, run: () -> Result<Any, Peers.PeerError>)] = backends.map { backend in
     let which = openCLDevices[backend.name].map { "\($0.index)" } ?? "cpu"
-    return (backend.name, false, { Peers.runProcess(executable, ["--train-only", which, "--epochs", "\(epochs)"], folder: folder) })
+    return (
+      backend.name, false,
+      { Peers.runProcess(executable, ["--train-only", which, "--epochs", "\(epochs)"], folder: folder) }
+    )
   }
   if peers {
     // The GPU rows say "not run: no cuda device" on a machine without one.
-    for (script, device, label) in [("torch_mlp.py", "cpu", "pytorch (eager)"), ("jax_mlp.py", "cpu", "jax + optax (jit)"),
-                                    ("torch_mlp.py", "cuda", "pytorch (eager, cuda)"),
-                                    ("jax_mlp.py", "gpu", "jax + optax (jit, gpu)")] {
+    for (script, device, label) in [
+      ("torch_mlp.py", "cpu", "pytorch (eager)"), ("jax_mlp.py", "cpu", "jax + optax (jit)"),
+      ("torch_mlp.py", "cuda", "pytorch (eager, cuda)"),
+      ("jax_mlp.py", "gpu", "jax + optax (jit, gpu)"),
+    ] {
       contenders.append((label, true, { Peers.run(script, ["\(epochs)", device], folder: folder) }))
     }
   }
   var steadyEpochs: [String: [Double]] = [:], accuracies: [String: Double] = [:]
   for round in 1...rounds {
     for contender in contenders {
-      FileHandle.standardError.write(Data("\(contender.label): training \(epochs) epochs, round \(round) of \(rounds)…\n".utf8))
+      FileHandle.standardError.write(
+        Data("\(contender.label): training \(epochs) epochs, round \(round) of \(rounds)…\n".utf8))
       switch contender.run() {
       case let .success(result):
         let entry = result as? [String: Any] ?? [:]
@@ -256,14 +288,17 @@ func ratioNotes(_ rows: inout [Row]) {
     }
     let device = rows[index].backend.drop { $0 != ":" }
     if rows[index].backend.hasPrefix("opencl:"),
-       let clblast = rows.first(where: { $0.backend == "clblast" + device && $0.name == rows[index].name }) {
+      let clblast = rows.first(where: { $0.backend == "clblast" + device && $0.name == rows[index].name })
+    {
       notes.append(ratio(rows[index], clblast, "CLBlast"))
     }
     rows[index].note = notes.joined(separator: ", ")
   }
   let epochRows = rows.filter { $0.group == "training" && $0.unit == "s" }
   for index in rows.indices where rows[index].group == "training" && rows[index].unit == "s" {
-    let others = epochRows.filter { $0.backend != rows[index].backend && ($0.backend.hasPrefix("pytorch") || $0.backend.hasPrefix("jax")) }
+    let others = epochRows.filter {
+      $0.backend != rows[index].backend && ($0.backend.hasPrefix("pytorch") || $0.backend.hasPrefix("jax"))
+    }
     let ratios = others.map { ratio(rows[index], $0, $0.backend) }
     if !ratios.isEmpty { rows[index].note += "; time " + ratios.joined(separator: ", ") }
   }

@@ -21,7 +21,9 @@ scratch=$(mktemp -d)
 trap 'scripts/postgres.sh stop "$server"; rm -rf "$scratch"' EXIT
 eval "$(scripts/postgres.sh start "$server")"
 base=${DESCENT_TEST_POSTGRES%/*}
-echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) cores; $(psql -AtX "$DESCENT_TEST_POSTGRES" -c 'SHOW server_version') PostgreSQL; $trials trials per run"
+server=$(psql -AtX "$DESCENT_TEST_POSTGRES" -c 'SHOW server_version')
+echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) cores;" \
+  "$server PostgreSQL; $trials trials per run"
 run=0
 measure() {  # tool engine workers
   local tool=$1 engine=$2 workers=$3 location study=bench
@@ -34,15 +36,21 @@ measure() {  # tool engine workers
   fi
   local url=$location
   if [ "$tool" = optuna ]; then
-    if [ "$engine" = postgresql ]; then url="postgresql+psycopg2://${location#postgresql://}"; else url="sqlite:///$location"; fi
-    python3 -c "import optuna, sys; optuna.logging.set_verbosity(optuna.logging.ERROR); optuna.create_study(study_name='$study', storage=sys.argv[1])" "$url"
+    if [ "$engine" = postgresql ]; then
+      url="postgresql+psycopg2://${location#postgresql://}"
+    else
+      url="sqlite:///$location"
+    fi
+    python3 -c "import optuna, sys; optuna.logging.set_verbosity(optuna.logging.ERROR);
+optuna.create_study(study_name='$study', storage=sys.argv[1])" "$url"
   fi
   local pids=() i
   for ((i = 0; i < workers; i++)); do
     if [ "$tool" = descent ]; then
       "$worker" study-worker "$url" "$study" "$trials" >"$scratch/out_${run}_$i" 2>"$scratch/err_${run}_$i" &
     else
-      python3 benchmarks/peers/optuna_storage.py "$url" "$study" "$trials" >"$scratch/out_${run}_$i" 2>"$scratch/err_${run}_$i" &
+      python3 benchmarks/peers/optuna_storage.py "$url" "$study" "$trials" \
+        >"$scratch/out_${run}_$i" 2>"$scratch/err_${run}_$i" &
     fi
     pids+=($!)
   done
@@ -50,7 +58,8 @@ measure() {  # tool engine workers
   for pid in "${pids[@]}"; do wait "$pid" || crashed=$((crashed + 1)); done
   python3 - "$tool" "$engine" "$workers" "$crashed" "$scratch" "$run" "$workers" <<'PY'
 import json, sys, glob
-tool, engine, workers, crashed, scratch, run = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5], sys.argv[6]
+tool, engine, scratch, run = sys.argv[1], sys.argv[2], sys.argv[5], sys.argv[6]
+workers, crashed = int(sys.argv[3]), int(sys.argv[4])
 rows = []
 for i in range(workers):
     lines = open(f"{scratch}/out_{run}_{i}").read().split("\n")
@@ -59,7 +68,8 @@ for i in range(workers):
 done = sum(r["trials"] for r in rows)
 failed = sum(r["failed"] for r in rows) + crashed
 seconds = max(r["end"] for r in rows) - min(r["start"] for r in rows) if rows else float("nan")
-print(f"{tool:8} {engine:10} {workers:3} workers  {done:5} trials  {done / seconds:8.1f} trials/s  {1000 * seconds / max(done, 1):7.2f} ms/trial  failed {failed}")
+print(f"{tool:8} {engine:10} {workers:3} workers  {done:5} trials  {done / seconds:8.1f} trials/s  "
+      f"{1000 * seconds / max(done, 1):7.2f} ms/trial  failed {failed}")
 PY
 }
 for engine in postgresql sqlite; do

@@ -22,16 +22,20 @@ for sampler in tpe random; do
     for seed in $seeds; do
       folder=$(mktemp -d)
       start=$(date +%s.%N)
-      best=$(.build/release/descent tune --space benchmarks/tune-space.json --trials 30 --sampler $sampler --pruner $pruner \
+      best=$(.build/release/descent tune --space benchmarks/tune-space.json --trials 30 \
+        --sampler $sampler --pruner $pruner \
         --seed "$seed" --limit 15000 --validation 0.33334 "${workers[@]}" --output "$folder" --quiet \
         | sed -n 's/^best: trial [0-9]*, validation accuracy \([0-9.]*\).*/\1/p')
       seconds=$(echo "$(date +%s.%N) - $start" | bc)
       rm -rf "$folder"
-      printf 'descent %-6s %-6s seed %s  best %.4f  %6.1f s\n' $sampler $pruner "$seed" "$best" "$seconds" | tee -a "$results"
+      printf 'descent %-6s %-6s seed %s  best %.4f  %6.1f s\n' $sampler $pruner "$seed" "$best" "$seconds" |
+        tee -a "$results"
       if [ $peer = 1 ]; then
         line=$(cd benchmarks/peers && python3 optuna_tune.py "$seed" $sampler $pruner | tail -1)
-        read -r pbest pseconds < <(python3 -c "import json,sys; d=json.loads(sys.argv[1]); print(d['best'], d['seconds'])" "$line")
-        printf 'optuna  %-6s %-6s seed %s  best %.4f  %6.1f s\n' $sampler $pruner "$seed" "$pbest" "$pseconds" | tee -a "$results"
+        read -r pbest pseconds < <(
+          python3 -c "import json,sys; d=json.loads(sys.argv[1]); print(d['best'], d['seconds'])" "$line")
+        printf 'optuna  %-6s %-6s seed %s  best %.4f  %6.1f s\n' $sampler $pruner "$seed" "$pbest" "$pseconds" |
+          tee -a "$results"
       fi
     done
   done
@@ -52,6 +56,7 @@ for sampler in ["tpe", "random"]:
             best = [b for b, _ in r]; wall = sum(s for _, s in r) / len(r)
             ratio = ""
             if name == "optuna" and d: ratio = "%.2f×" % ((sum(s for _, s in d) / len(d)) / wall)
-            print("%-7s %-6s %-7s  %.4f (%.4f–%.4f)   %8.1f        %s" % (name, sampler, pruner, sum(best) / len(best), min(best), max(best), wall, ratio))
+            print("%-7s %-6s %-7s  %.4f (%.4f–%.4f)   %8.1f        %s"
+                  % (name, sampler, pruner, sum(best) / len(best), min(best), max(best), wall, ratio))
 PY
 rm -f "$results"

@@ -44,7 +44,8 @@ pack() {
   local debs
   debs=$(mktemp -d)
   chmod 755 "$debs"  # apt downloads as its own user
-  (cd "$debs" && apt-get download -qq ocl-icd-libopencl1 libclblast1 && for deb in *.deb; do dpkg-deb -x "$deb" root; done)
+  (cd "$debs" && apt-get download -qq ocl-icd-libopencl1 libclblast1 &&
+    for deb in *.deb; do dpkg-deb -x "$deb" root; done)
   cp -L "$debs"/root/usr/lib/*/libOpenCL.so.1 "$debs"/root/usr/lib/*/libclblast.so.1 "$bundle/lib/"
   rm -rf "$debs"
   echo libnvidia-opencl.so.1 >"$bundle/vendors/nvidia.icd"
@@ -66,9 +67,11 @@ run() {
   echo "== OpenCL suites: every device, its own kernels and the GPU profile, every GEMM and launch variant"
   local status=0
   "$bundle/bin/DescentPackageTests.xctest" --testing-library swift-testing --filter \
-    'Parity/openCL|Parity/randomBitsMatchCPU|Parity/dropoutMasksMatchCPU|TrainingParity|FitTests|GradientChecks|GemmTuningTests|OpenCLBackendTests' \
+    'Parity/openCL|Parity/randomBitsMatchCPU|Parity/dropoutMasksMatchCPU|TrainingParity|FitTests|GradientChecks|'\
+'GemmTuningTests|OpenCLBackendTests' \
     >"$work/parity.log" 2>&1 || status=$?
-  grep -E '^(✘|✔ Test run|✘ Test run)|ran on|variant: |skipped|spirals on|Fashion-MNIST subset on|synthetic bars in' "$work/parity.log" || true
+  grep -E '^(✘|✔ Test run|✘ Test run)|ran on|variant: |skipped|spirals on|Fashion-MNIST subset on|synthetic bars in' \
+    "$work/parity.log" || true
   echo "== parity exit status $status (full log: $work/parity.log)"
   echo "== benchmarks"
   local options=("$@")

@@ -12,7 +12,8 @@
 # Extra packages given as arguments are installed too (benchmarks/run.sh adds libclblast1,
 # scripts/test.sh the postgresql server its tests start).
 set -euo pipefail
-packages=(ocl-icd-opencl-dev pocl-opencl-icd mesa-opencl-icd pkg-config clinfo zlib1g-dev libsqlite3-dev libpq-dev dataset-fashion-mnist "$@")
+packages=(ocl-icd-opencl-dev pocl-opencl-icd mesa-opencl-icd pkg-config clinfo zlib1g-dev libsqlite3-dev libpq-dev
+  dataset-fashion-mnist "$@")
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

@@ -2,8 +2,9 @@
 # Interop checks: models Descent publishes give the same outputs elsewhere (scripts/interop.py).
 # Trains small models with the built `descent` (Fashion-MNIST images with a GELU MLP; a CSV
 # classifier with standardization and LeakyReLU; CSV linear regression; the CSV classifier again
-# with each activation `descent train --help` lists), predicts, exports each to ONNX, and compares `descent predict` with ONNX Runtime and with a NumPy forward pass built from
-# the safetensors file alone, on 1 000 rows or more.
+# with each activation `descent train --help` lists), predicts, exports each to ONNX, and compares
+# `descent predict` with ONNX Runtime and with a NumPy forward pass built from the safetensors file
+# alone, on 1 000 rows or more.
 # Python packages come from PyPI into a virtual environment cached outside the clone
 # (DESCENT_PYTHON_ENV, default ~/.cache/descent/interop-venv). Without Python or PyPI the checks
 # fail under CI=true and are skipped with one line elsewhere. PyTorch is not installed here (a
@@ -26,8 +27,10 @@ python=$(command -v python3 || true)
 stamp="$venv/.descent-requirements"
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "${requirements[*]}" ]; then
   rm -rf "$venv"
-  "$python" -m venv "$venv" >/dev/null 2>&1 || unavailable "python3 cannot create a virtual environment (install python3-venv)"
-  "$venv/bin/pip" install -q --disable-pip-version-check "${requirements[@]}" || unavailable "pip could not install ${requirements[*]}"
+  "$python" -m venv "$venv" >/dev/null 2>&1 ||
+    unavailable "python3 cannot create a virtual environment (install python3-venv)"
+  "$venv/bin/pip" install -q --disable-pip-version-check "${requirements[@]}" ||
+    unavailable "pip could not install ${requirements[*]}"
   echo "${requirements[*]}" > "$stamp"
 fi
 
@@ -47,8 +50,10 @@ for name, label, values in [("classes", "kind", kind), ("prices", "price", price
 PY
 fashion=/usr/share/datasets/fashion-mnist
 common=(--quiet --backend cpu --validation 0)
-"$descent" train --data "$fashion" --limit 3000 --epochs 2 --hidden 64,32 --activation gelu "${common[@]}" --output "$work/fashion"
-"$descent" train --data "$work/classes.csv" --label kind --epochs 30 --hidden 16 --activation leaky-relu "${common[@]}" --output "$work/classes"
+"$descent" train --data "$fashion" --limit 3000 --epochs 2 --hidden 64,32 --activation gelu "${common[@]}" \
+  --output "$work/fashion"
+"$descent" train --data "$work/classes.csv" --label kind --epochs 30 --hidden 16 --activation leaky-relu \
+  "${common[@]}" --output "$work/classes"
 "$descent" train --data "$work/prices.csv" --label price --task regression --hidden '' --epochs 40 --optimizer sgd \
   --momentum 0 --learning-rate 0.01 --schedule constant "${common[@]}" --output "$work/prices"
 runs=(fashion:"$fashion/t10k-images-idx3-ubyte.gz" classes:"$work/classes.csv" prices:"$work/prices.csv")
@@ -61,7 +66,8 @@ done
 for run in "${runs[@]}"; do
   name=${run%%:*} input=${run#*:}
   "$descent" export --model "$work/$name/weights.safetensors" --format onnx --output "$work/$name.onnx" >/dev/null
-  "$descent" predict --model "$work/$name/weights.safetensors" --input "$input" --logits --output "$work/$name.predictions.csv"
-  "$venv/bin/python" scripts/interop.py "$work/$name/weights.safetensors" "$work/$name.onnx" "$input" "$work/$name.predictions.csv"
+  model="$work/$name/weights.safetensors" predictions="$work/$name.predictions.csv"
+  "$descent" predict --model "$model" --input "$input" --logits --output "$predictions"
+  "$venv/bin/python" scripts/interop.py "$model" "$work/$name.onnx" "$input" "$predictions"
 done
 echo "interop checks passed"

@@ -14,7 +14,8 @@ log=$(mktemp) report=$(mktemp)
 trap 'rm -f "$log" "$report"' EXIT
 status=0
 oclgrind --log "$report" --check-api --data-races .build/debug/DescentPackageTests.xctest \
-  --testing-library swift-testing --no-parallel --filter 'Parity/openCL\(|openCLBackendsAndVariantsAreListed|everyVariantComputesTheProduct' \
+  --testing-library swift-testing --no-parallel \
+  --filter 'Parity/openCL\(|openCLBackendsAndVariantsAreListed|everyVariantComputesTheProduct' \
   >"$log" 2>&1 || status=$?
 grep -E 'ran on|Test run with' "$log" || true
 if [ "$status" -ne 0 ] || [ -s "$report" ] || ! grep -q 'ran on opencl:Oclgrind' "$log"; then

@@ -11,8 +11,10 @@ public enum ConfigurationError: Error, Equatable, CustomStringConvertible {
   }
 
   /// Throws ``outOfRange(parameter:value:allowed:)`` unless `condition` holds.
-  package static func require(_ condition: Bool, _ parameter: String, _ value: some Any,
-                              _ allowed: String) throws {
+  package static func require(
+    _ condition: Bool, _ parameter: String, _ value: some Any,
+    _ allowed: String
+  ) throws {
     guard condition else { throw outOfRange(parameter: parameter, value: "\(value)", allowed: allowed) }
   }
 }

@@ -60,8 +60,10 @@ struct CheckCommand {
         }
       }
       let gflops = shape.flops / seconds / 1e9
-      print(String(format: "%@: gemm %dx%dx%d in %.3f ms (%.1f GFLOP/s), max error %.3f of the bound %@",
-                   backend.name, n, n, n, seconds * 1e3, gflops, worstRatio, backendFailed ? "FAILED" : "ok"))
+      print(
+        String(
+          format: "%@: gemm %dx%dx%d in %.3f ms (%.1f GFLOP/s), max error %.3f of the bound %@",
+          backend.name, n, n, n, seconds * 1e3, gflops, worstRatio, backendFailed ? "FAILED" : "ok"))
       failed = failed || backendFailed
     }
     return failed ? ExitCode.failure : 0

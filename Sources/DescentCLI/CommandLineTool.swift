@@ -87,17 +87,23 @@ enum CommandLineTool {
   static func help(_ command: String) -> String? {
     switch command {
     case "devices":
-      "usage: descent devices\n\nLists the CPU backend and every OpenCL device, numbered for DESCENT_DEVICE, with the kernels each would use.\n\n\(environment)"
+      "usage: descent devices\n\nLists the CPU backend and every OpenCL device, numbered for DESCENT_DEVICE, with the "
+        + "kernels each would use.\n\n\(environment)"
     case "check":
-      "usage: descent check [--size N]\n\nRuns an N×N×N GEMM (default 257, at most 4096) on every backend against a float64 product.\n\n\(environment)"
+      "usage: descent check [--size N]\n\nRuns an N×N×N GEMM (default 257, at most 4096) on every backend against a "
+        + "float64 product.\n\n\(environment)"
     case "train": "usage: descent train [options]\n\noptions:\n\(TrainConfiguration.help)\n\n\(environment)"
     case "tune": "usage: descent tune [options]\n\noptions:\n\(TuneCommand.help)\n\n\(environment)"
     case "predict":
-      "usage: descent predict --model FILE --input DATA [options]\n\nWrites one CSV row per input row: the predicted class (and name) or value.\n\noptions:\n\(PredictCommand.help)\n\n\(environment)"
+      "usage: descent predict --model FILE --input DATA [options]\n\nWrites one CSV row per input row: the predicted "
+        + "class (and name) or value.\n\noptions:\n\(PredictCommand.help)\n\n\(environment)"
     case "evaluate":
-      "usage: descent evaluate --model FILE --input DATA [options]\n\nPrints the loss and accuracy with a confusion matrix (drawn as SVG too), or MSE and MAE for regression.\n\noptions:\n\(EvaluateCommand.help)\n\n\(environment)"
+      "usage: descent evaluate --model FILE --input DATA [options]\n\nPrints the loss and accuracy with a confusion "
+        + "matrix (drawn as SVG too), or MSE and MAE for "
+        + "regression.\n\noptions:\n\(EvaluateCommand.help)\n\n\(environment)"
     case "export":
-      "usage: descent export --model FILE --format onnx --output model.onnx\n\nWrites the model, its preprocessing included, as an ONNX model (opset 17) with a dynamic batch dimension.\n\noptions:\n\(ExportCommand.help)"
+      "usage: descent export --model FILE --format onnx --output model.onnx\n\nWrites the model, its preprocessing "
+        + "included, as an ONNX model (opset 17) with a dynamic batch dimension.\n\noptions:\n\(ExportCommand.help)"
     case "help", "--help", "-h": usage
     default: nil
     }

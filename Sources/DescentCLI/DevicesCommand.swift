@@ -13,7 +13,8 @@ enum DevicesCommand {
       for device in devices {
         let mark = device == chosen ? " (default)" : ""
         let backend = try OpenCLBackend(device: device)
-        print("""
+        print(
+          """
           opencl \(device.index): \(device.name)\(mark)
             platform: \(device.platform), vendor: \(device.vendor), type: \(device.kind.rawValue)
             version: \(device.version), driver \(device.driverVersion)

@@ -17,8 +17,9 @@ struct EvaluateCommand {
   let flags: FlagValues
 
   init(_ options: [String]) throws {
-    flags = try FlagValues(options, command: "evaluate",
-                           flags: ["model", "input", "labels", "svg", "batch-size", "backend", "device"])
+    flags = try FlagValues(
+      options, command: "evaluate",
+      flags: ["model", "input", "labels", "svg", "batch-size", "backend", "device"])
   }
 
   func run() throws -> Int32 {
@@ -29,8 +30,9 @@ struct EvaluateCommand {
     if model.output.kind == .classes { try Inference.checkWritable(svgPath) }
     let input = try ModelInput(inputPath, labels: flags["labels"], model: model)
     guard input.hasLabels else {
-      throw UsageError(message: model.output.label.map { "\(inputPath) has no \"\($0)\" column to evaluate against" }
-        ?? "\(inputPath) has no labels: give --labels FILE (IDX) or a folder holding the labels file")
+      throw UsageError(
+        message: model.output.label.map { "\(inputPath) has no \"\($0)\" column to evaluate against" }
+          ?? "\(inputPath) has no labels: give --labels FILE (IDX) or a folder holding the labels file")
     }
     let data = input.dataset
     let outputs = try model.predict(raw: data.features, rows: data.rows, batchSize: batchSize)
@@ -43,7 +45,7 @@ struct EvaluateCommand {
       // Cross-entropy from the logits in Double (log-sum-exp), or from the probabilities of a softmax model.
       var loss = 0.0
       for (row, label) in labels.enumerated() {
-        let logits = outputs[row * width ..< (row + 1) * width].map(Double.init)
+        let logits = outputs[row * width..<(row + 1) * width].map(Double.init)
         if Inference.outputsProbabilities(model) {
           loss -= log(Double(p[row * width + label]))
         } else {
@@ -55,15 +57,18 @@ struct EvaluateCommand {
       var matrix = [[Int]](repeating: [Int](repeating: 0, count: width), count: width)
       for (label, guess) in zip(labels, predicted) { matrix[label][guess] += 1 }
       let correct = (0..<width).reduce(0) { $0 + matrix[$1][$1] }
-      print(String(format: "%d rows  loss %.4f  accuracy %.2f%%", data.rows, loss / Double(data.rows),
-                   100 * Double(correct) / Double(data.rows)))
+      print(
+        String(
+          format: "%d rows  loss %.4f  accuracy %.2f%%", data.rows, loss / Double(data.rows),
+          100 * Double(correct) / Double(data.rows)))
       let names = model.output.classNames ?? (0..<width).map { "\($0)" }
       print(ConfusionMatrix.table(matrix, names: model.output.classNames))
       try FileSystem.writeAtomically(Array(ConfusionMatrix.svg(matrix, names: names).utf8), to: svgPath)
       print("wrote \(svgPath)")
     case .regression, .values:
       guard data.targetWidth == width || (width == 1 && data.targetWidth == 1) else {
-        throw ModelError.shapeMismatch("\(data.name) has \(data.targetWidth) targets per row, the model predicts \(width)")
+        throw ModelError.shapeMismatch(
+          "\(data.name) has \(data.targetWidth) targets per row, the model predicts \(width)")
       }
       var (squares, absolutes) = (0.0, 0.0)
       for (output, target) in zip(outputs, data.targets) {
@@ -88,13 +93,16 @@ enum ConfusionMatrix {
       let space = String(repeating: " ", count: max(0, width - text.count))
       return left ? text + space : space + text
     }
-    var lines = [pad("true \\ predicted", labelWidth + 1, left: true)
-      + matrix.indices.map { pad("\($0)", cellWidth) }.joined() + pad("recall", 9)]
+    var lines = [
+      pad("true \\ predicted", labelWidth + 1, left: true)
+        + matrix.indices.map { pad("\($0)", cellWidth) }.joined() + pad("recall", 9)
+    ]
     for (index, row) in matrix.enumerated() {
       let total = row.reduce(0, +)
       let recall = total == 0 ? "-" : String(format: "%.1f%%", 100 * Double(row[index]) / Double(total))
-      lines.append(pad(labels[index], labelWidth + 1, left: true)
-        + row.map { pad("\($0)", cellWidth) }.joined() + pad(recall, 9))
+      lines.append(
+        pad(labels[index], labelWidth + 1, left: true)
+          + row.map { pad("\($0)", cellWidth) }.joined() + pad(recall, 9))
     }
     return lines.joined(separator: "\n")
   }
@@ -104,26 +112,37 @@ enum ConfusionMatrix {
     let n = matrix.count, cell = 44.0, left = 150.0, top = 60.0
     let size = (Int(left + cell * Double(n) + 20), Int(top + cell * Double(n) + 130))
     var body = "<g font-family=\"sans-serif\" font-size=\"11\">\n"
-    body += "<text x=\"\(left + cell * Double(n) / 2)\" y=\"22\" text-anchor=\"middle\" font-size=\"14\">confusion matrix</text>\n"
+    body +=
+      "<text x=\"\(left + cell * Double(n) / 2)\" y=\"22\" text-anchor=\"middle\" font-size=\"14\">"
+      + "confusion matrix</text>\n"
     body += "<text x=\"\(left + cell * Double(n) / 2)\" y=\"44\" text-anchor=\"middle\">predicted class</text>\n"
     for (row, counts) in matrix.enumerated() {
       let total = max(1, counts.reduce(0, +))
       let y = top + cell * Double(row)
-      body += "<text x=\"\(left - 6)\" y=\"\(y + cell / 2 + 4)\" text-anchor=\"end\">\(Chart.escape(names[row]))</text>\n"
+      body +=
+        "<text x=\"\(left - 6)\" y=\"\(y + cell / 2 + 4)\" text-anchor=\"end\">\(Chart.escape(names[row]))</text>\n"
       for (column, count) in counts.enumerated() {
         let share = Double(count) / Double(total)
         let shade = Int(255 - 200 * share)
         let x = left + cell * Double(column)
-        body += "<rect x=\"\(x)\" y=\"\(y)\" width=\"\(cell)\" height=\"\(cell)\" fill=\"rgb(\(shade),\(shade),255)\" stroke=\"#fff\"/>\n"
-        body += "<text x=\"\(x + cell / 2)\" y=\"\(y + cell / 2 + 4)\" text-anchor=\"middle\" fill=\"\(share > 0.6 ? "#fff" : "#000")\">\(count)</text>\n"
+        body +=
+          "<rect x=\"\(x)\" y=\"\(y)\" width=\"\(cell)\" height=\"\(cell)\" fill=\"rgb(\(shade),\(shade),255)\" "
+          + "stroke=\"#fff\"/>\n"
+        body +=
+          "<text x=\"\(x + cell / 2)\" y=\"\(y + cell / 2 + 4)\" text-anchor=\"middle\" "
+          + "fill=\"\(share > 0.6 ? "#fff" : "#000")\">\(count)</text>\n"
       }
     }
     let bottom = top + cell * Double(n)
     for (column, name) in names.enumerated() {
       let x = left + cell * (Double(column) + 0.5)
-      body += "<text transform=\"translate(\(x) \(bottom + 8)) rotate(45)\" text-anchor=\"start\">\(Chart.escape(name))</text>\n"
+      body +=
+        "<text transform=\"translate(\(x) \(bottom + 8)) rotate(45)\" "
+        + "text-anchor=\"start\">\(Chart.escape(name))</text>\n"
     }
-    body += "<text transform=\"translate(16 \(top + cell * Double(n) / 2)) rotate(-90)\" text-anchor=\"middle\">true class</text>\n"
+    body +=
+      "<text transform=\"translate(16 \(top + cell * Double(n) / 2)) rotate(-90)\" text-anchor=\"middle\">"
+      + "true class</text>\n"
     return """
       <svg xmlns="http://www.w3.org/2000/svg" width="\(size.0)" height="\(size.1)" viewBox="0 0 \(size.0) \(size.1)">
       <rect width="100%" height="100%" fill="white"/>

@@ -18,13 +18,17 @@ struct ExportCommand {
   func run() throws -> Int32 {
     let modelPath = try flags.required("model")
     let format = flags["format"] ?? "onnx"
-    guard format == "onnx" else { throw UsageError(message: "--format: '\(format)' is not a format descent exports (onnx)") }
+    guard format == "onnx" else {
+      throw UsageError(message: "--format: '\(format)' is not a format descent exports (onnx)")
+    }
     let output = flags["output"] ?? "model.onnx"
     try Inference.checkWritable(output)
     let model = try Sequential.load(contentsOf: modelPath, backend: CPUBackend(threads: 1))
     try ONNXExport.write(model, to: output)
-    print("wrote \(output): input \"features\" [batch, \(model.inputFeatures)], output \"outputs\" [batch, \(model.outputFeatures)]"
-      + (model.output.kind == .classes && !Inference.outputsProbabilities(model) ? " and \"probabilities\"" : ""))
+    print(
+      "wrote \(output): input \"features\" [batch, \(model.inputFeatures)], output \"outputs\" [batch, "
+        + "\(model.outputFeatures)]"
+        + (model.output.kind == .classes && !Inference.outputsProbabilities(model) ? " and \"probabilities\"" : ""))
     return 0
   }
 }

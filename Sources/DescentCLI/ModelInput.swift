@@ -12,9 +12,11 @@ struct FlagValues {
     while let option = rest.popFirst() {
       let name = String(option.dropFirst(2))
       guard option.hasPrefix("--"), flags.contains(name) || switches.contains(name) else {
-        throw UsageError(message: option.hasPrefix("--") ? "unknown option '\(option)' for '\(command)'"
-                                                         : "unexpected argument '\(option)' for '\(command)'",
-                         isUnknownOption: true)
+        throw UsageError(
+          message: option.hasPrefix("--")
+            ? "unknown option '\(option)' for '\(command)'"
+            : "unexpected argument '\(option)' for '\(command)'",
+          isUnknownOption: true)
       }
       guard values[name] == nil else { throw UsageError(message: "\(option) is given twice") }
       if switches.contains(name) {
@@ -35,7 +37,9 @@ struct FlagValues {
 
   func positive(_ name: String, default fallback: Int) throws -> Int {
     guard let text = values[name] else { return fallback }
-    guard let value = Int(text), value >= 1 else { throw UsageError(message: "--\(name): '\(text)' is not a whole number >= 1") }
+    guard let value = Int(text), value >= 1 else {
+      throw UsageError(message: "--\(name): '\(text)' is not a whole number >= 1")
+    }
     return value
   }
 
@@ -66,7 +70,9 @@ enum Backends {
     case "opencl": return try OpenCLBackend(selector)
     default:
       if selector != .automatic { return try OpenCLBackend(selector) }
-      if let gpu = (try? OpenCLDevice.all())?.first(where: { $0.kind == .gpu }) { return try OpenCLBackend(device: gpu) }
+      if let gpu = (try? OpenCLDevice.all())?.first(where: { $0.kind == .gpu }) {
+        return try OpenCLBackend(device: gpu)
+      }
       return CPUBackend()
     }
   }
@@ -81,7 +87,9 @@ struct ModelInput {
 
   init(_ path: String, labels: String?, model: Sequential) throws {
     if path.lowercased().hasSuffix(".csv") {
-      if labels != nil { throw UsageError(message: "--labels is for IDX images; a CSV file holds its labels in a column") }
+      if labels != nil {
+        throw UsageError(message: "--labels is for IDX images; a CSV file holds its labels in a column")
+      }
       (dataset, hasLabels) = try Self.readCSV(path, model: model)
     } else {
       var (images, labelFile) = (path, labels)
@@ -94,7 +102,8 @@ struct ModelInput {
       hasLabels = labelFile != nil
     }
     guard dataset.featureCount == model.inputFeatures else {
-      throw ModelError.shapeMismatch("\(dataset.name) has \(dataset.featureCount) features per row, the model takes \(model.inputFeatures)")
+      throw ModelError.shapeMismatch(
+        "\(dataset.name) has \(dataset.featureCount) features per row, the model takes \(model.inputFeatures)")
     }
     guard dataset.rows > 0 else { throw DataError.empty(source: dataset.name) }
     try dataset.checkFinite()
@@ -106,7 +115,8 @@ struct ModelInput {
     let labelColumn = model.output.label.flatMap { names.firstIndex(of: $0) }
     let featureNames = names.indices.filter { $0 != labelColumn }.map { names[$0] }
     if let expected = model.preprocessing.featureNames, featureNames != expected {
-      throw DataError.inconsistent("""
+      throw DataError.inconsistent(
+        """
         \(path): feature columns \(featureNames) differ from the model's \(expected)\
         \(model.output.label.map { " (label column \"\($0)\" optional)" } ?? "")
         """)
@@ -117,7 +127,10 @@ struct ModelInput {
       targets = (0..<targets.count).map { file.features[$0 * width + labelColumn] }
       features = (0..<file.features.count).filter { $0 % width != labelColumn }.map { file.features[$0] }
     }
-    return (try Dataset(features: features, featureCount: file.featureCount - (labelColumn == nil ? 0 : 1),
-                        targets: targets, name: path), labelColumn != nil)
+    return (
+      try Dataset(
+        features: features, featureCount: file.featureCount - (labelColumn == nil ? 0 : 1),
+        targets: targets, name: path), labelColumn != nil
+    )
   }
 }

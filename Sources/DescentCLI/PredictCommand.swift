@@ -18,8 +18,9 @@ struct PredictCommand {
   let flags: FlagValues
 
   init(_ options: [String]) throws {
-    flags = try FlagValues(options, command: "predict", flags: ["model", "input", "output", "batch-size", "backend", "device"],
-                           switches: ["probabilities", "logits"])
+    flags = try FlagValues(
+      options, command: "predict", flags: ["model", "input", "output", "batch-size", "backend", "device"],
+      switches: ["probabilities", "logits"])
   }
 
   func run() throws -> Int32 {
@@ -29,8 +30,9 @@ struct PredictCommand {
     let model = try Sequential.load(contentsOf: modelPath, backend: try flags.backend())
     let input = try ModelInput(inputPath, labels: nil, model: model)
     let outputs = try model.predict(raw: input.dataset.features, rows: input.dataset.rows, batchSize: batchSize)
-    let csv = Inference.csv(outputs, model: model, probabilities: flags["probabilities"] != nil,
-                            logits: flags["logits"] != nil)
+    let csv = Inference.csv(
+      outputs, model: model, probabilities: flags["probabilities"] != nil,
+      logits: flags["logits"] != nil)
     if let output = flags["output"] {
       try FileSystem.writeAtomically(Array(csv.utf8), to: output)
     } else {
@@ -50,7 +52,7 @@ enum Inference {
     guard !outputsProbabilities(model) else { return outputs }
     var result = outputs
     for row in 0..<outputs.count / width {
-      let logits = outputs[row * width ..< (row + 1) * width].map(Double.init)
+      let logits = outputs[row * width..<(row + 1) * width].map(Double.init)
       let top = logits.max() ?? 0
       let exps = logits.map { exp($0 - top) }
       let sum = exps.reduce(0, +)
@@ -83,15 +85,15 @@ enum Inference {
       if probabilities {
         header += (0..<width).map { "p(\(names?[$0] ?? "\($0)"))" }
         let p = Self.probabilities(outputs, width: width, model: model)
-        for row in 0..<rows { lines[row] += p[row * width ..< (row + 1) * width].map { "\($0)" } }
+        for row in 0..<rows { lines[row] += p[row * width..<(row + 1) * width].map { "\($0)" } }
       }
       if logits {
         header += (0..<width).map { "logit(\(names?[$0] ?? "\($0)"))" }
-        for row in 0..<rows { lines[row] += outputs[row * width ..< (row + 1) * width].map { "\($0)" } }
+        for row in 0..<rows { lines[row] += outputs[row * width..<(row + 1) * width].map { "\($0)" } }
       }
     case .regression, .values:
       header += width == 1 ? [model.output.label ?? "value"] : (0..<width).map { "output \($0)" }
-      for row in 0..<rows { lines[row] += outputs[row * width ..< (row + 1) * width].map { "\($0)" } }
+      for row in 0..<rows { lines[row] += outputs[row * width..<(row + 1) * width].map { "\($0)" } }
     }
     return ([header] + lines).map { $0.map(csvField).joined(separator: ",") + "\n" }.joined()
   }

@@ -3,9 +3,10 @@ import Foundation
 
 /// The settings of `descent train`. Each has a flag (`--learning-rate 0.001`) and the same key in a
 /// JSON config file (`"learning-rate": 0.001`); flags override the file. The data flags are
-/// ``DataSource``'s. The defaults train the 784-256-128-10 ReLU MLP with dropout 0.2 on Fashion-MNIST with Adam (1e-3, batches of 128),
-/// cosine-annealed over 15 epochs: 88.9–89.0% test accuracy on the CPU backend (88.0% with a constant rate
-/// over 12 epochs, which is why the schedule is on by default).
+/// ``DataSource``'s. The defaults train the 784-256-128-10 ReLU MLP with dropout 0.2 on Fashion-MNIST
+/// with Adam (1e-3, batches of 128), cosine-annealed over 15 epochs: 88.9–89.0% test accuracy on
+/// the CPU backend (88.0% with a constant rate over 12 epochs, which is why the schedule is on by
+/// default).
 struct TrainConfiguration {
   var hidden = [256, 128]
   var activation = Activation.relu
@@ -71,7 +72,8 @@ struct TrainConfiguration {
       --checkpoint PATH      save a checkpoint (safetensors) after every epoch
       --resume               continue from --checkpoint if it exists
     \(DataSource.help)
-      --output DIR           where history.csv, history.json, history.svg and weights.safetensors (the model) go (default descent-run)
+      --output DIR           where history.csv, history.json, history.svg and weights.safetensors (the model) go
+                             (default descent-run)
       --limit N              train on the first N training rows only (quick runs)
       --quiet                no progress output
     """
@@ -92,7 +94,8 @@ struct TrainConfiguration {
           // A last option the command does not have is reported as unknown, not as lacking a value.
           if name != "config" {
             var defaults = try TrainConfiguration([])
-            do { try defaults.set(name, "", source: option) } catch let error as UsageError where error.isUnknownOption {
+            do { try defaults.set(name, "", source: option) } catch let error as UsageError where error.isUnknownOption
+            {
               throw error
             } catch {}
           }
@@ -139,7 +142,8 @@ struct TrainConfiguration {
     }
     if let text = value as? String { return text }
     if let number = value as? NSNumber, jsonBoolean(value) == nil { return "\(number)" }
-    throw UsageError(message: "\(source) must be \(listAllowed ? "a list of numbers" : "a number or a string"), not \(value)")
+    throw UsageError(
+      message: "\(source) must be \(listAllowed ? "a list of numbers" : "a number or a string"), not \(value)")
   }
 
   mutating func set(_ name: String, _ value: String, source: String) throws {
@@ -154,8 +158,11 @@ struct TrainConfiguration {
     }
     switch name {
     case "hidden":
-      let sizes = value.trimmingCharacters(in: .whitespaces).isEmpty ? [] : value.split(separator: ",", omittingEmptySubsequences: false)
-        .map { Int($0.trimmingCharacters(in: .whitespaces)) }
+      let sizes =
+        value.trimmingCharacters(in: .whitespaces).isEmpty
+        ? []
+        : value.split(separator: ",", omittingEmptySubsequences: false)
+          .map { Int($0.trimmingCharacters(in: .whitespaces)) }
       guard sizes.allSatisfy({ ($0 ?? 0) >= 1 }) else { throw bad("a comma-separated list of positive sizes") }
       hidden = sizes.map { $0! }
     case "activation":
@@ -165,9 +172,11 @@ struct TrainConfiguration {
       activation = Activation.allCases[index]
     case "dropout": dropout = try float("a rate in [0, 1)") { $0 >= 0 && $0 < 1 }
     case "initializer":
-      let choices: [String: Initializer] = ["he-uniform": .heUniform, "he-normal": .heNormal,
-                                            "glorot-uniform": .glorotUniform, "glorot-normal": .glorotNormal,
-                                            "lecun-uniform": .lecunUniform, "lecun-normal": .lecunNormal]
+      let choices: [String: Initializer] = [
+        "he-uniform": .heUniform, "he-normal": .heNormal,
+        "glorot-uniform": .glorotUniform, "glorot-normal": .glorotNormal,
+        "lecun-uniform": .lecunUniform, "lecun-normal": .lecunNormal,
+      ]
       guard let choice = choices[value] else { throw bad("one of \(choices.keys.sorted().joined(separator: ", "))") }
       initializer = choice
     case "optimizer":
@@ -229,7 +238,8 @@ struct TrainConfiguration {
     case ("inverse-time", 1): return numbers[0].map { .inverseTime(steps: 1, rate: $0) }
     case ("step", 2):
       guard let size = numbers[0].flatMap({ Checked.wholeNumber($0, in: 1...Int(Int32.max)) }),
-            let gamma = numbers[1] else { return nil }
+        let gamma = numbers[1]
+      else { return nil }
       return .step(size: size, gamma: gamma)
     case ("multistep", 2):
       let fields = parts[1].split(separator: ",")

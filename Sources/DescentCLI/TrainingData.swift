@@ -82,7 +82,8 @@ struct TrainingData {
     try data.train.checkFinite()
     try data.test.checkFinite()
     guard data.test.featureCount == data.train.featureCount else {
-      throw DataError.inconsistent("""
+      throw DataError.inconsistent(
+        """
         \(data.test.name) has \(data.test.featureCount) features, \(data.train.name) has \(data.train.featureCount)
         """)
     }
@@ -96,8 +97,10 @@ struct TrainingData {
     }
     // The class count comes from the training labels: a test label beyond them is a mistake.
     let largest = Int(data.train.targets.max() ?? 0)
-    let names = source.classNames ?? (source.data == FashionMNIST.defaultDirectory && source.idxFiles.isEmpty
-                                      && largest < 10 ? FashionMNIST.classNames : nil)
+    let names =
+      source.classNames
+      ?? (source.data == FashionMNIST.defaultDirectory && source.idxFiles.isEmpty
+        && largest < 10 ? FashionMNIST.classNames : nil)
     if let classes = source.classes, let names = source.classNames, names.count != classes {
       throw UsageError(message: "--class-names gives \(names.count) names for --classes \(classes)")
     }
@@ -105,8 +108,9 @@ struct TrainingData {
     for (index, (set, lines)) in [(data.train, data.trainLines), (data.test, data.testLines)].enumerated() {
       if let row = set.targets.firstIndex(where: { $0 >= Float(classes) }) {
         let source = lines.map { "\($0.path):\($0.numbers[row])" } ?? data.labelFiles?[index] ?? set.name
-        throw DataError.invalidTarget(source: source, row: row,
-                                      value: set.targets[row], allowed: "a class index below \(classes)")
+        throw DataError.invalidTarget(
+          source: source, row: row,
+          value: set.targets[row], allowed: "a class index below \(classes)")
       }
     }
     data.output = ModelOutput(kind: .classes, classNames: names, label: data.output.label)
@@ -120,43 +124,57 @@ struct TrainingData {
   private var trainLines: (path: String, numbers: [Int])?
   private var testLines: (path: String, numbers: [Int])?
 
-  private init(train: Dataset, test: Dataset, image: (width: Int, height: Int)?, preprocessing: Preprocessing,
-               standardize: Bool, label: String?) {
-    (self.train, self.test, self.image, self.preprocessing, self.standardize) = (train, test, image, preprocessing,
-                                                                                  standardize)
+  private init(
+    train: Dataset, test: Dataset, image: (width: Int, height: Int)?, preprocessing: Preprocessing,
+    standardize: Bool, label: String?
+  ) {
+    (self.train, self.test, self.image, self.preprocessing, self.standardize) = (
+      train, test, image, preprocessing,
+      standardize
+    )
     output = ModelOutput(kind: .values, label: label)
     outputWidth = 1
   }
 
   private static func loadIDX(_ source: DataSource) throws -> TrainingData {
-    if source.testData != nil { throw UsageError(message: "--test-data is for CSV data; give --test-images and --test-labels") }
+    if source.testData != nil {
+      throw UsageError(message: "--test-data is for CSV data; give --test-images and --test-labels")
+    }
     var paths: [String: String] = [:]
     for flag in DataSource.idxFlags {
       if let path = source.idxFiles[flag] { paths[flag] = path; continue }
-      guard source.idxFiles.isEmpty else { throw UsageError(message: "--\(flag) is missing (the four IDX files go together)") }
+      guard source.idxFiles.isEmpty else {
+        throw UsageError(message: "--\(flag) is missing (the four IDX files go together)")
+      }
       do {
-        paths[flag] = try IDXDataSet.locate(flag.hasPrefix("train") ? .train : .test, labels: flag.hasSuffix("labels"),
-                                            in: source.data)
+        paths[flag] = try IDXDataSet.locate(
+          flag.hasPrefix("train") ? .train : .test, labels: flag.hasSuffix("labels"),
+          in: source.data)
       } catch let DataError.missingDataSet(name, path, _) {
-        throw DataError.missingDataSet(name: name, path: path, hint: """
-          give a folder of IDX files (Fashion-MNIST: `sudo apt-get install dataset-fashion-mnist`), a CSV file, or \
-          --train-images, --train-labels, --test-images and --test-labels
-          """)
+        throw DataError.missingDataSet(
+          name: name, path: path,
+          hint: """
+            give a folder of IDX files (Fashion-MNIST: `sudo apt-get install dataset-fashion-mnist`), a CSV file, or \
+            --train-images, --train-labels, --test-images and --test-labels
+            """)
       }
     }
-    let train = try IDXDataSet.load(images: paths["train-images"]!, labels: paths["train-labels"]!,
-                                    name: paths["train-images"]!)
-    let test = try IDXDataSet.load(images: paths["test-images"]!, labels: paths["test-labels"]!,
-                                   name: paths["test-images"]!)
+    let train = try IDXDataSet.load(
+      images: paths["train-images"]!, labels: paths["train-labels"]!,
+      name: paths["train-images"]!)
+    let test = try IDXDataSet.load(
+      images: paths["test-images"]!, labels: paths["test-labels"]!,
+      name: paths["test-images"]!)
     for (set, labels) in [(train.dataset, paths["train-labels"]!), (test.dataset, paths["test-labels"]!)] {
       try checkLabels(set.targets, classification: source.task == .classification) { row, value, allowed in
         DataError.invalidTarget(source: labels, row: row, value: value, allowed: allowed)
       }
     }
     let bytes = train.unsignedBytes
-    var data = TrainingData(train: train.dataset, test: test.dataset, image: train.image,
-                            preprocessing: Preprocessing(scale: bytes ? FashionMNIST.pixelScale : 1), standardize: !bytes,
-                            label: nil)
+    var data = TrainingData(
+      train: train.dataset, test: test.dataset, image: train.image,
+      preprocessing: Preprocessing(scale: bytes ? FashionMNIST.pixelScale : 1), standardize: !bytes,
+      label: nil)
     data.labelFiles = [paths["train-labels"]!, paths["test-labels"]!]
     return data
   }
@@ -164,16 +182,20 @@ struct TrainingData {
   private static func loadCSV(_ source: DataSource) throws -> TrainingData {
     if !source.idxFiles.isEmpty { throw UsageError(message: "--train-images and the like are for IDX data, not CSV") }
     func read(_ path: String) throws -> (Dataset, CSVFile) {
-      let column: CSVFile.LabelColumn = source.label.map { label in
-        Int(label).map(CSVFile.LabelColumn.index) ?? .name(label)
-      } ?? .index(-1)
+      let column: CSVFile.LabelColumn =
+        source.label.map { label in
+          Int(label).map(CSVFile.LabelColumn.index) ?? .name(label)
+        } ?? .index(-1)
       let file = try CSVFile(path: path, label: column)
       guard let labelColumn = file.labelColumn else { preconditionFailure("a label column was asked for") }
       try checkLabels(file.labels, classification: source.task == .classification) { row, value, allowed in
-        DataError.invalidLine(path: path, line: file.lineNumbers[row], column: labelColumn + 1, expected: allowed,
-                              found: "\(value)")
+        DataError.invalidLine(
+          path: path, line: file.lineNumbers[row], column: labelColumn + 1, expected: allowed,
+          found: "\(value)")
       }
-      return (try Dataset(features: file.features, featureCount: file.featureCount, targets: file.labels, name: path), file)
+      return (
+        try Dataset(features: file.features, featureCount: file.featureCount, targets: file.labels, name: path), file
+      )
     }
     let (all, file) = try read(source.data)
     var train = all, test: Dataset
@@ -181,7 +203,8 @@ struct TrainingData {
     if let testPath = source.testData {
       let (testSet, testFile) = try read(testPath)
       guard testFile.featureNames == file.featureNames else {
-        throw DataError.inconsistent("\(testPath): columns \(testFile.header ?? []) differ from \(source.data)'s \(file.header ?? [])")
+        throw DataError.inconsistent(
+          "\(testPath): columns \(testFile.header ?? []) differ from \(source.data)'s \(file.header ?? [])")
       }
       test = testSet
       testLines = (testPath, testFile.lineNumbers)
@@ -189,21 +212,25 @@ struct TrainingData {
       let order = BatchOrder.permutation(all.rows, seed: 0x7E57, epoch: 0)
       let held = Int(Double(all.rows) * source.testSplit)
       guard held >= 1, held < all.rows else {
-        throw DataError.inconsistent("\(source.data): \(all.rows) rows are too few to hold out a test split of \(source.testSplit)")
+        throw DataError.inconsistent(
+          "\(source.data): \(all.rows) rows are too few to hold out a test split of \(source.testSplit)")
       }
       (train, test) = (all.subset(order[held...]), all.subset(order[..<held], name: "\(source.data) (test split)"))
       trainLines.numbers = order[held...].map { file.lineNumbers[$0] }
       testLines.numbers = order[..<held].map { file.lineNumbers[$0] }
     }
-    var data = TrainingData(train: train, test: test, image: nil, preprocessing: Preprocessing(featureNames: file.featureNames),
-                            standardize: true, label: file.labelColumn.flatMap { column in file.header?[column] })
+    var data = TrainingData(
+      train: train, test: test, image: nil, preprocessing: Preprocessing(featureNames: file.featureNames),
+      standardize: true, label: file.labelColumn.flatMap { column in file.header?[column] })
     (data.trainLines, data.testLines) = (trainLines, testLines)
     return data
   }
 
   /// Classification labels must be whole numbers >= 0 (the class count is checked once known).
-  private static func checkLabels(_ labels: [Float], classification: Bool,
-                                  _ error: (Int, Float, String) -> DataError) throws {
+  private static func checkLabels(
+    _ labels: [Float], classification: Bool,
+    _ error: (Int, Float, String) -> DataError
+  ) throws {
     guard classification else { return }
     if let row = labels.firstIndex(where: { !($0 >= 0 && $0.rounded() == $0 && $0 < 16_777_216) }) {
       throw error(row, labels[row], "a class index (a whole number >= 0)")

@@ -28,9 +28,11 @@ extension TuneCommand {
   func writeOutputs(_ report: StudyReport, space: SearchSpace?) throws {
     try FileSystem.writeAtomically(Array(report.csv.utf8), to: "\(output)/trials.csv")
     try FileSystem.writeAtomically(Array(try report.json().utf8), to: "\(output)/trials.json")
-    try FileSystem.writeAtomically(Array(StudyPlots.history(report.trials, direction: report.direction).utf8), to: "\(output)/history.svg")
+    try FileSystem.writeAtomically(
+      Array(StudyPlots.history(report.trials, direction: report.direction).utf8), to: "\(output)/history.svg")
     if let space {
-      try FileSystem.writeAtomically(Array(StudyPlots.slice(report.trials, space: space).utf8), to: "\(output)/slice.svg")
+      try FileSystem.writeAtomically(
+        Array(StudyPlots.slice(report.trials, space: space).utf8), to: "\(output)/slice.svg")
     }
     try FileSystem.writeAtomically(Array(StudyPlots.intermediate(report.trials).utf8), to: "\(output)/intermediate.svg")
   }
@@ -46,13 +48,15 @@ extension TuneCommand {
     let space = try store.settings(study: stored.id)
       .flatMap { try? JSONDecoder().decode(TuneSettings.self, from: Data($0.utf8)) }
       .map { try TuneSpace(json: Data($0.space.utf8), source: "the space stored with study '\(study)'").space }
-    let report = StudyReport(trials: try store.trials(study: stored.id), direction: stored.direction,
-                             parameters: space?.parameters.map(\.name))
+    let report = StudyReport(
+      trials: try store.trials(study: stored.id), direction: stored.direction,
+      parameters: space?.parameters.map(\.name))
     print(report.table(limit: 1000), terminator: "")
     if given.contains("--output") {
       try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
       try writeOutputs(report, space: space)
-      print("wrote \(output)/trials.csv, trials.json, history.svg, \(space == nil ? "" : "slice.svg, ")intermediate.svg")
+      print(
+        "wrote \(output)/trials.csv, trials.json, history.svg, \(space == nil ? "" : "slice.svg, ")intermediate.svg")
     }
     return 0
   }

@@ -42,7 +42,8 @@ struct TuneCommand {
       --pruner median        none, median (after 5 complete trials) or asha (min resource 1 epoch, factor 4)
       --cv K                 K-fold cross-validation (stratified); folds train interleaved, epoch by epoch
       --validation 0.2       without --cv: the fraction of the training set held out to score trials
-      --workers N            trials at once, each on its own backend (default: one per OpenCL device, or per core on the CPU)
+      --workers N            trials at once, each on its own backend (default: one per OpenCL device, or per core
+                             on the CPU)
       --seed 42              seeds the sampler and the folds (a trial's weights use the space's "seed")
       --storage PATH|URL     the study's SQLite file (default OUTPUT/study.sqlite; also sqlite:PATH) or
                              postgresql://USER@HOST[:PORT]/DATABASE for workers on many machines
@@ -66,7 +67,9 @@ struct TuneCommand {
       return value
     }
     func whole(_ option: String, _ text: String, minimum: Int) throws -> Int {
-      guard let number = Int(text), number >= minimum else { throw UsageError(message: "\(option): '\(text)' is not a whole number >= \(minimum)") }
+      guard let number = Int(text), number >= minimum else {
+        throw UsageError(message: "\(option): '\(text)' is not a whole number >= \(minimum)")
+      }
       return number
     }
     while let option = rest.popFirst() {
@@ -76,23 +79,33 @@ struct TuneCommand {
       case "--trials": trials = try whole(option, try value(option), minimum: 1)
       case "--timeout":
         let text = try value(option)
-        guard let seconds = Double(text), seconds > 0, seconds.isFinite else { throw UsageError(message: "--timeout: '\(text)' is not a number of seconds > 0") }
+        guard let seconds = Double(text), seconds > 0, seconds.isFinite else {
+          throw UsageError(message: "--timeout: '\(text)' is not a number of seconds > 0")
+        }
         timeout = seconds
       case "--sampler":
         sampler = try value(option)
-        guard ["tpe", "random", "grid"].contains(sampler) else { throw UsageError(message: "--sampler: '\(sampler)' is not one of tpe, random, grid") }
+        guard ["tpe", "random", "grid"].contains(sampler) else {
+          throw UsageError(message: "--sampler: '\(sampler)' is not one of tpe, random, grid")
+        }
       case "--pruner":
         pruner = try value(option)
-        guard ["none", "median", "asha"].contains(pruner) else { throw UsageError(message: "--pruner: '\(pruner)' is not one of none, median, asha") }
+        guard ["none", "median", "asha"].contains(pruner) else {
+          throw UsageError(message: "--pruner: '\(pruner)' is not one of none, median, asha")
+        }
       case "--cv": folds = try whole(option, try value(option), minimum: 2)
       case "--validation":
         let text = try value(option)
-        guard let fraction = Double(text), fraction > 0, fraction < 1 else { throw UsageError(message: "--validation: '\(text)' is not a fraction in (0, 1)") }
+        guard let fraction = Double(text), fraction > 0, fraction < 1 else {
+          throw UsageError(message: "--validation: '\(text)' is not a fraction in (0, 1)")
+        }
         validation = fraction
       case "--workers": workers = try whole(option, try value(option), minimum: 1)
       case "--seed":
         let text = try value(option)
-        guard let number = UInt64(text) else { throw UsageError(message: "--seed: '\(text)' is not a whole number >= 0") }
+        guard let number = UInt64(text) else {
+          throw UsageError(message: "--seed: '\(text)' is not a whole number >= 0")
+        }
         seed = number
       case "--storage": storage = try value(option)
       case "--study": study = try value(option)
@@ -106,7 +119,9 @@ struct TuneCommand {
       case "--worker": worker = true
       case "--create": create = true
       default:
-        throw UsageError(message: option.hasPrefix("--") ? "unknown option '\(option)' for 'tune'" : "unexpected argument '\(option)' for 'tune'")
+        throw UsageError(
+          message: option.hasPrefix("--")
+            ? "unknown option '\(option)' for 'tune'" : "unexpected argument '\(option)' for 'tune'")
       }
     }
     if show || worker {
@@ -114,17 +129,24 @@ struct TuneCommand {
       guard storage != nil else { throw UsageError(message: "\(mode) needs --storage PATH|URL (the study's store)") }
       let settings = given.intersection(Self.studySettings)
       guard settings.isEmpty || show else {
-        throw UsageError(message: "--worker takes the study's settings from the store; leave out \(settings.sorted().joined(separator: ", "))")
+        throw UsageError(
+          message:
+            "--worker takes the study's settings from the store; leave out \(settings.sorted().joined(separator: ", "))"
+        )
       }
-      guard !(show && worker) && !create else { throw UsageError(message: "\(mode) cannot be combined with --create or each other") }
+      guard !(show && worker) && !create else {
+        throw UsageError(message: "\(mode) cannot be combined with --create or each other")
+      }
     } else if spacePath == nil {
       throw UsageError(message: "tune needs --space FILE (or --storage PATH|URL with --show or --worker)")
     }
   }
 
   /// Options that shape the study's trials: stored with it, so workers take them from there.
-  static let studySettings: Set = ["--space", "--trials", "--timeout", "--sampler", "--pruner", "--cv", "--validation",
-                                   "--seed", "--limit", "--retry-failed"]
+  static let studySettings: Set = [
+    "--space", "--trials", "--timeout", "--sampler", "--pruner", "--cv", "--validation",
+    "--seed", "--limit", "--retry-failed",
+  ]
 
   func run() throws -> Int32 {
     if show { return try showStudy() }
@@ -142,70 +164,96 @@ struct TuneCommand {
       throw TuningError.noSuchStudy(path: store.location, study: study, available: studies.map(\.name))
     }
     guard let text = try store.settings(study: stored.id) else {
-      throw UsageError(message: "study '\(study)' in \(store.location) holds no `descent tune` settings (it was made by the library): "
-        + "run `descent tune --space FILE --storage ... --study \(study) --create` first")
+      throw UsageError(
+        message: "study '\(study)' in \(store.location) holds no `descent tune` settings (it was made by the library): "
+          + "run `descent tune --space FILE --storage ... --study \(study) --create` first")
     }
     return try JSONDecoder().decode(TuneSettings.self, from: Data(text.utf8))
   }
 
   private mutating func adopt(_ settings: TuneSettings) {
-    (storedSpace, trials, timeout, sampler, pruner) = (settings.space, settings.trials, settings.timeout, settings.sampler, settings.pruner)
-    (folds, validation, seed, limit, retryFailed) = (settings.folds, settings.validation, settings.seed, settings.limit, settings.retryFailed)
+    (storedSpace, trials, timeout, sampler, pruner) = (
+      settings.space, settings.trials, settings.timeout, settings.sampler, settings.pruner
+    )
+    (folds, validation, seed, limit, retryFailed) = (
+      settings.folds, settings.validation, settings.seed, settings.limit, settings.retryFailed
+    )
   }
 
   private func runStudy(_ store: any StudyStorage) throws -> Int32 {
-    let space = try storedSpace.map { try TuneSpace(json: Data($0.utf8), source: "the space stored with study '\(self.study)'") }
+    let space =
+      try storedSpace.map { try TuneSpace(json: Data($0.utf8), source: "the space stored with study '\(self.study)'") }
       ?? TuneSpace(path: spacePath!)
     let base = try TrainConfiguration(space.options([:]))
-    let chosenSampler: any Sampler = switch sampler {
-    case "grid": try GridSampler(space.space)
-    case "random": RandomSampler(seed: seed)
-    default: TPESampler(seed: seed)
-    }
-    let chosenPruner: any Pruner = switch pruner {
-    case "median": try MedianPruner()
-    case "asha": try SuccessiveHalvingPruner()
-    default: NoPruner()
-    }
-    let study = try Study(name: study, storage: store, direction: .maximize, sampler: chosenSampler, pruner: chosenPruner,
-                          space: space.space, retryFailed: retryFailed)
+    let chosenSampler: any Sampler =
+      switch sampler {
+      case "grid": try GridSampler(space.space)
+      case "random": RandomSampler(seed: seed)
+      default: TPESampler(seed: seed)
+      }
+    let chosenPruner: any Pruner =
+      switch pruner {
+      case "median": try MedianPruner()
+      case "asha": try SuccessiveHalvingPruner()
+      default: NoPruner()
+      }
+    let study = try Study(
+      name: study, storage: store, direction: .maximize, sampler: chosenSampler, pruner: chosenPruner,
+      space: space.space, retryFailed: retryFailed)
     if !worker {
-      let settings = TuneSettings(space: space.text, trials: trials, timeout: timeout, sampler: sampler, pruner: pruner, folds: folds,
-                                  validation: validation, seed: seed, limit: limit, retryFailed: retryFailed)
+      let settings = TuneSettings(
+        space: space.text, trials: trials, timeout: timeout, sampler: sampler, pruner: pruner, folds: folds,
+        validation: validation, seed: seed, limit: limit, retryFailed: retryFailed)
       try study.storeSettings(String(decoding: try JSONEncoder().encode(settings), as: UTF8.self))
     }
     if create {
-      print("study '\(self.study)' in \(store.location): \(trials) trials, \(sampler) sampler, \(pruner) pruner; start workers with:\n"
-        + "  descent tune --storage '\(store.location)' --study '\(self.study)' --worker")
+      print(
+        "study '\(self.study)' in \(store.location): \(trials) trials, \(sampler) sampler, \(pruner) pruner; start "
+          + "workers with:\n"
+          + "  descent tune --storage '\(store.location)' --study '\(self.study)' --worker")
       return 0
     }
     try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
     var train = try FashionMNIST.load(.train, directory: data)
     if let limit, limit < train.rows { train = train.subset(0..<limit) }
-    let splits: [Fold] = if let folds {
-      try train.folds(folds, seed: seed, stratified: true)
-    } else {
-      try { let (rest, held) = try train.split(fraction: validation, seed: seed); return [Fold(train: rest, validation: held)] }()
-    }
+    let splits: [Fold] =
+      if let folds {
+        try train.folds(folds, seed: seed, stratified: true)
+      } else {
+        try {
+          let (rest, held) = try train.split(fraction: validation, seed: seed);
+          return [Fold(train: rest, validation: held)]
+        }()
+      }
     let backends = try makeBackends(base, count: workers)
     if !quiet {
-      print("study '\(self.study)' in \(store.location): \(sampler) sampler, \(pruner) pruner, "
-        + (folds.map { "\($0)-fold cross-validation" } ?? "\(splits[0].validation.rows) validation rows")
-        + ", maximizing validation accuracy; workers: \(backends.map(\.name).joined(separator: ", "))")
+      print(
+        "study '\(self.study)' in \(store.location): \(sampler) sampler, \(pruner) pruner, "
+          + (folds.map { "\($0)-fold cross-validation" } ?? "\(splits[0].validation.rows) validation rows")
+          + ", maximizing validation accuracy; workers: \(backends.map(\.name).joined(separator: ", "))")
     }
     let names = space.space.parameters.map(\.name)
     let featureCount = train.featureCount
     let printLock = NSLock()
-    try study.optimize(trials: trials, timeout: timeout, devices: backends.map(\.name), onTrialFinished: { record, best in
-      guard !quiet else { return }
-      let parameters = names.compactMap { name in record.parameters[name].map { "\(name)=\($0.short)" } }.joined(separator: " ")
-      let value = record.value.map { String(format: "%.4f", $0) } ?? record.lastStep.map { "step \($0): " + String(format: "%.4f", record.intermediate[$0] ?? .nan) } ?? "-"
-      let bestText = best.map { String(format: "best %.4f (trial %d)", $0.value!, $0.number) } ?? "best -"
-      printLock.withLock {
-        print("trial \(record.number)  \(record.state.rawValue)  \(value)  \(bestText)  \(record.device)  "
-          + String(format: "%.1f s", record.seconds ?? 0) + "  \(parameters)" + (record.error.map { "  error: \($0)" } ?? ""))
+    try study.optimize(
+      trials: trials, timeout: timeout, devices: backends.map(\.name),
+      onTrialFinished: { record, best in
+        guard !quiet else { return }
+        let parameters = names.compactMap { name in record.parameters[name].map { "\(name)=\($0.short)" } }.joined(
+          separator: " ")
+        let value =
+          record.value.map { String(format: "%.4f", $0) } ?? record.lastStep.map {
+            "step \($0): " + String(format: "%.4f", record.intermediate[$0] ?? .nan)
+          } ?? "-"
+        let bestText = best.map { String(format: "best %.4f (trial %d)", $0.value!, $0.number) } ?? "best -"
+        printLock.withLock {
+          print(
+            "trial \(record.number)  \(record.state.rawValue)  \(value)  \(bestText)  \(record.device)  "
+              + String(format: "%.1f s", record.seconds ?? 0) + "  \(parameters)"
+              + (record.error.map { "  error: \($0)" } ?? ""))
+        }
       }
-    }) { trial, worker in
+    ) { trial, worker in
       for parameter in space.space.parameters where parameter.isActive(given: trial.parameters) {
         _ = try trial.suggest(parameter)
       }
@@ -222,12 +270,14 @@ struct TuneCommand {
       print("no trial completed; see \(output)/trials.csv for the errors")
       return ExitCode.failure
     }
-    print(String(format: "best: trial %d, validation accuracy %.4f", best.number, best.value!)
-      + (best.foldStandardDeviation.map { String(format: " ± %.4f over folds", $0) } ?? "")
-      + "  " + space.options(best.parameters).joined(separator: " "))
+    print(
+      String(format: "best: trial %d, validation accuracy %.4f", best.number, best.value!)
+        + (best.foldStandardDeviation.map { String(format: " ± %.4f over folds", $0) } ?? "")
+        + "  " + space.options(best.parameters).joined(separator: " "))
     if !quiet { print("wrote \(output)/trials.csv, trials.json, history.svg, slice.svg, intermediate.svg") }
     if retrain {
-      var options = space.options(best.parameters) + ["--validation", "0", "--output", "\(output)/best", "--data", data]
+      var options =
+        space.options(best.parameters) + ["--validation", "0", "--output", "\(output)/best", "--data", data]
       if let limit { options += ["--limit", "\(limit)"] }
       if quiet { options.append("--quiet") }
       if !quiet { print("retraining the best settings on the whole training set:") }

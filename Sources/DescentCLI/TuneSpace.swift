@@ -15,13 +15,17 @@ struct TuneSpace {
   var maximumLayers: Int?
 
   /// Keys that `descent tune` sets itself or that make no sense per trial.
-  static let reserved: Set = ["config", "output", "checkpoint", "resume", "data", "limit", "quiet", "validation", "device"]
+  static let reserved: Set = [
+    "config", "output", "checkpoint", "resume", "data", "limit", "quiet", "validation", "device",
+  ]
 
   /// The JSON text the space was read from (a study stores it for the workers that join).
   var text: String
 
   init(path: String) throws {
-    guard let data = FileManager.default.contents(atPath: path) else { throw UsageError(message: "--space: cannot read \(path)") }
+    guard let data = FileManager.default.contents(atPath: path) else {
+      throw UsageError(message: "--space: cannot read \(path)")
+    }
     try self.init(json: data, source: path)
   }
 
@@ -35,7 +39,11 @@ struct TuneSpace {
     for (key, value) in object.sorted(by: { $0.key < $1.key }) {
       let source = "\(path): \"\(key)\""
       guard !Self.reserved.contains(key) else {
-        throw UsageError(message: "\(source) is set by `descent tune` itself (use its --\(key == "validation" ? "validation" : key) flag or none)")
+        throw UsageError(
+          message:
+            "\(source) is set by `descent tune` itself "
+            + "(use its --\(key == "validation" ? "validation" : key) flag or none)"
+        )
       }
       if key == "hidden", let ranged = value as? [String: Any] {
         let (added, layers) = try Self.hiddenLayers(ranged, source: source)
@@ -49,7 +57,9 @@ struct TuneSpace {
       }
       let text: String
       if TrainConfiguration.booleanFlags.contains(key) {
-        guard let flag = TrainConfiguration.jsonBoolean(value) else { throw UsageError(message: "\(source) must be true or false") }
+        guard let flag = TrainConfiguration.jsonBoolean(value) else {
+          throw UsageError(message: "\(source) must be true or false")
+        }
         if !flag { continue }
         text = "true"
       } else {
@@ -76,7 +86,9 @@ struct TuneSpace {
   static func parameter(_ name: String, _ object: [String: Any], source: String) throws -> Hyperparameter {
     let kinds = ["float", "int", "choice"].filter { object[$0] != nil }
     guard kinds.count == 1 else {
-      throw UsageError(message: "\(source) must be a value or one of {\"float\": [low, high]}, {\"int\": [low, high]}, {\"choice\": [...]}")
+      throw UsageError(
+        message:
+          "\(source) must be a value or one of {\"float\": [low, high]}, {\"int\": [low, high]}, {\"choice\": [...]}")
     }
     let allowed: Set = [kinds[0], "log", "step", "when"]
     if let extra = object.keys.sorted().first(where: { !allowed.contains($0) }) {
@@ -84,16 +96,22 @@ struct TuneSpace {
     }
     var log = false
     if let flag = object["log"] {
-      guard let value = TrainConfiguration.jsonBoolean(flag) else { throw UsageError(message: "\(source): \"log\" must be true or false") }
+      guard let value = TrainConfiguration.jsonBoolean(flag) else {
+        throw UsageError(message: "\(source): \"log\" must be true or false")
+      }
       log = value
     }
     let domain: Domain
     switch kinds[0] {
     case "choice":
-      guard let list = object["choice"] as? [Any], !list.isEmpty else { throw UsageError(message: "\(source): \"choice\" must be a non-empty list") }
+      guard let list = object["choice"] as? [Any], !list.isEmpty else {
+        throw UsageError(message: "\(source): \"choice\" must be a non-empty list")
+      }
       domain = .categorical(try list.map { try jsonValue($0, source: source) })
     case "float":
-      guard let bounds = object["float"] as? [Any], bounds.count == 2, let low = number(bounds[0]), let high = number(bounds[1]) else {
+      guard let bounds = object["float"] as? [Any], bounds.count == 2, let low = number(bounds[0]),
+        let high = number(bounds[1])
+      else {
         throw UsageError(message: "\(source): \"float\" must be [low, high] with two numbers")
       }
       var step: Double?
@@ -103,12 +121,16 @@ struct TuneSpace {
       }
       domain = .float(low: low, high: high, log: log, step: step)
     default:
-      guard let bounds = object["int"] as? [Any], bounds.count == 2, let low = wholeNumber(bounds[0]), let high = wholeNumber(bounds[1]) else {
+      guard let bounds = object["int"] as? [Any], bounds.count == 2, let low = wholeNumber(bounds[0]),
+        let high = wholeNumber(bounds[1])
+      else {
         throw UsageError(message: "\(source): \"int\" must be [low, high] with two whole numbers")
       }
       var step = 1
       if let value = object["step"] {
-        guard let number = wholeNumber(value) else { throw UsageError(message: "\(source): \"step\" must be a whole number") }
+        guard let number = wholeNumber(value) else {
+          throw UsageError(message: "\(source): \"step\" must be a whole number")
+        }
         step = number
       }
       domain = .int(low: low, high: high, log: log, step: step)
@@ -129,7 +151,8 @@ struct TuneSpace {
     let samples: [String]
     switch domain {
     case let .categorical(choices): samples = choices.map(\.description)
-    case let .float(low, high, _, _): samples = [ParameterValue.float(low).description, ParameterValue.float(high).description]
+    case let .float(low, high, _, _):
+      samples = [ParameterValue.float(low).description, ParameterValue.float(high).description]
     case let .int(low, high, _, _): samples = ["\(low)", "\(high)"]
     }
     for sample in samples where !(name == "nesterov" && sample == "false") && !name.hasPrefix("hidden.") {
@@ -141,7 +164,10 @@ struct TuneSpace {
   /// `hidden` as a layer count and one size per layer.
   static func hiddenLayers(_ object: [String: Any], source: String) throws -> ([Hyperparameter], Int) {
     guard Set(object.keys) == ["layers", "units"] else {
-      throw UsageError(message: "\(source) must be a list of sizes or {\"layers\": {\"int\": [low, high]}, \"units\": {\"int\": [low, high]}}")
+      throw UsageError(
+        message:
+          "\(source) must be a list of sizes or {\"layers\": {\"int\": [low, high]}, \"units\": {\"int\": [low, high]}}"
+      )
     }
     let layers: Hyperparameter
     if let count = wholeNumber(object["layers"]!), count >= 1, count <= 16 {
@@ -163,7 +189,9 @@ struct TuneSpace {
     }
     let counts = stride(from: low, through: high, by: step).map { $0 }
     let sizes = (1...high).map { layer in
-      Hyperparameter("hidden.units.\(layer)", units.domain, when: layer <= low ? [:] : ["hidden.layers": counts.filter { $0 >= layer }.map { .int($0) }])
+      Hyperparameter(
+        "hidden.units.\(layer)", units.domain,
+        when: layer <= low ? [:] : ["hidden.layers": counts.filter { $0 >= layer }.map { .int($0) }])
     }
     return ([layers] + sizes, high)
   }
@@ -202,7 +230,9 @@ struct TuneSpace {
   /// A trial's settings as `descent train` flags: the fixed ones, then each suggested value
   /// (`hidden.layers` and `hidden.units.N` joined into `hidden`).
   func options(_ values: [String: ParameterValue]) -> [String] {
-    var options = fixed.flatMap { TrainConfiguration.booleanFlags.contains($0.key) ? ["--\($0.key)"] : ["--\($0.key)", $0.value] }
+    var options = fixed.flatMap {
+      TrainConfiguration.booleanFlags.contains($0.key) ? ["--\($0.key)"] : ["--\($0.key)", $0.value]
+    }
     for (name, value) in values.sorted(by: { $0.key < $1.key }) where !name.hasPrefix("hidden.") {
       if TrainConfiguration.booleanFlags.contains(name) {
         if value == .bool(true) || value.description == "true" { options.append("--\(name)") }
@@ -211,7 +241,9 @@ struct TuneSpace {
       }
     }
     if let layers = values["hidden.layers"]?.number {
-      options += ["--hidden", (1...Int(layers)).map { values["hidden.units.\($0)"]?.description ?? "" }.joined(separator: ",")]
+      options += [
+        "--hidden", (1...Int(layers)).map { values["hidden.units.\($0)"]?.description ?? "" }.joined(separator: ","),
+      ]
     }
     return options
   }

@@ -8,7 +8,8 @@ import Foundation
 public enum GemmTuningCache {
   public static var defaultPath: String {
     let environment = ProcessInfo.processInfo.environment
-    let folder = environment["DESCENT_CACHE_DIR"]
+    let folder =
+      environment["DESCENT_CACHE_DIR"]
       ?? environment["XDG_CACHE_HOME"].map { "\($0)/descent" }
       ?? "\(NSHomeDirectory())/.cache/descent"
     return "\(folder)/gemm-tuning.json"
@@ -30,14 +31,17 @@ public enum GemmTuningCache {
   /// The tuned variant, if it is one of `profile`'s that fits `device`.
   static func load(for device: OpenCLDevice, profile: KernelProfile, path: String = defaultPath) -> GemmVariant? {
     guard let data = FileManager.default.contents(atPath: path),
-          let entries = try? JSONDecoder().decode([String: GemmVariant].self, from: data),
-          let variant = entries[key(device, profile)],
-          GemmVariant.candidates(for: device, profile: profile).contains(variant) else { return nil }
+      let entries = try? JSONDecoder().decode([String: GemmVariant].self, from: data),
+      let variant = entries[key(device, profile)],
+      GemmVariant.candidates(for: device, profile: profile).contains(variant)
+    else { return nil }
     return variant
   }
 
-  static func save(_ variant: GemmVariant, for device: OpenCLDevice, profile: KernelProfile,
-                   path: String = defaultPath) throws {
+  static func save(
+    _ variant: GemmVariant, for device: OpenCLDevice, profile: KernelProfile,
+    path: String = defaultPath
+  ) throws {
     var entries: [String: GemmVariant] = [:]
     if let data = FileManager.default.contents(atPath: path) {
       entries = (try? JSONDecoder().decode([String: GemmVariant].self, from: data)) ?? [:]
@@ -60,8 +64,11 @@ extension OpenCLBackend {
   /// profile in the tuning cache (`cachePath`, by default the one every backend reads at creation),
   /// as CLBlast's tuner does. Returns each candidate with its total seconds, fastest first.
   @discardableResult
-  public func tuneGemm(shapes: [GemmShape], repeats: Int = 3, cachePath: String = GemmTuningCache.defaultPath) throws
-    -> [(variant: GemmVariant, seconds: Double)] {
+  public func tuneGemm(
+    shapes: [GemmShape], repeats: Int = 3, cachePath: String = GemmTuningCache.defaultPath
+  ) throws
+    -> [(variant: GemmVariant, seconds: Double)]
+  {
     var results: [(variant: GemmVariant, seconds: Double)] = []
     let buffers = try shapes.map { shape in
       (try allocate(shape.m * shape.k), try allocate(shape.k * shape.n), try allocate(shape.m * shape.n))

@@ -105,7 +105,8 @@ public enum GemmVariant: Codable, Equatable, Hashable, Sendable, CustomStringCon
   }
 
   /// Every variant: every tile candidate and every wide row count.
-  public static let every: [GemmVariant] = GemmTiles.candidates.map { .tiled($0) } + wideRowCounts.map { .wide(rows: $0) }
+  public static let every: [GemmVariant] =
+    GemmTiles.candidates.map { .tiled($0) } + wideRowCounts.map { .wide(rows: $0) }
 
   /// Every variant, whatever the device's type, each with the reason it cannot run on `device`
   /// (nil when it can).
@@ -154,8 +155,10 @@ public struct KernelChoices: Sendable, Equatable, CustomStringConvertible {
   /// `packFlops` unless a test sets it.
   public static let defaultPackFlops = 1e8
 
-  public init(gemm: GemmVariant, groupSize: Int, reductionGroups: Int, probeGroupSize: Int,
-              packFlops: Double = defaultPackFlops) {
+  public init(
+    gemm: GemmVariant, groupSize: Int, reductionGroups: Int, probeGroupSize: Int,
+    packFlops: Double = defaultPackFlops
+  ) {
     self.gemm = gemm
     self.groupSize = groupSize
     self.reductionGroups = reductionGroups
@@ -168,9 +171,10 @@ public struct KernelChoices: Sendable, Equatable, CustomStringConvertible {
   /// (`gpu`) or 1 (`cpu`, where PoCL would otherwise also vectorise across the group's work-items,
   /// on top of the probe's float16 vectors).
   public static func defaults(for device: OpenCLDevice, profile: KernelProfile) -> KernelChoices {
-    KernelChoices(gemm: .defaults(for: device, profile: profile), groupSize: 256,
-                  reductionGroups: min(4 * max(1, device.computeUnits), 256),
-                  probeGroupSize: profile == .cpu ? 1 : 256)
+    KernelChoices(
+      gemm: .defaults(for: device, profile: profile), groupSize: 256,
+      reductionGroups: min(4 * max(1, device.computeUnits), 256),
+      probeGroupSize: profile == .cpu ? 1 : 256)
   }
 
   public var description: String {

@@ -12,8 +12,10 @@ extension OpenCLBackend {
   }
 
   /// `gemm`, the local-memory tiled kernel for GPUs: one group per `tileM`×`tileN` block of C.
-  private func tiledGemm(_ shape: GemmShape, _ a: OpenCLBuffer, _ b: OpenCLBuffer, _ c: OpenCLBuffer,
-                         tiles: GemmTiles) throws {
+  private func tiledGemm(
+    _ shape: GemmShape, _ a: OpenCLBuffer, _ b: OpenCLBuffer, _ c: OpenCLBuffer,
+    tiles: GemmTiles
+  ) throws {
     let kernel = try self.kernel("gemm", options: tiles.buildOptions)
     // The kernel is built with reqd_work_group_size, so it runs in groups of exactly that size:
     // whether they fit was decided from the device's limits when the variant was chosen.
@@ -21,11 +23,13 @@ extension OpenCLBackend {
     // yet runs these 256-item groups correctly. A driver that truly cannot fails the launch, and
     // the error names the call, the sizes and the status.
     let groups = [(shape.n + tiles.tileN - 1) / tiles.tileN, (shape.m + tiles.tileM - 1) / tiles.tileM]
-    try run(kernel, "gemm", global: zip(groups, tiles.localSize).map(*), local: tiles.localSize, [
-      .int(shape.m), .int(shape.n), .int(shape.k), .int(shape.transposeA ? 1 : 0),
-      .int(shape.transposeB ? 1 : 0), .float(shape.alpha), .float(shape.beta),
-      .buffer(a), .buffer(b), .buffer(c),
-    ])
+    try run(
+      kernel, "gemm", global: zip(groups, tiles.localSize).map(*), local: tiles.localSize,
+      [
+        .int(shape.m), .int(shape.n), .int(shape.k), .int(shape.transposeA ? 1 : 0),
+        .int(shape.transposeB ? 1 : 0), .float(shape.alpha), .float(shape.beta),
+        .buffer(a), .buffer(b), .buffer(c),
+      ])
   }
 
   /// `gemm_wide`'s and `pack_a_panels`' build options.
@@ -61,8 +65,10 @@ extension OpenCLBackend {
   /// them meanwhile. `rowsPerItem` is 12 unless tuned: it measured best on PoCL 3.1 on a Zen 4 CPU
   /// (time over the benchmark shapes: 4 rows 32.0 ms, 6: 22.8, 8: 16.9, 12: 14.6, 16: 25.5).
   /// One work-item per group, so PoCL does not also vectorise across work-items.
-  private func wideGemm(_ shape: GemmShape, _ a: OpenCLBuffer, _ b: OpenCLBuffer, _ c: OpenCLBuffer,
-                        rowsPerItem: Int) throws {
+  private func wideGemm(
+    _ shape: GemmShape, _ a: OpenCLBuffer, _ b: OpenCLBuffer, _ c: OpenCLBuffer,
+    rowsPerItem: Int
+  ) throws {
     let global = [(shape.m + rowsPerItem - 1) / rowsPerItem, (shape.n + 15) / 16]
     // Packing A pays for itself only on large products (it removes L1 aliasing of A's rows).
     let packA = shape.flops >= locked({ choices.packFlops }) && shape.k > 0
@@ -73,21 +79,25 @@ extension OpenCLBackend {
         let panelRows = (shape.m + rowsPerItem - 1) / rowsPerItem * rowsPerItem
         left = try scratchBuffer(panelRows * shape.k)
         let pack = try self.kernel("pack_a_panels", options: options)
-        try run(pack, "pack_a_panels", global: [shape.k, panelRows], local: [Self.lineSize(shape.k, pack), 1],
-                [.int(shape.m), .int(shape.k), .int(shape.transposeA ? 1 : 0), .buffer(a), .buffer(left)])
+        try run(
+          pack, "pack_a_panels", global: [shape.k, panelRows], local: [Self.lineSize(shape.k, pack), 1],
+          [.int(shape.m), .int(shape.k), .int(shape.transposeA ? 1 : 0), .buffer(a), .buffer(left)])
       }
       var right = b
       if shape.transposeB, shape.k > 0 {
         right = try scratchBuffer(shape.k * shape.n, slot: 1)
         let transpose = try self.kernel("transpose")
-        try run(transpose, "transpose", global: [shape.k, shape.n], local: [Self.lineSize(shape.k, transpose), 1],
-                [.int(shape.n), .int(shape.k), .buffer(b), .buffer(right)])
+        try run(
+          transpose, "transpose", global: [shape.k, shape.n], local: [Self.lineSize(shape.k, transpose), 1],
+          [.int(shape.n), .int(shape.k), .buffer(b), .buffer(right)])
       }
       let (aRow, aColumn) = shape.transposeA ? (1, shape.m) : (shape.k, 1)
-      try run(try self.kernel("gemm_wide", options: options), "gemm_wide", global: global, local: [1, 1], [
-        .int(shape.m), .int(shape.n), .int(shape.k), .int(aRow), .int(aColumn), .float(shape.alpha),
-        .float(shape.beta), .buffer(left), .buffer(right), .buffer(c),
-      ])
+      try run(
+        try self.kernel("gemm_wide", options: options), "gemm_wide", global: global, local: [1, 1],
+        [
+          .int(shape.m), .int(shape.n), .int(shape.k), .int(aRow), .int(aColumn), .float(shape.alpha),
+          .float(shape.beta), .buffer(left), .buffer(right), .buffer(c),
+        ])
     }
   }
 }

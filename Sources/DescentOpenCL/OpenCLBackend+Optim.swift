@@ -3,8 +3,10 @@ import Descent
 /// Optimizer updates: kernels in `kernels/optim.cl`, called as the ``OptimizerUpdate`` lists their
 /// arguments (no optimizer is named here); the formulas are on each ``Optimizer``.
 extension OpenCLBackend {
-  public func update(_ update: OptimizerUpdate, parameter: DeviceBuffer, gradient: DeviceBuffer,
-                     state: [DeviceBuffer]) throws {
+  public func update(
+    _ update: OptimizerUpdate, parameter: DeviceBuffer, gradient: DeviceBuffer,
+    state: [DeviceBuffer]
+  ) throws {
     let op = update.kernel
     try Check.updateArguments(update, parameter: parameter, gradient: gradient, state: state)
     let p = try cl(parameter, op), g = try cl(gradient, op)

@@ -13,8 +13,9 @@ extension OpenCLBackend: PerformanceProbes {
     var best = 0.0
     for attempt in 0..<4 {
       let start = DispatchTime.now().uptimeNanoseconds
-      try run(kernel, "probe_flops", global: [global], local: [local],
-              [.int(iterations), .float(0.999_999), .buffer(try cl(out, "probe_flops"))])
+      try run(
+        kernel, "probe_flops", global: [global], local: [local],
+        [.int(iterations), .float(0.999_999), .buffer(try cl(out, "probe_flops"))])
       try synchronize()
       let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
       if attempt > 0 { best = max(best, Double(global) * Double(iterations) * 256 / seconds) }  // the first builds
@@ -31,8 +32,12 @@ extension OpenCLBackend: PerformanceProbes {
     for attempt in 0..<6 {
       try synchronize()
       let start = DispatchTime.now().uptimeNanoseconds
-      try run("probe_triad", count: count, [.int(count), .float(3), .buffer(try cl(a, "probe_triad")),
-                                             .buffer(try cl(b, "probe_triad")), .buffer(try cl(c, "probe_triad"))])
+      try run(
+        "probe_triad", count: count,
+        [
+          .int(count), .float(3), .buffer(try cl(a, "probe_triad")),
+          .buffer(try cl(b, "probe_triad")), .buffer(try cl(c, "probe_triad")),
+        ])
       try synchronize()
       let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
       if attempt > 0 { best = max(best, Double(12 * count) / seconds) }

@@ -15,40 +15,52 @@ extension OpenCLBackend {
     let groups = max(1, min(items, max(locked { choices.reductionGroups }, (items + 4095) / 4096)))
     try locked {
       let partials = try scratchBuffer(groups)
-      try run(kernel, "reduce", global: [groups * local], local: [local], [
-        .int(x.count), .int(Int(op.kernelCode)), .buffer(x), .buffer(partials), .local(bytes: 4 * local),
-      ])
-      try run(kernel, "reduce", global: [local], local: [local], [
-        .int(groups), .int(Int(ReduceOp.sum.kernelCode)), .buffer(partials), .buffer(y), .local(bytes: 4 * local),
-      ])
+      try run(
+        kernel, "reduce", global: [groups * local], local: [local],
+        [
+          .int(x.count), .int(Int(op.kernelCode)), .buffer(x), .buffer(partials), .local(bytes: 4 * local),
+        ])
+      try run(
+        kernel, "reduce", global: [local], local: [local],
+        [
+          .int(groups), .int(Int(ReduceOp.sum.kernelCode)), .buffer(partials), .buffer(y), .local(bytes: 4 * local),
+        ])
     }
   }
 
   public func rowArgmax(_ x: DeviceBuffer, rows: Int, columns: Int, into y: DeviceBuffer) throws {
     try Check.count("row_argmax", "x", x, rows * columns, "\(rows)x\(columns)")
     try Check.count("row_argmax", "y", y, rows, "\(rows) rows")
-    try run("row_argmax", count: rows,
-            [.int(rows), .int(columns), .buffer(try cl(x, "row_argmax")), .buffer(try cl(y, "row_argmax"))])
+    try run(
+      "row_argmax", count: rows,
+      [.int(rows), .int(columns), .buffer(try cl(x, "row_argmax")), .buffer(try cl(y, "row_argmax"))])
   }
 
   public func fillRandom(_ buffer: DeviceBuffer, _ distribution: Distribution, key: RandomKey) throws {
     let out = try cl(buffer, "fill_random")
-    let (kind, a, b): (Int, Float, Float) = switch distribution {
-    case let .uniform(low, high): (0, low, high)
-    case let .normal(mean, standardDeviation): (1, mean, standardDeviation)
-    }
-    try run("fill_random", count: out.count, [
-      .int(out.count), .int(kind), .float(a), .float(b), .uint2(key.seed), .uint2(key.stream), .buffer(out),
-    ])
+    let (kind, a, b): (Int, Float, Float) =
+      switch distribution {
+      case let .uniform(low, high): (0, low, high)
+      case let .normal(mean, standardDeviation): (1, mean, standardDeviation)
+      }
+    try run(
+      "fill_random", count: out.count,
+      [
+        .int(out.count), .int(kind), .float(a), .float(b), .uint2(key.seed), .uint2(key.stream), .buffer(out),
+      ])
   }
 
-  public func dropout(_ x: DeviceBuffer, rate: Float, key: RandomKey, into y: DeviceBuffer,
-                      mask: DeviceBuffer) throws {
+  public func dropout(
+    _ x: DeviceBuffer, rate: Float, key: RandomKey, into y: DeviceBuffer,
+    mask: DeviceBuffer
+  ) throws {
     try Check.dropoutRate(rate)
     try Check.sameCount("dropout", [("x", x), ("y", y), ("mask", mask)])
-    try run("dropout", count: y.count, [
-      .int(y.count), .float(rate), .float(1 / (1 - rate)), .uint2(key.seed), .uint2(key.stream),
-      .buffer(try cl(x, "dropout")), .buffer(try cl(y, "dropout")), .buffer(try cl(mask, "dropout")),
-    ])
+    try run(
+      "dropout", count: y.count,
+      [
+        .int(y.count), .float(rate), .float(1 / (1 - rate)), .uint2(key.seed), .uint2(key.stream),
+        .buffer(try cl(x, "dropout")), .buffer(try cl(y, "dropout")), .buffer(try cl(mask, "dropout")),
+      ])
   }
 }

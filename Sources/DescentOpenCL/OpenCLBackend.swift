@@ -83,9 +83,10 @@ public final class OpenCLBackend: Backend, @unchecked Sendable {
     }
     guard !values.isEmpty else { return }
     try locked {
-      try check(values.withUnsafeBytes {
-        clEnqueueWriteBuffer(queue, target.memory, cl_bool(CL_TRUE), 0, $0.count, $0.baseAddress, 0, nil, nil)
-      }, "clEnqueueWriteBuffer(\(values.count) floats)", device: name)
+      try check(
+        values.withUnsafeBytes {
+          clEnqueueWriteBuffer(queue, target.memory, cl_bool(CL_TRUE), 0, $0.count, $0.baseAddress, 0, nil, nil)
+        }, "clEnqueueWriteBuffer(\(values.count) floats)", device: name)
     }
   }
 
@@ -94,9 +95,10 @@ public final class OpenCLBackend: Backend, @unchecked Sendable {
     var values = [Float](repeating: 0, count: source.count)
     guard source.count > 0 else { return values }
     try locked {
-      try check(values.withUnsafeMutableBytes {
-        clEnqueueReadBuffer(queue, source.memory, cl_bool(CL_TRUE), 0, $0.count, $0.baseAddress, 0, nil, nil)
-      }, "clEnqueueReadBuffer(\(source.count) floats)", device: name)
+      try check(
+        values.withUnsafeMutableBytes {
+          clEnqueueReadBuffer(queue, source.memory, cl_bool(CL_TRUE), 0, $0.count, $0.baseAddress, 0, nil, nil)
+        }, "clEnqueueReadBuffer(\(source.count) floats)", device: name)
     }
     return values
   }
@@ -188,9 +190,11 @@ public final class OpenCLBackend: Backend, @unchecked Sendable {
         throw OpenCLError.call("clCreateKernel(\(name))", status: status, device: self.name)
       }
       var size = 0
-      try check(clGetKernelWorkGroupInfo(handle, device.id, cl_kernel_work_group_info(CL_KERNEL_WORK_GROUP_SIZE),
-                                         MemoryLayout<Int>.size, &size, nil),
-                "clGetKernelWorkGroupInfo(\(name))", device: self.name)
+      try check(
+        clGetKernelWorkGroupInfo(
+          handle, device.id, cl_kernel_work_group_info(CL_KERNEL_WORK_GROUP_SIZE),
+          MemoryLayout<Int>.size, &size, nil),
+        "clGetKernelWorkGroupInfo(\(name))", device: self.name)
       let kernel = Kernel(handle: handle, maxWorkGroupSize: max(1, size))
       kernels[key] = kernel
       return kernel
@@ -237,7 +241,8 @@ final class OpenCLBuffer: DeviceBuffer, @unchecked Sendable {
     // OpenCL forbids empty buffers; an empty Descent buffer still owns one float.
     let bytes = max(1, count) * MemoryLayout<Float>.size
     guard let memory = clCreateBuffer(backend.shared.context, cl_mem_flags(CL_MEM_READ_WRITE), bytes, nil, &status),
-          status == CL_SUCCESS else {
+      status == CL_SUCCESS
+    else {
       throw OpenCLError.call("clCreateBuffer(\(bytes) bytes)", status: status, device: backend.name)
     }
     self.count = count

@@ -55,12 +55,15 @@ public struct OpenCLDevice: Sendable, Hashable, CustomStringConvertible {
       if found == CL_DEVICE_NOT_FOUND || deviceCount == 0 { continue }
       try check(found, "clGetDeviceIDs(\(platformName))", device: "no device")
       var ids = [cl_device_id?](repeating: nil, count: Int(deviceCount))
-      try check(clGetDeviceIDs(platform, cl_device_type(CL_DEVICE_TYPE_ALL), deviceCount, &ids, nil),
-                "clGetDeviceIDs(\(platformName))", device: "no device")
+      try check(
+        clGetDeviceIDs(platform, cl_device_type(CL_DEVICE_TYPE_ALL), deviceCount, &ids, nil),
+        "clGetDeviceIDs(\(platformName))", device: "no device")
       for (indexInPlatform, id) in ids.enumerated() {
         guard let id else { continue }
-        devices.append(try OpenCLDevice(id: id, platform: platformName, platformIndex: platformIndex,
-                                        indexInPlatform: indexInPlatform, index: devices.count))
+        devices.append(
+          try OpenCLDevice(
+            id: id, platform: platformName, platformIndex: platformIndex,
+            indexInPlatform: indexInPlatform, index: devices.count))
       }
     }
     return devices
@@ -74,8 +77,9 @@ public struct OpenCLDevice: Sendable, Hashable, CustomStringConvertible {
     }
     func value<T: FixedWidthInteger>(_ parameter: Int32, _: T.Type) throws -> T {
       var result: T = 0
-      try check(clGetDeviceInfo(id, cl_device_info(parameter), MemoryLayout<T>.size, &result, nil),
-                "clGetDeviceInfo(\(parameter))", device: platform)
+      try check(
+        clGetDeviceInfo(id, cl_device_info(parameter), MemoryLayout<T>.size, &result, nil),
+        "clGetDeviceInfo(\(parameter))", device: platform)
       return result
     }
     self.index = index
@@ -88,15 +92,19 @@ public struct OpenCLDevice: Sendable, Hashable, CustomStringConvertible {
     version = try string(CL_DEVICE_VERSION)
     driverVersion = try string(CL_DRIVER_VERSION)
     let type = try value(CL_DEVICE_TYPE, cl_device_type.self)
-    kind = type & cl_device_type(CL_DEVICE_TYPE_GPU) != 0 ? .gpu
-      : type & cl_device_type(CL_DEVICE_TYPE_CPU) != 0 ? .cpu
-      : type & cl_device_type(CL_DEVICE_TYPE_ACCELERATOR) != 0 ? .accelerator : .other
+    kind =
+      type & cl_device_type(CL_DEVICE_TYPE_GPU) != 0
+      ? .gpu
+      : type & cl_device_type(CL_DEVICE_TYPE_CPU) != 0
+        ? .cpu
+        : type & cl_device_type(CL_DEVICE_TYPE_ACCELERATOR) != 0 ? .accelerator : .other
     computeUnits = Int(try value(CL_DEVICE_MAX_COMPUTE_UNITS, cl_uint.self))
     globalMemoryBytes = try value(CL_DEVICE_GLOBAL_MEM_SIZE, cl_ulong.self)
     localMemoryBytes = try value(CL_DEVICE_LOCAL_MEM_SIZE, cl_ulong.self)
     maxWorkGroupSize = try value(CL_DEVICE_MAX_WORK_GROUP_SIZE, Int.self)
     let floatConfig = try value(CL_DEVICE_SINGLE_FP_CONFIG, cl_device_fp_config.self)
-    hasHardwareFMA = floatConfig & cl_device_fp_config(CL_FP_FMA) != 0
+    hasHardwareFMA =
+      floatConfig & cl_device_fp_config(CL_FP_FMA) != 0
       && floatConfig & cl_device_fp_config(CL_FP_SOFT_FLOAT) == 0
   }
 
@@ -110,7 +118,8 @@ public struct OpenCLDevice: Sendable, Hashable, CustomStringConvertible {
     case let .index(index):
       chosen = devices.indices.contains(index) ? devices[index] : nil
     case let .name(fragment):
-      chosen = devices.first { $0.name.localizedCaseInsensitiveContains(fragment) }
+      chosen =
+        devices.first { $0.name.localizedCaseInsensitiveContains(fragment) }
         ?? devices.first { $0.platform.localizedCaseInsensitiveContains(fragment) }
     }
     guard let chosen else {

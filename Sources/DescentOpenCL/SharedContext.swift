@@ -71,9 +71,10 @@ final class SharedContext: @unchecked Sendable {
     var id: cl_device_id? = device.id
     let built = clBuildProgram(program, 1, &id, options + (device.hasHardwareFMA ? " -DHARDWARE_FMA" : ""), nil, nil)
     if built != CL_SUCCESS {
-      let log = (try? infoString {
-        clGetProgramBuildInfo(program, device.id, cl_program_build_info(CL_PROGRAM_BUILD_LOG), $0, $1, $2)
-      }) ?? ""
+      let log =
+        (try? infoString {
+          clGetProgramBuildInfo(program, device.id, cl_program_build_info(CL_PROGRAM_BUILD_LOG), $0, $1, $2)
+        }) ?? ""
       clReleaseProgram(program)
       if built == CL_BUILD_PROGRAM_FAILURE {
         throw OpenCLError.build(file: file, device: device.description, log: log)

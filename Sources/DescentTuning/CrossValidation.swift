@@ -23,7 +23,8 @@ extension Dataset {
     let order = BatchOrder.permutation(rows, seed: seed, epoch: UInt64.max - 1)
     let dealt: [Int]
     if stratified {
-      try ConfigurationError.require(targetWidth == 1, "stratified folds", "targets of width \(targetWidth)", "one class index per row")
+      try ConfigurationError.require(
+        targetWidth == 1, "stratified folds", "targets of width \(targetWidth)", "one class index per row")
       var byClass: [Float: [Int]] = [:]
       for row in order { byClass[targets[row], default: []].append(row) }
       dealt = byClass.keys.sorted().flatMap { byClass[$0]! }
@@ -40,8 +41,9 @@ extension Dataset {
     let indices = try foldIndices(k, seed: seed, stratified: stratified)
     return indices.enumerated().map { number, validation in
       let held = Set(validation)
-      return Fold(train: subset((0..<rows).filter { !held.contains($0) }, name: "\(name) (fold \(number + 1) training)"),
-                  validation: subset(validation, name: "\(name) (fold \(number + 1) validation)"))
+      return Fold(
+        train: subset((0..<rows).filter { !held.contains($0) }, name: "\(name) (fold \(number + 1) training)"),
+        validation: subset(validation, name: "\(name) (fold \(number + 1) validation)"))
     }
   }
 }
@@ -54,19 +56,23 @@ extension Trial {
   /// same number of epochs, comparable across trials, and a pruned trial stops all its folds at
   /// once. Returns the mean after the last epoch and stores each fold's value in ``foldValues``.
   /// `makeTrainer(fold)` builds each fold's model and trainer (on the trial's backend).
-  public mutating func crossValidate(_ folds: [Fold], epochs: Int, batchSize: Int, monitor: String = "validation accuracy",
-                                     makeTrainer: (Int) throws -> Trainer) throws -> Double {
+  public mutating func crossValidate(
+    _ folds: [Fold], epochs: Int, batchSize: Int, monitor: String = "validation accuracy",
+    makeTrainer: (Int) throws -> Trainer
+  ) throws -> Double {
     try ConfigurationError.require(!folds.isEmpty, "folds", 0, ">= 1")
     try ConfigurationError.require(epochs >= 1, "epochs", epochs, ">= 1")
     let trainers = try folds.indices.map(makeTrainer)
     var values = [Double](repeating: .nan, count: folds.count)
     for epoch in 1...epochs {
       for (index, fold) in folds.enumerated() {
-        let history = try trainers[index].fit(fold.train, validation: fold.validation, epochs: epoch, batchSize: batchSize,
-                                              progress: .silent)
+        let history = try trainers[index].fit(
+          fold.train, validation: fold.validation, epochs: epoch, batchSize: batchSize,
+          progress: .silent)
         guard let last = history.epochs.last, let value = last.value(named: monitor) else {
-          throw ConfigurationError.outOfRange(parameter: "monitor", value: monitor,
-                                              allowed: "a value each epoch reports, e.g. validation accuracy or validation loss")
+          throw ConfigurationError.outOfRange(
+            parameter: "monitor", value: monitor,
+            allowed: "a value each epoch reports, e.g. validation accuracy or validation loss")
         }
         values[index] = value
       }

@@ -18,7 +18,9 @@ final class PostgreSQLConnection: SQLDatabase {
   init(url: String, retryWindow: Double = 120) throws {
     location = try Self.redacted(url)
     self.retryWindow = retryWindow
-    guard let connection = PQconnectdb(url) else { throw TuningError.storage(path: location, reason: "libpq could not allocate a connection") }
+    guard let connection = PQconnectdb(url) else {
+      throw TuningError.storage(path: location, reason: "libpq could not allocate a connection")
+    }
     self.connection = connection
     guard PQstatus(connection) == CONNECTION_OK else {  // deinit closes it
       throw TuningError.storage(path: location, reason: "cannot connect: \(Self.message(PQerrorMessage(connection)))")
@@ -36,7 +38,8 @@ final class PostgreSQLConnection: SQLDatabase {
       let message = error.map { String(cString: $0) } ?? "not a connection URL"
       PQfreemem(error)
       // libpq's message quotes no part of the URL, so it cannot leak a password.
-      throw TuningError.storage(path: "postgresql://…", reason: "invalid URL: \(message.trimmingCharacters(in: .whitespacesAndNewlines))")
+      throw TuningError.storage(
+        path: "postgresql://…", reason: "invalid URL: \(message.trimmingCharacters(in: .whitespacesAndNewlines))")
     }
     defer { PQconninfoFree(options) }
     var values: [String: String] = [:]
@@ -63,7 +66,8 @@ final class PostgreSQLConnection: SQLDatabase {
       switch value {
       case .null: nil
       case let .integer(number): strdup("\(number)")
-      case let .real(number): number.isNaN ? nil : strdup(number.isInfinite ? (number > 0 ? "Infinity" : "-Infinity") : "\(number)")
+      case let .real(number):
+        number.isNaN ? nil : strdup(number.isInfinite ? (number > 0 ? "Infinity" : "-Infinity") : "\(number)")
       case let .text(text): strdup(text)
       }
     }
@@ -85,11 +89,14 @@ final class PostgreSQLConnection: SQLDatabase {
       let code = result.flatMap { PQresultErrorField($0, Int32(UInt8(ascii: "C"))) }.map { String(cString: $0) } ?? ""
       // Lost connection (class 08, or none at all), the server shutting down or starting (57P0x),
       // a serialization failure or deadlock (40001, 40P01): the whole transaction can run again.
-      if PQstatus(connection) != CONNECTION_OK || code.hasPrefix("08") || code.hasPrefix("57P0") || code == "40001" || code == "40P01" {
+      if PQstatus(connection) != CONNECTION_OK || code.hasPrefix("08") || code.hasPrefix("57P0") || code == "40001"
+        || code == "40P01"
+      {
         throw Transient(message: message)
       }
       if code == "42501" {
-        throw TuningError.storage(path: location, reason: "\(message): this role may read studies (--show) but not run trials")
+        throw TuningError.storage(
+          path: location, reason: "\(message): this role may read studies (--show) but not run trials")
       }
       throw TuningError.storage(path: location, reason: "\(message) (SQLSTATE \(code)) in: \(sql.prefix(60))")
     }
@@ -102,7 +109,9 @@ final class PostgreSQLConnection: SQLDatabase {
       do {
         if PQstatus(connection) != CONNECTION_OK {
           PQreset(connection)
-          guard PQstatus(connection) == CONNECTION_OK else { throw Transient(message: Self.message(PQerrorMessage(connection))) }
+          guard PQstatus(connection) == CONNECTION_OK else {
+            throw Transient(message: Self.message(PQerrorMessage(connection)))
+          }
         }
         // Reads see one snapshot across their queries; writes lock the rows they claim.
         try query(writing ? "BEGIN" : "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
@@ -117,7 +126,8 @@ final class PostgreSQLConnection: SQLDatabase {
       } catch let error as Transient {
         guard Date() < deadline else {
           let host = PQhost(connection).map { String(cString: $0) } ?? "the server"
-          throw TuningError.storage(path: location, reason: "no answer from \(host) for \(Int(retryWindow)) s: \(error.message)")
+          throw TuningError.storage(
+            path: location, reason: "no answer from \(host) for \(Int(retryWindow)) s: \(error.message)")
         }
         Thread.sleep(forTimeInterval: delay)
         delay = min(delay * 2, 2)

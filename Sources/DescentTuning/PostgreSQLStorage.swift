@@ -23,6 +23,7 @@ public func studyStorage(_ location: String, create: Bool = true) throws -> any 
   if location.hasPrefix("postgresql://") || location.hasPrefix("postgres://") {
     return try PostgreSQLStorage(url: location)
   }
-  return try SQLiteStorage(path: location.hasPrefix("sqlite:") ? String(location.dropFirst("sqlite:".count)) : location,
-                           create: create)
+  return try SQLiteStorage(
+    path: location.hasPrefix("sqlite:") ? String(location.dropFirst("sqlite:".count)) : location,
+    create: create)
 }

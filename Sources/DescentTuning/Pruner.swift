@@ -30,7 +30,8 @@ public struct MedianPruner: Pruner {
   public func shouldPrune(_ trial: TrialRecord, history: [TrialRecord], direction: Direction) -> Bool {
     let complete = history.filter { $0.state == .complete }
     guard complete.count >= max(1, startupTrials), let step = trial.lastStep, step > warmupSteps,
-          (step - warmupSteps - 1) % interval == 0 else { return false }
+      (step - warmupSteps - 1) % interval == 0
+    else { return false }
     let values = trial.intermediate.values
     guard !values.contains(where: \.isNaN) else { return true }
     let best = direction == .minimize ? values.min()! : values.max()!
@@ -68,9 +69,13 @@ public struct SuccessiveHalvingPruner: Pruner {
   }
 
   public func shouldPrune(_ trial: TrialRecord, history: [TrialRecord], direction: Direction) -> Bool {
-    guard let step = trial.lastStep, rungs(upTo: step).last == step, let value = trial.intermediate[step] else { return false }
+    guard let step = trial.lastStep, rungs(upTo: step).last == step, let value = trial.intermediate[step] else {
+      return false
+    }
     guard !value.isNaN else { return true }
-    var competing = history.filter { $0.number != trial.number }.compactMap { $0.intermediate[step] }.filter { !$0.isNaN }
+    var competing = history.filter { $0.number != trial.number }.compactMap { $0.intermediate[step] }.filter {
+      !$0.isNaN
+    }
     competing.append(value)
     competing.sort { direction.isBetter($0, than: $1) }
     let promotable = max(0, competing.count / reductionFactor - 1)

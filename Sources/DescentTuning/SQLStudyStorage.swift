@@ -36,14 +36,23 @@ public class SQLStudyStorage: StudyStorage, @unchecked Sendable {
       }
     }
     guard existing.contains("descent") else {
-      throw TuningError.notAStudy(path: location, reason: "a database without Descent's tables (it has \(existing.sorted().joined(separator: ", ")))")
+      throw TuningError.notAStudy(
+        path: location,
+        reason: "a database without Descent's tables (it has \(existing.sorted().joined(separator: ", ")))")
     }
     let info = try db.transaction(writing: false) {
-      Dictionary(try db.query("SELECT key, value FROM descent").map { ($0[0].string ?? "", $0[1].string ?? "") }) { a, _ in a }
+      Dictionary(try db.query("SELECT key, value FROM descent").map { ($0[0].string ?? "", $0[1].string ?? "") }) {
+        a, _ in a
+      }
     }
-    guard info["format"] == Self.format else { throw TuningError.notAStudy(path: location, reason: "format is \(info["format"] ?? "missing")") }
+    guard info["format"] == Self.format else {
+      throw TuningError.notAStudy(path: location, reason: "format is \(info["format"] ?? "missing")")
+    }
     guard let stored = info["version"].flatMap({ Int($0) }), stored <= Self.version else {
-      throw TuningError.notAStudy(path: location, reason: "schema version \(info["version"] ?? "missing") is newer than this Descent's (\(Self.version)): use a newer descent")
+      throw TuningError.notAStudy(
+        path: location,
+        reason: "schema version \(info["version"] ?? "missing") is newer than this Descent's "
+          + "(\(Self.version)): use a newer descent")
     }
     if stored == 1 { try db.transaction(writing: true) { try upgradeFromVersion1() } }
   }
@@ -55,7 +64,8 @@ public class SQLStudyStorage: StudyStorage, @unchecked Sendable {
       CREATE TABLE studies (id \(db.autoKey), name TEXT NOT NULL UNIQUE, direction TEXT NOT NULL,
         created DOUBLE PRECISION NOT NULL, settings TEXT, claims BIGINT NOT NULL DEFAULT 0)
       """,
-      "CREATE TABLE domains (study BIGINT NOT NULL REFERENCES studies(id), name TEXT NOT NULL, domain TEXT NOT NULL, PRIMARY KEY (study, name))",
+      "CREATE TABLE domains (study BIGINT NOT NULL REFERENCES studies(id), name TEXT NOT NULL, domain TEXT NOT NULL, "
+        + "PRIMARY KEY (study, name))",
       """
       CREATE TABLE trials (id \(db.autoKey), study BIGINT NOT NULL REFERENCES studies(id), number INTEGER NOT NULL,
         state TEXT NOT NULL, value DOUBLE PRECISION, fold_values TEXT NOT NULL DEFAULT '[]', grid_index INTEGER,
@@ -64,10 +74,14 @@ public class SQLStudyStorage: StudyStorage, @unchecked Sendable {
         retry INTEGER NOT NULL DEFAULT 0, replaced BOOLEAN NOT NULL DEFAULT FALSE, token TEXT, UNIQUE (study, number))
       """,
       "CREATE UNIQUE INDEX trials_token ON trials (token)",
-      "CREATE TABLE parameters (trial BIGINT NOT NULL REFERENCES trials(id), name TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (trial, name))",
-      "CREATE TABLE intermediate (trial BIGINT NOT NULL REFERENCES trials(id), step INTEGER NOT NULL, value DOUBLE PRECISION, PRIMARY KEY (trial, step))",
+      "CREATE TABLE parameters (trial BIGINT NOT NULL REFERENCES trials(id), name TEXT NOT NULL, value TEXT NOT NULL, "
+        + "PRIMARY KEY (trial, name))",
+      "CREATE TABLE intermediate (trial BIGINT NOT NULL REFERENCES trials(id), step INTEGER NOT NULL, "
+        + "value DOUBLE PRECISION, PRIMARY KEY (trial, step))",
     ] { try db.query(statement) }
-    try db.query("INSERT INTO descent (key, value) VALUES ('format', $1), ('version', $2)", [.text(Self.format), .text("\(Self.version)")])
+    try db.query(
+      "INSERT INTO descent (key, value) VALUES ('format', $1), ('version', $2)",
+      [.text(Self.format), .text("\(Self.version)")])
   }
 
   private func upgradeFromVersion1() throws {
@@ -101,8 +115,9 @@ public class SQLStudyStorage: StudyStorage, @unchecked Sendable {
   // insert wins, the others insert nothing and read what it stored.
   public func openStudy(_ name: String, direction: Direction) throws -> Int64 {
     try write {
-      try db.query("INSERT INTO studies (name, direction, created) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING",
-                   [.text(name), .text(direction.rawValue), .real(Date().timeIntervalSince1970)])
+      try db.query(
+        "INSERT INTO studies (name, direction, created) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING",
+        [.text(name), .text(direction.rawValue), .real(Date().timeIntervalSince1970)])
       let row = try db.query("SELECT id, direction FROM studies WHERE name = $1", [.text(name)])[0]
       let stored = row[1].string ?? ""
       guard stored == direction.rawValue else {
@@ -115,12 +130,16 @@ public class SQLStudyStorage: StudyStorage, @unchecked Sendable {
   public func register(_ parameter: String, _ domain: Domain, study: Int64) throws {
     let text = try Self.json(domain)
     try write {
-      try db.query("INSERT INTO domains (study, name, domain) VALUES ($1, $2, $3) ON CONFLICT (study, name) DO NOTHING",
-                   [.integer(study), .text(parameter), .text(text)])
-      let stored = try db.query("SELECT domain FROM domains WHERE study = $1 AND name = $2", [.integer(study), .text(parameter)])[0][0].string ?? ""
+      try db.query(
+        "INSERT INTO domains (study, name, domain) VALUES ($1, $2, $3) ON CONFLICT (study, name) DO NOTHING",
+        [.integer(study), .text(parameter), .text(text)])
+      let stored =
+        try db.query("SELECT domain FROM domains WHERE study = $1 AND name = $2", [.integer(study), .text(parameter)])[
+          0][0].string ?? ""
       guard stored == text else {
         let old = (try? JSONDecoder().decode(Domain.self, from: Data(stored.utf8)))?.description ?? stored
-        throw TuningError.incompatible(study: try studyName(study), parameter: parameter, stored: old, given: domain.description)
+        throw TuningError.incompatible(
+          study: try studyName(study), parameter: parameter, stored: old, given: domain.description)
       }
     }
   }
@@ -133,7 +152,9 @@ public class SQLStudyStorage: StudyStorage, @unchecked Sendable {
     try read { try db.query("SELECT settings FROM studies WHERE id = $1", [.integer(study)]).first?[0].string }
   }
 
-  public func startTrial(study: Int64, target: Int, gridSize: Int?, device: String, owner: TrialOwner) throws -> StartedTrial? {
+  public func startTrial(
+    study: Int64, target: Int, gridSize: Int?, device: String, owner: TrialOwner
+  ) throws -> StartedTrial? {
     // The token finds this claim again when the connection drops after COMMIT was sent.
     let token = UUID().uuidString
     return try write {
@@ -143,29 +164,41 @@ public class SQLStudyStorage: StudyStorage, @unchecked Sendable {
       try db.query("UPDATE studies SET claims = claims + 1 WHERE id = $1", [.integer(study)])  // serializes claims
       let now = Date().timeIntervalSince1970
       let claim: [SQLValue] = [.text(device), .text(owner.host), .integer(Int64(owner.pid)), .real(now), .text(token)]
-      if let waiting = try db.query("""
+      if let waiting = try db.query(
+        """
         SELECT id FROM trials WHERE study = $1 AND state = 'WAITING' ORDER BY number LIMIT 1
-        """, [.integer(study)]).first?[0].int {
-        let row = try db.query("""
-          UPDATE trials SET state = 'RUNNING', device = $1, host = $2, pid = $3, started = $4, heartbeat = $4, token = $5
+        """, [.integer(study)]
+      ).first?[0].int {
+        let row = try db.query(
+          """
+          UPDATE trials SET state = 'RUNNING', device = $1, host = $2, pid = $3, started = $4, heartbeat = $4,
+          token = $5
           WHERE id = $6 RETURNING id, number, grid_index
           """, claim + [.integer(waiting)])[0]
         return try started(row)
       }
-      let counted = try db.query("SELECT count(*) FROM trials WHERE study = $1 AND lost = FALSE AND replaced = FALSE",
-                                 [.integer(study)])[0][0].int ?? 0
+      let counted =
+        try db.query(
+          "SELECT count(*) FROM trials WHERE study = $1 AND lost = FALSE AND replaced = FALSE",
+          [.integer(study)])[0][0].int ?? 0
       guard counted < target else { return nil }
       var gridIndex: Int?
       if let gridSize {
-        let taken = Set(try db.query("""
-          SELECT grid_index FROM trials WHERE study = $1 AND lost = FALSE AND replaced = FALSE AND grid_index IS NOT NULL
-          """, [.integer(study)]).compactMap { $0[0].int.map(Int.init) })
+        let taken = Set(
+          try db.query(
+            """
+            SELECT grid_index FROM trials WHERE study = $1 AND lost = FALSE AND replaced = FALSE AND grid_index
+            IS NOT NULL
+            """, [.integer(study)]
+          ).compactMap { $0[0].int.map(Int.init) })
         guard let free = (0..<gridSize).first(where: { !taken.contains($0) }) else { return nil }
         gridIndex = free
       }
-      let row = try db.query("""
+      let row = try db.query(
+        """
         INSERT INTO trials (device, host, pid, started, heartbeat, token, study, number, state, grid_index)
-        VALUES ($1, $2, $3, $4, $4, $5, $6, (SELECT coalesce(max(number) + 1, 0) FROM trials WHERE study = $6), 'RUNNING', $7)
+        VALUES ($1, $2, $3, $4, $4, $5, $6, (SELECT coalesce(max(number) + 1, 0) FROM trials WHERE study = $6),
+        'RUNNING', $7)
         RETURNING id, number, grid_index
         """, claim + [.integer(study), gridIndex.map { .integer(Int64($0)) } ?? .null])[0]
       return try started(row)
@@ -177,7 +210,8 @@ public class SQLStudyStorage: StudyStorage, @unchecked Sendable {
     let id = row[0].int ?? 0
     var fixed: [String: ParameterValue] = [:]
     for parameter in try db.query("SELECT name, value FROM parameters WHERE trial = $1", [.integer(id)]) {
-      fixed[parameter[0].string ?? ""] = try JSONDecoder().decode(ParameterValue.self, from: Data((parameter[1].string ?? "").utf8))
+      fixed[parameter[0].string ?? ""] = try JSONDecoder().decode(
+        ParameterValue.self, from: Data((parameter[1].string ?? "").utf8))
     }
     return StartedTrial(id: id, number: Int(row[1].int ?? 0), gridIndex: row[2].int.map(Int.init), parameters: fixed)
   }
@@ -185,36 +219,49 @@ public class SQLStudyStorage: StudyStorage, @unchecked Sendable {
   public func setParameter(trial: Int64, _ name: String, _ value: ParameterValue) throws {
     let text = try Self.json(value)
     try write {
-      try db.query("""
-        INSERT INTO parameters (trial, name, value) VALUES ($1, $2, $3) ON CONFLICT (trial, name) DO UPDATE SET value = excluded.value
+      try db.query(
+        """
+        INSERT INTO parameters (trial, name, value) VALUES ($1, $2, $3) ON CONFLICT (trial, name) DO UPDATE SET
+        value = excluded.value
         """, [.integer(trial), .text(name), .text(text)])
     }
   }
 
   public func report(trial: Int64, step: Int, value: Double) throws {
     try write {
-      try db.query("""
-        INSERT INTO intermediate (trial, step, value) VALUES ($1, $2, $3) ON CONFLICT (trial, step) DO UPDATE SET value = excluded.value
+      try db.query(
+        """
+        INSERT INTO intermediate (trial, step, value) VALUES ($1, $2, $3) ON CONFLICT (trial, step) DO UPDATE
+        SET value = excluded.value
         """, [.integer(trial), .integer(Int64(step)), .real(value)])
-      try db.query("UPDATE trials SET heartbeat = $1 WHERE id = $2", [.real(Date().timeIntervalSince1970), .integer(trial)])
+      try db.query(
+        "UPDATE trials SET heartbeat = $1 WHERE id = $2", [.real(Date().timeIntervalSince1970), .integer(trial)])
     }
   }
 
   public func heartbeat(trial: Int64) throws {
     try write {
-      try db.query("UPDATE trials SET heartbeat = $1 WHERE id = $2 AND state = 'RUNNING'", [.real(Date().timeIntervalSince1970), .integer(trial)])
+      try db.query(
+        "UPDATE trials SET heartbeat = $1 WHERE id = $2 AND state = 'RUNNING'",
+        [.real(Date().timeIntervalSince1970), .integer(trial)])
     }
   }
 
-  public func finish(trial: Int64, state: TrialState, value: Double?, foldValues: [Double], error: String?, lost: Bool,
-                     retryLimit: Int) throws -> Bool {
+  public func finish(
+    trial: Int64, state: TrialState, value: Double?, foldValues: [Double], error: String?, lost: Bool,
+    retryLimit: Int
+  ) throws -> Bool {
     let folds = String(decoding: try JSONEncoder().encode(foldValues.map { $0.isFinite ? $0 : nil }), as: UTF8.self)
     return try write {
-      let changed = try db.query("""
+      let changed = try db.query(
+        """
         UPDATE trials SET state = $1, value = $2, fold_values = $3, error = $4, lost = $5, finished = $6
         WHERE id = $7 AND state = 'RUNNING' RETURNING study, number, retry, grid_index
-        """, [.text(state.rawValue), value.map { .real($0) } ?? .null, .text(folds), error.map { .text($0) } ?? .null,
-              SQLValue(lost), .real(Date().timeIntervalSince1970), .integer(trial)])
+        """,
+        [
+          .text(state.rawValue), value.map { .real($0) } ?? .null, .text(folds), error.map { .text($0) } ?? .null,
+          SQLValue(lost), .real(Date().timeIntervalSince1970), .integer(trial),
+        ])
       guard let row = changed.first else {
         // Already so: this transaction committed before its connection dropped, and runs again.
         let now = try db.query("SELECT state, lost, error FROM trials WHERE id = $1", [.integer(trial)]).first
@@ -226,59 +273,76 @@ public class SQLStudyStorage: StudyStorage, @unchecked Sendable {
       try db.query("UPDATE studies SET claims = claims + 1 WHERE id = $1", [.integer(study)])
       try db.query("UPDATE trials SET replaced = TRUE WHERE id = $1", [.integer(trial)])
       let now = Date().timeIntervalSince1970
-      let copy = try db.query("""
+      let copy = try db.query(
+        """
         INSERT INTO trials (study, number, state, grid_index, device, host, pid, started, heartbeat, retry)
-        VALUES ($1, (SELECT coalesce(max(number) + 1, 0) FROM trials WHERE study = $1), 'WAITING', $2, '', '', 0, $3, $3, $4)
+        VALUES ($1, (SELECT coalesce(max(number) + 1, 0) FROM trials WHERE study = $1), 'WAITING', $2, '', '',
+        0, $3, $3, $4)
         RETURNING id
         """, [.integer(study), row[3], .real(now), .integer(retry + 1)])[0][0]
-      try db.query("INSERT INTO parameters (trial, name, value) SELECT CAST($1 AS BIGINT), name, value FROM parameters WHERE trial = $2",
-                   [copy, .integer(trial)])
+      try db.query(
+        "INSERT INTO parameters (trial, name, value) "
+          + "SELECT CAST($1 AS BIGINT), name, value FROM parameters WHERE trial = $2",
+        [copy, .integer(trial)])
       return true
     }
   }
 
   public func trials(study: Int64) throws -> [TrialRecord] {
     try read {
-      let rows = try db.query("""
-        SELECT id, number, state, value, fold_values, grid_index, device, started, finished, error, lost, retry, replaced
+      let rows = try db.query(
+        """
+        SELECT id, number, state, value, fold_values, grid_index, device, started, finished, error, lost,
+        retry, replaced
         FROM trials WHERE study = $1 ORDER BY number
         """, [.integer(study)])
       var parameters: [Int64: [String: ParameterValue]] = [:]
-      for row in try db.query("""
+      for row in try db.query(
+        """
         SELECT p.trial, p.name, p.value FROM parameters p JOIN trials t ON t.id = p.trial WHERE t.study = $1
-        """, [.integer(study)]) {
+        """, [.integer(study)])
+      {
         guard let id = row[0].int, let name = row[1].string, let text = row[2].string else { continue }
         parameters[id, default: [:]][name] = try JSONDecoder().decode(ParameterValue.self, from: Data(text.utf8))
       }
       var intermediate: [Int64: [Int: Double]] = [:]
-      for row in try db.query("""
+      for row in try db.query(
+        """
         SELECT i.trial, i.step, i.value FROM intermediate i JOIN trials t ON t.id = i.trial WHERE t.study = $1
-        """, [.integer(study)]) {
+        """, [.integer(study)])
+      {
         guard let id = row[0].int, let step = row[1].int else { continue }
         intermediate[id, default: [:]][Int(step)] = row[2].double ?? .nan
       }
       return try rows.map { row in
         let id = row[0].int ?? 0
-        let folds = try JSONDecoder().decode([Double?].self, from: Data((row[4].string ?? "[]").utf8)).map { $0 ?? .nan }
-        return TrialRecord(number: Int(row[1].int ?? 0), state: TrialState(rawValue: row[2].string ?? "") ?? .failed,
-                           parameters: parameters[id] ?? [:], value: row[3].double, foldValues: folds,
-                           intermediate: intermediate[id] ?? [:], device: row[6].string ?? "",
-                           started: Date(timeIntervalSince1970: row[7].double ?? 0),
-                           finished: row[8].double.map { Date(timeIntervalSince1970: $0) }, error: row[9].string,
-                           gridIndex: row[5].int.map(Int.init), lost: row[10].bool, retry: Int(row[11].int ?? 0),
-                           replaced: row[12].bool)
+        let folds = try JSONDecoder().decode([Double?].self, from: Data((row[4].string ?? "[]").utf8)).map {
+          $0 ?? .nan
+        }
+        return TrialRecord(
+          number: Int(row[1].int ?? 0), state: TrialState(rawValue: row[2].string ?? "") ?? .failed,
+          parameters: parameters[id] ?? [:], value: row[3].double, foldValues: folds,
+          intermediate: intermediate[id] ?? [:], device: row[6].string ?? "",
+          started: Date(timeIntervalSince1970: row[7].double ?? 0),
+          finished: row[8].double.map { Date(timeIntervalSince1970: $0) }, error: row[9].string,
+          gridIndex: row[5].int.map(Int.init), lost: row[10].bool, retry: Int(row[11].int ?? 0),
+          replaced: row[12].bool)
       }
     }
   }
 
   public func runningTrials(study: Int64) throws -> [(id: Int64, number: Int, owner: TrialOwner, heartbeat: Date)] {
     try read {
-      try db.query("SELECT id, number, host, pid, heartbeat FROM trials WHERE study = $1 AND state = 'RUNNING'", [.integer(study)])
-        .map { row in
-          (id: row[0].int ?? 0, number: Int(row[1].int ?? 0),
-           owner: TrialOwner(host: row[2].string ?? "", pid: Int32(truncatingIfNeeded: row[3].int ?? 0)),
-           heartbeat: Date(timeIntervalSince1970: row[4].double ?? 0))
-        }
+      try db.query(
+        "SELECT id, number, host, pid, heartbeat FROM trials WHERE study = $1 AND state = 'RUNNING'", [.integer(study)]
+      )
+      .map { row in
+        (
+          id: row[0].int ?? 0, number: Int(row[1].int ?? 0),
+          owner: TrialOwner(host: row[2].string ?? "", pid: Int32(truncatingIfNeeded: row[3].int ?? 0)),
+          heartbeat: Date(timeIntervalSince1970: row[4].double ?? 0)
+        )
+      }
     }
   }
 

@@ -51,8 +51,11 @@ final class SQLiteConnection: SQLDatabase {
       switch value {
       case .null: status = sqlite3_bind_null(statement, position)
       case let .integer(number): status = sqlite3_bind_int64(statement, position, number)
-      case let .real(number): status = number.isNaN ? sqlite3_bind_null(statement, position)
-                                                    : sqlite3_bind_double(statement, position, number)
+      case let .real(number):
+        status =
+          number.isNaN
+          ? sqlite3_bind_null(statement, position)
+          : sqlite3_bind_double(statement, position, number)
       case let .text(text): status = sqlite3_bind_text(statement, position, text, -1, Self.transient)
       }
       guard status == SQLITE_OK else { throw failure(status, sql) }
@@ -62,14 +65,15 @@ final class SQLiteConnection: SQLDatabase {
       status = sqlite3_step(statement)
       if status == SQLITE_DONE { return rows }
       guard status == SQLITE_ROW else { throw failure(status, sql) }
-      rows.append((0..<sqlite3_column_count(statement)).map { column in
-        switch sqlite3_column_type(statement, column) {
-        case SQLITE_INTEGER: .integer(sqlite3_column_int64(statement, column))
-        case SQLITE_FLOAT: .real(sqlite3_column_double(statement, column))
-        case SQLITE_NULL: .null
-        default: .text(String(cString: sqlite3_column_text(statement, column)))
-        }
-      })
+      rows.append(
+        (0..<sqlite3_column_count(statement)).map { column in
+          switch sqlite3_column_type(statement, column) {
+          case SQLITE_INTEGER: .integer(sqlite3_column_int64(statement, column))
+          case SQLITE_FLOAT: .real(sqlite3_column_double(statement, column))
+          case SQLITE_NULL: .null
+          default: .text(String(cString: sqlite3_column_text(statement, column)))
+          }
+        })
     }
   }
 

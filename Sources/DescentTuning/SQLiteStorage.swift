@@ -25,7 +25,9 @@ public final class SQLiteStorage: SQLStudyStorage, @unchecked Sendable {
         Thread.sleep(forTimeInterval: 0.02)
       }
     }
-    guard mode == "wal" else { throw TuningError.storage(path: path, reason: "cannot use WAL mode (got \(mode ?? "nothing"))") }
+    guard mode == "wal" else {
+      throw TuningError.storage(path: path, reason: "cannot use WAL mode (got \(mode ?? "nothing"))")
+    }
     try connection.query("PRAGMA synchronous=FULL")
     try connection.query("PRAGMA foreign_keys=ON")
     try super.init(connection)

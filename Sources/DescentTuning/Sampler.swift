@@ -67,16 +67,22 @@ struct NumericScale {
     switch domain {
     case let .float(low, high, log, step):
       (origin, top, self.log, self.step, isInteger) = (low, high, log, step, false)
-      if log { (self.low, self.high) = (Foundation.log(low), Foundation.log(high)) }
-      else if let step {
+      if log {
+        (self.low, self.high) = (Foundation.log(low), Foundation.log(high))
+      } else if let step {
         let top = low + ((high - low) / step + 1e-9).rounded(.down) * step
         (self.low, self.high) = (low - step / 2, top + step / 2)
-      } else { (self.low, self.high) = (low, high) }
+      } else {
+        (self.low, self.high) = (low, high)
+      }
     case let .int(low, high, log, step):
       (origin, top, self.log, isInteger) = (Double(low), Double(low + (high - low) / step * step), log, true)
       self.step = log ? nil : Double(step)
-      if log { (self.low, self.high) = (Foundation.log(Double(low) - 0.5), Foundation.log(Double(high) + 0.5)) }
-      else { (self.low, self.high) = (Double(low) - Double(step) / 2, top + Double(step) / 2) }
+      if log {
+        (self.low, self.high) = (Foundation.log(Double(low) - 0.5), Foundation.log(Double(high) + 0.5))
+      } else {
+        (self.low, self.high) = (Double(low) - Double(step) / 2, top + Double(step) / 2)
+      }
     case .categorical: return nil
     }
   }
@@ -127,7 +133,8 @@ public struct GridSampler: Sampler {
   public var gridSize: Int? { points.count }
 
   public func sample(_ parameter: Hyperparameter, _ context: SamplingContext) throws -> ParameterValue {
-    guard let index = context.gridIndex, points.indices.contains(index), let value = points[index][parameter.name] else {
+    guard let index = context.gridIndex, points.indices.contains(index), let value = points[index][parameter.name]
+    else {
       throw TuningError.notInGrid(parameter: parameter.name)
     }
     return value

@@ -42,10 +42,15 @@ public enum ParameterValue: Hashable, Sendable, Codable, CustomStringConvertible
 
   public init(from decoder: any Decoder) throws {
     let container = try decoder.singleValueContainer()
-    if let value = try? container.decode(Bool.self) { self = .bool(value) }
-    else if let value = try? container.decode(Int.self) { self = .int(value) }
-    else if let value = try? container.decode(Double.self) { self = .float(value) }
-    else { self = .string(try container.decode(String.self)) }
+    if let value = try? container.decode(Bool.self) {
+      self = .bool(value)
+    } else if let value = try? container.decode(Int.self) {
+      self = .int(value)
+    } else if let value = try? container.decode(Double.self) {
+      self = .float(value)
+    } else {
+      self = .string(try container.decode(String.self))
+    }
   }
 
   public func encode(to encoder: any Encoder) throws {
@@ -73,8 +78,10 @@ public enum Domain: Hashable, Sendable, Codable, CustomStringConvertible {
   public var description: String {
     switch self {
     case let .float(low, high, log, step):
-      "float in [\(ParameterValue.format(low)), \(ParameterValue.format(high))]\(log ? ", log" : "")\(step.map { ", step \(ParameterValue.format($0))" } ?? "")"
-    case let .int(low, high, log, step): "int in [\(low), \(high)]\(log ? ", log" : "")\(step != 1 ? ", step \(step)" : "")"
+      "float in [\(ParameterValue.format(low)), \(ParameterValue.format(high))]\(log ? ", log" : "")"
+        + (step.map { ", step \(ParameterValue.format($0))" } ?? "")
+    case let .int(low, high, log, step):
+      "int in [\(low), \(high)]\(log ? ", log" : "")\(step != 1 ? ", step \(step)" : "")"
     case let .categorical(choices): "one of \(choices.map(\.description).joined(separator: ", "))"
     }
   }
@@ -125,14 +132,16 @@ public enum Domain: Hashable, Sendable, Codable, CustomStringConvertible {
     switch self {
     case let .float(low, high, _, step):
       guard let step else {
-        throw ConfigurationError.outOfRange(parameter: name, value: description,
-                                            allowed: "a step or a list of choices for grid search")
+        throw ConfigurationError.outOfRange(
+          parameter: name, value: description,
+          allowed: "a step or a list of choices for grid search")
       }
       let count = Int(((high - low) / step + 1e-9).rounded(.down)) + 1
       try ConfigurationError.require(count <= 100_000, name, "\(count) grid values", "at most 100000")
       return (0..<count).map { .float(low + Double($0) * step) }
     case let .int(low, high, _, step):
-      try ConfigurationError.require((high - low) / step < 100_000, name, "\((high - low) / step + 1) grid values", "at most 100000")
+      try ConfigurationError.require(
+        (high - low) / step < 100_000, name, "\((high - low) / step + 1) grid values", "at most 100000")
       return stride(from: low, through: high, by: step).map { .int($0) }
     case let .categorical(choices): return choices
     }
@@ -173,9 +182,11 @@ public struct SearchSpace: Hashable, Sendable, Codable {
       try ConfigurationError.require(!seen.contains(parameter.name), parameter.name, "declared twice", "each name once")
       try parameter.domain.validate(parameter.name)
       for (name, allowed) in parameter.when.sorted(by: { $0.key < $1.key }) {
-        try ConfigurationError.require(seen.contains(name), "\(parameter.name) condition", name,
-                                       "the name of a parameter declared before \(parameter.name)")
-        try ConfigurationError.require(!allowed.isEmpty, "\(parameter.name) condition on \(name)", "[]", "at least one value")
+        try ConfigurationError.require(
+          seen.contains(name), "\(parameter.name) condition", name,
+          "the name of a parameter declared before \(parameter.name)")
+        try ConfigurationError.require(
+          !allowed.isEmpty, "\(parameter.name) condition on \(name)", "[]", "at least one value")
       }
       seen.insert(parameter.name)
     }

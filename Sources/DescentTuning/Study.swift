@@ -29,9 +29,11 @@ public final class Study: Sendable {
   /// that many times.
   /// - Throws: ``TuningError/incompatible(study:parameter:stored:given:)`` naming the parameter or
   ///   the direction that differs; storage errors.
-  public init(name: String = "default", storage: any StudyStorage, direction: Direction, sampler: any Sampler = TPESampler(),
-              pruner: any Pruner = NoPruner(), space: SearchSpace? = nil, heartbeatInterval: Double = 5,
-              gracePeriod: Double = 60, retryFailed: Int = 0) throws {
+  public init(
+    name: String = "default", storage: any StudyStorage, direction: Direction, sampler: any Sampler = TPESampler(),
+    pruner: any Pruner = NoPruner(), space: SearchSpace? = nil, heartbeatInterval: Double = 5,
+    gracePeriod: Double = 60, retryFailed: Int = 0
+  ) throws {
     try ConfigurationError.require(heartbeatInterval > 0, "heartbeatInterval", heartbeatInterval, "> 0")
     try ConfigurationError.require(retryFailed >= 0, "retryFailed", retryFailed, ">= 0")
     self.retryFailed = retryFailed
@@ -73,13 +75,17 @@ public final class Study: Sendable {
       if trial.owner != me, trial.owner.host == me.host, kill(trial.owner.pid, 0) != 0, errno == ESRCH {
         gone = "its process \(trial.owner.pid) on \(trial.owner.host) is gone"
       } else if now.timeIntervalSince(trial.heartbeat) > gracePeriod {
-        gone = "no heartbeat from process \(trial.owner.pid) on \(trial.owner.host) for \(Int(now.timeIntervalSince(trial.heartbeat))) s"
+        gone =
+          "no heartbeat from process \(trial.owner.pid) on \(trial.owner.host) for "
+          + "\(Int(now.timeIntervalSince(trial.heartbeat))) s"
       } else {
         gone = nil
       }
       guard let gone else { continue }
-      if try storage.finish(trial: trial.id, state: .failed, value: nil, foldValues: [], error: "lost: \(gone)", lost: true,
-                                retryLimit: retryFailed) {
+      if try storage.finish(
+        trial: trial.id, state: .failed, value: nil, foldValues: [], error: "lost: \(gone)", lost: true,
+        retryLimit: retryFailed)
+      {
         lost.append(trial.number)
       }
     }
@@ -96,9 +102,11 @@ public final class Study: Sendable {
   /// goes on. `onTrialFinished` is called (from the worker's thread) after each trial with it and
   /// the best trial so far.
   /// - Throws: storage errors, which stop every worker.
-  public func optimize(trials target: Int, timeout: Double? = nil, devices: [String] = ["cpu"],
-                       onTrialFinished: (@Sendable (TrialRecord, TrialRecord?) -> Void)? = nil,
-                       objective: @escaping @Sendable (inout Trial, Int) throws -> Double) throws {
+  public func optimize(
+    trials target: Int, timeout: Double? = nil, devices: [String] = ["cpu"],
+    onTrialFinished: (@Sendable (TrialRecord, TrialRecord?) -> Void)? = nil,
+    objective: @escaping @Sendable (inout Trial, Int) throws -> Double
+  ) throws {
     try ConfigurationError.require(target >= 0, "trials", target, ">= 0")
     try ConfigurationError.require(!devices.isEmpty, "workers", 0, ">= 1")
     let deadline = timeout.map { Date().addingTimeInterval($0) }
@@ -111,8 +119,11 @@ public final class Study: Sendable {
         defer { group.leave() }
         do {
           while failure.error == nil, deadline.map({ Date() < $0 }) ?? true {
-            guard let (record, trials) = try runTrial(target: target, device: device, worker: worker, heartbeat: heartbeat,
-                                                      objective: objective) else { break }
+            guard
+              let (record, trials) = try runTrial(
+                target: target, device: device, worker: worker, heartbeat: heartbeat,
+                objective: objective)
+            else { break }
             onTrialFinished?(record, Self.best(trials, direction))
           }
         } catch {
@@ -130,20 +141,26 @@ public final class Study: Sendable {
 
   /// Starts, runs and finishes one trial; returns it with the study's trials as they are then, or
   /// nil when the study needs no more.
-  private func runTrial(target: Int, device: String, worker: Int, heartbeat: Heartbeat,
-                        objective: @Sendable (inout Trial, Int) throws -> Double) throws -> (TrialRecord, [TrialRecord])? {
+  private func runTrial(
+    target: Int, device: String, worker: Int, heartbeat: Heartbeat,
+    objective: @Sendable (inout Trial, Int) throws -> Double
+  ) throws -> (TrialRecord, [TrialRecord])? {
     try failLostTrials()
     let history = try trials()
-    guard let started = try storage.startTrial(study: id, target: target, gridSize: sampler.gridSize, device: device,
-                                               owner: .current) else { return nil }
+    guard
+      let started = try storage.startTrial(
+        study: id, target: target, gridSize: sampler.gridSize, device: device,
+        owner: .current)
+    else { return nil }
     ActiveTrials.insert(storage.location, started.id)
     heartbeat.add(started.id)
     defer {
       heartbeat.remove(started.id)
       ActiveTrials.remove(storage.location, started.id)
     }
-    let session = TrialSession(storage: storage, study: id, started: started, sampler: sampler, pruner: pruner,
-                               direction: direction, history: history, registered: registered)
+    let session = TrialSession(
+      storage: storage, study: id, started: started, sampler: sampler, pruner: pruner,
+      direction: direction, history: history, registered: registered)
     var trial = Trial(number: started.number, device: device, worker: worker, session: session)
     var (state, value, message) = (TrialState.complete, Double?.none, String?.none)
     do {
@@ -160,8 +177,9 @@ public final class Study: Sendable {
     } catch {
       (state, message) = (.failed, "\(error)")
     }
-    let finished = try storage.finish(trial: started.id, state: state, value: value, foldValues: trial.foldValues,
-                                      error: message, lost: false, retryLimit: retryFailed)
+    let finished = try storage.finish(
+      trial: started.id, state: state, value: value, foldValues: trial.foldValues,
+      error: message, lost: false, retryLimit: retryFailed)
     guard finished else { throw TuningError.lost(trial: trial.number) }
     let all = try trials()
     return all.first { $0.number == started.number }.map { ($0, all) }

@@ -11,8 +11,9 @@ public enum StudyPlots {
       if best == nil || direction.isBetter(trial.value!, than: best!) { best = trial.value }
       bestLine.append((Double(trial.number), best!))
     }
-    let chart = Chart(title: "optimization history", xLabel: "trial", yLabel: "objective value",
-                      xs: trials.map { Double($0.number) }, ys: done.map { $0.value! })
+    let chart = Chart(
+      title: "optimization history", xLabel: "trial", yLabel: "objective value",
+      xs: trials.map { Double($0.number) }, ys: done.map { $0.value! })
     return chart.svg(width: 640, height: 400) { plot in
       plot.points(done.map { (Double($0.number), $0.value!) }, color: "#1f77b4")
       plot.line(bestLine, color: "#d62728", step: true)
@@ -37,9 +38,10 @@ public enum StudyPlots {
         let x = labels.isEmpty ? value.number! : Double(labels.firstIndex(of: value) ?? 0)
         return (x, trial.value!, trial.number)
       }
-      let chart = Chart(title: parameter.name, xLabel: parameter.name, yLabel: index == 0 ? "objective value" : "",
-                        xs: labels.isEmpty ? points.map(\.0) : [-0.5, Double(labels.count) - 0.5], ys: points.map(\.1),
-                        logX: log, categories: labels.map(\.description))
+      let chart = Chart(
+        title: parameter.name, xLabel: parameter.name, yLabel: index == 0 ? "objective value" : "",
+        xs: labels.isEmpty ? points.map(\.0) : [-0.5, Double(labels.count) - 0.5], ys: points.map(\.1),
+        logX: log, categories: labels.map(\.description))
       let last = Double(max(1, trials.count - 1))
       body += chart.panel(left: Double(index) * panelWidth, width: panelWidth, height: height) { plot in
         for (x, y, number) in points {
@@ -57,8 +59,9 @@ public enum StudyPlots {
     let curves = trials.filter { !$0.intermediate.isEmpty }
     let steps = curves.flatMap { $0.intermediate.keys.map(Double.init) }
     let values = curves.flatMap { $0.intermediate.values.filter(\.isFinite) }
-    let chart = Chart(title: "intermediate values", xLabel: "step (epoch)", yLabel: "reported value",
-                      xs: steps.isEmpty ? [1] : steps, ys: values)
+    let chart = Chart(
+      title: "intermediate values", xLabel: "step (epoch)", yLabel: "reported value",
+      xs: steps.isEmpty ? [1] : steps, ys: values)
     return chart.svg(width: 640, height: 400) { plot in
       for trial in curves {
         let line = trial.intermediate.keys.sorted().compactMap { step in
@@ -83,8 +86,10 @@ package struct Chart {
   let categories: [String]
   static let margin = (left: 62.0, right: 16.0, top: 48.0, bottom: 44.0)
 
-  package init(title: String, xLabel: String, yLabel: String, xs: [Double], ys: [Double], logX: Bool = false,
-               categories: [String] = []) {
+  package init(
+    title: String, xLabel: String, yLabel: String, xs: [Double], ys: [Double], logX: Bool = false,
+    categories: [String] = []
+  ) {
     (self.title, self.xLabel, self.yLabel, self.logX, self.categories) = (title, xLabel, yLabel, logX, categories)
     let ySpan = Self.niceRange(ys.filter(\.isFinite))
     (yRange, yTicks) = (ySpan.range, ySpan.ticks)
@@ -137,14 +142,19 @@ package struct Chart {
       let v = logX ? log10(max(x, 1e-300)) : x
       return x0 + (v - xRange.lowerBound) / (xRange.upperBound - xRange.lowerBound) * (x1 - x0)
     }
-    let mapY: (Double) -> Double = { [yRange] y in y0 - (y - yRange.lowerBound) / (yRange.upperBound - yRange.lowerBound) * (y0 - y1) }
+    let mapY: (Double) -> Double = { [yRange] y in
+      y0 - (y - yRange.lowerBound) / (yRange.upperBound - yRange.lowerBound) * (y0 - y1)
+    }
     var out = "<g font-family=\"sans-serif\" font-size=\"11\">\n"
-    out += "<text x=\"\((x0 + x1) / 2)\" y=\"20\" text-anchor=\"middle\" font-size=\"13\">\(Self.escape(title))</text>\n"
+    out +=
+      "<text x=\"\((x0 + x1) / 2)\" y=\"20\" text-anchor=\"middle\" font-size=\"13\">\(Self.escape(title))</text>\n"
     out += "<rect x=\"\(x0)\" y=\"\(y1)\" width=\"\(x1 - x0)\" height=\"\(y0 - y1)\" fill=\"none\" stroke=\"#999\"/>\n"
     let ySpacing = yTicks.count > 1 ? yTicks[1] - yTicks[0] : 1
     for tick in yTicks {
       out += "<line x1=\"\(x0)\" x2=\"\(x1)\" y1=\"\(mapY(tick))\" y2=\"\(mapY(tick))\" stroke=\"#eee\"/>\n"
-      out += "<text x=\"\(x0 - 4)\" y=\"\(mapY(tick) + 4)\" text-anchor=\"end\">\(Self.label(tick, spacing: ySpacing))</text>\n"
+      out +=
+        "<text x=\"\(x0 - 4)\" y=\"\(mapY(tick) + 4)\" "
+        + "text-anchor=\"end\">\(Self.label(tick, spacing: ySpacing))</text>\n"
     }
     let xSpacing = xTicks.count > 1 ? xTicks[1] - xTicks[0] : 1
     for (i, tick) in xTicks.enumerated() {
@@ -154,16 +164,20 @@ package struct Chart {
     }
     out += "<text x=\"\((x0 + x1) / 2)\" y=\"\(height - 8)\" text-anchor=\"middle\">\(Self.escape(xLabel))</text>\n"
     if !yLabel.isEmpty {
-      out += "<text transform=\"translate(\(left + 14) \((y0 + y1) / 2)) rotate(-90)\" text-anchor=\"middle\">\(Self.escape(yLabel))</text>\n"
+      out +=
+        "<text transform=\"translate(\(left + 14) \((y0 + y1) / 2)) rotate(-90)\" "
+        + "text-anchor=\"middle\">\(Self.escape(yLabel))</text>\n"
     }
-    var plot = Plot(x: categories.isEmpty ? mapX : { x0 + ($0 - (-0.5)) / Double(categories.count) * (x1 - x0) }, y: mapY,
-                    legendX: x1, legendY: y1 - 8)
+    var plot = Plot(
+      x: categories.isEmpty ? mapX : { x0 + ($0 - (-0.5)) / Double(categories.count) * (x1 - x0) }, y: mapY,
+      legendX: x1, legendY: y1 - 8)
     draw(&plot)
     return out + plot.body + "</g>\n"
   }
 
   package static func escape(_ text: String) -> String {
-    text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
+    text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(
+      of: ">", with: "&gt;")
   }
 }
 
@@ -184,12 +198,16 @@ package struct Plot {
       if step, index > 0 { coordinates.append("\(x(px)),\(y(points[index - 1].1))") }
       coordinates.append("\(x(px)),\(y(py))")
     }
-    body += "<polyline fill=\"none\" stroke=\"\(color)\" stroke-width=\"1.5\" points=\"\(coordinates.joined(separator: " "))\"/>\n"
+    body +=
+      "<polyline fill=\"none\" stroke=\"\(color)\" stroke-width=\"1.5\" "
+      + "points=\"\(coordinates.joined(separator: " "))\"/>\n"
   }
 
   mutating func cross(_ point: (Double, Double), color: String) {
     let (cx, cy) = (x(point.0), y(point.1))
-    body += "<path d=\"M\(cx - 4),\(cy - 4)L\(cx + 4),\(cy + 4)M\(cx - 4),\(cy + 4)L\(cx + 4),\(cy - 4)\" stroke=\"\(color)\" stroke-width=\"2\"/>\n"
+    body +=
+      "<path d=\"M\(cx - 4),\(cy - 4)L\(cx + 4),\(cy + 4)M\(cx - 4),\(cy + 4)L\(cx + 4),\(cy - 4)\" "
+      + "stroke=\"\(color)\" stroke-width=\"2\"/>\n"
   }
 
   /// The entries in a row above the axes' top right corner, off every curve: a color swatch and

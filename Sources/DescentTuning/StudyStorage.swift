@@ -29,8 +29,10 @@ public protocol StudyStorage: AnyObject, Sendable {
   /// trial retried fewer than `retryLimit` times is re-queued in the same transaction: a WAITING
   /// copy with its parameters (and grid point) takes its place in the count.
   @discardableResult
-  func finish(trial: Int64, state: TrialState, value: Double?, foldValues: [Double], error: String?, lost: Bool,
-              retryLimit: Int) throws -> Bool
+  func finish(
+    trial: Int64, state: TrialState, value: Double?, foldValues: [Double], error: String?, lost: Bool,
+    retryLimit: Int
+  ) throws -> Bool
   /// Every trial of the study, by number, read in one consistent snapshot.
   func trials(study: Int64) throws -> [TrialRecord]
   /// The RUNNING trials with who runs them and their last heartbeat.

@@ -28,8 +28,10 @@ public struct TPESampler: Sampler {
   public var priorWeight: Double
   public var constantLiar: Bool
 
-  public init(seed: UInt64 = 0, startupTrials: Int = 10, candidates: Int = 24, priorWeight: Double = 1,
-              constantLiar: Bool = true) {
+  public init(
+    seed: UInt64 = 0, startupTrials: Int = 10, candidates: Int = 24, priorWeight: Double = 1,
+    constantLiar: Bool = true
+  ) {
     self.seed = seed
     self.startupTrials = startupTrials
     self.candidates = candidates
@@ -44,7 +46,9 @@ public struct TPESampler: Sampler {
   static func weights(_ n: Int) -> [Double] {
     guard n >= 25 else { return Array(repeating: 1, count: n) }
     let ramp = n - 25
-    return (0..<ramp).map { ramp == 1 ? 1 / Double(n) : 1 / Double(n) + (1 - 1 / Double(n)) * Double($0) / Double(ramp - 1) }
+    return (0..<ramp).map {
+      ramp == 1 ? 1 / Double(n) : 1 / Double(n) + (1 - 1 / Double(n)) * Double($0) / Double(ramp - 1)
+    }
       + Array(repeating: 1, count: 25)
   }
 
@@ -153,7 +157,8 @@ struct NumericParzen {
         let z = (x - mu) / sigma
         density = exp(-0.5 * z * z) / (sigma * (2 * Double.pi).squareRoot())
       }
-      terms.append(Foundation.log(weights[i]) + Foundation.log(max(density, 1e-300)) - Foundation.log(max(mass, 1e-300)))
+      terms.append(
+        Foundation.log(weights[i]) + Foundation.log(max(density, 1e-300)) - Foundation.log(max(mass, 1e-300)))
     }
     return logSumExp(terms)
   }
@@ -170,7 +175,9 @@ struct CategoricalParzen {
     let kernels = observations.count + 1
     var rows = [[Double]](repeating: [Double](repeating: priorWeight / Double(kernels), count: choices), count: kernels)
     for (i, choice) in observations.enumerated() { rows[i][choice] += 1 }
-    probabilities = rows.map { row in let total = row.reduce(0, +); return row.map { $0 / total } }
+    probabilities = rows.map { row in
+      let total = row.reduce(0, +); return row.map { $0 / total }
+    }
     let raw = TPESampler.weights(observations.count) + [priorWeight]
     let total = raw.reduce(0, +)
     weights = raw.map { $0 / total }

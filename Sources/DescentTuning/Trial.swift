@@ -43,8 +43,9 @@ public struct Trial {
   public mutating func suggest(_ parameter: Hyperparameter) throws -> ParameterValue {
     if let value = parameters[parameter.name] {
       guard domains[parameter.name] == parameter.domain else {
-        throw TuningError.redefined(trial: number, parameter: parameter.name,
-                                    first: domains[parameter.name]?.description ?? "?", then: parameter.domain.description)
+        throw TuningError.redefined(
+          trial: number, parameter: parameter.name,
+          first: domains[parameter.name]?.description ?? "?", then: parameter.domain.description)
       }
       return value
     }
@@ -54,8 +55,11 @@ public struct Trial {
     if let kept = session.fixed[parameter.name], parameter.domain.contains(kept) {
       value = kept  // stored with the failed attempt and copied
     } else {
-      value = try session.sampler.sample(parameter, SamplingContext(trial: number, gridIndex: session.gridIndex,
-                                                                    history: session.history, direction: session.direction))
+      value = try session.sampler.sample(
+        parameter,
+        SamplingContext(
+          trial: number, gridIndex: session.gridIndex,
+          history: session.history, direction: session.direction))
       try session.storage.setParameter(trial: session.id, parameter.name, value)
     }
     parameters[parameter.name] = value
@@ -64,13 +68,17 @@ public struct Trial {
   }
 
   /// A real number in `low...high` (log-uniform when `log`; on multiples of `step` from `low`).
-  public mutating func suggestFloat(_ name: String, _ low: Double, _ high: Double, log: Bool = false,
-                                    step: Double? = nil) throws -> Double {
+  public mutating func suggestFloat(
+    _ name: String, _ low: Double, _ high: Double, log: Bool = false,
+    step: Double? = nil
+  ) throws -> Double {
     try suggest(Hyperparameter(name, .float(low: low, high: high, log: log, step: step))).number!
   }
 
   /// A whole number in `low...high` on the grid `low, low + step, …` (log-uniform when `log`).
-  public mutating func suggestInt(_ name: String, _ low: Int, _ high: Int, log: Bool = false, step: Int = 1) throws -> Int {
+  public mutating func suggestInt(
+    _ name: String, _ low: Int, _ high: Int, log: Bool = false, step: Int = 1
+  ) throws -> Int {
     Int(try suggest(Hyperparameter(name, .int(low: low, high: high, log: log, step: step))).number!)
   }
 
@@ -96,9 +104,10 @@ public struct Trial {
   public var shouldPrune: Bool {
     get throws {
       let history = try session.storage.trials(study: session.study).filter { $0.number != number }
-      let record = TrialRecord(number: number, state: .running, parameters: parameters, value: nil, foldValues: [],
-                               intermediate: intermediate, device: device, started: Date(), finished: nil, error: nil,
-                               gridIndex: session.gridIndex, lost: false)
+      let record = TrialRecord(
+        number: number, state: .running, parameters: parameters, value: nil, foldValues: [],
+        intermediate: intermediate, device: device, started: Date(), finished: nil, error: nil,
+        gridIndex: session.gridIndex, lost: false)
       return session.pruner.shouldPrune(record, history: history, direction: session.direction)
     }
   }
@@ -119,10 +128,16 @@ final class TrialSession: Sendable {
   let history: [TrialRecord]
   let registered: RegisteredDomains
 
-  init(storage: any StudyStorage, study: Int64, started: StartedTrial, sampler: any Sampler,
-       pruner: any Pruner, direction: Direction, history: [TrialRecord], registered: RegisteredDomains) {
-    (self.storage, self.study, self.id, self.gridIndex, self.fixed) = (storage, study, started.id, started.gridIndex, started.parameters)
-    (self.sampler, self.pruner, self.direction, self.history, self.registered) = (sampler, pruner, direction, history, registered)
+  init(
+    storage: any StudyStorage, study: Int64, started: StartedTrial, sampler: any Sampler,
+    pruner: any Pruner, direction: Direction, history: [TrialRecord], registered: RegisteredDomains
+  ) {
+    (self.storage, self.study, self.id, self.gridIndex, self.fixed) = (
+      storage, study, started.id, started.gridIndex, started.parameters
+    )
+    (self.sampler, self.pruner, self.direction, self.history, self.registered) = (
+      sampler, pruner, direction, history, registered
+    )
   }
 
   /// Stores the parameter's domain with the study the first time this process sees it.

@@ -20,7 +20,8 @@ public enum TuningError: Error, Equatable, CustomStringConvertible {
     case let .storage(path, reason): "study storage \(path): \(reason)"
     case let .notAStudy(path, reason): "\(path) is not a Descent study file: \(reason)"
     case let .noSuchStudy(path, study, available):
-      "no study '\(study)' in \(path) (\(available.isEmpty ? "it holds none" : "it holds: \(available.joined(separator: ", "))"))"
+      "no study '\(study)' in \(path) "
+        + "(\(available.isEmpty ? "it holds none" : "it holds: \(available.joined(separator: ", "))"))"
     case let .incompatible(study, parameter, stored, given):
       "study '\(study)' has \(parameter) as \(stored), not \(given): use another study name or the same space"
     case let .redefined(trial, parameter, first, then):

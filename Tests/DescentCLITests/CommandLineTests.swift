@@ -27,8 +27,9 @@ struct CommandLineTests {
     let outputData = output.fileHandleForReading.readDataToEndOfFile()
     let errorData = error.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
-    return Result(status: process.terminationStatus, output: String(decoding: outputData, as: UTF8.self),
-                  error: String(decoding: errorData, as: UTF8.self))
+    return Result(
+      status: process.terminationStatus, output: String(decoding: outputData, as: UTF8.self),
+      error: String(decoding: errorData, as: UTF8.self))
   }
 
   @Test func devicesListsTheCPUAndOpenCL() throws {
@@ -79,18 +80,26 @@ struct CommandLineTests {
     let help = try descent("help")
     #expect(help.status == 0)
     #expect(help.output.hasPrefix("usage: descent <command> [options]\n\ncommands:\n  devices "))
-    #expect(help.output.contains("  --epochs 15 ") && help.output.contains("  --sampler tpe ") && help.output.hasSuffix("options.)\n"))
+    #expect(
+      help.output.contains("  --epochs 15 ") && help.output.contains("  --sampler tpe ")
+        && help.output.hasSuffix("options.)\n"))
   }
 
   /// Every command answers `--help` and `-h` with its own usage and options (exit 0), wherever the
   /// flag stands, and nothing else runs.
-  @Test(arguments: [("devices", "usage: descent devices\n", ["DESCENT_DEVICE"], ["--epochs"]),
-                    ("check", "usage: descent check [--size N]\n", ["float64 product"], ["--epochs"]),
-                    ("train", "usage: descent train [options]\n", ["  --epochs 15 ", "  --data PATH ", "DESCENT_DEVICE"], ["--sampler"]),
-                    ("tune", "usage: descent tune [options]\n", ["  --sampler tpe ", "  --worker ", "DESCENT_DEVICE"], ["--checkpoint"]),
-                    ("predict", "usage: descent predict --model FILE", ["  --probabilities ", "  --logits "], ["--epochs"]),
-                    ("evaluate", "usage: descent evaluate --model FILE", ["  --labels FILE ", "  --svg FILE "], ["--epochs"]),
-                    ("export", "usage: descent export --model FILE", ["  --format onnx "], ["--epochs"])])
+  @Test(arguments: [
+    ("devices", "usage: descent devices\n", ["DESCENT_DEVICE"], ["--epochs"]),
+    ("check", "usage: descent check [--size N]\n", ["float64 product"], ["--epochs"]),
+    (
+      "train", "usage: descent train [options]\n", ["  --epochs 15 ", "  --data PATH ", "DESCENT_DEVICE"], ["--sampler"]
+    ),
+    (
+      "tune", "usage: descent tune [options]\n", ["  --sampler tpe ", "  --worker ", "DESCENT_DEVICE"], ["--checkpoint"]
+    ),
+    ("predict", "usage: descent predict --model FILE", ["  --probabilities ", "  --logits "], ["--epochs"]),
+    ("evaluate", "usage: descent evaluate --model FILE", ["  --labels FILE ", "  --svg FILE "], ["--epochs"]),
+    ("export", "usage: descent export --model FILE", ["  --format onnx "], ["--epochs"]),
+  ])
   func everyCommandHasItsOwnHelp(_ command: String, _ first: String, _ present: [String], _ absent: [String]) throws {
     for flag in ["--help", "-h"] {
       let result = try run([command, "--epochs", "2", flag])

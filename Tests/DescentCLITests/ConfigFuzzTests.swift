@@ -9,9 +9,12 @@ import Testing
 @Suite(.timeLimit(.minutes(5)))
 struct ConfigFuzzTests {
   static let seeds = [
-    #"{"hidden": [256, 128], "activation": "relu", "dropout": 0.2, "epochs": 15, "batch-size": 128, "learning-rate": 0.001, "schedule": "cosine", "warmup": 100, "nesterov": true, "seed": 7}"#,
-    #"{"optimizer": "sgd", "momentum": 0.9, "schedule": "step:5,0.5", "penalty": "elastic:0.001,0.01", "clip-norm": 1.5, "validation": 0.1, "early-stopping": 3, "augment": "shift=2,flip,noise=0.05", "limit": 1000}"#,
-    #"{"schedule": "multistep:3;6;9,0.1", "epochs": 12, "quiet": false, "hidden": "64,32", "beta1": 0.8, "beta2": 0.99, "weight-decay": 0.0001}"#,
+    #"{"hidden": [256, 128], "activation": "relu", "dropout": 0.2, "epochs": 15, "batch-size": 128, "learning-rate": "#
+      + #"0.001, "schedule": "cosine", "warmup": 100, "nesterov": true, "seed": 7}"#,
+    #"{"optimizer": "sgd", "momentum": 0.9, "schedule": "step:5,0.5", "penalty": "elastic:0.001,0.01", "clip-norm": "#
+      + #"1.5, "validation": 0.1, "early-stopping": 3, "augment": "shift=2,flip,noise=0.05", "limit": 1000}"#,
+    #"{"schedule": "multistep:3;6;9,0.1", "epochs": 12, "quiet": false, "hidden": "64,32", "beta1": 0.8, "beta2": "#
+      + #"0.99, "weight-decay": 0.0001}"#,
   ].map { Array($0.utf8) }
 
   @Test func configFiles() throws {

@@ -6,19 +6,22 @@ import Testing
 /// history.svg: round tick values, and a legend above the plot area where no curve can run.
 struct HistoryPlotTests {
   static func history(regression: Bool = false) -> History {
-    History(epochs: (1...7).map { epoch in
-      let loss = 2.3 / Double(epoch) + 0.013
-      let metric = regression ? ["mse": loss / 3, "mae": loss / 2] : ["accuracy": 0.61 + 0.037 * Double(epoch)]
-      return EpochRecord(epoch: epoch, loss: loss, metrics: metric, validationLoss: loss * 1.1,
-                         validationMetrics: metric.mapValues { $0 * 0.97 }, learningRate: 1e-3, seconds: 1)
-    })
+    History(
+      epochs: (1...7).map { epoch in
+        let loss = 2.3 / Double(epoch) + 0.013
+        let metric = regression ? ["mse": loss / 3, "mae": loss / 2] : ["accuracy": 0.61 + 0.037 * Double(epoch)]
+        return EpochRecord(
+          epoch: epoch, loss: loss, metrics: metric, validationLoss: loss * 1.1,
+          validationMetrics: metric.mapValues { $0 * 0.97 }, learningRate: 1e-3, seconds: 1)
+      })
   }
 
   /// The numbers drawn as text, by the y coordinate they sit at.
   static func texts(_ svg: String) -> [(y: Double, text: String)] {
     svg.split(separator: "\n").compactMap { line in
       guard line.hasPrefix("<text x="), let yStart = line.range(of: "y=\""), let close = line.range(of: "\">"),
-            let end = line.range(of: "</text>") else { return nil }
+        let end = line.range(of: "</text>")
+      else { return nil }
       let y = Double(line[yStart.upperBound...].prefix { $0 != "\"" })!
       return (y, String(line[close.upperBound..<end.lowerBound]))
     }

@@ -8,7 +8,9 @@ struct PublishCommandTests {
   let cli = CommandLineTests()
 
   /// 300 rows of 3 features; `kind` is a class 0...2 from the first two, `price` a linear function.
-  static func writeCSV(to folder: String, rows: Int = 300, edit: (Int, inout [String]) -> Void = { _, _ in }) throws -> String {
+  static func writeCSV(
+    to folder: String, rows: Int = 300, edit: (Int, inout [String]) -> Void = { _, _ in }
+  ) throws -> String {
     var lines = ["x,y,z,kind,price"]
     for row in 0..<rows {
       let (x, y, z) = (Float(row % 17) / 4 - 2, Float(row * 7 % 13) * 10 - 60, Float(row % 5) / 100)
@@ -31,18 +33,25 @@ struct PublishCommandTests {
   func csvClassificationTrainsPredictsAndEvaluates(_ backend: String) throws {
     let folder = try TrainCommandTests.temporaryFolder()
     let data = try Self.writeCSV(to: folder)
-    let train = try cli.run(["train", "--data", data, "--label", "kind", "--class-names", "low,mid,high", "--hidden", "16",
-                             "--epochs", "40", "--batch-size", "16", "--learning-rate", "0.01", "--backend", backend, "--output", folder, "--quiet"])
+    let train = try cli.run([
+      "train", "--data", data, "--label", "kind", "--class-names", "low,mid,high", "--hidden", "16",
+      "--epochs", "40", "--batch-size", "16", "--learning-rate", "0.01", "--backend", backend, "--output", folder,
+      "--quiet",
+    ])
     #expect(train.status == 0, "\(train.error)")
     let accuracy = Double(train.output.split(separator: " ")[2].dropLast())!
     #expect(accuracy >= 85, "\(train.output)")
     let model = "\(folder)/weights.safetensors"
-    let predict = try cli.run(["predict", "--model", model, "--input", data, "--logits", "--probabilities", "--backend", backend])
+    let predict = try cli.run([
+      "predict", "--model", model, "--input", data, "--logits", "--probabilities", "--backend", backend,
+    ])
     #expect(predict.status == 0, "\(predict.error)")
     let lines = predict.output.split(separator: "\n")
     #expect(lines.first == "row,class,name,p(low),p(mid),p(high),logit(low),logit(mid),logit(high)")
     #expect(lines.count == 301)
-    let labels = try String(contentsOfFile: data, encoding: .utf8).split(separator: "\n").dropFirst().map { $0.split(separator: ",")[3] }
+    let labels = try String(contentsOfFile: data, encoding: .utf8).split(separator: "\n").dropFirst().map {
+      $0.split(separator: ",")[3]
+    }
     var correct = 0
     for (line, label) in zip(lines.dropFirst(), labels) {
       let fields = line.split(separator: ",")
@@ -52,10 +61,13 @@ struct PublishCommandTests {
       #expect(abs(probabilities.reduce(0, +) - 1) < 1e-6)
       if fields[1] == label { correct += 1 }
     }
-    let evaluate = try cli.run(["evaluate", "--model", model, "--input", data, "--svg", "\(folder)/matrix.svg", "--backend", backend])
+    let evaluate = try cli.run([
+      "evaluate", "--model", model, "--input", data, "--svg", "\(folder)/matrix.svg", "--backend", backend,
+    ])
     #expect(evaluate.status == 0, "\(evaluate.error)")
     #expect(evaluate.output.hasPrefix(String(format: "300 rows  loss ")), "\(evaluate.output)")
-    #expect(evaluate.output.contains(String(format: "accuracy %.2f%%", 100 * Double(correct) / 300)), "\(evaluate.output)")
+    #expect(
+      evaluate.output.contains(String(format: "accuracy %.2f%%", 100 * Double(correct) / 300)), "\(evaluate.output)")
     #expect(evaluate.output.contains("0 low") && evaluate.output.contains("recall"))
     #expect(try String(contentsOfFile: "\(folder)/matrix.svg", encoding: .utf8).contains(">high</text>"))
   }
@@ -65,9 +77,11 @@ struct PublishCommandTests {
   @Test func linearRegressionIsOneCommand() throws {
     let folder = try TrainCommandTests.temporaryFolder()
     let data = try Self.writeCSV(to: folder, rows: 400)
-    let train = try cli.run(["train", "--data", data, "--label", "price", "--task", "regression", "--hidden", "",
-                             "--optimizer", "sgd", "--momentum", "0", "--learning-rate", "0.05", "--schedule", "constant",
-                             "--epochs", "60", "--batch-size", "16", "--backend", "cpu", "--output", folder, "--quiet"])
+    let train = try cli.run([
+      "train", "--data", data, "--label", "price", "--task", "regression", "--hidden", "",
+      "--optimizer", "sgd", "--momentum", "0", "--learning-rate", "0.05", "--schedule", "constant",
+      "--epochs", "60", "--batch-size", "16", "--backend", "cpu", "--output", folder, "--quiet",
+    ])
     #expect(train.status == 0, "\(train.error)")
     #expect(train.output.hasPrefix("test mse "), "\(train.output)")
     let mse = Double(train.output.split(separator: " ")[2])!
@@ -85,16 +99,25 @@ struct PublishCommandTests {
   @Test func badDataIsNamedBeforeTraining() throws {
     let folder = try TrainCommandTests.temporaryFolder()
     let cases: [((Int, inout [String]) -> Void, [String], String)] = [
-      ({ row, fields in if row == 4 { fields[3] = "1.5" } }, [], "data.csv:6:4: expected a class index (a whole number >= 0), found 1.5"),
+      (
+        { row, fields in if row == 4 { fields[3] = "1.5" } }, [],
+        "data.csv:6:4: expected a class index (a whole number >= 0), found 1.5"
+      ),
       ({ row, fields in if row == 7 { fields[3] = "" } }, [], "data.csv:9:4: expected a number, found \"\""),
-      ({ row, fields in if row == 2 { fields[3] = "-1" } }, [], "data.csv:4:4: expected a class index (a whole number >= 0), found -1.0"),
+      (
+        { row, fields in if row == 2 { fields[3] = "-1" } }, [],
+        "data.csv:4:4: expected a class index (a whole number >= 0), found -1.0"
+      ),
       ({ row, fields in if row == 9 { fields[3] = "5" } }, ["--classes", "3"], "a class index below 3"),
       ({ row, fields in if row == 3 { fields[0] = "abc" } }, [], "data.csv:5:1: expected a number, found \"abc\""),
     ]
     for (edit, flags, message) in cases {
       let data = try Self.writeCSV(to: folder, edit: edit)
-      let result = try cli.run(["train", "--data", data, "--label", "kind", "--epochs", "1", "--backend", "cpu",
-                                "--output", "\(folder)/out", "--quiet"] + flags)
+      let result = try cli.run(
+        [
+          "train", "--data", data, "--label", "kind", "--epochs", "1", "--backend", "cpu",
+          "--output", "\(folder)/out", "--quiet",
+        ] + flags)
       #expect(result.status == 1 && result.error.contains(message), "\(message): \(result.error)")
       #expect(!FileManager.default.fileExists(atPath: "\(folder)/out/history.csv"))
     }
@@ -106,8 +129,11 @@ struct PublishCommandTests {
       (["--label", "kind", "--augment", "flip"], "--augment needs image data"),
     ]
     for (flags, message) in usage {
-      let result = try cli.run(["train", "--data", data, "--epochs", "1", "--backend", "cpu", "--output", "\(folder)/out",
-                                "--quiet"] + flags)
+      let result = try cli.run(
+        [
+          "train", "--data", data, "--epochs", "1", "--backend", "cpu", "--output", "\(folder)/out",
+          "--quiet",
+        ] + flags)
       #expect(result.status != 0 && result.error.contains(message), "\(flags): \(result.error)")
     }
   }
@@ -119,26 +145,36 @@ struct PublishCommandTests {
     try TrainCommandTests.writeTinyFashionMNIST(rows: 40, to: folder)
     let dotted = "\(folder)/dotted"
     try FileManager.default.createDirectory(atPath: dotted, withIntermediateDirectories: true)
-    for (from, to) in [("train-images-idx3-ubyte", "train-images.idx3-ubyte"), ("train-labels-idx1-ubyte", "train-labels.idx1-ubyte"),
-                       ("t10k-images-idx3-ubyte", "test-images.idx3-ubyte"), ("t10k-labels-idx1-ubyte", "test-labels.idx1-ubyte")] {
+    for (from, to) in [
+      ("train-images-idx3-ubyte", "train-images.idx3-ubyte"), ("train-labels-idx1-ubyte", "train-labels.idx1-ubyte"),
+      ("t10k-images-idx3-ubyte", "test-images.idx3-ubyte"), ("t10k-labels-idx1-ubyte", "test-labels.idx1-ubyte"),
+    ] {
       try FileManager.default.copyItem(atPath: "\(folder)/\(from)", toPath: "\(dotted)/\(to)")
     }
     let common = ["--hidden", "8", "--epochs", "1", "--backend", "cpu", "--quiet", "--validation", "0"]
     let byFolder = try cli.run(["train", "--data", dotted, "--output", "\(folder)/a"] + common)
     #expect(byFolder.status == 0, "\(byFolder.error)")
-    let byFiles = try cli.run(["train", "--train-images", "\(folder)/train-images-idx3-ubyte", "--train-labels",
-                               "\(folder)/train-labels-idx1-ubyte", "--test-images", "\(folder)/t10k-images-idx3-ubyte",
-                               "--test-labels", "\(folder)/t10k-labels-idx1-ubyte", "--output", "\(folder)/b"] + common)
+    let byFiles = try cli.run(
+      [
+        "train", "--train-images", "\(folder)/train-images-idx3-ubyte", "--train-labels",
+        "\(folder)/train-labels-idx1-ubyte", "--test-images", "\(folder)/t10k-images-idx3-ubyte",
+        "--test-labels", "\(folder)/t10k-labels-idx1-ubyte", "--output", "\(folder)/b",
+      ] + common)
     #expect(byFiles.status == 0, "\(byFiles.error)")
-    #expect(byFolder.output.prefix(40) == byFiles.output.prefix(40), "same data, same seed: \(byFolder.output) \(byFiles.output)")
-    let missing = try cli.run(["train", "--train-images", "\(folder)/train-images-idx3-ubyte", "--output", "\(folder)/c"] + common)
+    #expect(
+      byFolder.output.prefix(40) == byFiles.output.prefix(40),
+      "same data, same seed: \(byFolder.output) \(byFiles.output)")
+    let missing = try cli.run(
+      ["train", "--train-images", "\(folder)/train-images-idx3-ubyte", "--output", "\(folder)/c"] + common)
     #expect(missing.status == 64 && missing.error.contains("--train-labels is missing"), "\(missing.error)")
     let predict = try cli.run(["predict", "--model", "\(folder)/a/weights.safetensors", "--input", dotted])
     #expect(predict.status == 0 && predict.output.split(separator: "\n").count == 41, "\(predict.error)")
     #expect(predict.output.hasPrefix("row,class\n"), "no class names for data that is not Fashion-MNIST's")
-    let evaluate = try cli.run(["evaluate", "--model", "\(folder)/a/weights.safetensors", "--input",
-                                "\(folder)/t10k-images-idx3-ubyte", "--labels", "\(folder)/t10k-labels-idx1-ubyte",
-                                "--svg", "\(folder)/m.svg"])
+    let evaluate = try cli.run([
+      "evaluate", "--model", "\(folder)/a/weights.safetensors", "--input",
+      "\(folder)/t10k-images-idx3-ubyte", "--labels", "\(folder)/t10k-labels-idx1-ubyte",
+      "--svg", "\(folder)/m.svg",
+    ])
     #expect(evaluate.status == 0 && evaluate.output.hasPrefix("40 rows  loss "), "\(evaluate.error)")
   }
 
@@ -146,7 +182,9 @@ struct PublishCommandTests {
   @Test func modelCommandsNameTheirMistakes() throws {
     let folder = try TrainCommandTests.temporaryFolder()
     let data = try Self.writeCSV(to: folder)
-    _ = try cli.run(["train", "--data", data, "--label", "kind", "--epochs", "1", "--backend", "cpu", "--output", folder, "--quiet"])
+    _ = try cli.run([
+      "train", "--data", data, "--label", "kind", "--epochs", "1", "--backend", "cpu", "--output", folder, "--quiet",
+    ])
     let model = "\(folder)/weights.safetensors"
     let bare = "\(folder)/bare.safetensors"
     try SafeTensors.write([("0.weight", .init(shape: [1], values: [1]))], to: bare)
@@ -157,7 +195,10 @@ struct PublishCommandTests {
       (["predict", "--model", model, "--input", data, "--colour"], 64, "unknown option '--colour' for 'predict'"),
       (["predict", "--model", "\(folder)/none.safetensors", "--input", data], 1, "none.safetensors: cannot read"),
       (["predict", "--model", bare, "--input", data], 1, "no \"descent.model\" metadata"),
-      (["predict", "--model", model, "--input", other], 1, "feature columns [\"x\", \"w\", \"z\"] differ from the model's [\"x\", \"y\", \"z\", \"price\"]"),
+      (
+        ["predict", "--model", model, "--input", other], 1,
+        "feature columns [\"x\", \"w\", \"z\"] differ from the model's [\"x\", \"y\", \"z\", \"price\"]"
+      ),
       (["evaluate", "--model", model, "--input", "\(folder)/none.csv"], 1, "none.csv: cannot read"),
       (["export", "--model", model, "--format", "tflite"], 64, "'tflite' is not a format descent exports"),
       (["export", "--model", model, "--output", "/nonexistent/m.onnx"], 1, "/nonexistent/m.onnx: cannot write"),
@@ -167,7 +208,9 @@ struct PublishCommandTests {
       #expect(result.status == status && result.error.contains(message), "\(arguments): \(result.error)")
     }
     let export = try cli.run(["export", "--model", model, "--output", "\(folder)/m.onnx"])
-    #expect(export.status == 0 && export.output.contains("output \"outputs\" [batch, 3] and \"probabilities\""), "\(export.error)")
+    #expect(
+      export.status == 0 && export.output.contains("output \"outputs\" [batch, 3] and \"probabilities\""),
+      "\(export.error)")
     #expect(try Data(contentsOf: URL(fileURLWithPath: "\(folder)/m.onnx")).count > 100)
   }
 }

@@ -6,8 +6,10 @@ import Testing
 /// and restarted mid-study, a server that stays down, a read-only role, passwords in URLs. Each
 /// test starts a server of its own (scripts/postgres.sh), since it stops and restarts it; they
 /// run where scripts/test.sh runs the suite (it installs PostgreSQL and sets DESCENT_TEST_POSTGRES).
-@Suite(.enabled(if: ProcessInfo.processInfo.environment["DESCENT_TEST_POSTGRES"] != nil && TuneCommandTests.enabled,
-                "no PostgreSQL test server (run scripts/test.sh) or no Fashion-MNIST"))
+@Suite(
+  .enabled(
+    if: ProcessInfo.processInfo.environment["DESCENT_TEST_POSTGRES"] != nil && TuneCommandTests.enabled,
+    "no PostgreSQL test server (run scripts/test.sh) or no Fashion-MNIST"))
 struct StudyChaosTests {
   let cli = CommandLineTests()
 
@@ -23,7 +25,8 @@ struct StudyChaosTests {
     init() throws {
       let lines = try Self.shell("'\(Self.script)' start \(folder)").split(separator: "\n")
       func exported(_ name: String) throws -> String {
-        let line = try #require(lines.first { $0.hasPrefix("export \(name)=") }, "scripts/postgres.sh printed no \(name)")
+        let line = try #require(
+          lines.first { $0.hasPrefix("export \(name)=") }, "scripts/postgres.sh printed no \(name)")
         return String(line.dropFirst("export \(name)=".count).dropFirst().dropLast())
       }
       password = try exported("PGPASSWORD")
@@ -58,7 +61,9 @@ struct StudyChaosTests {
       (process.standardOutput, process.standardError) = (FileHandle.nullDevice, FileHandle.nullDevice)
       try process.run()
       process.waitUntilExit()
-      let read = { (suffix: String) in String(decoding: FileManager.default.contents(atPath: files + suffix) ?? Data(), as: UTF8.self) }
+      let read = { (suffix: String) in
+        String(decoding: FileManager.default.contents(atPath: files + suffix) ?? Data(), as: UTF8.self)
+      }
       guard process.terminationStatus == 0 else { throw ShellError(command: command, message: read(".err")) }
       return read(".out")
     }
@@ -75,17 +80,25 @@ struct StudyChaosTests {
   func killedWorkersAndARestartedServerLeaveExactlyTheRequestedTrials(sampler: String) throws {
     let server = try Server()
     let database = try server.database()
-    let (folder, path) = try TuneCommandTests.space(sampler == "grid"
-      ? #"{"epochs": 2, "backend": "cpu", "hidden": [8], "learning-rate": {"choice": [0.001, 0.003, 0.01, 0.03, 0.1, 0.3]}, "optimizer": {"choice": ["adam", "sgd", "rmsprop"]}}"#
-      : #"{"epochs": 2, "backend": "cpu", "hidden": [8], "learning-rate": {"float": [1e-3, 1e-1], "log": true}, "optimizer": {"choice": ["adam", "sgd"]}}"#)
+    let (folder, path) = try TuneCommandTests.space(
+      sampler == "grid"
+        ? #"{"epochs": 2, "backend": "cpu", "hidden": [8], "learning-rate": {"choice": [0.001, 0.003, 0.01, 0.03, "#
+          + #"0.1, 0.3]}, "optimizer": {"choice": ["adam", "sgd", "rmsprop"]}}"#
+        : #"{"epochs": 2, "backend": "cpu", "hidden": [8], "learning-rate": {"float": [1e-3, 1e-1], "log": true}, "#
+          + #""optimizer": {"choice": ["adam", "sgd"]}}"#
+    )
     let target = sampler == "grid" ? 18 : 30
-    let create = try cli.run(["tune", "--space", path, "--storage", database, "--study", "chaos", "--sampler", sampler,
-                              "--trials", sampler == "grid" ? "100" : "\(target)", "--pruner", "none", "--limit", "1000",
-                              "--retry-failed", "10", "--create"])
+    let create = try cli.run([
+      "tune", "--space", path, "--storage", database, "--study", "chaos", "--sampler", sampler,
+      "--trials", sampler == "grid" ? "100" : "\(target)", "--pruner", "none", "--limit", "1000",
+      "--retry-failed", "10", "--create",
+    ])
     try #require(create.status == 0, "\(create.error)")
     let store = try PostgreSQLStorage(url: database)
     let id = try #require(try store.studies().first { $0.name == "chaos" }?.id)
-    let worker = ["tune", "--storage", database, "--study", "chaos", "--worker", "--workers", "1", "--output", folder, "--quiet"]
+    let worker = [
+      "tune", "--storage", database, "--study", "chaos", "--worker", "--workers", "1", "--output", folder, "--quiet",
+    ]
     var workers = try (0..<4).map { _ in try TuneCommandTests.start(worker) }
     var generator = SystemRandomNumberGenerator()
     var landed = 0  // kills that left a trial RUNNING
@@ -125,8 +138,9 @@ struct StudyChaosTests {
     let trials = try store.trials(study: id)
     let counted = trials.filter { !$0.lost && !$0.replaced }
     #expect(counted.count == target, "\(trials.map { "\($0.number) \($0.state) lost \($0.lost) retry \($0.retry)" })")
-    #expect(counted.allSatisfy { $0.state == .complete && $0.intermediate.keys.sorted() == [1, 2] },
-            "\(counted.filter { $0.state != .complete }.map { "\($0.number) \($0.state) \($0.error ?? "")" })")
+    #expect(
+      counted.allSatisfy { $0.state == .complete && $0.intermediate.keys.sorted() == [1, 2] },
+      "\(counted.filter { $0.state != .complete }.map { "\($0.number) \($0.state) \($0.error ?? "")" })")
     #expect(!trials.contains { $0.state == .running || $0.state == .waiting })
     let lost = trials.filter(\.lost)
     #expect(landed > 0 && lost.count == landed, "\(landed) kills left a trial RUNNING; \(lost.count) trials lost")
@@ -134,11 +148,13 @@ struct StudyChaosTests {
     #expect(trials.filter { $0.state == .failed }.count == lost.count)
     // Each lost trial ran again, with the parameters it had stored before the kill (and its grid
     // point), in a later trial that counts.
-    #expect(lost.allSatisfy { trial in
-      counted.contains { again in
-        again.retry > trial.retry && again.gridIndex == trial.gridIndex && trial.parameters.allSatisfy { again.parameters[$0.key] == $0.value }
-      }
-    })
+    #expect(
+      lost.allSatisfy { trial in
+        counted.contains { again in
+          again.retry > trial.retry && again.gridIndex == trial.gridIndex
+            && trial.parameters.allSatisfy { again.parameters[$0.key] == $0.value }
+        }
+      })
     if sampler == "grid" {
       #expect(Set(counted.compactMap(\.gridIndex)) == Set(0..<target) && counted.count == target)
       #expect(Set(counted.map(\.parameters)).count == target)
@@ -150,8 +166,9 @@ struct StudyChaosTests {
   @Test func aServerThatStaysDownIsAClearError() throws {
     let server = try Server()
     let database = try server.database()
-    let study = try Study(name: "down", storage: try PostgreSQLStorage(url: database, retryWindow: 1.5), direction: .minimize,
-                          sampler: RandomSampler(seed: 1))
+    let study = try Study(
+      name: "down", storage: try PostgreSQLStorage(url: database, retryWindow: 1.5), direction: .minimize,
+      sampler: RandomSampler(seed: 1))
     try study.optimize(trials: 3) { trial, _ in try trial.suggestFloat("x", 0, 1) }
     try server.stop()
     do {
@@ -173,24 +190,34 @@ struct StudyChaosTests {
     let database = try server.database()
     let (folder, path) = try TuneCommandTests.space(TuneCommandTests.tiny)
     let runs = [
-      try cli.run(["tune", "--space", path, "--storage", database, "--study", "secret", "--trials", "3", "--limit", "300",
-                   "--output", folder]),
+      try cli.run([
+        "tune", "--space", path, "--storage", database, "--study", "secret", "--trials", "3", "--limit", "300",
+        "--output", folder,
+      ]),
       try cli.run(["tune", "--storage", database, "--study", "secret", "--show", "--output", "\(folder)/shown"]),
       try cli.run(["tune", "--storage", database, "--study", "missing", "--worker"]),
-      try cli.run(["tune", "--storage", database.replacingOccurrences(of: server.password, with: "wrong-\(server.password)"),
-                   "--study", "secret", "--show"]),
+      try cli.run([
+        "tune", "--storage", database.replacingOccurrences(of: server.password, with: "wrong-\(server.password)"),
+        "--study", "secret", "--show",
+      ]),
     ]
     #expect(runs[0].status == 0 && runs[1].status == 0, "\(runs[0].error)")
     #expect(runs[0].output.contains("postgresql://descent@127.0.0.1:"))
     #expect(runs[2].error.contains("no study 'missing'"), "\(runs[2].error)")
     #expect(runs[3].error.contains("password authentication failed"), "\(runs[3].error)")
     for run in runs { #expect(!(run.output + run.error).contains(server.password)) }
-    #expect(runs[1].output.contains("wrote \(folder)/shown/trials.csv, trials.json, history.svg, slice.svg, intermediate.svg"))
+    #expect(
+      runs[1].output.contains("wrote \(folder)/shown/trials.csv, trials.json, history.svg, slice.svg, intermediate.svg")
+    )
     for file in try FileManager.default.subpathsOfDirectory(atPath: folder) {
       let text = String(decoding: FileManager.default.contents(atPath: "\(folder)/\(file)") ?? Data(), as: UTF8.self)
       #expect(!text.contains(server.password), "\(file)")
     }
-    let stored = try server.sql(database, "SELECT concat_ws(' ', s.name, s.settings, t.device, t.host, t.error) FROM studies s JOIN trials t ON t.study = s.id")
+    let stored = try server.sql(
+      database,
+      "SELECT concat_ws(' ', s.name, s.settings, t.device, t.host, t.error) "
+        + "FROM studies s JOIN trials t ON t.study = s.id"
+    )
     #expect(!stored.isEmpty && !stored.contains(server.password))
   }
 
@@ -199,17 +226,25 @@ struct StudyChaosTests {
     let server = try Server()
     let database = try server.database()
     let (folder, path) = try TuneCommandTests.space(TuneCommandTests.tiny)
-    let created = try cli.run(["tune", "--space", path, "--storage", database, "--study", "shared", "--trials", "2",
-                               "--limit", "300", "--output", folder, "--quiet"])
+    let created = try cli.run([
+      "tune", "--space", path, "--storage", database, "--study", "shared", "--trials", "2",
+      "--limit", "300", "--output", folder, "--quiet",
+    ])
     try #require(created.status == 0, "\(created.error)")
     let name = database[database.index(after: database.lastIndex(of: "/")!)...]
-    _ = try server.sql(database, "CREATE ROLE reader LOGIN PASSWORD 'reading'; GRANT CONNECT ON DATABASE \(name) TO reader; GRANT SELECT ON ALL TABLES IN SCHEMA public TO reader")
+    _ = try server.sql(
+      database,
+      "CREATE ROLE reader LOGIN PASSWORD 'reading'; GRANT CONNECT ON DATABASE \(name) TO reader; GRANT SELECT ON ALL "
+        + "TABLES IN SCHEMA public TO reader"
+    )
     let reader = database.replacingOccurrences(of: "descent:\(server.password)@", with: "reader:reading@")
     let show = try cli.run(["tune", "--storage", reader, "--study", "shared", "--show"])
     #expect(show.status == 0 && show.output.contains("COMPLETE"), "\(show.error)")
     let work = try cli.run(["tune", "--storage", reader, "--study", "shared", "--worker", "--output", folder])
     #expect(work.status != 0)
-    #expect(work.error.contains("permission denied") && work.error.contains("this role may read studies (--show) but not run trials"),
-            "\(work.error)")
+    #expect(
+      work.error.contains("permission denied")
+        && work.error.contains("this role may read studies (--show) but not run trials"),
+      "\(work.error)")
   }
 }

@@ -5,7 +5,8 @@ import Testing
 /// `descent train`: argument errors, a config file with flags on top, outputs, and resuming.
 struct TrainCommandTests {
   let cli = CommandLineTests()
-  static let dataInstalled = FileManager.default.fileExists(atPath: "/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz")
+  static let dataInstalled = FileManager.default.fileExists(
+    atPath: "/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz")
   static let ci = ProcessInfo.processInfo.environment["CI"] == "true"
 
   @Test func badArgumentsGetTheUsageAndExit64() throws {
@@ -25,7 +26,9 @@ struct TrainCommandTests {
       let result = try cli.run(["train"] + arguments)
       #expect(result.status == 64, "\(arguments): \(result.error)")
       #expect(result.error.hasPrefix(message), "\(arguments): \(result.error)")
-      #expect(result.error.hasSuffix("\n\n(`descent train --help` lists its options)\n"), "\(arguments): the hint follows the message")
+      #expect(
+        result.error.hasSuffix("\n\n(`descent train --help` lists its options)\n"),
+        "\(arguments): the hint follows the message")
     }
   }
 
@@ -35,14 +38,17 @@ struct TrainCommandTests {
     try Data(#"{"epochs": 2, "learning-rate": -1}"#.utf8).write(to: URL(fileURLWithPath: config))
     let result = try cli.run(["train", "--config", config])
     #expect(result.status == 64)
-    #expect(result.error.hasPrefix("descent: \(config): \"learning-rate\": '-1' is not a positive number"), "\(result.error)")
+    #expect(
+      result.error.hasPrefix("descent: \(config): \"learning-rate\": '-1' is not a positive number"), "\(result.error)")
   }
 
   @Test func missingDataSaysHowToInstallIt() throws {
     let result = try cli.run(["train", "--data", "/nonexistent", "--quiet"])
     #expect(result.status == 1)
-    #expect(result.error.contains("the train images file not found at /nonexistent/{train-images-idx3-ubyte,train-images.idx3-ubyte}[.gz]"),
-            "\(result.error)")
+    #expect(
+      result.error.contains(
+        "the train images file not found at /nonexistent/{train-images-idx3-ubyte,train-images.idx3-ubyte}[.gz]"),
+      "\(result.error)")
     #expect(result.error.contains("apt-get install dataset-fashion-mnist"))
   }
 
@@ -65,8 +71,10 @@ struct TrainCommandTests {
     #expect(csv.first == "epoch,loss,accuracy,validation loss,validation accuracy,learning rate,seconds")
     #expect(csv.count == 2)
 
-    let resumed = try cli.run(["train", "--config", config, "--output", folder, "--checkpoint", checkpoint,
-                               "--resume", "--epochs", "2"])
+    let resumed = try cli.run([
+      "train", "--config", config, "--output", folder, "--checkpoint", checkpoint,
+      "--resume", "--epochs", "2",
+    ])
     #expect(resumed.status == 0, "\(resumed.error)")
     // Not a terminal: plain lines, no redrawn bar.
     #expect(resumed.output.contains("resumed from \(checkpoint) after epoch 1\n"), "\(resumed.output)")
@@ -82,27 +90,35 @@ struct TrainCommandTests {
     #expect(ignored.status == 64)
     #expect(ignored.error.hasPrefix("descent: --device 0 chooses an OpenCL device, but --backend cpu uses none"))
     let ignoredEnvironment = try cli.run(["train", "--backend", "cpu"], environment: ["DESCENT_DEVICE": "pocl"])
-    #expect(ignoredEnvironment.error.hasPrefix("descent: DESCENT_DEVICE=pocl chooses an OpenCL device, but --backend cpu"))
+    #expect(
+      ignoredEnvironment.error.hasPrefix("descent: DESCENT_DEVICE=pocl chooses an OpenCL device, but --backend cpu"))
     let unknown = try cli.run(["train", "--data", "/nonexistent"], environment: ["DESCENT_DEVICE": "no-such-gpu"])
     #expect(unknown.status != 0)
-    #expect(unknown.error.contains("no OpenCL device matches \"no-such-gpu\"") || unknown.error.contains("no OpenCL platform"),
-            "\(unknown.error)")
+    #expect(
+      unknown.error.contains("no OpenCL device matches \"no-such-gpu\"")
+        || unknown.error.contains("no OpenCL platform"),
+      "\(unknown.error)")
   }
 
   /// Outputs are checked before any work: a checkpoint that is an output file, and an output
   /// folder that cannot be created, fail at once naming the paths (no data is loaded first).
   @Test func outputsAreCheckedBeforeTraining() throws {
     let folder = try Self.temporaryFolder()
-    let clash = try cli.run(["train", "--data", "/nonexistent", "--output", folder,
-                             "--checkpoint", "\(folder)/./weights.safetensors"])
+    let clash = try cli.run([
+      "train", "--data", "/nonexistent", "--output", folder,
+      "--checkpoint", "\(folder)/./weights.safetensors",
+    ])
     #expect(clash.status == 64)
-    #expect(clash.error.hasPrefix("descent: --checkpoint \(folder)/./weights.safetensors is the output file \(folder)/weights.safetensors"),
-            "\(clash.error)")
+    #expect(
+      clash.error.hasPrefix(
+        "descent: --checkpoint \(folder)/./weights.safetensors is the output file \(folder)/weights.safetensors"),
+      "\(clash.error)")
     #expect(FileManager.default.createFile(atPath: "\(folder)/plain-file", contents: Data()))
     let blocked = try cli.run(["train", "--data", "/nonexistent", "--output", "\(folder)/plain-file/out"])
     #expect(blocked.status == 1)
-    #expect(blocked.error == "descent: \(folder)/plain-file/out: cannot write: cannot create the folder (Not a directory)\n",
-            "\(blocked.error)")
+    #expect(
+      blocked.error == "descent: \(folder)/plain-file/out: cannot write: cannot create the folder (Not a directory)\n",
+      "\(blocked.error)")
   }
 
   /// Labels outside the classes are named by data set, file and row before training, not reported
@@ -110,12 +126,17 @@ struct TrainCommandTests {
   @Test func outOfRangeLabelsAreNamedBeforeTraining() throws {
     let folder = try Self.temporaryFolder()
     try Self.writeTinyFashionMNIST(rows: 4, to: folder, testLabels: [0, 1, 12, 2])
-    let result = try cli.run(["train", "--data", folder, "--output", "\(folder)/out", "--backend", "cpu", "--epochs", "1",
-                              "--validation", "0", "--classes", "10", "--quiet"])
+    let result = try cli.run([
+      "train", "--data", folder, "--output", "\(folder)/out", "--backend", "cpu", "--epochs", "1",
+      "--validation", "0", "--classes", "10", "--quiet",
+    ])
     #expect(result.status == 1)
-    #expect(result.error == "descent: \(folder)/t10k-labels-idx1-ubyte: row 2 has target 12.0, expected a class index below 10\n",
-            "\(result.error)")
-    #expect(!FileManager.default.fileExists(atPath: "\(folder)/out/history.csv"), "trained before checking the test labels")
+    #expect(
+      result.error
+        == "descent: \(folder)/t10k-labels-idx1-ubyte: row 2 has target 12.0, expected a class index below 10\n",
+      "\(result.error)")
+    #expect(
+      !FileManager.default.fileExists(atPath: "\(folder)/out/history.csv"), "trained before checking the test labels")
   }
 
   /// Runs killed with SIGKILL over and over while they write a checkpoint every epoch — every
@@ -127,8 +148,10 @@ struct TrainCommandTests {
     let folder = try Self.temporaryFolder()
     try Self.writeTinyFashionMNIST(rows: 8, to: folder)
     let checkpoint = "\(folder)/checkpoints/run.safetensors"
-    let arguments = ["train", "--data", folder, "--output", "\(folder)/out", "--checkpoint", checkpoint, "--resume",
-                     "--backend", "cpu", "--hidden", "256", "--validation", "0", "--quiet"]
+    let arguments = [
+      "train", "--data", folder, "--output", "\(folder)/out", "--checkpoint", checkpoint, "--resume",
+      "--backend", "cpu", "--hidden", "256", "--validation", "0", "--quiet",
+    ]
     var random = SystemRandomNumberGenerator()
     var kills = 0, killsDuringWrites = 0
     func stamp() -> String {
@@ -169,11 +192,14 @@ struct TrainCommandTests {
     // Each killed run resumed from what the one before left; a last run finishes one more epoch.
     let last = try cli.run(arguments + ["--epochs", "1"])  // ≤ the epochs done: resumes and stops at once
     #expect(last.status == 0, "\(last.error)")
-    let epochs = try String(contentsOfFile: "\(folder)/out/history.csv", encoding: .utf8).split(separator: "\n").count - 1
+    let epochs =
+      try String(contentsOfFile: "\(folder)/out/history.csv", encoding: .utf8).split(separator: "\n").count - 1
     #expect(epochs >= 2, "\(epochs) epochs over \(kills) killed runs: the runs did not resume")
     let finish = try cli.run(arguments + ["--epochs", "\(epochs + 1)"])
     #expect(finish.status == 0, "\(finish.error)")
-    let leftovers = try FileManager.default.contentsOfDirectory(atPath: "\(folder)/checkpoints").filter { $0.hasSuffix(".tmp") }
+    let leftovers = try FileManager.default.contentsOfDirectory(atPath: "\(folder)/checkpoints").filter {
+      $0.hasSuffix(".tmp")
+    }
     #expect(leftovers.isEmpty, "temporary files survived a good write: \(leftovers)")
   }
 
@@ -181,11 +207,13 @@ struct TrainCommandTests {
   /// `testLabels` for the test split).
   static func writeTinyFashionMNIST(rows: Int, to folder: String, testLabels: [UInt8]? = nil) throws {
     for split in ["train", "t10k"] {
-      try IDXFile.write((0..<rows * 784).map { UInt8($0 * 7 % 256) }, dimensions: [rows, 28, 28],
-                        to: "\(folder)/\(split)-images-idx3-ubyte")
+      try IDXFile.write(
+        (0..<rows * 784).map { UInt8($0 * 7 % 256) }, dimensions: [rows, 28, 28],
+        to: "\(folder)/\(split)-images-idx3-ubyte")
       let labels = (split == "t10k" ? testLabels : nil) ?? (0..<rows).map { UInt8($0 % 10) }
-      try IDXFile.write(labels, dimensions: [rows],
-                        to: "\(folder)/\(split)-labels-idx1-ubyte")
+      try IDXFile.write(
+        labels, dimensions: [rows],
+        to: "\(folder)/\(split)-labels-idx1-ubyte")
     }
   }
 

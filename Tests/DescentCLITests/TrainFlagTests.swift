@@ -23,12 +23,14 @@ struct TrainFlagTests {
 
   /// Each `--optimizer` with its defaults; β₂ defaults per optimizer unless given.
   @Test func optimizersByName() throws {
-    let lion = try #require(try TrainConfiguration(["--optimizer", "lion", "--learning-rate", "3e-4"]).makeOptimizer()
-      as? Lion)
+    let lion = try #require(
+      try TrainConfiguration(["--optimizer", "lion", "--learning-rate", "3e-4"]).makeOptimizer()
+        as? Lion)
     #expect(lion.learningRate == 3e-4 && lion.beta1 == 0.9 && lion.beta2 == 0.99 && lion.weightDecay == 0)
     let adam = try #require(try TrainConfiguration(["--optimizer", "adam"]).makeOptimizer() as? Adam)
     #expect(adam.beta2 == 0.999)
-    let adamW = try #require(try TrainConfiguration(["--optimizer", "adamw", "--beta2", "0.95"]).makeOptimizer() as? AdamW)
+    let adamW = try #require(
+      try TrainConfiguration(["--optimizer", "adamw", "--beta2", "0.95"]).makeOptimizer() as? AdamW)
     #expect(adamW.beta2 == 0.95 && adamW.weightDecay == 0.01)
     #expect(try TrainConfiguration(["--optimizer", "sgd"]).makeOptimizer() is SGD)
   }

@@ -27,19 +27,36 @@ struct TuneCommandTests {
   }
 
   /// A space whose trials take a fraction of a second: 1 epoch of 300 images.
-  static let tiny = #"{"epochs": 1, "backend": "cpu", "hidden": [8], "batch-size": 32, "learning-rate": {"float": [1e-3, 1e-1], "log": true}, "optimizer": {"choice": ["adam", "sgd"]}}"#
+  static let tiny =
+    #"{"epochs": 1, "backend": "cpu", "hidden": [8], "batch-size": 32, "learning-rate": {"float": [1e-3, 1e-1], "#
+    + #""log": true}, "optimizer": {"choice": ["adam", "sgd"]}}"#
 
   @Test func malformedSpacesAndFlagsExit64NamingTheKey() throws {
     let cases: [(String, String)] = [
-      (#"{"learning-rate": {"float": [0.1, 0.01]}}"#, #": "learning-rate": learning-rate = [0.1, 0.01] is out of range (allowed: low < high)"#),
-      (#"{"learning-rate": {"float": [0, 0.1], "log": true}}"#, #": "learning-rate": learning-rate = [0.0, 0.1] with log is out of range (allowed: low > 0 on a log scale)"#),
+      (
+        #"{"learning-rate": {"float": [0.1, 0.01]}}"#,
+        #": "learning-rate": learning-rate = [0.1, 0.01] is out of range (allowed: low < high)"#
+      ),
+      (
+        #"{"learning-rate": {"float": [0, 0.1], "log": true}}"#,
+        #": "learning-rate": learning-rate = [0.0, 0.1] with log is out of range (allowed: low > 0 on a log scale)"#
+      ),
       (#"{"optimizer": {"choice": []}}"#, #": "optimizer": "choice" must be a non-empty list"#),
-      (#"{"optimizer": {"choice": ["adam", "lamb"]}}"#, #": "optimizer": 'lamb' is not one of sgd, adagrad, rmsprop, adam, adamw, lion"#),
+      (
+        #"{"optimizer": {"choice": ["adam", "lamb"]}}"#,
+        #": "optimizer": 'lamb' is not one of sgd, adagrad, rmsprop, adam, adamw, lion"#
+      ),
       (#"{"dropout": {"float": [0, 1.5]}}"#, #": "dropout": '1.5' is not a rate in [0, 1)"#),
       (#"{"wings": 2}"#, "unknown option '--wings' for 'train'"),
       (#"{"dropout": {"range": [0, 0.5]}}"#, #": "dropout" must be a value or one of {"float": [low, high]}"#),
-      (#"{"dropout": {"float": [0, 0.5], "lg": true}}"#, #": "dropout" has an unknown key "lg" (allowed: float, log, step, when)"#),
-      (#"{"momentum": {"float": [0, 0.9], "when": {"optimiser": "sgd"}}}"#, "momentum condition = optimiser is out of range (allowed: the name of a parameter declared before momentum)"),
+      (
+        #"{"dropout": {"float": [0, 0.5], "lg": true}}"#,
+        #": "dropout" has an unknown key "lg" (allowed: float, log, step, when)"#
+      ),
+      (
+        #"{"momentum": {"float": [0, 0.9], "when": {"optimiser": "sgd"}}}"#,
+        "momentum condition = optimiser is out of range (allowed: the name of a parameter declared before momentum)"
+      ),
       (#"{"output": "x"}"#, #": "output" is set by `descent tune` itself"#),
       (#"[1, 2]"#, "is not a JSON object"),
     ]
@@ -49,14 +66,18 @@ struct TuneCommandTests {
       #expect(result.status == 64, "\(json): \(result.error)")
       #expect(result.error.hasPrefix("descent: ") && result.error.contains(message), "\(json): \(result.error)")
     }
-    for (arguments, message) in [(["--trials", "0"], "--trials: '0' is not a whole number >= 1"),
-                                 (["--sampler", "cma"], "--sampler: 'cma' is not one of tpe, random, grid"),
-                                 (["--show"], "--show needs --storage PATH"), ([], "tune needs --space FILE"),
-                                 (["--wings"], "unknown option '--wings' for 'tune'"),
-                                 (["--worker"], "--worker needs --storage PATH|URL"),
-                                 (["--worker", "--storage", "s.sqlite", "--trials", "5", "--sampler", "grid"],
-                                  "--worker takes the study's settings from the store; leave out --sampler, --trials"),
-                                 (["--retry-failed", "-1"], "--retry-failed: '-1' is not a whole number >= 0")] {
+    for (arguments, message) in [
+      (["--trials", "0"], "--trials: '0' is not a whole number >= 1"),
+      (["--sampler", "cma"], "--sampler: 'cma' is not one of tpe, random, grid"),
+      (["--show"], "--show needs --storage PATH"), ([], "tune needs --space FILE"),
+      (["--wings"], "unknown option '--wings' for 'tune'"),
+      (["--worker"], "--worker needs --storage PATH|URL"),
+      (
+        ["--worker", "--storage", "s.sqlite", "--trials", "5", "--sampler", "grid"],
+        "--worker takes the study's settings from the store; leave out --sampler, --trials"
+      ),
+      (["--retry-failed", "-1"], "--retry-failed: '-1' is not a whole number >= 0"),
+    ] {
       let result = try cli.run(["tune"] + arguments)
       #expect(result.status == 64 && result.error.hasPrefix("descent: \(message)"), "\(arguments): \(result.error)")
     }
@@ -65,12 +86,16 @@ struct TuneCommandTests {
   @Test func showOnAMissingStoreOrStudyIsAClearError() throws {
     let folder = try TrainCommandTests.temporaryFolder()
     let missing = try cli.run(["tune", "--storage", "\(folder)/none.sqlite", "--show"])
-    #expect(missing.status == 1 && missing.error == "descent: study storage \(folder)/none.sqlite: no such file\n", "\(missing.error)")
+    #expect(
+      missing.status == 1 && missing.error == "descent: study storage \(folder)/none.sqlite: no such file\n",
+      "\(missing.error)")
     #expect(!FileManager.default.fileExists(atPath: "\(folder)/none.sqlite"))
     let store = try SQLiteStorage(path: "\(folder)/study.sqlite")
     _ = try Study(name: "mine", storage: store, direction: .maximize)
     let wrong = try cli.run(["tune", "--storage", "\(folder)/study.sqlite", "--study", "yours", "--show"])
-    #expect(wrong.status == 1 && wrong.error == "descent: no study 'yours' in \(folder)/study.sqlite (it holds: mine)\n", "\(wrong.error)")
+    #expect(
+      wrong.status == 1 && wrong.error == "descent: no study 'yours' in \(folder)/study.sqlite (it holds: mine)\n",
+      "\(wrong.error)")
     try Data("hello".utf8).write(to: URL(fileURLWithPath: "\(folder)/text.sqlite"))
     let text = try cli.run(["tune", "--storage", "\(folder)/text.sqlite", "--show"])
     #expect(text.status == 1 && text.error.contains("is not a Descent study file"), "\(text.error)")
@@ -79,14 +104,20 @@ struct TuneCommandTests {
   /// A tiny study end to end on each backend, with cross-validation, pruning, exports and retraining.
   @Test(.enabled(if: enabled, "Fashion-MNIST is not installed (dataset-fashion-mnist)"), arguments: ["cpu", "opencl"])
   func aTinyStudyRunsEndToEnd(backend: String) throws {
-    let (folder, path) = try Self.space(Self.tiny.replacingOccurrences(of: #""backend": "cpu""#, with: #""backend": "\#(backend)""#))
-    let result = try cli.run(["tune", "--space", path, "--trials", "6", "--limit", "300", "--cv", "2", "--pruner", "asha",
-                              "--output", "\(folder)/out", "--retrain", "--seed", "5"])
+    let (folder, path) = try Self.space(
+      Self.tiny.replacingOccurrences(of: #""backend": "cpu""#, with: #""backend": "\#(backend)""#))
+    let result = try cli.run([
+      "tune", "--space", path, "--trials", "6", "--limit", "300", "--cv", "2", "--pruner", "asha",
+      "--output", "\(folder)/out", "--retrain", "--seed", "5",
+    ])
     #expect(result.status == 0, "\(result.error)")
     let lines = result.output.split(separator: "\n")
     #expect(lines.filter { $0.hasPrefix("trial ") }.count == 6, "\(result.output)")
     #expect(result.output.contains("best: trial ") && result.output.contains("test accuracy "), "\(result.output)")
-    for file in ["study.sqlite", "trials.csv", "trials.json", "history.svg", "slice.svg", "intermediate.svg", "best/weights.safetensors"] {
+    for file in [
+      "study.sqlite", "trials.csv", "trials.json", "history.svg", "slice.svg", "intermediate.svg",
+      "best/weights.safetensors",
+    ] {
       #expect(FileManager.default.fileExists(atPath: "\(folder)/out/\(file)"), "\(file) missing")
     }
     let csv = try String(contentsOfFile: "\(folder)/out/trials.csv", encoding: .utf8).split(separator: "\n")
@@ -102,7 +133,9 @@ struct TuneCommandTests {
   @Test(.enabled(if: enabled, "Fashion-MNIST is not installed (dataset-fashion-mnist)"))
   func aStudyKilledAtRandomMomentsFinishesOnReopening() throws {
     let (folder, path) = try Self.space(Self.tiny)
-    let arguments = ["tune", "--space", path, "--trials", "12", "--pruner", "none", "--limit", "300", "--output", folder, "--quiet"]
+    let arguments = [
+      "tune", "--space", path, "--trials", "12", "--pruner", "none", "--limit", "300", "--output", folder, "--quiet",
+    ]
     var generator = SystemRandomNumberGenerator()
     var completedBefore: [Int: Double] = [:]
     for _ in 0..<4 {
@@ -134,17 +167,23 @@ struct TuneCommandTests {
   func aWorkerJoinsAStudyWithItsStoredSettings() throws {
     let (folder, path) = try Self.space(Self.tiny)
     let store = "sqlite:\(folder)/shared.sqlite"
-    let create = try cli.run(["tune", "--space", path, "--storage", store, "--study", "s", "--trials", "3", "--sampler", "random",
-                              "--limit", "300", "--create"])
-    #expect(create.status == 0 && create.output.contains("descent tune --storage '\(folder)/shared.sqlite' --study 's' --worker"),
-            "\(create.output) \(create.error)")
+    let create = try cli.run([
+      "tune", "--space", path, "--storage", store, "--study", "s", "--trials", "3", "--sampler", "random",
+      "--limit", "300", "--create",
+    ])
+    #expect(
+      create.status == 0
+        && create.output.contains("descent tune --storage '\(folder)/shared.sqlite' --study 's' --worker"),
+      "\(create.output) \(create.error)")
     let storage = try SQLiteStorage(path: "\(folder)/shared.sqlite")
     let id = try #require(try storage.studies().first?.id)
     #expect(try storage.trials(study: id).isEmpty)
     let worker = try cli.run(["tune", "--storage", store, "--study", "s", "--worker", "--output", folder, "--quiet"])
     #expect(worker.status == 0, "\(worker.error)")
     let trials = try storage.trials(study: id)
-    #expect(trials.count == 3 && trials.allSatisfy { $0.state == .complete && $0.parameters.keys.sorted() == ["learning-rate", "optimizer"] })
+    #expect(
+      trials.count == 3
+        && trials.allSatisfy { $0.state == .complete && $0.parameters.keys.sorted() == ["learning-rate", "optimizer"] })
     _ = try Study(name: "library", storage: storage, direction: .maximize)
     let bare = try cli.run(["tune", "--storage", store, "--study", "library", "--worker"])
     #expect(bare.status != 0 && bare.error.contains("holds no `descent tune` settings"), "\(bare.error)")
@@ -153,10 +192,15 @@ struct TuneCommandTests {
   /// Two processes on one study file share a grid: every point runs exactly once.
   @Test(.enabled(if: enabled, "Fashion-MNIST is not installed (dataset-fashion-mnist)"))
   func twoProcessesShareAGridWithoutDuplicates() throws {
-    let (folder, path) = try Self.space(#"{"epochs": 1, "backend": "cpu", "hidden": [8], "learning-rate": {"choice": [0.001, 0.003, 0.01, 0.03, 0.1]}, "optimizer": {"choice": ["adam", "sgd"]}}"#)
+    let (folder, path) = try Self.space(
+      #"{"epochs": 1, "backend": "cpu", "hidden": [8], "learning-rate": {"choice": [0.001, 0.003, 0.01, 0.03, 0.1]}, "#
+        + #""optimizer": {"choice": ["adam", "sgd"]}}"#
+    )
     // No pruner: whether the median pruner stops a trial depends on which others finished first.
-    let arguments = ["tune", "--space", path, "--sampler", "grid", "--trials", "100", "--pruner", "none", "--limit", "200",
-                     "--output", folder, "--quiet"]
+    let arguments = [
+      "tune", "--space", path, "--sampler", "grid", "--trials", "100", "--pruner", "none", "--limit", "200",
+      "--output", folder, "--quiet",
+    ]
     let processes = try (0..<2).map { _ in try Self.start(arguments) }
     for process in processes {
       process.waitUntilExit()

@@ -54,8 +54,9 @@ struct GemmTuningTests {
         let expected = 1.5 * sum + 0.5 * Double(c[i * shape.n + j])
         // Higham's bound for a k-term dot product, plus the α/β terms (as in the parity suite).
         let bound = Double(shape.k + 2) * 0x1p-24 * (1.5 * magnitude + 0.5 * abs(Double(c[i * shape.n + j]))) + 1e-30
-        #expect(abs(Double(got[i * shape.n + j]) - expected) <= bound * 1.01,
-                "\(backend.name) \(shape) [\(i),\(j)]: \(got[i * shape.n + j]) vs \(expected)")
+        #expect(
+          abs(Double(got[i * shape.n + j]) - expected) <= bound * 1.01,
+          "\(backend.name) \(shape) [\(i),\(j)]: \(got[i * shape.n + j]) vs \(expected)")
       }
     }
   }
@@ -82,7 +83,8 @@ struct GemmTuningTests {
               sum += x * y
               magnitude += abs(x * y)
             }
-            worst = max(worst, abs(Double(got[i * shape.n + j]) - sum) / (Double(shape.k + 2) * 0x1p-24 * magnitude + 1e-30))
+            worst = max(
+              worst, abs(Double(got[i * shape.n + j]) - sum) / (Double(shape.k + 2) * 0x1p-24 * magnitude + 1e-30))
           }
         }
         #expect(worst <= 1, "\(device.name) \(shape): worst error \(worst) of Higham's bound")
@@ -99,8 +101,9 @@ struct GemmTuningTests {
     let device = devices[0]
     let backend = try OpenCLBackend(device: device, profile: profile)
     let results = try backend.tuneGemm(shapes: [GemmShape(m: 64, n: 64, k: 64)], repeats: 1, cachePath: path)
-    #expect(results.map(\.variant).sorted { "\($0)" < "\($1)" }
-            == GemmVariant.candidates(for: device, profile: profile).sorted { "\($0)" < "\($1)" })
+    #expect(
+      results.map(\.variant).sorted { "\($0)" < "\($1)" }
+        == GemmVariant.candidates(for: device, profile: profile).sorted { "\($0)" < "\($1)" })
     #expect(results.allSatisfy { $0.variant.profile == profile })
     #expect(results.map(\.seconds) == results.map(\.seconds).sorted())
     #expect(backend.kernelChoices.gemm == results[0].variant)
@@ -134,6 +137,7 @@ struct GemmTuningTests {
     let error = #expect(throws: OpenCLError.self) {
       try OpenCLBackend(device: device, profile: .gpu, choices: choices)
     }
-    #expect(error?.description.hasPrefix("gemm tiles 512x512x64, 1x1 per work-item cannot run on \(device): needs ") == true)
+    #expect(
+      error?.description.hasPrefix("gemm tiles 512x512x64, 1x1 per work-item cannot run on \(device): needs ") == true)
   }
 }

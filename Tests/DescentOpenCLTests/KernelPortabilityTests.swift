@@ -32,10 +32,11 @@ struct KernelPortabilityTests {
     for fma in ["", "-DHARDWARE_FMA"] {
       let process = Process()
       process.executableURL = clang
-      process.arguments = [
-        "-x", "cl", "-cl-std=\(standard)", "-Xclang", "-finclude-default-header", "-Xclang", "-cl-ext=-all",
-        "-fsyntax-only", "-Wall", "-Werror",
-      ] + (build.options + " " + fma).split(separator: " ").map(String.init)
+      process.arguments =
+        [
+          "-x", "cl", "-cl-std=\(standard)", "-Xclang", "-finclude-default-header", "-Xclang", "-cl-ext=-all",
+          "-fsyntax-only", "-Wall", "-Werror",
+        ] + (build.options + " " + fma).split(separator: " ").map(String.init)
         + [Self.kernelsFolder.appendingPathComponent(build.file).path]
       let errors = Pipe()
       process.standardError = errors
@@ -50,10 +51,11 @@ struct KernelPortabilityTests {
   @Test func everyFileAndVariantIsListed() {
     #expect(Set(Self.builds.map(\.file)) == Set(KernelSources.files.keys))
     for variant in GemmVariant.every {
-      let options = switch variant {
-      case let .tiled(tiles): tiles.buildOptions
-      case let .wide(rows): "-DWIDE_M=\(rows)"
-      }
+      let options =
+        switch variant {
+        case let .tiled(tiles): tiles.buildOptions
+        case let .wide(rows): "-DWIDE_M=\(rows)"
+        }
       #expect(Self.builds.contains { $0.file == "gemm.cl" && $0.options.hasPrefix(options) }, "\(variant)")
     }
   }

@@ -64,8 +64,10 @@ struct OpenCLBackendTests {
       let text = try String(contentsOf: kernelsFolder.appendingPathComponent(file), encoding: .utf8)
       #expect(KernelSources.files[file] == text + "\n" || KernelSources.files[file] == text, "\(file) is stale")
     }
-    for name in ["gemm", "axpby", "softmax_cross_entropy", "reduce", "fill_random", "dropout", "sgd",
-                 "adagrad", "rmsprop", "adam"] {
+    for name in [
+      "gemm", "axpby", "softmax_cross_entropy", "reduce", "fill_random", "dropout", "sgd",
+      "adagrad", "rmsprop", "adam",
+    ] {
       #expect(SharedContext.kernelFiles[name] != nil, "\(name) has no kernel")
     }
   }
@@ -111,8 +113,9 @@ struct OpenCLBackendTests {
       let backend = try OpenCLBackend(device: device)
       let (iterations, scale, count) = (5, 0.5, 4)
       let out = try backend.allocate(count)
-      try backend.run(try backend.kernel("probe_flops"), "probe_flops", global: [count], local: [1],
-                      [.int(iterations), .float(Float(scale)), .buffer(out as! OpenCLBuffer)])
+      try backend.run(
+        try backend.kernel("probe_flops"), "probe_flops", global: [count], local: [1],
+        [.int(iterations), .float(Float(scale)), .buffer(out as! OpenCLBuffer)])
       let values = try backend.download(out)
       for item in 0..<count {
         let seed = Double(Float(item) * 1e-9)
@@ -123,7 +126,8 @@ struct OpenCLBackendTests {
           sum += 16 * a
         }
         // A handful of float32 roundings on values near 10: 1e-5 relative is 20 ulps.
-        #expect(abs(Double(values[item]) - sum) <= 1e-5 * sum, "\(backend.name) item \(item): \(values[item]) vs \(sum)")
+        #expect(
+          abs(Double(values[item]) - sum) <= 1e-5 * sum, "\(backend.name) item \(item): \(values[item]) vs \(sum)")
       }
     }
   }
@@ -144,7 +148,8 @@ struct OpenCLBackendTests {
     for _ in 0..<cycles {
       let buffer = try backend.allocate(values.count)
       try backend.upload(values, to: buffer)
-      #expect(clSetMemObjectDestructorCallback((buffer as! OpenCLBuffer).memory, onDelete, context.toOpaque()) == CL_SUCCESS)
+      #expect(
+        clSetMemObjectDestructorCallback((buffer as! OpenCLBuffer).memory, onDelete, context.toOpaque()) == CL_SUCCESS)
     }
     try backend.synchronize()
     // Drivers may run the callbacks on their own threads, after the release returns.

@@ -63,13 +63,16 @@ import Testing
     }
     var truncated = images
     truncated.removeLast(3)
-    #expect(try error(truncated, "truncated.idx")
-      == "\(folder)/truncated.idx: at byte 16: expected 12 data bytes for dimensions [2, 2, 3], found 9")
+    #expect(
+      try error(truncated, "truncated.idx")
+        == "\(folder)/truncated.idx: at byte 16: expected 12 data bytes for dimensions [2, 2, 3], found 9")
     var magic = images
     magic[0] = 0x1F
-    #expect(try error(magic, "magic.idx") == "\(folder)/magic.idx: at byte 0: expected the IDX magic 00 00, found 1f 00")
-    #expect(try error(Array(images.prefix(10)), "dimensions.idx")
-      == "\(folder)/dimensions.idx: at byte 10: expected 3 dimension sizes (16 header bytes), found end of file")
+    #expect(
+      try error(magic, "magic.idx") == "\(folder)/magic.idx: at byte 0: expected the IDX magic 00 00, found 1f 00")
+    #expect(
+      try error(Array(images.prefix(10)), "dimensions.idx")
+        == "\(folder)/dimensions.idx: at byte 10: expected 3 dimension sizes (16 header bytes), found end of file")
     var type = images
     type[2] = 0x07
     #expect(try error(type, "type.idx").contains("expected a type code 08, 09, 0b, 0c, 0d or 0e, found 07"))
@@ -111,7 +114,9 @@ import Testing
     }
     #expect(try error("a,b\n1,2\n3,x\n") == "broken.csv:3:2: expected a number, found \"x\"")
     #expect(try error("a,b\n1,2\n3\n") == "broken.csv:3: expected 2 fields, found 1")
-    #expect(try error("a,b\n1,2\n", label: .name("label")) == "broken.csv:1: expected a header column named \"label\", found a,b")
+    #expect(
+      try error("a,b\n1,2\n", label: .name("label"))
+        == "broken.csv:1: expected a header column named \"label\", found a,b")
     #expect(try error("") == "broken.csv:1: expected a line of values, found an empty file")
   }
 
@@ -150,8 +155,9 @@ import Testing
 
   @Test func safetensorsRoundTripAndRejectBrokenFiles() throws {
     let path = "\(folder)/t.safetensors"
-    try SafeTensors.write([("w", .init(shape: [2, 3], values: [1, 2, 3, 4, 5, -6])), ("b", .init(shape: [1], values: [0.5]))],
-                          metadata: ["note": "hi"], to: path)
+    try SafeTensors.write(
+      [("w", .init(shape: [2, 3], values: [1, 2, 3, 4, 5, -6])), ("b", .init(shape: [1], values: [0.5]))],
+      metadata: ["note": "hi"], to: path)
     let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
     let length = bytes[0..<8].enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) }
     #expect(length % 8 == 0, "the data starts 8-byte aligned")

@@ -69,8 +69,11 @@ struct FuzzTests {
   /// safetensors files (two tensors, metadata) and checkpoints of a small trainer.
   @Test func safetensorsFiles() throws {
     let seeds = try [
-      SafeTensors.encode([("a", .init(shape: [2, 3], values: (0..<6).map(Float.init))),
-                          ("b", .init(shape: [1], values: [7]))], metadata: ["k": "v"]),
+      SafeTensors.encode(
+        [
+          ("a", .init(shape: [2, 3], values: (0..<6).map(Float.init))),
+          ("b", .init(shape: [1], values: [7])),
+        ], metadata: ["k": "v"]),
       SafeTensors.encode([("empty", .init(shape: [0, 4], values: []))]),
     ]
     var mutator = Mutator(seed: 0x5AFE)
@@ -90,9 +93,10 @@ struct FuzzTests {
       try Dense(4, activation: .relu)
       try Dense(2)
     }
-    return try Trainer(model: model, loss: .softmaxCrossEntropy, optimizer: Adam(learningRate: 0.01),
-                       reduceOnPlateau: ReduceLROnPlateau(factor: 0.5, patience: 1),
-                       earlyStopping: try EarlyStopping(monitor: "loss", patience: 3, restoreBestWeights: true))
+    return try Trainer(
+      model: model, loss: .softmaxCrossEntropy, optimizer: Adam(learningRate: 0.01),
+      reduceOnPlateau: ReduceLROnPlateau(factor: 0.5, patience: 1),
+      earlyStopping: try EarlyStopping(monitor: "loss", patience: 3, restoreBestWeights: true))
   }
 
   /// Checkpoints: mutated bytes and mutated metadata numbers (epoch, step, patience, history).
@@ -118,23 +122,26 @@ struct FuzzTests {
       Softmax()
     }
     model.output = ModelOutput(kind: .classes, classNames: ["a", "b", "c"], label: "y")
-    model.preprocessing = Preprocessing(featureNames: ["p", "q", "r"], scale: 0.5,
-                                        standardization: Standardization(means: [1, 2, 3], deviations: [4, 5, 6]))
+    model.preprocessing = Preprocessing(
+      featureNames: ["p", "q", "r"], scale: 0.5,
+      standardization: Standardization(means: [1, 2, 3], deviations: [4, 5, 6]))
     let path = "\(Self.folder)/model.safetensors"
     try model.save(to: path)
     var mutator = Mutator(seed: 0x30DE1)
     try mutator.run([[UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))], current: path) { _, _ in
       do {
         let loaded = try Sequential.load(contentsOf: path, backend: CPUBackend(threads: 1))
-        #expect(try loaded.predict(raw: [Float](repeating: 1, count: loaded.inputFeatures), rows: 1).count
-          == loaded.outputFeatures)
+        #expect(
+          try loaded.predict(raw: [Float](repeating: 1, count: loaded.inputFeatures), rows: 1).count
+            == loaded.outputFeatures)
       } catch is DataError {}
     }
   }
 
   static func toyData() throws -> Dataset {
-    try Dataset(features: (0..<30).map { Float($0 % 7) / 7 }, featureCount: 3, targets: (0..<10).map { Float($0 % 2) },
-                name: "toy")
+    try Dataset(
+      features: (0..<30).map { Float($0 % 7) / 7 }, featureCount: 3, targets: (0..<10).map { Float($0 % 2) },
+      name: "toy")
   }
 
   /// Restores `path` into a fresh tiny trainer and, if it loads, trains one more epoch.

@@ -25,9 +25,11 @@ import Testing
       Softmax()
     }
     model.output = ModelOutput(kind: .classes, classNames: ["cat", "dog", "bird, small"], label: "animal")
-    model.preprocessing = Preprocessing(featureNames: ["a", "b", "c", "d", "e"], scale: 0.5,
-                                        standardization: Standardization(means: [0.1, -2, 3e-3, 4, 5],
-                                                                         deviations: [1, 0.3, 7, 1e-3, 2.5]))
+    model.preprocessing = Preprocessing(
+      featureNames: ["a", "b", "c", "d", "e"], scale: 0.5,
+      standardization: Standardization(
+        means: [0.1, -2, 3e-3, 4, 5],
+        deviations: [1, 0.3, 7, 1e-3, 2.5]))
     return model
   }
 
@@ -37,8 +39,9 @@ import Testing
     let model = try everyLayer()
     // Train a little so the weights differ from what the seed alone would give.
     let trainer = try Trainer(model: model, loss: .meanSquaredError, optimizer: Adam(learningRate: 0.01))
-    let data = try Dataset(features: inputs(rows: 12), featureCount: 5, targets: (0..<36).map { Float($0 % 3) / 2 },
-                           targetWidth: 3)
+    let data = try Dataset(
+      features: inputs(rows: 12), featureCount: 5, targets: (0..<36).map { Float($0 % 3) / 2 },
+      targetWidth: 3)
     try trainer.fit(data, epochs: 3, batchSize: 4, progress: .silent)
     let path = "\(folder)/model.safetensors"
     try model.save(to: path)
@@ -48,7 +51,9 @@ import Testing
     #expect(try loaded.weights() == model.weights())
     let raw = inputs(rows: 9)
     #expect(try loaded.predict(raw: raw, rows: 9) == model.predict(raw: raw, rows: 9))
-    #expect(try loaded.summary.replacingOccurrences(of: "cpu", with: "") == model.summary.replacingOccurrences(of: "cpu", with: ""))
+    #expect(
+      try loaded.summary.replacingOccurrences(of: "cpu", with: "")
+        == model.summary.replacingOccurrences(of: "cpu", with: ""))
   }
 
   /// predict(raw:) applies the scale, then the standardization, feature by feature.
@@ -56,7 +61,9 @@ import Testing
     let model = try everyLayer()
     let raw = inputs(rows: 2)
     let standardization = model.preprocessing.standardization!
-    let prepared = raw.enumerated().map { i, x in (x * 0.5 - standardization.means[i % 5]) / standardization.deviations[i % 5] }
+    let prepared = raw.enumerated().map { i, x in
+      (x * 0.5 - standardization.means[i % 5]) / standardization.deviations[i % 5]
+    }
     #expect(try model.predict(raw: raw, rows: 2) == model.predict(prepared, rows: 2))
     #expect(try model.predict(raw: raw, rows: 2) != model.predict(raw, rows: 2))
   }
@@ -79,13 +86,15 @@ import Testing
   }
 
   @Test func bareTensorFilesLoadIntoAModelBuiltInCode() throws {
-    let model = try Sequential([try Dense(3, activation: .relu), try Dense(2)], inputFeatures: 4, backend: backend, seed: 9)
+    let model = try Sequential(
+      [try Dense(3, activation: .relu), try Dense(2)], inputFeatures: 4, backend: backend, seed: 9)
     let path = "\(folder)/bare.safetensors"
     try SafeTensors.write(try model.tensors(), metadata: ["layout": "Dense weights are inputs x units"], to: path)
     #expect {
       _ = try Sequential.load(contentsOf: path, backend: backend)
     } throws: { "\($0)".contains("no \"descent.model\" metadata") && "\($0)".contains("loadWeights(from:)") }
-    let rebuilt = try Sequential([try Dense(3, activation: .relu), try Dense(2)], inputFeatures: 4, backend: backend, seed: 1)
+    let rebuilt = try Sequential(
+      [try Dense(3, activation: .relu), try Dense(2)], inputFeatures: 4, backend: backend, seed: 1)
     try rebuilt.loadWeights(from: path)
     #expect(try rebuilt.weights() == model.weights())
     let other = try Sequential([try Dense(4), try Dense(2)], inputFeatures: 4, backend: backend)
@@ -95,8 +104,10 @@ import Testing
   }
 
   /// Writes `model`'s file with its description JSON edited by `edit`, and its tensors by `tensors`.
-  func file(_ edit: (inout [String: Any]) -> Void,
-            tensors change: (inout [(name: String, tensor: SafeTensors.Tensor)]) -> Void = { _ in }) throws -> String {
+  func file(
+    _ edit: (inout [String: Any]) -> Void,
+    tensors change: (inout [(name: String, tensor: SafeTensors.Tensor)]) -> Void = { _ in }
+  ) throws -> String {
     let model = try everyLayer()
     var description = try JSONSerialization.jsonObject(with: Data(try model.descriptionJSON().utf8)) as! [String: Any]
     edit(&description)
@@ -111,7 +122,7 @@ import Testing
   /// Ways to break a model file's description, each with what its error must say.
   enum Breakage: String, CaseIterable, Sendable {
     case newerVersion, otherFormat, noLayers, stringUnits, unknownLayer, unknownActivation, dropoutOfOne,
-         unitsDisagree, missingBias, hugeUnits, otherInputWidth, fewClassNames, zeroDeviation
+      unitsDisagree, missingBias, hugeUnits, otherInputWidth, fewClassNames, zeroDeviation
 
     func apply(to description: inout [String: Any]) {
       var layers = description["layers"] as! [[String: Any]]
@@ -129,7 +140,8 @@ import Testing
       case .hugeUnits: layers[0]["units"] = 1 << 40
       case .otherInputWidth: description["inputFeatures"] = 6
       case .fewClassNames: description["output"] = ["kind": "classes", "classNames": ["a", "b"]]
-      case .zeroDeviation: preprocessing["standardization"] = ["means": [0, 0, 0, 0, 0], "deviations": [1, 1, 0, 1, 1]]
+      case .zeroDeviation:
+        preprocessing["standardization"] = ["means": [0, 0, 0, 0, 0], "deviations": [1, 1, 0, 1, 1]]
       }
       if !layers.isEmpty { description["layers"] = layers }
       description["preprocessing"] = preprocessing
@@ -171,7 +183,10 @@ import Testing
       _ = try Sequential.load(contentsOf: stray, backend: backend)
     }
     let missing = try file({ _ in }) { $0.removeAll { $0.name == "4.bias" } }
-    #expect(throws: DataError.inconsistent("\(missing): the description needs a tensor \"4.bias\" of shape [5]; the file has none")) {
+    #expect(
+      throws: DataError.inconsistent(
+        "\(missing): the description needs a tensor \"4.bias\" of shape [5]; the file has none")
+    ) {
       _ = try Sequential.load(contentsOf: missing, backend: backend)
     }
   }
@@ -179,7 +194,9 @@ import Testing
   @Test func nonFiniteWeightsAndOwnLayersAreNotSaved() throws {
     let model = try everyLayer()
     try backend.upload([Float](repeating: .nan, count: 35), to: model.parameters[0].value)
-    #expect(throws: TrainingError.nonFiniteResult(what: "the weights (0.weight)")) { try model.save(to: "\(folder)/nan.safetensors") }
+    #expect(throws: TrainingError.nonFiniteResult(what: "the weights (0.weight)")) {
+      try model.save(to: "\(folder)/nan.safetensors")
+    }
     #expect(!FileManager.default.fileExists(atPath: "\(folder)/nan.safetensors"))
     final class Twice: Layer {
       var description: String { "Twice" }
@@ -203,21 +220,27 @@ import Testing
     message.float(4, 1)  // wire type 5, little-endian 0x3F800000
     message.string(5, "ab")
     message.message(6) { $0.int(1, 150) }  // the spec's example: 08 96 01, nested with length 3
-    #expect(message.bytes == [0x08, 0x01, 0x10, 0xAC, 0x02,
-                              0x18, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x01,
-                              0x25, 0x00, 0x00, 0x80, 0x3F, 0x2A, 0x02, 0x61, 0x62, 0x32, 0x03, 0x08, 0x96, 0x01])
+    #expect(
+      message.bytes == [
+        0x08, 0x01, 0x10, 0xAC, 0x02,
+        0x18, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x01,
+        0x25, 0x00, 0x00, 0x80, 0x3F, 0x2A, 0x02, 0x61, 0x62, 0x32, 0x03, 0x08, 0x96, 0x01,
+      ])
   }
 
   /// The export names its opset and IR version, and leaves dropout out (ONNX Runtime's own check
   /// of the model is scripts/interop.sh).
   @Test func exportsDeclareOpset17AndSkipDropout() throws {
-    let model = try Sequential([try Dense(3, activation: .gelu), try Dropout(0.5), try Dense(2)], inputFeatures: 2,
-                               backend: CPUBackend())
+    let model = try Sequential(
+      [try Dense(3, activation: .gelu), try Dropout(0.5), try Dense(2)], inputFeatures: 2,
+      backend: CPUBackend())
     model.output = ModelOutput(kind: .classes)
     let bytes = try ONNXExport.encode(model)
     #expect(Array(bytes.prefix(2)) == [0x08, 0x08], "ir_version 8 first")
-    #expect(Array(bytes.suffix(6)) == [0x42, 0x04, 0x0A, 0x00, 0x10, 0x11], "opset_import {domain \"\", version 17} last")
+    #expect(
+      Array(bytes.suffix(6)) == [0x42, 0x04, 0x0A, 0x00, 0x10, 0x11], "opset_import {domain \"\", version 17} last")
     let text = String(decoding: bytes, as: UTF8.self)
-    #expect(text.contains("Gemm") && text.contains("Erf") && text.contains("probabilities") && !text.contains("Dropout"))
+    #expect(
+      text.contains("Gemm") && text.contains("Erf") && text.contains("probabilities") && !text.contains("Dropout"))
   }
 }

@@ -37,17 +37,22 @@ import Testing
     #expect(message { _ = try Dropout(-0.1) } == "dropout rate = -0.1 is out of range (allowed: [0, 1))")
     #expect(message { _ = try Dense(3, regularizer: .l2(-1)) } == "l2 = -1.0 is out of range (allowed: >= 0)")
     let model = try Sequential([try Dense(2)], inputFeatures: 2, backend: backend)
-    #expect(message { _ = try Trainer(model: model, loss: .meanSquaredError, optimizer: SGD(learningRate: -0.1)) }
-      == "learningRate = -0.1 is out of range (allowed: >= 0)")
-    #expect(message { _ = try Trainer(model: model, loss: .meanSquaredError, optimizer: Adam(beta1: 1)) }
-      == "beta1 = 1.0 is out of range (allowed: [0, 1))")
-    #expect(message { _ = try Trainer(model: model, loss: .meanSquaredError, optimizer: RMSprop(alpha: 1.5)) }
-      == "alpha = 1.5 is out of range (allowed: [0, 1])")
-    #expect(message { _ = try Trainer(model: model, loss: .meanSquaredError, optimizer: SGD(), clipping: .globalNorm(0)) }
-      == "maxNorm = 0.0 is out of range (allowed: > 0)")
+    #expect(
+      message { _ = try Trainer(model: model, loss: .meanSquaredError, optimizer: SGD(learningRate: -0.1)) }
+        == "learningRate = -0.1 is out of range (allowed: >= 0)")
+    #expect(
+      message { _ = try Trainer(model: model, loss: .meanSquaredError, optimizer: Adam(beta1: 1)) }
+        == "beta1 = 1.0 is out of range (allowed: [0, 1))")
+    #expect(
+      message { _ = try Trainer(model: model, loss: .meanSquaredError, optimizer: RMSprop(alpha: 1.5)) }
+        == "alpha = 1.5 is out of range (allowed: [0, 1])")
+    #expect(
+      message { _ = try Trainer(model: model, loss: .meanSquaredError, optimizer: SGD(), clipping: .globalNorm(0)) }
+        == "maxNorm = 0.0 is out of range (allowed: > 0)")
     let single = try Sequential([try Dense(1)], inputFeatures: 2, backend: backend)
-    #expect(message { _ = try Trainer(model: single, loss: .softmaxCrossEntropy, optimizer: SGD()) }
-      == "output width for cross-entropy = 1 is out of range (allowed: >= 2 classes)")
+    #expect(
+      message { _ = try Trainer(model: single, loss: .softmaxCrossEntropy, optimizer: SGD()) }
+        == "output width for cross-entropy = 1 is out of range (allowed: >= 2 classes)")
   }
 
   @Test func aLayerBelongsToOneModel() throws {
@@ -65,22 +70,24 @@ import Testing
     }
     let trainer = try Trainer(model: model, loss: .softmaxCrossEntropy, optimizer: SGD())
     #expect(throws: ModelError.self) {
-      try trainer.trainStep(inputs: try backend.buffer([Float](repeating: 0, count: 8)),
-                            targets: try backend.buffer([0, 1, 2, 0, 1, 2]), rows: 2)
+      try trainer.trainStep(
+        inputs: try backend.buffer([Float](repeating: 0, count: 8)),
+        targets: try backend.buffer([0, 1, 2, 0, 1, 2]), rows: 2)
     }
   }
 
   /// Passes of `batchSize` rows: each pass's rows at its offset, a last, shorter pass, the input
   /// buffers reused (a second call answers the same), bit for bit the pass computed alone.
   @Test func predictRunsPassesOfBatchSizeRows() throws {
-    let model = try Sequential([try Dense(9, activation: .tanh), try Dense(2)], inputFeatures: 3, backend: backend,
-                               seed: 4)
+    let model = try Sequential(
+      [try Dense(9, activation: .tanh), try Dense(2)], inputFeatures: 3, backend: backend,
+      seed: 4)
     let inputs = (0..<3 * 23).map { Float($0 % 11) * 0.25 - 1 }
     let batched = try model.predict(inputs, rows: 23, batchSize: 5)
     var separately: [Float] = []
     for start in stride(from: 0, to: 23, by: 5) {
       let rows = min(5, 23 - start)
-      separately += try model.predict(Array(inputs[3 * start ..< 3 * (start + rows)]), rows: rows)
+      separately += try model.predict(Array(inputs[3 * start..<3 * (start + rows)]), rows: rows)
     }
     #expect(batched == separately)
     #expect(try model.predict(inputs, rows: 23, batchSize: 5) == batched)
@@ -108,11 +115,14 @@ import Testing
   /// The optimizer's Float learning rate 0.1, as the schedule sees it.
   let base = Double(Float(0.1))
 
-  func trainer(_ schedule: LearningRateSchedule, _ unit: ScheduleUnit,
-               plateau: ReduceLROnPlateau? = nil) throws -> (Trainer, DeviceBuffer, DeviceBuffer) {
+  func trainer(
+    _ schedule: LearningRateSchedule, _ unit: ScheduleUnit,
+    plateau: ReduceLROnPlateau? = nil
+  ) throws -> (Trainer, DeviceBuffer, DeviceBuffer) {
     let model = try Sequential([try Dense(1)], inputFeatures: 1, backend: backend)
-    let trainer = try Trainer(model: model, loss: .meanSquaredError, optimizer: SGD(learningRate: 0.1),
-                              schedule: schedule, scheduleUnit: unit, reduceOnPlateau: plateau)
+    let trainer = try Trainer(
+      model: model, loss: .meanSquaredError, optimizer: SGD(learningRate: 0.1),
+      schedule: schedule, scheduleUnit: unit, reduceOnPlateau: plateau)
     return (trainer, try backend.buffer([1, 2]), try backend.buffer([3, 5]))
   }
 

@@ -92,8 +92,11 @@ import Testing
     #expect(throws: ConfigurationError.outOfRange(parameter: "beta2", value: "-0.5", allowed: "[0, 1)")) {
       try AdamW(learningRate: 0.1, beta2: -0.5).validate()
     }
-    #expect(throws: ConfigurationError.outOfRange(parameter: "nesterov", value: "true",
-                                                  allowed: "only with momentum > 0 and dampening 0")) {
+    #expect(
+      throws: ConfigurationError.outOfRange(
+        parameter: "nesterov", value: "true",
+        allowed: "only with momentum > 0 and dampening 0")
+    ) {
       try SGD(learningRate: 0.1, nesterov: true).validate()
     }
     #expect(throws: ConfigurationError.outOfRange(parameter: "alpha", value: "1.5", allowed: "[0, 1]")) {
@@ -102,8 +105,10 @@ import Testing
     #expect(throws: ConfigurationError.outOfRange(parameter: "weightDecay", value: "-1.0", allowed: ">= 0")) {
       try AdaGrad(learningRate: 0.1, weightDecay: -1).validate()
     }
-    let valid: [any Optimizer] = [SGD(learningRate: 0.1, momentum: 0.9, nesterov: true), AdaGrad(learningRate: 0.01),
-                                  RMSprop(learningRate: 0.01, momentum: 0.9, centered: true), Adam(), AdamW()]
+    let valid: [any Optimizer] = [
+      SGD(learningRate: 0.1, momentum: 0.9, nesterov: true), AdaGrad(learningRate: 0.01),
+      RMSprop(learningRate: 0.01, momentum: 0.9, centered: true), Adam(), AdamW(),
+    ]
     for optimizer in valid {
       #expect(throws: Never.self) { try optimizer.validate() }
     }

@@ -6,13 +6,18 @@ import Testing
 /// libm in float64.
 @Suite struct PhiloxTests {
   /// Random123 `tests/kat_vectors`, the three `philox4x32 10` lines: counter[4], key[2] → result[4].
-  @Test(arguments: [
-    ([0, 0, 0, 0], [0, 0], [0x6627_E8D5, 0xE169_C58D, 0xBC57_AC4C, 0x9B00_DBD8]),
-    ([0xFFFF_FFFF, 0xFFFF_FFFF, 0xFFFF_FFFF, 0xFFFF_FFFF], [0xFFFF_FFFF, 0xFFFF_FFFF],
-     [0x408F_276D, 0x41C8_3B0E, 0xA20B_C7C6, 0x6D54_51FD]),
-    ([0x243F_6A88, 0x85A3_08D3, 0x1319_8A2E, 0x0370_7344], [0xA409_3822, 0x299F_31D0],
-     [0xD16C_FE09, 0x94FD_CCEB, 0x5001_E420, 0x2412_6EA1]),
-  ] as [([UInt32], [UInt32], [UInt32])])
+  @Test(
+    arguments: [
+      ([0, 0, 0, 0], [0, 0], [0x6627_E8D5, 0xE169_C58D, 0xBC57_AC4C, 0x9B00_DBD8]),
+      (
+        [0xFFFF_FFFF, 0xFFFF_FFFF, 0xFFFF_FFFF, 0xFFFF_FFFF], [0xFFFF_FFFF, 0xFFFF_FFFF],
+        [0x408F_276D, 0x41C8_3B0E, 0xA20B_C7C6, 0x6D54_51FD]
+      ),
+      (
+        [0x243F_6A88, 0x85A3_08D3, 0x1319_8A2E, 0x0370_7344], [0xA409_3822, 0x299F_31D0],
+        [0xD16C_FE09, 0x94FD_CCEB, 0x5001_E420, 0x2412_6EA1]
+      ),
+    ] as [([UInt32], [UInt32], [UInt32])])
   func knownAnswers(counter: [UInt32], key: [UInt32], expected: [UInt32]) {
     let block = Philox.block(counter: SIMD4(counter), key: SIMD2(key))
     #expect([block[0], block[1], block[2], block[3]] == expected)

@@ -13,8 +13,9 @@ import Testing
       try Dense(2)
     }
     print(model.summary)
-    let trainer = try Trainer(model: model, loss: .softmaxCrossEntropy, optimizer: Adam(learningRate: 0.05),
-                              schedule: .cosine(period: 200), scheduleUnit: .batch, clipping: .globalNorm(1))
+    let trainer = try Trainer(
+      model: model, loss: .softmaxCrossEntropy, optimizer: Adam(learningRate: 0.05),
+      schedule: .cosine(period: 200), scheduleUnit: .batch, clipping: .globalNorm(1))
     let x = try backend.buffer(inputs), y = try backend.buffer(labels)
     var losses: [Double] = []
     for step in 1...200 {
@@ -30,9 +31,11 @@ import Testing
 
   /// The README's block is this file's code: each of its lines, in order (indentation aside).
   @Test func theReadmeShowsThisCode() throws {
-    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+      .deletingLastPathComponent()
     let readme = try String(contentsOf: root.appendingPathComponent("README.md"), encoding: .utf8)
-    let marker = try #require(readme.range(of: "This exact code runs as a test (`Tests/DescentTests/ReadmeExampleTests.swift`"))
+    let marker = try #require(
+      readme.range(of: "This exact code runs as a test (`Tests/DescentTests/ReadmeExampleTests.swift`"))
     let before = readme[..<marker.lowerBound]
     let start = try #require(before.range(of: "```swift\n", options: .backwards)).upperBound
     let block = before[start...]
@@ -40,7 +43,8 @@ import Testing
     let mine = try String(contentsOfFile: #filePath, encoding: .utf8).split(separator: "\n")
       .map { $0.trimmingCharacters(in: .whitespaces) }
     var position = mine.startIndex
-    for line in code.split(separator: "\n").map({ $0.trimmingCharacters(in: .whitespaces) }) where line != "import Descent" {
+    for line in code.split(separator: "\n").map({ $0.trimmingCharacters(in: .whitespaces) })
+    where line != "import Descent" {
       guard let found = mine[position...].firstIndex(of: line) else {
         Issue.record("the README's line is not in the test (in this order): \(line)")
         return

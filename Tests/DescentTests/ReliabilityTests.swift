@@ -14,11 +14,16 @@ struct ReliabilityTests {
     for (label, shown) in [(Float(3), "3.0"), (-1, "-1.0"), (1.5, "1.5")] {
       let data = try Dataset(features: [0, 1, 2, 3, 4, 5], featureCount: 2, targets: [0, label, 2], name: "toy.csv")
       let error = #expect(throws: DataError.self) { try trainer.fit(data, epochs: 1, progress: .silent) }
-      #expect(error?.description == "toy.csv targets: row 1 has target \(shown), expected a class index, a whole number from 0 to 2")
+      #expect(
+        error?.description
+          == "toy.csv targets: row 1 has target \(shown), expected a class index, a whole number from 0 to 2")
       #expect(trainer.history.epochs.isEmpty)
     }
-    let probabilities = try Dataset(features: [0, 1], featureCount: 2, targets: [0, 1.25, 0], targetWidth: 3, name: "p")
-    #expect(throws: DataError.invalidTarget(source: "p targets", row: 0, value: 1.25, allowed: "a probability in [0, 1]")) {
+    let probabilities = try Dataset(
+      features: [0, 1], featureCount: 2, targets: [0, 1.25, 0], targetWidth: 3, name: "p")
+    #expect(
+      throws: DataError.invalidTarget(source: "p targets", row: 0, value: 1.25, allowed: "a probability in [0, 1]")
+    ) {
       try Self.trainer(loss: .binaryCrossEntropy).evaluate(probabilities)
     }
   }
@@ -26,7 +31,9 @@ struct ReliabilityTests {
   /// Penalties that overflow stop training at the end of the first epoch, saying so, instead of
   /// producing a run whose history holds infinities.
   @Test func overflowingPenaltiesStopTraining() throws {
-    let model = try Sequential(inputFeatures: 2, backend: CPUBackend(), seed: 1) { try Dense(3, regularizer: .l2(1e38)) }
+    let model = try Sequential(inputFeatures: 2, backend: CPUBackend(), seed: 1) {
+      try Dense(3, regularizer: .l2(1e38))
+    }
     let trainer = try Trainer(model: model, loss: .softmaxCrossEntropy, optimizer: SGD(learningRate: 0.1))
     let data = try Dataset(features: [0, 1, 2, 3], featureCount: 2, targets: [0, 2], name: "toy")
     #expect {
@@ -48,7 +55,8 @@ struct ReliabilityTests {
   @Test func hugeAllocationsAreErrors() throws {
     let backend = CPUBackend()
     let error = #expect(throws: BackendError.self) { try backend.allocate(1 << 50) }
-    #expect(error?.description.hasPrefix("cannot allocate 4503599627370496 bytes (4294967296 MiB) on cpu: more than") == true)
+    #expect(
+      error?.description.hasPrefix("cannot allocate 4503599627370496 bytes (4294967296 MiB) on cpu: more than") == true)
     #expect(throws: BackendError.self) {
       try Sequential(inputFeatures: 784, backend: backend, seed: 1) { try Dense(Int.max) }
     }
@@ -59,12 +67,16 @@ struct ReliabilityTests {
 
   /// JSON has no NaN: a diverged run's history is still written, with the values as strings.
   @Test func historiesWithNonFiniteValuesEncode() throws {
-    let history = History(epochs: [EpochRecord(epoch: 1, loss: .nan, metrics: ["accuracy": .infinity],
-                                               validationLoss: -.infinity, validationMetrics: [:], learningRate: 0.1,
-                                               seconds: 1)])
+    let history = History(epochs: [
+      EpochRecord(
+        epoch: 1, loss: .nan, metrics: ["accuracy": .infinity],
+        validationLoss: -.infinity, validationMetrics: [:], learningRate: 0.1,
+        seconds: 1)
+    ])
     let json = try history.json()
-    #expect(json.contains(#""loss" : "NaN""#) && json.contains(#""accuracy" : "Infinity""#)
-            && json.contains(#""validationLoss" : "-Infinity""#), "\(json)")
+    #expect(
+      json.contains(#""loss" : "NaN""#) && json.contains(#""accuracy" : "Infinity""#)
+        && json.contains(#""validationLoss" : "-Infinity""#), "\(json)")
   }
 
   /// A write removes temporary files that killed writers left beside its target, and only those.

@@ -7,8 +7,10 @@ import Testing
 @Suite struct ScheduleTests {
   static let base = 0.1
 
-  static func expectSequence(_ schedule: LearningRateSchedule, _ formula: (Int) -> Double,
-                             sourceLocation: SourceLocation = #_sourceLocation) {
+  static func expectSequence(
+    _ schedule: LearningRateSchedule, _ formula: (Int) -> Double,
+    sourceLocation: SourceLocation = #_sourceLocation
+  ) {
     for t in 0..<100 {
       let got = schedule.learningRate(base: base, at: t), expected = formula(t)
       guard abs(got - expected) <= 1e-12 * max(1, abs(expected)) else {
@@ -65,7 +67,10 @@ import Testing
     #expect(throws: ConfigurationError.outOfRange(parameter: "step size", value: "0", allowed: ">= 1")) {
       try LearningRateSchedule.step(size: 0, gamma: 0.1).validate()
     }
-    #expect(throws: ConfigurationError.outOfRange(parameter: "values", value: "[1.0]", allowed: "one more value than boundaries (2)")) {
+    #expect(
+      throws: ConfigurationError.outOfRange(
+        parameter: "values", value: "[1.0]", allowed: "one more value than boundaries (2)")
+    ) {
       try LearningRateSchedule.piecewiseConstant(boundaries: [3], values: [1]).validate()
     }
     #expect(throws: ConfigurationError.outOfRange(parameter: "gamma", value: "-1.0", allowed: "> 0")) {
@@ -129,8 +134,11 @@ import Testing
 
   @Test func earlyStoppingAfterPatienceEpochsWithoutImprovement() throws {
     let rule = try EarlyStopping(patience: 2)
-    #expect(decisions(rule, [3, 2, 2.5, 2.1]) == [.proceed(improved: true), .proceed(improved: true),
-                                                   .proceed(improved: false), .stop])
+    #expect(
+      decisions(rule, [3, 2, 2.5, 2.1]) == [
+        .proceed(improved: true), .proceed(improved: true),
+        .proceed(improved: false), .stop,
+      ])
     var tracked = rule
     for value in [3, 1, 2, 0.5, 0.7] { _ = tracked.observe(value) }
     #expect(tracked.best == 0.5 && tracked.bestEpoch == 3)
@@ -141,8 +149,11 @@ import Testing
     let delta = try EarlyStopping(minDelta: 0.1, patience: 1)
     #expect(decisions(delta, [1, 0.95]) == [.proceed(improved: true), .stop])
     let accuracy = try EarlyStopping(monitor: "validation accuracy", mode: .max, patience: 2)
-    #expect(decisions(accuracy, [0.5, 0.6, 0.6, 0.59]) == [.proceed(improved: true), .proceed(improved: true),
-                                                           .proceed(improved: false), .stop])
+    #expect(
+      decisions(accuracy, [0.5, 0.6, 0.6, 0.59]) == [
+        .proceed(improved: true), .proceed(improved: true),
+        .proceed(improved: false), .stop,
+      ])
     #expect(decisions(try EarlyStopping(patience: 1), [.nan]) == [.stop])
     #expect(throws: ConfigurationError.outOfRange(parameter: "patience", value: "0", allowed: ">= 1")) {
       try EarlyStopping(patience: 0)

@@ -5,9 +5,10 @@ import Testing
 /// Pruners on scripted learning curves, decisions worked out by hand.
 struct PrunerTests {
   static func trial(_ number: Int, _ curve: [Double], state: TrialState = .complete) -> TrialRecord {
-    TrialRecord(number: number, state: state, parameters: [:], value: state == .complete ? curve.last : nil, foldValues: [],
-                intermediate: Dictionary(uniqueKeysWithValues: curve.enumerated().map { ($0 + 1, $1) }), device: "cpu",
-                started: Date(), finished: nil, error: nil, gridIndex: nil, lost: false)
+    TrialRecord(
+      number: number, state: state, parameters: [:], value: state == .complete ? curve.last : nil, foldValues: [],
+      intermediate: Dictionary(uniqueKeysWithValues: curve.enumerated().map { ($0 + 1, $1) }), device: "cpu",
+      started: Date(), finished: nil, error: nil, gridIndex: nil, lost: false)
   }
 
   @Test func medianPrunesBelowTheMedianOfCompleteTrials() throws {
@@ -20,8 +21,10 @@ struct PrunerTests {
     #expect(pruner.shouldPrune(Self.trial(3, [0.9, 0.65], state: .running), history: history, direction: .minimize))
     #expect(!pruner.shouldPrune(Self.trial(3, [0.9, 0.55], state: .running), history: history, direction: .minimize))
     // the best value so far counts, not the last: 0.55 at step 2, then 0.9 at step 3 (median 0.5) → prune; 0.45 → keep
-    #expect(pruner.shouldPrune(Self.trial(3, [0.9, 0.55, 0.9], state: .running), history: history, direction: .minimize))
-    #expect(!pruner.shouldPrune(Self.trial(3, [0.9, 0.45, 0.9], state: .running), history: history, direction: .minimize))
+    #expect(
+      pruner.shouldPrune(Self.trial(3, [0.9, 0.55, 0.9], state: .running), history: history, direction: .minimize))
+    #expect(
+      !pruner.shouldPrune(Self.trial(3, [0.9, 0.45, 0.9], state: .running), history: history, direction: .minimize))
     // maximize: accuracies below the median are pruned
     #expect(pruner.shouldPrune(Self.trial(3, [0.5, 0.55], state: .running), history: history, direction: .maximize))
     #expect(!pruner.shouldPrune(Self.trial(3, [0.5, 0.65], state: .running), history: history, direction: .maximize))
@@ -31,7 +34,8 @@ struct PrunerTests {
     // interval 2 after warm-up 1: judged at steps 2, 4, … only
     let sparse = try MedianPruner(startupTrials: 1, warmupSteps: 1, interval: 2)
     #expect(sparse.shouldPrune(Self.trial(3, [0.9, 0.99], state: .running), history: history, direction: .minimize))
-    #expect(!sparse.shouldPrune(Self.trial(3, [0.9, 0.99, 0.99], state: .running), history: history, direction: .minimize))
+    #expect(
+      !sparse.shouldPrune(Self.trial(3, [0.9, 0.99, 0.99], state: .running), history: history, direction: .minimize))
     // NaN prunes
     #expect(pruner.shouldPrune(Self.trial(3, [0.9, .nan], state: .running), history: history, direction: .minimize))
   }

@@ -7,8 +7,9 @@ import Testing
 struct ReadmeTuningTests {
   @Test func theReadmeExampleFindsTheMinimum() throws {
     let folder = try TestStudies.folder()
-    let study = try Study(storage: try SQLiteStorage(path: folder + "/study.sqlite"), direction: .minimize,
-                          sampler: TPESampler(seed: 1), pruner: try MedianPruner())
+    let study = try Study(
+      storage: try SQLiteStorage(path: folder + "/study.sqlite"), direction: .minimize,
+      sampler: TPESampler(seed: 1), pruner: try MedianPruner())
     try study.optimize(trials: 40) { trial, _ in
       let x = try trial.suggestFloat("x", -10, 10)
       let kind = try trial.suggestCategorical("kind", ["square", "abs"])

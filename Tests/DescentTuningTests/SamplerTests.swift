@@ -8,7 +8,9 @@ struct SamplerTests {
   static func hartmann3(_ x: [Double]) -> Double {
     let alpha = [1.0, 1.2, 3.0, 3.2]
     let a = [[3.0, 10, 30], [0.1, 10, 35], [3.0, 10, 30], [0.1, 10, 35]]
-    let p = [[0.3689, 0.1170, 0.2673], [0.4699, 0.4387, 0.7470], [0.1091, 0.8732, 0.5547], [0.0381, 0.5743, 0.8828]]
+    let p = [
+      [0.3689, 0.1170, 0.2673], [0.4699, 0.4387, 0.7470], [0.1091, 0.8732, 0.5547], [0.0381, 0.5743, 0.8828],
+    ]
     var total = 0.0
     for i in 0..<4 {
       var exponent = 0.0
@@ -31,9 +33,13 @@ struct SamplerTests {
   @Test func tpeBeatsRandomSearchOnHartmann3() throws {
     var wins = 0, report: [String] = []
     for seed in UInt64(0)..<10 {
-      let objective: @Sendable ([String: ParameterValue]) -> Double = { p in Self.hartmann3(["x", "y", "z"].map { p[$0]!.number! }) }
-      let tpe = Self.best(try TestStudies.run(Self.cube, sampler: TPESampler(seed: seed), trials: 40, objective: objective))
-      let random = Self.best(try TestStudies.run(Self.cube, sampler: RandomSampler(seed: seed), trials: 40, objective: objective))
+      let objective: @Sendable ([String: ParameterValue]) -> Double = { p in
+        Self.hartmann3(["x", "y", "z"].map { p[$0]!.number! })
+      }
+      let tpe = Self.best(
+        try TestStudies.run(Self.cube, sampler: TPESampler(seed: seed), trials: 40, objective: objective))
+      let random = Self.best(
+        try TestStudies.run(Self.cube, sampler: RandomSampler(seed: seed), trials: 40, objective: objective))
       if tpe < random { wins += 1 }
       report.append(String(format: "seed %d: TPE %.4f random %.4f", seed, tpe, random))
     }
@@ -42,8 +48,13 @@ struct SamplerTests {
   }
 
   @Test func tpeFindsBraninsValleyWithSteppedAndLogParameters() throws {
-    let space = try SearchSpace([Hyperparameter("x", .float(low: -5, high: 10, step: 0.05)), Hyperparameter("y", .float(low: 0.5, high: 15, log: true))])
-    let trials = try TestStudies.run(space, sampler: TPESampler(seed: 1), trials: 60) { p in Self.branin(p["x"]!.number!, p["y"]!.number!) }
+    let space = try SearchSpace([
+      Hyperparameter("x", .float(low: -5, high: 10, step: 0.05)),
+      Hyperparameter("y", .float(low: 0.5, high: 15, log: true)),
+    ])
+    let trials = try TestStudies.run(space, sampler: TPESampler(seed: 1), trials: 60) { p in
+      Self.branin(p["x"]!.number!, p["y"]!.number!)
+    }
     #expect(Self.best(trials) < 1.0, "best \(Self.best(trials))")
     for trial in trials {
       let x = trial.parameters["x"]!.number!
@@ -82,14 +93,18 @@ struct SamplerTests {
   }
 
   @Test func theSameSeedGivesTheSameSuggestions() throws {
-    let objective: @Sendable ([String: ParameterValue]) -> Double = { p in Self.hartmann3(["x", "y", "z"].map { p[$0]!.number! }) }
+    let objective: @Sendable ([String: ParameterValue]) -> Double = { p in
+      Self.hartmann3(["x", "y", "z"].map { p[$0]!.number! })
+    }
     for sampler in [TPESampler(seed: 7) as any Sampler, RandomSampler(seed: 7)] {
       let first = try TestStudies.run(Self.cube, sampler: sampler, trials: 15, objective: objective).map(\.parameters)
       let second = try TestStudies.run(Self.cube, sampler: sampler, trials: 15, objective: objective).map(\.parameters)
       #expect(first == second)
     }
-    let other = try TestStudies.run(Self.cube, sampler: RandomSampler(seed: 8), trials: 15, objective: objective).map(\.parameters)
-    let seven = try TestStudies.run(Self.cube, sampler: RandomSampler(seed: 7), trials: 15, objective: objective).map(\.parameters)
+    let other = try TestStudies.run(Self.cube, sampler: RandomSampler(seed: 8), trials: 15, objective: objective).map(
+      \.parameters)
+    let seven = try TestStudies.run(Self.cube, sampler: RandomSampler(seed: 7), trials: 15, objective: objective).map(
+      \.parameters)
     #expect(other != seven)
   }
 
@@ -99,15 +114,18 @@ struct SamplerTests {
   @Test func theConstantLiarSteersAwayFromRunningTrials() throws {
     let x = Hyperparameter("x", .float(low: 0, high: 1))
     func record(_ number: Int, _ value: Double, running: Bool) -> TrialRecord {
-      TrialRecord(number: number, state: running ? .running : .complete, parameters: ["x": .float(value)],
-                  value: running ? nil : (value - 0.3) * (value - 0.3), foldValues: [], intermediate: [:], device: "cpu",
-                  started: Date(), finished: nil, error: nil, gridIndex: nil, lost: false)
+      TrialRecord(
+        number: number, state: running ? .running : .complete, parameters: ["x": .float(value)],
+        value: running ? nil : (value - 0.3) * (value - 0.3), foldValues: [], intermediate: [:], device: "cpu",
+        started: Date(), finished: nil, error: nil, gridIndex: nil, lost: false)
     }
-    let history = (0..<20).map { record($0, Double($0) / 19, running: false) } + (20..<26).map { record($0, 0.3, running: true) }
+    let history =
+      (0..<20).map { record($0, Double($0) / 19, running: false) } + (20..<26).map { record($0, 0.3, running: true) }
     func meanDistance(liar: Bool) throws -> Double {
       let sampler = TPESampler(seed: 5, constantLiar: liar)
       let draws = try (100..<300).map { trial in
-        try sampler.sample(x, SamplingContext(trial: trial, gridIndex: nil, history: history, direction: .minimize)).number!
+        try sampler.sample(x, SamplingContext(trial: trial, gridIndex: nil, history: history, direction: .minimize))
+          .number!
       }
       return draws.map { abs($0 - 0.3) }.reduce(0, +) / Double(draws.count)
     }
@@ -130,8 +148,10 @@ struct SamplerTests {
 
   @Test func randomDrawsStayInTheirDomains() throws {
     let space = try SearchSpace([
-      Hyperparameter("lr", .float(low: 1e-5, high: 1e-1, log: true)), Hyperparameter("units", .int(low: 8, high: 512, log: true)),
-      Hyperparameter("batch", .int(low: 32, high: 256, step: 32)), Hyperparameter("flag", .categorical([.bool(true), .bool(false)])),
+      Hyperparameter("lr", .float(low: 1e-5, high: 1e-1, log: true)),
+      Hyperparameter("units", .int(low: 8, high: 512, log: true)),
+      Hyperparameter("batch", .int(low: 32, high: 256, step: 32)),
+      Hyperparameter("flag", .categorical([.bool(true), .bool(false)])),
     ])
     let trials = try TestStudies.run(space, sampler: RandomSampler(seed: 3), trials: 200) { _ in 0 }
     for trial in trials {

@@ -7,15 +7,27 @@ struct SearchSpaceTests {
   @Test func invalidSpacesNameTheParameter() {
     let cases: [([Hyperparameter], String)] = [
       ([Hyperparameter("lr", .float(low: 1, high: 1))], "lr = [1.0, 1.0] is out of range (allowed: low < high)"),
-      ([Hyperparameter("lr", .float(low: 0, high: 1, log: true))], "lr = [0.0, 1.0] with log is out of range (allowed: low > 0 on a log scale)"),
-      ([Hyperparameter("units", .int(low: 0, high: 8, log: true))], "units = [0, 8] with log is out of range (allowed: low >= 1 on a log scale)"),
+      (
+        [Hyperparameter("lr", .float(low: 0, high: 1, log: true))],
+        "lr = [0.0, 1.0] with log is out of range (allowed: low > 0 on a log scale)"
+      ),
+      (
+        [Hyperparameter("units", .int(low: 0, high: 8, log: true))],
+        "units = [0, 8] with log is out of range (allowed: low >= 1 on a log scale)"
+      ),
       ([Hyperparameter("units", .int(low: 4, high: 2))], "units = [4, 2] is out of range (allowed: low < high)"),
-      ([Hyperparameter("optimizer", .categorical([]))], "optimizer = [] is out of range (allowed: at least one choice)"),
+      (
+        [Hyperparameter("optimizer", .categorical([]))], "optimizer = [] is out of range (allowed: at least one choice)"
+      ),
       ([Hyperparameter("x", .float(low: 0, high: 1, step: 0))], "x step = 0.0 is out of range (allowed: a step > 0)"),
-      ([Hyperparameter("momentum", .float(low: 0, high: 1), when: ["optimizer": [.string("sgd")]])],
-       "momentum condition = optimizer is out of range (allowed: the name of a parameter declared before momentum)"),
-      ([Hyperparameter("a", .int(low: 0, high: 1)), Hyperparameter("a", .int(low: 0, high: 2))],
-       "a = declared twice is out of range (allowed: each name once)"),
+      (
+        [Hyperparameter("momentum", .float(low: 0, high: 1), when: ["optimizer": [.string("sgd")]])],
+        "momentum condition = optimizer is out of range (allowed: the name of a parameter declared before momentum)"
+      ),
+      (
+        [Hyperparameter("a", .int(low: 0, high: 1)), Hyperparameter("a", .int(low: 0, high: 2))],
+        "a = declared twice is out of range (allowed: each name once)"
+      ),
     ]
     for (parameters, message) in cases {
       #expect(throws: ConfigurationError.self, "\(message)") { try SearchSpace(parameters) }

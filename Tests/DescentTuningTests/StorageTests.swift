@@ -6,20 +6,27 @@ import Testing
 /// Study storage, written once and run against every engine in ``TestStudies/storages``.
 struct StorageTests {
   static let names = TestStudies.storages.map(\.name)
-  static func make(_ name: String) throws -> any StudyStorage { try TestStudies.storages.first { $0.name == name }!.make() }
+  static func make(_ name: String) throws -> any StudyStorage {
+    try TestStudies.storages.first { $0.name == name }!.make()
+  }
 
-  @Test("the storage suites run on PostgreSQL too under CI=true",
-        .enabled(if: ProcessInfo.processInfo.environment["CI"] == "true", "CI is not set: without a server only SQLite runs"))
+  @Test(
+    "the storage suites run on PostgreSQL too under CI=true",
+    .enabled(
+      if: ProcessInfo.processInfo.environment["CI"] == "true", "CI is not set: without a server only SQLite runs"))
   func postgresIsTestedUnderCI() {
     #expect(TestStudies.postgres != nil, "DESCENT_TEST_POSTGRES is not set: scripts/test.sh starts the server")
   }
 
-  static let space = try! SearchSpace([Hyperparameter("x", .float(low: 0, high: 1)), Hyperparameter("k", .categorical([.string("a"), .string("b")]))])
+  static let space = try! SearchSpace([
+    Hyperparameter("x", .float(low: 0, high: 1)), Hyperparameter("k", .categorical([.string("a"), .string("b")])),
+  ])
 
   @Test(arguments: names)
   func trialsRoundTripWithEveryField(_ engine: String) throws {
     let storage = try Self.make(engine)
-    let study = try Study(name: "round trip", storage: storage, direction: .maximize, sampler: RandomSampler(seed: 1), space: Self.space)
+    let study = try Study(
+      name: "round trip", storage: storage, direction: .maximize, sampler: RandomSampler(seed: 1), space: Self.space)
     try study.optimize(trials: 4) { trial, _ in
       let x = try trial.suggestFloat("x", 0, 1)
       _ = try trial.suggestCategorical("k", ["a", "b"])
@@ -27,7 +34,9 @@ struct StorageTests {
       try trial.report(x, step: 2)
       trial.foldValues = [x - 0.1, x + 0.1]
       if trial.number == 1 { throw TrialPruned(step: 2) }
-      if trial.number == 2 { struct Boom: Error, CustomStringConvertible { var description: String { "boom" } }; throw Boom() }
+      if trial.number == 2 {
+        struct Boom: Error, CustomStringConvertible { var description: String { "boom" } }; throw Boom()
+      }
       return x
     }
     let trials = try study.trials()
@@ -49,11 +58,18 @@ struct StorageTests {
   func anIncompatibleSpaceOrDirectionIsRefusedNamingIt(_ engine: String) throws {
     let storage = try Self.make(engine)
     _ = try Study(storage: storage, direction: .minimize, space: Self.space)
-    let changed = try SearchSpace([Hyperparameter("x", .float(low: 0, high: 2)), Hyperparameter("k", .categorical([.string("a"), .string("b")]))])
-    #expect(throws: TuningError.incompatible(study: "default", parameter: "x", stored: "float in [0.0, 1.0]", given: "float in [0.0, 2.0]")) {
+    let changed = try SearchSpace([
+      Hyperparameter("x", .float(low: 0, high: 2)), Hyperparameter("k", .categorical([.string("a"), .string("b")])),
+    ])
+    #expect(
+      throws: TuningError.incompatible(
+        study: "default", parameter: "x", stored: "float in [0.0, 1.0]", given: "float in [0.0, 2.0]")
+    ) {
       try Study(storage: storage, direction: .minimize, space: changed)
     }
-    #expect(throws: TuningError.incompatible(study: "default", parameter: "direction", stored: "minimize", given: "maximize")) {
+    #expect(
+      throws: TuningError.incompatible(study: "default", parameter: "direction", stored: "minimize", given: "maximize")
+    ) {
       try Study(storage: storage, direction: .maximize)
     }
     // a define-by-run objective that changes a domain fails its trial, naming the parameter
@@ -72,11 +88,15 @@ struct StorageTests {
     let id = try storage.openStudy("default", direction: .minimize)
     // a trial of a process that is gone (pid 2³¹−1 on this host) and one of another host whose
     // heartbeat stopped long ago; and one of another host that is still beating
-    let gone = try storage.startTrial(study: id, target: 10, gridSize: nil, device: "cpu",
-                                      owner: TrialOwner(host: TrialOwner.current.host, pid: Int32.max))!
-    let silent = try storage.startTrial(study: id, target: 10, gridSize: nil, device: "cpu", owner: TrialOwner(host: "elsewhere", pid: 1))!
-    let alive = try storage.startTrial(study: id, target: 10, gridSize: nil, device: "cpu", owner: TrialOwner(host: "elsewhere", pid: 2))!
-    let reopened = try Study(storage: storage, direction: .minimize, sampler: RandomSampler(), heartbeatInterval: 0.1, gracePeriod: 0.5)
+    let gone = try storage.startTrial(
+      study: id, target: 10, gridSize: nil, device: "cpu",
+      owner: TrialOwner(host: TrialOwner.current.host, pid: Int32.max))!
+    let silent = try storage.startTrial(
+      study: id, target: 10, gridSize: nil, device: "cpu", owner: TrialOwner(host: "elsewhere", pid: 1))!
+    let alive = try storage.startTrial(
+      study: id, target: 10, gridSize: nil, device: "cpu", owner: TrialOwner(host: "elsewhere", pid: 2))!
+    let reopened = try Study(
+      storage: storage, direction: .minimize, sampler: RandomSampler(), heartbeatInterval: 0.1, gracePeriod: 0.5)
     var trials = try reopened.trials()
     #expect(trials[gone.number].state == .failed && trials[gone.number].lost)
     #expect(trials[gone.number].error?.hasPrefix("lost: its process \(Int32.max) on ") == true)
@@ -96,9 +116,12 @@ struct StorageTests {
   @Test(arguments: names)
   func workersAndStudiesSharingAStoreRunEachGridPointOnce(_ engine: String) throws {
     let storage = try Self.make(engine)
-    let space = try SearchSpace([Hyperparameter("a", .int(low: 0, high: 5)), Hyperparameter("b", .categorical([.bool(true), .bool(false)]))])
+    let space = try SearchSpace([
+      Hyperparameter("a", .int(low: 0, high: 5)), Hyperparameter("b", .categorical([.bool(true), .bool(false)])),
+    ])
     let grid = try GridSampler(space)
-    let studies = try (0..<2).map { _ in try Study(storage: storage, direction: .minimize, sampler: grid, space: space) }
+    let studies = try (0..<2).map { _ in try Study(storage: storage, direction: .minimize, sampler: grid, space: space)
+    }
     DispatchQueue.concurrentPerform(iterations: 2) { index in
       try! studies[index].optimize(trials: 100, devices: ["cpu:0", "cpu:1"]) { trial, _ in
         for parameter in space.parameters { _ = try trial.suggest(parameter) }
@@ -132,10 +155,12 @@ struct StorageTests {
     // Trial 0 fails, its copies are trials 1 and 2 (a retry runs before any new trial), the limit
     // leaves trial 2 FAILED; trial 3 fails once and its copy, trial 4, completes.
     let first = trials.filter { $0.parameters == trials[0].parameters }
-    #expect(first.map(\.number) == [0, 1, 2] && first.map(\.retry) == [0, 1, 2] && first.allSatisfy { $0.state == .failed })
+    #expect(
+      first.map(\.number) == [0, 1, 2] && first.map(\.retry) == [0, 1, 2] && first.allSatisfy { $0.state == .failed })
     #expect(first.map(\.replaced) == [true, true, false])
     let second = trials.filter { $0.parameters == trials[3].parameters }
-    #expect(second.map(\.number) == [3, 4] && second.map(\.state) == [.failed, .complete] && second.map(\.retry) == [0, 1])
+    #expect(
+      second.map(\.number) == [3, 4] && second.map(\.state) == [.failed, .complete] && second.map(\.retry) == [0, 1])
     #expect(trials.count == 7 && trials.filter { !$0.lost && !$0.replaced }.count == 4)
   }
 
@@ -167,7 +192,8 @@ struct StorageTests {
     let folder = try TestStudies.folder()
     let path = folder + "/study.sqlite"
     do {
-      let study = try Study(storage: try SQLiteStorage(path: path), direction: .minimize, sampler: RandomSampler(seed: 1))
+      let study = try Study(
+        storage: try SQLiteStorage(path: path), direction: .minimize, sampler: RandomSampler(seed: 1))
       try study.optimize(trials: 3) { trial, _ in try trial.suggestFloat("x", 0, 1) }
     }
     func execute(_ sql: String) {
@@ -177,13 +203,18 @@ struct StorageTests {
       sqlite3_close(db)
     }
     execute("UPDATE descent SET value = '3' WHERE key = 'version'")
-    #expect(throws: TuningError.notAStudy(path: path, reason: "schema version 3 is newer than this Descent's (2): use a newer descent")) {
+    #expect(
+      throws: TuningError.notAStudy(
+        path: path, reason: "schema version 3 is newer than this Descent's (2): use a newer descent")
+    ) {
       try SQLiteStorage(path: path)
     }
     // Back to version 1's tables: without the columns and index version 2 added.
-    execute("""
+    execute(
+      """
       DROP INDEX trials_token; ALTER TABLE trials DROP COLUMN token; ALTER TABLE trials DROP COLUMN replaced;
-      ALTER TABLE trials DROP COLUMN retry; ALTER TABLE studies DROP COLUMN claims; ALTER TABLE studies DROP COLUMN settings;
+      ALTER TABLE trials DROP COLUMN retry; ALTER TABLE studies DROP COLUMN claims; ALTER TABLE studies DROP
+      COLUMN settings;
       UPDATE descent SET value = '1' WHERE key = 'version'
       """)
     // Four processes' worth of connections open the old file at once: one upgrades it, the
@@ -204,7 +235,9 @@ struct StorageTests {
     let text = folder + "/notes.txt"
     try Data(String(repeating: "not a database\n", count: 200).utf8).write(to: URL(fileURLWithPath: text))
     #expect(throws: TuningError.self) { try SQLiteStorage(path: text) }
-    do { _ = try SQLiteStorage(path: text) } catch { #expect("\(error)".hasPrefix("\(text) is not a Descent study file: file is not a database")) }
+    do { _ = try SQLiteStorage(path: text) } catch {
+      #expect("\(error)".hasPrefix("\(text) is not a Descent study file: file is not a database"))
+    }
     // another application's SQLite database
     var db: OpaquePointer?
     sqlite3_open(folder + "/other.sqlite", &db)
@@ -214,7 +247,9 @@ struct StorageTests {
       _ = try SQLiteStorage(path: folder + "/other.sqlite")
       Issue.record("opened another application's database")
     } catch {
-      #expect("\(error)" == "\(folder)/other.sqlite is not a Descent study file: a database without Descent's tables (it has songs)")
+      #expect(
+        "\(error)"
+          == "\(folder)/other.sqlite is not a Descent study file: a database without Descent's tables (it has songs)")
     }
     // a missing file is not created when reading
     #expect(throws: TuningError.storage(path: folder + "/missing.sqlite", reason: "no such file")) {
@@ -236,8 +271,9 @@ struct StorageTests {
     let folder = try TestStudies.folder()
     let path = folder + "/study.sqlite"
     do {
-      let study = try Study(name: "s", storage: try SQLiteStorage(path: path), direction: .minimize,
-                            sampler: RandomSampler(seed: 3))
+      let study = try Study(
+        name: "s", storage: try SQLiteStorage(path: path), direction: .minimize,
+        sampler: RandomSampler(seed: 3))
       try study.optimize(trials: 100) { trial, _ in try trial.suggestFloat("x", 0, 1) }  // several pages
     }
     // Everything into the main file, as the last connection's close does.
@@ -265,7 +301,8 @@ struct StorageTests {
     #expect(truncated.contains("is not a Descent study file: database disk image is malformed"), "\(truncated)")
     // Every page after the first (the schema) overwritten with a pattern that is no b-tree page type.
     var overwritten = original
-    overwritten.replaceSubrange(pageSize..<original.count, with: Data(repeating: 0x5A, count: original.count - pageSize))
+    overwritten.replaceSubrange(
+      pageSize..<original.count, with: Data(repeating: 0x5A, count: original.count - pageSize))
     let garbage = try damaged(overwritten)
     #expect(garbage.contains("is not a Descent study file: database disk image is malformed"), "\(garbage)")
     // The header's magic string damaged.

@@ -22,13 +22,16 @@ struct StudyPlotsTests {
       let pruned = number == 3
       let rate: Double = pow(10, -Double(number % 4) - 1)
       let value: Double = Double(number) / 10
-      trials.append(TrialRecord(number: number, state: pruned ? .pruned : .complete, parameters: ["lr": .float(rate)],
-                                value: pruned ? nil : value, foldValues: [], intermediate: [1: 0.1, 2: value], device: "cpu",
-                                started: Date(), finished: Date(), error: nil, gridIndex: nil, lost: false))
+      trials.append(
+        TrialRecord(
+          number: number, state: pruned ? .pruned : .complete, parameters: ["lr": .float(rate)],
+          value: pruned ? nil : value, foldValues: [], intermediate: [1: 0.1, 2: value], device: "cpu",
+          started: Date(), finished: Date(), error: nil, gridIndex: nil, lost: false))
     }
     let history = StudyPlots.history(trials, direction: .maximize)
     #expect(history.components(separatedBy: "<circle").count - 1 == 6)
-    let slice = StudyPlots.slice(trials, space: try! SearchSpace([Hyperparameter("lr", .float(low: 1e-5, high: 1, log: true))]))
+    let slice = StudyPlots.slice(
+      trials, space: try! SearchSpace([Hyperparameter("lr", .float(low: 1e-5, high: 1, log: true))]))
     #expect(slice.contains(">1e-3<") && slice.contains(">1e-1<"), "\(slice)")  // complete trials only: 1e-1…1e-3
     let intermediate = StudyPlots.intermediate(trials)
     #expect(intermediate.components(separatedBy: "<polyline").count - 1 == 7)

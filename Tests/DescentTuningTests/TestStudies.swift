@@ -31,11 +31,14 @@ enum TestStudies {
   }()
 
   /// A study of `objective` over `space` in a fresh store.
-  static func run(_ space: SearchSpace, sampler: any Sampler, trials: Int, direction: Direction = .minimize,
-                  storage: (any StudyStorage)? = nil,
-                  objective: @escaping @Sendable ([String: ParameterValue]) -> Double) throws -> [TrialRecord] {
-    let study = try Study(storage: try storage ?? SQLiteStorage(path: try folder() + "/study.sqlite"), direction: direction,
-                          sampler: sampler, space: space)
+  static func run(
+    _ space: SearchSpace, sampler: any Sampler, trials: Int, direction: Direction = .minimize,
+    storage: (any StudyStorage)? = nil,
+    objective: @escaping @Sendable ([String: ParameterValue]) -> Double
+  ) throws -> [TrialRecord] {
+    let study = try Study(
+      storage: try storage ?? SQLiteStorage(path: try folder() + "/study.sqlite"), direction: direction,
+      sampler: sampler, space: space)
     try study.optimize(trials: trials) { trial, _ in
       for parameter in space.parameters where parameter.isActive(given: trial.parameters) {
         _ = try trial.suggest(parameter)

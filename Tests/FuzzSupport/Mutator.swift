@@ -27,13 +27,17 @@ public struct Mutator {
   public mutating func below(_ bound: Int) -> Int { Int(next() % UInt64(max(1, bound))) }
 
   static let interestingBytes: [UInt8] = [0, 1, 0x7F, 0x80, 0xFF, 0x20, 0x2C, 0x0A, 0x22, 0x2D]
-  static let interestingWords: [UInt64] = [0, 1, 2, 0x7F, 0xFF, 0x7FFF, 0xFFFF, 0x7FFF_FFFF, 0x8000_0000,
-                                           0xFFFF_FFFF, 0x1_0000_0000, 0x7FFF_FFFF_FFFF_FFFF,
-                                           0x8000_0000_0000_0000, 0xFFFF_FFFF_FFFF_FFFF]
-  static let interestingNumbers = ["0", "-0", "1", "-1", "2147483648", "-2147483649", "9223372036854775807",
-                                   "9223372036854775808", "-9223372036854775809", "1e308", "1e309", "-1e309",
-                                   "1e-45", "nan", "inf", "-inf", "0.5", "1.5", "3e9", "true", "null", "\"\"",
-                                   "[]", "{}", "18446744073709551616"]
+  static let interestingWords: [UInt64] = [
+    0, 1, 2, 0x7F, 0xFF, 0x7FFF, 0xFFFF, 0x7FFF_FFFF, 0x8000_0000,
+    0xFFFF_FFFF, 0x1_0000_0000, 0x7FFF_FFFF_FFFF_FFFF,
+    0x8000_0000_0000_0000, 0xFFFF_FFFF_FFFF_FFFF,
+  ]
+  static let interestingNumbers = [
+    "0", "-0", "1", "-1", "2147483648", "-2147483649", "9223372036854775807",
+    "9223372036854775808", "-9223372036854775809", "1e308", "1e309", "-1e309",
+    "1e-45", "nan", "inf", "-inf", "0.5", "1.5", "3e9", "true", "null", "\"\"",
+    "[]", "{}", "18446744073709551616",
+  ]
 
   /// `bytes` with one to four mutations; for `text` formats, half of them swap number tokens, so
   /// many cases still parse and reach the checks behind the parser.
@@ -87,10 +91,13 @@ public struct Mutator {
     bytes.replaceSubrange(start..<end, with: Array(Self.interestingNumbers[below(Self.interestingNumbers.count)].utf8))
   }
 
-  /// Runs `body` on `cases` mutations of `seeds` (`text` as for ``mutate(_:text:)``), writing each input first to `current` (a file
-  /// under the temporary folder, named in the failure), so a crash leaves its input behind.
-  public mutating func run(_ seeds: [[UInt8]], cases: Int = Mutator.cases, text: Bool = false, current: String,
-                           _ body: (_ input: [UInt8], _ caseNumber: Int) throws -> Void) rethrows {
+  /// Runs `body` on `cases` mutations of `seeds` (`text` as for ``mutate(_:text:)``), writing each
+  /// input first to `current` (a file under the temporary folder, named in the failure), so a crash
+  /// leaves its input behind.
+  public mutating func run(
+    _ seeds: [[UInt8]], cases: Int = Mutator.cases, text: Bool = false, current: String,
+    _ body: (_ input: [UInt8], _ caseNumber: Int) throws -> Void
+  ) rethrows {
     for caseNumber in 0..<cases {
       let input = mutate(seeds[below(seeds.count)], text: text)
       FileManager.default.createFile(atPath: current, contents: Data(input))

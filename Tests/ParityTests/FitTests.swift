@@ -25,10 +25,11 @@ import Testing
       try Dropout(0.25)
       try Dense(4)
     }
-    return try Trainer(model: model, loss: .softmaxCrossEntropy, optimizer: Adam(learningRate: 0.01),
-                       schedule: .cosine(period: 4), reduceOnPlateau: ReduceLROnPlateau(factor: 0.5, patience: 0),
-                       earlyStopping: try EarlyStopping(monitor: "loss", patience: 10, restoreBestWeights: true),
-                       metrics: [.accuracy, .topKAccuracy(2)])
+    return try Trainer(
+      model: model, loss: .softmaxCrossEntropy, optimizer: Adam(learningRate: 0.01),
+      schedule: .cosine(period: 4), reduceOnPlateau: ReduceLROnPlateau(factor: 0.5, patience: 0),
+      earlyStopping: try EarlyStopping(monitor: "loss", patience: 10, restoreBestWeights: true),
+      metrics: [.accuracy, .topKAccuracy(2)])
   }
 
   /// 4 epochs equal 2 epochs + save + load into a fresh model + 2 epochs, bit for bit: shuffles,
@@ -36,20 +37,24 @@ import Testing
   /// stopping all continue exactly.
   @Test func resumingContinuesBitForBit() throws {
     let train = try Self.toyImages(rows: 400, seed: 1), validation = try Self.toyImages(rows: 40, seed: 2)
-    let augmentation = try ImageAugmentation(width: 6, height: 6, maxShift: 1, horizontalFlip: true, noiseDeviation: 0.05)
+    let augmentation = try ImageAugmentation(
+      width: 6, height: 6, maxShift: 1, horizontalFlip: true, noiseDeviation: 0.05)
     for backend in Self.backends {
       let straight = try Self.trainer(on: backend)
-      try straight.fit(train, validation: validation, epochs: 4, batchSize: 32, augmentation: augmentation, progress: .silent)
+      try straight.fit(
+        train, validation: validation, epochs: 4, batchSize: 32, augmentation: augmentation, progress: .silent)
 
       let path = NSTemporaryDirectory() + "descent-resume-\(UUID().uuidString).safetensors"
       defer { try? FileManager.default.removeItem(atPath: path) }
       let first = try Self.trainer(on: backend)
-      try first.fit(train, validation: validation, epochs: 2, batchSize: 32, augmentation: augmentation,
-                    callbacks: [.checkpoint(path: path)], progress: .silent)
+      try first.fit(
+        train, validation: validation, epochs: 2, batchSize: 32, augmentation: augmentation,
+        callbacks: [.checkpoint(path: path)], progress: .silent)
       let resumed = try Self.trainer(on: backend)
       try resumed.restoreCheckpoint(from: path)
       #expect(resumed.epoch == 2 && resumed.step == first.step)
-      try resumed.fit(train, validation: validation, epochs: 4, batchSize: 32, augmentation: augmentation, progress: .silent)
+      try resumed.fit(
+        train, validation: validation, epochs: 4, batchSize: 32, augmentation: augmentation, progress: .silent)
 
       let expected = try straight.model.weights().map { $0.map(\.bitPattern) }
       #expect(try resumed.model.weights().map { $0.map(\.bitPattern) } == expected, "\(backend.name): weights differ")
@@ -57,7 +62,8 @@ import Testing
       #expect(losses(resumed) == losses(straight), "\(backend.name): histories differ")
       #expect(resumed.history.epochs.map(\.metrics) == straight.history.epochs.map(\.metrics))
       let trainingLosses = straight.history.epochs.map(\.loss)
-      #expect(trainingLosses.last! < trainingLosses.first! * 0.9, "\(backend.name): the run must learn: \(trainingLosses)")
+      #expect(
+        trainingLosses.last! < trainingLosses.first! * 0.9, "\(backend.name): the run must learn: \(trainingLosses)")
     }
   }
 
@@ -79,7 +85,8 @@ import Testing
       }
       let reference = try Self.trainer(on: backend)
       try reference.fit(clean.subset(0..<64), epochs: 1, batchSize: 32, shuffle: false, progress: .silent)
-      #expect(try trainer.model.weights() == reference.model.weights(), "\(backend.name): weights moved past the bad batch")
+      #expect(
+        try trainer.model.weights() == reference.model.weights(), "\(backend.name): weights moved past the bad batch")
     }
   }
 
@@ -101,7 +108,7 @@ import Testing
       try trainer.fit(data, epochs: 2, batchSize: 16, progress: .silent)
       let outputs = try trainer.predict(data, batchSize: 7)
       let correct = (0..<data.rows).filter { row in
-        let logits = outputs[row * 4 ..< row * 4 + 4]
+        let logits = outputs[row * 4..<row * 4 + 4]
         return logits.firstIndex(of: logits.max()!)! - row * 4 == Int(data.targets[row])
       }.count
       let result = try trainer.evaluate(data, batchSize: 33)
@@ -144,9 +151,11 @@ import Testing
     let data = try Dataset(features: x, featureCount: 3, targets: y, targetWidth: 2, name: "regression")
     let targets = y.doubles
     for backend in Self.backends {
-      let model = try Sequential([try Dense(8, activation: .tanh), try Dense(2)], inputFeatures: 3, backend: backend, seed: 2)
-      let trainer = try Trainer(model: model, loss: .meanSquaredError, optimizer: Adam(learningRate: 0.02),
-                                metrics: [.meanSquaredError, .meanAbsoluteError])
+      let model = try Sequential(
+        [try Dense(8, activation: .tanh), try Dense(2)], inputFeatures: 3, backend: backend, seed: 2)
+      let trainer = try Trainer(
+        model: model, loss: .meanSquaredError, optimizer: Adam(learningRate: 0.02),
+        metrics: [.meanSquaredError, .meanAbsoluteError])
       try trainer.fit(data, epochs: 3, batchSize: 16, progress: .silent)
       let predictions = try trainer.predict(data).doubles
       let errors: [Double] = zip(predictions, targets).map { $0 - $1 }
@@ -173,7 +182,9 @@ import Testing
     }
     let all = try FashionMNIST.load(.test, directory: directory)
     // The name says which data it is, so a run without the package never reads as Fashion-MNIST's.
-    let name = directory == FashionMNIST.defaultDirectory ? "Fashion-MNIST subset"
+    let name =
+      directory == FashionMNIST.defaultDirectory
+      ? "Fashion-MNIST subset"
       : "synthetic bars in Fashion-MNIST's format (dataset-fashion-mnist is not installed)"
     return (all.subset(0..<2000, name: name), all.subset(2000..<3000, name: name + ", test rows"))
   }

@@ -14,38 +14,64 @@ import Testing
 
   static let cases: [Case] = {
     var cases: [Case] = Activation.allCases.map { f in
-      Case(name: "Dense(6, \(f)) → Dense(3), mse", stages: [.dense(units: 6, activation: f, bias: true, regularizer: nil),
-                                                            .dense(units: 3, activation: nil, bias: true, regularizer: nil)],
-           loss: .meanSquaredError)
+      Case(
+        name: "Dense(6, \(f)) → Dense(3), mse",
+        stages: [
+          .dense(units: 6, activation: f, bias: true, regularizer: nil),
+          .dense(units: 3, activation: nil, bias: true, regularizer: nil),
+        ],
+        loss: .meanSquaredError)
     }
     cases += Activation.allCases.map { f in
-      Case(name: "Dense(6) → \(f) → Dense(3), cross-entropy",
-           stages: [.dense(units: 6, activation: nil, bias: true, regularizer: nil), .activation(f),
-                    .dense(units: 3, activation: nil, bias: true, regularizer: nil)],
-           loss: .softmaxCrossEntropy)
+      Case(
+        name: "Dense(6) → \(f) → Dense(3), cross-entropy",
+        stages: [
+          .dense(units: 6, activation: nil, bias: true, regularizer: nil), .activation(f),
+          .dense(units: 3, activation: nil, bias: true, regularizer: nil),
+        ],
+        loss: .softmaxCrossEntropy)
     }
     cases += Loss.allCases.map { loss in
-      Case(name: "Dense(6, tanh) → Dense(3), \(loss.rawValue)",
-           stages: [.dense(units: 6, activation: .tanh, bias: true, regularizer: nil),
-                    .dense(units: 3, activation: nil, bias: true, regularizer: nil)], loss: loss)
+      Case(
+        name: "Dense(6, tanh) → Dense(3), \(loss.rawValue)",
+        stages: [
+          .dense(units: 6, activation: .tanh, bias: true, regularizer: nil),
+          .dense(units: 3, activation: nil, bias: true, regularizer: nil),
+        ], loss: loss)
     }
-    cases.append(Case(name: "Dense(6, tanh) → Dense(3) → softmax, mse",
-                      stages: [.dense(units: 6, activation: .tanh, bias: true, regularizer: nil),
-                               .dense(units: 3, activation: nil, bias: true, regularizer: nil), .softmax],
-                      loss: .meanSquaredError))
-    cases.append(Case(name: "Dense(6, relu) → Dropout(0.3) → Dense(3), cross-entropy",
-                      stages: [.dense(units: 6, activation: .relu, bias: true, regularizer: nil), .dropout(rate: 0.3),
-                               .dense(units: 3, activation: nil, bias: true, regularizer: nil)],
-                      loss: .softmaxCrossEntropy))
-    cases.append(Case(name: "Dense(6, sigmoid, no bias) → Dense(3, no bias), mse",
-                      stages: [.dense(units: 6, activation: .sigmoid, bias: false, regularizer: nil),
-                               .dense(units: 3, activation: nil, bias: false, regularizer: nil)],
-                      loss: .meanSquaredError))
+    cases.append(
+      Case(
+        name: "Dense(6, tanh) → Dense(3) → softmax, mse",
+        stages: [
+          .dense(units: 6, activation: .tanh, bias: true, regularizer: nil),
+          .dense(units: 3, activation: nil, bias: true, regularizer: nil), .softmax,
+        ],
+        loss: .meanSquaredError))
+    cases.append(
+      Case(
+        name: "Dense(6, relu) → Dropout(0.3) → Dense(3), cross-entropy",
+        stages: [
+          .dense(units: 6, activation: .relu, bias: true, regularizer: nil), .dropout(rate: 0.3),
+          .dense(units: 3, activation: nil, bias: true, regularizer: nil),
+        ],
+        loss: .softmaxCrossEntropy))
+    cases.append(
+      Case(
+        name: "Dense(6, sigmoid, no bias) → Dense(3, no bias), mse",
+        stages: [
+          .dense(units: 6, activation: .sigmoid, bias: false, regularizer: nil),
+          .dense(units: 3, activation: nil, bias: false, regularizer: nil),
+        ],
+        loss: .meanSquaredError))
     for regularizer in [Regularizer.l1(0.05), .l2(0.1), .elasticNet(l1: 0.02, l2: 0.07)] {
-      cases.append(Case(name: "Dense(6, gelu, \(regularizer)) → Dense(3, \(regularizer)), bce",
-                        stages: [.dense(units: 6, activation: .gelu, bias: true, regularizer: regularizer),
-                                 .dense(units: 3, activation: nil, bias: true, regularizer: regularizer)],
-                        loss: .binaryCrossEntropy))
+      cases.append(
+        Case(
+          name: "Dense(6, gelu, \(regularizer)) → Dense(3, \(regularizer)), bce",
+          stages: [
+            .dense(units: 6, activation: .gelu, bias: true, regularizer: regularizer),
+            .dense(units: 3, activation: nil, bias: true, regularizer: regularizer),
+          ],
+          loss: .binaryCrossEntropy))
     }
     return cases
   }()
@@ -55,8 +81,9 @@ import Testing
     try Self.run(check, on: TestBackends.cpu)
   }
 
-  @Test(.enabled(if: !TestBackends.openCL.isEmpty, "OpenCL skipped: \(TestBackends.openCLUnavailableReason)"),
-        arguments: cases)
+  @Test(
+    .enabled(if: !TestBackends.openCL.isEmpty, "OpenCL skipped: \(TestBackends.openCLUnavailableReason)"),
+    arguments: cases)
   func openCL(_ check: Case) throws {
     for backend in TestBackends.openCL { try Self.run(check, on: backend) }
   }
@@ -68,11 +95,12 @@ import Testing
     let model = try Sequential(try reference.layers(), inputFeatures: inputFeatures, backend: backend, seed: 7)
     let trainer = try Trainer(model: model, loss: check.loss, optimizer: SGD(learningRate: 0))
     let inputs = Inputs.uniform(rows * inputFeatures, seed: 31, in: -1.5...1.5)
-    let targets: [Float] = switch check.loss {
-    case .meanSquaredError: Inputs.uniform(rows * model.outputFeatures, seed: 32)
-    case .binaryCrossEntropy: Inputs.uniform(rows * model.outputFeatures, seed: 33, in: 0...1)
-    case .softmaxCrossEntropy: (0..<rows).map { Float($0 % model.outputFeatures) }
-    }
+    let targets: [Float] =
+      switch check.loss {
+      case .meanSquaredError: Inputs.uniform(rows * model.outputFeatures, seed: 32)
+      case .binaryCrossEntropy: Inputs.uniform(rows * model.outputFeatures, seed: 33, in: 0...1)
+      case .softmaxCrossEntropy: (0..<rows).map { Float($0 % model.outputFeatures) }
+      }
     try trainer.computeGradients(inputs: try backend.buffer(inputs), targets: try backend.buffer(targets), rows: rows)
     let loss = try trainer.takeAverageLoss()
     let parameters = try model.parameters.map { try backend.download($0.value).doubles }
@@ -84,8 +112,9 @@ import Testing
     let expectedLoss = referenceLoss(parameters)
     // The loss is a sum of ≤ 20 terms, each from dot products of ≤ 6 terms and ≤ 16-ulp
     // transcendentals: far below 1e-5 relative in float32.
-    #expect(abs(loss - expectedLoss) <= 1e-5 * (abs(expectedLoss) + 1),
-            "\(check.name) on \(backend.name): loss \(loss), float64 reference \(expectedLoss)")
+    #expect(
+      abs(loss - expectedLoss) <= 1e-5 * (abs(expectedLoss) + 1),
+      "\(check.name) on \(backend.name): loss \(loss), float64 reference \(expectedLoss)")
 
     // Central differences with h = 1e-5 in float64: truncation h²·|f‴| and rounding 1e-16/h are
     // both below 1e-9, so the numerical gradient is exact to the digits compared here.
@@ -108,12 +137,13 @@ import Testing
     for (tensor, parameter) in model.parameters.enumerated() {
       let worst = zip(gradients[tensor], numerical[tensor]).map { abs($0 - $1) }.max() ?? 0
       let scale = (numerical[tensor].map(abs).max() ?? 0) + 1e-2 * largest
-      #expect(worst <= 1e-4 * scale,
-              """
-              \(check.name) on \(backend.name): \(parameter.name) \(parameter.shape) gradient differs from \
-              finite differences by \(worst) (bound \(1e-4 * scale)); analytic \(gradients[tensor].prefix(4)), \
-              numerical \(numerical[tensor].prefix(4))
-              """)
+      #expect(
+        worst <= 1e-4 * scale,
+        """
+        \(check.name) on \(backend.name): \(parameter.name) \(parameter.shape) gradient differs from \
+        finite differences by \(worst) (bound \(1e-4 * scale)); analytic \(gradients[tensor].prefix(4)), \
+        numerical \(numerical[tensor].prefix(4))
+        """)
     }
   }
 }

@@ -4,8 +4,10 @@ import Testing
 
 /// Initial weights: the right spread on every backend, and the same bits on every backend.
 @Suite struct InitializerParity {
-  static let all: [Initializer] = [.zeros, .constant(0.5), .uniform(low: -2, high: 3), .normal(mean: 1, standardDeviation: 2),
-                                   .glorotUniform, .glorotNormal, .heUniform, .heNormal, .lecunNormal, .lecunUniform]
+  static let all: [Initializer] = [
+    .zeros, .constant(0.5), .uniform(low: -2, high: 3), .normal(mean: 1, standardDeviation: 2),
+    .glorotUniform, .glorotNormal, .heUniform, .heNormal, .lecunNormal, .lecunUniform,
+  ]
 
   /// The variance each initializer promises for fanIn 300, fanOut 100 (torch.nn.init's formulas).
   static func expectedMoments(_ initializer: Initializer) -> (mean: Double, variance: Double) {
@@ -22,7 +24,9 @@ import Testing
 
   /// The cumulative distribution each initializer promises: uniform on mean ± √(3·variance) for
   /// the uniform ones, else normal (untruncated, as torch.nn.init's).
-  static func distribution(_ initializer: Initializer, _ moments: (mean: Double, variance: Double)) -> (Double) -> Double {
+  static func distribution(
+    _ initializer: Initializer, _ moments: (mean: Double, variance: Double)
+  ) -> (Double) -> Double {
     switch initializer {
     case .uniform, .glorotUniform, .heUniform, .lecunUniform:
       let half = (3 * moments.variance).squareRoot()
@@ -45,10 +49,12 @@ import Testing
       let variance = values.reduce(0.0) { $0 + (Double($1) - mean) * (Double($1) - mean) } / Double(count)
       let expected = Self.expectedMoments(initializer)
       // 5 standard errors: var(mean) = σ²/n; var(s²) ≈ 2σ⁴/n for a normal, less for a uniform.
-      #expect(abs(mean - expected.mean) <= 5 * (expected.variance / Double(count)).squareRoot() + 1e-7,
-              "\(initializer) on \(backend.name): mean \(mean)")
-      #expect(abs(variance - expected.variance) <= 5 * expected.variance * (2 / Double(count)).squareRoot() + 1e-7,
-              "\(initializer) on \(backend.name): variance \(variance), expected \(expected.variance)")
+      #expect(
+        abs(mean - expected.mean) <= 5 * (expected.variance / Double(count)).squareRoot() + 1e-7,
+        "\(initializer) on \(backend.name): mean \(mean)")
+      #expect(
+        abs(variance - expected.variance) <= 5 * expected.variance * (2 / Double(count)).squareRoot() + 1e-7,
+        "\(initializer) on \(backend.name): variance \(variance), expected \(expected.variance)")
       // The shape too (a uniform draw with the right variance must not pass for a normal one):
       // the Kolmogorov–Smirnov distance to the promised distribution stays under 2.2/√n
       // (exceeded by chance with probability 2·e^(−2·2.2²) ≈ 1e-4); a uniform is 0.05 from a normal.
@@ -58,7 +64,8 @@ import Testing
         let distance = sorted.indices.map { i in
           max(abs(cdf(sorted[i]) - Double(i) / Double(count)), abs(cdf(sorted[i]) - Double(i + 1) / Double(count)))
         }.max()!
-        #expect(distance < 2.2 / Double(count).squareRoot(), "\(initializer) on \(backend.name): KS distance \(distance)")
+        #expect(
+          distance < 2.2 / Double(count).squareRoot(), "\(initializer) on \(backend.name): KS distance \(distance)")
       }
       let bits = values.map(\.bitPattern)
       if let reference {

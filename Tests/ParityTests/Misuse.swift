@@ -12,10 +12,12 @@ import Testing
       let error = #expect(throws: BackendError.self) {
         try backend.gemm(GemmShape(m: 2, n: 4, k: 3), a, b, into: c)
       }
-      #expect(error?.description == "gemm: shape mismatch: C has 7 elements, gemm 2x4x3 (AB) with C 2x4 needs 8",
-              "\(backend.name)")
+      #expect(
+        error?.description == "gemm: shape mismatch: C has 7 elements, gemm 2x4x3 (AB) with C 2x4 needs 8",
+        "\(backend.name)")
       let transposed = #expect(throws: BackendError.self) {
-        try backend.gemm(GemmShape(m: 3, n: 4, k: 2, transposeA: true), a, try backend.allocate(7), into: try backend.allocate(12))
+        try backend.gemm(
+          GemmShape(m: 3, n: 4, k: 2, transposeA: true), a, try backend.allocate(7), into: try backend.allocate(12))
       }
       #expect(transposed?.description == "gemm: shape mismatch: B has 7 elements, gemm 3x4x2 (AᵀB) with B 2x4 needs 8")
     }
@@ -33,11 +35,16 @@ import Testing
       let picked = [299, 0, 17, 17, 150, 3, 298, 42, 0, 77, 1]
       let batch = try backend.allocate(picked.count * width)
       try backend.uploadRows(picked, of: source, width: width, to: batch)
-      #expect(try backend.download(batch) == picked.flatMap { source[$0 * width ..< ($0 + 1) * width] }, "\(backend.name)")
-      #expect(throws: BackendError.shapeMismatch(op: "uploadRows", detail: "row 5 is outside the 5 rows of 3 in 15 values")) {
+      #expect(
+        try backend.download(batch) == picked.flatMap { source[$0 * width..<($0 + 1) * width] }, "\(backend.name)")
+      #expect(
+        throws: BackendError.shapeMismatch(op: "uploadRows", detail: "row 5 is outside the 5 rows of 3 in 15 values")
+      ) {
         try backend.uploadRows([1, 5, 0], of: values, width: 3, to: buffer)
       }
-      #expect(throws: BackendError.shapeMismatch(op: "uploadRows", detail: "buffer has 9 elements, 2 rows of 3 needs 6")) {
+      #expect(
+        throws: BackendError.shapeMismatch(op: "uploadRows", detail: "buffer has 9 elements, 2 rows of 3 needs 6")
+      ) {
         try backend.uploadRows([1, 2], of: values, width: 3, to: buffer)
       }
     }
@@ -56,8 +63,9 @@ import Testing
         try backend.dropout(x, rate: 1, key: RandomKey(seed: 0), into: x, mask: x)
       }
       #expect(throws: BackendError.shapeMismatch(op: "adam", detail: "1 state buffers given, the update keeps 2")) {
-        try backend.update(Adam().update(step: 1, learningRate: 0.1, momentum: nil), parameter: x, gradient: x,
-                           state: [x])
+        try backend.update(
+          Adam().update(step: 1, learningRate: 0.1, momentum: nil), parameter: x, gradient: x,
+          state: [x])
       }
       #expect(throws: BackendError.shapeMismatch(op: "upload", detail: "2 values for a buffer of 5")) {
         try backend.upload([1, 2], to: x)

@@ -32,7 +32,8 @@ struct OptimizerKernelTests {
     let update = setting.optimizer.update(step: 1, learningRate: 0.1, momentum: nil)
     let kernels = Self.signatures(try #require(KernelSources.files["optim.cl"]))
     let parameters = try #require(kernels[update.kernel], "no kernel \(update.kernel) in optim.cl")
-    let expected = [("const int", "count"), ("__global float*", "p"), ("__global const float*", "g")]
+    let expected =
+      [("const int", "count"), ("__global float*", "p"), ("__global const float*", "g")]
       + update.states.map { ("__global float*", $0.name) }
       + update.scalars.map { ($0.isFlag ? "const int" : "const float", $0.name) }
     #expect(parameters.map(\.name) == expected.map(\.1), "\(update.kernel)")

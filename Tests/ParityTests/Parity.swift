@@ -16,36 +16,42 @@ extension ParityCase {
     try parityCase.check(on: TestBackends.cpu)
   }
 
-  @Test(.enabled(if: !TestBackends.openCL.isEmpty, "OpenCL skipped: \(TestBackends.openCLUnavailableReason)"),
-        arguments: ParityCase.all)
+  @Test(
+    .enabled(if: !TestBackends.openCL.isEmpty, "OpenCL skipped: \(TestBackends.openCLUnavailableReason)"),
+    arguments: ParityCase.all)
   func openCL(_ parityCase: ParityCase) throws {
     for backend in TestBackends.openCL { try parityCase.check(on: backend) }
   }
 
   /// Every GEMM kernel variant that fits a device (each tile candidate of `gemm`, each row count
   /// of `gemm_wide`) on every device, whatever the device would pick by default.
-  @Test(.enabled(if: !TestBackends.openCL.isEmpty, "OpenCL skipped: \(TestBackends.openCLUnavailableReason)"),
-        arguments: ParityCase.gemm)
+  @Test(
+    .enabled(if: !TestBackends.openCL.isEmpty, "OpenCL skipped: \(TestBackends.openCLUnavailableReason)"),
+    arguments: ParityCase.gemm)
   func openCLEveryGemmVariant(_ parityCase: ParityCase) throws {
     for variant in TestBackends.gemmVariants { try parityCase.check(on: variant) }
   }
 
   /// Every other op with its kernels launched in other work-group shapes (see
   /// ``TestBackends/launchVariants``).
-  @Test(.enabled(if: !TestBackends.openCL.isEmpty, "OpenCL skipped: \(TestBackends.openCLUnavailableReason)"),
-        arguments: ParityCase.allButGemm)
+  @Test(
+    .enabled(if: !TestBackends.openCL.isEmpty, "OpenCL skipped: \(TestBackends.openCLUnavailableReason)"),
+    arguments: ParityCase.allButGemm)
   func openCLLaunchVariants(_ parityCase: ParityCase) throws {
     for variant in TestBackends.launchVariants { try parityCase.check(on: variant) }
   }
 
-  @Test("PoCL and rusticl are present under CI=true",
-        .enabled(if: TestBackends.requireOpenCL, "CI is not set: a missing OpenCL device only skips"))
+  @Test(
+    "PoCL and rusticl are present under CI=true",
+    .enabled(if: TestBackends.requireOpenCL, "CI is not set: a missing OpenCL device only skips"))
   func openCLPresentInCI() {
-    #expect(!TestBackends.openCL.isEmpty,
-            "CI=true but no OpenCL device: \(TestBackends.openCLUnavailableReason)")
+    #expect(
+      !TestBackends.openCL.isEmpty,
+      "CI=true but no OpenCL device: \(TestBackends.openCLUnavailableReason)")
     for (platform, package) in TestBackends.requiredPlatforms {
-      #expect(TestBackends.openCL.contains { $0.device.platform.contains(platform) },
-              "CI=true but no \(platform) device: install \(package)")
+      #expect(
+        TestBackends.openCL.contains { $0.device.platform.contains(platform) },
+        "CI=true but no \(platform) device: install \(package)")
     }
   }
 
@@ -61,9 +67,12 @@ extension ParityCase {
   }
 
   /// Random fills and dropout masks are bit-identical on every backend, not just close.
-  @Test(.enabled(if: !TestBackends.openCL.isEmpty, "OpenCL skipped: \(TestBackends.openCLUnavailableReason)"),
-        arguments: [Distribution.uniform(low: -1, high: 1), .normal(mean: 0, standardDeviation: 1),
-                    .normal(mean: 3, standardDeviation: 0.01)])
+  @Test(
+    .enabled(if: !TestBackends.openCL.isEmpty, "OpenCL skipped: \(TestBackends.openCLUnavailableReason)"),
+    arguments: [
+      Distribution.uniform(low: -1, high: 1), .normal(mean: 0, standardDeviation: 1),
+      .normal(mean: 3, standardDeviation: 0.01),
+    ])
   func randomBitsMatchCPU(_ distribution: Distribution) throws {
     let key = RandomKey(seed: 2026, stream: 11)
     let count = 100_003
@@ -75,7 +84,8 @@ extension ParityCase {
       try backend.fillRandom(buffer, distribution, key: key)
       let got = try backend.download(buffer).map(\.bitPattern)
       let differing = zip(got, expected).filter { $0 != $1 }.count
-      #expect(differing == 0, "\(distribution) on \(backend.name): \(differing) of \(count) values differ in their bits")
+      #expect(
+        differing == 0, "\(distribution) on \(backend.name): \(differing) of \(count) values differ in their bits")
     }
   }
 

@@ -25,8 +25,9 @@ struct ParityCase: Sendable, CustomTestStringConvertible {
   func check(on backend: any Backend) throws {
     let got = try run(backend)
     let expected = reference()
-    try #require(got.count == expected.values.count,
-                 "\(name) on \(backend.name): \(got.count) outputs, reference has \(expected.values.count)")
+    try #require(
+      got.count == expected.values.count,
+      "\(name) on \(backend.name): \(got.count) outputs, reference has \(expected.values.count)")
     var failures: [String] = []
     for index in got.indices {
       let difference = abs(Double(got[index]) - expected.values[index])
@@ -35,7 +36,9 @@ struct ParityCase: Sendable, CustomTestStringConvertible {
         continue
       }
     }
-    #expect(failures.isEmpty, """
+    #expect(
+      failures.isEmpty,
+      """
       \(name) on \(backend.name): \(failures.count) of \(got.count) elements outside the tolerance \
       (\(expected.why)); first: \(failures.prefix(4).joined(separator: "; "))
       """)

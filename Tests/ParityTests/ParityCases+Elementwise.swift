@@ -70,14 +70,15 @@ extension ParityCase {
         return Expected(values, bounds: bounds, why: "γ(3)·(|αx| + |βy|): two products and a sum")
       }
     }
-    cases.append(ParityCase(name: "multiply \(count)") { backend in
-      let (xBuffer, yBuffer) = (try backend.buffer(x), try backend.buffer(y))
-      let z = try Inputs.output(backend, count)
-      try backend.multiply(xBuffer, yBuffer, into: z)
-      return try backend.download(z)
-    } reference: {
-      Expected(x.indices.map { Double(x[$0]) * Double(y[$0]) }, absolute: 0, relative: u, why: "one rounded product")
-    })
+    cases.append(
+      ParityCase(name: "multiply \(count)") { backend in
+        let (xBuffer, yBuffer) = (try backend.buffer(x), try backend.buffer(y))
+        let z = try Inputs.output(backend, count)
+        try backend.multiply(xBuffer, yBuffer, into: z)
+        return try backend.download(z)
+      } reference: {
+        Expected(x.indices.map { Double(x[$0]) * Double(y[$0]) }, absolute: 0, relative: u, why: "one rounded product")
+      })
     return cases
   }
 
@@ -93,8 +94,9 @@ extension ParityCase {
         return try backend.download(y)
       } reference: {
         let values = x.map { Reference.activation(f, Double($0)) }
-        return Expected(values, bounds: zip(values, x).map { Reference.activationBound(f, $0, Double($1)) },
-                        why: activationWhy)
+        return Expected(
+          values, bounds: zip(values, x).map { Reference.activationBound(f, $0, Double($1)) },
+          why: activationWhy)
       }
       let backward = ParityCase(name: "activation_backward \(f) \(count)") { backend in
         let (xBuffer, dyBuffer) = (try backend.buffer(x), try backend.buffer(dy))
@@ -105,8 +107,13 @@ extension ParityCase {
         let values = x.indices.map {
           Reference.derivative(f, Double(x[$0])) * Double(dy[$0])
         }
-        let bounds = x.indices.map { 16 * 0x1p-23 * abs(Double(dy[$0])) * (1 + abs(Double(x[$0]))) + abs(values[$0]) * 16 * 0x1p-23 }
-        return Expected(values, bounds: bounds, why: activationWhy + "; derivatives subtract near-equal values (1−s, 1−t², 1+erf), so the bound is absolute in |dy|·(1+|x|)")
+        let bounds = x.indices.map {
+          16 * 0x1p-23 * abs(Double(dy[$0])) * (1 + abs(Double(x[$0]))) + abs(values[$0]) * 16 * 0x1p-23
+        }
+        return Expected(
+          values, bounds: bounds,
+          why: activationWhy
+            + "; derivatives subtract near-equal values (1−s, 1−t², 1+erf), so the bound is absolute in |dy|·(1+|x|)")
       }
       return [forward, backward]
     }
@@ -128,14 +135,16 @@ extension ParityCase {
         let values = z.map { Reference.activation(f, Double($0)) }
         let sums = x.indices.map { Double(x[$0]) + Double(bias[$0 % columns]) }
         return Expected(sums, absolute: 0, relative: u, why: "one rounded addition")
-          + Expected(values, bounds: zip(values, z).map { Reference.activationBound(f, $0, Double($1)) },
-                     why: activationWhy)
+          + Expected(
+            values, bounds: zip(values, z).map { Reference.activationBound(f, $0, Double($1)) },
+            why: activationWhy)
       }
     }
   }
 
   static let activationWhy =
-    "OpenCL C allows exp 3, tanh 5, erf 16 ulp (spec 1.2 §7.4); bound 16 ulp of |y|, plus 16 ulp of |x| for GELU's 1+erf"
+    "OpenCL C allows exp 3, tanh 5, erf 16 ulp (spec 1.2 §7.4); bound 16 ulp of |y|, "
+    + "plus 16 ulp of |x| for GELU's 1+erf"
 
   static let softmax: [ParityCase] = matrices.map { rows, columns in
     let x = Inputs.uniform(rows * columns, seed: UInt64(rows * 7 + columns), in: -8...8)
@@ -145,9 +154,10 @@ extension ParityCase {
       try backend.softmax(xBuffer, rows: rows, columns: columns, into: y)
       return try backend.download(y)
     } reference: {
-      let values = (0..<rows).flatMap { Reference.softmax(x.doubles[$0 * columns ..< ($0 + 1) * columns]) }
-      return Expected(values, absolute: 1e-30, relative: Double(columns + 8) * 4 * u,
-                      why: "exp (3 ulp) of each term, a sum of `columns` terms, one division")
+      let values = (0..<rows).flatMap { Reference.softmax(x.doubles[$0 * columns..<($0 + 1) * columns]) }
+      return Expected(
+        values, absolute: 1e-30, relative: Double(columns + 8) * 4 * u,
+        why: "exp (3 ulp) of each term, a sum of `columns` terms, one division")
     }
   }
 }

@@ -17,8 +17,10 @@ extension ParityCase {
     var cases: [ParityCase] = []
     for (index, (m, n, k)) in shapes.enumerated() {
       for (transposeA, transposeB) in [(false, false), (true, false), (false, true), (true, true)] {
-        cases.append(gemmCase(GemmShape(m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB),
-                              seed: UInt64(index)))
+        cases.append(
+          gemmCase(
+            GemmShape(m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB),
+            seed: UInt64(index)))
       }
     }
     // alpha and beta: scaling, accumulating into C, and beta = 0 ignoring NaN already in C.

@@ -19,14 +19,15 @@ extension ParityCase {
     return ParityCase(name: "softmax_cross_entropy \(rows)x\(classes) labels \(labels.prefix(4))") { backend in
       let (logits, labelBuffer) = (try backend.buffer(x), try backend.buffer(labels))
       let (loss, gradient) = (try Inputs.output(backend, rows), try Inputs.output(backend, rows * classes))
-      try backend.softmaxCrossEntropy(logits: logits, labels: labelBuffer, rows: rows, classes: classes,
-                                      gradientScale: scale, losses: loss, gradient: gradient)
+      try backend.softmaxCrossEntropy(
+        logits: logits, labels: labelBuffer, rows: rows, classes: classes,
+        gradientScale: scale, losses: loss, gradient: gradient)
       // An invalid label's loss is NaN by contract: map it to a sentinel the reference can match.
       return try backend.download(loss).map { $0.isNaN ? -1 : $0 } + backend.download(gradient)
     } reference: {
       var losses: [Double] = [], lossBounds: [Double] = [], gradient: [Double] = [], gradientBounds: [Double] = []
       for row in 0..<rows {
-        let logits = x.doubles[row * classes ..< (row + 1) * classes]
+        let logits = x.doubles[row * classes..<(row + 1) * classes]
         let p = Reference.softmax(logits)
         let label = Double(labels[row])
         let valid = label >= 0 && label < Double(classes) && label == label.rounded()
@@ -34,7 +35,8 @@ extension ParityCase {
         if valid {
           losses.append(-log(p[Int(label)]))
           // log Σ exp: (classes + 8) ulp relative to log-sum-exp's parts, which cancel with x[label].
-          lossBounds.append(Double(classes + 8) * 2 * u * (abs(largest) + abs(logits[logits.startIndex + Int(label)]) + 1))
+          lossBounds.append(
+            Double(classes + 8) * 2 * u * (abs(largest) + abs(logits[logits.startIndex + Int(label)]) + 1))
         } else {
           losses.append(-1)
           lossBounds.append(0)
@@ -46,7 +48,8 @@ extension ParityCase {
           gradientBounds.append(Double(scale) * (Double(classes + 8) * 4 * u * p[c] + 2 * u * abs(difference)))
         }
       }
-      return Expected(losses, bounds: lossBounds, why: "log-sum-exp minus the label's logit, (classes+8) ulp of the parts")
+      return Expected(
+        losses, bounds: lossBounds, why: "log-sum-exp minus the label's logit, (classes+8) ulp of the parts")
         + Expected(gradient, bounds: gradientBounds, why: "softmax bound, scaled")
     }
   }
@@ -54,86 +57,99 @@ extension ParityCase {
   static let pointwise: [ParityCase] = PointwiseLoss.allCases.flatMap { kind in
     counts.map { count in
       let p = Inputs.uniform(count, seed: UInt64(count) + 41, in: -8...8)
-      let t = kind != .binaryCrossEntropyWithLogits
+      let t =
+        kind != .binaryCrossEntropyWithLogits
         ? Inputs.uniform(count, seed: UInt64(count) + 42, in: -8...8)
         : Inputs.uniform(count, seed: UInt64(count) + 42, in: 0...1)
       let scale = 1 / Float(count)
       return ParityCase(name: "pointwise_loss \(kind.rawValue) \(count)") { backend in
         let (predictions, targets) = (try backend.buffer(p), try backend.buffer(t))
         let (loss, gradient) = (try Inputs.output(backend, count), try Inputs.output(backend, count))
-        try backend.pointwiseLoss(kind, predictions: predictions, targets: targets, gradientScale: scale,
-                                  losses: loss, gradient: gradient)
+        try backend.pointwiseLoss(
+          kind, predictions: predictions, targets: targets, gradientScale: scale,
+          losses: loss, gradient: gradient)
         return try backend.download(loss) + backend.download(gradient)
       } reference: {
         let (x, y) = (p.doubles, t.doubles)
         switch kind {
         case .squaredError:
-          return Expected(x.indices.map { (x[$0] - y[$0]) * (x[$0] - y[$0]) }, absolute: 0, relative: gamma(3),
-                          why: "a difference and a square")
-            + Expected(x.indices.map { Double(scale) * 2 * (x[$0] - y[$0]) }, absolute: 0, relative: gamma(3),
-                       why: "a difference and two products")
+          return Expected(
+            x.indices.map { (x[$0] - y[$0]) * (x[$0] - y[$0]) }, absolute: 0, relative: gamma(3),
+            why: "a difference and a square")
+            + Expected(
+              x.indices.map { Double(scale) * 2 * (x[$0] - y[$0]) }, absolute: 0, relative: gamma(3),
+              why: "a difference and two products")
         case .binaryCrossEntropyWithLogits:
           // −t·log σ(x) − (1−t)·log(1−σ(x)), from the definition.
-          let loss = x.indices.map { -y[$0] * log(Reference.sigmoid(x[$0])) - (1 - y[$0]) * log(1 - Reference.sigmoid(x[$0])) }
+          let loss = x.indices.map {
+            -y[$0] * log(Reference.sigmoid(x[$0])) - (1 - y[$0]) * log(1 - Reference.sigmoid(x[$0]))
+          }
           let bounds = x.indices.map { 16 * 2 * u * (abs(x[$0]) + 1) }
           return Expected(loss, bounds: bounds, why: "exp/log1p ulp errors on terms of size |x| that cancel")
-            + Expected(x.indices.map { Double(scale) * (Reference.sigmoid(x[$0]) - y[$0]) },
-                       bounds: x.indices.map { _ in Double(scale) * 16 * 2 * u }, why: "σ(x) − t, 16 ulp of 1")
+            + Expected(
+              x.indices.map { Double(scale) * (Reference.sigmoid(x[$0]) - y[$0]) },
+              bounds: x.indices.map { _ in Double(scale) * 16 * 2 * u }, why: "σ(x) − t, 16 ulp of 1")
         case .absoluteError:
           return Expected(x.indices.map { abs(x[$0] - y[$0]) }, absolute: 0, relative: u, why: "one rounded difference")
-            + Expected(x.indices.map { Double(scale) * (x[$0] > y[$0] ? 1 : (x[$0] < y[$0] ? -1 : 0)) },
-                       absolute: 0, relative: 0, why: "exact: a sign times the scale")
+            + Expected(
+              x.indices.map { Double(scale) * (x[$0] > y[$0] ? 1 : (x[$0] < y[$0] ? -1 : 0)) },
+              absolute: 0, relative: 0, why: "exact: a sign times the scale")
         }
       }
     }
   }
 
   /// Σx, Σx² and Σ|x| over whole buffers, and row argmax (with a tie resolved to the first column).
-  static let reductions: [ParityCase] = ReduceOp.allCases.flatMap { op in
-    (counts + [0, 1 << 20]).map { count in
-      let x = Inputs.uniform(count, seed: UInt64(count) + 51)
-      return ParityCase(name: "reduce \(op.rawValue) \(count)") { backend in
+  static let reductions: [ParityCase] =
+    ReduceOp.allCases.flatMap { op in
+      (counts + [0, 1 << 20]).map { count in
+        let x = Inputs.uniform(count, seed: UInt64(count) + 51)
+        return ParityCase(name: "reduce \(op.rawValue) \(count)") { backend in
+          let y = try Inputs.output(backend, 1)
+          try backend.reduce(op, try backend.buffer(x), into: y)
+          return try backend.download(y)
+        } reference: {
+          let terms =
+            switch op {
+            case .sum: x.doubles
+            case .sumOfSquares: x.doubles.map { $0 * $0 }
+            case .sumOfAbsolutes: x.doubles.map(abs)
+            }
+          return Expected(
+            [terms.reduce(0, +)], bounds: [gamma(count + 1) * terms.map(abs).reduce(0, +)],
+            why: "γ(n+1)·Σ|term|: n fp32 additions (and a square) in any order")
+        }
+      }
+    }
+    + [70_001, 1 << 20].map { count in
+      // All terms in [0.5, 1.5): Σ|x| = Σx, so the same bound is relative (about n·2⁻²⁴ of the sum)
+      // and a reduction that loses a partial sum fails it; on zero-mean data Σ|x| is ~500× the sum.
+      let x = Inputs.uniform(count, seed: UInt64(count) + 53).map { abs($0) + 0.5 }
+      return ParityCase(name: "reduce sum of positives \(count)") { backend in
         let y = try Inputs.output(backend, 1)
-        try backend.reduce(op, try backend.buffer(x), into: y)
+        try backend.reduce(.sum, try backend.buffer(x), into: y)
         return try backend.download(y)
       } reference: {
-        let terms = switch op {
-        case .sum: x.doubles
-        case .sumOfSquares: x.doubles.map { $0 * $0 }
-        case .sumOfAbsolutes: x.doubles.map(abs)
+        let sum = x.doubles.reduce(0, +)
+        return Expected([sum], bounds: [gamma(count + 1) * sum], why: "γ(n+1)·Σx for positive terms")
+      }
+    }
+    + matrices.map { rows, columns in
+      var values = Inputs.uniform(rows * columns, seed: UInt64(rows + columns) + 61)
+      if columns > 2 { values[1] = 5; values[2] = 5 }  // a tie in row 0: the first index wins
+      let x = values
+      return ParityCase(name: "row_argmax \(rows)x\(columns)") { backend in
+        let y = try Inputs.output(backend, rows)
+        try backend.rowArgmax(try backend.buffer(x), rows: rows, columns: columns, into: y)
+        return try backend.download(y)
+      } reference: {
+        let values = (0..<rows).map { row -> Double in
+          let slice = x[row * columns..<(row + 1) * columns]
+          return Double(slice.firstIndex(of: slice.max()!)! - row * columns)
         }
-        return Expected([terms.reduce(0, +)], bounds: [gamma(count + 1) * terms.map(abs).reduce(0, +)],
-                        why: "γ(n+1)·Σ|term|: n fp32 additions (and a square) in any order")
+        return Expected(values, absolute: 0, relative: 0, why: "an index: exact")
       }
     }
-  } + [70_001, 1 << 20].map { count in
-    // All terms in [0.5, 1.5): Σ|x| = Σx, so the same bound is relative (about n·2⁻²⁴ of the sum)
-    // and a reduction that loses a partial sum fails it; on zero-mean data Σ|x| is ~500× the sum.
-    let x = Inputs.uniform(count, seed: UInt64(count) + 53).map { abs($0) + 0.5 }
-    return ParityCase(name: "reduce sum of positives \(count)") { backend in
-      let y = try Inputs.output(backend, 1)
-      try backend.reduce(.sum, try backend.buffer(x), into: y)
-      return try backend.download(y)
-    } reference: {
-      let sum = x.doubles.reduce(0, +)
-      return Expected([sum], bounds: [gamma(count + 1) * sum], why: "γ(n+1)·Σx for positive terms")
-    }
-  } + matrices.map { rows, columns in
-    var values = Inputs.uniform(rows * columns, seed: UInt64(rows + columns) + 61)
-    if columns > 2 { values[1] = 5; values[2] = 5 }  // a tie in row 0: the first index wins
-    let x = values
-    return ParityCase(name: "row_argmax \(rows)x\(columns)") { backend in
-      let y = try Inputs.output(backend, rows)
-      try backend.rowArgmax(try backend.buffer(x), rows: rows, columns: columns, into: y)
-      return try backend.download(y)
-    } reference: {
-      let values = (0..<rows).map { row -> Double in
-        let slice = x[row * columns ..< (row + 1) * columns]
-        return Double(slice.firstIndex(of: slice.max()!)! - row * columns)
-      }
-      return Expected(values, absolute: 0, relative: 0, why: "an index: exact")
-    }
-  }
 }
 
 extension ParityCase {
@@ -146,17 +162,20 @@ extension ParityCase {
       // NaN in some rows (at the label or elsewhere): their ranking is undefined, never a hit.
       for r in stride(from: 2, to: rows, by: 11) { values[r * columns + (r / 11) % columns] = .nan }
       let x = values
-      let labels = (0..<rows).map { r -> Float in r % 13 == 5 ? Float(columns) : (r % 17 == 3 ? 0.5 : Float((r * 7) % columns)) }
+      let labels = (0..<rows).map { r -> Float in
+        r % 13 == 5 ? Float(columns) : (r % 17 == 3 ? 0.5 : Float((r * 7) % columns))
+      }
       return ParityCase(name: "top_k_hits k \(k) \(rows)x\(columns)") { backend in
         let hits = try Inputs.output(backend, rows)
-        try backend.topKHits(logits: try backend.buffer(x), labels: try backend.buffer(labels), rows: rows,
-                             classes: columns, k: k, into: hits)
+        try backend.topKHits(
+          logits: try backend.buffer(x), labels: try backend.buffer(labels), rows: rows,
+          classes: columns, k: k, into: hits)
         return try backend.download(hits)
       } reference: {
         let values = (0..<rows).map { r -> Double in
           let label = labels[r]
           guard label >= 0, label < Float(columns), label == label.rounded() else { return 0 }
-          let row = x[r * columns ..< (r + 1) * columns]
+          let row = x[r * columns..<(r + 1) * columns]
           guard !row.contains(where: \.isNaN) else { return 0 }
           let higher = row.filter { $0 > x[r * columns + Int(label)] }.count
           return higher < k ? 1 : 0

@@ -45,8 +45,12 @@ extension ParityCase {
         for step in 1...steps { reference.step(step, gradient: gradients[step - 1].doubles) }
         let values = reference.parameter + reference.state.flatMap { $0 }
         let magnitudes = reference.magnitudes.flatMap { $0 }, slack = reference.slack.flatMap { $0 }
-        return Expected(values, bounds: zip(magnitudes, slack).map { Double(32 * steps) * u * $0 + $1 + 1e-30 },
-                        why: "≤ 16 fp32 roundings a step (with v's error through √ and ÷), \(steps) steps, ×2: \(32 * steps)u of the running magnitude of the terms")
+        return Expected(
+          values, bounds: zip(magnitudes, slack).map { Double(32 * steps) * u * $0 + $1 + 1e-30 },
+          why:
+            "≤ 16 fp32 roundings a step (with v's error through √ and ÷), \(steps) steps, ×2: \(32 * steps)u of the "
+            + "running magnitude of the terms"
+        )
       }
     }
   }
@@ -71,13 +75,14 @@ struct ReferenceOptimizer {
   init(_ optimizer: any Optimizer, parameter: [Double]) {
     self.optimizer = optimizer
     self.parameter = parameter
-    let stateCount = switch optimizer {
-    case let sgd as SGD: sgd.momentum == 0 ? 0 : 1
-    case let rmsProp as RMSprop: 1 + (rmsProp.centered ? 1 : 0) + (rmsProp.momentum > 0 ? 1 : 0)
-    case let adam as Adam: adam.amsgrad ? 3 : 2
-    case let adamW as AdamW: adamW.amsgrad ? 3 : 2
-    default: 1
-    }
+    let stateCount =
+      switch optimizer {
+      case let sgd as SGD: sgd.momentum == 0 ? 0 : 1
+      case let rmsProp as RMSprop: 1 + (rmsProp.centered ? 1 : 0) + (rmsProp.momentum > 0 ? 1 : 0)
+      case let adam as Adam: adam.amsgrad ? 3 : 2
+      case let adamW as AdamW: adamW.amsgrad ? 3 : 2
+      default: 1
+      }
     state = Array(repeating: Array(repeating: 0, count: parameter.count), count: stateCount)
     magnitudes = [parameter.map(abs)] + state
     slack = [parameter.map { _ in 0 }] + state
@@ -103,8 +108,10 @@ struct ReferenceOptimizer {
     var theta = parameter[i]
     switch optimizer {
     case let o as SGD:
-      let (lr, mu, tau, nesterov, lambda, average) = (o.learningRate, o.momentum, o.dampening, o.nesterov,
-                                                      o.weightDecay, o.exponentialAverage)
+      let (lr, mu, tau, nesterov, lambda, average) = (
+        o.learningRate, o.momentum, o.dampening, o.nesterov,
+        o.weightDecay, o.exponentialAverage
+      )
       g += Double(lambda) * theta
       if average {  // the textbook exponential moving average from b₀ = 0
         state[0][i] = Double(mu) * state[0][i] + (1 - Double(mu)) * g
@@ -122,8 +129,10 @@ struct ReferenceOptimizer {
       state[0][i] += g * g
       theta -= rate * g / (state[0][i].squareRoot() + Double(epsilon))
     case let o as RMSprop:
-      let (lr, alpha, epsilon, lambda, mu, centered) = (o.learningRate, o.alpha, o.epsilon, o.weightDecay, o.momentum,
-                                                        o.centered)
+      let (lr, alpha, epsilon, lambda, mu, centered) = (
+        o.learningRate, o.alpha, o.epsilon, o.weightDecay, o.momentum,
+        o.centered
+      )
       let a = Double(alpha)
       g += Double(lambda) * theta
       state[0][i] = a * state[0][i] + (1 - a) * g * g
@@ -142,12 +151,14 @@ struct ReferenceOptimizer {
       }
     case let o as Adam:
       g += Double(o.weightDecay) * theta
-      theta = adam(i, t, theta, g, Double(o.learningRate), Double(o.beta1), Double(o.beta2), Double(o.epsilon),
-                   o.amsgrad)
+      theta = adam(
+        i, t, theta, g, Double(o.learningRate), Double(o.beta1), Double(o.beta2), Double(o.epsilon),
+        o.amsgrad)
     case let o as AdamW:
       theta *= 1 - Double(o.learningRate) * Double(o.weightDecay)
-      theta = adam(i, t, theta, g, Double(o.learningRate), Double(o.beta1), Double(o.beta2), Double(o.epsilon),
-                   o.amsgrad)
+      theta = adam(
+        i, t, theta, g, Double(o.learningRate), Double(o.beta1), Double(o.beta2), Double(o.epsilon),
+        o.amsgrad)
     case let o as Lion:
       let (beta1, beta2, m) = (Double(o.beta1), Double(o.beta2), state[0][i])
       theta *= 1 - Double(o.learningRate) * Double(o.weightDecay)
@@ -163,8 +174,10 @@ struct ReferenceOptimizer {
     parameter[i] = theta
   }
 
-  private mutating func adam(_ i: Int, _ t: Int, _ theta: Double, _ g: Double, _ lr: Double, _ beta1: Double,
-                             _ beta2: Double, _ epsilon: Double, _ amsgrad: Bool) -> Double {
+  private mutating func adam(
+    _ i: Int, _ t: Int, _ theta: Double, _ g: Double, _ lr: Double, _ beta1: Double,
+    _ beta2: Double, _ epsilon: Double, _ amsgrad: Bool
+  ) -> Double {
     state[0][i] = beta1 * state[0][i] + (1 - beta1) * g
     state[1][i] = beta2 * state[1][i] + (1 - beta2) * g * g
     let mHat = state[0][i] / (1 - pow(beta1, Double(t)))

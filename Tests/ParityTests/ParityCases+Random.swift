@@ -21,15 +21,17 @@ extension ParityCase {
         switch distribution {
         case let .uniform(low, high):
           let values = blocks.map { Double(low) + Double(high - low) * Double($0[0] >> 8) * 0x1p-24 }
-          return Expected(values, bounds: values.map { gamma(2) * (abs($0) + Double(high - low)) },
-                          why: "a product and a sum")
+          return Expected(
+            values, bounds: values.map { gamma(2) * (abs($0) + Double(high - low)) },
+            why: "a product and a sum")
         case let .normal(mean, standardDeviation):
           let values = blocks.map { block -> Double in
             let u1 = Double((block[0] >> 8) + 1) * 0x1p-24, u2 = Double(block[1] >> 8) * 0x1p-24
             return Double(mean) + Double(standardDeviation) * (-2 * log(u1)).squareRoot() * cos(2 * Double.pi * u2)
           }
-          return Expected(values, bounds: values.map { 2e-6 * (abs($0) + 1) },
-                          why: "portable log/sqrt/cos within ~1e-7 relative, amplified by √(−2 ln u₁) ≤ 5.8")
+          return Expected(
+            values, bounds: values.map { 2e-6 * (abs($0) + 1) },
+            why: "portable log/sqrt/cos within ~1e-7 relative, amplified by √(−2 ln u₁) ≤ 5.8")
         }
       }
     }

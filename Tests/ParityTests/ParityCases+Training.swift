@@ -30,8 +30,9 @@ extension ParityCase {
         let terms = zip(parameter, g).map { w, g in
           (Double(g), Double(l1) * Double(w.sign == .minus ? -1 : (w == 0 ? 0 : 1)), 2 * Double(l2) * Double(w))
         }
-        return Expected(terms.map { $0 + $1 + $2 }, bounds: terms.map { gamma(4) * (abs($0) + abs($1) + abs($2)) },
-                        why: "γ(4)·(|g| + |l1| + |2·l2·p|): two products and two sums")
+        return Expected(
+          terms.map { $0 + $1 + $2 }, bounds: terms.map { gamma(4) * (abs($0) + abs($1) + abs($2)) },
+          why: "γ(4)·(|g| + |l1| + |2·l2·p|): two products and two sums")
       }
     }
   }
@@ -48,8 +49,9 @@ extension ParityCase {
       } reference: {
         let norm = x.doubles.reduce(0) { $0 + $1 * $1 }.squareRoot()
         let factor = min(1, Double(maxNorm) / (norm + 1e-6))
-        return Expected(x.map { Double($0) * factor }, absolute: 0, relative: factor < 1 ? gamma(count + 8) : 0,
-                        why: "the factor carries the squared norm's γ(n+1), a 3-ulp √ and a division, then one product")
+        return Expected(
+          x.map { Double($0) * factor }, absolute: 0, relative: factor < 1 ? gamma(count + 8) : 0,
+          why: "the factor carries the squared norm's γ(n+1), a 3-ulp √ and a division, then one product")
       }
     }
   }
@@ -57,16 +59,17 @@ extension ParityCase {
   static let softmaxBackwards: [ParityCase] = matrices.map { rows, columns in
     let x = Inputs.uniform(rows * columns, seed: UInt64(rows * 3 + columns), in: -4...4)
     let dy = Inputs.uniform(rows * columns, seed: UInt64(rows * 5 + columns))
-    let y = (0..<rows).flatMap { Reference.softmax(x.doubles[$0 * columns ..< ($0 + 1) * columns]) }.map(Float.init)
+    let y = (0..<rows).flatMap { Reference.softmax(x.doubles[$0 * columns..<($0 + 1) * columns]) }.map(Float.init)
     return ParityCase(name: "softmax_backward \(rows)x\(columns)") { backend in
       let dx = try Inputs.output(backend, rows * columns)
-      try backend.softmaxBackward(output: try backend.buffer(y), outputGradient: try backend.buffer(dy),
-                                  rows: rows, columns: columns, into: dx)
+      try backend.softmaxBackward(
+        output: try backend.buffer(y), outputGradient: try backend.buffer(dy),
+        rows: rows, columns: columns, into: dx)
       return try backend.download(dx)
     } reference: {
       var values: [Double] = [], bounds: [Double] = []
       for row in 0..<rows {
-        let range = row * columns ..< (row + 1) * columns
+        let range = row * columns..<(row + 1) * columns
         let dot = range.reduce(0.0) { $0 + Double(dy[$1]) * Double(y[$1]) }
         let dotMagnitude = range.reduce(0.0) { $0 + abs(Double(dy[$1]) * Double(y[$1])) }
         for i in range {
@@ -74,8 +77,9 @@ extension ParityCase {
           bounds.append(abs(Double(y[i])) * (gamma(columns + 2) * (abs(Double(dy[i])) + dotMagnitude)))
         }
       }
-      return Expected(values, bounds: bounds,
-                      why: "|y|·γ(columns+2)·(|dy| + Σ|dy·y|): a dot product, a difference, a product")
+      return Expected(
+        values, bounds: bounds,
+        why: "|y|·γ(columns+2)·(|dy| + Σ|dy·y|): a dot product, a difference, a product")
     }
   }
 }

@@ -5,8 +5,10 @@ import Foundation
 /// is compared with. Nothing here calls Descent's code (an ``Activation`` only picks a formula).
 enum Reference {
   /// `alpha·op(A)·op(B) + beta·C` and Higham's bound γ_{k+2}·(|alpha|·Σ|a||b| + |beta·c|) per element.
-  static func gemm(m: Int, n: Int, k: Int, transposeA: Bool, transposeB: Bool, alpha: Double, beta: Double,
-                   a: [Double], b: [Double], c: [Double]) -> (values: [Double], bounds: [Double]) {
+  static func gemm(
+    m: Int, n: Int, k: Int, transposeA: Bool, transposeB: Bool, alpha: Double, beta: Double,
+    a: [Double], b: [Double], c: [Double]
+  ) -> (values: [Double], bounds: [Double]) {
     var values = [Double](repeating: 0, count: m * n), bounds = values
     for i in 0..<m {
       for j in 0..<n {

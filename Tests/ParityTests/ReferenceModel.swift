@@ -55,7 +55,7 @@ struct ReferenceModel {
       case let .activation(f):
         x = x.map { Reference.activation(f, $0) }
       case .softmax:
-        x = (0..<rows).flatMap { Reference.softmax(x[$0 * width ..< ($0 + 1) * width]) }
+        x = (0..<rows).flatMap { Reference.softmax(x[$0 * width..<($0 + 1) * width]) }
       case let .dropout(rate):
         let key = RandomKey(seed: seed, stream: UInt64(index) << 40)
         x = x.indices.map { i in
@@ -78,7 +78,7 @@ struct ReferenceModel {
       } / Double(p.count)
     case .softmaxCrossEntropy:
       return (0..<rows).reduce(0) { total, r in
-        total - log(Reference.softmax(p[r * columns ..< (r + 1) * columns])[Int(t[r])])
+        total - log(Reference.softmax(p[r * columns..<(r + 1) * columns])[Int(t[r])])
       } / Double(rows)
     }
   }

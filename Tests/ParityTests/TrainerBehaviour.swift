@@ -7,7 +7,9 @@ import Testing
 
   /// With SGD at learning rate 1, a step moves each parameter by −(clipped gradient), so the
   /// clipped gradients can be read off the parameters and compared with the raw ones.
-  static func clippedStep(_ clipping: GradientClipping, on backend: any Backend) throws -> (raw: [[Double]], applied: [[Double]]) {
+  static func clippedStep(
+    _ clipping: GradientClipping, on backend: any Backend
+  ) throws -> (raw: [[Double]], applied: [[Double]]) {
     func model() throws -> Sequential {
       try Sequential(inputFeatures: 3, backend: backend, seed: 11) {
         try Dense(5, activation: .tanh)
@@ -22,7 +24,8 @@ import Testing
 
     let trained = try model()
     let before = try trained.weights()
-    let trainer = try Trainer(model: trained, loss: .meanSquaredError, optimizer: SGD(learningRate: 1), clipping: clipping)
+    let trainer = try Trainer(
+      model: trained, loss: .meanSquaredError, optimizer: SGD(learningRate: 1), clipping: clipping)
     try trainer.trainStep(inputs: try backend.buffer(inputs), targets: try backend.buffer(targets), rows: 4)
     let after = try trained.weights()
     let applied = zip(before, after).map { zip($0, $1).map { Double($0) - Double($1) } }
@@ -37,7 +40,9 @@ import Testing
       let factor = min(1, Double(maxNorm) / (norm + 1e-6))
       // θ − g·f is one rounding of θ (|θ| < 2 here) plus the factor's few ulp: 1e-6 absolute.
       for (g, step) in zip(raw.flatMap { $0 }, applied.flatMap { $0 }) {
-        #expect(abs(step - g * factor) <= 1e-6, "\(backend.name): max norm \(maxNorm), norm \(norm): step \(step), expected \(g * factor)")
+        #expect(
+          abs(step - g * factor) <= 1e-6,
+          "\(backend.name): max norm \(maxNorm), norm \(norm): step \(step), expected \(g * factor)")
       }
     }
   }

@@ -11,11 +11,15 @@ import Testing
       for i in 0..<perClass {
         let t = 3 * Double.pi * Double(i + 8) / Double(perClass + 8)
         let noise = (0..<2).map { axis in
-          Double(PortableMath.sample(.normal(mean: 0, standardDeviation: 0.03),
-                                     Philox.block(index: UInt64(i * 2 + axis), key: RandomKey(seed: seed, stream: UInt64(label)))))
+          Double(
+            PortableMath.sample(
+              .normal(mean: 0, standardDeviation: 0.03),
+              Philox.block(index: UInt64(i * 2 + axis), key: RandomKey(seed: seed, stream: UInt64(label)))))
         }
         let angle = t + Double(label) * Double.pi
-        inputs += [Float(t * cos(angle) / (3 * Double.pi) + noise[0]), Float(t * sin(angle) / (3 * Double.pi) + noise[1])]
+        inputs += [
+          Float(t * cos(angle) / (3 * Double.pi) + noise[0]), Float(t * sin(angle) / (3 * Double.pi) + noise[1]),
+        ]
         labels.append(Float(label))
       }
     }
@@ -53,10 +57,11 @@ import Testing
     for epoch in 0..<40 {
       let order = permutation(rows, epoch: epoch)
       for start in stride(from: 0, to: rows, by: batchSize) {
-        let batch = order[start ..< min(start + batchSize, rows)]
-        let inputs = batch.flatMap { train.inputs[2 * $0 ..< 2 * $0 + 2] }
+        let batch = order[start..<min(start + batchSize, rows)]
+        let inputs = batch.flatMap { train.inputs[2 * $0..<2 * $0 + 2] }
         let labels = batch.map { train.labels[$0] }
-        try trainer.trainStep(inputs: try backend.buffer(inputs), targets: try backend.buffer(labels), rows: batch.count)
+        try trainer.trainStep(
+          inputs: try backend.buffer(inputs), targets: try backend.buffer(labels), rows: batch.count)
       }
       losses.append(try trainer.takeAverageLoss())
       trainer.endEpoch()
@@ -83,10 +88,14 @@ import Testing
     for backend in TestBackends.openCL {
       let run = try Self.trainSpirals(on: backend)
       let worst = zip(run.epochLosses, reference.epochLosses).map { abs($0 - $1) / abs($1) }.max() ?? .nan
-      print("spirals on \(backend.name): accuracy \(run.accuracy) (cpu \(reference.accuracy)), worst relative loss difference \(worst)")
+      print(
+        "spirals on \(backend.name): accuracy \(run.accuracy) (cpu \(reference.accuracy)), worst relative loss "
+          + "difference \(worst)"
+      )
       #expect(worst <= 1e-3, "\(backend.name): per-epoch losses \(run.epochLosses) vs cpu \(reference.epochLosses)")
-      #expect(abs(run.accuracy - reference.accuracy) <= 0.005,
-              "\(backend.name): accuracy \(run.accuracy), cpu \(reference.accuracy)")
+      #expect(
+        abs(run.accuracy - reference.accuracy) <= 0.005,
+        "\(backend.name): accuracy \(run.accuracy), cpu \(reference.accuracy)")
     }
   }
 
@@ -109,8 +118,9 @@ import Testing
   @Test func linearRegressionRecoversTheLine() throws {
     for backend in [TestBackends.cpu as any Backend] + TestBackends.openCL {
       let fit = try Self.fitLine(on: backend)
-      #expect(abs(fit.slope - 3) <= 1e-3 && abs(fit.intercept + 2) <= 1e-3,
-              "\(backend.name): slope \(fit.slope), intercept \(fit.intercept) (true 3, −2)")
+      #expect(
+        abs(fit.slope - 3) <= 1e-3 && abs(fit.intercept + 2) <= 1e-3,
+        "\(backend.name): slope \(fit.slope), intercept \(fit.intercept) (true 3, −2)")
     }
   }
 
@@ -123,8 +133,9 @@ import Testing
     for backend in TestBackends.openCL {
       let fit = try Self.fitLine(on: backend)
       for (step, (got, expected)) in zip(fit.losses, reference.losses).enumerated() {
-        #expect(abs(got - expected) <= 1e-4 * abs(expected) + 1e-9,
-                "\(backend.name) step \(step + 1): loss \(got), cpu \(expected)")
+        #expect(
+          abs(got - expected) <= 1e-4 * abs(expected) + 1e-9,
+          "\(backend.name) step \(step + 1): loss \(got), cpu \(expected)")
       }
     }
   }

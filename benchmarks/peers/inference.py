@@ -67,13 +67,15 @@ def main():
         def torch_predict(rows):
             with torch.inference_mode():
                 return model(torch.from_numpy(rows) * scale).numpy()
-        measure(f"pytorch {torch.__version__} (eager, inference_mode, {torch.get_num_threads()} threads)", torch_predict, x)
+        name = f"pytorch {torch.__version__} (eager, inference_mode, {torch.get_num_threads()} threads)"
+        measure(name, torch_predict, x)
     except ImportError as error:
         print(f"not run: pytorch ({error})", flush=True)
     try:
         import onnxruntime
         session = onnxruntime.InferenceSession(onnx_path, providers=["CPUExecutionProvider"])
-        measure(f"onnx runtime {onnxruntime.__version__} (cpu)", lambda rows: session.run(["outputs"], {"features": rows}), x)
+        measure(f"onnx runtime {onnxruntime.__version__} (cpu)",
+                lambda rows: session.run(["outputs"], {"features": rows}), x)
     except ImportError as error:
         print(f"not run: onnx runtime ({error})", flush=True)
 
@@ -87,7 +89,8 @@ def table():
             print(f"| {line.strip():<58} |                |             |               |")
             continue
         r = json.loads(line)
-        print(f"| {r['backend']:<58} | {r['median_us']:11.1f} µs | {r['p99_us']:8.1f} µs | {r['rows_per_second']:13,.0f} |")
+        print(f"| {r['backend']:<58} | {r['median_us']:11.1f} µs | {r['p99_us']:8.1f} µs "
+              f"| {r['rows_per_second']:13,.0f} |")
 
 
 if __name__ == "__main__":

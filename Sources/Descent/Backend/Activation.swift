@@ -44,8 +44,13 @@ public enum Activation: Sendable, Hashable, Codable, CustomStringConvertible {
     case .tanh: .op("Tanh", .input)
     // x · (1 + erf(x/√2)) / 2, as torch.nn.GELU() and Descent compute it.
     case .gelu:
-      .op("Mul", .op("Mul", .input, .op("Add", .op("Erf", .op("Div", .input, .constant(Float(2).squareRoot()))),
-                                        .constant(1))), .constant(0.5))
+      .op(
+        "Mul",
+        .op(
+          "Mul", .input,
+          .op(
+            "Add", .op("Erf", .op("Div", .input, .constant(Float(2).squareRoot()))),
+            .constant(1))), .constant(0.5))
     case .silu: .op("Mul", .input, .op("Sigmoid", .input))
     }
   }

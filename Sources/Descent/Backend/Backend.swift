@@ -58,17 +58,20 @@ public protocol Backend: AnyObject, Sendable {
   func activate(_ f: Activation, _ x: DeviceBuffer, into y: DeviceBuffer) throws
   /// `x[r, c] += bias[c]`, then `y = f(x)`, in one pass (kernel `add_bias_activate`): a dense layer's
   /// bias and activation, keeping `x` as the pre-activation its backward pass needs.
-  func addBiasActivate(_ f: Activation, bias: DeviceBuffer, to x: DeviceBuffer, rows: Int, columns: Int,
-                       into y: DeviceBuffer) throws
+  func addBiasActivate(
+    _ f: Activation, bias: DeviceBuffer, to x: DeviceBuffer, rows: Int, columns: Int,
+    into y: DeviceBuffer) throws
   /// `dx = f′(x) ⊙ dy`, from the activation's input `x`. `dx` may be `dy`.
-  func activationBackward(_ f: Activation, input x: DeviceBuffer, outputGradient dy: DeviceBuffer,
-                          into dx: DeviceBuffer) throws
+  func activationBackward(
+    _ f: Activation, input x: DeviceBuffer, outputGradient dy: DeviceBuffer,
+    into dx: DeviceBuffer) throws
   /// Row-wise softmax of a `rows × columns` matrix, computed with the row maximum subtracted.
   func softmax(_ x: DeviceBuffer, rows: Int, columns: Int, into y: DeviceBuffer) throws
   /// The softmax's backward pass from its output `y`: `dx = y ⊙ (dy − Σ_c dy·y)` row by row.
   /// `dx` may be `dy`.
-  func softmaxBackward(output y: DeviceBuffer, outputGradient dy: DeviceBuffer, rows: Int, columns: Int,
-                       into dx: DeviceBuffer) throws
+  func softmaxBackward(
+    output y: DeviceBuffer, outputGradient dy: DeviceBuffer, rows: Int, columns: Int,
+    into dx: DeviceBuffer) throws
 
   // MARK: Losses
 
@@ -78,17 +81,20 @@ public protocol Backend: AnyObject, Sendable {
   ///     gradient[r, c] = scale · (softmax(x)[r,c] − [c == label[r]])
   ///
   /// A label that is not an integer in `0..<classes` makes that row's loss NaN, never a silent value.
-  func softmaxCrossEntropy(logits: DeviceBuffer, labels: DeviceBuffer, rows: Int, classes: Int,
-                           gradientScale scale: Float, losses: DeviceBuffer,
-                           gradient: DeviceBuffer) throws
+  func softmaxCrossEntropy(
+    logits: DeviceBuffer, labels: DeviceBuffer, rows: Int, classes: Int,
+    gradientScale scale: Float, losses: DeviceBuffer,
+    gradient: DeviceBuffer) throws
   /// An elementwise loss and its gradient scaled by `scale` (for a mean, `1 / count`).
-  func pointwiseLoss(_ loss: PointwiseLoss, predictions: DeviceBuffer, targets: DeviceBuffer,
-                     gradientScale scale: Float, losses: DeviceBuffer, gradient: DeviceBuffer) throws
+  func pointwiseLoss(
+    _ loss: PointwiseLoss, predictions: DeviceBuffer, targets: DeviceBuffer,
+    gradientScale scale: Float, losses: DeviceBuffer, gradient: DeviceBuffer) throws
 
   /// `hits[r] = 1` when row `r`'s label is among its `k` largest logits (fewer than `k` classes
   /// score strictly higher), else 0: top-k accuracy, summed with ``reduce(_:_:into:)``.
-  func topKHits(logits: DeviceBuffer, labels: DeviceBuffer, rows: Int, classes: Int, k: Int,
-                into hits: DeviceBuffer) throws
+  func topKHits(
+    logits: DeviceBuffer, labels: DeviceBuffer, rows: Int, classes: Int, k: Int,
+    into hits: DeviceBuffer) throws
 
   // MARK: Reductions
 
@@ -103,16 +109,18 @@ public protocol Backend: AnyObject, Sendable {
   func fillRandom(_ buffer: DeviceBuffer, _ distribution: Distribution, key: RandomKey) throws
   /// Inverted dropout: `mask[i] = u[i] < rate ? 0 : 1/(1−rate)` with `u` uniform from `key`, and
   /// `y = x ⊙ mask`. The backward pass is ``multiply(_:_:into:)`` of the gradient by `mask`.
-  func dropout(_ x: DeviceBuffer, rate: Float, key: RandomKey, into y: DeviceBuffer,
-               mask: DeviceBuffer) throws
+  func dropout(
+    _ x: DeviceBuffer, rate: Float, key: RandomKey, into y: DeviceBuffer,
+    mask: DeviceBuffer) throws
 
   // MARK: Optimizers
 
   /// One in-place optimizer step over a parameter, its gradient and the step's kept state
   /// buffers (``OptimizerUpdate/stateCount`` of them, in slot order, zeroed before the first step),
   /// as the kernel `update.kernel` computes it.
-  func update(_ update: OptimizerUpdate, parameter: DeviceBuffer, gradient: DeviceBuffer,
-              state: [DeviceBuffer]) throws
+  func update(
+    _ update: OptimizerUpdate, parameter: DeviceBuffer, gradient: DeviceBuffer,
+    state: [DeviceBuffer]) throws
 }
 
 extension Backend {
@@ -150,6 +158,6 @@ extension Backend {
 extension Array where Element == Float {
   /// Appends rows `rows`, in that order, of the row-major matrix `values` (`width` floats a row).
   package mutating func appendRows(_ rows: [Int], of values: [Float], width: Int) {
-    for row in rows { self += values[row * width ..< (row + 1) * width] }
+    for row in rows { self += values[row * width..<(row + 1) * width] }
   }
 }

@@ -26,8 +26,10 @@ public enum BackendError: Error, Equatable, CustomStringConvertible {
 /// Size checks shared by every backend, so each op rejects the same calls with the same message.
 package enum Check {
   /// Throws unless `buffer` holds exactly `expected` floats.
-  package static func count(_ op: String, _ role: String, _ buffer: DeviceBuffer, _ expected: Int,
-                            _ shape: @autoclosure () -> String) throws {
+  package static func count(
+    _ op: String, _ role: String, _ buffer: DeviceBuffer, _ expected: Int,
+    _ shape: @autoclosure () -> String
+  ) throws {
     guard buffer.count == expected else {
       throw BackendError.shapeMismatch(
         op: op, detail: "\(role) has \(buffer.count) elements, \(shape()) needs \(expected)")
@@ -78,22 +80,28 @@ extension Check {
 extension Check {
   /// Throws unless the gradient and every state buffer match the parameter and there are as many
   /// state buffers as the update keeps.
-  package static func updateArguments(_ update: OptimizerUpdate, parameter: DeviceBuffer, gradient: DeviceBuffer,
-                                      state: [DeviceBuffer]) throws {
+  package static func updateArguments(
+    _ update: OptimizerUpdate, parameter: DeviceBuffer, gradient: DeviceBuffer,
+    state: [DeviceBuffer]
+  ) throws {
     let op = update.kernel
     guard state.count == update.stateCount else {
       throw BackendError.shapeMismatch(
         op: op, detail: "\(state.count) state buffers given, the update keeps \(update.stateCount)")
     }
-    try sameCount(op, [("parameter", parameter), ("gradient", gradient)]
-      + state.enumerated().map { ("state[\($0.offset)]", $0.element) })
+    try sameCount(
+      op,
+      [("parameter", parameter), ("gradient", gradient)]
+        + state.enumerated().map { ("state[\($0.offset)]", $0.element) })
   }
 }
 
 extension Check {
   /// Throws unless logits and gradient are `rows × classes` and labels and losses have `rows`.
-  package static func crossEntropy(logits: DeviceBuffer, labels: DeviceBuffer, losses: DeviceBuffer,
-                                   gradient: DeviceBuffer, rows: Int, classes: Int) throws {
+  package static func crossEntropy(
+    logits: DeviceBuffer, labels: DeviceBuffer, losses: DeviceBuffer,
+    gradient: DeviceBuffer, rows: Int, classes: Int
+  ) throws {
     let op = "softmax_cross_entropy", shape = "\(rows)x\(classes)"
     try count(op, "logits", logits, rows * classes, shape)
     try count(op, "labels", labels, rows, "\(rows) rows")
@@ -104,8 +112,10 @@ extension Check {
 
 extension Check {
   /// Throws unless logits are `rows × classes`, labels and hits have `rows`, and `k ≥ 1`.
-  package static func topK(logits: DeviceBuffer, labels: DeviceBuffer, hits: DeviceBuffer, rows: Int,
-                           classes: Int, k: Int) throws {
+  package static func topK(
+    logits: DeviceBuffer, labels: DeviceBuffer, hits: DeviceBuffer, rows: Int,
+    classes: Int, k: Int
+  ) throws {
     let op = "top_k_hits"
     guard k >= 1 else {
       throw BackendError.invalidArgument(op: op, parameter: "k", value: "\(k)", allowed: ">= 1")
@@ -118,16 +128,21 @@ extension Check {
 
 extension Check {
   /// Throws unless `bias` has `columns` values and `x`, `y` are `rows × columns`.
-  package static func biasActivation(bias: DeviceBuffer, x: DeviceBuffer, y: DeviceBuffer, rows: Int,
-                                     columns: Int) throws {
+  package static func biasActivation(
+    bias: DeviceBuffer, x: DeviceBuffer, y: DeviceBuffer, rows: Int,
+    columns: Int
+  ) throws {
     try count("add_bias_activate", "bias", bias, columns, "\(columns) columns")
     try matrices("add_bias_activate", rows: rows, columns: columns, [("x", x), ("y", y)])
   }
 
   /// Throws unless the output, its gradient and the input gradient are `rows × columns`.
-  package static func softmaxBackward(output y: DeviceBuffer, outputGradient dy: DeviceBuffer,
-                                      inputGradient dx: DeviceBuffer, rows: Int, columns: Int) throws {
-    try matrices("softmax_backward", rows: rows, columns: columns,
-                 [("output", y), ("outputGradient", dy), ("inputGradient", dx)])
+  package static func softmaxBackward(
+    output y: DeviceBuffer, outputGradient dy: DeviceBuffer,
+    inputGradient dx: DeviceBuffer, rows: Int, columns: Int
+  ) throws {
+    try matrices(
+      "softmax_backward", rows: rows, columns: columns,
+      [("output", y), ("outputGradient", dy), ("inputGradient", dx)])
   }
 }

@@ -12,8 +12,10 @@ public struct GemmShape: Sendable, Hashable, Codable, CustomStringConvertible {
   public var alpha: Float
   public var beta: Float
 
-  public init(m: Int, n: Int, k: Int, transposeA: Bool = false, transposeB: Bool = false,
-              alpha: Float = 1, beta: Float = 0) {
+  public init(
+    m: Int, n: Int, k: Int, transposeA: Bool = false, transposeB: Bool = false,
+    alpha: Float = 1, beta: Float = 0
+  ) {
     self.m = m
     self.n = n
     self.k = k

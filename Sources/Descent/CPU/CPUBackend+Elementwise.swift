@@ -29,8 +29,10 @@ extension CPUBackend {
     }
   }
 
-  public func axpby(alpha: Float, _ x: DeviceBuffer, beta: Float, _ y: DeviceBuffer,
-                    into z: DeviceBuffer) throws {
+  public func axpby(
+    alpha: Float, _ x: DeviceBuffer, beta: Float, _ y: DeviceBuffer,
+    into z: DeviceBuffer
+  ) throws {
     try Check.sameCount("axpby", [("x", x), ("y", y), ("z", z)])
     let (x, y, z) = (try cpu(x, "axpby").pointer, try cpu(y, "axpby").pointer, try cpu(z, "axpby"))
     let out = z.pointer
@@ -94,8 +96,10 @@ extension CPUBackend {
     }
   }
 
-  public func addBiasActivate(_ f: Activation, bias: DeviceBuffer, to x: DeviceBuffer, rows: Int, columns: Int,
-                              into y: DeviceBuffer) throws {
+  public func addBiasActivate(
+    _ f: Activation, bias: DeviceBuffer, to x: DeviceBuffer, rows: Int, columns: Int,
+    into y: DeviceBuffer
+  ) throws {
     let op = "add_bias_activate"
     try Check.biasActivation(bias: bias, x: x, y: y, rows: rows, columns: columns)
     let (bias, x, out) = (try cpu(bias, op).pointer, try cpu(x, op).pointer, try cpu(y, op).pointer)
@@ -108,8 +112,10 @@ extension CPUBackend {
     }
   }
 
-  public func activationBackward(_ f: Activation, input x: DeviceBuffer, outputGradient dy: DeviceBuffer,
-                                 into dx: DeviceBuffer) throws {
+  public func activationBackward(
+    _ f: Activation, input x: DeviceBuffer, outputGradient dy: DeviceBuffer,
+    into dx: DeviceBuffer
+  ) throws {
     let op = "activation_backward"
     try Check.sameCount(op, [("input", x), ("outputGradient", dy), ("inputGradient", dx)])
     let (x, dy, dx) = (try cpu(x, op).pointer, try cpu(dy, op).pointer, try cpu(dx, op))
@@ -138,8 +144,10 @@ extension CPUBackend {
 }
 
 extension CPUBackend {
-  public func softmaxBackward(output y: DeviceBuffer, outputGradient dy: DeviceBuffer, rows: Int, columns: Int,
-                              into dx: DeviceBuffer) throws {
+  public func softmaxBackward(
+    output y: DeviceBuffer, outputGradient dy: DeviceBuffer, rows: Int, columns: Int,
+    into dx: DeviceBuffer
+  ) throws {
     let op = "softmax_backward"
     try Check.softmaxBackward(output: y, outputGradient: dy, inputGradient: dx, rows: rows, columns: columns)
     let (y, dy, dx) = (try cpu(y, op).pointer, try cpu(dy, op).pointer, try cpu(dx, op).pointer)
@@ -163,8 +171,10 @@ enum ActivationMath {
 
   /// `output[i] = f(input[i])` for `count` values, one loop per function so each vectorises.
   @inline(__always)
-  static func apply(_ f: Activation, _ input: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>,
-                    _ count: Int) {
+  static func apply(
+    _ f: Activation, _ input: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>,
+    _ count: Int
+  ) {
     switch f {
     case .relu: for i in 0..<count { output[i] = relu(input[i]) }
     case let .leakyReLU(slope): for i in 0..<count { output[i] = leakyReLU(input[i], slope) }
@@ -178,8 +188,10 @@ enum ActivationMath {
   /// `output[c] = exp(input[c] − max)` for one row, returning the maximum and the sum: the shared
   /// first half of softmax and softmax cross-entropy.
   @inline(__always)
-  static func exponentials(_ input: UnsafePointer<Float>, _ columns: Int,
-                           into output: UnsafeMutablePointer<Float>) -> (largest: Float, total: Float) {
+  static func exponentials(
+    _ input: UnsafePointer<Float>, _ columns: Int,
+    into output: UnsafeMutablePointer<Float>
+  ) -> (largest: Float, total: Float) {
     var largest = -Float.infinity
     for c in 0..<columns { largest = max(largest, input[c]) }
     var total: Float = 0

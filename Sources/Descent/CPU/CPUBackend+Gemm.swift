@@ -41,8 +41,10 @@ struct GemmKernel {
   let c: UnsafeMutablePointer<Float>
   let parallel: Parallel
 
-  init(shape: GemmShape, a: UnsafeMutablePointer<Float>, b: UnsafeMutablePointer<Float>,
-       c: UnsafeMutablePointer<Float>, parallel: Parallel) {
+  init(
+    shape: GemmShape, a: UnsafeMutablePointer<Float>, b: UnsafeMutablePointer<Float>,
+    c: UnsafeMutablePointer<Float>, parallel: Parallel
+  ) {
     self.shape = shape
     self.parallel = parallel
     self.a = UnsafePointer(a)
@@ -54,7 +56,8 @@ struct GemmKernel {
     let (m, n, k) = (shape.m, shape.n, shape.k)
     // Below ~1 MFLOP a second core saves less than the dispatches cost (the MLP's 128×10×128
     // products: 39 GFLOP/s on one core, 34 on two).
-    let spread: (Int, (Int) -> Void) -> Void = shape.flops < 1e6
+    let spread: (Int, (Int) -> Void) -> Void =
+      shape.flops < 1e6
       ? { count, body in for index in 0..<count { body(index) } }
       : { count, body in parallel.forEach(count, body) }
     guard m > 0, n > 0 else { return }
@@ -96,16 +99,20 @@ struct GemmKernel {
         let lastRowPanel = min(rowPanels, firstRowPanel + rowPanelsPerBlock)
         for columnPanel in firstPanel..<lastPanel {
           for rowPanel in firstRowPanel..<lastRowPanel {
-            let panelA = rowPanel < fullRowPanels
-              ? inPlace(rowPanel: rowPanel, depth: depth) : (pointer: UnsafePointer(packedA), rowStride: 1, depthStride: mr)
+            let panelA =
+              rowPanel < fullRowPanels
+              ? inPlace(rowPanel: rowPanel, depth: depth)
+              : (pointer: UnsafePointer(packedA), rowStride: 1, depthStride: mr)
             let column = columnPanel * nr
-            let (panelB, depthStrideB) = columnPanel < inPlaceB
+            let (panelB, depthStrideB) =
+              columnPanel < inPlaceB
               ? (b + depth * n + column, n)
               : (UnsafePointer(packedB + (columnPanel - inPlaceB) * nr * depthCount), nr)
             @inline(__always) func multiply(wide: Bool) {
-              microKernel(depth: depthCount, a: panelA.pointer, rowStride: panelA.rowStride,
-                          depthStride: panelA.depthStride, b: panelB, depthStrideB: depthStrideB,
-                          row: rowPanel * mr, column: column, firstSlice: depth == 0, wide: wide)
+              microKernel(
+                depth: depthCount, a: panelA.pointer, rowStride: panelA.rowStride,
+                depthStride: panelA.depthStride, b: panelB, depthStrideB: depthStrideB,
+                row: rowPanel * mr, column: column, firstSlice: depth == 0, wide: wide)
             }
             // A panel of at most one register's width (the 10-wide output layer) skips the other;
             // each branch passes a constant, so each compiles to its own loop.
@@ -130,7 +137,7 @@ struct GemmKernel {
     guard beta != 1, count > 0 else { return }
     let parts = min(parallel.threads, max(1, count >> 15))
     spread(parts) { part in
-      let range = part * count / parts ..< (part + 1) * count / parts
+      let range = part * count / parts..<(part + 1) * count / parts
       if beta == 0 {
         (c + range.lowerBound).update(repeating: 0, count: range.count)
       } else {
@@ -189,8 +196,9 @@ struct GemmKernel {
         let source = UnsafeRawPointer(b + (depth + p) * n + first), target = UnsafeMutableRawPointer(row)
         let half = MemoryLayout<Vector>.size
         target.storeBytes(of: source.loadUnaligned(as: Vector.self), as: Vector.self)
-        target.storeBytes(of: source.loadUnaligned(fromByteOffset: half, as: Vector.self), toByteOffset: half,
-                          as: Vector.self)
+        target.storeBytes(
+          of: source.loadUnaligned(fromByteOffset: half, as: Vector.self), toByteOffset: half,
+          as: Vector.self)
       } else {
         row.update(from: b + (depth + p) * n + first, count: width)
         (row + width).update(repeating: 0, count: nr - width)
@@ -204,9 +212,11 @@ struct GemmKernel {
   /// `beta·C` plus the product (see ``store``). With `wide` false only the panel's first register
   /// of columns is computed (the caller passes a constant, so each case compiles to its own loop).
   @inline(__always)
-  private func microKernel(depth: Int, a: UnsafePointer<Float>, rowStride: Int, depthStride: Int,
-                           b: UnsafePointer<Float>, depthStrideB: Int, row: Int, column: Int, firstSlice: Bool,
-                           wide: Bool) {
+  private func microKernel(
+    depth: Int, a: UnsafePointer<Float>, rowStride: Int, depthStride: Int,
+    b: UnsafePointer<Float>, depthStrideB: Int, row: Int, column: Int, firstSlice: Bool,
+    wide: Bool
+  ) {
     typealias V = Vector
     let half = MemoryLayout<V>.size
     var c00 = V(), c01 = V(), c10 = V(), c11 = V(), c20 = V(), c21 = V()
@@ -285,8 +295,9 @@ struct GemmKernel {
     if shape.n - column >= Self.nr {
       let raw = UnsafeMutableRawPointer(out), half = MemoryLayout<Vector>.size
       raw.storeBytes(of: updated(raw.loadUnaligned(as: Vector.self), left), as: Vector.self)
-      raw.storeBytes(of: updated(raw.loadUnaligned(fromByteOffset: half, as: Vector.self), right),
-                     toByteOffset: half, as: Vector.self)
+      raw.storeBytes(
+        of: updated(raw.loadUnaligned(fromByteOffset: half, as: Vector.self), right),
+        toByteOffset: half, as: Vector.self)
     } else {
       for j in 0..<(shape.n - column) {
         out[j] = updated(SIMD1(out[j]), SIMD1(j < lanes ? left[j] : right[j - lanes]))[0]

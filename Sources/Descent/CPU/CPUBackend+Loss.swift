@@ -2,12 +2,15 @@ import Foundation
 
 /// Loss ops (twins of `kernels/loss.cl`).
 extension CPUBackend {
-  public func softmaxCrossEntropy(logits: DeviceBuffer, labels: DeviceBuffer, rows: Int, classes: Int,
-                                  gradientScale scale: Float, losses: DeviceBuffer,
-                                  gradient: DeviceBuffer) throws {
+  public func softmaxCrossEntropy(
+    logits: DeviceBuffer, labels: DeviceBuffer, rows: Int, classes: Int,
+    gradientScale scale: Float, losses: DeviceBuffer,
+    gradient: DeviceBuffer
+  ) throws {
     let op = "softmax_cross_entropy"
-    try Check.crossEntropy(logits: logits, labels: labels, losses: losses, gradient: gradient, rows: rows,
-                           classes: classes)
+    try Check.crossEntropy(
+      logits: logits, labels: labels, losses: losses, gradient: gradient, rows: rows,
+      classes: classes)
     let x = try cpu(logits, op).pointer, labels = try cpu(labels, op).pointer
     let loss = try cpu(losses, op).pointer, grad = try cpu(gradient, op).pointer
     parallel.rowChunks(rows, width: classes) { rowRange in
@@ -25,12 +28,18 @@ extension CPUBackend {
     }
   }
 
-  public func pointwiseLoss(_ kind: PointwiseLoss, predictions: DeviceBuffer, targets: DeviceBuffer,
-                            gradientScale scale: Float, losses: DeviceBuffer,
-                            gradient: DeviceBuffer) throws {
+  public func pointwiseLoss(
+    _ kind: PointwiseLoss, predictions: DeviceBuffer, targets: DeviceBuffer,
+    gradientScale scale: Float, losses: DeviceBuffer,
+    gradient: DeviceBuffer
+  ) throws {
     let op = "pointwise_loss"
-    try Check.sameCount(op, [("predictions", predictions), ("targets", targets), ("losses", losses),
-                             ("gradient", gradient)])
+    try Check.sameCount(
+      op,
+      [
+        ("predictions", predictions), ("targets", targets), ("losses", losses),
+        ("gradient", gradient),
+      ])
     let p = try cpu(predictions, op).pointer, t = try cpu(targets, op).pointer
     let loss = try cpu(losses, op), grad = try cpu(gradient, op).pointer
     let out = loss.pointer
@@ -58,8 +67,10 @@ extension CPUBackend {
     }
   }
 
-  public func topKHits(logits: DeviceBuffer, labels: DeviceBuffer, rows: Int, classes: Int, k: Int,
-                       into hits: DeviceBuffer) throws {
+  public func topKHits(
+    logits: DeviceBuffer, labels: DeviceBuffer, rows: Int, classes: Int, k: Int,
+    into hits: DeviceBuffer
+  ) throws {
     let op = "top_k_hits"
     try Check.topK(logits: logits, labels: labels, hits: hits, rows: rows, classes: classes, k: k)
     let (x, labels, out) = (try cpu(logits, op).pointer, try cpu(labels, op).pointer, try cpu(hits, op).pointer)

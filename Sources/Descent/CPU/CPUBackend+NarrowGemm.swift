@@ -102,8 +102,10 @@ extension GemmKernel {
       let first = block * 8, rows = min(8, m - first)
       // A last block's missing rows read the last row again (and are not stored).
       @inline(__always) func rowOfA(_ r: Int) -> UnsafePointer<Float> { a + min(first + r, m - 1) * k }
-      let (a0, a1, a2, a3, a4, a5, a6, a7) = (rowOfA(0), rowOfA(1), rowOfA(2), rowOfA(3), rowOfA(4), rowOfA(5),
-                                              rowOfA(6), rowOfA(7))
+      let (a0, a1, a2, a3, a4, a5, a6, a7) = (
+        rowOfA(0), rowOfA(1), rowOfA(2), rowOfA(3), rowOfA(4), rowOfA(5),
+        rowOfA(6), rowOfA(7)
+      )
       var c0 = V(), c1 = V(), c2 = V(), c3 = V(), c4 = V(), c5 = V(), c6 = V(), c7 = V()
       @inline(__always) func accumulate(_ depths: Range<Int>, rows: UnsafePointer<Float>, step: Int) {
         let source = UnsafeRawPointer(rows)

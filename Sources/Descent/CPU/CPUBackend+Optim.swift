@@ -4,13 +4,16 @@ import Foundation
 /// ``Optimizer``. The scalars come from its ``OptimizerUpdate``, read by name, so both backends
 /// use the same floats.
 extension CPUBackend {
-  public func update(_ update: OptimizerUpdate, parameter: DeviceBuffer, gradient: DeviceBuffer,
-                     state: [DeviceBuffer]) throws {
+  public func update(
+    _ update: OptimizerUpdate, parameter: DeviceBuffer, gradient: DeviceBuffer,
+    state: [DeviceBuffer]
+  ) throws {
     let op = update.kernel
     try Check.updateArguments(update, parameter: parameter, gradient: gradient, state: state)
     guard let twin = OptimMath.twins[op] else {
-      throw BackendError.invalidArgument(op: "update", parameter: "kernel", value: op,
-                                         allowed: OptimMath.twins.keys.sorted().joined(separator: ", "))
+      throw BackendError.invalidArgument(
+        op: "update", parameter: "kernel", value: op,
+        allowed: OptimMath.twins.keys.sorted().joined(separator: ", "))
     }
     let pointers = try state.map { try cpu($0, op).pointer }
     let buffers = OptimMath.Buffers(p: try cpu(parameter, op).pointer, g: try cpu(gradient, op).pointer) { name in
@@ -77,8 +80,10 @@ enum OptimMath {
     }
   }
 
-  static func rmsprop(_ range: Range<Int>, _ p: Pointer, _ g: Pointer, _ v: Pointer, _ average: Pointer?,
-                      _ buffer: Pointer?, _ k: OptimizerUpdate) {
+  static func rmsprop(
+    _ range: Range<Int>, _ p: Pointer, _ g: Pointer, _ v: Pointer, _ average: Pointer?,
+    _ buffer: Pointer?, _ k: OptimizerUpdate
+  ) {
     let (lr, alpha, epsilon, decay, momentum) = (k["lr"], k["alpha"], k["epsilon"], k["weight_decay"], k["momentum"])
     for i in range {
       var grad = g[i]
@@ -100,13 +105,17 @@ enum OptimMath {
   }
 
   /// ``Lanes/width`` lanes at a time, then the tail, each lane in the kernel's order of operations.
-  static func adam(_ range: Range<Int>, _ p: Pointer, _ g: Pointer, _ m: Pointer, _ v: Pointer,
-                   _ vMax: Pointer?, _ k: OptimizerUpdate) {
+  static func adam(
+    _ range: Range<Int>, _ p: Pointer, _ g: Pointer, _ m: Pointer, _ v: Pointer,
+    _ vMax: Pointer?, _ k: OptimizerUpdate
+  ) {
     let (beta1, beta2, stepSize) = (k["beta1"], k["beta2"], k["step_size"])
-    let (inverseCorrection2, epsilon, decay, decayFactor) = (k["inverse_correction2"], k["epsilon"],
-                                                             k["weight_decay"], k["decay_factor"])
+    let (inverseCorrection2, epsilon, decay, decayFactor) = (
+      k["inverse_correction2"], k["epsilon"],
+      k["weight_decay"], k["decay_factor"]
+    )
     @inline(__always) func step<T: SIMD>(_ i: Int, _ load: (Pointer, Int) -> T, _ store: (T, Pointer, Int) -> Void)
-      where T.Scalar == Float {
+    where T.Scalar == Float {
       var param = load(p, i), grad = load(g, i)
       if decayFactor != 1 { param = param * decayFactor }
       if decay != 0 { grad = grad + decay * param }

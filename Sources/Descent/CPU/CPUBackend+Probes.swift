@@ -21,8 +21,10 @@ extension CPUBackend: PerformanceProbes {
       let start = DispatchTime.now().uptimeNanoseconds
       parallel.forEach(parallel.threads) { _ in
         typealias V = GemmKernel.Vector  // the GEMM's register width
-        var a = (V(repeating: 1), V(repeating: 2), V(repeating: 3), V(repeating: 4), V(repeating: 5), V(repeating: 6),
-                 V(repeating: 7), V(repeating: 8), V(repeating: 9), V(repeating: 10), V(repeating: 11), V(repeating: 12))
+        var a = (
+          V(repeating: 1), V(repeating: 2), V(repeating: 3), V(repeating: 4), V(repeating: 5), V(repeating: 6),
+          V(repeating: 7), V(repeating: 8), V(repeating: 9), V(repeating: 10), V(repeating: 11), V(repeating: 12)
+        )
         let m = V(repeating: 0.999_999), s = V(repeating: 1e-7)
         for _ in 0..<iterations {
           Self.probeStep(&a.0, m, s); Self.probeStep(&a.1, m, s); Self.probeStep(&a.2, m, s)

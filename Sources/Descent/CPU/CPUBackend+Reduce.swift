@@ -61,8 +61,10 @@ extension CPUBackend {
     }
   }
 
-  public func dropout(_ x: DeviceBuffer, rate: Float, key: RandomKey, into y: DeviceBuffer,
-                      mask: DeviceBuffer) throws {
+  public func dropout(
+    _ x: DeviceBuffer, rate: Float, key: RandomKey, into y: DeviceBuffer,
+    mask: DeviceBuffer
+  ) throws {
     try Check.dropoutRate(rate)
     try Check.sameCount("dropout", [("x", x), ("y", y), ("mask", mask)])
     let (x, y, mask) = (try cpu(x, "dropout").pointer, try cpu(y, "dropout"), try cpu(mask, "dropout").pointer)

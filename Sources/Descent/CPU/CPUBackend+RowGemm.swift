@@ -57,7 +57,8 @@ extension GemmKernel {
     // Blocks of eight registers; with more than 64 Ki weights (256 KiB: the 784→256 layer) they
     // are spread over the cores, each core reading its columns from its own L2 (7.0 → x µs).
     let blocks = n / (8 * lanes)
-    let spread: (Int, (Int) -> Void) -> Void = k * n < 1 << 16 || blocks < 2
+    let spread: (Int, (Int) -> Void) -> Void =
+      k * n < 1 << 16 || blocks < 2
       ? { count, body in for index in 0..<count { body(index) } }
       : { count, body in parallel.forEach(count, body) }
     spread(blocks) { block in

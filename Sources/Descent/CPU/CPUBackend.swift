@@ -16,7 +16,8 @@ public final class CPUBackend: Backend {
   /// Give each of several backends that train at once a share, so they do not fight over cores.
   public init(threads: Int? = nil) {
     parallel = threads.map { Parallel.limited(to: $0) } ?? .all
-    name = parallel.threads < Parallel.cores ? "cpu (\(parallel.threads) thread\(parallel.threads == 1 ? "" : "s"))" : "cpu"
+    name =
+      parallel.threads < Parallel.cores ? "cpu (\(parallel.threads) thread\(parallel.threads == 1 ? "" : "s"))" : "cpu"
   }
 
   deinit {
@@ -49,8 +50,9 @@ public final class CPUBackend: Backend {
       parallel.rowChunks(rows.count, width: width) { range in
         var index = range.lowerBound
         while index + 4 <= range.upperBound {
-          Self.copyRows(source + rows[index] * width, source + rows[index + 1] * width, source + rows[index + 2] * width,
-                        source + rows[index + 3] * width, to: target + index * width, width: width)
+          Self.copyRows(
+            source + rows[index] * width, source + rows[index + 1] * width, source + rows[index + 2] * width,
+            source + rows[index + 3] * width, to: target + index * width, width: width)
           index += 4
         }
         for index in index..<range.upperBound {
@@ -61,8 +63,10 @@ public final class CPUBackend: Backend {
   }
 
   /// Copies the rows at `s0`…`s3` to four consecutive rows at `target`, interleaved.
-  private static func copyRows(_ s0: UnsafePointer<Float>, _ s1: UnsafePointer<Float>, _ s2: UnsafePointer<Float>,
-                               _ s3: UnsafePointer<Float>, to target: UnsafeMutablePointer<Float>, width: Int) {
+  private static func copyRows(
+    _ s0: UnsafePointer<Float>, _ s1: UnsafePointer<Float>, _ s2: UnsafePointer<Float>,
+    _ s3: UnsafePointer<Float>, to target: UnsafeMutablePointer<Float>, width: Int
+  ) {
     let (t0, t1, t2, t3) = (target, target + width, target + 2 * width, target + 3 * width)
     var column = 0
     while column + Lanes.width <= width {
@@ -115,8 +119,9 @@ final class CPUBuffer: DeviceBuffer, @unchecked Sendable {
     let physical = Self.physicalMemoryBytes
     guard count <= physical / MemoryLayout<Float>.stride else {
       let bytes = count.multipliedReportingOverflow(by: MemoryLayout<Float>.stride)
-      throw BackendError.outOfMemory(bytes: bytes.overflow ? Int.max : bytes.partialValue, device: "cpu",
-                                     reason: "more than the machine's \(physical >> 20) MiB of memory")
+      throw BackendError.outOfMemory(
+        bytes: bytes.overflow ? Int.max : bytes.partialValue, device: "cpu",
+        reason: "more than the machine's \(physical >> 20) MiB of memory")
     }
     var memory: UnsafeMutableRawPointer?
     let bytes = max(1, count) * MemoryLayout<Float>.stride

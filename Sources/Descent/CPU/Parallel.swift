@@ -28,20 +28,24 @@ package struct Parallel: Sendable {
 
   /// Runs `body` over consecutive sub-ranges of `0..<count`, in parallel when each of at least two
   /// parts would get `minimumChunk` elements or more; otherwise on the calling thread.
-  package func chunks(_ count: Int, minimumChunk: Int = 1 << 15,
-                             _ body: (Range<Int>) -> Void) {
+  package func chunks(
+    _ count: Int, minimumChunk: Int = 1 << 15,
+    _ body: (Range<Int>) -> Void
+  ) {
     let parts = min(threads, count / max(1, minimumChunk))
     guard parts > 1 else {
       if count > 0 { body(0..<count) }
       return
     }
-    forEach(parts) { part in body(part * count / parts ..< (part + 1) * count / parts) }
+    forEach(parts) { part in body(part * count / parts..<(part + 1) * count / parts) }
   }
 
   /// Runs `body` over consecutive row ranges of a `rows × width` matrix, in parallel when each of
   /// at least two parts would get `minimumElements` elements or more (see ``chunks(_:minimumChunk:_:)``).
-  package func rowChunks(_ rows: Int, width: Int, minimumElements: Int = 1 << 13,
-                                _ body: (Range<Int>) -> Void) {
+  package func rowChunks(
+    _ rows: Int, width: Int, minimumElements: Int = 1 << 13,
+    _ body: (Range<Int>) -> Void
+  ) {
     chunks(rows, minimumChunk: max(1, minimumElements / max(1, width)), body)
   }
 

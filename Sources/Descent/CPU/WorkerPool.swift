@@ -53,10 +53,12 @@ final class WorkerPool: @unchecked Sendable {
   /// Runs `body(i)` for `i` in `0..<count` on the caller and the workers. Returns `false`, having
   /// run nothing, when the pool is already running a loop (a nested or concurrent call).
   func run(_ count: Int, _ body: (Int) -> Void) -> Bool {
-    guard !workers.isEmpty, busy.withLock({ taken in
-      defer { taken = true }
-      return !taken
-    }) else { return false }
+    guard !workers.isEmpty,
+      busy.withLock({ taken in
+        defer { taken = true }
+        return !taken
+      })
+    else { return false }
     defer { busy.withLock { $0 = false } }
     withoutActuallyEscaping(body) { body in
       self.count = count

@@ -40,10 +40,12 @@ public struct CSVFile: Sendable {
       .map { ($0.offset + 1, $0.element.hasSuffix("\r") ? $0.element.dropLast() : $0.element) }
       .filter { !$0.1.allSatisfy(\.isWhitespace) }
     guard let first = lines.first else {
-      throw DataError.invalidLine(path: path, line: 1, column: nil, expected: "a line of values", found: "an empty file")
+      throw DataError.invalidLine(
+        path: path, line: 1, column: nil, expected: "a line of values", found: "an empty file")
     }
     let width = first.1.split(separator: ",", omittingEmptySubsequences: false).count
-    let header = hasHeader
+    let header =
+      hasHeader
       ? first.1.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
       : nil
     let labelIndex: Int?
@@ -53,13 +55,15 @@ public struct CSVFile: Sendable {
       let column = index < 0 ? width + index : index
       labelIndex = column
       guard column >= 0, column < width else {
-        throw DataError.invalidLine(path: path, line: first.0, column: nil,
-                                    expected: "a label column \(index) within \(width) columns", found: "\(width) columns")
+        throw DataError.invalidLine(
+          path: path, line: first.0, column: nil,
+          expected: "a label column \(index) within \(width) columns", found: "\(width) columns")
       }
     case let .name(name):
       guard let index = header?.firstIndex(of: name) else {
-        throw DataError.invalidLine(path: path, line: first.0, column: nil, expected: "a header column named \"\(name)\"",
-                                    found: header.map { $0.joined(separator: ",") } ?? "no header")
+        throw DataError.invalidLine(
+          path: path, line: first.0, column: nil, expected: "a header column named \"\(name)\"",
+          found: header.map { $0.joined(separator: ",") } ?? "no header")
       }
       labelIndex = index
     }
@@ -68,14 +72,16 @@ public struct CSVFile: Sendable {
       numbers.append(number)
       let fields = line.split(separator: ",", omittingEmptySubsequences: false)
       guard fields.count == width else {
-        throw DataError.invalidLine(path: path, line: number, column: nil, expected: "\(width) fields",
-                                    found: "\(fields.count)")
+        throw DataError.invalidLine(
+          path: path, line: number, column: nil, expected: "\(width) fields",
+          found: "\(fields.count)")
       }
       for (column, field) in fields.enumerated() {
         let trimmed = field.trimmingCharacters(in: .whitespaces)
         guard let value = Float(trimmed) else {
-          throw DataError.invalidLine(path: path, line: number, column: column + 1, expected: "a number",
-                                      found: "\"\(trimmed)\"")
+          throw DataError.invalidLine(
+            path: path, line: number, column: column + 1, expected: "a number",
+            found: "\"\(trimmed)\"")
         }
         if column == labelIndex { labels.append(value) } else { features.append(value) }
       }

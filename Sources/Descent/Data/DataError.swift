@@ -24,11 +24,13 @@ public enum DataError: Error, Equatable, CustomStringConvertible {
     switch self {
     case let .unreadable(path, reason): "\(path): cannot read: \(reason)"
     case let .unwritable(path, reason): "\(path): cannot write: \(reason)"
-    case let .malformed(path, offset, expected, found): "\(path): at byte \(offset): expected \(expected), found \(found)"
+    case let .malformed(path, offset, expected, found):
+      "\(path): at byte \(offset): expected \(expected), found \(found)"
     case let .invalidLine(path, line, column, expected, found):
       "\(path):\(line)\(column.map { ":\($0)" } ?? ""): expected \(expected), found \(found)"
     case let .nonFinite(source, row, column, value): "\(source): row \(row), column \(column) is \(value)"
-    case let .invalidTarget(source, row, value, allowed): "\(source): row \(row) has target \(value), expected \(allowed)"
+    case let .invalidTarget(source, row, value, allowed):
+      "\(source): row \(row) has target \(value), expected \(allowed)"
     case let .empty(source): "\(source) has no rows"
     case let .inconsistent(detail): detail
     case let .missingDataSet(name, path, hint): "\(name) not found at \(path): \(hint)"

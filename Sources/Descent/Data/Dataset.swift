@@ -9,10 +9,14 @@ public struct Dataset: Sendable {
   public var name: String
 
   /// - Throws: ``DataError/inconsistent(_:)`` when the arrays do not hold the same number of rows.
-  public init(features: [Float], featureCount: Int, targets: [Float], targetWidth: Int = 1, name: String = "data") throws {
+  public init(
+    features: [Float], featureCount: Int, targets: [Float], targetWidth: Int = 1, name: String = "data"
+  ) throws {
     guard featureCount >= 1, targetWidth >= 1, features.count % featureCount == 0,
-          targets.count % targetWidth == 0, features.count / featureCount == targets.count / targetWidth else {
-      throw DataError.inconsistent("""
+      targets.count % targetWidth == 0, features.count / featureCount == targets.count / targetWidth
+    else {
+      throw DataError.inconsistent(
+        """
         \(name): \(features.count) feature values of width \(featureCount) and \(targets.count) targets of \
         width \(targetWidth) do not make the same number of rows
         """)
@@ -32,11 +36,12 @@ public struct Dataset: Sendable {
     features.reserveCapacity(indices.count * featureCount)
     targets.reserveCapacity(indices.count * targetWidth)
     for row in indices {
-      features += self.features[row * featureCount ..< (row + 1) * featureCount]
-      targets += self.targets[row * targetWidth ..< (row + 1) * targetWidth]
+      features += self.features[row * featureCount..<(row + 1) * featureCount]
+      targets += self.targets[row * targetWidth..<(row + 1) * targetWidth]
     }
-    return try! Dataset(features: features, featureCount: featureCount, targets: targets,
-                        targetWidth: targetWidth, name: name ?? self.name)
+    return try! Dataset(
+      features: features, featureCount: featureCount, targets: targets,
+      targetWidth: targetWidth, name: name ?? self.name)
   }
 
   /// A seeded shuffle split: the first part holds `1 − fraction` of the rows, the second `fraction`
@@ -58,8 +63,9 @@ public struct Dataset: Sendable {
   /// surfacing later as a NaN loss).
   public func checkClassLabels(classes: Int) throws {
     if let i = targets.firstIndex(where: { !($0 >= 0 && $0 < Float(classes) && $0.rounded() == $0) }) {
-      throw DataError.invalidTarget(source: "\(name) targets", row: i / targetWidth, value: targets[i],
-                                    allowed: "a class index, a whole number from 0 to \(classes - 1)")
+      throw DataError.invalidTarget(
+        source: "\(name) targets", row: i / targetWidth, value: targets[i],
+        allowed: "a class index, a whole number from 0 to \(classes - 1)")
     }
   }
 
@@ -67,8 +73,9 @@ public struct Dataset: Sendable {
   /// [0, 1] (binary cross-entropy's probabilities).
   public func checkProbabilities() throws {
     if let i = targets.firstIndex(where: { !($0 >= 0 && $0 <= 1) }) {
-      throw DataError.invalidTarget(source: "\(name) targets", row: i / targetWidth, value: targets[i],
-                                    allowed: "a probability in [0, 1]")
+      throw DataError.invalidTarget(
+        source: "\(name) targets", row: i / targetWidth, value: targets[i],
+        allowed: "a probability in [0, 1]")
     }
   }
 
@@ -76,10 +83,12 @@ public struct Dataset: Sendable {
   /// features or targets, so bad data is reported before training starts.
   public func checkFinite() throws {
     if let i = features.firstIndex(where: { !$0.isFinite }) {
-      throw DataError.nonFinite(source: "\(name) features", row: i / featureCount, column: i % featureCount, value: features[i])
+      throw DataError.nonFinite(
+        source: "\(name) features", row: i / featureCount, column: i % featureCount, value: features[i])
     }
     if let i = targets.firstIndex(where: { !$0.isFinite }) {
-      throw DataError.nonFinite(source: "\(name) targets", row: i / targetWidth, column: i % targetWidth, value: targets[i])
+      throw DataError.nonFinite(
+        source: "\(name) targets", row: i / targetWidth, column: i % targetWidth, value: targets[i])
     }
   }
 }

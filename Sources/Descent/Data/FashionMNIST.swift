@@ -3,8 +3,10 @@
 public enum FashionMNIST {
   /// Where Debian's `dataset-fashion-mnist` package puts the files.
   public static let defaultDirectory = "/usr/share/datasets/fashion-mnist"
-  public static let classNames = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
-                                  "Sneaker", "Bag", "Ankle boot"]
+  public static let classNames = [
+    "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
+    "Sneaker", "Bag", "Ankle boot",
+  ]
   /// The factor that maps 8-bit pixels to [0, 1].
   public static let pixelScale: Float = 1 / 255
 
@@ -17,11 +19,15 @@ public enum FashionMNIST {
       } catch DataError.missingDataSet(_, let path, _) {
         throw DataError.missingDataSet(
           name: "Fashion-MNIST", path: path,
-          hint: "install Debian's package with `sudo apt-get install dataset-fashion-mnist`, or give the folder holding the IDX files")
+          hint:
+            "install Debian's package with `sudo apt-get install dataset-fashion-mnist`, or give the folder holding "
+            + "the IDX files"
+        )
       }
     }
-    var (dataset, _, _) = try IDXDataSet.load(images: try locate(labels: false), labels: try locate(labels: true),
-                                           name: "Fashion-MNIST \(split.rawValue) (\(directory))")
+    var (dataset, _, _) = try IDXDataSet.load(
+      images: try locate(labels: false), labels: try locate(labels: true),
+      name: "Fashion-MNIST \(split.rawValue) (\(directory))")
     dataset.scale(by: pixelScale)
     return dataset
   }

@@ -25,7 +25,8 @@ enum FileBytes {
     var status: Int32 = 0
     let message = gzerror(file, &status)
     if status != Z_OK, status != Z_STREAM_END {
-      throw DataError.unreadable(path: path, reason: "after \(bytes.count) bytes: \(message.map { String(cString: $0) } ?? "error \(status)")")
+      throw DataError.unreadable(
+        path: path, reason: "after \(bytes.count) bytes: \(message.map { String(cString: $0) } ?? "error \(status)")")
     }
     return bytes
   }

@@ -10,7 +10,9 @@ package enum FileSystem {
   /// system's reason.
   package static func fileCreationError(in folder: String) -> String? {
     let probe = "\(folder)/.descent-write-test-\(getpid())"
-    guard FileManager.default.createFile(atPath: probe, contents: Data()) else { return String(cString: strerror(errno)) }
+    guard FileManager.default.createFile(atPath: probe, contents: Data()) else {
+      return String(cString: strerror(errno))
+    }
     unlink(probe)
     return nil
   }

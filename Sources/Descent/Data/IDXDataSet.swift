@@ -35,8 +35,11 @@ public enum IDXDataSet {
   /// height (`nil` for `[n, features]` files) and whether the images are unsigned bytes (pixels
   /// in 0...255, which ``FashionMNIST/pixelScale`` maps to [0, 1]).
   /// - Throws: ``DataError`` when the files do not pair up (shapes or row counts).
-  public static func load(images: String, labels: String?, name: String)
-    throws -> (dataset: Dataset, image: (width: Int, height: Int)?, unsignedBytes: Bool) {
+  public static func load(
+    images: String, labels: String?, name: String
+  )
+    throws -> (dataset: Dataset, image: (width: Int, height: Int)?, unsignedBytes: Bool)
+  {
     let imageFile = try IDXFile(path: images)
     let dims = imageFile.dimensions
     guard dims.count == 2 || dims.count == 3, dims.dropFirst().allSatisfy({ $0 >= 1 }) else {
@@ -47,7 +50,8 @@ public enum IDXDataSet {
     if let labels {
       let labelFile = try IDXFile(path: labels)
       guard labelFile.dimensions == [dims[0]] else {
-        throw DataError.inconsistent("""
+        throw DataError.inconsistent(
+          """
           \(labels): dimensions \(labelFile.dimensions) do not pair up with the \(dims[0]) images of \(images) \
           (expected [\(dims[0])])
           """)

@@ -63,7 +63,8 @@ public struct IDXFile: Sendable {
   /// Writes unsigned bytes (type code 08) with `dimensions` as a plain IDX file, atomically.
   public static func write(_ values: [UInt8], dimensions: [Int], to path: String) throws {
     guard !dimensions.isEmpty, dimensions.count < 256, dimensions.reduce(1, *) == values.count,
-          dimensions.allSatisfy({ $0 >= 0 && $0 <= Int(UInt32.max) }) else {
+      dimensions.allSatisfy({ $0 >= 0 && $0 <= Int(UInt32.max) })
+    else {
       throw DataError.inconsistent("\(path): \(values.count) values do not fill dimensions \(dimensions)")
     }
     var bytes: [UInt8] = [0, 0, 0x08, UInt8(dimensions.count)]

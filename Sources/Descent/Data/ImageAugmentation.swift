@@ -14,11 +14,14 @@ public struct ImageAugmentation: Sendable, Hashable, Codable {
 
   /// - Throws: ``ConfigurationError`` for a non-positive size, a negative shift or shift as large
   ///   as the image, or a negative noise deviation.
-  public init(width: Int, height: Int, maxShift: Int = 0, horizontalFlip: Bool = false,
-              noiseDeviation: Float = 0) throws {
+  public init(
+    width: Int, height: Int, maxShift: Int = 0, horizontalFlip: Bool = false,
+    noiseDeviation: Float = 0
+  ) throws {
     try ConfigurationError.require(width >= 1 && height >= 1, "image size", "\(width)x\(height)", ">= 1x1")
-    try ConfigurationError.require(maxShift >= 0 && maxShift < min(width, height), "maxShift", maxShift,
-                                   "[0, \(min(width, height)))")
+    try ConfigurationError.require(
+      maxShift >= 0 && maxShift < min(width, height), "maxShift", maxShift,
+      "[0, \(min(width, height)))")
     try ConfigurationError.require(noiseDeviation >= 0 && noiseDeviation.isFinite, "noise", noiseDeviation, ">= 0")
     self.width = width
     self.height = height

@@ -25,7 +25,8 @@ public enum ONNXExport {
       case let dense as Dense:
         let parameters = try dense.parameters.map { try model.backend.download($0.value) }
         let weight = graph.constant("\(index).weight", parameters[0], shape: dense.parameters[0].shape)
-        current = dense.usesBias
+        current =
+          dense.usesBias
           ? graph.node("Gemm", [current, weight, graph.constant("\(index).bias", parameters[1], shape: [dense.units])])
           : graph.node("MatMul", [current, weight])
         if let activation = dense.activation { current = graph.activation(activation, current) }
@@ -42,8 +43,11 @@ public enum ONNXExport {
     var message = ProtobufMessage()
     message.int(1, 8)  // ir_version: IR_VERSION_2021_7_30, the one opset 17 came with
     message.string(2, "descent")  // producer_name
-    message.message(7) { graphMessage in graph.write(into: &graphMessage, inputFeatures: model.inputFeatures,
-                                                     outputs: outputs.map { ($0, model.outputFeatures) }) }
+    message.message(7) { graphMessage in
+      graph.write(
+        into: &graphMessage, inputFeatures: model.inputFeatures,
+        outputs: outputs.map { ($0, model.outputFeatures) })
+    }
     message.message(8) { opset in  // opset_import: the default domain at version 17
       opset.string(1, "")
       opset.int(2, 17)
@@ -74,7 +78,9 @@ private struct Graph {
   }
 
   /// Adds a node and returns the name of its output (`output`, or one made from its position).
-  mutating func node(_ op: String, _ inputs: [String], attributes: [(String, Attribute)] = [], output: String? = nil) -> String {
+  mutating func node(
+    _ op: String, _ inputs: [String], attributes: [(String, Attribute)] = [], output: String? = nil
+  ) -> String {
     let name = output ?? "\(nodes.count).\(op)"
     nodes.append((op, inputs, name, attributes))
     return name

@@ -65,8 +65,9 @@ public final class Softmax: Layer {
     guard let saved, saved.rows == rows else { throw ModelError.backwardBeforeForward(layer: description) }
     guard needsInputGradient else { return nil }
     let dx = try layer.workspace.buffer("dx", rows * layer.features)
-    try layer.backend.softmaxBackward(output: saved.output, outputGradient: outputGradient, rows: rows,
-                                      columns: layer.features, into: dx)
+    try layer.backend.softmaxBackward(
+      output: saved.output, outputGradient: outputGradient, rows: rows,
+      columns: layer.features, into: dx)
     return dx
   }
 }

@@ -24,8 +24,10 @@ public final class Dense: Layer {
   private var saved: (input: DeviceBuffer, preActivation: DeviceBuffer, rows: Int)?
 
   /// - Throws: ``ConfigurationError`` for `units < 1` or an invalid regularizer.
-  public init(_ units: Int, activation: Activation? = nil, initializer: Initializer = .glorotUniform,
-              biasInitializer: Initializer = .zeros, bias: Bool = true, regularizer: Regularizer? = nil) throws {
+  public init(
+    _ units: Int, activation: Activation? = nil, initializer: Initializer = .glorotUniform,
+    biasInitializer: Initializer = .zeros, bias: Bool = true, regularizer: Regularizer? = nil
+  ) throws {
     try ConfigurationError.require(units >= 1, "units", units, ">= 1")
     try regularizer?.validate()
     self.units = units
@@ -43,14 +45,19 @@ public final class Dense: Layer {
 
   public func build(inputFeatures: Int, backend: any Backend, key: RandomKey) throws -> Int {
     try ConfigurationError.require(inputFeatures >= 1, "inputFeatures", inputFeatures, ">= 1")
-    let weight = try Parameter(name: "weight", shape: [inputFeatures, units], initializer: initializer,
-                               regularizer: regularizer, backend: backend, key: key)
-    let bias = try usesBias
-      ? Parameter(name: "bias", shape: [units], initializer: biasInitializer, backend: backend,
-                  key: RandomKey(seed: key.seed, stream: key.stream &+ 1))
+    let weight = try Parameter(
+      name: "weight", shape: [inputFeatures, units], initializer: initializer,
+      regularizer: regularizer, backend: backend, key: key)
+    let bias =
+      try usesBias
+      ? Parameter(
+        name: "bias", shape: [units], initializer: biasInitializer, backend: backend,
+        key: RandomKey(seed: key.seed, stream: key.stream &+ 1))
       : nil
-    try state.set(State(backend: backend, inputs: inputFeatures, weight: weight, bias: bias,
-                        workspace: Workspace(backend: backend)))
+    try state.set(
+      State(
+        backend: backend, inputs: inputFeatures, weight: weight, bias: bias,
+        workspace: Workspace(backend: backend)))
     return units
   }
 
@@ -87,13 +94,15 @@ public final class Dense: Layer {
       dz = try state.workspace.buffer("dz", rows * units)
       try backend.activationBackward(activation, input: saved.preActivation, outputGradient: outputGradient, into: dz)
     }
-    try backend.gemm(GemmShape(m: state.inputs, n: units, k: rows, transposeA: true), saved.input, dz,
-                     into: state.weight.gradient)
+    try backend.gemm(
+      GemmShape(m: state.inputs, n: units, k: rows, transposeA: true), saved.input, dz,
+      into: state.weight.gradient)
     if let bias = state.bias { try backend.columnSums(dz, rows: rows, columns: units, into: bias.gradient) }
     guard needsInputGradient else { return nil }
     let dx = try state.workspace.buffer("dx", rows * state.inputs)
-    try backend.gemm(GemmShape(m: rows, n: state.inputs, k: units, transposeB: true), dz, state.weight.value,
-                     into: dx)
+    try backend.gemm(
+      GemmShape(m: rows, n: state.inputs, k: units, transposeB: true), dz, state.weight.value,
+      into: dx)
     return dx
   }
 }

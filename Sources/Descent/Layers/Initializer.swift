@@ -43,8 +43,10 @@ public enum Initializer: Sendable, Hashable, Codable {
   }
 
   /// Fills `buffer` (a `fanIn × fanOut` weight matrix or a bias) on its backend from `key`.
-  public func initialize(_ buffer: DeviceBuffer, fanIn: Int, fanOut: Int, on backend: any Backend,
-                         key: RandomKey) throws {
+  public func initialize(
+    _ buffer: DeviceBuffer, fanIn: Int, fanOut: Int, on backend: any Backend,
+    key: RandomKey
+  ) throws {
     if let distribution = distribution(fanIn: fanIn, fanOut: fanOut) {
       try backend.fillRandom(buffer, distribution, key: key)
     } else {

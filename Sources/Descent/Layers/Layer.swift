@@ -39,14 +39,17 @@ public final class Parameter: @unchecked Sendable {
   public let regularizer: Regularizer?
 
   /// Allocates the value and gradient buffers on `backend`; the value is filled by `initializer`.
-  public init(name: String, shape: [Int], initializer: Initializer, regularizer: Regularizer? = nil,
-              backend: any Backend, key: RandomKey) throws {
+  public init(
+    name: String, shape: [Int], initializer: Initializer, regularizer: Regularizer? = nil,
+    backend: any Backend, key: RandomKey
+  ) throws {
     self.name = name
     self.shape = shape
     self.regularizer = regularizer
     guard let count = Checked.product(shape, atMost: Int.max / MemoryLayout<Float>.stride) else {
-      throw BackendError.outOfMemory(bytes: Int.max, device: backend.name,
-                                     reason: "\(name) of shape \(shape) has more values than memory can address")
+      throw BackendError.outOfMemory(
+        bytes: Int.max, device: backend.name,
+        reason: "\(name) of shape \(shape) has more values than memory can address")
     }
     value = try backend.allocate(count)
     gradient = try backend.allocate(count)

@@ -64,13 +64,16 @@ public struct LayerDescription: Codable, Sendable, Hashable {
     func function() throws -> Activation {
       guard let name = activation else { throw fail("an activation layer needs \"activation\"") }
       guard let function = Activation(name: name, slope: slope) else {
-        throw fail("unknown activation \"\(name)\"\(slope.map { " with slope \($0)" } ?? "") (known: \(Activation.names))")
+        throw fail(
+          "unknown activation \"\(name)\"\(slope.map { " with slope \($0)" } ?? "") (known: \(Activation.names))")
       }
       return function
     }
     switch type {
     case "dense":
-      guard let units, units >= 1 else { throw fail("a dense layer needs \"units\" >= 1, found \(units.map(String.init) ?? "none")") }
+      guard let units, units >= 1 else {
+        throw fail("a dense layer needs \"units\" >= 1, found \(units.map(String.init) ?? "none")")
+      }
       return try Dense(units, activation: activation == nil ? nil : try function(), bias: bias ?? true)
     case "activation": return ActivationLayer(try function())
     case "dropout":
@@ -131,7 +134,8 @@ public struct Preprocessing: Codable, Sendable, Hashable {
   /// - Throws: ``DataError/inconsistent(_:)`` naming `name` when the standardization has another width.
   public func apply(to features: inout [Float], featureCount: Int, name: String = "the data") throws {
     if let standardization, standardization.means.count != featureCount {
-      throw DataError.inconsistent("\(name): \(featureCount) features, the standardization has \(standardization.means.count)")
+      throw DataError.inconsistent(
+        "\(name): \(featureCount) features, the standardization has \(standardization.means.count)")
     }
     if scale != 1 { for i in features.indices { features[i] *= scale } }
     standardization?.standardize(&features)
@@ -141,8 +145,9 @@ public struct Preprocessing: Codable, Sendable, Hashable {
   public func apply(to dataset: Dataset) throws -> Dataset {
     var features = dataset.features
     try apply(to: &features, featureCount: dataset.featureCount, name: dataset.name)
-    return try Dataset(features: features, featureCount: dataset.featureCount, targets: dataset.targets,
-                       targetWidth: dataset.targetWidth, name: dataset.name)
+    return try Dataset(
+      features: features, featureCount: dataset.featureCount, targets: dataset.targets,
+      targetWidth: dataset.targetWidth, name: dataset.name)
   }
 
   /// Throws naming `place` unless every part fits `inputFeatures` inputs and is finite.
@@ -154,10 +159,14 @@ public struct Preprocessing: Codable, Sendable, Hashable {
     }
     if let standardization {
       guard standardization.means.count == inputFeatures, standardization.deviations.count == inputFeatures else {
-        throw fail("has \(standardization.means.count) means and \(standardization.deviations.count) deviations, the model takes \(inputFeatures) features")
+        throw fail(
+          "has \(standardization.means.count) means and \(standardization.deviations.count) deviations, the model "
+            + "takes \(inputFeatures) features"
+        )
       }
       guard standardization.means.allSatisfy(\.isFinite),
-            standardization.deviations.allSatisfy({ $0.isFinite && $0 > 0 }) else {
+        standardization.deviations.allSatisfy({ $0.isFinite && $0 > 0 })
+      else {
         throw fail("needs finite means and finite positive deviations")
       }
     }

@@ -19,7 +19,8 @@ public enum ModelError: Error, Equatable, CustomStringConvertible {
     case let .shapeMismatch(detail): "shape mismatch: \(detail)"
     case let .backwardBeforeForward(layer): "\(layer): backward called without a forward pass of the same batch"
     case let .notDescribable(layer):
-      "\(layer) is not one of Descent's layers, so a model file cannot describe it: rebuild the model in code and use loadWeights(from:)"
+      "\(layer) is not one of Descent's layers, so a model file cannot describe it: rebuild the model in code and use "
+        + "loadWeights(from:)"
     }
   }
 }

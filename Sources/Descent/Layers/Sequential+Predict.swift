@@ -27,7 +27,9 @@ extension Sequential {
     let (count, overflow) = rows.multipliedReportingOverflow(by: inputFeatures)
     guard rows >= 0, !overflow, inputs.count == count else {
       throw ModelError.shapeMismatch(
-        "the input has \(inputs.count) values, \(rows) rows of \(inputFeatures) features need \(overflow ? "more" : "\(count)")")
+        "the input has \(inputs.count) values, \(rows) rows of \(inputFeatures) features need "
+          + "\(overflow ? "more" : "\(count)")"
+      )
     }
     var outputs: [Float] = []
     outputs.reserveCapacity(rows * outputFeatures)
@@ -35,7 +37,7 @@ extension Sequential {
     for start in stride(from: 0, to: rows, by: batchSize) {
       let passRows = min(batchSize, rows - start)
       pass.removeAll(keepingCapacity: true)
-      pass.append(contentsOf: inputs[start * inputFeatures ..< (start + passRows) * inputFeatures])
+      pass.append(contentsOf: inputs[start * inputFeatures..<(start + passRows) * inputFeatures])
       try preprocessing?.apply(to: &pass, featureCount: inputFeatures, name: "the raw inputs")
       let buffer = try inputBuffers.buffer("inputs", pass.count)
       try backend.upload(pass, to: buffer)

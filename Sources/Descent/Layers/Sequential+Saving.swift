@@ -7,8 +7,9 @@ extension Sequential {
   /// The layers, output meaning and preprocessing of this model, as a model file stores them.
   /// - Throws: ``ModelError/notDescribable(layer:)`` for a layer type of the user's own.
   public func describe() throws -> ModelDescription {
-    ModelDescription(inputFeatures: inputFeatures, seed: seed, layers: try layers.map(LayerDescription.init),
-                     output: output, preprocessing: preprocessing)
+    ModelDescription(
+      inputFeatures: inputFeatures, seed: seed, layers: try layers.map(LayerDescription.init),
+      output: output, preprocessing: preprocessing)
   }
 
   /// The ``describe()`` JSON stored in model files and checkpoints.
@@ -35,8 +36,12 @@ extension Sequential {
     if let bad = tensors.first(where: { $0.tensor.values.contains { !$0.isFinite } }) {
       throw TrainingError.nonFiniteResult(what: "the weights (\(bad.name))")
     }
-    try SafeTensors.write(tensors, metadata: [Self.descriptionKey: try descriptionJSON(),
-                                              "layout": "Dense weights are inputs x units"], to: path)
+    try SafeTensors.write(
+      tensors,
+      metadata: [
+        Self.descriptionKey: try descriptionJSON(),
+        "layout": "Dense weights are inputs x units",
+      ], to: path)
   }
 
   /// Rebuilds the model a file written by ``save(to:)``, `descent train` or a checkpoint describes,
@@ -47,8 +52,9 @@ extension Sequential {
   ///   layer, preprocessing that does not fit the inputs.
   public static func load(contentsOf path: String, backend: any Backend) throws -> Sequential {
     let (tensors, metadata) = try SafeTensors.read(path)
-    let description = try ModelDescription.decode(metadata[descriptionKey], path: path,
-                                                  bareTensors: tensors.keys.contains { $0.first?.isNumber == true })
+    let description = try ModelDescription.decode(
+      metadata[descriptionKey], path: path,
+      bareTensors: tensors.keys.contains { $0.first?.isNumber == true })
     let layers = try description.layers.enumerated().map { index, layer in
       try layer.makeLayer(where: "\(path): layer \(index)")
     }
@@ -64,10 +70,12 @@ extension Sequential {
     }
     for (name, shape) in expected.sorted(by: { $0.key < $1.key }) {
       guard let tensor = tensors[name] else {
-        throw DataError.inconsistent("\(path): the description needs a tensor \"\(name)\" of shape \(shape); the file has none")
+        throw DataError.inconsistent(
+          "\(path): the description needs a tensor \"\(name)\" of shape \(shape); the file has none")
       }
       guard tensor.shape == shape else {
-        throw DataError.inconsistent("\(path): tensor \"\(name)\" has shape \(tensor.shape), the description needs \(shape)")
+        throw DataError.inconsistent(
+          "\(path): tensor \"\(name)\" has shape \(tensor.shape), the description needs \(shape)")
       }
     }
     if let stray = tensors.keys.sorted().first(where: { $0.first?.isNumber == true && expected[$0] == nil }) {
@@ -75,8 +83,9 @@ extension Sequential {
     }
     try description.validateOutput(width: width, path: path)
     try description.preprocessing.validate(inputFeatures: description.inputFeatures, place: path)
-    let model = try Sequential(layers, inputFeatures: description.inputFeatures, backend: backend,
-                               seed: description.seed)
+    let model = try Sequential(
+      layers, inputFeatures: description.inputFeatures, backend: backend,
+      seed: description.seed)
     for (name, parameter) in model.namedParameters {
       try backend.upload(tensors[name]!.values, to: parameter.value)
     }
@@ -92,9 +101,12 @@ extension Sequential {
   public func loadWeights(from path: String) throws {
     let tensors = try SafeTensors.read(path).tensors
     let values = try namedParameters.map { name, parameter in
-      guard let tensor = tensors[name] else { throw DataError.inconsistent("\(path): no tensor \"\(name)\" \(parameter.shape)") }
+      guard let tensor = tensors[name] else {
+        throw DataError.inconsistent("\(path): no tensor \"\(name)\" \(parameter.shape)")
+      }
       guard tensor.shape == parameter.shape else {
-        throw DataError.inconsistent("\(path): tensor \"\(name)\" has shape \(tensor.shape), the model needs \(parameter.shape)")
+        throw DataError.inconsistent(
+          "\(path): tensor \"\(name)\" has shape \(tensor.shape), the model needs \(parameter.shape)")
       }
       return tensor.values
     }
@@ -107,7 +119,8 @@ extension ModelDescription {
   /// newer Descent is named as such rather than as a field this version does not know.
   static func decode(_ json: String?, path: String, bareTensors: Bool) throws -> ModelDescription {
     guard let json else {
-      throw DataError.inconsistent("""
+      throw DataError.inconsistent(
+        """
         \(path): no "\(Sequential.descriptionKey)" metadata, so the file does not say which model its tensors belong to\
         \(bareTensors ? " (a bare-tensor weights file: build the model in code and call loadWeights(from:))" : "")
         """)
@@ -124,9 +137,10 @@ extension ModelDescription {
       throw DataError.inconsistent("\(path): model format \"\(header.format ?? "none")\", expected \"\(formatName)\"")
     }
     guard let version = header.version, (1...currentVersion).contains(version) else {
-      throw DataError.inconsistent("""
-        \(path): model format version \(header.version.map(String.init) ?? "missing"); this Descent reads versions 1 to \
-        \(currentVersion) (a newer Descent wrote the file?)
+      throw DataError.inconsistent(
+        """
+        \(path): model format version \(header.version.map(String.init) ?? "missing"); \
+        this Descent reads versions 1 to \(currentVersion) (a newer Descent wrote the file?)
         """)
     }
     do {
@@ -146,7 +160,8 @@ extension ModelDescription {
       path.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined().trimmingCharacters(in: ["."])
     }
     switch error {
-    case let .keyNotFound(key, context): return "missing \"\(key.stringValue)\" at \(where_(context.codingPath + [key]))"
+    case let .keyNotFound(key, context):
+      return "missing \"\(key.stringValue)\" at \(where_(context.codingPath + [key]))"
     case let .typeMismatch(_, context), let .valueNotFound(_, context), let .dataCorrupted(context):
       return "\(where_(context.codingPath)): \(context.debugDescription)"
     @unknown default: return "\(error)"

@@ -33,8 +33,9 @@ public final class Sequential: @unchecked Sendable {
     var width = inputFeatures
     var widths: [Int] = []
     for (index, layer) in layers.enumerated() {
-      width = try layer.build(inputFeatures: width, backend: backend,
-                              key: RandomKey(seed: seed, stream: 1 << 63 | UInt64(index) << 16))
+      width = try layer.build(
+        inputFeatures: width, backend: backend,
+        key: RandomKey(seed: seed, stream: 1 << 63 | UInt64(index) << 16))
       widths.append(width)
     }
     self.backend = backend
@@ -46,8 +47,10 @@ public final class Sequential: @unchecked Sendable {
   }
 
   /// The same, with the layers listed in a builder block.
-  public convenience init(inputFeatures: Int, backend: any Backend, seed: UInt64 = 0,
-                          @LayerBuilder _ layers: () throws -> [any Layer]) throws {
+  public convenience init(
+    inputFeatures: Int, backend: any Backend, seed: UInt64 = 0,
+    @LayerBuilder _ layers: () throws -> [any Layer]
+  ) throws {
     try self.init(try layers(), inputFeatures: inputFeatures, backend: backend, seed: seed)
   }
 
@@ -74,9 +77,10 @@ public final class Sequential: @unchecked Sendable {
     }
     var x = input
     for (index, layer) in layers.enumerated() {
-      let mode: ForwardMode = trainingStep.map {
-        .training(key: RandomKey(seed: seed, stream: UInt64(index) << 40 | UInt64($0)))
-      } ?? .inference
+      let mode: ForwardMode =
+        trainingStep.map {
+          .training(key: RandomKey(seed: seed, stream: UInt64(index) << 40 | UInt64($0)))
+        } ?? .inference
       x = try layer.forward(x, rows: rows, mode: mode)
     }
     return x
@@ -105,7 +109,8 @@ public final class Sequential: @unchecked Sendable {
     }
     for (values, parameter) in zip(weights, parameters) {
       guard values.count == parameter.count else {
-        throw ModelError.shapeMismatch("\(parameter.name) \(parameter.shape) has \(parameter.count) values, \(values.count) given")
+        throw ModelError.shapeMismatch(
+          "\(parameter.name) \(parameter.shape) has \(parameter.count) values, \(values.count) given")
       }
       try backend.upload(values, to: parameter.value)
     }

@@ -17,13 +17,17 @@ public enum Loss: String, Sendable, Hashable, Codable, CaseIterable {
   /// Queues the loss of `predictions` (`rows × outputs`) against `targets`: writes the gradient of
   /// the batch mean into `gradient` and the sum of the per-element losses into `total[0]`. Returns
   /// how many terms that sum holds (rows, or rows × outputs), the mean's divisor.
-  func compute(predictions: DeviceBuffer, targets: DeviceBuffer, rows: Int, outputs: Int,
-               workspace: Workspace, gradient: DeviceBuffer, total: DeviceBuffer) throws -> Int {
+  func compute(
+    predictions: DeviceBuffer, targets: DeviceBuffer, rows: Int, outputs: Int,
+    workspace: Workspace, gradient: DeviceBuffer, total: DeviceBuffer
+  ) throws -> Int {
     let backend = workspace.backend
     guard targets.count == targetCount(rows: rows, outputs: outputs) else {
-      throw ModelError.shapeMismatch("""
+      throw ModelError.shapeMismatch(
+        """
         \(rawValue) loss: \(targets.count) targets for \(rows) rows of \(outputs) outputs \
-        (needs \(targetCount(rows: rows, outputs: outputs))\(self == .softmaxCrossEntropy ? ": one class index per row" : ""))
+        (needs \(targetCount(rows: rows, outputs: outputs))\
+        \(self == .softmaxCrossEntropy ? ": one class index per row" : ""))
         """)
     }
     let terms = targetCount(rows: rows, outputs: outputs)
@@ -31,12 +35,14 @@ public enum Loss: String, Sendable, Hashable, Codable, CaseIterable {
     let scale = 1 / Float(terms)
     switch self {
     case .meanSquaredError, .binaryCrossEntropy:
-      try backend.pointwiseLoss(self == .meanSquaredError ? .squaredError : .binaryCrossEntropyWithLogits,
-                                predictions: predictions, targets: targets, gradientScale: scale,
-                                losses: losses, gradient: gradient)
+      try backend.pointwiseLoss(
+        self == .meanSquaredError ? .squaredError : .binaryCrossEntropyWithLogits,
+        predictions: predictions, targets: targets, gradientScale: scale,
+        losses: losses, gradient: gradient)
     case .softmaxCrossEntropy:
-      try backend.softmaxCrossEntropy(logits: predictions, labels: targets, rows: rows, classes: outputs,
-                                      gradientScale: scale, losses: losses, gradient: gradient)
+      try backend.softmaxCrossEntropy(
+        logits: predictions, labels: targets, rows: rows, classes: outputs,
+        gradientScale: scale, losses: losses, gradient: gradient)
     }
     try backend.reduce(.sum, losses, into: total)
     return terms

@@ -11,8 +11,10 @@ public struct AdaGrad: Optimizer {
   public var weightDecay: Float
   public var epsilon: Float
 
-  public init(learningRate: Float = 0.01, learningRateDecay: Float = 0, weightDecay: Float = 0,
-              epsilon: Float = 1e-10) {
+  public init(
+    learningRate: Float = 0.01, learningRateDecay: Float = 0, weightDecay: Float = 0,
+    epsilon: Float = 1e-10
+  ) {
     self.learningRate = learningRate
     self.learningRateDecay = learningRateDecay
     self.weightDecay = weightDecay
@@ -23,9 +25,11 @@ public struct AdaGrad: Optimizer {
 
   public func update(step t: Int, learningRate: Float, momentum: Float?) -> OptimizerUpdate {
     let rate = Double(learningRate) / (1 + Double(t - 1) * Double(learningRateDecay))
-    return OptimizerUpdate(kernel: "adagrad", states: [.init("sum")], scalars: [
-      .init("lr", Float(rate)), .init("weight_decay", weightDecay), .init("epsilon", epsilon),
-    ])
+    return OptimizerUpdate(
+      kernel: "adagrad", states: [.init("sum")],
+      scalars: [
+        .init("lr", Float(rate)), .init("weight_decay", weightDecay), .init("epsilon", epsilon),
+      ])
   }
 
   public func validate() throws {

@@ -17,8 +17,10 @@ public struct Adam: Optimizer {
   public var weightDecay: Float
   public var amsgrad: Bool
 
-  public init(learningRate: Float = 0.001, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8,
-              weightDecay: Float = 0, amsgrad: Bool = false) {
+  public init(
+    learningRate: Float = 0.001, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8,
+    weightDecay: Float = 0, amsgrad: Bool = false
+  ) {
     self.learningRate = learningRate
     self.beta1 = beta1
     self.beta2 = beta2
@@ -30,28 +32,34 @@ public struct Adam: Optimizer {
   public var hasMomentum: Bool { true }
 
   public func update(step t: Int, learningRate: Float, momentum: Float?) -> OptimizerUpdate {
-    Self.update(step: t, learningRate: learningRate, beta1: momentum ?? beta1, beta2: beta2, epsilon: epsilon,
-                l2: weightDecay, decayFactor: 1, amsgrad: amsgrad)
+    Self.update(
+      step: t, learningRate: learningRate, beta1: momentum ?? beta1, beta2: beta2, epsilon: epsilon,
+      l2: weightDecay, decayFactor: 1, amsgrad: amsgrad)
   }
 
   public func validate() throws {
-    try Self.validate(learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon,
-                      weightDecay: weightDecay)
+    try Self.validate(
+      learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon,
+      weightDecay: weightDecay)
   }
 
   /// The `adam` kernel's call, shared with ``AdamW``: `step_size = lr / (1 − β₁ᵗ)` and
   /// `inverse_correction2 = 1 / √(1 − β₂ᵗ)` (a factor, so a step costs one division, by `√v̂ + ε`;
   /// torch divides by √(1 − β₂ᵗ): ≤ 1 ulp apart), `weight_decay` the L2 term added to `g`,
   /// `decay_factor` the decoupled decay `θ ← θ·factor` applied first.
-  static func update(step t: Int, learningRate: Float, beta1: Float, beta2: Float, epsilon: Float, l2: Float,
-                     decayFactor: Float, amsgrad: Bool) -> OptimizerUpdate {
+  static func update(
+    step t: Int, learningRate: Float, beta1: Float, beta2: Float, epsilon: Float, l2: Float,
+    decayFactor: Float, amsgrad: Bool
+  ) -> OptimizerUpdate {
     let correction1 = 1 - pow(Double(beta1), Double(t))
     let correction2 = 1 - pow(Double(beta2), Double(t))
-    return OptimizerUpdate(kernel: "adam", states: [.init("m"), .init("v"), .init("v_max", kept: amsgrad)], scalars: [
-      .init("beta1", beta1), .init("beta2", beta2), .init("step_size", Float(Double(learningRate) / correction1)),
-      .init("inverse_correction2", Float(1 / correction2.squareRoot())), .init("epsilon", epsilon),
-      .init("weight_decay", l2), .init("decay_factor", decayFactor), .init("amsgrad", flag: amsgrad),
-    ])
+    return OptimizerUpdate(
+      kernel: "adam", states: [.init("m"), .init("v"), .init("v_max", kept: amsgrad)],
+      scalars: [
+        .init("beta1", beta1), .init("beta2", beta2), .init("step_size", Float(Double(learningRate) / correction1)),
+        .init("inverse_correction2", Float(1 / correction2.squareRoot())), .init("epsilon", epsilon),
+        .init("weight_decay", l2), .init("decay_factor", decayFactor), .init("amsgrad", flag: amsgrad),
+      ])
   }
 
   static func validate(learningRate: Float, beta1: Float, beta2: Float, epsilon: Float, weightDecay: Float) throws {
@@ -77,8 +85,10 @@ public struct AdamW: Optimizer {
   public var weightDecay: Float
   public var amsgrad: Bool
 
-  public init(learningRate: Float = 0.001, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8,
-              weightDecay: Float = 0.01, amsgrad: Bool = false) {
+  public init(
+    learningRate: Float = 0.001, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8,
+    weightDecay: Float = 0.01, amsgrad: Bool = false
+  ) {
     self.learningRate = learningRate
     self.beta1 = beta1
     self.beta2 = beta2
@@ -90,12 +100,14 @@ public struct AdamW: Optimizer {
   public var hasMomentum: Bool { true }
 
   public func update(step t: Int, learningRate: Float, momentum: Float?) -> OptimizerUpdate {
-    Adam.update(step: t, learningRate: learningRate, beta1: momentum ?? beta1, beta2: beta2, epsilon: epsilon,
-                l2: 0, decayFactor: Float(1 - Double(learningRate) * Double(weightDecay)), amsgrad: amsgrad)
+    Adam.update(
+      step: t, learningRate: learningRate, beta1: momentum ?? beta1, beta2: beta2, epsilon: epsilon,
+      l2: 0, decayFactor: Float(1 - Double(learningRate) * Double(weightDecay)), amsgrad: amsgrad)
   }
 
   public func validate() throws {
-    try Adam.validate(learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon,
-                      weightDecay: weightDecay)
+    try Adam.validate(
+      learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon,
+      weightDecay: weightDecay)
   }
 }

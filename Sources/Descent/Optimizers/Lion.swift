@@ -23,10 +23,12 @@ public struct Lion: Optimizer {
   public var hasMomentum: Bool { true }
 
   public func update(step t: Int, learningRate: Float, momentum: Float?) -> OptimizerUpdate {
-    OptimizerUpdate(kernel: "lion", states: [.init("m")], scalars: [
-      .init("lr", learningRate), .init("beta1", momentum ?? beta1), .init("beta2", beta2),
-      .init("decay_factor", Float(1 - Double(learningRate) * Double(weightDecay))),
-    ])
+    OptimizerUpdate(
+      kernel: "lion", states: [.init("m")],
+      scalars: [
+        .init("lr", learningRate), .init("beta1", momentum ?? beta1), .init("beta2", beta2),
+        .init("decay_factor", Float(1 - Double(learningRate) * Double(weightDecay))),
+      ])
   }
 
   public func validate() throws {

@@ -16,8 +16,10 @@ public struct RMSprop: Optimizer {
   public var momentum: Float
   public var centered: Bool
 
-  public init(learningRate: Float = 0.01, alpha: Float = 0.99, epsilon: Float = 1e-8, weightDecay: Float = 0,
-              momentum: Float = 0, centered: Bool = false) {
+  public init(
+    learningRate: Float = 0.01, alpha: Float = 0.99, epsilon: Float = 1e-8, weightDecay: Float = 0,
+    momentum: Float = 0, centered: Bool = false
+  ) {
     self.learningRate = learningRate
     self.alpha = alpha
     self.epsilon = epsilon

@@ -18,8 +18,10 @@ public struct SGD: Optimizer {
   public var weightDecay: Float
   public var exponentialAverage: Bool
 
-  public init(learningRate: Float = 0.01, momentum: Float = 0, dampening: Float = 0, nesterov: Bool = false,
-              weightDecay: Float = 0, exponentialAverage: Bool = false) {
+  public init(
+    learningRate: Float = 0.01, momentum: Float = 0, dampening: Float = 0, nesterov: Bool = false,
+    weightDecay: Float = 0, exponentialAverage: Bool = false
+  ) {
     self.learningRate = learningRate
     self.momentum = momentum
     self.dampening = dampening
@@ -32,23 +34,28 @@ public struct SGD: Optimizer {
 
   public func update(step t: Int, learningRate: Float, momentum: Float?) -> OptimizerUpdate {
     let momentum = momentum ?? self.momentum
-    return OptimizerUpdate(kernel: "sgd", states: [.init("b", kept: momentum != 0)], scalars: [
-      .init("lr", learningRate), .init("momentum", momentum),
-      .init("dampening", exponentialAverage ? momentum : dampening), .init("nesterov", flag: nesterov),
-      .init("weight_decay", weightDecay), .init("first_step", flag: t == 1 && !exponentialAverage),
-    ])
+    return OptimizerUpdate(
+      kernel: "sgd", states: [.init("b", kept: momentum != 0)],
+      scalars: [
+        .init("lr", learningRate), .init("momentum", momentum),
+        .init("dampening", exponentialAverage ? momentum : dampening), .init("nesterov", flag: nesterov),
+        .init("weight_decay", weightDecay), .init("first_step", flag: t == 1 && !exponentialAverage),
+      ])
   }
 
   /// Also rejects Nesterov without momentum or with dampening, and a dampening outside [0, 1].
   public func validate() throws {
     try Hyperparameter.learningRate(learningRate)
     try Hyperparameter.nonNegative("weightDecay", weightDecay)
-    try ConfigurationError.require(momentum >= 0 && (!exponentialAverage || momentum < 1), "momentum", momentum,
-                                   exponentialAverage ? "[0, 1) with exponentialAverage" : ">= 0")
+    try ConfigurationError.require(
+      momentum >= 0 && (!exponentialAverage || momentum < 1), "momentum", momentum,
+      exponentialAverage ? "[0, 1) with exponentialAverage" : ">= 0")
     try ConfigurationError.require(dampening >= 0 && dampening <= 1, "dampening", dampening, "[0, 1]")
-    try ConfigurationError.require(!exponentialAverage || dampening == 0, "dampening", dampening,
-                                   "0 with exponentialAverage (it sets the dampening to the momentum)")
-    try ConfigurationError.require(!nesterov || (momentum > 0 && dampening == 0), "nesterov", nesterov,
-                                   "only with momentum > 0 and dampening 0")
+    try ConfigurationError.require(
+      !exponentialAverage || dampening == 0, "dampening", dampening,
+      "0 with exponentialAverage (it sets the dampening to the momentum)")
+    try ConfigurationError.require(
+      !nesterov || (momentum > 0 && dampening == 0), "nesterov", nesterov,
+      "only with momentum > 0 and dampening 0")
   }
 }

@@ -23,8 +23,9 @@ public enum Philox {
   /// `(index.lo, index.hi, stream.lo, stream.hi)`, key `(seed.lo, seed.hi)`.
   public static func block(index: UInt64, key: RandomKey) -> SIMD4<UInt32> {
     block(
-      counter: SIMD4(UInt32(truncatingIfNeeded: index), UInt32(truncatingIfNeeded: index >> 32),
-                     UInt32(truncatingIfNeeded: key.stream), UInt32(truncatingIfNeeded: key.stream >> 32)),
+      counter: SIMD4(
+        UInt32(truncatingIfNeeded: index), UInt32(truncatingIfNeeded: index >> 32),
+        UInt32(truncatingIfNeeded: key.stream), UInt32(truncatingIfNeeded: key.stream >> 32)),
       key: SIMD2(UInt32(truncatingIfNeeded: key.seed), UInt32(truncatingIfNeeded: key.seed >> 32)))
   }
 }

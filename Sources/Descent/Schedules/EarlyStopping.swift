@@ -20,8 +20,10 @@ public struct EarlyStopping: Sendable, Hashable, Codable {
 
   /// - Throws: ``ConfigurationError/outOfRange(parameter:value:allowed:)`` for a negative
   ///   `minDelta` or a `patience` below 1.
-  public init(monitor: String = "validation loss", mode: MetricMode = .min, minDelta: Double = 0,
-              patience: Int = 5, restoreBestWeights: Bool = false) throws {
+  public init(
+    monitor: String = "validation loss", mode: MetricMode = .min, minDelta: Double = 0,
+    patience: Int = 5, restoreBestWeights: Bool = false
+  ) throws {
     try ConfigurationError.require(minDelta >= 0, "minDelta", minDelta, ">= 0")
     try ConfigurationError.require(patience >= 1, "patience", patience, ">= 1")
     self.monitor = monitor

@@ -3,8 +3,8 @@ import Foundation
 /// How the learning rate changes with the step count `t` (epochs or batches, as the training loop
 /// chooses), starting from the optimizer's base rate `lr₀`. Each case follows the closed form of the
 /// PyTorch scheduler or Keras schedule it names (`torch.optim.lr_scheduler`,
-/// `keras.optimizers.schedules`), so a run can resume at any step. ``oneCycle(maximum:totalSteps:warmupFraction:initialDivisor:finalDivisor:annealing:threePhase:momentum:)``
-/// also cycles the optimizer's momentum (see ``momentum(at:)``).
+/// `keras.optimizers.schedules`), so a run can resume at any step. A one-cycle schedule also
+/// cycles the optimizer's momentum (see ``momentum(at:)``).
 public indirect enum LearningRateSchedule: Sendable, Hashable, Codable {
   /// `lr₀` at every step.
   case constant
@@ -30,9 +30,10 @@ public indirect enum LearningRateSchedule: Sendable, Hashable, Codable {
   /// `annealing`. Ignores `lr₀`. With `momentum` (the default, as `cycle_momentum=True`), the
   /// optimizer's momentum (SGD, RMSprop) or β₁ (Adam, AdamW) moves the other way: `maximum` → `base`
   /// → `maximum` (three phases: then stays at `maximum`). See ``OneCycleMomentum``.
-  case oneCycle(maximum: Double, totalSteps: Int, warmupFraction: Double = 0.3, initialDivisor: Double = 25,
-                finalDivisor: Double = 10_000, annealing: Annealing = .cosine, threePhase: Bool = false,
-                momentum: OneCycleMomentum? = OneCycleMomentum())
+  case oneCycle(
+    maximum: Double, totalSteps: Int, warmupFraction: Double = 0.3, initialDivisor: Double = 25,
+    finalDivisor: Double = 10_000, annealing: Annealing = .cosine, threePhase: Bool = false,
+    momentum: OneCycleMomentum? = OneCycleMomentum())
   /// `LinearLR`: `lr₀·(start + (end − start)·min(t, steps)/steps)`; a warm-up with `start < end`,
   /// a linear decay with `start > end`.
   case linear(startFactor: Double, endFactor: Double = 1, steps: Int)
@@ -103,14 +104,17 @@ public indirect enum LearningRateSchedule: Sendable, Hashable, Codable {
       try ConfigurationError.require(size >= 1, "step size", size, ">= 1")
       try ConfigurationError.require(gamma > 0 && gamma.isFinite, "gamma", gamma, "> 0")
     case let .multiStep(milestones, gamma):
-      try ConfigurationError.require(milestones == milestones.sorted() && Set(milestones).count == milestones.count,
-                                     "milestones", milestones, "strictly increasing")
+      try ConfigurationError.require(
+        milestones == milestones.sorted() && Set(milestones).count == milestones.count,
+        "milestones", milestones, "strictly increasing")
       try ConfigurationError.require(gamma > 0 && gamma.isFinite, "gamma", gamma, "> 0")
     case let .piecewiseConstant(boundaries, values):
-      try ConfigurationError.require(values.count == boundaries.count + 1, "values", values,
-                                     "one more value than boundaries (\(boundaries.count + 1))")
-      try ConfigurationError.require(boundaries == boundaries.sorted() && Set(boundaries).count == boundaries.count,
-                                     "boundaries", boundaries, "strictly increasing")
+      try ConfigurationError.require(
+        values.count == boundaries.count + 1, "values", values,
+        "one more value than boundaries (\(boundaries.count + 1))")
+      try ConfigurationError.require(
+        boundaries == boundaries.sorted() && Set(boundaries).count == boundaries.count,
+        "boundaries", boundaries, "strictly increasing")
       try ConfigurationError.require(values.allSatisfy { $0 >= 0 && $0.isFinite }, "values", values, ">= 0")
     case let .exponential(gamma):
       try ConfigurationError.require(gamma > 0 && gamma.isFinite, "gamma", gamma, "> 0")
@@ -124,11 +128,13 @@ public indirect enum LearningRateSchedule: Sendable, Hashable, Codable {
     case let .oneCycle(maximum, totalSteps, warmupFraction, initialDivisor, finalDivisor, _, threePhase, momentum):
       try ConfigurationError.require(maximum > 0 && maximum.isFinite, "maximum", maximum, "> 0")
       try ConfigurationError.require(totalSteps >= 2, "total steps", totalSteps, ">= 2")
-      try ConfigurationError.require(warmupFraction > 0 && warmupFraction < 1, "warmup fraction", warmupFraction,
-                                     "(0, 1)")
-      try ConfigurationError.require(!threePhase || 2 * warmupFraction * Double(totalSteps) - 2 < Double(totalSteps - 1),
-                                     "warmup fraction", warmupFraction,
-                                     "below (totalSteps + 1) / (2·totalSteps) with three phases")
+      try ConfigurationError.require(
+        warmupFraction > 0 && warmupFraction < 1, "warmup fraction", warmupFraction,
+        "(0, 1)")
+      try ConfigurationError.require(
+        !threePhase || 2 * warmupFraction * Double(totalSteps) - 2 < Double(totalSteps - 1),
+        "warmup fraction", warmupFraction,
+        "below (totalSteps + 1) / (2·totalSteps) with three phases")
       try ConfigurationError.require(initialDivisor >= 1, "initial divisor", initialDivisor, ">= 1")
       try ConfigurationError.require(finalDivisor >= 1, "final divisor", finalDivisor, ">= 1")
       if let momentum {

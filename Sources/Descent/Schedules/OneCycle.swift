@@ -28,16 +28,22 @@ extension LearningRateSchedule {
   /// A one-cycle schedule's learning rate and momentum at step `t`, phase by phase as PyTorch's
   /// `OneCycleLR.get_lr` finds them; nil for other schedules.
   func oneCycle(at t: Int) -> (learningRate: Double, momentum: Double?)? {
-    guard case let .oneCycle(maximum, totalSteps, warmupFraction, initialDivisor, finalDivisor, annealing,
-                             threePhase, momentum) = self else { return nil }
+    guard
+      case let .oneCycle(
+        maximum, totalSteps, warmupFraction, initialDivisor, finalDivisor, annealing,
+        threePhase, momentum) = self
+    else { return nil }
     let initial = maximum / initialDivisor, final = initial / finalDivisor
     let peak = warmupFraction * Double(totalSteps) - 1, last = Double(totalSteps - 1)
     let (low, high) = (momentum?.base ?? 0, momentum?.maximum ?? 0)
     // Each phase: its last step, then the learning rate's and the momentum's start and end values.
     typealias Phase = (end: Double, rate: (Double, Double), momentum: (Double, Double))
-    let phases: [Phase] = threePhase
-      ? [(peak, (initial, maximum), (high, low)), (2 * peak, (maximum, initial), (low, high)),
-         (last, (initial, final), (high, high))]
+    let phases: [Phase] =
+      threePhase
+      ? [
+        (peak, (initial, maximum), (high, low)), (2 * peak, (maximum, initial), (low, high)),
+        (last, (initial, final), (high, high)),
+      ]
       : [(peak, (initial, maximum), (high, low)), (last, (maximum, final), (low, high))]
     func anneal(_ values: (Double, Double), _ p: Double) -> Double {
       switch annealing {

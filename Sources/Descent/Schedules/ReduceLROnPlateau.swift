@@ -33,9 +33,11 @@ public struct ReduceLROnPlateau: Sendable, Hashable, Codable {
   /// PyTorch's defaults: mode min, factor 0.1, patience 10, relative threshold 1e-4, no cooldown.
   /// - Throws: ``ConfigurationError/outOfRange(parameter:value:allowed:)`` for a factor outside
   ///   (0, 1), a negative patience, threshold, cooldown or minimum.
-  public init(mode: MetricMode = .min, factor: Double = 0.1, patience: Int = 10, threshold: Double = 1e-4,
-              relativeThreshold: Bool = true, cooldown: Int = 0, minimum: Double = 0,
-              epsilon: Double = 1e-8) throws {
+  public init(
+    mode: MetricMode = .min, factor: Double = 0.1, patience: Int = 10, threshold: Double = 1e-4,
+    relativeThreshold: Bool = true, cooldown: Int = 0, minimum: Double = 0,
+    epsilon: Double = 1e-8
+  ) throws {
     try ConfigurationError.require(factor > 0 && factor < 1, "factor", factor, "(0, 1)")
     try ConfigurationError.require(patience >= 0, "patience", patience, ">= 0")
     try ConfigurationError.require(threshold >= 0, "threshold", threshold, ">= 0")

@@ -53,15 +53,17 @@ extension Trainer {
     for (index, (name, parameter)) in model.namedParameters.enumerated() {
       tensors.append((name, .init(shape: parameter.shape, values: try backend.download(parameter.value))))
       for (slot, buffer) in state[index].enumerated() {
-        tensors.append(("optimizer.\(name).\(slot)", .init(shape: parameter.shape, values: try backend.download(buffer))))
+        tensors.append(
+          ("optimizer.\(name).\(slot)", .init(shape: parameter.shape, values: try backend.download(buffer))))
       }
       if let bestWeights {
         tensors.append(("best.\(name)", .init(shape: parameter.shape, values: bestWeights[index])))
       }
     }
-    let trainerState = TrainerState(step: step, epoch: epoch, plateauFactor: plateauFactor,
-                                    reduceOnPlateau: reduceOnPlateau, earlyStopping: earlyStopping, history: history,
-                                    seed: model.seed, optimizer: "\(optimizer)", loss: loss)
+    let trainerState = TrainerState(
+      step: step, epoch: epoch, plateauFactor: plateauFactor,
+      reduceOnPlateau: reduceOnPlateau, earlyStopping: earlyStopping, history: history,
+      seed: model.seed, optimizer: "\(optimizer)", loss: loss)
     let json = String(decoding: try JSONEncoder().encode(trainerState), as: UTF8.self)
     var metadata = ["descent.trainer": json]
     // A checkpoint of a model made of Descent's layers is also a model file Sequential.load reads.
@@ -75,18 +77,23 @@ extension Trainer {
   public func restoreCheckpoint(from path: String) throws {
     let (tensors, metadata) = try SafeTensors.read(path)
     guard let json = metadata["descent.trainer"],
-          let saved = try? JSONDecoder().decode(TrainerState.self, from: Data(json.utf8)) else {
+      let saved = try? JSONDecoder().decode(TrainerState.self, from: Data(json.utf8))
+    else {
       throw DataError.inconsistent("\(path): not a Descent checkpoint (no descent.trainer metadata)")
     }
     try saved.validate(path)
-    for (what, mine, theirs) in [("seed", "\(model.seed)", "\(saved.seed)"), ("optimizer", "\(optimizer)", saved.optimizer),
-                                 ("loss", loss.rawValue, saved.loss.rawValue)] where mine != theirs {
+    for (what, mine, theirs) in [
+      ("seed", "\(model.seed)", "\(saved.seed)"), ("optimizer", "\(optimizer)", saved.optimizer),
+      ("loss", loss.rawValue, saved.loss.rawValue),
+    ] where mine != theirs {
       throw DataError.inconsistent("\(path): the checkpoint's \(what) is \(theirs), this trainer's is \(mine)")
     }
     // Callback settings come from this trainer; the checkpoint only supplies their progress.
     guard reduceOnPlateau?.settings == saved.reduceOnPlateau?.settings,
-          earlyStopping?.settings == saved.earlyStopping?.settings else {
-      throw DataError.inconsistent("""
+      earlyStopping?.settings == saved.earlyStopping?.settings
+    else {
+      throw DataError.inconsistent(
+        """
         \(path): the checkpoint's callbacks (ReduceLROnPlateau \(saved.reduceOnPlateau.map { "\($0)" } ?? "none"), \
         EarlyStopping \(saved.earlyStopping.map { "\($0)" } ?? "none")) differ from this trainer's
         """)

@@ -40,8 +40,10 @@ public struct History: Sendable, Hashable, Codable {
   public var csv: String {
     let names = Array(Set(epochs.flatMap { $0.metrics.keys })).sorted()
     let validationNames = Array(Set(epochs.flatMap { $0.validationMetrics.keys })).sorted()
-    var lines = [(["epoch", "loss"] + names + ["validation loss"] + validationNames.map { "validation \($0)" }
-      + ["learning rate", "seconds"]).joined(separator: ",")]
+    var lines = [
+      (["epoch", "loss"] + names + ["validation loss"] + validationNames.map { "validation \($0)" }
+        + ["learning rate", "seconds"]).joined(separator: ",")
+    ]
     func field(_ value: Double?) -> String { value.map { "\($0)" } ?? "" }
     for record in epochs {
       var fields = ["\(record.epoch)", field(record.loss)] + names.map { field(record.metrics[$0]) }
@@ -59,8 +61,9 @@ public struct History: Sendable, Hashable, Codable {
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
     // JSON has no NaN or infinity: they are written as the strings Python's json module and
     // JavaScript print for them, so a diverged run's history is still written.
-    encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "Infinity",
-                                                                   negativeInfinity: "-Infinity", nan: "NaN")
+    encoder.nonConformingFloatEncodingStrategy = .convertToString(
+      positiveInfinity: "Infinity",
+      negativeInfinity: "-Infinity", nan: "NaN")
     return String(decoding: try encoder.encode(self), as: UTF8.self)
   }
 }

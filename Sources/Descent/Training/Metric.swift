@@ -29,8 +29,10 @@ public enum Metric: Sendable, Hashable, Codable, CustomStringConvertible {
   }
 
   /// Queues the batch's sum into `total[0] += Σ` and returns the number of terms it holds.
-  func accumulate(outputs: DeviceBuffer, targets: DeviceBuffer, rows: Int, columns: Int, workspace: Workspace,
-                  into total: DeviceBuffer) throws -> Int {
+  func accumulate(
+    outputs: DeviceBuffer, targets: DeviceBuffer, rows: Int, columns: Int, workspace: Workspace,
+    into total: DeviceBuffer
+  ) throws -> Int {
     let backend = workspace.backend
     let sum = try workspace.buffer("metric sum", 1)
     let terms: Int
@@ -42,10 +44,13 @@ public enum Metric: Sendable, Hashable, Codable, CustomStringConvertible {
       try backend.reduce(.sum, hits, into: sum)
       terms = rows
     case .meanSquaredError, .meanAbsoluteError:
-      let (values, unused) = (try workspace.buffer("metric values", outputs.count),
-                              try workspace.buffer("metric gradient", outputs.count))
-      try backend.pointwiseLoss(self == .meanSquaredError ? .squaredError : .absoluteError, predictions: outputs,
-                                targets: targets, gradientScale: 0, losses: values, gradient: unused)
+      let (values, unused) = (
+        try workspace.buffer("metric values", outputs.count),
+        try workspace.buffer("metric gradient", outputs.count)
+      )
+      try backend.pointwiseLoss(
+        self == .meanSquaredError ? .squaredError : .absoluteError, predictions: outputs,
+        targets: targets, gradientScale: 0, losses: values, gradient: unused)
       try backend.reduce(.sum, values, into: sum)
       terms = outputs.count
     }
@@ -78,8 +83,9 @@ final class RunningTotals: @unchecked Sendable {
 
   func addMetrics(outputs: DeviceBuffer, targets: DeviceBuffer, rows: Int, columns: Int, workspace: Workspace) throws {
     for (index, metric) in metrics.enumerated() {
-      metricTerms[index] += try metric.accumulate(outputs: outputs, targets: targets, rows: rows, columns: columns,
-                                                  workspace: workspace, into: sums[index + 1])
+      metricTerms[index] += try metric.accumulate(
+        outputs: outputs, targets: targets, rows: rows, columns: columns,
+        workspace: workspace, into: sums[index + 1])
     }
   }
 

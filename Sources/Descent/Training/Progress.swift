@@ -45,9 +45,12 @@ final class ProgressPrinter {
     lastDraw = Date()
     let elapsed = lastDraw.timeIntervalSince(epochStart)
     let width = 24, filled = batches > 0 ? width * batch / batches : width
-    let bar = String(repeating: "=", count: filled) + (filled < width ? ">" + String(repeating: " ", count: width - filled - 1) : "")
+    let bar =
+      String(repeating: "=", count: filled)
+      + (filled < width ? ">" + String(repeating: " ", count: width - filled - 1) : "")
     let eta = batch > 0 ? elapsed / Double(batch) * Double(batches - batch) : 0
-    let line = "epoch \(epoch)/\(epochs) [\(bar)] \(batch)/\(batches)  "
+    let line =
+      "epoch \(epoch)/\(epochs) [\(bar)] \(batch)/\(batches)  "
       + String(format: "%.0f samples/s  loss %.4f  ETA %.0fs", Double(samples) / max(elapsed, 1e-9), loss, eta)
     print("\r\u{1B}[2K" + line, terminator: "")
     fflush(nil)

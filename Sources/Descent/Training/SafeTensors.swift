@@ -17,7 +17,9 @@ public enum SafeTensors {
   }
 
   /// The file's bytes for `tensors` (in the given order) and `metadata`.
-  public static func encode(_ tensors: [(name: String, tensor: Tensor)], metadata: [String: String] = [:]) throws -> [UInt8] {
+  public static func encode(
+    _ tensors: [(name: String, tensor: Tensor)], metadata: [String: String] = [:]
+  ) throws -> [UInt8] {
     var header: [String: Any] = [:]
     if !metadata.isEmpty { header["__metadata__"] = metadata }
     var offset = 0
@@ -39,7 +41,9 @@ public enum SafeTensors {
   }
 
   /// The tensors and metadata in `bytes`, read from `path` (named in errors).
-  public static func decode(_ bytes: [UInt8], path: String) throws -> (tensors: [String: Tensor], metadata: [String: String]) {
+  public static func decode(
+    _ bytes: [UInt8], path: String
+  ) throws -> (tensors: [String: Tensor], metadata: [String: String]) {
     func fail(_ offset: Int, _ expected: String, _ found: String) -> DataError {
       .malformed(path: path, offset: offset, expected: expected, found: found)
     }
@@ -56,7 +60,8 @@ public enum SafeTensors {
     var tensors: [String: Tensor] = [:]
     for (name, entry) in header where name != "__metadata__" {
       guard let entry = entry as? [String: Any], let dtype = entry["dtype"] as? String,
-            let shape = entry["shape"] as? [Int], let offsets = entry["data_offsets"] as? [Int], offsets.count == 2 else {
+        let shape = entry["shape"] as? [Int], let offsets = entry["data_offsets"] as? [Int], offsets.count == 2
+      else {
         throw fail(8, "dtype, shape and data_offsets for tensor \"\(name)\"", "\(entry)")
       }
       guard dtype == "F32" else { throw fail(8, "dtype F32 for \"\(name)\"", dtype) }
@@ -64,15 +69,18 @@ public enum SafeTensors {
       guard let count = Checked.product(shape, atMost: dataBytes / 4) else {
         throw fail(8, "a shape of \"\(name)\" with sizes >= 0 that fits the file's \(dataBytes) data bytes", "\(shape)")
       }
-      guard offsets[0] >= 0, offsets[0] <= offsets[1], offsets[1] <= dataBytes, offsets[1] - offsets[0] == 4 * count else {
-        throw fail(dataStart + min(max(0, offsets[0]), dataBytes), "\(4 * count) bytes of \"\(name)\" \(shape)",
-                   "offsets \(offsets) in \(dataBytes) data bytes")
+      guard offsets[0] >= 0, offsets[0] <= offsets[1], offsets[1] <= dataBytes, offsets[1] - offsets[0] == 4 * count
+      else {
+        throw fail(
+          dataStart + min(max(0, offsets[0]), dataBytes), "\(4 * count) bytes of \"\(name)\" \(shape)",
+          "offsets \(offsets) in \(dataBytes) data bytes")
       }
       let begin = dataStart + offsets[0]
       let values = (0..<count).map { i in
         let at = begin + 4 * i
-        return Float(bitPattern: UInt32(bytes[at]) | UInt32(bytes[at + 1]) << 8 | UInt32(bytes[at + 2]) << 16
-          | UInt32(bytes[at + 3]) << 24)
+        return Float(
+          bitPattern: UInt32(bytes[at]) | UInt32(bytes[at + 1]) << 8 | UInt32(bytes[at + 2]) << 16
+            | UInt32(bytes[at + 3]) << 24)
       }
       tensors[name] = Tensor(shape: shape, values: values)
     }
@@ -80,8 +88,10 @@ public enum SafeTensors {
   }
 
   /// Writes the file atomically (temporary file, fsync, rename).
-  public static func write(_ tensors: [(name: String, tensor: Tensor)], metadata: [String: String] = [:],
-                           to path: String) throws {
+  public static func write(
+    _ tensors: [(name: String, tensor: Tensor)], metadata: [String: String] = [:],
+    to path: String
+  ) throws {
     try FileSystem.writeAtomically(try encode(tensors, metadata: metadata), to: path)
   }
 

@@ -15,11 +15,13 @@ public enum TrainingError: Error, Equatable, CustomStringConvertible {
   public var description: String {
     switch self {
     case let .nonFinitePenalty(epoch, value):
-      "the loss with weight penalties became \(value) at epoch \(epoch) while every batch's data loss was finite: the penalties overflow float arithmetic; lower them"
+      "the loss with weight penalties became \(value) at epoch \(epoch) while every batch's data loss was finite: the "
+        + "penalties overflow float arithmetic; lower them"
     case let .nonFiniteResult(what):
       "\(what) is not finite (NaN or infinite): the run produced no usable model"
     case let .nonFiniteLoss(epoch, batch, value):
-      "the loss became \(value) at epoch \(epoch), batch \(batch); training stopped with the weights of the previous batch (lower the learning rate, clip gradients, or check the data)"
+      "the loss became \(value) at epoch \(epoch), batch \(batch); training stopped with the weights of the previous "
+        + "batch (lower the learning rate, clip gradients, or check the data)"
     }
   }
 }
@@ -45,23 +47,27 @@ extension Trainer {
   ///   finite (the weights are those of the last good step); shape errors for data that does not
   ///   fit the model.
   @discardableResult
-  public func fit(_ train: Dataset, validation: Dataset? = nil, epochs: Int, batchSize: Int = 32,
-                  shuffle: Bool = true, augmentation: ImageAugmentation? = nil, callbacks: [Callback] = [],
-                  progress: ProgressStyle = .automatic) throws -> History {
+  public func fit(
+    _ train: Dataset, validation: Dataset? = nil, epochs: Int, batchSize: Int = 32,
+    shuffle: Bool = true, augmentation: ImageAugmentation? = nil, callbacks: [Callback] = [],
+    progress: ProgressStyle = .automatic
+  ) throws -> History {
     try ConfigurationError.require(epochs >= 0, "epochs", epochs, ">= 0")
     try ConfigurationError.require(batchSize >= 1, "batchSize", batchSize, ">= 1")
     try validate(train)
     if let validation { try validate(validation) }
     if let augmentation {
-      try ConfigurationError.require(augmentation.width * augmentation.height == train.featureCount,
-                                     "augmentation image size", "\(augmentation.width)x\(augmentation.height)",
-                                     "width × height = \(train.featureCount) features")
+      try ConfigurationError.require(
+        augmentation.width * augmentation.height == train.featureCount,
+        "augmentation image size", "\(augmentation.width)x\(augmentation.height)",
+        "width × height = \(train.featureCount) features")
     }
     if let monitor = earlyStopping?.monitor {
       let reported = ["loss"] + metrics.map(\.description)
       let available = reported + (validation == nil ? [] : reported.map { "validation \($0)" })
-      try ConfigurationError.require(available.contains(monitor), "EarlyStopping monitor", monitor,
-                                     "one of \(available.joined(separator: ", "))\(validation == nil ? " (no validation data given)" : "")")
+      try ConfigurationError.require(
+        available.contains(monitor), "EarlyStopping monitor", monitor,
+        "one of \(available.joined(separator: ", "))\(validation == nil ? " (no validation data given)" : "")")
     }
     let batches = (train.rows + batchSize - 1) / batchSize
     let printer = ProgressPrinter(style: progress, epochs: epochs, batches: batches)
@@ -70,12 +76,14 @@ extension Trainer {
       printer.startEpoch()
       let started = Date()
       try trainingTotals.reset()
-      let order = shuffle ? BatchOrder.permutation(train.rows, seed: model.seed, epoch: UInt64(epoch))
-                          : Array(0..<train.rows)
+      let order =
+        shuffle
+        ? BatchOrder.permutation(train.rows, seed: model.seed, epoch: UInt64(epoch))
+        : Array(0..<train.rows)
       var samples = 0
       var lastRate = learningRate
       for batch in 0..<batches {
-        let rows = Array(order[batch * batchSize ..< min((batch + 1) * batchSize, train.rows)])
+        let rows = Array(order[batch * batchSize..<min((batch + 1) * batchSize, train.rows)])
         let transform = augmentation.map { augmentation in
           { [seed = model.seed, epoch = self.epoch] (features: inout [Float]) in
             augmentation.transform(&features, samples: rows, seed: seed, epoch: epoch)
@@ -84,13 +92,15 @@ extension Trainer {
         let (inputBuffer, targetBuffer) = try uploadBatch(train, rows, features: &inputs, transform: transform)
         if let augmentation, augmentation.noiseDeviation > 0 {
           let noise = try workspace.buffer("fit noise", inputBuffer.count)
-          try backend.fillRandom(noise, .normal(mean: 0, standardDeviation: augmentation.noiseDeviation),
-                                 key: RandomKey(seed: model.seed, stream: 0x5A << 56 | UInt64(step)))
+          try backend.fillRandom(
+            noise, .normal(mean: 0, standardDeviation: augmentation.noiseDeviation),
+            key: RandomKey(seed: model.seed, stream: 0x5A << 56 | UInt64(step)))
           try backend.add(noise, inputBuffer, into: inputBuffer)
         }
         lastRate = learningRate
-        try trainStep(inputs: inputBuffer, targets: targetBuffer, rows: rows.count, checkFinite: true,
-                      batch: batch + 1)
+        try trainStep(
+          inputs: inputBuffer, targets: targetBuffer, rows: rows.count, checkFinite: true,
+          batch: batch + 1)
         samples += rows.count
         if printer.wantsUpdate {
           printer.update(epoch: epoch + 1, batch: batch + 1, samples: samples, loss: try trainingTotals.means().loss)
@@ -99,9 +109,10 @@ extension Trainer {
       let (loss, metrics) = try trainingTotals.means()
       guard loss.isFinite else { throw TrainingError.nonFinitePenalty(epoch: epoch + 1, value: loss) }
       let evaluation = try validation.map { try evaluate($0, batchSize: max(batchSize, 256)) }
-      let record = EpochRecord(epoch: epoch + 1, loss: loss, metrics: metrics, validationLoss: evaluation?.loss,
-                               validationMetrics: evaluation?.metrics ?? [:], learningRate: lastRate,
-                               seconds: Date().timeIntervalSince(started))
+      let record = EpochRecord(
+        epoch: epoch + 1, loss: loss, metrics: metrics, validationLoss: evaluation?.loss,
+        validationMetrics: evaluation?.metrics ?? [:], learningRate: lastRate,
+        seconds: Date().timeIntervalSince(started))
       history.epochs.append(record)
       endEpoch(monitoredValue: evaluation?.loss ?? loss)
       printer.finish(record)
@@ -124,10 +135,11 @@ extension Trainer {
     let totals = try RunningTotals(metrics: metrics, backend: backend)
     var inputs = [Float]()
     for start in stride(from: 0, to: data.rows, by: batchSize) {
-      let rows = Array(start ..< min(start + batchSize, data.rows))
+      let rows = Array(start..<min(start + batchSize, data.rows))
       let (inputBuffer, targetBuffer) = try uploadBatch(data, rows, features: &inputs)
-      _ = try forwardAndLoss(inputs: inputBuffer, targets: targetBuffer, rows: rows.count, trainingStep: nil,
-                             totals: totals)
+      _ = try forwardAndLoss(
+        inputs: inputBuffer, targets: targetBuffer, rows: rows.count, trainingStep: nil,
+        totals: totals)
       try accumulatePenalty(into: totals.lossSum, weight: Float(rows.count))
     }
     return try totals.means()
@@ -148,7 +160,8 @@ extension Trainer {
     guard decision == .stop else { return false }
     if stopping.restoreBestWeights, let bestWeights {
       try model.setWeights(bestWeights)
-      printer.note("early stopping after epoch \(record.epoch): restored the weights of epoch \((stopping.bestEpoch ?? 0) + 1)")
+      printer.note(
+        "early stopping after epoch \(record.epoch): restored the weights of epoch \((stopping.bestEpoch ?? 0) + 1)")
     } else {
       printer.note("early stopping after epoch \(record.epoch)")
     }
@@ -162,11 +175,13 @@ extension Trainer {
   public func validate(_ data: Dataset) throws {
     guard data.rows > 0 else { throw DataError.empty(source: data.name) }
     guard data.featureCount == model.inputFeatures else {
-      throw ModelError.shapeMismatch("\(data.name) has \(data.featureCount) features, the model takes \(model.inputFeatures)")
+      throw ModelError.shapeMismatch(
+        "\(data.name) has \(data.featureCount) features, the model takes \(model.inputFeatures)")
     }
     let width = loss == .softmaxCrossEntropy ? 1 : model.outputFeatures
     guard data.targetWidth == width else {
-      throw ModelError.shapeMismatch("\(data.name) has targets of width \(data.targetWidth), the \(loss.rawValue) loss needs \(width)")
+      throw ModelError.shapeMismatch(
+        "\(data.name) has targets of width \(data.targetWidth), the \(loss.rawValue) loss needs \(width)")
     }
     try data.checkFinite()
     switch loss {
@@ -179,10 +194,14 @@ extension Trainer {
   /// Uploads `rows` of `data` into reused device buffers. Features that `transform` changes
   /// (augmentation) are gathered into the reused host array `features` first; otherwise the
   /// backend gathers them itself (``Backend/uploadRows(_:of:width:to:)``).
-  private func uploadBatch(_ data: Dataset, _ rows: [Int], features: inout [Float],
-                           transform: ((inout [Float]) -> Void)? = nil) throws -> (DeviceBuffer, DeviceBuffer) {
-    let (inputBuffer, targetBuffer) = (try workspace.buffer("batch inputs", rows.count * data.featureCount),
-                                       try workspace.buffer("batch targets", rows.count * data.targetWidth))
+  private func uploadBatch(
+    _ data: Dataset, _ rows: [Int], features: inout [Float],
+    transform: ((inout [Float]) -> Void)? = nil
+  ) throws -> (DeviceBuffer, DeviceBuffer) {
+    let (inputBuffer, targetBuffer) = (
+      try workspace.buffer("batch inputs", rows.count * data.featureCount),
+      try workspace.buffer("batch targets", rows.count * data.targetWidth)
+    )
     if let transform {
       features.removeAll(keepingCapacity: true)
       features.appendRows(rows, of: data.features, width: data.featureCount)

@@ -45,31 +45,37 @@ public final class Trainer: @unchecked Sendable {
   /// - Throws: ``ConfigurationError`` for an invalid optimizer, schedule or clipping setting, or a
   ///   model whose output does not fit the loss (binary cross-entropy and MSE need any width,
   ///   softmax cross-entropy at least two classes).
-  public init(model: Sequential, loss: Loss, optimizer: any Optimizer, schedule: LearningRateSchedule = .constant,
-              scheduleUnit: ScheduleUnit = .epoch, clipping: GradientClipping? = nil,
-              reduceOnPlateau: ReduceLROnPlateau? = nil, earlyStopping: EarlyStopping? = nil,
-              metrics: [Metric] = []) throws {
+  public init(
+    model: Sequential, loss: Loss, optimizer: any Optimizer, schedule: LearningRateSchedule = .constant,
+    scheduleUnit: ScheduleUnit = .epoch, clipping: GradientClipping? = nil,
+    reduceOnPlateau: ReduceLROnPlateau? = nil, earlyStopping: EarlyStopping? = nil,
+    metrics: [Metric] = []
+  ) throws {
     try optimizer.validate()
     for metric in metrics {
       if case let .topKAccuracy(k) = metric { try ConfigurationError.require(k >= 1, "top-k accuracy k", k, ">= 1") }
       if metric.needsClassLabels {
-        try ConfigurationError.require(loss == .softmaxCrossEntropy, "metric \(metric)", loss.rawValue,
-                                       "a cross-entropy model (class-index targets)")
+        try ConfigurationError.require(
+          loss == .softmaxCrossEntropy, "metric \(metric)", loss.rawValue,
+          "a cross-entropy model (class-index targets)")
       } else {
-        try ConfigurationError.require(loss != .softmaxCrossEntropy, "metric \(metric)", loss.rawValue,
-                                       "mse or bce (target vectors)")
+        try ConfigurationError.require(
+          loss != .softmaxCrossEntropy, "metric \(metric)", loss.rawValue,
+          "mse or bce (target vectors)")
       }
     }
     try schedule.validate()
     if schedule.momentum(at: 0) != nil {
-      try ConfigurationError.require(optimizer.hasMomentum, "optimizer", optimizer,
-                                     "one with momentum or beta1 (SGD, RMSprop, Adam, AdamW, Lion) for a schedule "
-                                       + "that cycles momentum, or the schedule's momentum: nil")
+      try ConfigurationError.require(
+        optimizer.hasMomentum, "optimizer", optimizer,
+        "one with momentum or beta1 (SGD, RMSprop, Adam, AdamW, Lion) for a schedule "
+          + "that cycles momentum, or the schedule's momentum: nil")
     }
     try clipping?.validate()
     if loss == .softmaxCrossEntropy {
-      try ConfigurationError.require(model.outputFeatures >= 2, "output width for cross-entropy",
-                                     model.outputFeatures, ">= 2 classes")
+      try ConfigurationError.require(
+        model.outputFeatures >= 2, "output width for cross-entropy",
+        model.outputFeatures, ">= 2 classes")
     }
     self.model = model
     self.loss = loss
@@ -82,8 +88,10 @@ public final class Trainer: @unchecked Sendable {
     self.metrics = metrics
     backend = model.backend
     // A cycled momentum can give momentum to SGD or RMSprop set without: a buffer as in PyTorch.
-    let stateCount = optimizer.update(step: 1, learningRate: optimizer.learningRate,
-                                      momentum: schedule.momentum(at: 0).map(Float.init)).stateCount
+    let stateCount = optimizer.update(
+      step: 1, learningRate: optimizer.learningRate,
+      momentum: schedule.momentum(at: 0).map(Float.init)
+    ).stateCount
     state = try model.parameters.map { parameter in
       try (0..<stateCount).map { _ in
         let buffer = try model.backend.allocate(parameter.count)
@@ -121,8 +129,9 @@ public final class Trainer: @unchecked Sendable {
   /// updating, so the weights stay those of the last good step.
   func trainStep(inputs: DeviceBuffer, targets: DeviceBuffer, rows: Int, checkFinite: Bool, batch: Int = 0) throws {
     let update = nextUpdate
-    let (gradient, batchLoss) = try forwardAndLoss(inputs: inputs, targets: targets, rows: rows, trainingStep: step,
-                                                   totals: trainingTotals)
+    let (gradient, batchLoss) = try forwardAndLoss(
+      inputs: inputs, targets: targets, rows: rows, trainingStep: step,
+      totals: trainingTotals)
     if checkFinite {
       let value = Double(try backend.download(batchLoss)[0])
       if !value.isFinite { throw TrainingError.nonFiniteLoss(epoch: epoch + 1, batch: batch, value: value) }
@@ -139,24 +148,29 @@ public final class Trainer: @unchecked Sendable {
   /// the penalties' gradients: afterwards every parameter's `gradient` holds the gradient of the
   /// batch's mean loss plus its penalty, unclipped. Adds the batch's loss to the running total.
   public func computeGradients(inputs: DeviceBuffer, targets: DeviceBuffer, rows: Int) throws {
-    let (gradient, _) = try forwardAndLoss(inputs: inputs, targets: targets, rows: rows, trainingStep: step,
-                                           totals: trainingTotals)
+    let (gradient, _) = try forwardAndLoss(
+      inputs: inputs, targets: targets, rows: rows, trainingStep: step,
+      totals: trainingTotals)
     try backwardAndPenalties(gradient, rows: rows)
   }
 
   /// Queues forward (training mode with `trainingStep`, else inference), loss and metrics, adding
   /// the batch to `totals`; returns the output gradient and the batch's mean loss.
-  func forwardAndLoss(inputs: DeviceBuffer, targets: DeviceBuffer, rows: Int, trainingStep: Int?,
-                      totals: RunningTotals) throws -> (gradient: DeviceBuffer, batchLoss: DeviceBuffer) {
+  func forwardAndLoss(
+    inputs: DeviceBuffer, targets: DeviceBuffer, rows: Int, trainingStep: Int?,
+    totals: RunningTotals
+  ) throws -> (gradient: DeviceBuffer, batchLoss: DeviceBuffer) {
     let output = try model.forward(inputs, rows: rows, trainingStep: trainingStep)
     let gradient = try workspace.buffer("output gradient", output.count)
     let batchLoss = try workspace.buffer("batch loss", 1)
-    let terms = try loss.compute(predictions: output, targets: targets, rows: rows, outputs: model.outputFeatures,
-                                 workspace: workspace, gradient: gradient, total: batchLoss)
+    let terms = try loss.compute(
+      predictions: output, targets: targets, rows: rows, outputs: model.outputFeatures,
+      workspace: workspace, gradient: gradient, total: batchLoss)
     try backend.scale(batchLoss, by: 1 / Float(terms))
     try backend.axpy(alpha: Float(rows), batchLoss, totals.lossSum)
-    try totals.addMetrics(outputs: output, targets: targets, rows: rows, columns: model.outputFeatures,
-                          workspace: workspace)
+    try totals.addMetrics(
+      outputs: output, targets: targets, rows: rows, columns: model.outputFeatures,
+      workspace: workspace)
     totals.addRows(rows)
     return (gradient, batchLoss)
   }
@@ -189,8 +203,9 @@ public final class Trainer: @unchecked Sendable {
   private func addPenalties(weightedBy weight: Float) throws {
     for parameter in model.parameters {
       guard let regularizer = parameter.regularizer else { continue }
-      try backend.penaltyGradient(l1: regularizer.l1, l2: regularizer.l2, parameter: parameter.value,
-                                  gradient: parameter.gradient)
+      try backend.penaltyGradient(
+        l1: regularizer.l1, l2: regularizer.l2, parameter: parameter.value,
+        gradient: parameter.gradient)
     }
     try accumulatePenalty(into: trainingTotals.lossSum, weight: weight)
   }
