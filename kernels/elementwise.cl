@@ -1,4 +1,4 @@
-// elementwise.cl: fills, bias, column sums, axpby, multiply, clamp, penalties, gradient clipping
+// elementwise.cl: fills, bias, column sums, axpby, multiply, clip, penalties, gradient clipping
 // and softmax (activations: activation.cl).
 // Swift twin: Sources/Descent/CPU/CPUBackend+Elementwise.swift (fill: CPUBackend.swift).
 // Buffers are dense row-major floats; one work-item per element (per row for softmax, per column for
@@ -41,7 +41,7 @@ __kernel void multiply(const int count, __global const float* x, __global const 
 
 // y = min(max(x, low), high): gradient clipping by value.
 __kernel void clip(const int count, const float low, const float high, __global const float* x,
-                           __global float* y) {
+                   __global float* y) {
   const int i = get_global_id(0);
   if (i < count) y[i] = fmin(fmax(x[i], low), high);
 }

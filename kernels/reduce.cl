@@ -5,8 +5,8 @@
 // Each work-item accumulates a grid-strided share of x, the work-group adds the shares in a tree in
 // `scratch` (local size a power of two), and work-item 0 writes the group's total to partial[group].
 // The host runs this twice: over x with many groups, then over the partials (op sum) with one group.
-__kernel void reduce(const int count, const int op, __global const float* x,
-                             __global float* partial, __local float* scratch) {
+__kernel void reduce(const int count, const int op, __global const float* x, __global float* partial,
+                     __local float* scratch) {
   float total = 0.0f;
   for (int i = get_global_id(0); i < count; i += get_global_size(0)) {
     const float v = x[i];

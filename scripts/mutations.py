@@ -1,0 +1,123 @@
+"""The bugs scripts/mutate.sh plants, one at a time, and the suites that must fail for each.
+
+Each mutation replaces one exact piece of text in one file (the text must be there: a mutation
+that no longer applies is reported, so the list keeps up with the code). Run from the scratch
+copy mutate.sh makes; prints one line per mutation and exits 1 if any survived or did not apply.
+"""
+import subprocess
+import sys
+import time
+
+# (name, file, original text, mutated text, test filter: a regex over test names)
+MUTATIONS = [
+    ("reduce keeps only the first partial sum", "Sources/Descent/CPU/CPUBackend+Reduce.swift",
+     "out[0] = partials.reduce(0, +)", "out[0] = partials[0]", "Parity.cpu"),
+    ("reduce kernel's tree overwrites instead of adding", "kernels/reduce.cl",
+     "scratch[local_id] += scratch[local_id + stride];", "scratch[local_id] = scratch[local_id + stride];",
+     "Parity.openCL\\("),
+    ("plateau without its epsilon guard", "Sources/Descent/Schedules/ReduceLROnPlateau.swift",
+     "return learningRate - reduced > epsilon ? reduced : learningRate", "return reduced", "ScheduleTests"),
+    ("Adam's first moment decays by beta2", "Sources/Descent/CPU/CPUBackend+Optim.swift",
+     "let first = beta1 * load(m, i) + (1 - beta1) * grad", "let first = beta1 * load(m, i) + (1 - beta2) * grad",
+     "Parity.cpu|OptimizerTests"),
+    ("SGD kernel ignores the first step", "kernels/optim.cl",
+     "const float buffer = first_step ? grad : momentum * b[i] + (1.0f - dampening) * grad;",
+     "const float buffer = momentum * b[i] + (1.0f - dampening) * grad;", "Parity.openCL\\("),
+    ("Lion kernel skips the weight decay", "kernels/optim.cl",
+     "p[i] = p[i] * decay_factor - lr * direction;", "p[i] = p[i] - lr * direction;", "Parity.openCL\\("),
+    ("GELU derivative kernel without x·φ(x)", "kernels/activation.cl",
+     "+ x * 0.39894228040143268f * exp(-0.5f * x * x);", ";", "Parity.openCL\\("),
+    ("SiLU derivative twin with s for 1 − s", "Sources/Descent/CPU/CPUBackend+Elementwise.swift",
+     "return s * (1 + x * (1 - s))", "return s * (1 + x * s)", "Parity.cpu"),
+    ("row GEMM ignores beta", "Sources/Descent/CPU/CPUBackend+RowGemm.swift",
+     "let value = shape.beta == 0 ? product : product + shape.beta * out.loadUnaligned(as: V.self)",
+     "let value = product", "Parity.cpu"),
+    ("blocked GEMM applies beta on every depth slice", "Sources/Descent/CPU/CPUBackend+Gemm.swift",
+     "firstSlice: depth == 0", "firstSlice: true", "Parity.cpu"),
+    ("GEMM kernel drops beta·C", "kernels/gemm.cl",
+     "const float previous = beta == 0.0f ? 0.0f : beta * c[gi * n + gj];", "const float previous = 0.0f;",
+     "Parity.openCL\\("),
+    ("softmax cross-entropy kernel forgets the max shift", "kernels/loss.cl",
+     "log(total) + largest - x[target]", "log(total) - x[target]", "Parity.openCL\\("),
+    ("Philox kernel with another multiplier", "kernels/rng.cl",
+     "const uint hi0 = mul_hi(0xD2511F53u, counter.x)", "const uint hi0 = mul_hi(0xD2511F57u, counter.x)",
+     "Parity"),
+    ("dropout without the 1/(1 − rate) scale", "Sources/Descent/CPU/CPUBackend+Reduce.swift",
+     "keep = 1 / (1 - rate)", "keep = Float(1)", "Parity.cpu"),
+    ("shift augmentation wraps around", "Sources/Descent/Data/ImageAugmentation.swift",
+     "base[y * width + x] = inside ? image[sourceY * width + sourceX] : 0",
+     "base[y * width + x] = image[((sourceY + height) % height) * width + (sourceX + width) % width]",
+     "DataTests"),
+    ("He normal draws uniformly (same variance)", "Sources/Descent/Layers/Initializer.swift",
+     "case .heNormal: return normal((2 / fanIn).squareRoot())",
+     "case .heNormal: return .uniform(low: -Float((6 / fanIn).squareRoot()), high: Float((6 / fanIn).squareRoot()))",
+     "InitializerParity"),
+    ("warm restarts never lengthen", "Sources/Descent/Schedules/LearningRateSchedule.swift",
+     "length *= multiplier", "length *= 1", "ScheduleTests"),
+    ("one-cycle momentum stays low in the second phase", "Sources/Descent/Schedules/OneCycle.swift",
+     ": [(peak, (initial, maximum), (high, low)), (last, (maximum, final), (low, high))]",
+     ": [(peak, (initial, maximum), (high, low)), (last, (maximum, final), (low, low))]", "ScheduleFramework"),
+    ("TPE's γ rounds down", "Sources/DescentTuning/TPESampler.swift",
+     "min(Int((0.1 * Double(n)).rounded(.up)), 25)", "min(Int((0.1 * Double(n)).rounded(.down)), 25)",
+     "TPE|Sampler"),
+    ("median pruner without start-up trials", "Sources/DescentTuning/Pruner.swift",
+     "guard complete.count >= max(1, startupTrials)", "guard complete.count >= 1", "Pruner"),
+    ("IDX sizes read little-endian", "Sources/Descent/Data/IDXFile.swift",
+     "(0..<width).reduce(0) { $0 << 8 | UInt64(bytes[offset + $1]) }",
+     "(0..<width).reduce(0) { $0 | UInt64(bytes[offset + $1]) << (8 * UInt64($1)) }", "DataTests|IDX"),
+    ("CSV errors name the column before", "Sources/Descent/Data/CSVFile.swift",
+     'path: path, line: number, column: column + 1, expected: "a number",',
+     'path: path, line: number, column: column, expected: "a number",', "DataTests|PublishCommand"),
+    ("standardization with the sample variance", "Sources/Descent/Data/Dataset.swift",
+     "let variance = max(0, square / Double(rows) - (sum / Double(rows)) * (sum / Double(rows)))",
+     "let variance = max(0, square / Double(rows - 1) - (sum / Double(rows)) * (sum / Double(rows)))",
+     "DataTests|ModelFile|PublishCommand"),
+    ("model files load tensors of another shape", "Sources/Descent/Layers/Sequential+Saving.swift",
+     "guard tensor.shape == parameter.shape else {", "guard true else {", "ModelFile"),
+    ("clip kernel clamps to the wrong bound", "kernels/elementwise.cl",
+     "y[i] = fmin(fmax(x[i], low), high);", "y[i] = fmin(fmax(x[i], low), low);", "Parity.openCL\\("),
+]
+
+TEST_BINARY = ".build/debug/DescentPackageTests.xctest"
+
+
+def run(command, **options):
+    return subprocess.run(command, capture_output=True, text=True, **options)
+
+
+def main():
+    wanted = sys.argv[1:]
+    chosen = [m for m in MUTATIONS if not wanted or any(w in m[0] for w in wanted)]
+    survived, broken = [], []
+    for name, path, original, mutated, tests in chosen:
+        with open(path) as f:
+            source = f.read()
+        if source.count(original) != 1:
+            broken.append(name)
+            print(f"NOT APPLIED  {name}: the text is not in {path} exactly once", flush=True)
+            continue
+        start = time.time()
+        try:
+            with open(path, "w") as f:
+                f.write(source.replace(original, mutated))
+            build = run(["swift", "build", "--build-tests"])
+            if build.returncode != 0:
+                verdict = "killed (does not build)"
+            else:
+                test = run([TEST_BINARY, "--testing-library", "swift-testing", "--filter", tests])
+                verdict = "killed" if test.returncode != 0 else "SURVIVED"
+        finally:
+            with open(path, "w") as f:
+                f.write(source)
+        if verdict == "SURVIVED":
+            survived.append(name)
+        print(f"{verdict:<12} {name}  ({path}; {tests}; {time.time() - start:.0f} s)", flush=True)
+    run(["swift", "build", "--build-tests"])
+    print(f"{len(chosen) - len(survived) - len(broken)} of {len(chosen)} mutations killed"
+          + (f"; survived: {', '.join(survived)}" if survived else "")
+          + (f"; not applied: {', '.join(broken)}" if broken else ""))
+    return 1 if survived or broken else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
