@@ -3,19 +3,11 @@ import Foundation
 
 /// The GEMM and memory-bound cases, run on one backend.
 enum Cases {
-  /// Square sizes, then the Fashion-MNIST MLP's products at batch 128: each layer's forward
-  /// `X·W`, weight gradient `Xᵀ·dY` and input gradient `dY·Wᵀ` (none for the first layer).
+  /// Square sizes, then the Fashion-MNIST MLP's products at batch 128 (`GemmShape.mlpProducts`,
+  /// which the parity suite checks too).
   static let gemmShapes: [(String, GemmShape)] =
-    [256, 512, 1024, 2048].map { ("\($0)³", GemmShape(m: $0, n: $0, k: $0)) } + [
-      ("mlp fwd 128x256x784", GemmShape(m: 128, n: 256, k: 784)),
-      ("mlp fwd 128x128x256", GemmShape(m: 128, n: 128, k: 256)),
-      ("mlp fwd 128x10x128", GemmShape(m: 128, n: 10, k: 128)),
-      ("mlp dW 784x256x128 (AᵀB)", GemmShape(m: 784, n: 256, k: 128, transposeA: true)),
-      ("mlp dW 256x128x128 (AᵀB)", GemmShape(m: 256, n: 128, k: 128, transposeA: true)),
-      ("mlp dW 128x10x128 (AᵀB)", GemmShape(m: 128, n: 10, k: 128, transposeA: true)),
-      ("mlp dX 128x256x128 (ABᵀ)", GemmShape(m: 128, n: 256, k: 128, transposeB: true)),
-      ("mlp dX 128x128x10 (ABᵀ)", GemmShape(m: 128, n: 128, k: 10, transposeB: true)),
-    ]
+    [256, 512, 1024, 2048].map { ("\($0)³", GemmShape(m: $0, n: $0, k: $0)) }
+    + GemmShape.mlpProducts.map { ($0.name, $0.shape) }
 
   /// The GEMM shapes this run measures: those up to 1024 rows with `quick`, and only `selected` ones.
   static func selectedGemmShapes(quick: Bool, selected: (String) -> Bool) -> [(String, GemmShape)] {

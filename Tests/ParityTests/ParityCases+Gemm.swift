@@ -23,6 +23,10 @@ extension ParityCase {
             seed: UInt64(index)))
       }
     }
+    // Every product the benchmarks time (the MLP's eight), as they are timed.
+    for (index, product) in GemmShape.mlpProducts.enumerated() {
+      cases.append(gemmCase(product.shape, seed: UInt64(200 + index)))
+    }
     // alpha and beta: scaling, accumulating into C, and beta = 0 ignoring NaN already in C.
     cases.append(gemmCase(GemmShape(m: 33, n: 17, k: 65, alpha: -0.5, beta: 2), seed: 90))
     cases.append(gemmCase(GemmShape(m: 7, n: 129, k: 31, transposeA: true, alpha: 3, beta: -1), seed: 91))

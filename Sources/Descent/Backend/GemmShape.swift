@@ -45,3 +45,20 @@ public struct GemmShape: Sendable, Hashable, Codable, CustomStringConvertible {
     try Check.count("gemm", "C", c, m * n, "\(description) with C \(m)x\(n)")
   }
 }
+
+extension GemmShape {
+  /// The products a Fashion-MNIST MLP step makes (784-256-128-10 at batch 128), named: each
+  /// layer's forward `X·W`, weight gradient `Xᵀ·dY` and input gradient `dY·Wᵀ` (none for the
+  /// first layer). Written once for the benchmarks (`benchmarks/Cases.swift`) and the parity
+  /// suite (`ParityCases+Gemm.swift`), so every shape that is timed is also checked.
+  package static let mlpProducts: [(name: String, shape: GemmShape)] = [
+    ("mlp fwd 128x256x784", GemmShape(m: 128, n: 256, k: 784)),
+    ("mlp fwd 128x128x256", GemmShape(m: 128, n: 128, k: 256)),
+    ("mlp fwd 128x10x128", GemmShape(m: 128, n: 10, k: 128)),
+    ("mlp dW 784x256x128 (AᵀB)", GemmShape(m: 784, n: 256, k: 128, transposeA: true)),
+    ("mlp dW 256x128x128 (AᵀB)", GemmShape(m: 256, n: 128, k: 128, transposeA: true)),
+    ("mlp dW 128x10x128 (AᵀB)", GemmShape(m: 128, n: 10, k: 128, transposeA: true)),
+    ("mlp dX 128x256x128 (ABᵀ)", GemmShape(m: 128, n: 256, k: 128, transposeB: true)),
+    ("mlp dX 128x128x10 (ABᵀ)", GemmShape(m: 128, n: 128, k: 10, transposeB: true)),
+  ]
+}
