@@ -1,5 +1,9 @@
 // loss.cl: softmax cross-entropy over integer labels, and pointwise losses, with their gradients.
 // Swift twin: Sources/Descent/CPU/CPUBackend+Loss.swift.
+// The host builds this file with PointwiseLoss's names as codes (-DSQUARED_ERROR=0 …: KernelCoded).
+#if !defined(SQUARED_ERROR) || !defined(BINARY_CROSS_ENTROPY_WITH_LOGITS) || !defined(ABSOLUTE_ERROR)
+#error "build with PointwiseLoss.kernelDefines"
+#endif
 
 // One work-item per row of logits [rows, classes]; labels [rows] hold class indices as floats.
 // loss[r] = log Σ exp(x) − x[label]; gradient = scale·(softmax(x) − onehot(label)).
@@ -33,14 +37,14 @@ __kernel void pointwise_loss(const int count, const int kind, const float scale,
   const int i = get_global_id(0);
   if (i >= count) return;
   const float p = predictions[i], t = targets[i];
-  if (kind == 0) {
+  if (kind == SQUARED_ERROR) {
     const float d = p - t;
     losses[i] = d * d;
     gradient[i] = scale * (2.0f * d);
-  } else if (kind == 1) {  // max(x, 0) − x·t + log(1 + e^(−|x|)), stable for any logit
+  } else if (kind == BINARY_CROSS_ENTROPY_WITH_LOGITS) {  // max(x, 0) − x·t + log(1 + e^(−|x|)), stable for any logit
     losses[i] = fmax(p, 0.0f) - p * t + log1p(exp(-fabs(p)));
     gradient[i] = scale * (1.0f / (1.0f + exp(-p)) - t);
-  } else {
+  } else {  // ABSOLUTE_ERROR
     const float d = p - t;
     losses[i] = fabs(d);
     gradient[i] = scale * (d > 0.0f ? 1.0f : (d < 0.0f ? -1.0f : 0.0f));

@@ -1,7 +1,10 @@
 // reduce.cl: whole-buffer sums and row argmax.
 // Swift twin: Sources/Descent/CPU/CPUBackend+Reduce.swift.
 
-// Reduce codes (ReduceOp.kernelCode): 0 sum, 1 sum_of_squares, 2 sum_of_absolutes.
+// The host builds this file with ReduceOp's names as codes (-DSUM=0 -DSUM_OF_SQUARES=1 …: KernelCoded).
+#if !defined(SUM) || !defined(SUM_OF_SQUARES) || !defined(SUM_OF_ABSOLUTES)
+#error "build with ReduceOp.kernelDefines"
+#endif
 // Each work-item accumulates a grid-strided share of x, the work-group adds the shares in a tree in
 // `scratch` (local size a power of two), and work-item 0 writes the group's total to partial[group].
 // The host runs this twice: over x with many groups, then over the partials (op sum) with one group.
@@ -10,7 +13,7 @@ __kernel void reduce(const int count, const int op, __global const float* x, __g
   float total = 0.0f;
   for (int i = get_global_id(0); i < count; i += get_global_size(0)) {
     const float v = x[i];
-    total += op == 1 ? v * v : op == 2 ? fabs(v) : v;
+    total += op == SUM_OF_SQUARES ? v * v : op == SUM_OF_ABSOLUTES ? fabs(v) : v;
   }
   const int local_id = get_local_id(0);
   scratch[local_id] = total;

@@ -40,7 +40,8 @@ extension OpenCLBackend {
   /// Every kernel file with every set of build options the backend may build it with (the device
   /// adds `-DHARDWARE_FMA` where it has hardware FMA): what the portability check compiles.
   static var everyBuild: [(file: String, options: String)] {
-    let plain = KernelSources.files.keys.sorted().filter { $0 != "activation.cl" }.map { (file: $0, options: "") }
+    let plain = KernelSources.files.keys.sorted().filter { $0 != "activation.cl" }
+      .map { (file: $0, options: SharedContext.fileOptions[$0] ?? "") }
     let activations = Activation.allCases.map { (file: "activation.cl", options: buildOptions($0)) }
     let gemms = GemmVariant.every.flatMap { variant -> [String] in
       switch variant {

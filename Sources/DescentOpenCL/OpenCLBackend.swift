@@ -184,7 +184,10 @@ public final class OpenCLBackend: Backend, @unchecked Sendable {
       guard let file = SharedContext.kernelFiles[name] else {
         throw OpenCLError.call("clCreateKernel(\(name))", status: CL_INVALID_KERNEL_NAME, device: self.name)
       }
-      let program = try shared.program(file, options: options)
+      let program = try shared.program(
+        file,
+        options: [SharedContext.fileOptions[file], options].compactMap { $0 }
+          .filter { !$0.isEmpty }.joined(separator: " "))
       var status: cl_int = 0
       guard let handle = clCreateKernel(program, name, &status), status == CL_SUCCESS else {
         throw OpenCLError.call("clCreateKernel(\(name))", status: status, device: self.name)

@@ -35,6 +35,12 @@ final class SharedContext: @unchecked Sendable {
     self.context = context
   }
 
+  /// The build options every kernel of a file needs: the names of the cases a kernel tells apart
+  /// by code (``KernelCoded``).
+  static let fileOptions: [String: String] = [
+    "reduce.cl": ReduceOp.kernelDefines, "loss.cl": PointwiseLoss.kernelDefines,
+  ]
+
   /// Which file defines each kernel, read from the embedded sources (`__kernel void NAME(`).
   static let kernelFiles: [String: String] = {
     var files: [String: String] = [:]

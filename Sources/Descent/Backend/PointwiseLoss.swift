@@ -1,5 +1,6 @@
 /// A loss computed element by element, with its gradient.
-public enum PointwiseLoss: String, Sendable, Hashable, Codable, CaseIterable {
+/// The `pointwise_loss` kernel (`kernels/loss.cl`) tells them apart by name (``KernelCoded``).
+public enum PointwiseLoss: String, Sendable, Hashable, Codable, CaseIterable, KernelCoded {
   /// `(p − t)²`, gradient `2(p − t)`.
   case squaredError = "squared_error"
   /// Binary cross-entropy of a logit `x` against a target `t ∈ [0, 1]`, computed stably as
@@ -7,13 +8,4 @@ public enum PointwiseLoss: String, Sendable, Hashable, Codable, CaseIterable {
   case binaryCrossEntropyWithLogits = "binary_cross_entropy_with_logits"
   /// `|p − t|`, gradient `sign(p − t)` (0 where `p = t`): the mean absolute error.
   case absoluteError = "absolute_error"
-
-  /// The code the `pointwise_loss` kernel switches on (`kernels/loss.cl`).
-  package var kernelCode: Int32 {
-    switch self {
-    case .squaredError: 0
-    case .binaryCrossEntropyWithLogits: 1
-    case .absoluteError: 2
-    }
-  }
 }
