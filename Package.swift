@@ -34,7 +34,7 @@ let package = Package(
     // MARK: Core: the Backend protocol, the pure-Swift CPU backend, training, data
     .target(name: "Descent", dependencies: ["CZlib"], swiftSettings: coreSettings),
     .testTarget(
-      name: "DescentTests", dependencies: ["Descent", "FuzzSupport", "CZlib"],
+      name: "DescentTests", dependencies: ["Descent", "TestSupport", "CZlib"],
       exclude: ["FuzzRegressions"]),  // inputs the fuzz tests read by path
     .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
@@ -58,16 +58,16 @@ let package = Package(
 
     // MARK: Hyperparameter tuning: search spaces, samplers, pruners, studies stored in SQLite
     .target(name: "DescentTuning", dependencies: ["Descent", "CSQLite", "CLibPQ"]),
-    .testTarget(name: "DescentTuningTests", dependencies: ["DescentTuning", "Descent", "CSQLite"]),
+    .testTarget(name: "DescentTuningTests", dependencies: ["DescentTuning", "Descent", "CSQLite", "TestSupport"]),
     .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
     .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
 
     // MARK: The `descent` command line
     .executableTarget(name: "DescentCLI", dependencies: ["Descent", "DescentOpenCL", "DescentTuning"]),
-    .testTarget(name: "DescentCLITests", dependencies: ["Descent", "DescentCLI", "DescentTuning", "FuzzSupport"]),
+    .testTarget(name: "DescentCLITests", dependencies: ["Descent", "DescentCLI", "DescentTuning", "TestSupport"]),
 
     // MARK: The seeded mutation fuzzer the loader tests share
-    .target(name: "FuzzSupport", path: "Tests/FuzzSupport"),
+    .target(name: "TestSupport", path: "Tests/TestSupport"),
 
     // MARK: Benchmarks: both backends side by side, with the Python peers in benchmarks/peers
     .executableTarget(

@@ -1,6 +1,6 @@
 @testable import DescentCLI
 import Foundation
-import FuzzSupport
+import TestSupport
 import Testing
 
 /// Mutation fuzzing of `descent train --config FILE` (`Mutator.cases` cases): every mutated JSON

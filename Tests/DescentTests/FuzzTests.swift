@@ -1,7 +1,7 @@
 import CZlib
 @testable import Descent
 import Foundation
-import FuzzSupport
+import TestSupport
 import Testing
 
 /// Mutation fuzzing of every file format Descent reads (`Mutator.cases` cases each, 2 000 by

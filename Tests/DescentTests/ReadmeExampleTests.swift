@@ -1,5 +1,6 @@
 import Descent
 import Foundation
+import TestSupport
 import Testing
 
 /// The README's training example, verbatim apart from the assertions: if this breaks, so does the README.
@@ -31,25 +32,8 @@ import Testing
 
   /// The README's block is this file's code: each of its lines, in order (indentation aside).
   @Test func theReadmeShowsThisCode() throws {
-    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-      .deletingLastPathComponent()
-    let readme = try String(contentsOf: root.appendingPathComponent("README.md"), encoding: .utf8)
-    let marker = try #require(
-      readme.range(of: "This exact code runs as a test (`Tests/DescentTests/ReadmeExampleTests.swift`"))
-    let before = readme[..<marker.lowerBound]
-    let start = try #require(before.range(of: "```swift\n", options: .backwards)).upperBound
-    let block = before[start...]
-    let code = block[..<(try #require(block.range(of: "```"))).lowerBound]
-    let mine = try String(contentsOfFile: #filePath, encoding: .utf8).split(separator: "\n")
-      .map { $0.trimmingCharacters(in: .whitespaces) }
-    var position = mine.startIndex
-    for line in code.split(separator: "\n").map({ $0.trimmingCharacters(in: .whitespaces) })
-    where line != "import Descent" {
-      guard let found = mine[position...].firstIndex(of: line) else {
-        Issue.record("the README's line is not in the test (in this order): \(line)")
-        return
-      }
-      position = found + 1
-    }
+    let code = try DocumentedCode(
+      "README.md", before: "This exact code runs as a test (`Tests/DescentTests/ReadmeExampleTests.swift`")
+    #expect(try code.firstLineMissing(from: #filePath) == nil, "the README's line is not in the test (in this order)")
   }
 }

@@ -1,5 +1,6 @@
 import DescentTuning
 import Foundation
+import TestSupport
 import Testing
 
 /// docs/GUIDE.md's tuning example, as written there but for the store's path (a temporary folder;
@@ -24,24 +25,9 @@ struct GuideTuningExampleTests {
   /// The guide's block is this file's code: each of its lines, in order (indentation aside), but
   /// the imports, the store's path and the closing print.
   @Test func theGuideShowsThisCode() throws {
-    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-      .deletingLastPathComponent()
-    let guide = try String(contentsOf: root.appendingPathComponent("docs/GUIDE.md"), encoding: .utf8)
-    let marker = try #require(guide.range(of: "This code runs as a test\n(`Tests/DescentTuningTests/"))
-    let before = guide[..<marker.lowerBound]
-    let start = try #require(before.range(of: "```swift\n", options: .backwards)).upperBound
-    let block = before[start...]
-    let code = block[..<(try #require(block.range(of: "```"))).lowerBound]
-    let mine = try String(contentsOfFile: #filePath, encoding: .utf8).split(separator: "\n")
-      .map { $0.trimmingCharacters(in: .whitespaces) }
-    var position = mine.startIndex
-    for line in code.split(separator: "\n").map({ $0.trimmingCharacters(in: .whitespaces) })
-    where !line.hasPrefix("import ") && !line.contains("SQLiteStorage(path:") && !line.hasPrefix("print(") {
-      guard let found = mine[position...].firstIndex(of: line) else {
-        Issue.record("the guide's line is not in the test (in this order): \(line)")
-        return
-      }
-      position = found + 1
-    }
+    let code = try DocumentedCode(
+      "docs/GUIDE.md", before: "This code runs as a test\n(`Tests/DescentTuningTests/",
+      skipping: { $0.hasPrefix("import ") || $0.contains("SQLiteStorage(path:") || $0.hasPrefix("print(") })
+    #expect(try code.firstLineMissing(from: #filePath) == nil, "the guide's line is not in the test (in this order)")
   }
 }

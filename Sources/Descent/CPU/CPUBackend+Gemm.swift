@@ -269,10 +269,18 @@ struct GemmKernel {
     #endif
   }
 
+  /// `C[row, column] = alpha·sum + beta·C[row, column]`, not reading C when `beta == 0`: the store
+  /// of the kernels that sum one value at a time (narrow and row products).
+  @inline(__always)
+  func finish(_ sum: Float, row: Int, column: Int) {
+    let out = c + row * shape.n + column
+    out.pointee = shape.beta == 0 ? shape.alpha * sum : shape.alpha * sum + shape.beta * out.pointee
+  }
+
   /// `c += a·b`: one fused multiply-add per lane when built with `DESCENT_FMA` (Package.swift),
   /// else a product and a sum (baseline x86-64 has no FMA instruction).
   @inline(__always)
-  private static func multiplyAdd(_ c: inout Vector, _ a: Vector, _ b: Vector) {
+  static func multiplyAdd(_ c: inout Vector, _ a: Vector, _ b: Vector) {
     #if DESCENT_FMA
     c.addProduct(a, b)
     #else

@@ -17,13 +17,6 @@ extension GemmKernel {
     if shape.transposeA { rowsInLanes(spread: spread) } else { rowsInRegisters(spread: spread) }
   }
 
-  /// `C[row, column] = alpha·sum + beta·C[row, column]`, not reading C when `beta == 0`.
-  @inline(__always)
-  private func finish(_ sum: Float, row: Int, column: Int) {
-    let out = c + row * shape.n + column
-    out.pointee = shape.beta == 0 ? shape.alpha * sum : shape.alpha * sum + shape.beta * out.pointee
-  }
-
   /// `op(B)[p, column]`, for the copying loop.
   @inline(__always)
   private func elementOfB(_ p: Int, _ column: Int) -> Float {

@@ -34,21 +34,6 @@ extension GemmKernel {
     out.storeBytes(of: value, as: V.self)
   }
 
-  @inline(__always)
-  private func finish(_ sum: Float, row: Int, column: Int) {
-    let out = c + row * shape.n + column
-    out.pointee = shape.beta == 0 ? shape.alpha * sum : shape.alpha * sum + shape.beta * out.pointee
-  }
-
-  @inline(__always)
-  private static func multiplyAdd(_ c: inout V, _ a: V, _ b: V) {
-    #if DESCENT_FMA
-    c.addProduct(a, b)
-    #else
-    c += a * b
-    #endif
-  }
-
   /// B is k×n: eight registers of C's row at a time (eight independent chains of multiply-adds
   /// keep both FMA pipes busy), then single registers, then the last columns.
   private func rowTimesMatrix(_ x: UnsafePointer<Float>, depthStep: Int, row: Int) {
