@@ -34,6 +34,7 @@ import Testing
   @Test func theReadmeShowsThisCode() throws {
     let code = try DocumentedCode(
       "README.md", before: "This exact code runs as a test (`Tests/DescentTests/ReadmeExampleTests.swift`")
-    #expect(try code.firstLineMissing(from: #filePath) == nil, "the README's line is not in the test (in this order)")
+    let missing = try code.firstLineMissing(from: #filePath)
+    #expect(missing == nil, "the README's line is not in the test (in this order): \(missing ?? "")")
   }
 }

@@ -28,6 +28,7 @@ struct GuideTuningExampleTests {
     let code = try DocumentedCode(
       "docs/GUIDE.md", before: "This code runs as a test\n(`Tests/DescentTuningTests/",
       skipping: { $0.hasPrefix("import ") || $0.contains("SQLiteStorage(path:") || $0.hasPrefix("print(") })
-    #expect(try code.firstLineMissing(from: #filePath) == nil, "the guide's line is not in the test (in this order)")
+    let missing = try code.firstLineMissing(from: #filePath)
+    #expect(missing == nil, "the guide's line is not in the test (in this order): \(missing ?? "")")
   }
 }
