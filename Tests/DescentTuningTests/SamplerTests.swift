@@ -30,6 +30,14 @@ struct SamplerTests {
 
   static func best(_ trials: [TrialRecord]) -> Double { trials.compactMap(\.value).min()! }
 
+  /// Optuna's `default_gamma`: the best ⌈0.1·n⌉ of n finished trials form l(x), at most 25.
+  @Test func tpeSplitsOffTheBestTenthRoundedUp() {
+    let expected = [1: 1, 9: 1, 10: 1, 11: 2, 15: 2, 20: 2, 21: 3, 240: 24, 241: 25, 250: 25, 1000: 25]
+    for (n, size) in expected {
+      #expect(TPESampler.gamma(n) == size, "γ(\(n))")
+    }
+  }
+
   @Test func tpeBeatsRandomSearchOnHartmann3() throws {
     var wins = 0, report: [String] = []
     for seed in UInt64(0)..<10 {
