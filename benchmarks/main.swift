@@ -14,13 +14,14 @@ import Foundation
 // --tune times every GEMM parameter set on each OpenCL device first and caches the fastest
 // (~/.cache/descent/gemm-tuning.json), which every later OpenCLBackend on that device uses.
 //   (benchmarks/run.sh builds for the host CPU first; see benchmarks/README.md)
-// Two other cases run as subcommands: `study-worker` (benchmarks/storage.sh) and `inference`
-// (benchmarks/inference.sh).
+// Other cases run as subcommands: `study-worker` (benchmarks/storage.sh), `inference`
+// (benchmarks/inference.sh) and `small-batches` (benchmarks/small-batches.sh).
 
 let arguments = Array(CommandLine.arguments.dropFirst())
 switch arguments.first {
 case "study-worker": try StudyWorker.run(Array(arguments.dropFirst()))
 case "inference": try InferenceCase.run(Array(arguments.dropFirst()))
+case "small-batches": try SmallBatchesCase.run(Array(arguments.dropFirst()))
 default:
   let options: BenchmarkOptions
   do {
