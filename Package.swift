@@ -74,7 +74,9 @@ let package = Package(
       name: "DescentBenchmarks",
       dependencies: ["Descent", "DescentOpenCL", "COpenCL", "DescentTuning"],
       path: "benchmarks",
-      exclude: ["peers", "run.sh", "README.md", "tune.sh", "tune-space.json", "storage.sh", "inference.sh"],
+      exclude: [
+        "peers", "run.sh", "README.md", "tune.sh", "tune-space.json", "storage.sh", "inference.sh", "small-batches.sh",
+      ],
       swiftSettings: coreSettings
     ),
   ]
