@@ -26,6 +26,8 @@ import Foundation
       ?? "unknown",
     "cores": "\(ProcessInfo.processInfo.activeProcessorCount)",
     "cpu backend build": CPUBackend.buildDescription,
+    "openblas kernels": ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"].map { "\($0) (OPENBLAS_CORETYPE)" }
+      ?? "chosen by OpenBLAS for this CPU",
     "timing":
       "warm-up run, then 3-15 samples of back-to-back calls (>= 2 ms each) within a time budget; "
       + "median and best per call",
