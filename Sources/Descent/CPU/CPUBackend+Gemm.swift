@@ -56,10 +56,7 @@ struct GemmKernel {
     let (m, n, k) = (shape.m, shape.n, shape.k)
     // Below ~1 MFLOP a second core saves less than the dispatches cost (the MLP's 128×10×128
     // products: 39 GFLOP/s on one core, 34 on two).
-    let spread: (Int, (Int) -> Void) -> Void =
-      shape.flops < 1e6
-      ? { count, body in for index in 0..<count { body(index) } }
-      : { count, body in parallel.forEach(count, body) }
+    let spread = spreading(shape.flops >= 1e6)
     guard m > 0, n > 0 else { return }
     guard k > 0, shape.alpha != 0 else { return scaleC(spread) }
     if isFewRows { return rowRun() }  // one or two rows: CPUBackend+RowGemm.swift
@@ -267,6 +264,14 @@ struct GemmKernel {
     if rows > 6 { store(c60, c61, row: row + 6, column: column, firstSlice: firstSlice) }
     if rows > 7 { store(c70, c71, row: row + 7, column: column, firstSlice: firstSlice) }
     #endif
+  }
+
+  /// Runs `body(i)` for `i` in `0..<count`: over the cores when `inParallel`, else in order on the
+  /// calling thread (small products, where waking the workers costs more than they give).
+  func spreading(_ inParallel: Bool) -> (Int, (Int) -> Void) -> Void {
+    inParallel
+      ? { count, body in parallel.forEach(count, body) }
+      : { count, body in for index in 0..<count { body(index) } }
   }
 
   /// `C[row, column] = alpha·sum + beta·C[row, column]`, not reading C when `beta == 0`: the store

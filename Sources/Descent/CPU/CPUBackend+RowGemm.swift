@@ -2,10 +2,10 @@
 /// blocked kernel computes `mr` rows per tile, so one row did 8× the work (a 784→256 layer at
 /// batch 1: 4.6 µs of a 19 µs prediction). Here each row of C is accumulated in registers
 /// while B streams past once per row, as a BLAS GEMV does:
-///   - B is k×n: `C[row, block] += A[row, p]·B[p, block]` over p, blocks of four registers;
-///   - B is n×k: each C value is the dot product of the row of A with a row of B, four at once.
-/// Both run on the calling thread: at these sizes (≤ 0.4 MFLOP per row) a wake-up of the
-/// workers costs more than the second core gives.
+///   - B is k×n: `C[row, block] += A[row, p]·B[p, block]` over p, blocks of eight registers
+///     (spread over the cores when B is large), then single registers, then a cut one;
+///   - B is n×k: each C value is the dot product of the row of A with a row of B, four at once,
+///     on the calling thread.
 extension GemmKernel {
   private typealias V = Vector
 
@@ -39,14 +39,11 @@ extension GemmKernel {
   private func rowTimesMatrix(_ x: UnsafePointer<Float>, depthStep: Int, row: Int) {
     let (n, k) = (shape.n, shape.k), lanes = V.scalarCount, size = MemoryLayout<V>.size
     let bRaw = UnsafeRawPointer(b)
-    // Blocks of eight registers; with more than 64 Ki weights (256 KiB: the 784→256 layer) they
-    // are spread over the cores, each core reading its columns from its own L2 (7.0 → x µs).
+    // Blocks of eight registers; with 64 Ki weights or more (256 KiB: the 784→256 layer) they are
+    // spread over the cores, each core reading its columns from its own L2 (a batch-1 prediction
+    // of the Fashion MLP: 9.0 µs on one core, 6.8 µs on two).
     let blocks = n / (8 * lanes)
-    let spread: (Int, (Int) -> Void) -> Void =
-      k * n < 1 << 16 || blocks < 2
-      ? { count, body in for index in 0..<count { body(index) } }
-      : { count, body in parallel.forEach(count, body) }
-    spread(blocks) { block in
+    spreading(k * n >= 1 << 16 && blocks >= 2)(blocks) { block in
       let column = block * 8 * lanes
       var (s0, s1, s2, s3, s4, s5, s6, s7) = (V(), V(), V(), V(), V(), V(), V(), V())
       for p in 0..<k {
