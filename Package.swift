@@ -1,25 +1,57 @@
-// swift-tools-version: 6.0
+// swift-tools-version: 6.2
+import Foundation  // /proc/cpuinfo, read by hostCPU()
 import PackageDescription
 
-// `DESCENT_TARGET_CPU=haswell swift build -c release` compiles the core for that CPU level (AVX2,
-// FMA) and turns on the FMA GEMM micro-kernel; scripts/main.sh, scripts/test.sh and
-// benchmarks/run.sh set it from scripts/target-cpu.sh. Without it (the default, and what a package
-// depending on Descent gets) the code targets baseline x86-64, where an FMA would be a libm call
-// per lane.
-// The same builds drop C's errno for math (-fno-math-errno): on Linux, Float.squareRoot() is
-// C's sqrtf, which with errno is a scalar sqrt plus a branch per lane; without it, one vsqrtps.
-// CPUs with AVX-512 (scripts/target-cpu.sh picks skylake-avx512 for them) also get the GEMM's 8×32
-// zmm micro-kernel (DESCENT_AVX512): half the instructions per multiply-add of the 6×16 ymm one.
-let targetCPU = Context.environment["DESCENT_TARGET_CPU"].flatMap { $0.isEmpty ? nil : $0 }
+// Tools 6.2: the first that lets a package with unsafe flags be a dependency by version (its own
+// flags, below, are the only ones).
+// The core's CPU code paths. Swift has no per-function target attributes, so the level is chosen
+// for the whole core module when it is compiled:
+// - Default (the `NativeCPU` trait, on unless a dependent turns default traits off): the level of
+//   the CPU that builds it, read from /proc/cpuinfo here: `skylake-avx512` with AVX-512 F/BW/DQ/VL
+//   (the GEMM's 8×32 zmm micro-kernel, DESCENT_AVX512), `haswell` with AVX2 and FMA (the 6×16 ymm
+//   FMA micro-kernel), else baseline x86-64. Like `-march=native`: the binary needs a CPU with the
+//   same instructions, which `CPUBackend.missingInstructions` checks and `descent` reports.
+// - `DESCENT_TARGET_CPU=NAME` (any `-target-cpu` name) builds for that CPU whatever the trait;
+//   `DESCENT_TARGET_CPU=x86-64` builds the portable baseline, where an FMA would be a libm call per
+//   lane and the GEMM multiplies and adds separately. Dependents get the baseline with
+//   `.package(path: "…", traits: [])`.
+// FMA builds also drop C's errno for math (-fno-math-errno): on Linux, Float.squareRoot() is C's
+// sqrtf, which with errno is a scalar sqrt plus a branch per lane; without it, one vsqrtps.
+let requestedCPU = Context.environment["DESCENT_TARGET_CPU"].flatMap { $0.isEmpty ? nil : $0 }
 let avx512CPUs: Set = [
   "skylake-avx512", "cascadelake", "cooperlake", "icelake-server", "sapphirerapids",
   "znver4", "znver5",
 ]
-let coreSettings: [SwiftSetting] =
-  targetCPU.map {
-    [.unsafeFlags(["-target-cpu", $0, "-Xcc", "-fno-math-errno"]), .define("DESCENT_FMA")]
-      + (avx512CPUs.contains($0) ? [.define("DESCENT_AVX512")] : [])
-  } ?? []
+let baselineCPUs: Set = ["x86-64", "baseline", "generic"]
+
+/// The `-target-cpu` level of the CPU running this manifest (scripts/target-cpu.sh's rule), or nil.
+func hostCPU() -> String? {
+  #if os(Linux) && arch(x86_64)
+  guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+    let line = info.split(separator: "\n").first(where: { $0.hasPrefix("flags") })
+  else { return nil }
+  let flags = Set(line.split(separator: " ").map(String.init))
+  let haswell = ["avx2", "fma", "bmi1", "bmi2", "f16c", "movbe"]
+  if (haswell + ["avx512f", "avx512bw", "avx512dq", "avx512vl", "avx512cd"]).allSatisfy(flags.contains) {
+    return "skylake-avx512"
+  }
+  return haswell.allSatisfy(flags.contains) ? "haswell" : nil
+  #else
+  return nil
+  #endif
+}
+
+/// The settings that compile the core for `cpu`, applied when `condition` holds.
+func settings(for cpu: String?, _ condition: BuildSettingCondition? = nil) -> [SwiftSetting] {
+  guard let cpu, !baselineCPUs.contains(cpu) else { return [] }
+  return [.unsafeFlags(["-target-cpu", cpu, "-Xcc", "-fno-math-errno"], condition), .define("DESCENT_FMA", condition)]
+    + (avx512CPUs.contains(cpu) ? [.define("DESCENT_AVX512", condition)] : [])
+}
+
+let coreSettings =
+  requestedCPU.map { settings(for: $0) + [.define("DESCENT_CPU_REQUESTED")] }
+  ?? settings(for: hostCPU(), .when(traits: ["NativeCPU"]))
+  + [.define("DESCENT_NATIVE_CPU", .when(traits: ["NativeCPU"]))]
 
 let package = Package(
   name: "Descent",
@@ -29,6 +61,10 @@ let package = Package(
     .library(name: "DescentTuning", targets: ["DescentTuning"]),
     .executable(name: "descent", targets: ["DescentCLI"]),
     .executable(name: "descent-benchmarks", targets: ["DescentBenchmarks"]),
+  ],
+  traits: [
+    .trait(name: "NativeCPU", description: "The CPU backend compiled for the building machine's CPU (AVX2, AVX-512)"),
+    .default(enabledTraits: ["NativeCPU"]),
   ],
   targets: [
     // MARK: Core: the Backend protocol, the pure-Swift CPU backend, training, data
@@ -76,6 +112,7 @@ let package = Package(
       path: "benchmarks",
       exclude: [
         "peers", "run.sh", "README.md", "tune.sh", "tune-space.json", "storage.sh", "inference.sh", "small-batches.sh",
+        "dependent", "dependent.sh",
       ],
       swiftSettings: coreSettings
     ),

@@ -13,6 +13,8 @@ struct BenchmarkOptions {
   /// Run CLBlast's own tuner per OpenCL device first (~5 minutes each).
   var tuneCLBlast = false
   var epochs = 5
+  /// The hidden layers of each training case's MLP (`--hidden 1024,512`, repeatable).
+  var widths: [[Int]] = [[256, 128]]
   var jsonPath = "benchmark-results.json"
   /// How many times the contenders take turns (training; the first backend's GEMMs and NumPy's).
   var rounds = 3
@@ -25,7 +27,7 @@ struct BenchmarkOptions {
 
   static let usage =
     "usage: descent-benchmarks [--quick] [--tune] [--epochs N] [--backend cpu|opencl] [--rounds N] "
-    + "[--tune-clblast] [--no-peers] [--no-training] [--only TEXT] [--json PATH]"
+    + "[--tune-clblast] [--no-peers] [--no-training] [--hidden W1,W2,...]... [--only TEXT] [--json PATH]"
 
   /// A usage mistake, printed with ``usage``.
   struct UsageError: Error {
@@ -44,6 +46,7 @@ struct BenchmarkOptions {
       }
       return number
     }
+    var widthsGiven = false
     while let argument = arguments.popFirst() {
       switch argument {
       case "--quick": quick = true
@@ -59,6 +62,14 @@ struct BenchmarkOptions {
         only = backend
       case "--only": caseFilter = try value(argument)
       case "--train-only": trainOnly = try value(argument)
+      case "--hidden":
+        let text = try value(argument)
+        let units = text.split(separator: ",").compactMap { Int($0) }
+        guard !units.isEmpty, units.count == text.split(separator: ",").count, units.allSatisfy({ $0 > 0 }) else {
+          throw UsageError(message: "--hidden needs units per layer, like 1024,512")
+        }
+        widths = (widthsGiven ? widths : []) + [units]
+        widthsGiven = true
       case "--json": jsonPath = try value(argument)
       default: throw UsageError(message: "unknown argument '\(argument)'")
       }

@@ -1,24 +1,39 @@
 import Descent
 import Foundation
 
-/// The Fashion-MNIST 784-256-128-10 ReLU MLP (Adam 1e-3, batch 128, no dropout so every peer runs
-/// the same computation), trained for `epochs` epochs on all 60 000 images.
+/// The Fashion-MNIST ReLU MLP, 784-256-128-10 unless other `hidden` widths are given (Adam 1e-3,
+/// batch 128, no dropout so every peer runs the same computation), trained for `epochs` epochs on all
+/// 60 000 images.
 enum TrainingCase {
+  static let batch = 128, examples = 60_000
+
+  /// "784-256-128-10": the layer widths, as the rows name the model.
+  static func architecture(_ hidden: [Int]) -> String {
+    ([784] + hidden + [10]).map(String.init).joined(separator: "-")
+  }
+
+  /// One training step's multiply-adds ×2: the forward product, the weight gradient and (all but
+  /// the first layer's) input gradient of every layer (128.9 MFLOP for 784-256-128-10).
+  static func stepFlops(_ hidden: [Int]) -> Double {
+    let widths = [784] + hidden + [10]
+    let layers = zip(widths.dropLast(), widths.dropFirst()).map { Double($0 * $1) }
+    return 2 * Double(batch) * (2 * layers.reduce(0, +) + layers.dropFirst().reduce(0, +))
+  }
+
   struct Result {
     var epochSeconds: [Double]
     var accuracy: Double
   }
 
-  static func run(_ backend: any Backend, train: Dataset, test: Dataset, epochs: Int) throws -> Result {
+  static func run(_ backend: any Backend, hidden: [Int], train: Dataset, test: Dataset, epochs: Int) throws -> Result {
     let model = try Sequential(inputFeatures: 784, backend: backend, seed: 1) {
-      try Dense(256, activation: .relu, initializer: .heUniform)
-      try Dense(128, activation: .relu, initializer: .heUniform)
+      for units in hidden { try Dense(units, activation: .relu, initializer: .heUniform) }
       try Dense(10)
     }
     let trainer = try Trainer(model: model, loss: .softmaxCrossEntropy, optimizer: Adam(), metrics: [.accuracy])
     var seconds: [Double] = []
     for epoch in 1...epochs {
-      let history = try trainer.fit(train, epochs: epoch, batchSize: 128, progress: .silent)
+      let history = try trainer.fit(train, epochs: epoch, batchSize: batch, progress: .silent)
       seconds.append(history.epochs.last!.seconds)
     }
     return Result(epochSeconds: seconds, accuracy: try trainer.evaluate(test).metrics["accuracy"] ?? .nan)
@@ -26,21 +41,28 @@ enum TrainingCase {
 
   /// Rows for one contender: seconds per epoch (median and best of its steady epochs, those after
   /// each run's first, pooled over the rounds; the JSON file keeps them in the order taken) and ms
-  /// per step.
-  static func rows(steadyEpochSeconds: [Double], accuracy: Double, backend: String, epochs: Int) -> [Row] {
+  /// per step; the epoch row's note gives the GFLOP/s of its median epoch.
+  static func rows(
+    steadyEpochSeconds: [Double], accuracy: Double, backend: String, hidden: [Int], epochs: Int
+  )
+    -> [Row]
+  {
     let steady = steadyEpochSeconds.sorted()
     guard !steady.isEmpty else { return [] }
     let median = steady[steady.count / 2], best = steady[0]
-    let steps = Double((60_000 + 127) / 128)
+    let steps = Double((examples + batch - 1) / batch)
     let note = String(
-      format: "test accuracy %.2f%% after %d epochs; median of %d epochs", accuracy * 100, epochs,
-      steady.count)
+      format: "%.0f GFLOP/s; test accuracy %.2f%% after %d epochs; median of %d epochs",
+      stepFlops(hidden) * steps / median / 1e9, accuracy * 100, epochs, steady.count)
+    let model = architecture(hidden)
     return [
       Row(
-        group: "training", name: "mlp epoch (60k, batch 128)", backend: backend, value: median, best: best, unit: "s",
+        group: "training", name: "mlp \(model) epoch (60k, batch 128)", backend: backend, value: median, best: best,
+        unit: "s",
         note: note, samples: steadyEpochSeconds),
       Row(
-        group: "training", name: "mlp step", backend: backend, value: median / steps * 1e3, best: best / steps * 1e3,
+        group: "training", name: "mlp \(model) step", backend: backend, value: median / steps * 1e3,
+        best: best / steps * 1e3,
         unit: "ms"),
     ]
   }

@@ -4,12 +4,10 @@
 # beside PyTorch (eager, torch.inference_mode) and ONNX Runtime on the exported model, one run.
 # Peers need `pip install torch onnxruntime safetensors numpy` for python3.
 # usage: benchmarks/inference.sh [EPOCHS]   (the model trains EPOCHS epochs first, default 2)
-# Built for this CPU (scripts/target-cpu.sh) unless DESCENT_TARGET_CPU names another, e.g. haswell
+# Built for this CPU (Package.swift) unless DESCENT_TARGET_CPU names another, e.g. haswell
 # on an AVX-512 machine to measure the AVX2 path.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-DESCENT_TARGET_CPU="${DESCENT_TARGET_CPU:-$(scripts/target-cpu.sh)}"
-export DESCENT_TARGET_CPU
 swift build -c release --product descent-benchmarks >/dev/null
 swift build -c release --product descent >/dev/null
 work=$(mktemp -d /tmp/descent-inference.XXXXXX)
@@ -19,7 +17,7 @@ images=/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz
 .build/release/descent export --model "$work/weights.safetensors" --output "$work/model.onnx" >/dev/null
 cpuinfo() { grep -m1 "^$1" /proc/cpuinfo | cut -d: -f2 | xargs; }
 echo "CPU: $(cpuinfo 'model name'), family $(cpuinfo 'cpu family') model $(cpuinfo 'model\s'), $(nproc) cores;" \
-  "built for ${DESCENT_TARGET_CPU:-baseline x86-64}"
+  "built for ${DESCENT_TARGET_CPU:-this CPU}"
 {
   .build/release/descent-benchmarks inference "$work/weights.safetensors" "$images" cpu
   devices=$(.build/release/descent devices 2>/dev/null | grep -c '^opencl [0-9]*:' || true)

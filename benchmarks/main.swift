@@ -5,11 +5,12 @@ import Foundation
 // (`BenchmarkRun`; the flags are `BenchmarkOptions`'s).
 //
 //   swift run -c release descent-benchmarks [--quick] [--tune] [--epochs N] [--backend cpu|opencl]
-//     [--rounds N] [--tune-clblast] [--no-peers] [--no-training] [--only TEXT] [--json PATH]
+//     [--rounds N] [--tune-clblast] [--no-peers] [--no-training] [--hidden W1,W2]... [--only TEXT] [--json PATH]
 // --tune-clblast runs CLBlast's own tuner on each OpenCL device first (~5 min each) and keeps its
 // result beside ours (~/.cache/descent/clblast-<device>.json); CLBlast uses it in every later run.
 // --rounds N (default 3): the training contenders take turns N times, and so do the first backend's
 // GEMMs and NumPy's, shape by shape; each row pools its rounds.
+// --hidden 1024,512 (repeatable) trains MLPs of those hidden widths instead of 784-256-128-10.
 // --only runs just the GEMM and memory cases whose name contains TEXT (e.g. "adam", "mlp fwd").
 // --tune times every GEMM parameter set on each OpenCL device first and caches the fastest
 // (~/.cache/descent/gemm-tuning.json), which every later OpenCLBackend on that device uses.
@@ -31,7 +32,7 @@ default:
     exit(64)
   }
   if let which = options.trainOnly {
-    try BenchmarkRun.trainAlone(on: which, epochs: options.epochs)
+    try BenchmarkRun.trainAlone(on: which, hidden: options.widths[0], epochs: options.epochs)
   } else {
     try BenchmarkRun(options).run()
   }

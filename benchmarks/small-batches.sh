@@ -2,17 +2,15 @@
 # Training steps at batch 1, 8 and 32 (the Fashion-MNIST MLP, Adam): Descent's CPU backend and
 # every OpenCL device beside PyTorch (eager, CPU) in one run; median ms per step with the 10th and
 # 90th percentiles. PyTorch needs `pip install torch numpy` for python3.
-# Built for this CPU (scripts/target-cpu.sh) unless DESCENT_TARGET_CPU names another (haswell).
+# Built for this CPU (Package.swift) unless DESCENT_TARGET_CPU names another (haswell).
 # usage: benchmarks/small-batches.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
-DESCENT_TARGET_CPU="${DESCENT_TARGET_CPU:-$(scripts/target-cpu.sh)}"
-export DESCENT_TARGET_CPU
 swift build -c release --product descent-benchmarks >/dev/null
 swift build -c release --product descent >/dev/null
 cpuinfo() { grep -m1 "^$1" /proc/cpuinfo | cut -d: -f2 | xargs; }
 echo "CPU: $(cpuinfo 'model name'), family $(cpuinfo 'cpu family') model $(cpuinfo 'model\s'), $(nproc) cores;" \
-  "built for ${DESCENT_TARGET_CPU:-baseline x86-64}"
+  "built for ${DESCENT_TARGET_CPU:-this CPU}"
 {
   .build/release/descent-benchmarks small-batches cpu
   devices=$(.build/release/descent devices 2>/dev/null | grep -c '^opencl [0-9]*:' || true)

@@ -10,8 +10,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 trials=${1:-400}
 scripts/install-system-packages.sh postgresql
-DESCENT_TARGET_CPU="$(scripts/target-cpu.sh)"
-export DESCENT_TARGET_CPU
 swift build -c release --product descent-benchmarks >/dev/null
 worker=.build/release/descent-benchmarks
 peer=1

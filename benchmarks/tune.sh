@@ -10,8 +10,6 @@ seeds="${1:-1 2 3}"
 workers=()
 [ -n "${2:-}" ] && workers=(--workers "$2")
 scripts/install-system-packages.sh
-DESCENT_TARGET_CPU="$(scripts/target-cpu.sh)"
-export DESCENT_TARGET_CPU
 swift build -c release --product descent >/dev/null
 echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) cores"
 peer=1

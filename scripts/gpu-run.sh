@@ -26,13 +26,14 @@ archive=$work/descent-gpu.tar.xz
 
 pack() {
   scripts/install-system-packages.sh
-  swift build --build-tests
-  # Baseline x86-64 (no DESCENT_TARGET_CPU): the GPU machine's CPU is not known here.
+  # Baseline x86-64: the GPU machine's CPU is not known here.
+  export DESCENT_TARGET_CPU=x86-64
+  swift build --build-tests --scratch-path "$work/debug"
   swift build -c release --scratch-path "$work/release" --product descent-benchmarks
   swift build -c release --scratch-path "$work/release" --product descent
   rm -rf "$bundle" "$archive"
   mkdir -p "$bundle/bin" "$bundle/lib" "$bundle/vendors"
-  cp .build/debug/DescentPackageTests.xctest "$work/release/release/descent-benchmarks" \
+  cp "$work/debug/debug/DescentPackageTests.xctest" "$work/release/release/descent-benchmarks" \
     "$work/release/release/descent" "$bundle/bin/"
   # The Swift runtime libraries the binaries load, from the toolchain: the test binary needs them
   # (Swift Testing exists only as shared libraries), and binaries built with --static-swift-stdlib

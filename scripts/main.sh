@@ -5,9 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-system-packages.sh
-# FMA code paths when the CPU has them (see Package.swift); baseline x86-64 otherwise.
-DESCENT_TARGET_CPU="$(scripts/target-cpu.sh)"
-export DESCENT_TARGET_CPU
+# Package.swift compiles the core for this CPU (FMA, AVX-512 when it has them).
 swift build -c release --product descent
 .build/release/descent devices
 .build/release/descent train "$@"

@@ -17,13 +17,13 @@ swift build --build-tests
 swift test --disable-xctest
 # Published models run elsewhere: ONNX Runtime and NumPy give descent predict's outputs (~1 minute).
 scripts/interop.sh .build/debug/descent
-# The target-CPU builds (what scripts/main.sh and the benchmarks use; see scripts/target-cpu.sh)
-# compile other GEMM micro-kernels: run the CPU parity, gradient and training suites against each
-# one this CPU can run (on an AVX-512 CPU: the 8×32 zmm kernel, then the 6×16 ymm FMA kernel).
+# The build above is for this CPU (Package.swift). The other CPU levels it can run compile other
+# GEMM micro-kernels: run the CPU parity, gradient and training suites against each (on an AVX-512
+# CPU: the 6×16 ymm FMA kernel of AVX2 machines, then the portable baseline's multiply + add).
 target=$(scripts/target-cpu.sh)
 targets=()
-[ "$target" = skylake-avx512 ] && targets+=(skylake-avx512)
-[ -n "$target" ] && targets+=(haswell)
+[ "$target" = skylake-avx512 ] && targets+=(haswell)
+[ -n "$target" ] && targets+=(x86-64)
 # No OpenCL driver is loaded there (OCL_ICD_VENDORS names no folder): these builds change only the
 # CPU backend, and the OpenCL suites ran above.
 for cpu in "${targets[@]}"; do

@@ -5,6 +5,17 @@ import Foundation
 // The `descent` command line: parse, validate, call Descent, print.
 let arguments = Array(CommandLine.arguments.dropFirst())
 let status: Int32
+let missing = CPUBackend.missingInstructions
+if !missing.isEmpty {
+  FileHandle.standardError.write(
+    Data(
+      """
+      descent: this build uses \(missing.joined(separator: ", ")), which this CPU lacks (the core was \
+      compiled for another machine's CPU); rebuild here, or with DESCENT_TARGET_CPU=x86-64 for any x86-64 CPU
+
+      """.utf8))
+  exit(ExitCode.noDevice)
+}
 do {
   status = try CommandLineTool.run(arguments)
 } catch let error as UsageError {

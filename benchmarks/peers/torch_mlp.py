@@ -1,4 +1,5 @@
-"""The Fashion-MNIST 784-256-128-10 ReLU MLP in PyTorch (eager), Adam 1e-3, batch 128, shuffled,
+"""The Fashion-MNIST ReLU MLP (784-256-128-10, or the hidden widths of a third argument such as
+"1024,512") in PyTorch (eager), Adam 1e-3, batch 128, shuffled,
 no dropout, on the CPU or (second argument "cuda") the first CUDA GPU, with the data there.
 Prints {"epoch_seconds": [...], "accuracy": ...} on the last line."""
 import json
@@ -14,11 +15,15 @@ epochs = int(sys.argv[1]) if len(sys.argv) > 1 else 5
 device = sys.argv[2] if len(sys.argv) > 2 else "cpu"
 if device == "cuda" and not torch.cuda.is_available():
     sys.exit("no CUDA device")
+hidden = [int(w) for w in sys.argv[3].split(",")] if len(sys.argv) > 3 else [256, 128]
 torch.manual_seed(1)
 x_train, y_train = (torch.from_numpy(a).to(device) for a in load("train"))
 x_test, y_test = (torch.from_numpy(a).to(device) for a in load("test"))
-model = torch.nn.Sequential(torch.nn.Linear(784, 256), torch.nn.ReLU(), torch.nn.Linear(256, 128), torch.nn.ReLU(),
-                            torch.nn.Linear(128, 10)).to(device)
+widths = [784] + hidden
+layers = []
+for fan_in, fan_out in zip(widths, widths[1:]):
+    layers += [torch.nn.Linear(fan_in, fan_out), torch.nn.ReLU()]
+model = torch.nn.Sequential(*layers, torch.nn.Linear(widths[-1], 10)).to(device)
 optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
 loss_fn = torch.nn.CrossEntropyLoss()
 seconds = []

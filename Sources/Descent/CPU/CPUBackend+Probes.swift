@@ -5,13 +5,47 @@ import Foundation
 extension CPUBackend: PerformanceProbes {
   /// How the core library was compiled: what limits the CPU numbers.
   public static var buildDescription: String {
-    #if DESCENT_AVX512
-    "FMA, AVX-512 8x32 micro-kernel (built with DESCENT_TARGET_CPU)"
-    #elseif DESCENT_FMA
-    "FMA 6x16 micro-kernel (built with DESCENT_TARGET_CPU)"
+    #if DESCENT_CPU_REQUESTED
+    let how = "built with DESCENT_TARGET_CPU"
+    #elseif DESCENT_NATIVE_CPU
+    let how = "built for the building machine's CPU"
     #else
-    "baseline x86-64 build, multiply + add (set DESCENT_TARGET_CPU=haswell for FMA)"
+    let how = "portable build: Descent's NativeCPU trait is off"
     #endif
+    #if DESCENT_AVX512
+    return "FMA, AVX-512 8x32 micro-kernel (\(how))"
+    #elseif DESCENT_FMA
+    return "FMA 6x16 micro-kernel (\(how))"
+    #else
+    return "baseline x86-64 build, multiply + add (\(how); DESCENT_TARGET_CPU=haswell for FMA)"
+    #endif
+  }
+
+  /// The instruction sets (as /proc/cpuinfo names them) the core was compiled to use.
+  public static var requiredInstructions: [String] {
+    #if DESCENT_AVX512
+    ["avx2", "fma", "avx512f", "avx512bw", "avx512dq", "avx512vl"]
+    #elseif DESCENT_FMA
+    ["avx2", "fma"]
+    #else
+    []
+    #endif
+  }
+
+  /// Of ``requiredInstructions``, those the running CPU lacks: a build made for one machine
+  /// (Package.swift compiles the core for the CPU that builds it) copied to an older one. Empty
+  /// when the CPU has them all or /proc/cpuinfo cannot be read. Call it before any training: the
+  /// core's vector code would stop the process with an illegal instruction there.
+  public static var missingInstructions: [String] {
+    (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)).map(missingInstructions(cpuinfo:)) ?? []
+  }
+
+  /// Of ``requiredInstructions``, those missing from the first `flags` line of `cpuinfo` (the text of
+  /// /proc/cpuinfo); empty when it has no such line.
+  public static func missingInstructions(cpuinfo: String) -> [String] {
+    guard let line = cpuinfo.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return [] }
+    let flags = Set(line.split(separator: " "))
+    return requiredInstructions.filter { !flags.contains(Substring($0)) }
   }
 
   public func measurePeakFlops() throws -> Double {

@@ -1,0 +1,39 @@
+import Descent
+import Foundation
+import Testing
+
+/// The core is compiled for the building machine's CPU unless told otherwise (Package.swift): the
+/// build must match the CPU, and a CPU without the build's instructions must be named.
+@Suite struct TargetCPUTests {
+  static let cpuinfo = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
+  static let flags = Set(
+    (cpuinfo.split(separator: "\n").first { $0.hasPrefix("flags") } ?? "").split(separator: " ").map(String.init))
+
+  @Test func thisBuildRunsOnThisCPU() {
+    #expect(CPUBackend.missingInstructions == [])
+  }
+
+  /// Without DESCENT_TARGET_CPU the manifest picks the level scripts/target-cpu.sh names.
+  @Test(.enabled(if: CPUBackend.buildDescription.contains("building machine's CPU"), "built with DESCENT_TARGET_CPU"))
+  func defaultBuildUsesTheCPUsInstructions() {
+    let haswell = ["avx2", "fma", "bmi1", "bmi2", "f16c", "movbe"]
+    let avx512 = ["avx512f", "avx512bw", "avx512dq", "avx512vl", "avx512cd"]
+    let expected: [String] =
+      !haswell.allSatisfy(Self.flags.contains)
+      ? []
+      : avx512.allSatisfy(Self.flags.contains)
+        ? ["avx2", "fma", "avx512f", "avx512bw", "avx512dq", "avx512vl"] : ["avx2", "fma"]
+    #expect(CPUBackend.requiredInstructions == expected, "\(CPUBackend.buildDescription)")
+  }
+
+  @Test func missingInstructionsAreNamed() {
+    let required = CPUBackend.requiredInstructions
+    let complete = "processor\t: 0\nflags\t\t: fpu sse2 \(required.joined(separator: " ")) avx512_bf16\nbugs\t\t:\n"
+    #expect(CPUBackend.missingInstructions(cpuinfo: complete) == [])
+    #expect(CPUBackend.missingInstructions(cpuinfo: "flags\t\t: fpu sse2 sse4_2\n") == required)
+    // A flag that only starts like a required one is not it.
+    let lookalikes = "flags\t\t: " + required.map { $0 + "x" }.joined(separator: " ")
+    #expect(CPUBackend.missingInstructions(cpuinfo: lookalikes) == required)
+    #expect(CPUBackend.missingInstructions(cpuinfo: "no such line\n") == [])
+  }
+}
