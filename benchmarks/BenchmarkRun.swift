@@ -63,7 +63,7 @@ import Foundation
       for device in try OpenCLDevice.all() where options.only != "cpu" {
         let backend = try OpenCLBackend(device: device)
         if options.tune {
-          let shapes = Cases.gemmShapes.map(\.1).filter { $0.m <= 1024 && $0.flops > 1e6 }
+          let shapes = Cases.gemmShapes(widths: [[256, 128]]).map(\.1).filter { $0.m <= 1024 && $0.flops > 1e6 }
           for (variant, seconds) in try backend.tuneGemm(shapes: shapes) {
             FileHandle.standardError.write(
               Data("tuning \(device.name): \(variant): \(String(format: "%.2f", seconds * 1e3)) ms\n".utf8))
@@ -97,7 +97,7 @@ import Foundation
       let (ours, numpy) =
         options.peers && position == 0
         ? try gemmRowsBesideNumPy(backend, peak: peak)
-        : (try Cases.gemm(backend, peak: peak, quick: options.quick, selected: options.selected), [])
+        : (try Cases.gemm(backend, peak: peak, options), [])
       rows += ours
       rows += try Cases.memory(backend, bandwidth: probe.measureBandwidth, selected: options.selected)
       rows += numpy
@@ -134,7 +134,7 @@ import Foundation
   /// rows minutes apart compared that drift as much as the two libraries.
   func gemmRowsBesideNumPy(_ backend: any Backend, peak: Double) throws -> (ours: [Row], numpy: [Row]) {
     var ours: [Row] = [], numpy: [Row] = []
-    for (name, shape) in Cases.selectedGemmShapes(quick: options.quick, selected: options.selected) {
+    for (name, shape) in Cases.selectedGemmShapes(options) {
       var mine: [Timing] = [], theirs: [Timing] = []
       for _ in 1...options.rounds {
         mine.append(try Cases.timeGemm(backend, shape))
@@ -170,7 +170,7 @@ import Foundation
           "parameters shipped with CLBlast (no tuning in \(tuningFile); see --tune-clblast)"
       }
       FileHandle.standardError.write(Data("CLBlast on \(backend.name)…\n".utf8))
-      for (name, shape) in Cases.selectedGemmShapes(quick: options.quick, selected: options.selected) {
+      for (name, shape) in Cases.selectedGemmShapes(options) {
         rows.append(
           Cases.gemmRow(
             name, shape, try clblast.gemm(shape),

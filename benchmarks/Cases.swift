@@ -3,15 +3,20 @@ import Foundation
 
 /// The GEMM and memory-bound cases, run on one backend.
 enum Cases {
-  /// Square sizes, then the Fashion-MNIST MLP's products at batch 128 (`GemmShape.mlpProducts`,
-  /// which the parity suite checks too).
-  static let gemmShapes: [(String, GemmShape)] =
-    [256, 512, 1024, 2048].map { ("\($0)³", GemmShape(m: $0, n: $0, k: $0)) }
-    + GemmShape.mlpProducts.map { ($0.name, $0.shape) }
+  /// Square sizes, then the products at batch 128 of the Fashion-MNIST MLP of each hidden `widths`
+  /// (`GemmShape.mlpProducts`; the parity suite checks the default 256-128 model's), each once.
+  static func gemmShapes(widths: [[Int]]) -> [(String, GemmShape)] {
+    var products: [(String, GemmShape)] = []
+    for (name, shape) in widths.flatMap({ GemmShape.mlpProducts(hidden: $0) })
+    where !products.contains(where: { $0.0 == name }) {
+      products.append((name, shape))
+    }
+    return [256, 512, 1024, 2048].map { ("\($0)³", GemmShape(m: $0, n: $0, k: $0)) } + products
+  }
 
   /// The GEMM shapes this run measures: those up to 1024 rows with `quick`, and only `selected` ones.
-  static func selectedGemmShapes(quick: Bool, selected: (String) -> Bool) -> [(String, GemmShape)] {
-    gemmShapes.filter { (!quick || $0.1.m <= 1024) && selected($0.0) }
+  static func selectedGemmShapes(_ options: BenchmarkOptions) -> [(String, GemmShape)] {
+    gemmShapes(widths: options.widths).filter { (!options.quick || $0.1.m <= 1024) && options.selected($0.0) }
   }
 
   /// Time budget for one GEMM shape's runs, in seconds.
@@ -25,8 +30,8 @@ enum Cases {
       unit: "GFLOP/s", percentOfPeak: 100 * value * 1e9 / peak)
   }
 
-  static func gemm(_ backend: any Backend, peak: Double, quick: Bool, selected: (String) -> Bool) throws -> [Row] {
-    try selectedGemmShapes(quick: quick, selected: selected).map { name, shape in
+  static func gemm(_ backend: any Backend, peak: Double, _ options: BenchmarkOptions) throws -> [Row] {
+    try selectedGemmShapes(options).map { name, shape in
       gemmRow(name, shape, try timeGemm(backend, shape), backend: backend.name, peak: peak)
     }
   }

@@ -47,18 +47,21 @@ public struct GemmShape: Sendable, Hashable, Codable, CustomStringConvertible {
 }
 
 extension GemmShape {
-  /// The products a Fashion-MNIST MLP step makes (784-256-128-10 at batch 128), named: each
-  /// layer's forward `X·W`, weight gradient `Xᵀ·dY` and input gradient `dY·Wᵀ` (none for the
-  /// first layer). Written once for the benchmarks (`benchmarks/Cases.swift`) and the parity
-  /// suite (`ParityCases+Gemm.swift`), so every shape that is timed is also checked.
-  package static let mlpProducts: [(name: String, shape: GemmShape)] = [
-    ("mlp fwd 128x256x784", GemmShape(m: 128, n: 256, k: 784)),
-    ("mlp fwd 128x128x256", GemmShape(m: 128, n: 128, k: 256)),
-    ("mlp fwd 128x10x128", GemmShape(m: 128, n: 10, k: 128)),
-    ("mlp dW 784x256x128 (AᵀB)", GemmShape(m: 784, n: 256, k: 128, transposeA: true)),
-    ("mlp dW 256x128x128 (AᵀB)", GemmShape(m: 256, n: 128, k: 128, transposeA: true)),
-    ("mlp dW 128x10x128 (AᵀB)", GemmShape(m: 128, n: 10, k: 128, transposeA: true)),
-    ("mlp dX 128x256x128 (ABᵀ)", GemmShape(m: 128, n: 256, k: 128, transposeB: true)),
-    ("mlp dX 128x128x10 (ABᵀ)", GemmShape(m: 128, n: 128, k: 10, transposeB: true)),
-  ]
+  /// The products one step of a Fashion-MNIST MLP makes (784, then `hidden`, then 10 units, at
+  /// `batch` rows), named: each layer's forward `X·W`, weight gradients `Xᵀ·dY`, then input
+  /// gradients `dY·Wᵀ` (none for the first layer).
+  package static func mlpProducts(hidden: [Int], batch: Int = 128) -> [(name: String, shape: GemmShape)] {
+    let widths = [784] + hidden + [10]
+    let layers = Array(zip(widths.dropLast(), widths.dropFirst()))
+    return layers.map { ("mlp fwd \(batch)x\($1)x\($0)", GemmShape(m: batch, n: $1, k: $0)) }
+      + layers.map { ("mlp dW \($0)x\($1)x\(batch) (AᵀB)", GemmShape(m: $0, n: $1, k: batch, transposeA: true)) }
+      + layers.dropFirst().map {
+        ("mlp dX \(batch)x\($0)x\($1) (ABᵀ)", GemmShape(m: batch, n: $0, k: $1, transposeB: true))
+      }
+  }
+
+  /// The 784-256-128-10 MLP's products at batch 128, written once for the benchmarks
+  /// (`benchmarks/Cases.swift`) and the parity suite (`ParityCases+Gemm.swift`), so every shape
+  /// the benchmarks time by default is also checked.
+  package static let mlpProducts = mlpProducts(hidden: [256, 128])
 }
