@@ -2,11 +2,12 @@ import Descent
 import DescentOpenCL
 import Foundation
 
-/// `descent devices`: the CPU backend and every OpenCL device, numbered for `DESCENT_DEVICE`, with
-/// the kernels a backend on it would choose (see `DESCENT_KERNEL_PROFILE`).
+/// `descent devices`: the CPU backend (with how its code was compiled) and every OpenCL device,
+/// numbered for `DESCENT_DEVICE`, with the kernels a backend on it would choose (see
+/// `DESCENT_KERNEL_PROFILE`).
 enum DevicesCommand {
   static func run() -> Int32 {
-    print("cpu: pure-Swift backend, \(Parallel.cores) threads")
+    print("cpu: pure-Swift backend, \(Parallel.cores) threads\n  build: \(CPUBackend.buildDescription)")
     do {
       let devices = try OpenCLDevice.all()
       let chosen = try? OpenCLDevice.select(.automatic)

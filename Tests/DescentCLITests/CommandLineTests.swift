@@ -1,3 +1,4 @@
+import Descent
 import Foundation
 import Testing
 
@@ -35,6 +36,7 @@ struct CommandLineTests {
   @Test func devicesListsTheCPUAndOpenCL() throws {
     let result = try descent("devices")
     #expect(result.output.hasPrefix("cpu: pure-Swift backend"))
+    #expect(result.output.contains("\n  build: \(CPUBackend.buildDescription)\n"))
     if ProcessInfo.processInfo.environment["CI"] == "true" {
       #expect(result.status == 0)
       #expect(result.output.contains("opencl 0: "), "no OpenCL device listed under CI")
