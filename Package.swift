@@ -10,7 +10,8 @@ import PackageDescription
 //   the CPU that builds it, read from /proc/cpuinfo here: `skylake-avx512` with AVX-512 F/BW/DQ/VL
 //   (the GEMM's 8×32 zmm micro-kernel, DESCENT_AVX512), `haswell` with AVX2 and FMA (the 6×16 ymm
 //   FMA micro-kernel), else baseline x86-64. Like `-march=native`: the binary needs a CPU with the
-//   same instructions, which `CPUBackend.missingInstructions` checks and `descent` reports.
+//   same instructions, which the CPUFeatures module (compiled for any x86-64) checks at
+//   `descent`'s start.
 // - `DESCENT_TARGET_CPU=NAME` (any `-target-cpu` name) builds for that CPU whatever the trait;
 //   `DESCENT_TARGET_CPU=x86-64` builds the portable baseline, where an FMA would be a libm call per
 //   lane and the GEMM multiplies and adds separately. Dependents get the baseline with
@@ -41,22 +42,27 @@ func hostCPU() -> String? {
   #endif
 }
 
-/// The settings that compile the core for `cpu`, applied when `condition` holds.
-func settings(for cpu: String?, _ condition: BuildSettingCondition? = nil) -> [SwiftSetting] {
+/// The settings that compile the core for `cpu` when `condition` holds: `-target-cpu` (unless
+/// `definesOnly`) and the defines that name its code paths.
+func settings(for cpu: String?, _ condition: BuildSettingCondition? = nil, definesOnly: Bool) -> [SwiftSetting] {
   guard let cpu, !baselineCPUs.contains(cpu) else { return [] }
-  return [.unsafeFlags(["-target-cpu", cpu, "-Xcc", "-fno-math-errno"], condition), .define("DESCENT_FMA", condition)]
-    + (avx512CPUs.contains(cpu) ? [.define("DESCENT_AVX512", condition)] : [])
+  return (definesOnly ? [] : [.unsafeFlags(["-target-cpu", cpu, "-Xcc", "-fno-math-errno"], condition)])
+    + [.define("DESCENT_FMA", condition)] + (avx512CPUs.contains(cpu) ? [.define("DESCENT_AVX512", condition)] : [])
 }
 
-let coreSettings =
-  requestedCPU.map { settings(for: $0) + [.define("DESCENT_CPU_REQUESTED")] }
-  ?? settings(for: hostCPU(), .when(traits: ["NativeCPU"]))
-  + [.define("DESCENT_NATIVE_CPU", .when(traits: ["NativeCPU"]))]
+/// The core's settings; with `definesOnly`, CPUFeatures' (which must run on any x86-64 CPU).
+func cpuSettings(definesOnly: Bool) -> [SwiftSetting] {
+  requestedCPU.map { settings(for: $0, definesOnly: definesOnly) + [.define("DESCENT_CPU_REQUESTED")] }
+    ?? settings(for: hostCPU(), .when(traits: ["NativeCPU"]), definesOnly: definesOnly)
+    + [.define("DESCENT_NATIVE_CPU", .when(traits: ["NativeCPU"]))]
+}
+let coreSettings = cpuSettings(definesOnly: false)
 
 let package = Package(
   name: "Descent",
   products: [
     .library(name: "Descent", targets: ["Descent"]),
+    .library(name: "CPUFeatures", targets: ["CPUFeatures"]),
     .library(name: "DescentOpenCL", targets: ["DescentOpenCL"]),
     .library(name: "DescentTuning", targets: ["DescentTuning"]),
     .executable(name: "descent", targets: ["DescentCLI"]),
@@ -69,8 +75,9 @@ let package = Package(
   targets: [
     // MARK: Core: the Backend protocol, the pure-Swift CPU backend, training, data
     .target(name: "Descent", dependencies: ["CZlib"], swiftSettings: coreSettings),
+    .target(name: "CPUFeatures", swiftSettings: cpuSettings(definesOnly: true)),  // the core's level, checked anywhere
     .testTarget(
-      name: "DescentTests", dependencies: ["Descent", "TestSupport", "CZlib"],
+      name: "DescentTests", dependencies: ["Descent", "CPUFeatures", "TestSupport", "CZlib"],
       exclude: ["FuzzRegressions"]),  // inputs the fuzz tests read by path
     .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
@@ -99,7 +106,7 @@ let package = Package(
     .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
 
     // MARK: The `descent` command line
-    .executableTarget(name: "DescentCLI", dependencies: ["Descent", "DescentOpenCL", "DescentTuning"]),
+    .executableTarget(name: "DescentCLI", dependencies: ["Descent", "DescentOpenCL", "DescentTuning", "CPUFeatures"]),
     .testTarget(name: "DescentCLITests", dependencies: ["Descent", "DescentCLI", "DescentTuning", "TestSupport"]),
 
     // MARK: The seeded mutation fuzzer the loader tests share

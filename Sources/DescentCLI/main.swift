@@ -1,3 +1,4 @@
+import CPUFeatures
 import Descent
 import DescentOpenCL
 import Foundation
@@ -5,7 +6,7 @@ import Foundation
 // The `descent` command line: parse, validate, call Descent, print.
 let arguments = Array(CommandLine.arguments.dropFirst())
 let status: Int32
-let missing = CPUBackend.missingInstructions
+let missing = CPUFeatures.missing
 if !missing.isEmpty {
   FileHandle.standardError.write(
     Data(

@@ -1,3 +1,4 @@
+import CPUFeatures
 import Descent
 import Foundation
 import Testing
@@ -10,7 +11,7 @@ import Testing
     (cpuinfo.split(separator: "\n").first { $0.hasPrefix("flags") } ?? "").split(separator: " ").map(String.init))
 
   @Test func thisBuildRunsOnThisCPU() {
-    #expect(CPUBackend.missingInstructions == [])
+    #expect(CPUFeatures.missing == [])
   }
 
   /// Without DESCENT_TARGET_CPU the manifest picks the level scripts/target-cpu.sh names.
@@ -23,17 +24,17 @@ import Testing
       ? []
       : avx512.allSatisfy(Self.flags.contains)
         ? ["avx2", "fma", "avx512f", "avx512bw", "avx512dq", "avx512vl"] : ["avx2", "fma"]
-    #expect(CPUBackend.requiredInstructions == expected, "\(CPUBackend.buildDescription)")
+    #expect(CPUFeatures.required == expected, "\(CPUBackend.buildDescription)")
   }
 
   @Test func missingInstructionsAreNamed() {
-    let required = CPUBackend.requiredInstructions
+    let required = CPUFeatures.required
     let complete = "processor\t: 0\nflags\t\t: fpu sse2 \(required.joined(separator: " ")) avx512_bf16\nbugs\t\t:\n"
-    #expect(CPUBackend.missingInstructions(cpuinfo: complete) == [])
-    #expect(CPUBackend.missingInstructions(cpuinfo: "flags\t\t: fpu sse2 sse4_2\n") == required)
+    #expect(CPUFeatures.missing(cpuinfo: complete) == [])
+    #expect(CPUFeatures.missing(cpuinfo: "flags\t\t: fpu sse2 sse4_2\n") == required)
     // A flag that only starts like a required one is not it.
     let lookalikes = "flags\t\t: " + required.map { $0 + "x" }.joined(separator: " ")
-    #expect(CPUBackend.missingInstructions(cpuinfo: lookalikes) == required)
-    #expect(CPUBackend.missingInstructions(cpuinfo: "no such line\n") == [])
+    #expect(CPUFeatures.missing(cpuinfo: lookalikes) == required)
+    #expect(CPUFeatures.missing(cpuinfo: "no such line\n") == [])
   }
 }

@@ -21,33 +21,6 @@ extension CPUBackend: PerformanceProbes {
     #endif
   }
 
-  /// The instruction sets (as /proc/cpuinfo names them) the core was compiled to use.
-  public static var requiredInstructions: [String] {
-    #if DESCENT_AVX512
-    ["avx2", "fma", "avx512f", "avx512bw", "avx512dq", "avx512vl"]
-    #elseif DESCENT_FMA
-    ["avx2", "fma"]
-    #else
-    []
-    #endif
-  }
-
-  /// Of ``requiredInstructions``, those the running CPU lacks: a build made for one machine
-  /// (Package.swift compiles the core for the CPU that builds it) copied to an older one. Empty
-  /// when the CPU has them all or /proc/cpuinfo cannot be read. Call it before any training: the
-  /// core's vector code would stop the process with an illegal instruction there.
-  public static var missingInstructions: [String] {
-    (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)).map(missingInstructions(cpuinfo:)) ?? []
-  }
-
-  /// Of ``requiredInstructions``, those missing from the first `flags` line of `cpuinfo` (the text of
-  /// /proc/cpuinfo); empty when it has no such line.
-  public static func missingInstructions(cpuinfo: String) -> [String] {
-    guard let line = cpuinfo.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return [] }
-    let flags = Set(line.split(separator: " "))
-    return requiredInstructions.filter { !flags.contains(Substring($0)) }
-  }
-
   public func measurePeakFlops() throws -> Double {
     let iterations = 20_000_000 / GemmKernel.Vector.scalarCount
     var best = 0.0
