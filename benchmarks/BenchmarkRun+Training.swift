@@ -31,11 +31,12 @@ extension BenchmarkRun {
       }
     }
     // Keyed by contender and model.
+    func key(_ label: String, _ hidden: [Int]) -> String { label + " " + TrainingCase.architecture(hidden) }
     var steadyEpochs: [String: [Double]] = [:], accuracies: [String: Double] = [:]
     for round in 1...options.rounds {
       for hidden in options.widths {
         for contender in contenders {
-          let key = contender.label + " " + TrainingCase.architecture(hidden)
+          let key = key(contender.label, hidden)
           FileHandle.standardError.write(
             Data(
               "\(key): training \(epochs) epochs, round \(round) of \(options.rounds)…\n".utf8))
@@ -56,7 +57,7 @@ extension BenchmarkRun {
     }
     for hidden in options.widths {
       for contender in contenders {
-        let key = contender.label + " " + TrainingCase.architecture(hidden)
+        let key = key(contender.label, hidden)
         guard let seconds = steadyEpochs[key], let accuracy = accuracies[key] else { continue }
         rows += TrainingCase.rows(
           steadyEpochSeconds: seconds, accuracy: accuracy, backend: contender.label, hidden: hidden, epochs: epochs)

@@ -46,7 +46,7 @@ struct BenchmarkOptions {
       }
       return number
     }
-    var widthsGiven = false
+    var givenWidths: [[Int]] = []
     while let argument = arguments.popFirst() {
       switch argument {
       case "--quick": quick = true
@@ -63,17 +63,17 @@ struct BenchmarkOptions {
       case "--only": caseFilter = try value(argument)
       case "--train-only": trainOnly = try value(argument)
       case "--hidden":
-        let text = try value(argument)
-        let units = text.split(separator: ",").compactMap { Int($0) }
-        guard !units.isEmpty, units.count == text.split(separator: ",").count, units.allSatisfy({ $0 > 0 }) else {
+        let parts = try value(argument).split(separator: ",")
+        let units = parts.compactMap { Int($0) }
+        guard !units.isEmpty, units.count == parts.count, units.allSatisfy({ $0 > 0 }) else {
           throw UsageError(message: "--hidden needs units per layer, like 1024,512")
         }
-        widths = (widthsGiven ? widths : []) + [units]
-        widthsGiven = true
+        givenWidths.append(units)
       case "--json": jsonPath = try value(argument)
       default: throw UsageError(message: "unknown argument '\(argument)'")
       }
     }
+    if !givenWidths.isEmpty { widths = givenWidths }
   }
 
   /// Whether a GEMM or memory case runs (see `--only`).

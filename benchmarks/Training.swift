@@ -12,12 +12,10 @@ enum TrainingCase {
     ([784] + hidden + [10]).map(String.init).joined(separator: "-")
   }
 
-  /// One training step's multiply-adds ×2: the forward product, the weight gradient and (all but
-  /// the first layer's) input gradient of every layer (128.9 MFLOP for 784-256-128-10).
+  /// One training step's GEMM FLOPs: its products (`GemmShape.mlpProducts`) added up (128.9 MFLOP
+  /// for 784-256-128-10).
   static func stepFlops(_ hidden: [Int]) -> Double {
-    let widths = [784] + hidden + [10]
-    let layers = zip(widths.dropLast(), widths.dropFirst()).map { Double($0 * $1) }
-    return 2 * Double(batch) * (2 * layers.reduce(0, +) + layers.dropFirst().reduce(0, +))
+    GemmShape.mlpProducts(hidden: hidden, batch: batch).map(\.shape.flops).reduce(0, +)
   }
 
   struct Result {

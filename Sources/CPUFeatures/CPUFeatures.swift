@@ -20,14 +20,21 @@ public enum CPUFeatures {
   /// Of ``required``, those the running CPU lacks; empty when it has them all or /proc/cpuinfo
   /// cannot be read.
   public static var missing: [String] {
-    (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)).map(missing(cpuinfo:)) ?? []
+    guard !required.isEmpty else { return [] }
+    return (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)).map(missing(cpuinfo:)) ?? []
   }
 
   /// Of ``required``, those missing from the first `flags` line of `cpuinfo` (the text of
   /// /proc/cpuinfo); empty when it has no such line.
   public static func missing(cpuinfo: String) -> [String] {
-    guard let line = cpuinfo.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return [] }
-    let flags = Set(line.split(separator: " "))
-    return required.filter { !flags.contains(Substring($0)) }
+    flags(cpuinfo: cpuinfo).map { flags in required.filter { !flags.contains($0) } } ?? []
+  }
+
+  /// The instruction sets on the first `flags` line of `cpuinfo` (the text of /proc/cpuinfo), or
+  /// nil when it has no such line.
+  public static func flags(cpuinfo: String) -> Set<String>? {
+    cpuinfo.split(separator: "\n").first { $0.hasPrefix("flags") }.map {
+      Set($0.split(separator: " ").map(String.init))
+    }
   }
 }

@@ -6,9 +6,8 @@ import Testing
 /// The core is compiled for the building machine's CPU unless told otherwise (Package.swift): the
 /// build must match the CPU, and a CPU without the build's instructions must be named.
 @Suite struct TargetCPUTests {
-  static let cpuinfo = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
-  static let flags = Set(
-    (cpuinfo.split(separator: "\n").first { $0.hasPrefix("flags") } ?? "").split(separator: " ").map(String.init))
+  static let flags =
+    (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)).flatMap(CPUFeatures.flags(cpuinfo:)) ?? []
 
   @Test func thisBuildRunsOnThisCPU() {
     #expect(CPUFeatures.missing == [])
