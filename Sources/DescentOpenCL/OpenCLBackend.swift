@@ -24,6 +24,10 @@ public final class OpenCLBackend: Backend, @unchecked Sendable {
   private var kernels: [String: Kernel] = [:]
   private var scratch: [Int: OpenCLBuffer] = [:]
   private let lock = NSRecursiveLock()
+  /// Kernels queued so far (every `clEnqueueNDRangeKernel`): how tests and benchmarks count the
+  /// launches of a training step.
+  package var launches: Int { locked { launchCount } }
+  private var launchCount = 0
 
   /// A backend on the device `selector` names; by default the `DESCENT_DEVICE` environment
   /// variable's choice, else the first GPU, else the first device.
@@ -74,6 +78,18 @@ public final class OpenCLBackend: Backend, @unchecked Sendable {
 
   public func allocate(_ count: Int) throws -> DeviceBuffer {
     try OpenCLBuffer(count: count, backend: self)
+  }
+
+  public func allocateParts(_ counts: [Int]) throws -> (whole: DeviceBuffer, parts: [DeviceBuffer]) {
+    let floats = max(1, device.baseAddressAlignment / MemoryLayout<Float>.size)
+    let layout = try PartsLayout(counts, alignment: floats, device: name)
+    let whole = try OpenCLBuffer(count: layout.total, backend: self)
+    try fill(whole, with: 0)
+    let parts = try zip(layout.offsets, counts).map { offset, count in
+      // OpenCL has no empty sub-buffer: an empty part is a buffer of its own.
+      count == 0 ? try OpenCLBuffer(count: 0, backend: self) : try OpenCLBuffer(partOf: whole, offset: offset, count: count, backend: self)
+    }
+    return (whole, parts)
   }
 
   public func upload(_ values: [Float], to buffer: DeviceBuffer) throws {
@@ -173,6 +189,7 @@ public final class OpenCLBackend: Backend, @unchecked Sendable {
       try check(
         clEnqueueNDRangeKernel(queue, kernel.handle, cl_uint(global.count), nil, &globalSize, &localSize, 0, nil, nil),
         "clEnqueueNDRangeKernel(\(name), global \(globalSize), local \(localSize))", device: self.name)
+      launchCount += 1
     }
   }
 
@@ -237,6 +254,8 @@ final class OpenCLBuffer: DeviceBuffer, @unchecked Sendable {
   let memory: cl_mem
   /// Keeps the context alive while the buffer is, and tells which backends may use it.
   let context: SharedContext
+  /// The buffer this one is a sub-buffer of (``OpenCLBackend/allocateParts(_:)``).
+  private let owner: OpenCLBuffer?
 
   init(count: Int, backend: OpenCLBackend) throws {
     try Check.nonNegative("allocate", "count", count)
@@ -251,6 +270,28 @@ final class OpenCLBuffer: DeviceBuffer, @unchecked Sendable {
     self.count = count
     self.memory = memory
     context = backend.shared
+    owner = nil
+  }
+
+  /// The sub-buffer of `count` floats (at least one) of `whole` from `offset`, which must be a
+  /// multiple of the device's base address alignment.
+  init(partOf whole: OpenCLBuffer, offset: Int, count: Int, backend: OpenCLBackend) throws {
+    var region = cl_buffer_region(
+      origin: offset * MemoryLayout<Float>.size, size: count * MemoryLayout<Float>.size)
+    var status: cl_int = 0
+    guard
+      let memory = clCreateSubBuffer(
+        whole.memory, cl_mem_flags(CL_MEM_READ_WRITE), cl_buffer_create_type(CL_BUFFER_CREATE_TYPE_REGION),
+        &region, &status), status == CL_SUCCESS
+    else {
+      throw OpenCLError.call(
+        "clCreateSubBuffer(origin \(region.origin), \(region.size) bytes of \(whole.count) floats)",
+        status: status, device: backend.name)
+    }
+    self.count = count
+    self.memory = memory
+    context = whole.context
+    owner = whole
   }
 
   deinit { clReleaseMemObject(memory) }

@@ -16,6 +16,8 @@ public struct OpenCLDevice: Sendable, Hashable, CustomStringConvertible {
   public let globalMemoryBytes: UInt64
   public let localMemoryBytes: UInt64
   public let maxWorkGroupSize: Int
+  /// `CL_DEVICE_MEM_BASE_ADDR_ALIGN` in bytes (the driver gives bits): where a sub-buffer may start.
+  public let baseAddressAlignment: Int
   /// Whether single-precision fused multiply-add runs in hardware (`CL_FP_FMA` without
   /// `CL_FP_SOFT_FLOAT` in `CL_DEVICE_SINGLE_FP_CONFIG`); kernels are built with `-DHARDWARE_FMA` then.
   public let hasHardwareFMA: Bool
@@ -102,6 +104,7 @@ public struct OpenCLDevice: Sendable, Hashable, CustomStringConvertible {
     globalMemoryBytes = try value(CL_DEVICE_GLOBAL_MEM_SIZE, cl_ulong.self)
     localMemoryBytes = try value(CL_DEVICE_LOCAL_MEM_SIZE, cl_ulong.self)
     maxWorkGroupSize = try value(CL_DEVICE_MAX_WORK_GROUP_SIZE, Int.self)
+    baseAddressAlignment = max(1, Int(try value(CL_DEVICE_MEM_BASE_ADDR_ALIGN, cl_uint.self)) / 8)
     let floatConfig = try value(CL_DEVICE_SINGLE_FP_CONFIG, cl_device_fp_config.self)
     hasHardwareFMA =
       floatConfig & cl_device_fp_config(CL_FP_FMA) != 0

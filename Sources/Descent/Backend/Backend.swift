@@ -15,6 +15,13 @@ public protocol Backend: AnyObject, Sendable {
 
   /// A new buffer of `count` floats. Its contents are undefined until written.
   func allocate(_ count: Int) throws -> DeviceBuffer
+  /// Buffers of `counts` floats that are consecutive, non-overlapping ranges of one buffer,
+  /// `whole`: an op on `whole` reaches every part in one launch (an optimizer step over all of a
+  /// model's parameters). Each part starts at the alignment the device requires of a sub-buffer
+  /// (64 bytes on the CPU backend, `CL_DEVICE_MEM_BASE_ADDR_ALIGN` on OpenCL), so `whole` may hold
+  /// gaps between parts; every element of it, gaps included, starts at zero. The parts keep
+  /// `whole` alive.
+  func allocateParts(_ counts: [Int]) throws -> (whole: DeviceBuffer, parts: [DeviceBuffer])
   /// Copies `values` (exactly `buffer.count` of them) to the device.
   func upload(_ values: [Float], to buffer: DeviceBuffer) throws
   /// Copies rows `rows`, in that order, of the row-major host matrix `values` (`width` floats a

@@ -29,6 +29,15 @@ public final class CPUBackend: Backend {
     return try CPUBuffer(count: count)
   }
 
+  public func allocateParts(_ counts: [Int]) throws -> (whole: DeviceBuffer, parts: [DeviceBuffer]) {
+    // 16 floats: every part starts on a cache line, as `allocate`'s buffers do.
+    let layout = try PartsLayout(counts, alignment: 16, device: name)
+    let whole = try CPUBuffer(count: layout.total)
+    whole.pointer.initialize(repeating: 0, count: layout.total)
+    let parts = zip(layout.offsets, counts).map { CPUBuffer(partOf: whole, offset: $0, count: $1) }
+    return (whole, parts)
+  }
+
   public func upload(_ values: [Float], to buffer: DeviceBuffer) throws {
     let target = try cpu(buffer, "upload")
     guard values.count == target.count else {
@@ -111,6 +120,8 @@ final class CPUBuffer: DeviceBuffer, @unchecked Sendable {
   // buffer unless the caller does so, as with any array of floats shared between threads.
   let count: Int
   let pointer: UnsafeMutablePointer<Float>
+  /// The buffer this one is a part of (``CPUBackend/allocateParts(_:)``), which owns the memory.
+  private let owner: CPUBuffer?
 
   /// Allocates `count` floats, 64-byte aligned. More than the machine's physical memory, or a
   /// request the allocator refuses, is ``BackendError/outOfMemory(bytes:device:reason:)`` rather
@@ -130,9 +141,18 @@ final class CPUBuffer: DeviceBuffer, @unchecked Sendable {
     }
     self.count = count
     pointer = memory.bindMemory(to: Float.self, capacity: max(1, count))
+    owner = nil
   }
 
-  deinit { free(pointer) }
+  /// The `count` floats of `whole` from `offset` on.
+  init(partOf whole: CPUBuffer, offset: Int, count: Int) {
+    precondition(offset >= 0 && count >= 0 && offset + count <= whole.count, "part \(offset)+\(count) of \(whole.count)")
+    self.count = count
+    pointer = whole.pointer + offset
+    owner = whole
+  }
+
+  deinit { if owner == nil { free(pointer) } }
 
   /// The machine's physical memory, read once.
   private static let physicalMemoryBytes = Int(sysconf(Int32(_SC_PHYS_PAGES))) * Int(sysconf(Int32(_SC_PAGESIZE)))

@@ -10,7 +10,10 @@ public protocol Layer: AnyObject, CustomStringConvertible {
   /// Creates the parameters for inputs `inputFeatures` wide, drawing initial values from `key`
   /// (one stream per parameter, counting up from `key.stream`), and returns the output width.
   func build(inputFeatures: Int, backend: any Backend, key: RandomKey) throws -> Int
-  /// The trainable tensors, in a fixed order; empty for layers without weights.
+  /// The trainable tensors, in a fixed order; empty for layers without weights. The same
+  /// ``Parameter`` objects on every call: ``Sequential`` moves their buffers into its own after
+  /// `build` (so read ``Parameter/value`` and ``Parameter/gradient`` through the parameter on each
+  /// pass, never a copy of the buffer kept from `build`).
   var parameters: [Parameter] { get }
   /// The output for `rows` inputs.
   func forward(_ input: DeviceBuffer, rows: Int, mode: ForwardMode) throws -> DeviceBuffer
@@ -33,8 +36,10 @@ public final class Parameter: @unchecked Sendable {
   public let name: String
   /// `[fanIn, fanOut]` for a weight matrix, `[units]` for a bias.
   public let shape: [Int]
-  public let value: DeviceBuffer
-  public let gradient: DeviceBuffer
+  /// Part of the model's buffer of all values once the layer is in a ``Sequential``.
+  public private(set) var value: DeviceBuffer
+  /// Part of the model's buffer of all gradients once the layer is in a ``Sequential``.
+  public private(set) var gradient: DeviceBuffer
   /// The penalty added to the loss for this tensor, if any.
   public let regularizer: Regularizer?
 
@@ -59,6 +64,15 @@ public final class Parameter: @unchecked Sendable {
 
   /// The number of scalars.
   public var count: Int { value.count }
+
+  /// Copies the value and gradient into `value` and `gradient` (parts of a model's whole buffers,
+  /// ``Backend/allocateParts(_:)``) and uses those from now on.
+  func move(value newValue: DeviceBuffer, gradient newGradient: DeviceBuffer, backend: any Backend) throws {
+    try backend.axpby(alpha: 1, value, beta: 0, value, into: newValue)
+    try backend.axpby(alpha: 1, gradient, beta: 0, gradient, into: newGradient)
+    value = newValue
+    gradient = newGradient
+  }
 }
 
 /// Device buffers a layer reuses from step to step, one per role and size, so a training loop

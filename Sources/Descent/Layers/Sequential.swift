@@ -23,6 +23,10 @@ public final class Sequential: @unchecked Sendable {
   public var preprocessing = Preprocessing.none
   /// The buffers ``predict(_:rows:batchSize:)`` uploads its passes' rows to.
   let inputBuffers: Workspace
+  /// Every parameter's value, and every gradient, as the parts of one buffer each
+  /// (``Backend/allocateParts(_:)``, in ``parameters`` order), so an optimizer step over the whole
+  /// model is one op: on OpenCL one kernel launch instead of one per tensor.
+  let allValues: DeviceBuffer, allGradients: DeviceBuffer
 
   /// Builds every layer: layer `i`'s weights come from the Philox streams `(seed, 2⁶³ + 2¹⁶·i + j)`.
   /// - Throws: ``ModelError/alreadyBuilt(layer:)`` for a layer already in another model,
@@ -44,6 +48,13 @@ public final class Sequential: @unchecked Sendable {
     layerOutputFeatures = widths
     self.seed = seed
     inputBuffers = Workspace(backend: backend)
+    let parameters = layers.flatMap(\.parameters)
+    let values = try backend.allocateParts(parameters.map(\.count))
+    let gradients = try backend.allocateParts(parameters.map(\.count))
+    for (index, parameter) in parameters.enumerated() {
+      try parameter.move(value: values.parts[index], gradient: gradients.parts[index], backend: backend)
+    }
+    (allValues, allGradients) = (values.whole, gradients.whole)
   }
 
   /// The same, with the layers listed in a builder block.

@@ -35,8 +35,11 @@ public final class Trainer: @unchecked Sendable {
   public internal(set) var plateauFactor = 1.0
 
   let backend: any Backend
-  /// Each parameter's optimizer state buffers, in ``Sequential/parameters`` order.
+  /// Each parameter's optimizer state buffers, in ``Sequential/parameters`` order: parts of
+  /// `allState`'s buffers, laid out as the model's values are.
   let state: [[DeviceBuffer]]
+  /// Each state slot's buffer for the whole model, which the one update per step runs on.
+  let allState: [DeviceBuffer]
   let workspace: Workspace
   let trainingTotals: RunningTotals
   /// The weights at the best epoch so far, kept when `earlyStopping.restoreBestWeights` is on.
@@ -92,13 +95,9 @@ public final class Trainer: @unchecked Sendable {
       step: 1, learningRate: optimizer.learningRate,
       momentum: schedule.momentum(at: 0).map(Float.init)
     ).stateCount
-    state = try model.parameters.map { parameter in
-      try (0..<stateCount).map { _ in
-        let buffer = try model.backend.allocate(parameter.count)
-        try model.backend.fill(buffer, with: 0)
-        return buffer
-      }
-    }
+    let slots = try (0..<stateCount).map { _ in try model.backend.allocateParts(model.parameters.map(\.count)) }
+    allState = slots.map(\.whole)
+    state = model.parameters.indices.map { index in slots.map { $0.parts[index] } }
     workspace = Workspace(backend: backend)
     trainingTotals = try RunningTotals(metrics: metrics, backend: backend)
   }
@@ -139,9 +138,10 @@ public final class Trainer: @unchecked Sendable {
     try backwardAndPenalties(gradient, rows: rows)
     try clipGradients()
     step += 1
-    for (parameter, state) in zip(model.parameters, state) {
-      try backend.update(update, parameter: parameter.value, gradient: parameter.gradient, state: state)
-    }
+    // One op for every parameter: the parts of the whole buffers line up, and the gaps between
+    // them are only ever touched by this elementwise update.
+    guard !model.parameters.isEmpty else { return }
+    try backend.update(update, parameter: model.allValues, gradient: model.allGradients, state: allState)
   }
 
   /// Forward in training mode (dropout drawing from this step's streams), the loss, backward and
