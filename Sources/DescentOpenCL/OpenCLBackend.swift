@@ -87,7 +87,9 @@ public final class OpenCLBackend: Backend, @unchecked Sendable {
     try fill(whole, with: 0)
     let parts = try zip(layout.offsets, counts).map { offset, count in
       // OpenCL has no empty sub-buffer: an empty part is a buffer of its own.
-      count == 0 ? try OpenCLBuffer(count: 0, backend: self) : try OpenCLBuffer(partOf: whole, offset: offset, count: count, backend: self)
+      count == 0
+        ? try OpenCLBuffer(count: 0, backend: self)
+        : try OpenCLBuffer(partOf: whole, offset: offset, count: count, backend: self)
     }
     return (whole, parts)
   }

@@ -34,7 +34,8 @@ import Testing
       try backend.scale(whole, by: 2)
       for (part, buffer) in parts.enumerated() {
         let offset = layout.offsets[part]
-        #expect(try backend.download(buffer) == expected[offset..<offset + counts[part]].map { 2 * $0 }, "\(backend.name)")
+        #expect(
+          try backend.download(buffer) == expected[offset..<offset + counts[part]].map { 2 * $0 }, "\(backend.name)")
       }
     }
   }
@@ -62,7 +63,8 @@ import Testing
           try Dense(4)
         }
       }
-      let inputs = try backend.buffer(Inputs.uniform(35, seed: 1)), targets = try backend.buffer(Inputs.uniform(20, seed: 2))
+      let inputs = try backend.buffer(Inputs.uniform(35, seed: 1)),
+        targets = try backend.buffer(Inputs.uniform(20, seed: 2))
       let fused = try model(), separate = try model()
       let trainer = try Trainer(model: fused, loss: .meanSquaredError, optimizer: optimizer)
       let probe = try Trainer(model: separate, loss: .meanSquaredError, optimizer: optimizer)

@@ -29,6 +29,7 @@ package struct PartsLayout: Sendable, Equatable {
   }
 
   private static func tooLarge(_ counts: [Int], _ device: String) -> BackendError {
-    .outOfMemory(bytes: Int.max, device: device, reason: "parts of \(counts) floats together pass what memory can address")
+    .outOfMemory(
+      bytes: Int.max, device: device, reason: "parts of \(counts) floats together pass what memory can address")
   }
 }

@@ -146,7 +146,8 @@ final class CPUBuffer: DeviceBuffer, @unchecked Sendable {
 
   /// The `count` floats of `whole` from `offset` on.
   init(partOf whole: CPUBuffer, offset: Int, count: Int) {
-    precondition(offset >= 0 && count >= 0 && offset + count <= whole.count, "part \(offset)+\(count) of \(whole.count)")
+    precondition(
+      offset >= 0 && count >= 0 && offset + count <= whole.count, "part \(offset)+\(count) of \(whole.count)")
     self.count = count
     pointer = whole.pointer + offset
     owner = whole
