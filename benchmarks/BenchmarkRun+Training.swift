@@ -33,6 +33,7 @@ extension BenchmarkRun {
     // Keyed by contender and model.
     func key(_ label: String, _ hidden: [Int]) -> String { label + " " + TrainingCase.architecture(hidden) }
     var steadyEpochs: [String: [Double]] = [:], accuracies: [String: Double] = [:]
+    var kernelsPerStep: [String: Double] = [:]
     for round in 1...options.rounds {
       for hidden in options.widths {
         for contender in contenders {
@@ -45,6 +46,7 @@ extension BenchmarkRun {
             let entry = result as? [String: Any] ?? [:]
             steadyEpochs[key, default: []] += (entry["epoch_seconds"] as? [Double] ?? [.nan]).dropFirst()
             accuracies[key] = accuracies[key] ?? entry["accuracy"] as? Double ?? .nan
+            kernelsPerStep[key] = kernelsPerStep[key] ?? entry["kernels_per_step"] as? Double
             if let version = entry["version"] {
               header["peer \(contender.label)"] =
                 "\(version)" + ((entry["device"] as? String).map { " on \($0)" } ?? "")
@@ -60,7 +62,8 @@ extension BenchmarkRun {
         let key = key(contender.label, hidden)
         guard let seconds = steadyEpochs[key], let accuracy = accuracies[key] else { continue }
         rows += TrainingCase.rows(
-          steadyEpochSeconds: seconds, accuracy: accuracy, backend: contender.label, hidden: hidden, epochs: epochs)
+          steadyEpochSeconds: seconds, accuracy: accuracy, kernelsPerStep: kernelsPerStep[key],
+          backend: contender.label, hidden: hidden, epochs: epochs)
       }
     }
   }
@@ -76,9 +79,9 @@ extension BenchmarkRun {
     let backend: any Backend = which == "cpu" ? CPUBackend() : try OpenCLBackend(DeviceSelector(which))
     let result = try TrainingCase.run(
       backend, hidden: hidden, train: try FashionMNIST.load(.train), test: try FashionMNIST.load(.test), epochs: epochs)
-    let json = try JSONSerialization.data(withJSONObject: [
-      "epoch_seconds": result.epochSeconds, "accuracy": result.accuracy,
-    ])
+    var entry: [String: Any] = ["epoch_seconds": result.epochSeconds, "accuracy": result.accuracy]
+    if let kernels = result.kernelsPerStep { entry["kernels_per_step"] = kernels }
+    let json = try JSONSerialization.data(withJSONObject: entry)
     print(String(decoding: json, as: UTF8.self))
   }
 

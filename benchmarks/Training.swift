@@ -1,4 +1,5 @@
 import Descent
+import DescentOpenCL
 import Foundation
 
 /// The Fashion-MNIST ReLU MLP, 784-256-128-10 unless other `hidden` widths are given (Adam 1e-3,
@@ -21,6 +22,9 @@ enum TrainingCase {
   struct Result {
     var epochSeconds: [Double]
     var accuracy: Double
+    /// Kernel launches per optimizer step on an OpenCL backend (the last epoch's, with its
+    /// once-an-epoch loss read spread over its steps); nil on the CPU backend.
+    var kernelsPerStep: Double?
   }
 
   static func run(_ backend: any Backend, hidden: [Int], train: Dataset, test: Dataset, epochs: Int) throws -> Result {
@@ -30,25 +34,36 @@ enum TrainingCase {
     }
     let trainer = try Trainer(model: model, loss: .softmaxCrossEntropy, optimizer: Adam(), metrics: [.accuracy])
     var seconds: [Double] = []
+    var kernelsPerStep: Double?
     for epoch in 1...epochs {
+      let launches = (backend as? OpenCLBackend)?.launches
       let history = try trainer.fit(train, epochs: epoch, batchSize: batch, progress: .silent)
       seconds.append(history.epochs.last!.seconds)
+      if let launches, let now = (backend as? OpenCLBackend)?.launches {
+        kernelsPerStep = Double(now - launches) / Double(steps)
+      }
     }
-    return Result(epochSeconds: seconds, accuracy: try trainer.evaluate(test).metrics["accuracy"] ?? .nan)
+    return Result(
+      epochSeconds: seconds, accuracy: try trainer.evaluate(test).metrics["accuracy"] ?? .nan,
+      kernelsPerStep: kernelsPerStep)
   }
+
+  /// Optimizer steps per epoch.
+  static let steps = (examples + batch - 1) / batch
 
   /// Rows for one contender: seconds per epoch (median and best of its steady epochs, those after
   /// each run's first, pooled over the rounds; the JSON file keeps them in the order taken) and ms
   /// per step; the epoch row's note gives the GFLOP/s of its median epoch.
   static func rows(
-    steadyEpochSeconds: [Double], accuracy: Double, backend: String, hidden: [Int], epochs: Int
+    steadyEpochSeconds: [Double], accuracy: Double, kernelsPerStep: Double?, backend: String, hidden: [Int],
+    epochs: Int
   )
     -> [Row]
   {
     let steady = steadyEpochSeconds.sorted()
     guard !steady.isEmpty else { return [] }
     let median = steady[steady.count / 2], best = steady[0]
-    let steps = Double((examples + batch - 1) / batch)
+    let steps = Double(steps)
     let note = String(
       format: "%.0f GFLOP/s; test accuracy %.2f%% after %d epochs; median of %d epochs",
       stepFlops(hidden) * steps / median / 1e9, accuracy * 100, epochs, steady.count)
@@ -61,7 +76,7 @@ enum TrainingCase {
       Row(
         group: "training", name: "mlp \(model) step", backend: backend, value: median / steps * 1e3,
         best: best / steps * 1e3,
-        unit: "ms"),
+        unit: "ms", note: kernelsPerStep.map { String(format: "%.1f kernel launches per step", $0) } ?? ""),
     ]
   }
 }
