@@ -35,13 +35,12 @@ enum TrainingCase {
     let trainer = try Trainer(model: model, loss: .softmaxCrossEntropy, optimizer: Adam(), metrics: [.accuracy])
     var seconds: [Double] = []
     var kernelsPerStep: Double?
+    let openCL = backend as? OpenCLBackend
     for epoch in 1...epochs {
-      let launches = (backend as? OpenCLBackend)?.launches
+      let launches = openCL?.launches
       let history = try trainer.fit(train, epochs: epoch, batchSize: batch, progress: .silent)
       seconds.append(history.epochs.last!.seconds)
-      if let launches, let now = (backend as? OpenCLBackend)?.launches {
-        kernelsPerStep = Double(now - launches) / Double(steps)
-      }
+      if let launches, let now = openCL?.launches { kernelsPerStep = Double(now - launches) / Double(steps) }
     }
     return Result(
       epochSeconds: seconds, accuracy: try trainer.evaluate(test).metrics["accuracy"] ?? .nan,

@@ -140,7 +140,7 @@ public final class Trainer: @unchecked Sendable {
     step += 1
     // One op for every parameter: the parts of the whole buffers line up, and the gaps between
     // them are only ever touched by this elementwise update.
-    guard !model.parameters.isEmpty else { return }
+    guard model.allValues.count > 0 else { return }  // no parameters
     try backend.update(update, parameter: model.allValues, gradient: model.allGradients, state: allState)
   }
 
