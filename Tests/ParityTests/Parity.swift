@@ -1,5 +1,6 @@
 import Descent
 import DescentOpenCL
+import Foundation
 import Testing
 
 extension ParityCase {
@@ -7,6 +8,27 @@ extension ParityCase {
   static let all: [ParityCase] = gemm + allButGemm
   /// The cases whose kernels are launched in work-group shapes (every one but the GEMMs).
   static let allButGemm: [ParityCase] = elementwise + losses + random + optimizers + training
+
+  /// The cases `Parity.openCL` runs in this process: all of them, or with `DESCENT_PARITY_SHARD=i/n`
+  /// every n-th starting at the i-th (1 ≤ i ≤ n), so that slow simulators (`scripts/oclgrind.sh`)
+  /// run the suite as n processes side by side. A malformed value selects nothing, and
+  /// `Parity.shardIsValid` fails naming it.
+  static let shard: [ParityCase] = {
+    guard let text = shardSetting else { return all }
+    guard let (index, count) = parseShard(text) else { return [] }
+    return all.indices.filter { $0 % count == index - 1 }.map { all[$0] }
+  }()
+
+  static let shardSetting = ProcessInfo.processInfo.environment["DESCENT_PARITY_SHARD"]
+
+  /// `"i/n"` with 1 ≤ i ≤ n as (i, n); nil for anything else.
+  static func parseShard(_ text: String) -> (index: Int, count: Int)? {
+    let parts = text.split(separator: "/", omittingEmptySubsequences: false)
+    guard parts.count == 2, let index = Int(parts[0]), let count = Int(parts[1]), 1 <= index, index <= count else {
+      return nil
+    }
+    return (index, count)
+  }
 }
 
 /// The parity suite: every op on every backend against float64 references.
@@ -18,7 +40,7 @@ extension ParityCase {
 
   @Test(
     .enabled(if: !TestBackends.openCL.isEmpty, "OpenCL skipped: \(TestBackends.openCLUnavailableReason)"),
-    arguments: ParityCase.all)
+    arguments: ParityCase.shard)
   func openCL(_ parityCase: ParityCase) throws {
     for backend in TestBackends.openCL { try parityCase.check(on: backend) }
   }
@@ -39,6 +61,15 @@ extension ParityCase {
     arguments: ParityCase.allButGemm)
   func openCLLaunchVariants(_ parityCase: ParityCase) throws {
     for variant in TestBackends.launchVariants { try parityCase.check(on: variant) }
+  }
+
+  @Test func shardIsValid() {
+    if let text = ParityCase.shardSetting {
+      #expect(
+        ParityCase.parseShard(text) != nil, "DESCENT_PARITY_SHARD=\(text): expected i/n with 1 ≤ i ≤ n, like 2/3")
+    }
+    #expect(ParityCase.parseShard("2/3")! == (2, 3))
+    for bad in ["0/2", "3/2", "1", "1/", "a/2", "1/2/3", ""] { #expect(ParityCase.parseShard(bad) == nil, "\(bad)") }
   }
 
   @Test(
