@@ -14,8 +14,10 @@ scripts/install-system-packages.sh oclgrind
 swift build --build-tests
 shards=$(nproc)
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
 pids=()
+# An interrupted or failed run stops the simulators it started, then deletes their logs.
+trap 'kill "${pids[@]}" 2>/dev/null || true; rm -rf "$work"' EXIT
+trap 'exit 130' INT TERM
 for shard in $(seq 1 "$shards"); do
   filter='Parity/openCL\(|openCLBackendsAndVariantsAreListed|shardIsValid'
   [ "$shard" = 1 ] && filter="$filter|everyVariantComputesTheProduct"  # the GEMM variants: ~1 minute

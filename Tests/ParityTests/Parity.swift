@@ -16,7 +16,7 @@ extension ParityCase {
   static let shard: [ParityCase] = {
     guard let text = shardSetting else { return all }
     guard let (index, count) = parseShard(text) else { return [] }
-    return all.indices.filter { $0 % count == index - 1 }.map { all[$0] }
+    return stride(from: index - 1, to: all.count, by: count).map { all[$0] }
   }()
 
   static let shardSetting = ProcessInfo.processInfo.environment["DESCENT_PARITY_SHARD"]
