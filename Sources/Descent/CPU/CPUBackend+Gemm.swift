@@ -8,10 +8,12 @@
 /// for each `kc`-deep slice of `k`, a `mr × nr` register-tile micro-kernel runs over pairs of a
 /// row panel of `op(A)` and a column panel of `op(B)`, tiles spread across cores. Unlike a BLAS,
 /// most panels are read where they lie, which at the MLP's shapes saved more than the copies'
-/// contiguity gave: the micro-kernel broadcasts A from its rows (whatever the transpose; only a
-/// last panel of fewer than `mr` rows is packed, with zero rows), and a k×n B narrower than 512
-/// columns is read row by row (see ``GemmKernel/readsBInPlace``). Other B panels are packed as
-/// `nr`-column panels (transposes absorbed by the packing, edges padded with zeros).
+/// contiguity gave: the micro-kernel broadcasts A from its rows (whatever the transpose, unless A
+/// is a wide k×m, see ``GemmKernel/readsAInPlace``; a last panel of fewer than `mr` rows is
+/// packed, with zero rows), and a k×n B narrower than 512 columns is read row by row (see
+/// ``GemmKernel/readsBInPlace``). Other panels are packed before each depth slice's products, A's
+/// as `mr` rows per depth, B's as `nr`-column panels (transposes absorbed by the packing, edges
+/// padded with zeros).
 extension CPUBackend {
   public func gemm(_ shape: GemmShape, _ a: DeviceBuffer, _ b: DeviceBuffer, into c: DeviceBuffer) throws {
     try shape.validate(a, b, c)
@@ -67,11 +69,13 @@ struct GemmKernel {
     let rowPanels = (m + mr - 1) / mr, columnPanels = (n + nr - 1) / nr
     // Depth slices of equal size (784 = 2 × 392, not 3 × 256 + 16), each at most kcMax deep.
     let kc = (k + (k + Self.kcMax - 1) / Self.kcMax - 1) / ((k + Self.kcMax - 1) / Self.kcMax)
-    let fullRowPanels = m / mr  // read in place; a last, shorter panel is packed
-    let packedA = Self.allocateAligned(mr * kc)
+    // Full row panels are read in place unless A is a wide k×m (see readsAInPlace); the rest
+    // (always a last, shorter one) are packed before each slice's products, shared by all tasks.
+    let inPlaceA = readsAInPlace ? m / mr : 0
     // Full-width panels of a k×n B are read in place (their rows are nr adjacent floats), unless
     // the matrix is large (see readsBInPlace); the rest are packed.
     let inPlaceB = readsBInPlace ? n / nr : 0
+    let packedA = Self.allocateAligned((rowPanels - inPlaceA) * mr * kc)
     let packedB = Self.allocateAligned((columnPanels - inPlaceB) * nr * kc)
     defer {
       packedA.deallocate()
@@ -87,7 +91,13 @@ struct GemmKernel {
       spread(columnPanels - inPlaceB) { index in
         packB(panel: inPlaceB + index, depth: depth, count: depthCount, into: packedB + index * nr * depthCount)
       }
-      if fullRowPanels < rowPanels { packA(panel: fullRowPanels, depth: depth, count: depthCount, into: packedA) }
+      // One row block's panels per task (a k×m A is then read a run of rows at a time).
+      spread((rowPanels - inPlaceA + rowPanelsPerBlock - 1) / rowPanelsPerBlock) { index in
+        let first = inPlaceA + index * rowPanelsPerBlock
+        packA(
+          panels: first..<min(rowPanels, first + rowPanelsPerBlock), depth: depth, count: depthCount,
+          into: packedA + (first - inPlaceA) * mr * depthCount)
+      }
       spread(rowBlocks * columnGroups) { task in
         let rowBlock = task / columnGroups, group = task % columnGroups
         let firstPanel = group * columnPanels / columnGroups
@@ -97,9 +107,12 @@ struct GemmKernel {
         for columnPanel in firstPanel..<lastPanel {
           for rowPanel in firstRowPanel..<lastRowPanel {
             let panelA =
-              rowPanel < fullRowPanels
+              rowPanel < inPlaceA
               ? inPlace(rowPanel: rowPanel, depth: depth)
-              : (pointer: UnsafePointer(packedA), rowStride: 1, depthStride: mr)
+              : (
+                pointer: UnsafePointer(packedA + (rowPanel - inPlaceA) * mr * depthCount), rowStride: 1,
+                depthStride: mr
+              )
             let column = columnPanel * nr
             let (panelB, depthStrideB) =
               columnPanel < inPlaceB
@@ -127,6 +140,14 @@ struct GemmKernel {
   /// gained from skipping the copy: 128×256×784 180 → 195, a training step −8%.
   var readsBInPlace: Bool { !shape.transposeB && shape.n < 512 }
 
+  /// Whether full row panels of `op(A)` are read where they lie rather than packed: unless A is
+  /// k×m with m ≥ 512. There a panel's depth steps are 2 KiB or more apart, a page or half a
+  /// page each, and its mr floats use a fraction of each line the micro-kernel touches; packed
+  /// once per depth slice, the panels are contiguous and shared by every column panel. AᵀB at
+  /// 1024³ (Haswell build, Zen 4): 85–89 → 99–104 GFLOP/s on one core, 164 → 179–189 on two. Narrower A stays in place:
+  /// packing cost the 256×128×128 dW 106 → 85, a copy its few column panels do not repay.
+  var readsAInPlace: Bool { !shape.transposeA || shape.m < 512 }
+
   /// `C = beta·C` when there is no product to add (`k == 0` or `alpha == 0`), writing zeros when
   /// `beta == 0` so NaN in `C` does not survive (BLAS semantics).
   private func scaleC(_ spread: (Int, (Int) -> Void) -> Void) {
@@ -152,22 +173,34 @@ struct GemmKernel {
       : (a + first * shape.k + depth, shape.k, 1)
   }
 
-  /// Packs rows `panel·mr ..< +mr` of `op(A)`, columns `depth ..< +count`, into `out` as `count`
-  /// runs of `mr` (rows past `m` are 0).
-  private func packA(panel: Int, depth: Int, count: Int, into out: UnsafeMutablePointer<Float>) {
+  /// Packs row panels `panels` of `op(A)` (rows `panel·mr ..< +mr` each), columns
+  /// `depth ..< +count`, into `out`, each panel as `count` runs of `mr` (rows past `m` are 0).
+  /// Kept out of line: inlined into the task closure, it cost the micro-kernel's loop its
+  /// registers (1024³ at 48 GFLOP/s instead of 105, Haswell build).
+  @inline(never)
+  private func packA(panels: Range<Int>, depth: Int, count: Int, into out: UnsafeMutablePointer<Float>) {
     let mr = Self.mr, (m, k) = (shape.m, shape.k)
-    let first = panel * mr, rows = min(mr, m - first)
-    if shape.transposeA {  // A is k×m: the mr values of one depth are adjacent
+    if shape.transposeA {  // A is k×m: the panels' values of one depth are adjacent, read in one run
       for p in 0..<count {
-        let source = a + (depth + p) * m + first, run = out + p * mr
-        for row in 0..<rows { run[row] = source[row] }
-        for row in rows..<mr { run[row] = 0 }
+        let source = a + (depth + p) * m
+        for panel in panels {
+          let first = panel * mr, to = out + ((panel - panels.lowerBound) * count + p) * mr
+          if first + mr <= m {  // a constant count: one vector copy
+            for row in 0..<Self.mr { to[row] = source[first + row] }
+          } else {
+            for row in 0..<m - first { to[row] = source[first + row] }
+            for row in m - first..<mr { to[row] = 0 }
+          }
+        }
       }
     } else {
-      for p in 0..<count {
-        let run = out + p * mr
-        for row in 0..<rows { run[row] = a[(first + row) * k + depth + p] }
-        for row in rows..<mr { run[row] = 0 }
+      for panel in panels {
+        let first = panel * mr, rows = min(mr, m - first), run = out + (panel - panels.lowerBound) * count * mr
+        for p in 0..<count {
+          let to = run + p * mr
+          for row in 0..<rows { to[row] = a[(first + row) * k + depth + p] }
+          for row in rows..<mr { to[row] = 0 }
+        }
       }
     }
   }
