@@ -76,9 +76,75 @@ MUTATIONS = [
      "guard tensor.shape == parameter.shape else {", "guard true else {", "ModelFile"),
     ("clip kernel clamps to the wrong bound", "kernels/elementwise.cl",
      "y[i] = fmin(fmax(x[i], low), high);", "y[i] = fmin(fmax(x[i], low), low);", "Parity.openCL\\("),
+    # The CPU GEMM's packed k×m A (m >= 512): one panel's runs one column to the side.
+    ("packed A panels read one column over", "Sources/Descent/CPU/CPUBackend+Gemm.swift",
+     "for row in 0..<Self.mr { to[row] = source[first + row] }",
+     "for row in 0..<Self.mr { to[row] = source[min(first + row + 1, m - 1)] }", "Parity.cpu"),
+    # Study storage: claims, retries, the grid, lost trials.
+    ("failed trials are retried without limit", "Sources/DescentTuning/SQLStudyStorage.swift",
+     "guard state == .failed, retry < retryLimit else", "guard state == .failed else", "Storage|StudyChaos"),
+    ("re-queued trials are never claimed", "Sources/DescentTuning/SQLStudyStorage.swift",
+     "state = 'WAITING' ORDER BY number LIMIT 1", "state = 'NEVER' ORDER BY number LIMIT 1", "Storage|StudyChaos"),
+    ("grid points are claimed twice", "Sources/DescentTuning/SQLStudyStorage.swift",
+     "guard let free = (0..<gridSize).first(where: { !taken.contains($0) }) else",
+     "guard let free = (0..<gridSize).first else", "Storage|Sampler|twoProcessesShareAGrid"),
+    ("lost trials count toward the total", "Sources/DescentTuning/SQLStudyStorage.swift",
+     '"SELECT count(*) FROM trials WHERE study = $1 AND lost = FALSE AND replaced = FALSE",',
+     '"SELECT count(*) FROM trials WHERE study = $1 AND replaced = FALSE",', "Storage|aStudyKilled"),
+    ("a silent trial is never declared lost", "Sources/DescentTuning/Study.swift",
+     "} else if now.timeIntervalSince(trial.heartbeat) > gracePeriod {", "} else if false {", "Storage|StudyChaos"),
+    ("the best trial is the worst", "Sources/DescentTuning/Study.swift",
+     ".min { direction.isBetter($0.value!, than: $1.value!) ||",
+     ".max { direction.isBetter($0.value!, than: $1.value!) ||",
+     "Storage|aTinyStudyRunsEndToEnd|GuideTuning"),
+    ("TPE never leaves its random start-up", "Sources/DescentTuning/TPESampler.swift",
+     "guard finished.count >= startupTrials else", "guard false else", "tpeBeatsRandomSearchOnTheGuidesObjective"),
+    # Checkpoints, resume and fit.
+    ("a resumed run restarts its epoch count", "Sources/Descent/Training/Checkpoint.swift",
+     "epoch = saved.epoch", "epoch = 0", "FitTests|killedRunsLeaveAResumableCheckpoint"),
+    ("checkpoints are written in place", "Sources/Descent/Data/FileSystem.swift",
+     'let temporary = "\\(folder)/.\\(url.lastPathComponent).\\(getpid()).tmp"', "let temporary = path",
+     "killedRunsLeaveAResumableCheckpoint|atomic"),
+    ("every epoch visits the rows in the first epoch's order", "Sources/Descent/Training/Trainer+Fit.swift",
+     "BatchOrder.permutation(train.rows, seed: model.seed, epoch: UInt64(epoch))",
+     "BatchOrder.permutation(train.rows, seed: model.seed, epoch: 0)", "FitTests|DataTests"),
+    ("early stopping waits one epoch too many", "Sources/Descent/Schedules/EarlyStopping.swift",
+     "return epochsWithoutImprovement >= patience ? .stop", "return epochsWithoutImprovement > patience ? .stop",
+     "FitTests|Schedule|EarlyStopping"),
+    ("the best weights are never restored", "Sources/Descent/Training/Trainer+Fit.swift",
+     "if stopping.restoreBestWeights, let bestWeights {", "if false, let bestWeights {", "FitTests|TrainerBehaviour"),
+    # The command line.
+    ("--config is read after the flags, overriding them", "Sources/DescentCLI/TrainConfiguration.swift",
+     'for (name, value) in pairs where name != "config" { try set(name, value, source: "--\\(name)") }\n'
+     '    if warmup > 0',
+     'for (name, value) in pairs where name != "config" { try set(name, value, source: "--\\(name)") }\n'
+     '    if let config = pairs.last(where: { $0.0 == "config" }) { try load(config.1) }\n    if warmup > 0',
+     "TrainFlag|TrainCommand|ConfigFuzz"),
+    ("the history plot's metric panel draws the loss", "Sources/DescentCLI/HistoryPlot.swift",
+     "epochs.map { $0.metrics[name] }", "epochs.map { $0.loss }", "HistoryPlot"),
+    ("target-cpu.sh forgets MOVBE", "scripts/target-cpu.sh",
+     "haswell=(avx2 fma bmi1 bmi2 f16c movbe)", "haswell=(avx2 fma bmi1 bmi2 f16c)", "TargetCPU"),
+    # ONNX export, checked by the real ONNX Runtime (scripts/interop.sh).
+    ("the export adds the means instead of subtracting them", "Sources/Descent/Export/ONNXExport.swift",
+     'graph.node("Sub", [current, graph.constant("means"', 'graph.node("Add", [current, graph.constant("means"',
+     "interop"),
+    ("the export multiplies by the deviations", "Sources/Descent/Export/ONNXExport.swift",
+     'graph.node("Div", [current, graph.constant("deviations"',
+     'graph.node("Mul", [current, graph.constant("deviations"', "interop"),
+    # OpenCL host code.
+    ("launches round the global size down", "Sources/DescentOpenCL/OpenCLBackend.swift",
+     "var globalSize = zip(global, local).map { ($0 + $1 - 1) / $1 * $1 }",
+     "var globalSize = zip(global, local).map { max($1, $0 / $1 * $1) }", "Parity.openCL\\("),
+    ("the tuner keeps the slowest variant", "Sources/DescentOpenCL/GemmTuning.swift",
+     "let chosen = results.first?.variant", "let chosen = results.last?.variant", "GemmTuning"),
+    ("buffer parts are not aligned", "Sources/Descent/Backend/PartsLayout.swift",
+     "let offset = start.partialValue / alignment * alignment", "let offset = end", "BufferParts"),
 ]
 
 TEST_BINARY = ".build/debug/DescentPackageTests.xctest"
+# A mutation whose test filter is "interop" is judged by scripts/interop.sh (ONNX Runtime and NumPy
+# against `descent predict`), not by the Swift suites.
+INTEROP = ["scripts/interop.sh", ".build/debug/descent"]
 
 
 def run(command, **options):
@@ -104,7 +170,8 @@ def main():
             if build.returncode != 0:
                 verdict = "killed (does not build)"
             else:
-                test = run([TEST_BINARY, "--testing-library", "swift-testing", "--filter", tests])
+                test = run(INTEROP if tests == "interop" else
+                           [TEST_BINARY, "--testing-library", "swift-testing", "--filter", tests])
                 verdict = "killed" if test.returncode != 0 else "SURVIVED"
         finally:
             with open(path, "w") as f:

@@ -21,12 +21,12 @@ public enum CPUFeatures {
   /// cannot be read.
   public static var missing: [String] {
     guard !required.isEmpty else { return [] }
-    return (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)).map(missing(cpuinfo:)) ?? []
+    return (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)).map { missing(cpuinfo: $0) } ?? []
   }
 
-  /// Of ``required``, those missing from the first `flags` line of `cpuinfo` (the text of
-  /// /proc/cpuinfo); empty when it has no such line.
-  public static func missing(cpuinfo: String) -> [String] {
+  /// Of `required` (by default ``required``), those missing from the first `flags` line of
+  /// `cpuinfo` (the text of /proc/cpuinfo); empty when it has no such line.
+  public static func missing(cpuinfo: String, required: [String] = required) -> [String] {
     flags(cpuinfo: cpuinfo).map { flags in required.filter { !flags.contains($0) } } ?? []
   }
 

@@ -2,9 +2,9 @@ import Descent
 import DescentTuning
 import Foundation
 
-/// An SVG chart of a training history that any browser opens: the loss (left panel) and the first
-/// metric (accuracy, or MSE for regression; right panel) per epoch, training and validation, on
-/// axes with round tick values and a legend above the curves.
+/// An SVG chart of a training history that any browser opens: the loss (left panel) and a metric
+/// (accuracy, else the first by name: MAE for regression; right panel) per epoch, training and
+/// validation, on axes with round tick values and a legend above the curves.
 enum HistoryPlot {
   static func svg(_ history: History) -> String {
     let epochs = history.epochs

@@ -69,7 +69,6 @@ extension OpenCLBackend {
   ) throws
     -> [(variant: GemmVariant, seconds: Double)]
   {
-    var results: [(variant: GemmVariant, seconds: Double)] = []
     let buffers = try shapes.map { shape in
       (try allocate(shape.m * shape.k), try allocate(shape.k * shape.n), try allocate(shape.m * shape.n))
     }
@@ -77,7 +76,7 @@ extension OpenCLBackend {
       try fillRandom(a, .uniform(low: -1, high: 1), key: RandomKey(seed: 1))
       try fillRandom(b, .uniform(low: -1, high: 1), key: RandomKey(seed: 2))
     }
-    for candidate in GemmVariant.candidates(for: device, profile: profile) {
+    return try tuneGemm(cachePath: cachePath) { candidate in
       locked { choices.gemm = candidate }
       var total = 0.0
       for (shape, (a, b, c)) in zip(shapes, buffers) {
@@ -92,7 +91,18 @@ extension OpenCLBackend {
         }
         total += best
       }
-      results.append((candidate, total))
+      return total
+    }
+  }
+
+  /// Times every GEMM variant of this backend's profile that fits the device with `seconds`, keeps
+  /// the fastest for this backend and saves it in the tuning cache; each candidate with its
+  /// seconds, fastest first (the timing apart from the choosing, so tests can script the times).
+  package func tuneGemm(
+    cachePath: String, seconds: (GemmVariant) throws -> Double
+  ) throws -> [(variant: GemmVariant, seconds: Double)] {
+    var results = try GemmVariant.candidates(for: device, profile: profile).map {
+      (variant: $0, seconds: try seconds($0))
     }
     results.sort { $0.seconds < $1.seconds }
     let chosen = results.first?.variant ?? GemmVariant.defaults(for: device, profile: profile)

@@ -28,6 +28,11 @@ public final class OpenCLBackend: Backend, @unchecked Sendable {
   /// launches of a training step.
   package var launches: Int { locked { launchCount } }
   private var launchCount = 0
+  /// The names of the kernels queued so far: how tests check that a set of cases runs every kernel.
+  package var launchedKernels: Set<String> { locked { launchedNames } }
+  private var launchedNames: Set<String> = []
+  /// Every kernel `kernels/` defines.
+  package static var kernelNames: Set<String> { Set(SharedContext.kernelFiles.keys) }
 
   /// A backend on the device `selector` names; by default the `DESCENT_DEVICE` environment
   /// variable's choice, else the first GPU, else the first device.
@@ -192,6 +197,7 @@ public final class OpenCLBackend: Backend, @unchecked Sendable {
         clEnqueueNDRangeKernel(queue, kernel.handle, cl_uint(global.count), nil, &globalSize, &localSize, 0, nil, nil),
         "clEnqueueNDRangeKernel(\(name), global \(globalSize), local \(localSize))", device: self.name)
       launchCount += 1
+      launchedNames.insert(name)
     }
   }
 

@@ -41,7 +41,61 @@ struct HistoryPlotTests {
     #expect(svg.contains("accuracy per epoch") && svg.contains("loss per epoch"))
   }
 
-  @Test func regressionHistoriesPlotTheirMetric() {
-    #expect(HistoryPlot.svg(Self.history(regression: true)).contains("mae per epoch"))
+  /// The curves read back from the SVG as values, through each panel's own y tick labels: panel
+  /// (0 left, 1 right) → series color → (epoch, value) points.
+  static func curves(_ svg: String, panelWidth: Double = 440) -> [Int: [String: [(Double, Double)]]] {
+    var ticks: [Int: [(y: Double, value: Double)]] = [:]
+    var lines: [Int: [String: [(Double, Double)]]] = [:]
+    func attribute(_ name: String, _ line: Substring) -> String? {
+      guard let start = line.range(of: " \(name)=\"") else { return nil }
+      return String(line[start.upperBound...].prefix { $0 != "\"" })
+    }
+    for line in svg.split(separator: "\n") {
+      if line.hasPrefix("<text x="), line.contains("text-anchor=\"end\""),
+        let x = attribute("x", line).flatMap(Double.init),
+        let y = attribute("y", line).flatMap(Double.init), let close = line.range(of: "\">"),
+        let value = Double(line[close.upperBound...].prefix { $0 != "<" })
+      {
+        ticks[Int(x / panelWidth), default: []].append((y - 4, value))  // labels sit 4 px below their tick
+      }
+      if line.hasPrefix("<polyline"), let color = attribute("stroke", line), let points = attribute("points", line) {
+        let xy = points.split(separator: " ").map { $0.split(separator: ",").map { Double($0)! } }
+        lines[Int(xy[0][0] / panelWidth), default: [:]][color] = xy.map { ($0[0], $0[1]) }
+      }
+    }
+    return lines.mapValues { series in
+      series.mapValues { points in
+        // y = a·value + b from the first and last tick of the panel the points are in.
+        let panel = ticks[Int(points[0].0 / panelWidth)]!, (low, high) = (panel.first!, panel.last!)
+        let slope = (high.y - low.y) / (high.value - low.value)
+        return points.enumerated().map { (Double($0.offset + 1), low.value + ($0.element.1 - low.y) / slope) }
+      }
+    }
+  }
+
+  /// Both panels draw their own series: the loss left, the metric right (accuracy; for regression
+  /// the first metric by name, MAE), training in blue and validation in orange, at every epoch —
+  /// read back through the axes to 1e-9. Fails for a panel drawing the wrong series or the other
+  /// panel's, for swapped colors, and for a scale that does not match the tick labels.
+  @Test(arguments: [false, true])
+  func eachPanelDrawsItsSeriesOnItsAxes(regression: Bool) throws {
+    let history = Self.history(regression: regression)
+    let svg = HistoryPlot.svg(history)
+    let metric = regression ? "mae" : "accuracy"
+    #expect(svg.contains("loss per epoch") && svg.contains("\(metric) per epoch"))
+    let curves = Self.curves(svg)
+    let expected: [(panel: Int, color: String, values: [Double])] = [
+      (0, "#1f77b4", history.epochs.map(\.loss)), (0, "#ff7f0e", history.epochs.map { $0.validationLoss! }),
+      (1, "#1f77b4", history.epochs.map { $0.metrics[metric]! }),
+      (1, "#ff7f0e", history.epochs.map { $0.validationMetrics[metric]! }),
+    ]
+    for (panel, color, values) in expected {
+      let drawn = try #require(curves[panel]?[color], "panel \(panel) has no \(color) curve")
+      #expect(drawn.count == values.count, "panel \(panel) \(color): \(drawn.count) points")
+      for ((epoch, got), want) in zip(drawn, values) {
+        #expect(
+          abs(got - want) <= 1e-9 * max(1, abs(want)), "panel \(panel) \(color) epoch \(epoch): \(got) vs \(want)")
+      }
+    }
   }
 }

@@ -1,6 +1,7 @@
 import Descent
 import DescentTuning
 import Foundation
+import TestSupport
 import Testing
 
 /// `descent tune`: malformed spaces, `--show`, tiny real studies on both backends, a study killed
@@ -101,15 +102,18 @@ struct TuneCommandTests {
     #expect(text.status == 1 && text.error.contains("is not a Descent study file"), "\(text.error)")
   }
 
-  /// A tiny study end to end on each backend, with cross-validation, pruning, exports and retraining.
+  /// A tiny study end to end on each backend, with cross-validation, pruning, exports and
+  /// retraining; its outputs agree with each other and with a second run of the same seed.
   @Test(.enabled(if: enabled, "Fashion-MNIST is not installed (dataset-fashion-mnist)"), arguments: ["cpu", "opencl"])
   func aTinyStudyRunsEndToEnd(backend: String) throws {
     let (folder, path) = try Self.space(
       Self.tiny.replacingOccurrences(of: #""backend": "cpu""#, with: #""backend": "\#(backend)""#))
-    let result = try cli.run([
-      "tune", "--space", path, "--trials", "6", "--limit", "300", "--cv", "2", "--pruner", "asha",
-      "--output", "\(folder)/out", "--retrain", "--seed", "5",
-    ])
+    // One worker: with several, which trials a pruner compares depends on which finished first.
+    let study = [
+      "tune", "--space", path, "--trials", "6", "--limit", "300", "--cv", "2", "--pruner", "asha", "--seed", "5",
+      "--workers", "1",
+    ]
+    let result = try cli.run(study + ["--output", "\(folder)/out", "--retrain"])
     #expect(result.status == 0, "\(result.error)")
     let lines = result.output.split(separator: "\n")
     #expect(lines.filter { $0.hasPrefix("trial ") }.count == 6, "\(result.output)")
@@ -123,31 +127,85 @@ struct TuneCommandTests {
     let csv = try String(contentsOfFile: "\(folder)/out/trials.csv", encoding: .utf8).split(separator: "\n")
     #expect(csv.first == "number,state,value,fold_std,fold_values,device,started,seconds,learning-rate,optimizer,error")
     #expect(csv.count == 7)
+    let trials = try Self.trials("\(folder)/out/trials.json")
+    #expect(trials.count == 6)
+    // A complete trial's value is the mean of its folds.
+    for trial in trials where trial["state"] as? String == "COMPLETE" {
+      let folds = try #require(trial["foldValues"] as? [Double]), value = try #require(trial["value"] as? Double)
+      #expect(folds.count == 2 && abs(value - folds.reduce(0, +) / 2) < 1e-12, "\(trial)")
+    }
+    // The printed best is the complete trial of highest value, with its own stored settings, and
+    // `--show` ranks it first.
+    let best = try #require(
+      trials.filter { $0["state"] as? String == "COMPLETE" }.max { ($0["value"] as! Double) < ($1["value"] as! Double) }
+    )
+    let number = try #require(best["number"] as? Int), parameters = try #require(best["parameters"] as? [String: Any])
+    let bestLine = try #require(lines.first { $0.hasPrefix("best: trial ") })
+    #expect(bestLine.hasPrefix("best: trial \(number), validation accuracy "), "\(bestLine) vs \(best)")
+    #expect(
+      bestLine.contains("--learning-rate \(parameters["learning-rate"]!) ")
+        && bestLine.hasSuffix("--optimizer \(parameters["optimizer"]!)"), "\(bestLine) vs \(parameters)")
     let shown = try cli.run(["tune", "--storage", "\(folder)/out/study.sqlite", "--show"])
     #expect(shown.status == 0 && shown.output.hasPrefix("rank  trial  state"), "\(shown.output)")
     #expect(shown.output.contains("6 trials: 0 waiting, 0 running"), "\(shown.output)")
+    let first = shown.output.split(separator: "\n")[1].split(separator: " ")
+    #expect(first.prefix(3) == ["1", "\(number)", "COMPLETE"], "\(shown.output)")
+    // The same seed gives the same study: suggestions, pruning decisions and every fold's value.
+    let again = try cli.run(study + ["--output", "\(folder)/again", "--quiet"])
+    #expect(again.status == 0, "\(again.error)")
+    func kept(_ trials: [[String: Any]]) -> [String] {
+      trials.map { trial in
+        let parameters = (trial["parameters"] as? [String: Any] ?? [:]).sorted { $0.key < $1.key }
+        return "\(trial["number"]!) \(trial["state"]!) \(trial["foldValues"]!) \(parameters.map { "\($0)=\($1)" })"
+      }
+    }
+    #expect(kept(try Self.trials("\(folder)/again/trials.json")) == kept(trials))
   }
 
-  /// SIGKILL at random moments, then reopen: completed trials stay, none stays RUNNING, and the
-  /// study finishes the requested count.
+  /// The trials of a `trials.json` file.
+  static func trials(_ path: String) throws -> [[String: Any]] {
+    let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path)))
+    return try #require((json as? [String: Any])?["trials"] as? [[String: Any]])
+  }
+
+  /// SIGKILL four times, each a seeded 0–300 ms after one more trial completed (progress, not the
+  /// clock, decides, so a loaded machine is only slower), then reopen: completed trials stay, none
+  /// stays RUNNING, and the study finishes the requested count.
   @Test(.enabled(if: enabled, "Fashion-MNIST is not installed (dataset-fashion-mnist)"))
   func aStudyKilledAtRandomMomentsFinishesOnReopening() throws {
     let (folder, path) = try Self.space(Self.tiny)
     let arguments = [
       "tune", "--space", path, "--trials", "12", "--pruner", "none", "--limit", "300", "--output", folder, "--quiet",
     ]
-    var generator = SystemRandomNumberGenerator()
+    let seed = TestSeed.make()
+    var random = Mutator(seed: seed)
     var completedBefore: [Int: Double] = [:]
-    for _ in 0..<4 {
+    func trials() throws -> [TrialRecord] {
+      try Study(storage: try SQLiteStorage(path: "\(folder)/study.sqlite"), direction: .maximize).trials()
+    }
+    for round in 0..<4 where completedBefore.count < 12 {  // a fast machine may finish before round 4
       let process = try Self.start(arguments)
-      Thread.sleep(forTimeInterval: Double.random(in: 0.3...1.5, using: &generator))
-      kill(process.processIdentifier, SIGKILL)
+      let deadline = Date().addingTimeInterval(120)
+      while process.isRunning, Date() < deadline {
+        let completed =
+          FileManager.default.fileExists(atPath: "\(folder)/study.sqlite")
+          ? ((try? trials()) ?? []).filter { $0.state == .complete }.count : 0
+        if completed > completedBefore.count { break }
+        usleep(20_000)
+      }
+      usleep(UInt32.random(in: 0...300_000, using: &random))
+      if process.isRunning { kill(process.processIdentifier, SIGKILL) }
       process.waitUntilExit()
-      guard FileManager.default.fileExists(atPath: "\(folder)/study.sqlite") else { continue }
-      let study = try Study(storage: try SQLiteStorage(path: "\(folder)/study.sqlite"), direction: .maximize)
-      let trials = try study.trials()
-      for (number, value) in completedBefore { #expect(trials[number].value == value, "trial \(number) changed") }
-      #expect(!trials.contains { $0.state == .running }, "a trial stayed RUNNING after its process was killed")
+      let trials = try trials()
+      #expect(
+        trials.filter { $0.state == .complete }.count > completedBefore.count,
+        "round \(round): no trial completed within 120 s; \(TestSeed.replay(seed))")
+      for (number, value) in completedBefore {
+        #expect(trials[number].value == value, "trial \(number) changed; \(TestSeed.replay(seed))")
+      }
+      #expect(
+        !trials.contains { $0.state == .running },
+        "a trial stayed RUNNING after its process was killed; \(TestSeed.replay(seed))")
       for trial in trials where trial.state == .complete { completedBefore[trial.number] = trial.value }
     }
     let result = try cli.run(arguments)

@@ -17,9 +17,22 @@ import Testing
     let counts = [1, 17, 0, 1000, 3, 64]
     for backend in Self.backends {
       let (whole, parts) = try backend.allocateParts(counts)
-      let layout = try PartsLayout(counts, alignment: Self.alignment(backend), device: backend.name)
+      let alignment = Self.alignment(backend)
+      let layout = try PartsLayout(counts, alignment: alignment, device: backend.name)
       #expect(parts.map(\.count) == counts, "\(backend.name)")
       #expect(whole.count == layout.total, "\(backend.name)")
+      // The layout itself, stated independently: each part starts at the first multiple of the
+      // alignment at or past the previous part's end, and the whole ends with the last part
+      // (written out for the CPU's 16 floats, 64 bytes).
+      if alignment == 16 { #expect(layout.offsets == [0, 16, 48, 48, 1056, 1072] && layout.total == 1136) }
+      var end = 0
+      for (offset, count) in zip(layout.offsets, counts) {
+        #expect(
+          offset % alignment == 0 && offset >= end && offset - end < alignment,
+          "\(backend.name): part at \(offset) after an end at \(end), alignment \(alignment)")
+        end = offset + count
+      }
+      #expect(layout.total == end, "\(backend.name)")
       #expect(try backend.download(whole) == [Float](repeating: 0, count: whole.count), "\(backend.name): not zeroed")
       let values = counts.indices.map { part in (0..<counts[part]).map { Float(1000 * part + $0 + 1) } }
       for (part, buffer) in parts.enumerated() { try backend.upload(values[part], to: buffer) }

@@ -4,7 +4,7 @@ import Testing
 
 /// `fit`, `evaluate`, `predict` and checkpoints, on every backend.
 @Suite struct FitTests {
-  static let backends: [any Backend] = [TestBackends.cpu] + TestBackends.openCL
+  static let backends: [any Backend] = [TestBackends.cpu] + TestBackends.openCLSuites
 
   /// 6×6 "images" in 4 classes: class c adds 0.4·c to every pixel of uniform noise on [0, 0.3],
   /// so shifts and flips keep the class.

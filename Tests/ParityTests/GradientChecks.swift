@@ -85,7 +85,7 @@ import Testing
     .enabled(if: !TestBackends.openCL.isEmpty, "OpenCL skipped: \(TestBackends.openCLUnavailableReason)"),
     arguments: cases)
   func openCL(_ check: Case) throws {
-    for backend in TestBackends.openCL { try Self.run(check, on: backend) }
+    for backend in TestBackends.openCLSuites { try Self.run(check, on: backend) }
   }
 
   static let rows = 5, inputFeatures = 4

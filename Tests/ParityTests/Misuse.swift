@@ -4,7 +4,7 @@ import Testing
 /// Wrong shapes and wrong buffers are rejected on every backend with a message naming the op and
 /// the shapes, before anything runs.
 @Suite struct Misuse {
-  static var backends: [any Backend] { [TestBackends.cpu] + TestBackends.openCL }
+  static var backends: [any Backend] { [TestBackends.cpu] + TestBackends.openCLSuites }
 
   @Test func gemmShapeMismatchNamesTheShapes() throws {
     for backend in Self.backends {

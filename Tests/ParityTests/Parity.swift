@@ -5,21 +5,43 @@ import Testing
 
 extension ParityCase {
   /// Every case, written once; each backend runs all of them.
-  static let all: [ParityCase] = gemm + allButGemm
-  /// The cases whose kernels are launched in work-group shapes (every one but the GEMMs).
-  static let allButGemm: [ParityCase] = elementwise + losses + random + optimizers + training
+  static let all: [ParityCase] = gemm + elementwise + losses + random + optimizers + training
 
-  /// The cases `Parity.openCL` runs in this process: all of them, or with `DESCENT_PARITY_SHARD=i/n`
-  /// every n-th starting at the i-th (1 ≤ i ≤ n), so that slow simulators (`scripts/oclgrind.sh`)
-  /// run the suite as n processes side by side. A malformed value selects nothing, and
-  /// `Parity.shardIsValid` fails naming it.
-  static let shard: [ParityCase] = {
-    guard let text = shardSetting else { return all }
+  /// The cases the OpenCL parity tests run in this process: all of them, or with
+  /// `DESCENT_PARITY_CASES=sample` the ``sample`` (what `scripts/oclgrind.sh` runs by default);
+  /// then with `DESCENT_PARITY_SHARD=i/n` every n-th starting at the i-th (1 ≤ i ≤ n), so that slow
+  /// simulators run the suite as n processes side by side. A malformed value selects nothing, and
+  /// `Parity.settingsAreValid` fails naming it.
+  static let selected: [ParityCase] = {
+    let cases: [ParityCase]
+    switch casesSetting {
+    case nil, "all": cases = all
+    case "sample": cases = sample
+    default: return []
+    }
+    guard let text = shardSetting else { return cases }
     guard let (index, count) = parseShard(text) else { return [] }
-    return stride(from: index - 1, to: all.count, by: count).map { all[$0] }
+    return stride(from: index - 1, to: cases.count, by: count).map { cases[$0] }
   }()
 
+  static let casesSetting = ProcessInfo.processInfo.environment["DESCENT_PARITY_CASES"]
   static let shardSetting = ProcessInfo.processInfo.environment["DESCENT_PARITY_SHARD"]
+
+  /// Every op at two awkward sizes: for each ``op``, its two largest cases of ``size`` at most
+  /// 50 000 (past one work-group of 256 where the op has such a case, yet cheap on a simulator
+  /// that runs about a million work-item instructions a second). An op with no case that small
+  /// (a deep accumulating product) is left to the other ops of its kernel;
+  /// `Parity.sampleLaunchesEveryKernel` checks that the sample runs every kernel.
+  static let sample: [ParityCase] = {
+    let chosen = Set(
+      Dictionary(grouping: all, by: \.op).values.flatMap { cases in
+        cases.filter { $0.size <= sampleSize }.sorted { $0.size < $1.size }.suffix(2).map(\.name)
+      })
+    return all.filter { chosen.contains($0.name) }
+  }()
+
+  /// The largest ``size`` the sample prefers.
+  static let sampleSize = 50_000
 
   /// `"i/n"` with 1 ≤ i ≤ n as (i, n); nil for anything else.
   static func parseShard(_ text: String) -> (index: Int, count: Int)? {
@@ -28,6 +50,35 @@ extension ParityCase {
       return nil
     }
     return (index, count)
+  }
+}
+
+extension ParityCase {
+  /// The op without its sizes and settings: the name with every number blanked ("activate relu #",
+  /// "gemm #x#x# (AB) alpha # beta #").
+  var op: String { name.replacing(/-?[0-9]+(\.[0-9]+)?/, with: "#") }
+
+  /// Whether the case is a product (its name is its ``GemmShape``'s description).
+  var isGemm: Bool { name.hasPrefix("gemm ") }
+
+  /// Whether the case runs on `device`: every case on a device that runs every suite, else the
+  /// bug classes a second implementation of a CPU showed (rusticl: the tiled GEMM's group size,
+  /// loops cut after 65 535 iterations) — products, cases past 65 535 elements — and the sample,
+  /// so that every kernel still runs there.
+  func runs(on device: OpenCLDevice) -> Bool {
+    TestBackends.runsEverySuite(device) || isGemm || size > 65_535 || Self.sampleNames.contains(name)
+  }
+
+  static let sampleNames = Set(sample.map(\.name))
+
+  /// The work of the case, for choosing cheap ones: the largest product of `x`-separated whole
+  /// numbers among the name's words ("gemm 33x7x127 (AB)" 29 337, "adam … 1000 × 20 steps" 1 000).
+  var size: Int {
+    name.split(separator: " ").compactMap { word -> Int? in
+      let factors = word.split(separator: "x", omittingEmptySubsequences: false).map { Int($0) }
+      guard !factors.contains(nil) else { return nil }
+      return factors.reduce(1) { $0 * $1! }
+    }.max() ?? 0
   }
 }
 
@@ -40,16 +91,16 @@ extension ParityCase {
 
   @Test(
     .enabled(if: !TestBackends.openCL.isEmpty, "OpenCL skipped: \(TestBackends.openCLUnavailableReason)"),
-    arguments: ParityCase.shard)
+    arguments: ParityCase.selected)
   func openCL(_ parityCase: ParityCase) throws {
-    for backend in TestBackends.openCL { try parityCase.check(on: backend) }
+    for backend in TestBackends.openCL where parityCase.runs(on: backend.device) { try parityCase.check(on: backend) }
   }
 
   /// Every GEMM kernel variant that fits a device (each tile candidate of `gemm`, each row count
   /// of `gemm_wide`) on every device, whatever the device would pick by default.
   @Test(
     .enabled(if: !TestBackends.openCL.isEmpty, "OpenCL skipped: \(TestBackends.openCLUnavailableReason)"),
-    arguments: ParityCase.gemm)
+    arguments: ParityCase.selected.filter(\.isGemm))
   func openCLEveryGemmVariant(_ parityCase: ParityCase) throws {
     for variant in TestBackends.gemmVariants { try parityCase.check(on: variant) }
   }
@@ -58,12 +109,42 @@ extension ParityCase {
   /// ``TestBackends/launchVariants``).
   @Test(
     .enabled(if: !TestBackends.openCL.isEmpty, "OpenCL skipped: \(TestBackends.openCLUnavailableReason)"),
-    arguments: ParityCase.allButGemm)
+    arguments: ParityCase.selected.filter { !$0.isGemm })
   func openCLLaunchVariants(_ parityCase: ParityCase) throws {
-    for variant in TestBackends.launchVariants { try parityCase.check(on: variant) }
+    for variant in TestBackends.launchVariants where parityCase.runs(on: variant.device) {
+      try parityCase.check(on: variant)
+    }
   }
 
-  @Test func shardIsValid() {
+  /// The sample still runs every kernel but the peak probes (`peakProbeComputesEveryChain` runs
+  /// those), each op at two small sizes where it has two: on a fresh backend with the GPU profile, as
+  /// Oclgrind's device takes, and its products with the CPU profile packing A always, as
+  /// `everyVariantComputesTheProduct` also runs them. A kernel added without parity cases fails here.
+  @Test(.enabled(if: !TestBackends.openCL.isEmpty, "OpenCL skipped: \(TestBackends.openCLUnavailableReason)"))
+  func sampleLaunchesEveryKernel() throws {
+    let device = TestBackends.openCL[0].device
+    let gpu = try OpenCLBackend(device: device, profile: .gpu)
+    for parityCase in ParityCase.sample { _ = try parityCase.run(gpu) }
+    var choices = KernelChoices.defaults(for: device, profile: .cpu)
+    choices.packFlops = 0
+    let cpu = try OpenCLBackend(device: device, profile: .cpu, choices: choices)
+    for parityCase in ParityCase.sample where parityCase.isGemm { _ = try parityCase.run(cpu) }
+    let launched = gpu.launchedKernels.union(cpu.launchedKernels)
+    let missing = OpenCLBackend.kernelNames.subtracting(launched).subtracting(["probe_flops", "probe_triad"])
+    #expect(missing.isEmpty, "the sample launches no \(missing.sorted())")
+    let small = Dictionary(grouping: ParityCase.all, by: \.op).mapValues {
+      $0.filter { $0.size <= ParityCase.sampleSize }.count
+    }
+    let sampled = Dictionary(grouping: ParityCase.sample, by: \.op).mapValues(\.count)
+    for (op, count) in small {
+      #expect((sampled[op] ?? 0) == min(2, count), "\(op): \(sampled[op] ?? 0) sampled cases")
+    }
+  }
+
+  @Test func settingsAreValid() {
+    if let text = ParityCase.casesSetting {
+      #expect(["all", "sample"].contains(text), "DESCENT_PARITY_CASES=\(text): expected all or sample")
+    }
     if let text = ParityCase.shardSetting {
       #expect(
         ParityCase.parseShard(text) != nil, "DESCENT_PARITY_SHARD=\(text): expected i/n with 1 ≤ i ≤ n, like 2/3")

@@ -14,6 +14,20 @@ enum TestBackends {
     return ([native] + (native == .gpu ? [] : [.gpu])).compactMap { try? OpenCLBackend(device: device, profile: $0) }
   }
 
+  /// Whether every OpenCL suite runs on `device`: every GPU, and the first CPU device the drivers
+  /// list. A further CPU device is a second implementation of the same processor (rusticl's
+  /// llvmpipe beside PoCL): it runs what found that implementation's bugs (every product, every
+  /// GEMM variant, the cases whose loops pass llvmpipe's 65 535 iterations; see
+  /// ``ParityCase/runs(on:)``), the bit-exact random tests, and no training suite a second time.
+  static func runsEverySuite(_ device: OpenCLDevice) -> Bool {
+    KernelProfile(nativeTo: device) == .gpu
+      || devices.first { KernelProfile(nativeTo: $0) == .cpu }.map { $0 == device } ?? false
+  }
+
+  /// The backends of ``openCL`` on devices that run every suite: what the gradient checks and the
+  /// training, trainer, fit, initializer, misuse and buffer-parts suites run on.
+  static let openCLSuites: [OpenCLBackend] = openCL.filter { runsEverySuite($0.device) }
+
   /// For every device, one backend per GEMM variant that fits it (every tile candidate of `gemm`,
   /// every row count of `gemm_wide`), whatever the device would choose by default.
   static let gemmVariants: [Variant] = devices.flatMap { device in
@@ -47,10 +61,12 @@ enum TestBackends {
   /// A backend forced to `choices`, or the error its creation threw, with what was asked for.
   struct Variant {
     let label: String
+    let device: OpenCLDevice
     let backend: Result<OpenCLBackend, any Error>
 
     init(_ device: OpenCLDevice, _ profile: KernelProfile, _ choices: KernelChoices) {
       label = "\(device) with \(choices)"
+      self.device = device
       backend = Result { try OpenCLBackend(device: device, profile: profile, choices: choices) }
     }
   }

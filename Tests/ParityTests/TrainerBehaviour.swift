@@ -3,7 +3,7 @@ import Testing
 
 /// What the trainer does between backward and the update, on every backend: clipping.
 @Suite struct TrainerBehaviour {
-  static let backends: [any Backend] = [TestBackends.cpu] + TestBackends.openCL
+  static let backends: [any Backend] = [TestBackends.cpu] + TestBackends.openCLSuites
 
   /// With SGD at learning rate 1, a step moves each parameter by −(clipped gradient), so the
   /// clipped gradients can be read off the parameters and compared with the raw ones.

@@ -85,7 +85,7 @@ import Testing
   @Test(.enabled(if: !TestBackends.openCL.isEmpty, "OpenCL skipped: \(TestBackends.openCLUnavailableReason)"))
   func spiralsMatchCPU() throws {
     let reference = try Self.trainSpirals(on: TestBackends.cpu)
-    for backend in TestBackends.openCL {
+    for backend in TestBackends.openCLSuites {
       let run = try Self.trainSpirals(on: backend)
       let worst = zip(run.epochLosses, reference.epochLosses).map { abs($0 - $1) / abs($1) }.max() ?? .nan
       print(
@@ -116,7 +116,7 @@ import Testing
   }
 
   @Test func linearRegressionRecoversTheLine() throws {
-    for backend in [TestBackends.cpu as any Backend] + TestBackends.openCL {
+    for backend in [TestBackends.cpu as any Backend] + TestBackends.openCLSuites {
       let fit = try Self.fitLine(on: backend)
       #expect(
         abs(fit.slope - 3) <= 1e-3 && abs(fit.intercept + 2) <= 1e-3,
@@ -130,7 +130,7 @@ import Testing
   @Test(.enabled(if: !TestBackends.openCL.isEmpty, "OpenCL skipped: \(TestBackends.openCLUnavailableReason)"))
   func linearRegressionMatchesCPU() throws {
     let reference = try Self.fitLine(on: TestBackends.cpu)
-    for backend in TestBackends.openCL {
+    for backend in TestBackends.openCLSuites {
       let fit = try Self.fitLine(on: backend)
       for (step, (got, expected)) in zip(fit.losses, reference.losses).enumerated() {
         #expect(

@@ -3,8 +3,9 @@ import Foundation
 /// A seeded mutation fuzzer for the loaders of files and settings users hand us: each case applies
 /// one to four random mutations (bit flips, boundary values in 1-, 4- and 8-byte fields, inserted,
 /// deleted and repeated spans, truncation, number tokens swapped for extreme ones) to one of a few
-/// valid seed inputs. Same seed, same cases: a failure names its case number to replay.
-public struct Mutator {
+/// valid seed inputs. Same seed, same cases: a failure names its case number to replay. Its
+/// stream (SplitMix64) also seeds tests whose schedule is random (see ``TestSeed``).
+public struct Mutator: RandomNumberGenerator {
   private var state: UInt64
 
   public init(seed: UInt64) { state = seed }
