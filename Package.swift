@@ -107,7 +107,9 @@ let package = Package(
 
     // MARK: The `descent` command line
     .executableTarget(name: "DescentCLI", dependencies: ["Descent", "DescentOpenCL", "DescentTuning", "CPUFeatures"]),
-    .testTarget(name: "DescentCLITests", dependencies: ["Descent", "DescentCLI", "DescentTuning", "TestSupport"]),
+    .testTarget(
+      name: "DescentCLITests", dependencies: ["Descent", "DescentCLI", "DescentTuning", "TestSupport"],
+      exclude: ["Fixtures"]),  // files the tests read by path
 
     // MARK: The seeded mutation fuzzer the loader tests share
     .target(name: "TestSupport", path: "Tests/TestSupport"),

@@ -214,6 +214,32 @@ struct TrainCommandTests {
     #expect(leftovers.isEmpty, "temporary files survived a good write: \(leftovers)")
   }
 
+  /// A checkpoint of the previous format (`descent-checkpoint-1`, which stored the optimizer as its
+  /// description), written by `descent train` before the format changed (Fixtures/, with its CSV):
+  /// the same command resumes it and trains a third epoch, writing the current format; other
+  /// optimizer settings are refused naming the setting.
+  @Test func aCheckpointOfThePreviousFormatResumes() throws {
+    let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures").path
+    let folder = try Self.temporaryFolder()
+    try FileManager.default.copyItem(
+      atPath: "\(fixtures)/checkpoint-v1.safetensors", toPath: "\(folder)/checkpoint.safetensors")
+    let arguments = [
+      "train", "--data", "\(fixtures)/checkpoint-v1.csv", "--label", "kind", "--hidden", "5", "--optimizer", "adam",
+      "--batch-size", "8", "--backend", "cpu", "--seed", "7", "--checkpoint", "\(folder)/checkpoint.safetensors",
+      "--resume", "--output", "\(folder)/out", "--quiet",
+    ]
+    let refused = try cli.run(arguments + ["--weight-decay", "0.02", "--epochs", "3"])
+    #expect(refused.status != 0)
+    #expect(
+      refused.error.contains("the checkpoint's Adam weightDecay is 0.01, this trainer's is 0.02"), "\(refused.error)")
+    let resumed = try cli.run(arguments + ["--weight-decay", "0.01", "--epochs", "3"])
+    #expect(resumed.status == 0, "\(resumed.error)")
+    let history = try String(contentsOfFile: "\(folder)/out/history.csv", encoding: .utf8).split(separator: "\n")
+    #expect(history.count == 4, "two epochs from the checkpoint and one more: \(history)")
+    let bytes = try Data(contentsOf: URL(fileURLWithPath: "\(folder)/checkpoint.safetensors"))
+    #expect(String(decoding: bytes.prefix(4096), as: UTF8.self).contains("descent-checkpoint-2"))
+  }
+
   /// Fashion-MNIST's four IDX files with `rows` 28×28 images in each split, labels 0...9 (or
   /// `testLabels` for the test split).
   static func writeTinyFashionMNIST(rows: Int, to folder: String, testLabels: [UInt8]? = nil) throws {

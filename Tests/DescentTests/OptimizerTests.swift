@@ -114,3 +114,49 @@ import Testing
     }
   }
 }
+
+/// What a checkpoint stores of its optimizer, and how it is matched on resuming.
+@Suite struct OptimizerSettingsTests {
+  /// Every optimizer with no setting at its default.
+  static let optimizers: [any Optimizer] = [
+    SGD(learningRate: 0.05, momentum: 0.9, dampening: 0.1, nesterov: true, weightDecay: 1e-4, exponentialAverage: true),
+    Adam(learningRate: 3e-4, beta1: 0.8, beta2: 0.99, epsilon: 1e-7, weightDecay: 0.02, amsgrad: true),
+    AdamW(learningRate: 3e-4, beta1: 0.8, beta2: 0.99, epsilon: 1e-7, weightDecay: 0.02, amsgrad: true),
+    AdaGrad(learningRate: 0.1, learningRateDecay: 0.01, weightDecay: 0.001, epsilon: 1e-9),
+    RMSprop(learningRate: 0.02, alpha: 0.9, epsilon: 1e-6, weightDecay: 0.01, momentum: 0.5, centered: true),
+    Lion(learningRate: 3e-5, beta1: 0.85, beta2: 0.98, weightDecay: 0.1),
+  ]
+
+  /// A version-1 checkpoint stored `"\(optimizer)"`: read back, it gives the same settings, every
+  /// value exactly (Booleans as 1), for every optimizer.
+  @Test(arguments: optimizers.indices)
+  func descriptionsOfTheFirstFormatReadBackExactly(_ index: Int) throws {
+    let optimizer = Self.optimizers[index]
+    #expect(OptimizerSettings(description: "\(optimizer)") == optimizer.settings, "\(optimizer)")
+    #expect(optimizer.settings.values.count == Mirror(reflecting: optimizer).children.count, "every setting stored")
+    #expect(optimizer.settings.mismatch(optimizer.settings, defaults: type(of: optimizer).defaultSettings) == nil)
+  }
+
+  @Test func mismatchesNameTheSetting() {
+    let mine = Adam(learningRate: 0.01, weightDecay: 0.1).settings, defaults = Adam.defaultSettings
+    var saved = mine
+    saved.values["beta2"] = 0.98
+    #expect(mine.mismatch(saved, defaults: defaults) == "the checkpoint's Adam beta2 is 0.98, this trainer's is 0.999")
+    // A setting the checkpoint predates had its default: equal to it matches, anything else not.
+    saved = mine
+    saved.values["amsgrad"] = nil
+    #expect(mine.mismatch(saved, defaults: defaults) == nil)
+    #expect(
+      Adam(amsgrad: true).settings.mismatch(saved, defaults: defaults)
+        == "the checkpoint's Adam amsgrad is 0.0, this trainer's is 1.0")
+    saved = mine
+    saved.values["maximize"] = 0
+    #expect(
+      mine.mismatch(saved, defaults: defaults)
+        == "the checkpoint's Adam has a setting maximize this version does not know")
+    #expect(
+      mine.mismatch(SGD().settings, defaults: defaults) == "the checkpoint's optimizer is SGD, this trainer's is Adam")
+    #expect(OptimizerSettings(description: "Adam(learningRate 0.1)") == nil)
+    #expect(OptimizerSettings(description: "Adam(learningRate: fast)") == nil)
+  }
+}

@@ -23,6 +23,17 @@ public struct AdaGrad: Optimizer {
 
   public var hasMomentum: Bool { false }
 
+  public var settings: OptimizerSettings {
+    OptimizerSettings(
+      "AdaGrad",
+      [
+        "learningRate": Double(learningRate), "learningRateDecay": Double(learningRateDecay),
+        "weightDecay": Double(weightDecay), "epsilon": Double(epsilon),
+      ])
+  }
+
+  public static var defaultSettings: OptimizerSettings { AdaGrad().settings }
+
   public func update(step t: Int, learningRate: Float, momentum: Float?) -> OptimizerUpdate {
     let rate = Double(learningRate) / (1 + Double(t - 1) * Double(learningRateDecay))
     return OptimizerUpdate(

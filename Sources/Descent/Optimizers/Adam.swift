@@ -31,6 +31,17 @@ public struct Adam: Optimizer {
 
   public var hasMomentum: Bool { true }
 
+  public var settings: OptimizerSettings {
+    OptimizerSettings(
+      "Adam",
+      [
+        "learningRate": Double(learningRate), "beta1": Double(beta1), "beta2": Double(beta2),
+        "epsilon": Double(epsilon), "weightDecay": Double(weightDecay), "amsgrad": amsgrad ? 1 : 0,
+      ])
+  }
+
+  public static var defaultSettings: OptimizerSettings { Adam().settings }
+
   public func update(step t: Int, learningRate: Float, momentum: Float?) -> OptimizerUpdate {
     Self.update(
       step: t, learningRate: learningRate, beta1: momentum ?? beta1, beta2: beta2, epsilon: epsilon,
@@ -98,6 +109,17 @@ public struct AdamW: Optimizer {
   }
 
   public var hasMomentum: Bool { true }
+
+  public var settings: OptimizerSettings {
+    OptimizerSettings(
+      "AdamW",
+      [
+        "learningRate": Double(learningRate), "beta1": Double(beta1), "beta2": Double(beta2),
+        "epsilon": Double(epsilon), "weightDecay": Double(weightDecay), "amsgrad": amsgrad ? 1 : 0,
+      ])
+  }
+
+  public static var defaultSettings: OptimizerSettings { AdamW().settings }
 
   public func update(step t: Int, learningRate: Float, momentum: Float?) -> OptimizerUpdate {
     Adam.update(

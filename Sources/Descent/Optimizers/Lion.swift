@@ -22,6 +22,17 @@ public struct Lion: Optimizer {
   /// β₁, which a one-cycle schedule cycles as PyTorch cycles `betas[0]`.
   public var hasMomentum: Bool { true }
 
+  public var settings: OptimizerSettings {
+    OptimizerSettings(
+      "Lion",
+      [
+        "learningRate": Double(learningRate), "beta1": Double(beta1), "beta2": Double(beta2),
+        "weightDecay": Double(weightDecay),
+      ])
+  }
+
+  public static var defaultSettings: OptimizerSettings { Lion().settings }
+
   public func update(step t: Int, learningRate: Float, momentum: Float?) -> OptimizerUpdate {
     OptimizerUpdate(
       kernel: "lion", states: [.init("m")],

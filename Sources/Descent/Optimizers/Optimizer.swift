@@ -3,7 +3,7 @@
 ///
 /// Every optimizer follows its reference formulas (PyTorch's `torch.optim` where it has one),
 /// written out on the type with how to reproduce a Keras or optax setting. Adding one takes four
-/// files: the type (here, one file each), its kernel in `kernels/optim.cl`, its Swift twin in
+/// files: the type (here, one file each, with its ``settings``), its kernel in `kernels/optim.cl`, its Swift twin in
 /// `CPUBackend+Optim.swift`, and its parity cases with a float64 reference in
 /// `Tests/ParityTests/ParityCases+Optim.swift` (docs/ARCHITECTURE.md walks through Lion's).
 public protocol Optimizer: Sendable, CustomStringConvertible {
@@ -17,6 +17,10 @@ public protocol Optimizer: Sendable, CustomStringConvertible {
   func update(step t: Int, learningRate: Float, momentum: Float?) -> OptimizerUpdate
   /// Throws ``ConfigurationError`` naming the first hyperparameter `torch.optim` would also reject.
   func validate() throws
+  /// The type's name and every hyperparameter by name: what a checkpoint stores and matches.
+  var settings: OptimizerSettings { get }
+  /// ``settings`` of the type's defaults: what a checkpoint written before a setting existed had.
+  static var defaultSettings: OptimizerSettings { get }
 }
 
 extension Optimizer {

@@ -30,6 +30,17 @@ public struct RMSprop: Optimizer {
 
   public var hasMomentum: Bool { true }
 
+  public var settings: OptimizerSettings {
+    OptimizerSettings(
+      "RMSprop",
+      [
+        "learningRate": Double(learningRate), "alpha": Double(alpha), "epsilon": Double(epsilon),
+        "weightDecay": Double(weightDecay), "momentum": Double(momentum), "centered": centered ? 1 : 0,
+      ])
+  }
+
+  public static var defaultSettings: OptimizerSettings { RMSprop().settings }
+
   public func update(step t: Int, learningRate: Float, momentum: Float?) -> OptimizerUpdate {
     let momentum = momentum ?? self.momentum
     return OptimizerUpdate(

@@ -32,6 +32,18 @@ public struct SGD: Optimizer {
 
   public var hasMomentum: Bool { true }
 
+  public var settings: OptimizerSettings {
+    OptimizerSettings(
+      "SGD",
+      [
+        "learningRate": Double(learningRate), "momentum": Double(momentum), "dampening": Double(dampening),
+        "nesterov": nesterov ? 1 : 0, "weightDecay": Double(weightDecay),
+        "exponentialAverage": exponentialAverage ? 1 : 0,
+      ])
+  }
+
+  public static var defaultSettings: OptimizerSettings { SGD().settings }
+
   public func update(step t: Int, learningRate: Float, momentum: Float?) -> OptimizerUpdate {
     let momentum = momentum ?? self.momentum
     return OptimizerUpdate(

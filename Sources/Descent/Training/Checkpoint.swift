@@ -1,8 +1,13 @@
 import Foundation
 
 /// The trainer's counters and callback states, saved as JSON in a checkpoint's metadata.
+///
+/// Formats: `descent-checkpoint-2` stores the optimizer as ``OptimizerSettings`` (its type and each
+/// hyperparameter by name); `descent-checkpoint-1` (before 2026-12-04) stored its description
+/// string, which this version still reads.
 struct TrainerState: Codable {
-  var format = "descent-checkpoint-1"
+  static let format = "descent-checkpoint-2"
+  var format = Self.format
   var step: Int
   var epoch: Int
   var plateauFactor: Double
@@ -10,8 +15,44 @@ struct TrainerState: Codable {
   var earlyStopping: EarlyStopping?
   var history: History
   var seed: UInt64
-  var optimizer: String
+  var optimizer: OptimizerSettings
   var loss: Loss
+
+  init(
+    step: Int, epoch: Int, plateauFactor: Double, reduceOnPlateau: ReduceLROnPlateau?, earlyStopping: EarlyStopping?,
+    history: History, seed: UInt64, optimizer: OptimizerSettings, loss: Loss
+  ) {
+    (self.step, self.epoch, self.plateauFactor, self.reduceOnPlateau) = (step, epoch, plateauFactor, reduceOnPlateau)
+    (self.earlyStopping, self.history, self.seed, self.optimizer, self.loss) =
+      (earlyStopping, history, seed, optimizer, loss)
+  }
+
+  init(from decoder: any Decoder) throws {
+    let container = try decoder.container(keyedBy: CodingKeys.self)
+    format = try container.decode(String.self, forKey: .format)
+    switch format {
+    case Self.format: optimizer = try container.decode(OptimizerSettings.self, forKey: .optimizer)
+    case "descent-checkpoint-1":
+      let text = try container.decode(String.self, forKey: .optimizer)
+      guard let settings = OptimizerSettings(description: text) else {
+        throw DecodingError.dataCorruptedError(
+          forKey: .optimizer, in: container, debugDescription: "optimizer \"\(text)\" is not Name(key: value, …)")
+      }
+      optimizer = settings
+    default:
+      throw DecodingError.dataCorruptedError(
+        forKey: .format, in: container,
+        debugDescription: "format \"\(format)\", expected \(Self.format) or descent-checkpoint-1")
+    }
+    step = try container.decode(Int.self, forKey: .step)
+    epoch = try container.decode(Int.self, forKey: .epoch)
+    plateauFactor = try container.decode(Double.self, forKey: .plateauFactor)
+    reduceOnPlateau = try container.decodeIfPresent(ReduceLROnPlateau.self, forKey: .reduceOnPlateau)
+    earlyStopping = try container.decodeIfPresent(EarlyStopping.self, forKey: .earlyStopping)
+    history = try container.decode(History.self, forKey: .history)
+    seed = try container.decode(UInt64.self, forKey: .seed)
+    loss = try container.decode(Loss.self, forKey: .loss)
+  }
 }
 
 extension TrainerState {
@@ -63,7 +104,7 @@ extension Trainer {
     let trainerState = TrainerState(
       step: step, epoch: epoch, plateauFactor: plateauFactor,
       reduceOnPlateau: reduceOnPlateau, earlyStopping: earlyStopping, history: history,
-      seed: model.seed, optimizer: "\(optimizer)", loss: loss)
+      seed: model.seed, optimizer: optimizer.settings, loss: loss)
     let json = String(decoding: try JSONEncoder().encode(trainerState), as: UTF8.self)
     var metadata = ["descent.trainer": json]
     // A checkpoint of a model made of Descent's layers is also a model file Sequential.load reads.
@@ -76,17 +117,29 @@ extension Trainer {
   /// has another shape, or a checkpoint made with another seed, loss or optimizer.
   public func restoreCheckpoint(from path: String) throws {
     let (tensors, metadata) = try SafeTensors.read(path)
-    guard let json = metadata["descent.trainer"],
-      let saved = try? JSONDecoder().decode(TrainerState.self, from: Data(json.utf8))
-    else {
+    guard let json = metadata["descent.trainer"] else {
       throw DataError.inconsistent("\(path): not a Descent checkpoint (no descent.trainer metadata)")
+    }
+    let saved: TrainerState
+    do {
+      saved = try JSONDecoder().decode(TrainerState.self, from: Data(json.utf8))
+    } catch let DecodingError.dataCorrupted(context), let DecodingError.typeMismatch(_, context),
+      let DecodingError.valueNotFound(_, context), let DecodingError.keyNotFound(_, context)
+    {
+      let field = context.codingPath.map(\.stringValue).joined(separator: ".")
+      throw DataError.inconsistent(
+        "\(path): damaged descent.trainer metadata\(field.isEmpty ? "" : " at \(field)"): \(context.debugDescription)")
+    } catch {
+      throw DataError.inconsistent("\(path): damaged descent.trainer metadata: \(error)")
     }
     try saved.validate(path)
     for (what, mine, theirs) in [
-      ("seed", "\(model.seed)", "\(saved.seed)"), ("optimizer", "\(optimizer)", saved.optimizer),
-      ("loss", loss.rawValue, saved.loss.rawValue),
+      ("seed", "\(model.seed)", "\(saved.seed)"), ("loss", loss.rawValue, saved.loss.rawValue),
     ] where mine != theirs {
       throw DataError.inconsistent("\(path): the checkpoint's \(what) is \(theirs), this trainer's is \(mine)")
+    }
+    if let mismatch = optimizer.settings.mismatch(saved.optimizer, defaults: type(of: optimizer).defaultSettings) {
+      throw DataError.inconsistent("\(path): \(mismatch)")
     }
     // Callback settings come from this trainer; the checkpoint only supplies their progress.
     guard reduceOnPlateau?.settings == saved.reduceOnPlateau?.settings,
