@@ -3,8 +3,8 @@
 # package registry (a lent GPU machine). Two steps:
 #
 #   scripts/gpu-run.sh pack   here, with Swift: builds the test binary, `descent` and the benchmarks
-#                             and writes .build-gpu/descent-gpu.tar.xz (~25 MB: the binaries, the Swift
-#                             runtime libraries they load, the ICD loader from Debian's
+#                             and writes .build-gpu/descent-gpu.tar.xz (~27 MB: the binaries, the Swift
+#                             runtime and system libraries they load, the ICD loader from Debian's
 #                             ocl-icd-libopencl1, CLBlast from libclblast1, and an .icd file naming
 #                             NVIDIA's OpenCL library)
 #   scripts/gpu-run.sh run    there, in a copy of this repository holding that file: unpacks it, lists
@@ -13,9 +13,10 @@
 #                             the Python peers that import there: PyTorch and JAX on CUDA too) and
 #                             times `descent tune` on the OpenCL devices with 1 and 4 workers
 #
-# `run` uses the machine's own ICD files when OCL_ICD_VENDORS is set or /etc/OpenCL/vendors has any,
-# else the bundled nvidia.icd. Extra arguments to `run` go to descent-benchmarks (default
-# `--quick --rounds 1 --epochs 2`, a few minutes; a lent machine's command may run 10).
+# `run` uses OCL_ICD_VENDORS when set, else the bundled nvidia.icd where NVIDIA's OpenCL library is
+# installed or /etc/OpenCL/vendors is empty, else the machine's own ICD files. Extra arguments to
+# `run` go to descent-benchmarks (default `--quick --rounds 1 --epochs 2`, a few minutes; a lent
+# machine's command may run 10).
 # Fashion-MNIST is not bundled (30 MB): the training benchmark, the tuning step and the
 # Fashion-MNIST fit test run only where /usr/share/datasets/fashion-mnist exists.
 set -euo pipefail
@@ -28,19 +29,21 @@ pack() {
   scripts/install-system-packages.sh
   # Baseline x86-64: the GPU machine's CPU is not known here.
   export DESCENT_TARGET_CPU=x86-64
-  swift build --build-tests --scratch-path "$work/debug"
+  swift build --build-tests -Xswiftc -O --scratch-path "$work/debug"  # optimized, as scripts/test.sh builds
   swift build -c release --scratch-path "$work/release" --product descent-benchmarks
   swift build -c release --scratch-path "$work/release" --product descent
   rm -rf "$bundle" "$archive"
   mkdir -p "$bundle/bin" "$bundle/lib" "$bundle/vendors"
   cp "$work/debug/debug/DescentPackageTests.xctest" "$work/release/release/descent-benchmarks" \
     "$work/release/release/descent" "$bundle/bin/"
-  # The Swift runtime libraries the binaries load, from the toolchain: the test binary needs them
-  # (Swift Testing exists only as shared libraries), and binaries built with --static-swift-stdlib
-  # would each carry their own 40 MB copy of ICU's data.
-  toolchain=$(dirname "$(dirname "$(readlink -f "$(command -v swift)")")")
+  # Every shared library the binaries load but glibc's, the C++ runtime (newer on the GPU machine, and
+  # Python's peers there need its own) and the ICD loader (bundled below): the
+  # Swift runtime from the toolchain (Swift Testing exists only as shared libraries, and binaries
+  # built with --static-swift-stdlib would each carry their own 40 MB copy of ICU's data), and the
+  # system libraries a GPU machine may lack (libpq and what it links, SQLite, zlib).
+  local kept='^(libc|libm|libpthread|libdl|librt|libresolv|ld-linux-x86-64|libstdc..|libgcc_s|libOpenCL)[.]so'
   for binary in "$bundle"/bin/*; do ldd "$binary"; done \
-    | awk -v dir="$toolchain/" 'index($3, dir) == 1 { print $3 }' | sort -u | xargs -r cp -L -t "$bundle/lib/"
+    | awk -v kept="$kept" '$3 ~ /^\// && $1 !~ kept { print $3 }' | sort -u | xargs -r cp -L -t "$bundle/lib/"
   # The ICD loader, unpacked from Debian's package (the GPU machine may have none).
   local debs
   debs=$(mktemp -d)
@@ -60,7 +63,10 @@ run() {
   rm -rf "$bundle"
   tar -C "$work" -xJf "$archive"
   export LD_LIBRARY_PATH="$PWD/$bundle/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
-  if [ -z "${OCL_ICD_VENDORS:-}" ] && ! ls /etc/OpenCL/vendors/*.icd >/dev/null 2>&1; then
+  # NVIDIA's driver alone where it is installed: such a machine's /etc/OpenCL/vendors may list only
+  # PoCL (2026-12-04's H200: PoCL 5.0, which aborts when several contexts run one kernel).
+  if [ -z "${OCL_ICD_VENDORS:-}" ] && { ldconfig -p | grep -q libnvidia-opencl.so.1 ||
+    ! ls /etc/OpenCL/vendors/*.icd >/dev/null 2>&1; }; then
     export OCL_ICD_VENDORS="$PWD/$bundle/vendors"
   fi
   echo "== devices (OCL_ICD_VENDORS=${OCL_ICD_VENDORS:-/etc/OpenCL/vendors})"

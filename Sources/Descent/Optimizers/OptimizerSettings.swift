@@ -28,8 +28,8 @@ public struct OptimizerSettings: Codable, Equatable, Sendable, CustomStringConve
     for (key, value) in values.sorted(by: { $0.key < $1.key }) {
       let theirs = saved.values[key] ?? defaults.values[key]
       if theirs != value {
-        return
-          "the checkpoint's \(name) \(key) is \(theirs.map { "\(Float($0))" } ?? "unset"), this trainer's is \(Float(value))"
+        let saved = theirs.map { "\(Float($0))" } ?? "unset"
+        return "the checkpoint's \(name) \(key) is \(saved), this trainer's is \(Float(value))"
       }
     }
     return nil
