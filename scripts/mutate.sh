@@ -21,5 +21,5 @@ find "$work/package" -mindepth 1 -maxdepth 1 ! -name .build -exec rm -rf {} +
 git ls-files -co --exclude-standard | tar -cf - -T - | tar -xf - -C "$work/package"
 cd "$work/package"
 echo "building the unmutated package in $work/package"
-swift build --build-tests >/dev/null
+swift build --build-tests -Xswiftc -O >/dev/null  # as scripts/mutations.py builds
 python3 scripts/mutations.py "$@"
