@@ -27,7 +27,10 @@ struct EvaluateCommand {
     let batchSize = try flags.positive("batch-size", default: 256)
     let svgPath = flags["svg"] ?? "confusion-matrix.svg"
     let model = try Sequential.load(contentsOf: modelPath, backend: try flags.backend())
-    if model.output.kind == .classes { try Inference.checkWritable(svgPath) }
+    if model.output.kind == .classes {
+      try Inference.checkWritable(
+        svgPath, flag: "svg", inputs: [("model", modelPath), ("input", inputPath), ("labels", flags["labels"])])
+    }
     let input = try ModelInput(inputPath, labels: flags["labels"], model: model)
     guard input.hasLabels else {
       throw UsageError(

@@ -22,7 +22,7 @@ struct ExportCommand {
       throw UsageError(message: "--format: '\(format)' is not a format descent exports (onnx)")
     }
     let output = flags["output"] ?? "model.onnx"
-    try Inference.checkWritable(output)
+    try Inference.checkWritable(output, flag: "output", inputs: [("model", modelPath)])
     let model = try Sequential.load(contentsOf: modelPath, backend: CPUBackend(threads: 1))
     try ONNXExport.write(model, to: output)
     print(

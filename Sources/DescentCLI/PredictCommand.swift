@@ -26,7 +26,9 @@ struct PredictCommand {
   func run() throws -> Int32 {
     let (modelPath, inputPath) = (try flags.required("model"), try flags.required("input"))
     let batchSize = try flags.positive("batch-size", default: 256)
-    if let output = flags["output"] { try Inference.checkWritable(output) }
+    if let output = flags["output"] {
+      try Inference.checkWritable(output, flag: "output", inputs: [("model", modelPath), ("input", inputPath)])
+    }
     let model = try Sequential.load(contentsOf: modelPath, backend: try flags.backend())
     let input = try ModelInput(inputPath, labels: nil, model: model)
     let outputs = try model.predict(raw: input.dataset.features, rows: input.dataset.rows, batchSize: batchSize)
@@ -103,8 +105,14 @@ enum Inference {
     text.contains(where: { ",\"\n\r".contains($0) }) ? "\"\(text.replacingOccurrences(of: "\"", with: "\"\""))\"" : text
   }
 
-  /// Before any work: `path`'s folder exists and takes a file.
-  static func checkWritable(_ path: String) throws {
+  /// Before any work: `path` (given as `flag`) is none of the command's `inputs` (flag and path,
+  /// compared as files: a symbolic link or `./` does not hide one), and its folder takes a file.
+  static func checkWritable(_ path: String, flag: String, inputs: [(flag: String, path: String?)]) throws {
+    for input in inputs {
+      if let other = input.path, FileSystem.sameFile(path, other) {
+        throw UsageError(message: "--\(flag) \(path) is the --\(input.flag) file: writing it would destroy the input")
+      }
+    }
     let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
     if let reason = FileSystem.fileCreationError(in: folder) {
       throw DataError.unwritable(path: path, reason: "cannot create files in \(folder) (\(reason))")

@@ -214,3 +214,38 @@ struct PublishCommandTests {
     #expect(try Data(contentsOf: URL(fileURLWithPath: "\(folder)/m.onnx")).count > 100)
   }
 }
+
+/// An output that is one of the command's inputs is refused before any work, and the input is
+/// left as it was, whatever path names it: the same path, one through `./`, a symbolic link or a
+/// hard link (issue 31: predict, evaluate and export exited 0 having overwritten their input).
+struct OutputsThatAreInputsTests {
+  let cli = CommandLineTests()
+
+  @Test func everyCommandRefusesToWriteOverItsInputs() throws {
+    let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures").path
+    let folder = try TrainCommandTests.temporaryFolder()
+    let (model, data) = ("\(folder)/model.safetensors", "\(folder)/data.csv")
+    try FileManager.default.copyItem(atPath: "\(fixtures)/checkpoint-v1.safetensors", toPath: model)
+    try FileManager.default.copyItem(atPath: "\(fixtures)/checkpoint-v1.csv", toPath: data)
+    try FileManager.default.createSymbolicLink(atPath: "\(folder)/link.safetensors", withDestinationPath: model)
+    try FileManager.default.linkItem(atPath: data, toPath: "\(folder)/hard.csv")
+    let before = try [model, data].map { try Data(contentsOf: URL(fileURLWithPath: $0)) }
+    let cases: [([String], String)] = [
+      (["predict", "--model", model, "--input", data, "--output", data], "--output \(data) is the --input file"),
+      (["predict", "--model", model, "--input", data, "--output", "\(folder)/./data.csv"], "is the --input file"),
+      (["predict", "--model", model, "--input", data, "--output", "\(folder)/link.safetensors"], "the --model file"),
+      (["evaluate", "--model", model, "--input", data, "--svg", model], "--svg \(model) is the --model file"),
+      (["evaluate", "--model", model, "--input", data, "--svg", "\(folder)/hard.csv"], "is the --input file"),
+      (["export", "--model", "\(folder)/link.safetensors", "--output", model], "is the --model file"),
+    ]
+    for (arguments, message) in cases {
+      let result = try cli.run(arguments)
+      #expect(result.status == 64 && result.error.contains(message), "\(arguments): \(result.error)")
+      let after = try [model, data].map { try Data(contentsOf: URL(fileURLWithPath: $0)) }
+      #expect(after == before, "\(arguments) changed an input")
+    }
+    // A different file in the same folder is written as before.
+    let predicted = try cli.run(["predict", "--model", model, "--input", data, "--output", "\(folder)/p.csv"])
+    #expect(predicted.status == 0 && FileManager.default.fileExists(atPath: "\(folder)/p.csv"), "\(predicted.error)")
+  }
+}

@@ -17,6 +17,14 @@ package enum FileSystem {
     return nil
   }
 
+  /// Whether `a` and `b` name one existing file, however written: through symbolic links, `./` or
+  /// `..`, or as hard links (the same device and inode).
+  package static func sameFile(_ a: String, _ b: String) -> Bool {
+    var first = stat(), second = stat()
+    guard stat(a, &first) == 0, stat(b, &second) == 0 else { return false }
+    return first.st_dev == second.st_dev && first.st_ino == second.st_ino
+  }
+
   package static func isDirectory(_ path: String) -> Bool {
     var directory: ObjCBool = false
     return FileManager.default.fileExists(atPath: path, isDirectory: &directory) && directory.boolValue
