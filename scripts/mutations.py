@@ -139,6 +139,18 @@ MUTATIONS = [
      "let chosen = results.first?.variant", "let chosen = results.last?.variant", "GemmTuning"),
     ("buffer parts are not aligned", "Sources/Descent/Backend/PartsLayout.swift",
      "let offset = start.partialValue / alignment * alignment", "let offset = end", "BufferParts"),
+    # Published models and the files around them (issue 31).
+    ("safetensors files may end in bytes no tensor reads", "Sources/Descent/Training/SafeTensors.swift",
+     "guard end == dataBytes else {", "guard end <= dataBytes else {", "safetensors|Fuzz"),
+    ("a model loads with NaN weights", "Sources/Descent/Layers/Sequential+Saving.swift",
+     "if let index = values.firstIndex(where: { !$0.isFinite }) {",
+     "if let index = values.firstIndex(where: { _ in false }) {", "ModelFile"),
+    ("predict prints a class for a NaN output", "Sources/DescentCLI/PredictCommand.swift",
+     "guard let index = outputs.firstIndex(where: { !$0.isFinite }) else { return }",
+     "guard let index = outputs.firstIndex(where: { _ in false }) else { return }", "NonFiniteOutputs"),
+    ("an output is compared with the inputs by path", "Sources/DescentCLI/PredictCommand.swift",
+     "if let other = input.path, FileSystem.sameFile(path, other) {", "if let other = input.path, path == other {",
+     "OutputsThatAreInputs"),
 ]
 
 # Built as scripts/test.sh builds (optimized): the suites a mutation runs take a quarter of the time.

@@ -39,6 +39,7 @@ struct EvaluateCommand {
     }
     let data = input.dataset
     let outputs = try model.predict(raw: data.features, rows: data.rows, batchSize: batchSize)
+    try Inference.checkFinite(outputs, width: model.outputFeatures, input: inputPath)
     let width = model.outputFeatures
     switch model.output.kind {
     case .classes:

@@ -32,6 +32,7 @@ struct PredictCommand {
     let model = try Sequential.load(contentsOf: modelPath, backend: try flags.backend())
     let input = try ModelInput(inputPath, labels: nil, model: model)
     let outputs = try model.predict(raw: input.dataset.features, rows: input.dataset.rows, batchSize: batchSize)
+    try Inference.checkFinite(outputs, width: model.outputFeatures, input: inputPath)
     let csv = Inference.csv(
       outputs, model: model, probabilities: flags["probabilities"] != nil,
       logits: flags["logits"] != nil)
@@ -103,6 +104,15 @@ enum Inference {
   /// A CSV field, quoted when it holds a comma, quote or line break.
   static func csvField(_ text: String) -> String {
     text.contains(where: { ",\"\n\r".contains($0) }) ? "\"\(text.replacingOccurrences(of: "\"", with: "\"\""))\"" : text
+  }
+
+  /// Throws naming the first row of `input` whose outputs are not all finite (inputs too large
+  /// for float32 arithmetic): a NaN has no class, and a printed one would pass for a prediction.
+  static func checkFinite(_ outputs: [Float], width: Int, input: String) throws {
+    guard let index = outputs.firstIndex(where: { !$0.isFinite }) else { return }
+    throw DataError.inconsistent(
+      "\(input): row \(index / width + 1) of the data gives the output \(outputs[index]) (column \(index % width + 1)):"
+        + " its values are too large for the model's float32 arithmetic")
   }
 
   /// Before any work: `path` (given as `flag`) is none of the command's `inputs` (flag and path,

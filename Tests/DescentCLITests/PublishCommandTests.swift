@@ -249,3 +249,25 @@ struct OutputsThatAreInputsTests {
     #expect(predicted.status == 0 && FileManager.default.fileExists(atPath: "\(folder)/p.csv"), "\(predicted.error)")
   }
 }
+
+/// Rows whose outputs are not finite (values too large for float32 arithmetic) stop predict and
+/// evaluate with the row named, instead of a class printed for a NaN (issue 31).
+struct NonFiniteOutputsTests {
+  let cli = CommandLineTests()
+
+  @Test func predictAndEvaluateNameTheRow() throws {
+    let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures").path
+    let folder = try TrainCommandTests.temporaryFolder()
+    let data = "\(folder)/huge.csv"
+    try Data("a,b,c,kind\n0.5,0.2,1,0\n3e38,-3e38,3e38,1\n".utf8).write(to: URL(fileURLWithPath: data))
+    let model = "\(fixtures)/checkpoint-v1.safetensors"
+    for command in ["predict", "evaluate"] {
+      let result = try cli.run(
+        [command, "--model", model, "--input", data, "--svg", "\(folder)/m.svg"].filter {
+          command == "evaluate" || !["--svg", "\(folder)/m.svg"].contains($0)
+        })
+      #expect(result.status == 1, "\(command): \(result.output) \(result.error)")
+      #expect(result.error.contains("\(data): row 2 of the data gives the output"), "\(command): \(result.error)")
+    }
+  }
+}

@@ -170,6 +170,38 @@ import Testing
     #expect(throws: DataError.self) { _ = try SafeTensors.decode([1, 0, 0], path: path) }
   }
 
+  /// What the reference reader refuses: data the tensors do not tile exactly (bytes after the
+  /// last tensor, a hole, two tensors sharing bytes) and metadata that is not strings, each named
+  /// with its byte offset (issue 31: 39 of 300 fuzzed checkpoints had trailing bytes, 8 overlaps).
+  @Test func safetensorsWhoseTensorsDoNotTileTheDataAreRefused() throws {
+    func file(_ header: String, dataBytes: Int) -> [UInt8] {
+      var json = Array(header.utf8)
+      while json.count % 8 != 0 { json.append(0x20) }
+      var bytes: [UInt8] = []
+      withUnsafeBytes(of: UInt64(json.count).littleEndian) { bytes += $0 }
+      return bytes + json + [UInt8](repeating: 0, count: dataBytes)
+    }
+    let good =
+      #"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[1],"data_offsets":[8,12]}}"#
+    #expect(try SafeTensors.decode(file(good, dataBytes: 12), path: "p").tensors.count == 2)
+    let cases: [(String, Int, String)] = [
+      (good, 16, "the end of the file after the last tensor, found 4 more bytes"),
+      (good.replacingOccurrences(of: "[8,12]", with: "[12,16]"), 16, #"tensor "b" to start at data byte 8"#),
+      (good.replacingOccurrences(of: "[8,12]", with: "[4,8]"), 8, "an overlap: it starts at 4"),
+      (
+        #"{"__metadata__":{"n":1},"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}"#, 4,
+        "__metadata__ as a map of strings to strings"
+      ),
+    ]
+    for (header, dataBytes, message) in cases {
+      #expect {
+        _ = try SafeTensors.decode(file(header, dataBytes: dataBytes), path: "p")
+      } throws: { error in
+        "\(error)".contains(message)
+      }
+    }
+  }
+
   @Test func atomicWritesLeaveTheOldFileWhenTheyFail() throws {
     let path = "\(folder)/weights.safetensors"
     try SafeTensors.write([("w", .init(shape: [1], values: [1]))], to: path)

@@ -178,9 +178,20 @@ import Testing
   }
 
   @Test func strayAndMissingTensorsAreNamed() throws {
-    let stray = try file({ _ in }) { $0.append(("9.weight", .init(shape: [1], values: [1]))) }
-    #expect(throws: DataError.inconsistent("\(stray): tensor \"9.weight\" belongs to no layer the description lists")) {
-      _ = try Sequential.load(contentsOf: stray, backend: backend)
+    for name in ["9.weight", "extra", "optimizer.9.weight.0", "best.9.weight", "optimizer.0.weight.x"] {
+      let stray = try file({ _ in }) { $0.append((name, .init(shape: [1], values: [1]))) }
+      let message = "\(stray): tensor \"\(name)\" belongs to no layer the description lists"
+      #expect(throws: DataError.inconsistent(message)) { _ = try Sequential.load(contentsOf: stray, backend: backend) }
+    }
+    let nonFinite = try file({ _ in }) { tensors in
+      let index = tensors.firstIndex { $0.name == "4.bias" }!
+      tensors[index].tensor.values[3] = .nan
+    }
+    #expect(
+      throws: DataError.inconsistent(
+        "\(nonFinite): tensor \"4.bias\" holds nan at index 3: a model needs finite weights")
+    ) {
+      _ = try Sequential.load(contentsOf: nonFinite, backend: backend)
     }
     let missing = try file({ _ in }) { $0.removeAll { $0.name == "4.bias" } }
     #expect(

@@ -48,8 +48,9 @@ extension Sequential {
   /// on `backend`, with its weights, output meaning and preprocessing.
   /// - Throws: ``DataError`` naming `path` and what is wrong: no description (a bare-tensor file:
   ///   build the model in code and call ``loadWeights(from:)``), another format or a newer version,
-  ///   an unknown layer or activation, a tensor that is missing, has another shape or belongs to no
-  ///   layer, preprocessing that does not fit the inputs.
+  ///   an unknown layer or activation, a tensor that is missing, has another shape, holds a NaN or
+  ///   an infinity, or belongs to no layer (a checkpoint's optimizer state and best weights do),
+  ///   preprocessing that does not fit the inputs.
   public static func load(contentsOf path: String, backend: any Backend) throws -> Sequential {
     let (tensors, metadata) = try SafeTensors.read(path)
     let description = try ModelDescription.decode(
@@ -78,8 +79,23 @@ extension Sequential {
           "\(path): tensor \"\(name)\" has shape \(tensor.shape), the description needs \(shape)")
       }
     }
-    if let stray = tensors.keys.sorted().first(where: { $0.first?.isNumber == true && expected[$0] == nil }) {
+    // A checkpoint (also a model file) adds each parameter's optimizer state and best weights.
+    func belongs(_ name: String) -> Bool {
+      if expected[name] != nil { return true }
+      if name.hasPrefix("best.") { return expected[String(name.dropFirst(5))] != nil }
+      guard name.hasPrefix("optimizer."), let dot = name.lastIndex(of: "."), Int(name[name.index(after: dot)...]) != nil
+      else { return false }
+      return expected[String(name[name.index(name.startIndex, offsetBy: 10)..<dot])] != nil
+    }
+    if let stray = tensors.keys.sorted().first(where: { !belongs($0) }) {
       throw DataError.inconsistent("\(path): tensor \"\(stray)\" belongs to no layer the description lists")
+    }
+    for name in expected.keys.sorted() {
+      let values = tensors[name]!.values
+      if let index = values.firstIndex(where: { !$0.isFinite }) {
+        throw DataError.inconsistent(
+          "\(path): tensor \"\(name)\" holds \(values[index]) at index \(index): a model needs finite weights")
+      }
     }
     try description.validateOutput(width: width, path: path)
     try description.preprocessing.validate(inputFeatures: description.inputFeatures, place: path)

@@ -58,6 +58,7 @@ public enum SafeTensors {
       throw fail(8, "a JSON object header", "text that does not parse")
     }
     var tensors: [String: Tensor] = [:]
+    var ranges: [(start: Int, end: Int, name: String)] = []
     for (name, entry) in header where name != "__metadata__" {
       guard let entry = entry as? [String: Any], let dtype = entry["dtype"] as? String,
         let shape = entry["shape"] as? [Int], let offsets = entry["data_offsets"] as? [Int], offsets.count == 2
@@ -75,6 +76,7 @@ public enum SafeTensors {
           dataStart + min(max(0, offsets[0]), dataBytes), "\(4 * count) bytes of \"\(name)\" \(shape)",
           "offsets \(offsets) in \(dataBytes) data bytes")
       }
+      ranges.append((offsets[0], offsets[1], name))
       let begin = dataStart + offsets[0]
       let values = (0..<count).map { i in
         let at = begin + 4 * i
@@ -84,7 +86,26 @@ public enum SafeTensors {
       }
       tensors[name] = Tensor(shape: shape, values: values)
     }
-    return (tensors, header["__metadata__"] as? [String: String] ?? [:])
+    // As the reference reader requires: the tensors tile the data exactly, with no byte unread,
+    // none read twice and nothing after the last (a hole or trailing bytes hide data; an overlap
+    // makes two tensors share bytes).
+    var end = 0
+    for range in ranges.sorted(by: { ($0.start, $0.end, $0.name) < ($1.start, $1.end, $1.name) }) {
+      guard range.start == end else {
+        throw fail(
+          dataStart + min(range.start, end), "tensor \"\(range.name)\" to start at data byte \(end)",
+          range.start < end ? "an overlap: it starts at \(range.start)" : "a hole: it starts at \(range.start)")
+      }
+      end = range.end
+    }
+    guard end == dataBytes else {
+      throw fail(dataStart + end, "the end of the file after the last tensor", "\(dataBytes - end) more bytes")
+    }
+    let metadata = header["__metadata__"] ?? [String: String]()
+    guard let metadata = metadata as? [String: String] else {
+      throw fail(8, "__metadata__ as a map of strings to strings", "\(metadata)")
+    }
+    return (tensors, metadata)
   }
 
   /// Writes the file atomically (temporary file, fsync, rename).
