@@ -5,6 +5,7 @@ import Foundation
 
 // The `descent` command line: parse, validate, call Descent, print.
 let arguments = Array(CommandLine.arguments.dropFirst())
+HiddenPasswords.overwriteInArguments()
 let status: Int32
 let missing = CPUFeatures.missing
 if !missing.isEmpty {

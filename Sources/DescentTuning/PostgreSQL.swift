@@ -33,13 +33,19 @@ final class PostgreSQLConnection: SQLDatabase {
 
   /// `url` as `postgresql://user@host:port/database`: the password and every other option left out.
   static func redacted(_ url: String) throws -> String {
+    // libpq would read only up to a NUL: refused rather than connecting somewhere else.
+    guard !url.contains("\0") else {
+      throw TuningError.storage(path: "postgresql://…", reason: "invalid URL: it holds a NUL byte")
+    }
     var error: UnsafeMutablePointer<CChar>?
     guard let options = PQconninfoParse(url, &error) else {
-      let message = error.map { String(cString: $0) } ?? "not a connection URL"
+      let message = (error.map { String(cString: $0) } ?? "not a connection URL")
+        .trimmingCharacters(in: .whitespacesAndNewlines)
       PQfreemem(error)
-      // libpq's message quotes no part of the URL, so it cannot leak a password.
-      throw TuningError.storage(
-        path: "postgresql://…", reason: "invalid URL: \(message.trimmingCharacters(in: .whitespacesAndNewlines))")
+      // libpq's message may quote the URL or the password ("invalid percent-encoded token:
+      // \"s3cret%ZZ\""): scrubbed before it is formatted anywhere.
+      let scrubbed = ConnectionSecrets.scrubbed(message, secretsOf: url)
+      throw TuningError.storage(path: "postgresql://…", reason: "invalid URL: \(scrubbed)")
     }
     defer { PQconninfoFree(options) }
     var values: [String: String] = [:]
@@ -50,7 +56,10 @@ final class PostgreSQLConnection: SQLDatabase {
     }
     let user = values["user"].map { "\($0)@" } ?? ""
     let host = values["host"] ?? values["hostaddr"] ?? "localhost"
-    return "postgresql://\(user)\(host)\(values["port"].map { ":\($0)" } ?? "")/\(values["dbname"] ?? "")"
+    // A malformed URL can move the password into another field: scrubbed as libpq's messages are.
+    return ConnectionSecrets.scrubbed(
+      "postgresql://\(user)\(host)\(values["port"].map { ":\($0)" } ?? "")/\(values["dbname"] ?? "")",
+      secretsOf: url)
   }
 
   private static func message(_ text: UnsafePointer<CChar>?) -> String {
@@ -133,5 +142,38 @@ final class PostgreSQLConnection: SQLDatabase {
         delay = min(delay * 2, 2)
       }
     }
+  }
+}
+
+/// The secrets a storage location may hold, kept out of every message and of the process list.
+package enum ConnectionSecrets {
+  /// What may be a password in `location`, as written, whatever its shape: after the scheme, every
+  /// field that follows a `:` up to the next `:`, `@`, `/` or `?` and is not a port number (as in
+  /// `scheme://user:password@host`, also when a typo dropped the `@`), and every `password=` value
+  /// of a keyword string. Hiding a field that was not one costs less than showing one that was.
+  package static func passwords(in location: String) -> [String] {
+    let body = location.range(of: "://").map { location[$0.upperBound...] } ?? location[...]
+    let fields = body.matches(of: /:([^:@\/?]+)/).map { String($0.output.1) }.filter { !$0.allSatisfy(\.isNumber) }
+    return fields + location.matches(of: /password=([^ &]+)/).map { String($0.output.1) }
+  }
+
+  /// ``passwords(in:)`` as written and percent-decoded, longest first.
+  static func secrets(of location: String) -> [String] {
+    let passwords = passwords(in: location)
+    return Set(passwords + passwords.compactMap { $0.removingPercentEncoding }).filter { !$0.isEmpty }
+      .sorted { $0.count > $1.count }
+  }
+
+  /// `message` with every quoted token that holds a password of `location` (as written or
+  /// percent-decoded), and any other occurrence of one, replaced by `…`.
+  package static func scrubbed(_ message: String, secretsOf location: String) -> String {
+    let secrets = self.secrets(of: location)
+    guard !secrets.isEmpty else { return message }
+    let parts = message.split(separator: "\"", omittingEmptySubsequences: false)
+    var result = parts.enumerated().map { index, part in
+      index % 2 == 1 && secrets.contains(where: { part.contains($0) }) ? "…" : String(part)
+    }.joined(separator: "\"")
+    for secret in secrets { result = result.replacingOccurrences(of: secret, with: "…") }
+    return result
   }
 }

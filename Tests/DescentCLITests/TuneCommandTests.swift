@@ -270,3 +270,40 @@ struct TuneCommandTests {
     #expect(trials.allSatisfy { $0.state == .complete })
   }
 }
+
+/// A password given in `--storage` is overwritten in the process's own arguments, so the process
+/// list never shows it while the command runs (issue 31). The server here accepts the connection
+/// and never answers, which keeps `descent` waiting long enough to look.
+struct ProcessListTests {
+  @Test func aStoragePasswordIsHiddenFromTheProcessList() throws {
+    let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(listener) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    try withUnsafeMutablePointer(to: &address) { pointer in
+      try pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+        try #require(bind(listener, $0, length) == 0 && listen(listener, 4) == 0)
+        try #require(getsockname(listener, $0, &length) == 0)
+      }
+    }
+    let port = UInt16(bigEndian: address.sin_port)
+    let password = "TopSecret42"
+    let process = try TuneCommandTests.start([
+      "tune", "--storage", "postgresql://descent:\(password)@127.0.0.1:\(port)/studies", "--study", "s", "--show",
+    ])
+    defer {
+      kill(process.processIdentifier, SIGKILL)
+      process.waitUntilExit()
+    }
+    var arguments = ""
+    for _ in 0..<200 where !arguments.contains("xxxxxxxxxxx") {
+      usleep(50_000)
+      let bytes = FileManager.default.contents(atPath: "/proc/\(process.processIdentifier)/cmdline") ?? Data()
+      arguments = String(decoding: bytes, as: UTF8.self).replacingOccurrences(of: "\0", with: " ")
+    }
+    #expect(arguments.contains("postgresql://descent:xxxxxxxxxxx@127.0.0.1:\(port)/studies"), "\(arguments)")
+    #expect(!arguments.contains(password), "\(arguments)")
+  }
+}
