@@ -148,6 +148,8 @@ MUTATIONS = [
     ("predict prints a class for a NaN output", "Sources/DescentCLI/PredictCommand.swift",
      "guard let index = outputs.firstIndex(where: { !$0.isFinite }) else { return }",
      "guard let index = outputs.firstIndex(where: { _ in false }) else { return }", "NonFiniteOutputs"),
+    ("fit takes a batch larger than the data as it is", "Sources/Descent/Training/Trainer+Fit.swift",
+     "let batchSize = min(batchSize, max(1, train.rows))", "let batchSize = batchSize", "aBatchLargerThanTheData"),
     ("a storage password stays in the process list", "Sources/DescentCLI/main.swift",
      "HiddenPasswords.overwriteInArguments()\n", "\n", "ProcessListTests"),
     ("libpq's parse errors are shown as they are", "Sources/DescentTuning/PostgreSQL.swift",

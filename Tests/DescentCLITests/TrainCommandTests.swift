@@ -214,6 +214,18 @@ struct TrainCommandTests {
     #expect(leftovers.isEmpty, "temporary files survived a good write: \(leftovers)")
   }
 
+  /// A batch larger than the data is all of it: the largest Int trains one batch an epoch (it
+  /// trapped on overflow in fit's batch arithmetic, issue 31).
+  @Test func aBatchLargerThanTheDataIsAllOfIt() throws {
+    let folder = try Self.temporaryFolder()
+    try Self.writeTinyFashionMNIST(rows: 8, to: folder)
+    let result = try cli.run([
+      "train", "--data", folder, "--output", "\(folder)/out", "--backend", "cpu", "--hidden", "4", "--epochs", "2",
+      "--batch-size", "\(Int.max)", "--validation", "0", "--quiet",
+    ])
+    #expect(result.status == 0, "\(result.error)")
+  }
+
   /// A checkpoint of the previous format (`descent-checkpoint-1`, which stored the optimizer as its
   /// description), written by `descent train` before the format changed (Fixtures/, with its CSV):
   /// the same command resumes it and trains a third epoch, writing the current format; other

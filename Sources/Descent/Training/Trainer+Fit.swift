@@ -69,6 +69,8 @@ extension Trainer {
         available.contains(monitor), "EarlyStopping monitor", monitor,
         "one of \(available.joined(separator: ", "))\(validation == nil ? " (no validation data given)" : "")")
     }
+    // A batch larger than the data is all of it (and keeps the batch arithmetic in range).
+    let batchSize = min(batchSize, max(1, train.rows))
     let batches = (train.rows + batchSize - 1) / batchSize
     let printer = ProgressPrinter(style: progress, epochs: epochs, batches: batches)
     var inputs = [Float]()  // reused for augmented batches
