@@ -67,6 +67,37 @@ import Testing
     }
   }
 
+  /// `fit` visits epoch e's rows in `BatchOrder.permutation(rows, seed: model seed, epoch: e)`
+  /// order, batch by batch: the same steps taken by hand give its weights bit for bit (a `fit` that
+  /// reused the first epoch's order, or did not shuffle, fails).
+  @Test func eachEpochVisitsTheRowsInItsOwnShuffledOrder() throws {
+    let data = try Self.toyImages(rows: 70, seed: 4)
+    func trainer() throws -> Trainer {
+      let model = try Sequential(inputFeatures: 36, backend: TestBackends.cpu, seed: 33) {
+        try Dense(8, activation: .tanh)
+        try Dense(4)
+      }
+      return try Trainer(model: model, loss: .softmaxCrossEntropy, optimizer: SGD(learningRate: 0.1, momentum: 0.5))
+    }
+    let fitted = try trainer()
+    try fitted.fit(data, epochs: 3, batchSize: 16, progress: .silent)
+    let byHand = try trainer()
+    let backend = TestBackends.cpu
+    for epoch in 0..<3 {
+      let order = BatchOrder.permutation(data.rows, seed: 33, epoch: UInt64(epoch))
+      for start in stride(from: 0, to: data.rows, by: 16) {
+        let rows = Array(order[start..<min(start + 16, data.rows)])
+        let inputs = rows.flatMap { data.features[$0 * 36..<($0 + 1) * 36] }
+        let targets = rows.map { data.targets[$0] }
+        try byHand.trainStep(inputs: try backend.buffer(inputs), targets: try backend.buffer(targets), rows: rows.count)
+      }
+    }
+    let expected = try byHand.model.weights().map { $0.map(\.bitPattern) }
+    #expect(try fitted.model.weights().map { $0.map(\.bitPattern) } == expected)
+    #expect(
+      BatchOrder.permutation(data.rows, seed: 33, epoch: 0) != BatchOrder.permutation(data.rows, seed: 33, epoch: 1))
+  }
+
   /// Finite inputs too large for float32 arithmetic (3e38: the first layer's products overflow)
   /// make that batch's loss non-finite: fit stops naming epoch and batch, and the weights are those
   /// after the batches before it. (Invalid labels no longer get this far: they are named first.)
