@@ -98,6 +98,35 @@ import Testing
       BatchOrder.permutation(data.rows, seed: 33, epoch: 0) != BatchOrder.permutation(data.rows, seed: 33, epoch: 1))
   }
 
+  /// Early stopping with `restoreBestWeights` leaves the weights of the best epoch: bit for bit
+  /// those of a run stopped there. The validation labels are shifted by one class, so the better
+  /// the model fits the training rows, the worse its validation loss (a fit that kept the last
+  /// epoch's weights fails).
+  @Test func earlyStoppingRestoresTheBestEpochsWeights() throws {
+    let train = try Self.toyImages(rows: 200, seed: 6), clean = try Self.toyImages(rows: 40, seed: 7)
+    let shifted = try Dataset(
+      features: clean.features, featureCount: 36, targets: clean.targets.map { Float((Int($0) + 1) % 4) },
+      name: "shifted labels")
+    func trainer(stopping: EarlyStopping?) throws -> Trainer {
+      let model = try Sequential(inputFeatures: 36, backend: TestBackends.cpu, seed: 8) {
+        try Dense(8, activation: .relu)
+        try Dense(4)
+      }
+      return try Trainer(
+        model: model, loss: .softmaxCrossEntropy, optimizer: Adam(learningRate: 0.02), earlyStopping: stopping)
+    }
+    let stopping = try EarlyStopping(monitor: "validation loss", patience: 2, restoreBestWeights: true)
+    let stopped = try trainer(stopping: stopping)
+    try stopped.fit(train, validation: shifted, epochs: 20, batchSize: 16, progress: .silent)
+    let best = try #require(stopped.earlyStopping?.bestEpoch)
+    let epochs = stopped.history.epochs.count
+    #expect(epochs == best + 3 && epochs < 20, "stopped after \(epochs) epochs, best \(best + 1)")
+    let reference = try trainer(stopping: nil)
+    try reference.fit(train, validation: shifted, epochs: best + 1, batchSize: 16, progress: .silent)
+    let expected = try reference.model.weights().map { $0.map(\.bitPattern) }
+    #expect(try stopped.model.weights().map { $0.map(\.bitPattern) } == expected)
+  }
+
   /// Finite inputs too large for float32 arithmetic (3e38: the first layer's products overflow)
   /// make that batch's loss non-finite: fit stops naming epoch and batch, and the weights are those
   /// after the batches before it. (Invalid labels no longer get this far: they are named first.)
