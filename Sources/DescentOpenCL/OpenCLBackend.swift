@@ -28,9 +28,9 @@ public final class OpenCLBackend: Backend, @unchecked Sendable {
   /// launches of a training step.
   package var launches: Int { locked { launchCount } }
   private var launchCount = 0
-  /// The names of the kernels queued so far: how tests check that a set of cases runs every kernel.
-  package var launchedKernels: Set<String> { locked { launchedNames } }
-  private var launchedNames: Set<String> = []
+  /// The kernels built so far, by name: each is built on its op's first call, just before its
+  /// first launch. How tests check that a set of cases reaches every kernel.
+  package var builtKernels: Set<String> { locked { Set(kernels.values.map(\.name)) } }
   /// Every kernel `kernels/` defines.
   package static var kernelNames: Set<String> { Set(SharedContext.kernelFiles.keys) }
 
@@ -149,6 +149,7 @@ public final class OpenCLBackend: Backend, @unchecked Sendable {
   }
 
   struct Kernel {
+    let name: String
     let handle: cl_kernel
     /// `CL_KERNEL_WORK_GROUP_SIZE`: the most work-items one group of this kernel may have here.
     let maxWorkGroupSize: Int
@@ -197,7 +198,6 @@ public final class OpenCLBackend: Backend, @unchecked Sendable {
         clEnqueueNDRangeKernel(queue, kernel.handle, cl_uint(global.count), nil, &globalSize, &localSize, 0, nil, nil),
         "clEnqueueNDRangeKernel(\(name), global \(globalSize), local \(localSize))", device: self.name)
       launchCount += 1
-      launchedNames.insert(name)
     }
   }
 
@@ -223,7 +223,7 @@ public final class OpenCLBackend: Backend, @unchecked Sendable {
           handle, device.id, cl_kernel_work_group_info(CL_KERNEL_WORK_GROUP_SIZE),
           MemoryLayout<Int>.size, &size, nil),
         "clGetKernelWorkGroupInfo(\(name))", device: self.name)
-      let kernel = Kernel(handle: handle, maxWorkGroupSize: max(1, size))
+      let kernel = Kernel(name: name, handle: handle, maxWorkGroupSize: max(1, size))
       kernels[key] = kernel
       return kernel
     }

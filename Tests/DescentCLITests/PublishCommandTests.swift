@@ -222,7 +222,7 @@ struct OutputsThatAreInputsTests {
   let cli = CommandLineTests()
 
   @Test func everyCommandRefusesToWriteOverItsInputs() throws {
-    let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures").path
+    let fixtures = TrainCommandTests.fixtures
     let folder = try TrainCommandTests.temporaryFolder()
     let (model, data) = ("\(folder)/model.safetensors", "\(folder)/data.csv")
     try FileManager.default.copyItem(atPath: "\(fixtures)/checkpoint-v1.safetensors", toPath: model)
@@ -256,7 +256,7 @@ struct NonFiniteOutputsTests {
   let cli = CommandLineTests()
 
   @Test func predictAndEvaluateNameTheRow() throws {
-    let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures").path
+    let fixtures = TrainCommandTests.fixtures
     let folder = try TrainCommandTests.temporaryFolder()
     let data = "\(folder)/huge.csv"
     try Data("a,b,c,kind\n0.5,0.2,1,0\n3e38,-3e38,3e38,1\n".utf8).write(to: URL(fileURLWithPath: data))

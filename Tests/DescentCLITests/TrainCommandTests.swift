@@ -227,7 +227,7 @@ struct TrainCommandTests {
   /// the same command resumes it and trains a third epoch, writing the current format; other
   /// optimizer settings are refused naming the setting.
   @Test func aCheckpointOfThePreviousFormatResumes() throws {
-    let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures").path
+    let fixtures = TrainCommandTests.fixtures
     let folder = try Self.temporaryFolder()
     try FileManager.default.copyItem(
       atPath: "\(fixtures)/checkpoint-v1.safetensors", toPath: "\(folder)/checkpoint.safetensors")
@@ -261,6 +261,11 @@ struct TrainCommandTests {
         to: "\(folder)/\(split)-labels-idx1-ubyte")
     }
   }
+
+  /// Tests/DescentCLITests/Fixtures: files the tests read by path (a checkpoint of the first format
+  /// and the CSV it was trained on).
+  static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures")
+    .path
 
   static func temporaryFolder() throws -> String {
     let path = NSTemporaryDirectory() + "descent-cli-\(UUID().uuidString)"

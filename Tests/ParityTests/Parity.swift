@@ -129,7 +129,7 @@ extension ParityCase {
     choices.packFlops = 0
     let cpu = try OpenCLBackend(device: device, profile: .cpu, choices: choices)
     for parityCase in ParityCase.sample where parityCase.isGemm { _ = try parityCase.run(cpu) }
-    let launched = gpu.launchedKernels.union(cpu.launchedKernels)
+    let launched = gpu.builtKernels.union(cpu.builtKernels)
     let missing = OpenCLBackend.kernelNames.subtracting(launched).subtracting(["probe_flops", "probe_triad"])
     #expect(missing.isEmpty, "the sample launches no \(missing.sorted())")
     let small = Dictionary(grouping: ParityCase.all, by: \.op).mapValues {

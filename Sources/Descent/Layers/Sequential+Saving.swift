@@ -81,11 +81,7 @@ extension Sequential {
     }
     // A checkpoint (also a model file) adds each parameter's optimizer state and best weights.
     func belongs(_ name: String) -> Bool {
-      if expected[name] != nil { return true }
-      if name.hasPrefix("best.") { return expected[String(name.dropFirst(5))] != nil }
-      guard name.hasPrefix("optimizer."), let dot = name.lastIndex(of: "."), Int(name[name.index(after: dot)...]) != nil
-      else { return false }
-      return expected[String(name[name.index(name.startIndex, offsetBy: 10)..<dot])] != nil
+      expected[name] != nil || CheckpointTensor.parameter(of: name).map { expected[$0] != nil } == true
     }
     if let stray = tensors.keys.sorted().first(where: { !belongs($0) }) {
       throw DataError.inconsistent("\(path): tensor \"\(stray)\" belongs to no layer the description lists")

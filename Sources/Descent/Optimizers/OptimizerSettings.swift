@@ -1,7 +1,7 @@
 /// An optimizer's type and every hyperparameter by name, as a checkpoint stores them: explicit
 /// names and values, so a checkpoint stays loadable after an optimizer gains a setting (a checkpoint
 /// written before it had the setting's default).
-public struct OptimizerSettings: Codable, Equatable, Sendable, CustomStringConvertible {
+public struct OptimizerSettings: Codable, Equatable, Sendable {
   /// The optimizer's type: `"Adam"`, `"SGD"`, …
   public var name: String
   /// Each hyperparameter's value; a Boolean is 0 or 1.
@@ -10,11 +10,6 @@ public struct OptimizerSettings: Codable, Equatable, Sendable, CustomStringConve
   public init(_ name: String, _ values: [String: Double]) {
     self.name = name
     self.values = values
-  }
-
-  /// `Adam(amsgrad: 0, beta1: 0.9, …)`, the values in name order.
-  public var description: String {
-    "\(name)(\(values.sorted { $0.key < $1.key }.map { "\($0.key): \(Float($0.value))" }.joined(separator: ", ")))"
   }
 
   /// Whether a checkpoint written with `saved` continues a run with these settings: the same type,

@@ -1,5 +1,21 @@
 import Foundation
 
+/// The names of the tensors a checkpoint adds beside a parameter's (`"0.weight"`): its optimizer
+/// state (`"optimizer.0.weight.1"`) and early stopping's best weights (`"best.0.weight"`).
+enum CheckpointTensor {
+  static func state(of parameter: String, slot: Int) -> String { "optimizer.\(parameter).\(slot)" }
+  static func best(of parameter: String) -> String { "best.\(parameter)" }
+
+  /// The parameter a tensor of one of these names belongs to; nil for any other name.
+  static func parameter(of name: String) -> String? {
+    if name.hasPrefix("best.") { return String(name.dropFirst("best.".count)) }
+    guard name.hasPrefix("optimizer."), let dot = name.lastIndex(of: "."), Int(name[name.index(after: dot)...]) != nil
+    else { return nil }
+    let start = name.index(name.startIndex, offsetBy: "optimizer.".count)
+    return start < dot ? String(name[start..<dot]) : nil  // "optimizer.5" names no parameter
+  }
+}
+
 /// The trainer's counters and callback states, saved as JSON in a checkpoint's metadata.
 ///
 /// Formats: `descent-checkpoint-2` stores the optimizer as ``OptimizerSettings`` (its type and each
@@ -95,10 +111,13 @@ extension Trainer {
       tensors.append((name, .init(shape: parameter.shape, values: try backend.download(parameter.value))))
       for (slot, buffer) in state[index].enumerated() {
         tensors.append(
-          ("optimizer.\(name).\(slot)", .init(shape: parameter.shape, values: try backend.download(buffer))))
+          (
+            CheckpointTensor.state(of: name, slot: slot),
+            .init(shape: parameter.shape, values: try backend.download(buffer))
+          ))
       }
       if let bestWeights {
-        tensors.append(("best.\(name)", .init(shape: parameter.shape, values: bestWeights[index])))
+        tensors.append((CheckpointTensor.best(of: name), .init(shape: parameter.shape, values: bestWeights[index])))
       }
     }
     let trainerState = TrainerState(
@@ -162,9 +181,10 @@ extension Trainer {
     for (index, (name, parameter)) in model.namedParameters.enumerated() {
       try backend.upload(try tensor(name, parameter.shape), to: parameter.value)
       for (slot, buffer) in state[index].enumerated() {
-        try backend.upload(try tensor("optimizer.\(name).\(slot)", parameter.shape), to: buffer)
+        try backend.upload(try tensor(CheckpointTensor.state(of: name, slot: slot), parameter.shape), to: buffer)
       }
-      if tensors["best.\(name)"] != nil { best.append(try tensor("best.\(name)", parameter.shape)) }
+      let bestName = CheckpointTensor.best(of: name)
+      if tensors[bestName] != nil { best.append(try tensor(bestName, parameter.shape)) }
     }
     bestWeights = best.count == model.parameters.count ? best : nil
     step = saved.step
