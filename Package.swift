@@ -105,10 +105,12 @@ let package = Package(
     .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
     .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
 
-    // MARK: The `descent` command line
-    .executableTarget(name: "DescentCLI", dependencies: ["Descent", "DescentOpenCL", "DescentTuning", "CPUFeatures"]),
+    // MARK: The `descent` command line; CommandFlags: one declarative flag table per command
+    .executableTarget(
+      name: "DescentCLI", dependencies: ["Descent", "DescentOpenCL", "DescentTuning", "CPUFeatures", "CommandFlags"]),
+    .target(name: "CommandFlags"),
     .testTarget(
-      name: "DescentCLITests", dependencies: ["Descent", "DescentCLI", "DescentTuning", "TestSupport"],
+      name: "DescentCLITests", dependencies: ["Descent", "DescentCLI", "DescentTuning", "TestSupport", "CommandFlags"],
       exclude: ["Fixtures"]),  // files the tests read by path
 
     // MARK: The seeded mutation fuzzer the loader tests share
@@ -117,7 +119,7 @@ let package = Package(
     // MARK: Benchmarks: both backends side by side, with the Python peers in benchmarks/peers
     .executableTarget(
       name: "DescentBenchmarks",
-      dependencies: ["Descent", "DescentOpenCL", "COpenCL", "DescentTuning"],
+      dependencies: ["Descent", "DescentOpenCL", "COpenCL", "DescentTuning", "CommandFlags"],
       path: "benchmarks",
       exclude: [
         "peers", "run.sh", "README.md", "tune.sh", "tune-space.json", "storage.sh", "inference.sh", "small-batches.sh",

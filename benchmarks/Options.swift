@@ -1,80 +1,67 @@
+import CommandFlags
 import Foundation
 
 /// The flags of `descent-benchmarks` (see `main.swift` and benchmarks/README.md).
 struct BenchmarkOptions {
-  /// GEMM only up to 1024 rows.
   var quick = false
-  /// NumPy, CLBlast, PyTorch and JAX beside Descent.
   var peers = true
-  /// The Fashion-MNIST training case.
   var training = true
-  /// Time every GEMM parameter set per OpenCL device first and cache the fastest.
   var tune = false
-  /// Run CLBlast's own tuner per OpenCL device first (~5 minutes each).
   var tuneCLBlast = false
   var epochs = 5
-  /// The hidden layers of each training case's MLP (`--hidden 1024,512`, repeatable).
-  var widths: [[Int]] = [[256, 128]]
+  /// The hidden layers given with `--hidden`, one list per training case.
+  var givenWidths: [[Int]] = []
   var jsonPath = "benchmark-results.json"
-  /// How many times the contenders take turns (training; the first backend's GEMMs and NumPy's).
   var rounds = 3
   /// "cpu" or "opencl": one kind of backend only.
   var only: String?
-  /// Only the GEMM and memory cases whose name contains this text.
   var caseFilter: String?
-  /// Internal: "cpu" or an OpenCL device index: train on it alone and print the result as JSON.
   var trainOnly: String?
 
-  static let usage =
-    "usage: descent-benchmarks [--quick] [--tune] [--epochs N] [--backend cpu|opencl] [--rounds N] "
-    + "[--tune-clblast] [--no-peers] [--no-training] [--hidden W1,W2,...]... [--only TEXT] [--json PATH]"
-
-  /// A usage mistake, printed with ``usage``.
-  struct UsageError: Error {
-    let message: String
-  }
-
-  init(_ arguments: [String]) throws {
-    var arguments = arguments[...]
-    func value(_ flag: String) throws -> String {
-      guard let value = arguments.popFirst() else { throw UsageError(message: "\(flag) needs a value") }
-      return value
-    }
-    func whole(_ flag: String, minimum: Int) throws -> Int {
-      guard let number = Int(try value(flag)), number >= minimum else {
-        throw UsageError(message: "\(flag) needs a whole number >= \(minimum)")
-      }
-      return number
-    }
-    var givenWidths: [[Int]] = []
-    while let argument = arguments.popFirst() {
-      switch argument {
-      case "--quick": quick = true
-      case "--no-peers": peers = false
-      case "--no-training": training = false
-      case "--tune": tune = true
-      case "--tune-clblast": tuneCLBlast = true
-      case "--epochs": epochs = try whole(argument, minimum: 2)
-      case "--rounds": rounds = try whole(argument, minimum: 1)
-      case "--backend":
-        let backend = try value(argument)
-        guard ["cpu", "opencl"].contains(backend) else { throw UsageError(message: "--backend is cpu or opencl") }
-        only = backend
-      case "--only": caseFilter = try value(argument)
-      case "--train-only": trainOnly = try value(argument)
-      case "--hidden":
-        let parts = try value(argument).split(separator: ",")
+  static let flags = FlagTable<BenchmarkOptions>(
+    "descent-benchmarks",
+    [
+      .toggle("quick", "GEMM only up to 1024 rows", \.quick),
+      .toggle("no-peers", "leave out NumPy, CLBlast, PyTorch and JAX") { $0.peers = !$1 },
+      .toggle("no-training", "leave out the Fashion-MNIST training case") { $0.training = !$1 },
+      .toggle("tune", "time every GEMM parameter set per OpenCL device first and cache the fastest", \.tune),
+      .toggle("tune-clblast", "run CLBlast's own tuner per OpenCL device first (~5 minutes each)", \.tuneCLBlast),
+      .value("epochs", "5", "training epochs per contender", \.epochs, expected: "a whole number >= 2") { $0 >= 2 },
+      Flag(
+        "hidden", "W1,W2", "hidden layer widths of a training case's MLP (repeatable; default 256,128)",
+        repeatable: true
+      ) { options, text in
+        let parts = text.split(separator: ",", omittingEmptySubsequences: false)
         let units = parts.compactMap { Int($0) }
         guard !units.isEmpty, units.count == parts.count, units.allSatisfy({ $0 > 0 }) else {
-          throw UsageError(message: "--hidden needs units per layer, like 1024,512")
+          return "units per layer, like 1024,512"
         }
-        givenWidths.append(units)
-      case "--json": jsonPath = try value(argument)
-      default: throw UsageError(message: "unknown argument '\(argument)'")
-      }
-    }
-    if !givenWidths.isEmpty { widths = givenWidths }
-  }
+        options.givenWidths.append(units)
+        return nil
+      },
+      .value(
+        "rounds", "3", "how many times the contenders take turns (training; the first backend's and NumPy's GEMMs)",
+        \.rounds, expected: "a whole number >= 1"
+      ) { $0 >= 1 },
+      Flag("backend", "cpu|opencl", "one kind of backend only") { options, text in
+        guard ["cpu", "opencl"].contains(text) else { return "cpu or opencl" }
+        options.only = text
+        return nil
+      },
+      .value(
+        "only", "TEXT", "only the GEMM and memory cases whose name contains TEXT", \.caseFilter, expected: "a text"),
+      .value("json", "PATH", "where the results go as JSON", \.jsonPath, expected: "a path"),
+      .value(
+        "train-only", "cpu|INDEX", "(internal) train on this backend alone and print the result as JSON",
+        \.trainOnly, expected: "cpu or an OpenCL device index"),
+    ])
+
+  static var usage: String { "usage: descent-benchmarks [options]\n\noptions:\n\(flags.help)" }
+
+  init(_ arguments: [String]) throws { try Self.flags.parse(arguments, into: &self) }
+
+  /// The hidden layers of each training case's MLP.
+  var widths: [[Int]] { givenWidths.isEmpty ? [[256, 128]] : givenWidths }
 
   /// Whether a GEMM or memory case runs (see `--only`).
   func selected(_ name: String) -> Bool { caseFilter.map { name.contains($0) } ?? true }

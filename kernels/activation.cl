@@ -43,6 +43,13 @@ inline float silu_derivative(float slope, float x) {
   return s * (1.0f + x * (1.0f - s));
 }
 
+inline float mish_forward(float slope, float x) { return x * tanh(log1p(exp(x))); }
+// tanh(sp) + x·(1 − tanh²(sp))·σ(x), sp = ln(1 + eˣ)
+inline float mish_derivative(float slope, float x) {
+  const float t = tanh(log1p(exp(x)));
+  return t + x * (1.0f - t * t) * sigmoid(x);
+}
+
 __kernel void activate(const int count, const float slope, __global const float* x, __global float* y) {
   const int i = get_global_id(0);
   if (i < count) y[i] = FORWARD(slope, x[i]);

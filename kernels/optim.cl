@@ -83,6 +83,23 @@ __kernel void adam(const int count, __global float* p, __global const float* g, 
   p[i] = param - step_size * (first / (sqrt(second) * inverse_correction2 + epsilon));
 }
 
+// Adamax (Adamax.swift): m ← β₁m + (1 − β₁)g, u ← max(β₂u, |g| + ε), p ← p − step_size·m/u with
+// step_size = lr / (1 − β₁ᵗ).
+__kernel void adamax(const int count, __global float* p, __global const float* g, __global float* m,
+                     __global float* u, const float beta1, const float beta2, const float step_size,
+                     const float epsilon, const float weight_decay) {
+  const int i = get_global_id(0);
+  if (i >= count) return;
+  const float param = p[i];
+  float grad = g[i];
+  if (weight_decay != 0.0f) grad = grad + weight_decay * param;
+  const float first = beta1 * m[i] + (1.0f - beta1) * grad;
+  const float norm = fmax(beta2 * u[i], fabs(grad) + epsilon);
+  m[i] = first;
+  u[i] = norm;
+  p[i] = param - step_size * (first / norm);
+}
+
 // Lion (Lion.swift): p scaled by decay_factor = 1 − lr·λ, then moved by lr against the sign of
 // c = β₁m + (1 − β₁)g (0 where c is 0); m ← β₂m + (1 − β₂)g.
 __kernel void lion(const int count, __global float* p, __global const float* g, __global float* m,

@@ -56,6 +56,7 @@ def numpy_forward(path, x):
         "tanh": lambda z, _: np.tanh(z),
         "gelu": lambda z, _: (z * (1 + erf(z.astype(np.float64) / math.sqrt(2))) / 2).astype(np.float32),
         "silu": lambda z, _: z / (1 + np.exp(-z)),
+        "mish": lambda z, _: z * np.tanh(np.logaddexp(0, z)),
     }
     for index, layer in enumerate(meta["layers"]):
         kind = layer["type"]

@@ -114,12 +114,25 @@ MUTATIONS = [
     ("the best weights are never restored", "Sources/Descent/Training/Trainer+Fit.swift",
      "if stopping.restoreBestWeights, let bestWeights {", "if false, let bestWeights {", "FitTests|TrainerBehaviour"),
     # The command line.
-    ("--config is read after the flags, overriding them", "Sources/DescentCLI/TrainConfiguration.swift",
-     'for (name, value) in pairs where name != "config" { try set(name, value, source: "--\\(name)") }\n'
-     '    if warmup > 0',
-     'for (name, value) in pairs where name != "config" { try set(name, value, source: "--\\(name)") }\n'
-     '    if let config = pairs.last(where: { $0.0 == "config" }) { try load(config.1) }\n    if warmup > 0',
-     "TrainFlag|TrainCommand|ConfigFuzz"),
+    ("--config is read after the flags, overriding them", "Sources/CommandFlags/FlagTable.swift",
+     "    if let configPath { fromConfig = try load(configPath, into: &settings) }\n"
+     "    for (flag, value) in given { try set(flag, value, in: &settings, source: \"--\\(flag.name)\") }",
+     "    for (flag, value) in given { try set(flag, value, in: &settings, source: \"--\\(flag.name)\") }\n"
+     "    if let configPath { fromConfig = try load(configPath, into: &settings) }",
+     "FlagTable|TrainFlag|TrainCommand|ConfigFuzz"),
+    ("a flag given twice takes the last value", "Sources/CommandFlags/FlagTable.swift",
+     "guard flag.repeatable || !given.contains(where: { $0.flag.name == name }) else {", "guard true else {",
+     "FlagTable|TrainCommand"),
+    ("an optimizer flag the optimizer lacks is ignored", "Sources/DescentCLI/OptimizerChoices.swift",
+     "first(where: { !own.contains($0) })", "first(where: { _ in false })", "FlagTable|TrainCommand"),
+    ("the trainer allocates no buffer for a cycled momentum", "Sources/Descent/Training/Trainer.swift",
+     "optimizer.stateCount(momentum: schedule.momentum(at: 0))", "optimizer.stateCount(momentum: nil)",
+     "ScheduleFramework|FitTests|TrainerBehaviour"),
+    ("Adamax twin's infinity norm does not decay", "Sources/Descent/CPU/CPUBackend+Optim.swift",
+     "let norm = max(beta2 * u[i], abs(grad) + epsilon)", "let norm = max(u[i], abs(grad) + epsilon)",
+     "Parity.cpu|OptimizerTests"),
+    ("Mish derivative kernel without x·sech²·σ", "kernels/activation.cl",
+     "return t + x * (1.0f - t * t) * sigmoid(x);", "return t;", "Parity.openCL\\("),
     ("the history plot's metric panel draws the loss", "Sources/DescentCLI/HistoryPlot.swift",
      "epochs.map { $0.metrics[name] }", "epochs.map { $0.loss }", "HistoryPlot"),
     ("target-cpu.sh forgets MOVBE", "scripts/target-cpu.sh",

@@ -1,3 +1,4 @@
+import CommandFlags
 import Descent
 import DescentOpenCL
 import Foundation
@@ -6,20 +7,15 @@ import Foundation
 struct CheckCommand {
   var size = 257
 
-  init(_ options: [String]) throws {
-    var rest = options[...]
-    while let option = rest.popFirst() {
-      switch option {
-      case "--size":
-        guard let text = rest.popFirst(), let value = Int(text), (1...4096).contains(value) else {
-          throw UsageError(message: "--size needs a whole number from 1 to 4096")
-        }
-        size = value
-      default:
-        throw UsageError(message: "unknown option '\(option)' for 'check'")
+  static let flags = FlagTable<CheckCommand>(
+    "check",
+    [
+      .value("size", "257", "the GEMM's m, n and k", \.size, expected: "a whole number from 1 to 4096") {
+        (1...4096).contains($0)
       }
-    }
-  }
+    ])
+
+  init(_ options: [String]) throws { try Self.flags.parse(options, into: &self) }
 
   func run() throws -> Int32 {
     var backends: [any Backend] = [CPUBackend()]

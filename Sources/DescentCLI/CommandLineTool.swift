@@ -1,3 +1,4 @@
+import CommandFlags
 import Descent
 import DescentOpenCL
 import Foundation
@@ -7,13 +8,6 @@ enum ExitCode {
   static let failure: Int32 = 1
   static let usage: Int32 = 64
   static let noDevice: Int32 = 69
-}
-
-/// A mistake in the command line, reported with the usage text.
-struct UsageError: Error {
-  let message: String
-  /// Whether the mistake is an option the command does not have.
-  var isUnknownOption = false
 }
 
 /// Dispatches to the subcommands.

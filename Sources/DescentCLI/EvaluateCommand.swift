@@ -1,3 +1,4 @@
+import CommandFlags
 import Descent
 import DescentTuning
 import Foundation
@@ -5,33 +6,37 @@ import Foundation
 /// `descent evaluate`: a model file's loss and accuracy (classifiers, with a confusion matrix
 /// printed and drawn as SVG) or MSE and MAE (regression) on labelled data.
 struct EvaluateCommand {
-  static let help = """
-      --model FILE           a model file written by `descent train` or Sequential.save
-      --input DATA           a CSV file with the label column, or IDX images (a file, or a folder
-                             with test, else training, images and labels)
-      --labels FILE          the IDX labels for an IDX images file
-      --svg FILE             where the confusion matrix is drawn (default confusion-matrix.svg; classifiers)
-      --batch-size 256 --backend auto --device SELECTOR   as for predict
-    """
+  var inference = InferenceSettings()
+  var labels: String?
+  var svg = "confusion-matrix.svg"
 
-  let flags: FlagValues
+  static let flags = FlagTable<EvaluateCommand>(
+    "evaluate",
+    InferenceSettings.flags(
+      \.inference,
+      input: """
+        a CSV file with the label column, or IDX images (a file, or a folder
+        with test, else training, images and labels)
+        """)
+      + [
+        .value("labels", "FILE", "the IDX labels for an IDX images file", \.labels, expected: "a path"),
+        .value(
+          "svg", "FILE", "where the confusion matrix is drawn (default confusion-matrix.svg; classifiers)", \.svg,
+          expected: "a path"),
+      ])
 
-  init(_ options: [String]) throws {
-    flags = try FlagValues(
-      options, command: "evaluate",
-      flags: ["model", "input", "labels", "svg", "batch-size", "backend", "device"])
-  }
+  static var help: String { flags.help }
+
+  init(_ options: [String]) throws { try Self.flags.parse(options, into: &self) }
 
   func run() throws -> Int32 {
-    let (modelPath, inputPath) = (try flags.required("model"), try flags.required("input"))
-    let batchSize = try flags.positive("batch-size", default: 256)
-    let svgPath = flags["svg"] ?? "confusion-matrix.svg"
-    let model = try Sequential.load(contentsOf: modelPath, backend: try flags.backend())
+    let (modelPath, inputPath, batchSize, svgPath) = (inference.model, inference.input, inference.batchSize, svg)
+    let model = try Sequential.load(contentsOf: modelPath, backend: try inference.makeBackend())
     if model.output.kind == .classes {
       try Inference.checkWritable(
-        svgPath, flag: "svg", inputs: [("model", modelPath), ("input", inputPath), ("labels", flags["labels"])])
+        svgPath, flag: "svg", inputs: [("model", modelPath), ("input", inputPath), ("labels", labels)])
     }
-    let input = try ModelInput(inputPath, labels: flags["labels"], model: model)
+    let input = try ModelInput(inputPath, labels: labels, model: model)
     guard input.hasLabels else {
       throw UsageError(
         message: model.output.label.map { "\(inputPath) has no \"\($0)\" column to evaluate against" }

@@ -1,27 +1,30 @@
+import CommandFlags
 import Descent
 import Foundation
 
 /// `descent export`: writes a model file as an ONNX model for ONNX Runtime, Triton and the like.
 struct ExportCommand {
-  static let help = """
-      --model FILE           a model file written by `descent train` or Sequential.save
-      --format onnx          the only format so far: ONNX, opset 17
-      --output FILE          where the ONNX model goes (default model.onnx)
-    """
+  var model = ""
+  var output = "model.onnx"
 
-  let flags: FlagValues
+  static let flags = FlagTable<ExportCommand>(
+    "export",
+    [
+      .value(
+        "model", "FILE", "a model file written by `descent train` or Sequential.save", \.model, expected: "a path",
+        required: true),
+      Flag("format", "onnx", "the only format so far: ONNX, opset 17") { _, text in
+        text == "onnx" ? nil : "a format descent exports (onnx)"
+      },
+      .value("output", "FILE", "where the ONNX model goes (default model.onnx)", \.output, expected: "a path"),
+    ])
 
-  init(_ options: [String]) throws {
-    flags = try FlagValues(options, command: "export", flags: ["model", "format", "output"])
-  }
+  static var help: String { flags.help }
+
+  init(_ options: [String]) throws { try Self.flags.parse(options, into: &self) }
 
   func run() throws -> Int32 {
-    let modelPath = try flags.required("model")
-    let format = flags["format"] ?? "onnx"
-    guard format == "onnx" else {
-      throw UsageError(message: "--format: '\(format)' is not a format descent exports (onnx)")
-    }
-    let output = flags["output"] ?? "model.onnx"
+    let modelPath = model
     try Inference.checkWritable(output, flag: "output", inputs: [("model", modelPath)])
     let model = try Sequential.load(contentsOf: modelPath, backend: CPUBackend(threads: 1))
     try ONNXExport.write(model, to: output)

@@ -1,56 +1,51 @@
+import CommandFlags
 import Descent
 import DescentOpenCL
 import Foundation
 
-/// The flags of `descent predict`, `evaluate` and `export`: `--name value` pairs and switches,
-/// each allowed once, every unknown one an error naming it.
-struct FlagValues {
-  private var values: [String: String] = [:]
+/// What `descent predict` and `evaluate` share: the model file, the data, and the backend.
+struct InferenceSettings {
+  var model = ""
+  var input = ""
+  var batchSize = 256
+  var backend = "auto"
+  var device = ""
 
-  init(_ options: [String], command: String, flags: Set<String>, switches: Set<String> = []) throws {
-    var rest = options[...]
-    while let option = rest.popFirst() {
-      let name = String(option.dropFirst(2))
-      guard option.hasPrefix("--"), flags.contains(name) || switches.contains(name) else {
-        throw UsageError(
-          message: option.hasPrefix("--")
-            ? "unknown option '\(option)' for '\(command)'"
-            : "unexpected argument '\(option)' for '\(command)'",
-          isUnknownOption: true)
-      }
-      guard values[name] == nil else { throw UsageError(message: "\(option) is given twice") }
-      if switches.contains(name) {
-        values[name] = "true"
-      } else {
-        guard let value = rest.popFirst() else { throw UsageError(message: "\(option) needs a value") }
-        values[name] = value
-      }
-    }
-  }
-
-  subscript(_ name: String) -> String? { values[name] }
-
-  func required(_ name: String) throws -> String {
-    guard let value = values[name] else { throw UsageError(message: "--\(name) is required") }
-    return value
-  }
-
-  func positive(_ name: String, default fallback: Int) throws -> Int {
-    guard let text = values[name] else { return fallback }
-    guard let value = Int(text), value >= 1 else {
-      throw UsageError(message: "--\(name): '\(text)' is not a whole number >= 1")
-    }
-    return value
+  /// The shared flags of a command whose settings keep a `ModelRun` at `path`; `input` describes `--input`.
+  static func flags<Settings>(
+    _ path: WritableKeyPath<Settings, InferenceSettings> & Sendable, input: String
+  ) -> [Flag<Settings>] {
+    [
+      Flag(
+        "model", "FILE", "a model file written by `descent train` (weights.safetensors) or Sequential.save",
+        required: true
+      ) { settings, text in
+        settings[keyPath: path].model = text
+        return nil
+      },
+      Flag("input", "DATA", input, required: true) { settings, text in
+        settings[keyPath: path].input = text
+        return nil
+      },
+      Flag("batch-size", "256", "rows per forward pass") { settings, text in
+        guard let rows = Int(text), rows >= 1 else { return "a whole number >= 1" }
+        settings[keyPath: path].batchSize = rows
+        return nil
+      },
+      Flag("backend", "auto", "auto, cpu or opencl, as for train") { settings, text in
+        guard ["auto", "cpu", "opencl"].contains(text) else { return "one of auto, cpu, opencl" }
+        settings[keyPath: path].backend = text
+        return nil
+      },
+      Flag("device", "SELECTOR", "the OpenCL device, as for train") { settings, text in
+        settings[keyPath: path].device = text
+        return nil
+      },
+    ]
   }
 
   /// The backend `--backend` and `--device` (or `DESCENT_DEVICE`) choose, as `descent train` does.
-  func backend() throws -> any Backend {
-    let kind = values["backend"] ?? "auto"
-    guard ["auto", "cpu", "opencl"].contains(kind) else {
-      throw UsageError(message: "--backend: '\(kind)' is not one of auto, cpu, opencl")
-    }
-    return try Backends.choose(kind, device: values["device"] ?? "")
-  }
+  func makeBackend() throws -> any Backend { try Backends.choose(backend, device: device) }
 }
 
 enum Backends {

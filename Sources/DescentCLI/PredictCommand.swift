@@ -1,42 +1,47 @@
+import CommandFlags
 import Descent
 import Foundation
 
 /// `descent predict`: loads a model file and writes one CSV row per input: the predicted class
 /// (and its name), or the predicted values, optionally with the class probabilities.
 struct PredictCommand {
-  static let help = """
-      --model FILE           a model file written by `descent train` (weights.safetensors) or Sequential.save
-      --input DATA           a CSV file with the training file's columns (the label column optional and
-                             ignored) or IDX images: a file, or a folder with test (else training) images
-      --output FILE          where the predictions go, as CSV (default: standard output)
-      --probabilities        add each class's probability (classifiers)
-      --logits               add the model's raw outputs, the logits (classifiers)
-      --batch-size 256       rows per forward pass
-      --backend auto --device SELECTOR   as for train
-    """
+  var inference = InferenceSettings()
+  var output: String?
+  var probabilities = false
+  var logits = false
 
-  let flags: FlagValues
+  static let flags = FlagTable<PredictCommand>(
+    "predict",
+    InferenceSettings.flags(
+      \.inference,
+      input: """
+        a CSV file with the training file's columns (the label column optional and
+        ignored) or IDX images: a file, or a folder with test (else training) images
+        """)
+      + [
+        .value(
+          "output", "FILE", "where the predictions go, as CSV (default: standard output)", \.output,
+          expected: "a path"),
+        .toggle("probabilities", "add each class's probability (classifiers)", \.probabilities),
+        .toggle("logits", "add the model's raw outputs, the logits (classifiers)", \.logits),
+      ])
 
-  init(_ options: [String]) throws {
-    flags = try FlagValues(
-      options, command: "predict", flags: ["model", "input", "output", "batch-size", "backend", "device"],
-      switches: ["probabilities", "logits"])
-  }
+  static var help: String { flags.help }
+
+  init(_ options: [String]) throws { try Self.flags.parse(options, into: &self) }
 
   func run() throws -> Int32 {
-    let (modelPath, inputPath) = (try flags.required("model"), try flags.required("input"))
-    let batchSize = try flags.positive("batch-size", default: 256)
-    if let output = flags["output"] {
+    let (modelPath, inputPath, batchSize) = (inference.model, inference.input, inference.batchSize)
+    if let output {
       try Inference.checkWritable(output, flag: "output", inputs: [("model", modelPath), ("input", inputPath)])
     }
-    let model = try Sequential.load(contentsOf: modelPath, backend: try flags.backend())
+    let model = try Sequential.load(contentsOf: modelPath, backend: try inference.makeBackend())
     let input = try ModelInput(inputPath, labels: nil, model: model)
     let outputs = try model.predict(raw: input.dataset.features, rows: input.dataset.rows, batchSize: batchSize)
     try Inference.checkFinite(outputs, width: model.outputFeatures, input: inputPath)
     let csv = Inference.csv(
-      outputs, model: model, probabilities: flags["probabilities"] != nil,
-      logits: flags["logits"] != nil)
-    if let output = flags["output"] {
+      outputs, model: model, probabilities: probabilities, logits: logits)
+    if let output {
       try FileSystem.writeAtomically(Array(csv.utf8), to: output)
     } else {
       FileHandle.standardOutput.write(Data(csv.utf8))

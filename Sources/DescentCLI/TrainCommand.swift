@@ -1,3 +1,4 @@
+import CommandFlags
 import Descent
 import DescentOpenCL
 import Foundation

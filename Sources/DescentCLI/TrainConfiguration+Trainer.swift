@@ -20,7 +20,7 @@ extension TrainConfiguration {
   func makeTrainer(model: Sequential, hasValidation: Bool) throws -> Trainer {
     let regression = dataSource.task == .regression
     return try Trainer(
-      model: model, loss: regression ? .meanSquaredError : .softmaxCrossEntropy, optimizer: makeOptimizer(),
+      model: model, loss: regression ? .meanSquaredError : .softmaxCrossEntropy, optimizer: try makeOptimizer(),
       schedule: schedule,
       clipping: clipNorm.map { .globalNorm($0) },
       earlyStopping: try earlyStopping.map {
@@ -29,33 +29,6 @@ extension TrainConfiguration {
       metrics: regression ? [.meanSquaredError, .meanAbsoluteError] : [.accuracy])
   }
 
-  /// The optimizers `--optimizer` names, built from the flags (each flag's default per optimizer).
-  static let optimizers: KeyValuePairs<String, @Sendable (TrainConfiguration) -> any Optimizer> = [
-    "sgd": {
-      SGD(
-        learningRate: $0.learningRate, momentum: $0.momentum ?? 0.9, nesterov: $0.nesterov,
-        weightDecay: $0.weightDecay ?? 0)
-    },
-    "adagrad": { AdaGrad(learningRate: $0.learningRate, weightDecay: $0.weightDecay ?? 0) },
-    "rmsprop": { RMSprop(learningRate: $0.learningRate, weightDecay: $0.weightDecay ?? 0, momentum: $0.momentum ?? 0) },
-    "adam": {
-      Adam(
-        learningRate: $0.learningRate, beta1: $0.beta1, beta2: $0.beta2 ?? 0.999,
-        weightDecay: $0.weightDecay ?? 0)
-    },
-    "adamw": {
-      AdamW(
-        learningRate: $0.learningRate, beta1: $0.beta1, beta2: $0.beta2 ?? 0.999,
-        weightDecay: $0.weightDecay ?? 0.01)
-    },
-    "lion": {
-      Lion(
-        learningRate: $0.learningRate, beta1: $0.beta1, beta2: $0.beta2 ?? 0.99,
-        weightDecay: $0.weightDecay ?? 0)
-    },
-  ]
-
-  func makeOptimizer() -> any Optimizer {
-    Self.optimizers.first { $0.key == optimizer }!.value(self)
-  }
+  /// The optimizer `--optimizer` and its hyperparameter flags describe.
+  func makeOptimizer() throws -> any Optimizer { try OptimizerChoices.make(optimizer, values: optimizerValues) }
 }

@@ -1,3 +1,4 @@
+import CommandFlags
 import Descent
 import Foundation
 
@@ -17,44 +18,68 @@ struct DataSource {
     case classification, regression
   }
 
-  static let help = """
-      --data PATH            a folder of IDX files (train-/t10k- or test- images and labels, as MNIST
-                             and Fashion-MNIST name them; default /usr/share/datasets/fashion-mnist)
-                             or a CSV file with a header line
-      --label COLUMN         the CSV column to predict, by header name or index from 0 (default: the last)
-      --task classification  classification (softmax cross-entropy, accuracy) or regression (one
-                             linear output, MSE loss, MSE and MAE)
-      --classes N            the class count (default: the largest label + 1)
-      --class-names A,B,...  class names, saved in the model (Fashion-MNIST's for the default data)
-      --test-data FILE       a CSV file to test on (default: hold out --test-split of --data)
-      --test-split 0.2       the fraction of a CSV file held out for the test when no --test-data
-      --train-images FILE --train-labels FILE --test-images FILE --test-labels FILE
-                             IDX files named one by one (instead of --data DIR)
-    """
-
   static let idxFlags = ["train-images", "train-labels", "test-images", "test-labels"]
 
-  /// Sets `name` if it is one of these flags; false if it is not.
-  mutating func set(_ name: String, _ value: String, bad: (String) -> UsageError) throws -> Bool {
-    switch name {
-    case "data": data = value
-    case "label": label = value
-    case "task": task = try Task(rawValue: value) ?? { throw bad("classification or regression") }()
-    case "classes":
-      guard let count = Int(value), count >= 2 else { throw bad("a class count >= 2") }
-      classes = count
-    case "class-names":
-      let names = value.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
-      guard names.count >= 2, !names.contains(where: \.isEmpty) else { throw bad("two or more comma-separated names") }
-      classNames = names
-    case "test-data": testData = value
-    case "test-split":
-      guard let fraction = Double(value), fraction > 0, fraction < 1 else { throw bad("a fraction in (0, 1)") }
-      testSplit = fraction
-    case _ where Self.idxFlags.contains(name): idxFiles[name] = value
-    default: return false
+  /// The data flags of a command whose settings keep a `DataSource` at `path`.
+  static func flags<Settings>(_ path: WritableKeyPath<Settings, DataSource> & Sendable) -> [Flag<Settings>] {
+    func text(
+      _ name: String, _ shown: String, _ help: String, _ set: @escaping @Sendable (inout DataSource, String) -> Void
+    ) -> Flag<Settings> {
+      Flag(name, shown, help) { settings, value in
+        set(&settings[keyPath: path], value)
+        return nil
+      }
     }
-    return true
+    return [
+      text(
+        "data", "PATH",
+        """
+        a folder of IDX files (train-/t10k- or test- images and labels, as MNIST
+        and Fashion-MNIST name them; default /usr/share/datasets/fashion-mnist)
+        or a CSV file with a header line
+        """
+      ) { $0.data = $1 },
+      text("label", "COLUMN", "the CSV column to predict, by header name or index from 0 (default: the last)") {
+        $0.label = $1
+      },
+      Flag(
+        "task", "classification",
+        """
+        classification (softmax cross-entropy, accuracy) or regression (one
+        linear output, MSE loss, MSE and MAE)
+        """
+      ) { settings, value in
+        guard let task = Task(rawValue: value) else { return "classification or regression" }
+        settings[keyPath: path].task = task
+        return nil
+      },
+      Flag("classes", "N", "the class count (default: the largest label + 1)") { settings, value in
+        guard let count = Int(value), count >= 2 else { return "a class count >= 2" }
+        settings[keyPath: path].classes = count
+        return nil
+      },
+      Flag("class-names", "A,B,...", "class names, saved in the model (Fashion-MNIST's for the default data)") {
+        settings, value in
+        let names = value.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        guard names.count >= 2, !names.contains(where: \.isEmpty) else { return "two or more comma-separated names" }
+        settings[keyPath: path].classNames = names
+        return nil
+      },
+      text("test-data", "FILE", "a CSV file to test on (default: hold out --test-split of --data)") {
+        $0.testData = $1
+      },
+      Flag("test-split", "0.2", "the fraction of a CSV file held out for the test when no --test-data") {
+        settings, value in
+        guard let fraction = Double(value), fraction > 0, fraction < 1 else { return "a fraction in (0, 1)" }
+        settings[keyPath: path].testSplit = fraction
+        return nil
+      },
+    ]
+      + idxFlags.map { name in
+        text(name, "FILE", "an IDX file named alone (instead of --data DIR), with the other three") {
+          $0.idxFiles[name] = $1
+        }
+      }
   }
 
   var isCSV: Bool { idxFiles.isEmpty && data.lowercased().hasSuffix(".csv") }

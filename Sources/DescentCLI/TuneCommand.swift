@@ -1,3 +1,5 @@
+import CommandFlags
+import CommandFlags
 import Descent
 import DescentTuning
 import Foundation
@@ -31,99 +33,89 @@ struct TuneCommand {
   /// The space's JSON when it comes from the store (`--worker`).
   var storedSpace: String?
 
-  static let help = """
-      --space FILE           JSON: `descent train` keys, each fixed ("epochs": 3) or a range:
-                             {"float": [1e-4, 1e-1], "log": true}, {"int": [32, 256], "step": 32},
-                             {"choice": ["adam", "sgd"]}, with "when": {"optimizer": "sgd"} for a
-                             conditional one; "hidden": {"layers": {"int": [1, 3]}, "units": {"int": [32, 512]}}
-      --trials 20            trials the study should hold (a reopened study continues to this number)
-      --timeout SECONDS      start no trial after this many seconds
-      --sampler tpe          tpe, random or grid (grid: every combination once; floats need a step)
-      --pruner median        none, median (after 5 complete trials) or asha (min resource 1 epoch, factor 4)
-      --cv K                 K-fold cross-validation (stratified); folds train interleaved, epoch by epoch
-      --validation 0.2       without --cv: the fraction of the training set held out to score trials
-      --workers N            trials at once, each on its own backend (default: one per OpenCL device, or per core
-                             on the CPU)
-      --seed 42              seeds the sampler and the folds (a trial's weights use the space's "seed")
-      --storage PATH|URL     the study's SQLite file (default OUTPUT/study.sqlite; also sqlite:PATH) or
-                             postgresql://USER@HOST[:PORT]/DATABASE for workers on many machines
-                             (password from PGPASSWORD or ~/.pgpass; TLS: ?sslmode=require)
-      --study default        the study's name; one store may hold several
-      --retry-failed N       re-queue a failed or lost trial with the same parameters, up to N times
-      --create               store the study and its settings, run no trial
-      --worker               join the study in --storage named by --study: its space and settings
-                             come from the store; runs trials until the study has enough
-      --output descent-tune  where trials.csv, trials.json and the plots go
-      --retrain              train the best settings on the whole training set and report test accuracy
-      --data DIR --limit N --quiet   as for train
-      --show                 print the stored study's ranked trials (with --output: also the exports
-                             and plots so far); run nothing, change nothing
-    """
+  /// Every flag, once, with its help line.
+  static let flags = FlagTable<TuneCommand>(
+    "tune",
+    [
+      .value(
+        "space", "FILE",
+        """
+        JSON: `descent train` keys, each fixed ("epochs": 3) or a range:
+        {"float": [1e-4, 1e-1], "log": true}, {"int": [32, 256], "step": 32},
+        {"choice": ["adam", "sgd"]}, with "when": {"optimizer": "sgd"} for a
+        conditional one; "hidden": {"layers": {"int": [1, 3]}, "units": {"int": [32, 512]}}
+        """, \.spacePath, expected: "a file"),
+      .value(
+        "trials", "20", "trials the study should hold (a reopened study continues to this number)", \.trials,
+        expected: "a whole number >= 1"
+      ) { $0 >= 1 },
+      .value(
+        "timeout", "SECONDS", "start no trial after this many seconds", \.timeout,
+        expected: "a number of seconds > 0"
+      ) { $0 > 0 && $0.isFinite },
+      .choice(
+        "sampler", "tpe", \.sampler, choices: ["tpe", "random", "grid"],
+        help: "tpe, random or grid (grid: every combination once; floats need a step)"),
+      .choice(
+        "pruner", "median", \.pruner, choices: ["none", "median", "asha"],
+        help: "none, median (after 5 complete trials) or asha (min resource 1 epoch, factor 4)"),
+      .value(
+        "cv", "K", "K-fold cross-validation (stratified); folds train interleaved, epoch by epoch", \.folds,
+        expected: "a whole number >= 2"
+      ) { $0 >= 2 },
+      .value(
+        "validation", "0.2", "without --cv: the fraction of the training set held out to score trials",
+        \.validation, expected: "a fraction in (0, 1)"
+      ) { $0 > 0 && $0 < 1 },
+      .value(
+        "workers", "N",
+        """
+        trials at once, each on its own backend (default: one per OpenCL device, or per core
+        on the CPU)
+        """, \.workers, expected: "a whole number >= 1"
+      ) { $0 >= 1 },
+      .value(
+        "seed", "42", "seeds the sampler and the folds (a trial's weights use the space's \"seed\")", \.seed,
+        expected: "a whole number >= 0"),
+      .value(
+        "storage", "PATH|URL",
+        """
+        the study's SQLite file (default OUTPUT/study.sqlite; also sqlite:PATH) or
+        postgresql://USER@HOST[:PORT]/DATABASE for workers on many machines
+        (password from PGPASSWORD or ~/.pgpass; TLS: ?sslmode=require)
+        """, \.storage, expected: "a path or URL"),
+      .value("study", "default", "the study's name; one store may hold several", \.study, expected: "a name"),
+      .value(
+        "retry-failed", "N", "re-queue a failed or lost trial with the same parameters, up to N times", \.retryFailed,
+        expected: "a whole number >= 0"
+      ) { $0 >= 0 },
+      .toggle("create", "store the study and its settings, run no trial", \.create),
+      .toggle(
+        "worker",
+        """
+        join the study in --storage named by --study: its space and settings
+        come from the store; runs trials until the study has enough
+        """, \.worker),
+      .value(
+        "output", "descent-tune", "where trials.csv, trials.json and the plots go", \.output, expected: "a folder"),
+      .toggle("retrain", "train the best settings on the whole training set and report test accuracy", \.retrain),
+      .value("data", "DIR", "the Fashion-MNIST (or MNIST) IDX folder, as for train", \.data, expected: "a folder"),
+      .value(
+        "limit", "N", "use the first N training rows only (quick studies)", \.limit, expected: "a whole number >= 1"
+      ) { $0 >= 1 },
+      .toggle("quiet", "no progress output", \.quiet),
+      .toggle(
+        "show",
+        """
+        print the stored study's ranked trials (with --output: also the exports
+        and plots so far); run nothing, change nothing
+        """, \.show),
+    ])
+
+  static var help: String { flags.help }
 
   init(_ options: [String]) throws {
-    var rest = options[...]
-    func value(_ option: String) throws -> String {
-      guard let value = rest.popFirst() else { throw UsageError(message: "\(option) needs a value") }
-      return value
-    }
-    func whole(_ option: String, _ text: String, minimum: Int) throws -> Int {
-      guard let number = Int(text), number >= minimum else {
-        throw UsageError(message: "\(option): '\(text)' is not a whole number >= \(minimum)")
-      }
-      return number
-    }
-    while let option = rest.popFirst() {
-      given.insert(option)
-      switch option {
-      case "--space": spacePath = try value(option)
-      case "--trials": trials = try whole(option, try value(option), minimum: 1)
-      case "--timeout":
-        let text = try value(option)
-        guard let seconds = Double(text), seconds > 0, seconds.isFinite else {
-          throw UsageError(message: "--timeout: '\(text)' is not a number of seconds > 0")
-        }
-        timeout = seconds
-      case "--sampler":
-        sampler = try value(option)
-        guard ["tpe", "random", "grid"].contains(sampler) else {
-          throw UsageError(message: "--sampler: '\(sampler)' is not one of tpe, random, grid")
-        }
-      case "--pruner":
-        pruner = try value(option)
-        guard ["none", "median", "asha"].contains(pruner) else {
-          throw UsageError(message: "--pruner: '\(pruner)' is not one of none, median, asha")
-        }
-      case "--cv": folds = try whole(option, try value(option), minimum: 2)
-      case "--validation":
-        let text = try value(option)
-        guard let fraction = Double(text), fraction > 0, fraction < 1 else {
-          throw UsageError(message: "--validation: '\(text)' is not a fraction in (0, 1)")
-        }
-        validation = fraction
-      case "--workers": workers = try whole(option, try value(option), minimum: 1)
-      case "--seed":
-        let text = try value(option)
-        guard let number = UInt64(text) else {
-          throw UsageError(message: "--seed: '\(text)' is not a whole number >= 0")
-        }
-        seed = number
-      case "--storage": storage = try value(option)
-      case "--study": study = try value(option)
-      case "--output": output = try value(option)
-      case "--retrain": retrain = true
-      case "--data": data = try value(option)
-      case "--limit": limit = try whole(option, try value(option), minimum: 1)
-      case "--quiet": quiet = true
-      case "--show": show = true
-      case "--retry-failed": retryFailed = try whole(option, try value(option), minimum: 0)
-      case "--worker": worker = true
-      case "--create": create = true
-      default:
-        throw UsageError(
-          message: option.hasPrefix("--")
-            ? "unknown option '\(option)' for 'tune'" : "unexpected argument '\(option)' for 'tune'")
-      }
-    }
+    given = Set(try Self.flags.parse(options, into: &self).map { "--\($0)" })
     if show || worker {
       let mode = show ? "--show" : "--worker"
       guard storage != nil else { throw UsageError(message: "\(mode) needs --storage PATH|URL (the study's store)") }

@@ -1,3 +1,5 @@
+import CommandFlags
+import CommandFlags
 import Descent
 import DescentTuning
 import Foundation
@@ -45,6 +47,9 @@ struct TuneSpace {
             + "(use its --\(key == "validation" ? "validation" : key) flag or none)"
         )
       }
+      guard let flag = TrainConfiguration.flags.flag(key) else {
+        throw UsageError(message: "\(source) is not a setting of `descent train`")
+      }
       if key == "hidden", let ranged = value as? [String: Any] {
         let (added, layers) = try Self.hiddenLayers(ranged, source: source)
         parameters += added
@@ -55,16 +60,8 @@ struct TuneSpace {
         parameters.append(try Self.parameter(key, ranged, source: source))
         continue
       }
-      let text: String
-      if TrainConfiguration.booleanFlags.contains(key) {
-        guard let flag = TrainConfiguration.jsonBoolean(value) else {
-          throw UsageError(message: "\(source) must be true or false")
-        }
-        if !flag { continue }
-        text = "true"
-      } else {
-        text = try TrainConfiguration.jsonText(value, source: source, listAllowed: key == "hidden")
-      }
+      let text = try FlagTable<TrainConfiguration>.text(of: value, for: flag, source: source)
+      if flag.kind == .toggle && text == "false" { continue }
       try Self.check(key, text, source: source)
       fixed.append((key, text))
     }
@@ -96,7 +93,7 @@ struct TuneSpace {
     }
     var log = false
     if let flag = object["log"] {
-      guard let value = TrainConfiguration.jsonBoolean(flag) else {
+      guard let value = JSONValue.boolean(flag) else {
         throw UsageError(message: "\(source): \"log\" must be true or false")
       }
       log = value
@@ -155,7 +152,7 @@ struct TuneSpace {
       samples = [ParameterValue.float(low).description, ParameterValue.float(high).description]
     case let .int(low, high, _, _): samples = ["\(low)", "\(high)"]
     }
-    for sample in samples where !(name == "nesterov" && sample == "false") && !name.hasPrefix("hidden.") {
+    for sample in samples where !name.hasPrefix("hidden.") {
       try check(name, sample, source: source)
     }
     return Hyperparameter(name, domain, when: when)
@@ -210,7 +207,7 @@ struct TuneSpace {
   }
 
   static func number(_ value: Any) -> Double? {
-    guard TrainConfiguration.jsonBoolean(value) == nil, let number = value as? NSNumber else { return nil }
+    guard JSONValue.boolean(value) == nil, let number = value as? NSNumber else { return nil }
     return number.doubleValue.isFinite ? number.doubleValue : nil
   }
 
@@ -220,7 +217,7 @@ struct TuneSpace {
   }
 
   static func jsonValue(_ value: Any, source: String) throws -> ParameterValue {
-    if let flag = TrainConfiguration.jsonBoolean(value) { return .bool(flag) }
+    if let flag = JSONValue.boolean(value) { return .bool(flag) }
     if let text = value as? String { return .string(text) }
     if let number = wholeNumber(value), !"\(value)".contains(".") { return .int(number) }
     if let number = number(value) { return .float(number) }
@@ -230,11 +227,10 @@ struct TuneSpace {
   /// A trial's settings as `descent train` flags: the fixed ones, then each suggested value
   /// (`hidden.layers` and `hidden.units.N` joined into `hidden`).
   func options(_ values: [String: ParameterValue]) -> [String] {
-    var options = fixed.flatMap {
-      TrainConfiguration.booleanFlags.contains($0.key) ? ["--\($0.key)"] : ["--\($0.key)", $0.value]
-    }
+    let toggles = TrainConfiguration.flags.toggles
+    var options = fixed.flatMap { toggles.contains($0.key) ? ["--\($0.key)"] : ["--\($0.key)", $0.value] }
     for (name, value) in values.sorted(by: { $0.key < $1.key }) where !name.hasPrefix("hidden.") {
-      if TrainConfiguration.booleanFlags.contains(name) {
+      if toggles.contains(name) {
         if value == .bool(true) || value.description == "true" { options.append("--\(name)") }
       } else {
         options += ["--\(name)", value.description]

@@ -1,3 +1,4 @@
+import CommandFlags
 import CPUFeatures
 import Descent
 import DescentOpenCL

@@ -72,7 +72,7 @@ struct CommandLineTests {
     #expect(unknown.error.hasPrefix("descent: unknown command 'fly'\n\nusage: descent <command>"))
     let badSize = try descent("check", "--size", "zero")
     #expect(badSize.status == 64)
-    #expect(badSize.error.hasPrefix("descent: --size needs a whole number from 1 to 4096"))
+    #expect(badSize.error.hasPrefix("descent: --size: 'zero' is not a whole number from 1 to 4096"))
     let extra = try descent("devices", "--all")
     #expect(extra.status == 64)
     #expect(extra.error.hasPrefix("descent: 'devices' takes no options, got '--all'"))

@@ -1,3 +1,4 @@
+import CommandFlags
 @testable import DescentCLI
 import Foundation
 import TestSupport
@@ -10,7 +11,7 @@ import Testing
 struct ConfigFuzzTests {
   static let seeds = [
     #"{"hidden": [256, 128], "activation": "relu", "dropout": 0.2, "epochs": 15, "batch-size": 128, "learning-rate": "#
-      + #"0.001, "schedule": "cosine", "warmup": 100, "nesterov": true, "seed": 7}"#,
+      + #"0.001, "schedule": "cosine", "warmup": 100, "amsgrad": true, "seed": 7}"#,
     #"{"optimizer": "sgd", "momentum": 0.9, "schedule": "step:5,0.5", "penalty": "elastic:0.001,0.01", "clip-norm": "#
       + #"1.5, "validation": 0.1, "early-stopping": 3, "augment": "shift=2,flip,noise=0.05", "limit": 1000}"#,
     #"{"schedule": "multistep:3;6;9,0.1", "epochs": 12, "quiet": false, "hidden": "64,32", "beta1": 0.8, "beta2": "#

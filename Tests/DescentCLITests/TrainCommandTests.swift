@@ -1,4 +1,5 @@
 import Descent
+@testable import DescentCLI
 import Foundation
 import TestSupport
 import Testing
@@ -16,7 +17,13 @@ struct TrainCommandTests {
       (["--bogus"], "descent: unknown option '--bogus' for 'train'"),
       (["--dropout", "1.5"], "descent: --dropout: '1.5' is not a rate in [0, 1)"),
       (["--epochs"], "descent: --epochs needs a value"),
-      (["--optimizer", "lamb"], "descent: --optimizer: 'lamb' is not one of sgd, adagrad, rmsprop, adam, adamw, lion"),
+      (
+        ["--optimizer", "lamb"],
+        "descent: --optimizer: 'lamb' is not one of \(OptimizerChoices.all.map(\.name).joined(separator: ", "))"
+      ),
+      (["--optimizer", "adam", "--nesterov"], "descent: --nesterov does not apply to --optimizer adam (its flags: "),
+      (["--epochs", "2", "--epochs", "3"], "descent: --epochs is given twice"),
+      (["--beta1", "1.5"], "descent: --beta1: '1.5' is out of range for --optimizer adam (allowed: [0, 1))"),
       (["--schedule", "step:0,0.5"], "descent: --schedule: 'step:0,0.5' is not a schedule"),
       (["--schedule", "multistep:3;x,0.1"], "descent: --schedule: 'multistep:3;x,0.1' is not a schedule"),
       (["--penalty", "l3:1"], "descent: --penalty: 'l3:1' is not l1:L, l2:L or elastic:L1,L2 with L >= 0"),
@@ -40,7 +47,7 @@ struct TrainCommandTests {
     let result = try cli.run(["train", "--config", config])
     #expect(result.status == 64)
     #expect(
-      result.error.hasPrefix("descent: \(config): \"learning-rate\": '-1' is not a positive number"), "\(result.error)")
+      result.error.hasPrefix("descent: \(config): \"learning-rate\": '-1' is not a number >= 0"), "\(result.error)")
   }
 
   @Test func missingDataSaysHowToInstallIt() throws {

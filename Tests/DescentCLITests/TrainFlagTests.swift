@@ -1,4 +1,5 @@
 import Descent
+import CommandFlags
 @testable import DescentCLI
 import Testing
 

@@ -1,4 +1,5 @@
 import Descent
+@testable import DescentCLI
 import DescentTuning
 import Foundation
 import TestSupport
@@ -45,10 +46,11 @@ struct TuneCommandTests {
       (#"{"optimizer": {"choice": []}}"#, #": "optimizer": "choice" must be a non-empty list"#),
       (
         #"{"optimizer": {"choice": ["adam", "lamb"]}}"#,
-        #": "optimizer": 'lamb' is not one of sgd, adagrad, rmsprop, adam, adamw, lion"#
+        #": "optimizer": 'lamb' is not one of "# + OptimizerChoices.all.map(\.name).joined(separator: ", ")
       ),
       (#"{"dropout": {"float": [0, 1.5]}}"#, #": "dropout": '1.5' is not a rate in [0, 1)"#),
-      (#"{"wings": 2}"#, "unknown option '--wings' for 'train'"),
+      (#"{"wings": 2}"#, #": "wings" is not a setting of `descent train`"#),
+      (#"{"wings": {"int": [1, 2]}}"#, #": "wings" is not a setting of `descent train`"#),
       (#"{"dropout": {"range": [0, 0.5]}}"#, #": "dropout" must be a value or one of {"float": [low, high]}"#),
       (
         #"{"dropout": {"float": [0, 0.5], "lg": true}}"#,

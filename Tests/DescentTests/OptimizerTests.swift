@@ -8,11 +8,11 @@ import Testing
     let backend = CPUBackend()
     let p = try backend.buffer([parameter])
     let g = try backend.allocate(1)
-    let first = optimizer.update(step: 1, learningRate: optimizer.learningRate, momentum: nil)
+    let first = optimizer.update(step: 1, learningRate: Double(optimizer.learningRate), momentum: nil)
     let state = try (0..<first.stateCount).map { _ in try backend.buffer([0]) }
     for (index, gradient) in gradients.enumerated() {
       try backend.upload([gradient], to: g)
-      let update = optimizer.update(step: index + 1, learningRate: optimizer.learningRate, momentum: nil)
+      let update = optimizer.update(step: index + 1, learningRate: Double(optimizer.learningRate), momentum: nil)
       try backend.update(update, parameter: p, gradient: g, state: state)
     }
     return try backend.download(p)[0]
@@ -28,6 +28,16 @@ import Testing
     // θ₁ = θ₀(1 − lr·λ) − lr·g/(|g| + ε) = 2·(1 − 0.01) − 0.1 = 1.88
     let theta = try step(AdamW(learningRate: 0.1, weightDecay: 0.1), parameter: 2, gradients: [3])
     #expect(abs(theta - 1.88) < 1e-6)
+  }
+
+  @Test func adamaxDividesByTheDecayedLargestGradient() throws {
+    // t = 1: m = 0.1·2 = 0.2, u = max(0, 2 + ε), θ₁ = −0.002/(1 − 0.9)·0.2/2 = −0.002.
+    // t = 2: m = 0.9·0.2 − 0.1 = 0.08, u = max(0.999·2, 1 + ε) = 1.998,
+    // θ₂ = θ₁ − 0.002/(1 − 0.81)·0.08/1.998.
+    let theta = try step(Adamax(), parameter: 0, gradients: [2, -1])
+    #expect(abs(theta - (-0.002 - 0.002 / 0.19 * 0.08 / 1.998)) < 1e-8)
+    // ε inside the maximum: a zero gradient leaves u = ε, so a first step of m = 0 moves nothing.
+    #expect(try step(Adamax(epsilon: 0.5), parameter: 1, gradients: [0]) == 1)
   }
 
   @Test func sgdMomentumStartsWithTheGradient() throws {
@@ -73,8 +83,8 @@ import Testing
     #expect(SGD().update(step: 1, learningRate: 1, momentum: 0.85)["momentum"] == 0.85)
     #expect(AdaGrad(learningRateDecay: 0.5).update(step: 3, learningRate: 0.2, momentum: nil)["lr"] == Float(0.2 / 2))
     let adam = Adam(beta2: 0.99).update(step: 2, learningRate: 0.01, momentum: 0.8)
-    // The corrections from the Float hyperparameters, in Double, rounded once.
-    let (lr, beta1, beta2) = (Double(Float(0.01)), Double(Float(0.8)), Double(Float(0.99)))
+    // The corrections from the scheduled rate (a Double) and the Float β's, in Double, rounded once.
+    let (lr, beta1, beta2) = (0.01, Double(Float(0.8)), Double(Float(0.99)))
     #expect(adam["beta1"] == 0.8 && adam["step_size"] == Float(lr / (1 - beta1 * beta1)))
     #expect(adam["inverse_correction2"] == Float(1 / (1 - beta2 * beta2).squareRoot()))
     let adamW = AdamW(weightDecay: 0.1).update(step: 1, learningRate: 0.5, momentum: nil)
@@ -125,7 +135,14 @@ import Testing
     AdaGrad(learningRate: 0.1, learningRateDecay: 0.01, weightDecay: 0.001, epsilon: 1e-9),
     RMSprop(learningRate: 0.02, alpha: 0.9, epsilon: 1e-6, weightDecay: 0.01, momentum: 0.5, centered: true),
     Lion(learningRate: 3e-5, beta1: 0.85, beta2: 0.98, weightDecay: 0.1),
+    Adamax(learningRate: 3e-3, beta1: 0.8, beta2: 0.99, epsilon: 1e-7, weightDecay: 0.02),
   ]
+
+  /// The optimizer's stored properties, counted through nested structs (``AdamW`` keeps an ``Adam``).
+  static func storedValues(_ value: Any) -> Int {
+    let children = Mirror(reflecting: value).children
+    return children.isEmpty ? 1 : children.reduce(0) { $0 + storedValues($1.value) }
+  }
 
   /// A version-1 checkpoint stored `"\(optimizer)"`: read back, it gives the same settings, every
   /// value exactly (Booleans as 1), for every optimizer.
@@ -133,8 +150,19 @@ import Testing
   func descriptionsOfTheFirstFormatReadBackExactly(_ index: Int) throws {
     let optimizer = Self.optimizers[index]
     #expect(OptimizerSettings(description: "\(optimizer)") == optimizer.settings, "\(optimizer)")
-    #expect(optimizer.settings.values.count == Mirror(reflecting: optimizer).children.count, "every setting stored")
+    #expect(optimizer.settings.values.count == Self.storedValues(optimizer), "every setting stored")
     #expect(optimizer.settings.mismatch(optimizer.settings, defaults: type(of: optimizer).defaultSettings) == nil)
+  }
+
+  /// The slots the trainer allocates are the ones each step names, with and without a cycled momentum.
+  @Test(arguments: optimizers.indices)
+  func stateSlotsAreTheUpdatesSlots(_ index: Int) {
+    let optimizer = Self.optimizers[index]
+    for momentum in [nil, 0.5] {
+      #expect(
+        optimizer.stateSlots(momentum: momentum)
+          == optimizer.update(step: 2, learningRate: 0.1, momentum: momentum).states, "\(optimizer)")
+    }
   }
 
   @Test func mismatchesNameTheSetting() {

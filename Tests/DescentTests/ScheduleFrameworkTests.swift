@@ -116,7 +116,7 @@ import Testing
       #expect(
         trainer.nextUpdate
           == SGD(momentum: momentum).update(
-            step: step + 1, learningRate: Float(schedule.learningRate(base: 0.01, at: step)), momentum: nil))
+            step: step + 1, learningRate: schedule.learningRate(base: 0.01, at: step), momentum: nil))
       try trainer.trainStep(inputs: try backend.buffer([1, 2, 3]), targets: try backend.buffer([1, -1]), rows: 1)
     }
     let adam = try Trainer(
@@ -124,7 +124,7 @@ import Testing
     #expect(
       adam.nextUpdate
         == Adam(beta1: 0.95).update(
-          step: 1, learningRate: Float(schedule.learningRate(base: 0, at: 0)),
+          step: 1, learningRate: schedule.learningRate(base: 0, at: 0),
           momentum: nil))
     #expect(throws: ConfigurationError.self) {
       try Trainer(model: model, loss: .meanSquaredError, optimizer: AdaGrad(), schedule: schedule)
@@ -132,7 +132,7 @@ import Testing
     let plain = LearningRateSchedule.oneCycle(maximum: 1, totalSteps: 10, momentum: nil)
     #expect(
       try Trainer(model: model, loss: .meanSquaredError, optimizer: AdaGrad(), schedule: plain).nextUpdate
-        == AdaGrad().update(step: 1, learningRate: Float(plain.learningRate(base: 0, at: 0)), momentum: nil))
+        == AdaGrad().update(step: 1, learningRate: plain.learningRate(base: 0, at: 0), momentum: nil))
   }
 
   @Test func invalidSettingsAreNamed() {

@@ -91,7 +91,7 @@ import Testing
       for t in 1...4 {
         try trainer.trainStep(inputs: inputs, targets: targets, rows: 5)
         try probe.computeGradients(inputs: inputs, targets: targets, rows: 5)
-        let update = optimizer.update(step: t, learningRate: optimizer.learningRate, momentum: nil)
+        let update = optimizer.update(step: t, learningRate: Double(optimizer.learningRate), momentum: nil)
         for (parameter, state) in zip(separate.parameters, state) {
           try backend.update(update, parameter: parameter.value, gradient: parameter.gradient, state: state)
         }

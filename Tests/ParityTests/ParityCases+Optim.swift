@@ -20,6 +20,8 @@ extension ParityCase {
     Adam(learningRate: 0.01, beta1: 0.8, beta2: 0.99, weightDecay: 0.01, amsgrad: true),
     AdamW(learningRate: 0.001),
     AdamW(learningRate: 0.01, weightDecay: 0.1, amsgrad: true),
+    Adamax(learningRate: 0.002),
+    Adamax(learningRate: 0.01, beta1: 0.8, beta2: 0.99, epsilon: 1e-3, weightDecay: 0.01),
     Lion(learningRate: 0.01),
     Lion(learningRate: 0.01, beta1: 0.8, beta2: 0.95, weightDecay: 0.1),
   ]
@@ -30,7 +32,9 @@ extension ParityCase {
     [1, 33, 1000, 70_001].map { count in
       let start = Inputs.uniform(count, seed: UInt64(index * 100 + count))
       let gradients = (1...steps).map { Inputs.uniform(count, seed: UInt64(index * 100 + count + $0 * 7919)) }
-      let updates = (1...steps).map { optimizer.update(step: $0, learningRate: optimizer.learningRate, momentum: nil) }
+      let updates = (1...steps).map {
+        optimizer.update(step: $0, learningRate: Double(optimizer.learningRate), momentum: nil)
+      }
       return ParityCase(name: "\(updates[0].kernel) \(optimizer) \(count) × \(steps) steps") { backend in
         let parameter = try backend.buffer(start)
         let state = try (0..<updates[0].stateCount).map { _ in try backend.buffer([Float](repeating: 0, count: count)) }
@@ -81,6 +85,7 @@ struct ReferenceOptimizer {
       case let rmsProp as RMSprop: 1 + (rmsProp.centered ? 1 : 0) + (rmsProp.momentum > 0 ? 1 : 0)
       case let adam as Adam: adam.amsgrad ? 3 : 2
       case let adamW as AdamW: adamW.amsgrad ? 3 : 2
+      case is Adamax: 2
       default: 1
       }
     state = Array(repeating: Array(repeating: 0, count: parameter.count), count: stateCount)
@@ -159,6 +164,12 @@ struct ReferenceOptimizer {
       theta = adam(
         i, t, theta, g, Double(o.learningRate), Double(o.beta1), Double(o.beta2), Double(o.epsilon),
         o.amsgrad)
+    case let o as Adamax:  // PyTorch's box: u ← max(β₂u, |g| + ε), θ ← θ − lr/(1 − β₁ᵗ)·m/u
+      let (beta1, beta2) = (Double(o.beta1), Double(o.beta2))
+      g += Double(o.weightDecay) * theta
+      state[0][i] = beta1 * state[0][i] + (1 - beta1) * g
+      state[1][i] = max(beta2 * state[1][i], abs(g) + Double(o.epsilon))
+      theta -= Double(o.learningRate) / (1 - pow(beta1, Double(t))) * state[0][i] / state[1][i]
     case let o as Lion:
       let (beta1, beta2, m) = (Double(o.beta1), Double(o.beta2), state[0][i])
       theta *= 1 - Double(o.learningRate) * Double(o.weightDecay)

@@ -43,6 +43,7 @@ enum Reference {
     case .tanh: tanh(x)
     case .gelu: gelu(x)
     case .silu: x / (1 + exp(-x))
+    case .mish: x * tanh(log(1 + exp(x)))
     }
   }
 
@@ -57,17 +58,20 @@ enum Reference {
     case .gelu: 0.5 * (1 + erf(x / 2.0.squareRoot())) + x * exp(-x * x / 2) / (2 * Double.pi).squareRoot()
     // d/dx x/(1 + e^−x) by the quotient rule.
     case .silu: (1 + exp(-x) + x * exp(-x)) / ((1 + exp(-x)) * (1 + exp(-x)))
+    // tanh′ = 1/cosh², softplus′ = σ: by the product and chain rules.
+    case .mish: tanh(log(1 + exp(x))) + x * sigmoid(x) / (cosh(log(1 + exp(x))) * cosh(log(1 + exp(x))))
     }
   }
 
   /// How far float32 `f(x)` may be from `value`, the float64 `f(x)`: exact for ReLU, one rounding
-  /// for LeakyReLU, 16 ulp where OpenCL C allows exp 3, tanh 5 and erf 16 ulp (spec 1.2 §7.4),
+  /// for LeakyReLU, 16 ulp where OpenCL C allows exp 3, log1p 2, tanh 5 and erf 16 ulp (spec 1.2
+  /// §7.4; Mish composes exp, log1p and tanh, each with a condition number ≤ 1 there),
   /// plus 16 ulp of |x| where the function adds x to a value near −x (GELU's 1+erf).
   static func activationBound(_ f: Activation, _ value: Double, _ x: Double) -> Double {
     switch f {
     case .relu: 0
     case .leakyReLU: u * abs(value)
-    case .sigmoid, .tanh, .silu: 16 * 0x1p-23 * abs(value) + 1e-30
+    case .sigmoid, .tanh, .silu, .mish: 16 * 0x1p-23 * abs(value) + 1e-30
     case .gelu: 16 * 0x1p-23 * (abs(value) + abs(x))
     }
   }

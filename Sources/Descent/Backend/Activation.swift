@@ -18,12 +18,15 @@ public enum Activation: Sendable, Hashable, Codable, CustomStringConvertible {
   case gelu
   /// SiLU or swish, `x·σ(x)` (`torch.nn.SiLU`, Keras's `silu`); `f′(x) = σ(x)·(1 + x·(1 − σ(x)))`.
   case silu
+  /// Mish, `x·tanh(softplus(x))` with `softplus(x) = ln(1 + eˣ)` (`torch.nn.Mish`, Misra 2019);
+  /// `f′(x) = tanh(sp) + x·(1 − tanh²(sp))·σ(x)`.
+  case mish
 
   /// One of each (LeakyReLU with PyTorch's slope 0.01), for names, tests and benchmarks.
-  public static let allCases: [Activation] = [.relu, .leakyReLU(slope: 0.01), .sigmoid, .tanh, .gelu, .silu]
+  public static let allCases: [Activation] = [.relu, .leakyReLU(slope: 0.01), .sigmoid, .tanh, .gelu, .silu, .mish]
 
   /// The name of its kernel functions, model files and the ONNX exporter's node names: `relu`,
-  /// `leaky_relu`, `sigmoid`, `tanh`, `gelu`, `silu`.
+  /// `leaky_relu`, `sigmoid`, `tanh`, `gelu`, `silu`, `mish`.
   public var name: String {
     switch self {
     case .relu: "relu"
@@ -32,6 +35,7 @@ public enum Activation: Sendable, Hashable, Codable, CustomStringConvertible {
     case .tanh: "tanh"
     case .gelu: "gelu"
     case .silu: "silu"
+    case .mish: "mish"
     }
   }
 
@@ -52,6 +56,8 @@ public enum Activation: Sendable, Hashable, Codable, CustomStringConvertible {
             "Add", .op("Erf", .op("Div", .input, .constant(Float(2).squareRoot()))),
             .constant(1))), .constant(0.5))
     case .silu: .op("Mul", .input, .op("Sigmoid", .input))
+    // ONNX has Mish only from opset 18; Softplus is ln(eˣ + 1).
+    case .mish: .op("Mul", .input, .op("Tanh", .op("Softplus", .input)))
     }
   }
 

@@ -182,6 +182,7 @@ enum ActivationMath {
     case .tanh: for i in 0..<count { output[i] = Foundation.tanh(input[i]) }
     case .gelu: for i in 0..<count { output[i] = gelu(input[i]) }
     case .silu: for i in 0..<count { output[i] = input[i] * sigmoid(input[i]) }
+    case .mish: for i in 0..<count { output[i] = input[i] * tanh(log1p(exp(input[i]))) }
     }
   }
 
@@ -218,6 +219,9 @@ enum ActivationMath {
     case .silu:  // σ(x)·(1 + x·(1 − σ(x)))
       let s = sigmoid(x)
       return s * (1 + x * (1 - s))
+    case .mish:  // tanh(sp) + x·(1 − tanh²(sp))·σ(x)
+      let t = tanh(log1p(exp(x)))
+      return t + x * (1 - t * t) * sigmoid(x)
     }
   }
 }

@@ -40,6 +40,7 @@ enum OptimMath {
     "adagrad": { adagrad($0, $1.p, $1.g, $1.state("sum")!, $2) },
     "rmsprop": { rmsprop($0, $1.p, $1.g, $1.state("v")!, $1.state("average"), $1.state("buffer"), $2) },
     "adam": { adam($0, $1.p, $1.g, $1.state("m")!, $1.state("v")!, $1.state("v_max"), $2) },
+    "adamax": { adamax($0, $1.p, $1.g, $1.state("m")!, $1.state("u")!, $2) },
     "lion": { lion($0, $1.p, $1.g, $1.state("m")!, $2) },
   ]
 
@@ -141,6 +142,23 @@ enum OptimMath {
 }
 
 extension OptimMath {
+  static func adamax(
+    _ range: Range<Int>, _ p: Pointer, _ g: Pointer, _ m: Pointer, _ u: Pointer, _ k: OptimizerUpdate
+  ) {
+    let (beta1, beta2, stepSize) = (k["beta1"], k["beta2"], k["step_size"])
+    let (epsilon, decay) = (k["epsilon"], k["weight_decay"])
+    for i in range {
+      let param = p[i]
+      var grad = g[i]
+      if decay != 0 { grad = grad + decay * param }
+      let first = beta1 * m[i] + (1 - beta1) * grad
+      let norm = max(beta2 * u[i], abs(grad) + epsilon)
+      m[i] = first
+      u[i] = norm
+      p[i] = param - stepSize * (first / norm)
+    }
+  }
+
   static func lion(_ range: Range<Int>, _ p: Pointer, _ g: Pointer, _ m: Pointer, _ k: OptimizerUpdate) {
     let (lr, beta1, beta2, decayFactor) = (k["lr"], k["beta1"], k["beta2"], k["decay_factor"])
     for i in range {

@@ -23,21 +23,21 @@ public struct AdaGrad: Optimizer {
 
   public var hasMomentum: Bool { false }
 
-  public var settings: OptimizerSettings {
-    OptimizerSettings(
-      "AdaGrad",
-      [
-        "learningRate": Double(learningRate), "learningRateDecay": Double(learningRateDecay),
-        "weightDecay": Double(weightDecay), "epsilon": Double(epsilon),
-      ])
+  public static var defaults: Self { Self() }
+
+  public static var hyperparameters: [OptimizerHyperparameter<Self>] {
+    [
+      .number("learningRate", \.learningRate), .number("learningRateDecay", \.learningRateDecay),
+      .number("weightDecay", \.weightDecay), .number("epsilon", \.epsilon),
+    ]
   }
 
-  public static var defaultSettings: OptimizerSettings { AdaGrad().settings }
+  public func stateSlots(momentum: Double?) -> [OptimizerUpdate.StateSlot] { [.init("sum")] }
 
-  public func update(step t: Int, learningRate: Float, momentum: Float?) -> OptimizerUpdate {
-    let rate = Double(learningRate) / (1 + Double(t - 1) * Double(learningRateDecay))
+  public func update(step t: Int, learningRate: Double, momentum: Double?) -> OptimizerUpdate {
+    let rate = learningRate / (1 + Double(t - 1) * Double(learningRateDecay))
     return OptimizerUpdate(
-      kernel: "adagrad", states: [.init("sum")],
+      kernel: "adagrad", states: stateSlots(momentum: momentum),
       scalars: [
         .init("lr", Float(rate)), .init("weight_decay", weightDecay), .init("epsilon", epsilon),
       ])

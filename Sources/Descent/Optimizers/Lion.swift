@@ -22,23 +22,23 @@ public struct Lion: Optimizer {
   /// β₁, which a one-cycle schedule cycles as PyTorch cycles `betas[0]`.
   public var hasMomentum: Bool { true }
 
-  public var settings: OptimizerSettings {
-    OptimizerSettings(
-      "Lion",
-      [
-        "learningRate": Double(learningRate), "beta1": Double(beta1), "beta2": Double(beta2),
-        "weightDecay": Double(weightDecay),
-      ])
+  public static var defaults: Self { Self() }
+
+  public static var hyperparameters: [OptimizerHyperparameter<Self>] {
+    [
+      .number("learningRate", \.learningRate), .number("beta1", \.beta1), .number("beta2", \.beta2),
+      .number("weightDecay", \.weightDecay),
+    ]
   }
 
-  public static var defaultSettings: OptimizerSettings { Lion().settings }
+  public func stateSlots(momentum: Double?) -> [OptimizerUpdate.StateSlot] { [.init("m")] }
 
-  public func update(step t: Int, learningRate: Float, momentum: Float?) -> OptimizerUpdate {
+  public func update(step t: Int, learningRate: Double, momentum: Double?) -> OptimizerUpdate {
     OptimizerUpdate(
-      kernel: "lion", states: [.init("m")],
+      kernel: "lion", states: stateSlots(momentum: momentum),
       scalars: [
-        .init("lr", learningRate), .init("beta1", momentum ?? beta1), .init("beta2", beta2),
-        .init("decay_factor", Float(1 - Double(learningRate) * Double(weightDecay))),
+        .init("lr", Float(learningRate)), .init("beta1", momentum.map(Float.init) ?? beta1), .init("beta2", beta2),
+        .init("decay_factor", Float(1 - learningRate * Double(weightDecay))),
       ])
   }
 

@@ -30,23 +30,28 @@ public struct RMSprop: Optimizer {
 
   public var hasMomentum: Bool { true }
 
-  public var settings: OptimizerSettings {
-    OptimizerSettings(
-      "RMSprop",
-      [
-        "learningRate": Double(learningRate), "alpha": Double(alpha), "epsilon": Double(epsilon),
-        "weightDecay": Double(weightDecay), "momentum": Double(momentum), "centered": centered ? 1 : 0,
-      ])
+  public static var defaults: Self { Self() }
+
+  public static var hyperparameters: [OptimizerHyperparameter<Self>] {
+    [
+      .number("learningRate", \.learningRate), .number("alpha", \.alpha), .number("epsilon", \.epsilon),
+      .number("weightDecay", \.weightDecay), .number("momentum", \.momentum), .flag("centered", \.centered),
+    ]
   }
 
-  public static var defaultSettings: OptimizerSettings { RMSprop().settings }
+  public func stateSlots(momentum: Double?) -> [OptimizerUpdate.StateSlot] {
+    [
+      .init("v"), .init("average", kept: centered),
+      .init("buffer", kept: momentum.map(Float.init) ?? self.momentum > 0),
+    ]
+  }
 
-  public func update(step t: Int, learningRate: Float, momentum: Float?) -> OptimizerUpdate {
-    let momentum = momentum ?? self.momentum
+  public func update(step t: Int, learningRate: Double, momentum: Double?) -> OptimizerUpdate {
+    let momentum = momentum.map(Float.init) ?? self.momentum
     return OptimizerUpdate(
-      kernel: "rmsprop", states: [.init("v"), .init("average", kept: centered), .init("buffer", kept: momentum > 0)],
+      kernel: "rmsprop", states: stateSlots(momentum: Double(momentum)),
       scalars: [
-        .init("lr", learningRate), .init("alpha", alpha), .init("epsilon", epsilon),
+        .init("lr", Float(learningRate)), .init("alpha", alpha), .init("epsilon", epsilon),
         .init("weight_decay", weightDecay), .init("momentum", momentum), .init("centered", flag: centered),
       ])
   }

@@ -32,24 +32,26 @@ public struct SGD: Optimizer {
 
   public var hasMomentum: Bool { true }
 
-  public var settings: OptimizerSettings {
-    OptimizerSettings(
-      "SGD",
-      [
-        "learningRate": Double(learningRate), "momentum": Double(momentum), "dampening": Double(dampening),
-        "nesterov": nesterov ? 1 : 0, "weightDecay": Double(weightDecay),
-        "exponentialAverage": exponentialAverage ? 1 : 0,
-      ])
+  public static var defaults: Self { Self() }
+
+  public static var hyperparameters: [OptimizerHyperparameter<Self>] {
+    [
+      .number("learningRate", \.learningRate), .number("momentum", \.momentum), .number("dampening", \.dampening),
+      .flag("nesterov", \.nesterov), .number("weightDecay", \.weightDecay),
+      .flag("exponentialAverage", \.exponentialAverage),
+    ]
   }
 
-  public static var defaultSettings: OptimizerSettings { SGD().settings }
+  public func stateSlots(momentum: Double?) -> [OptimizerUpdate.StateSlot] {
+    [.init("b", kept: momentum.map(Float.init) ?? self.momentum != 0)]
+  }
 
-  public func update(step t: Int, learningRate: Float, momentum: Float?) -> OptimizerUpdate {
-    let momentum = momentum ?? self.momentum
+  public func update(step t: Int, learningRate: Double, momentum: Double?) -> OptimizerUpdate {
+    let momentum = momentum.map(Float.init) ?? self.momentum
     return OptimizerUpdate(
-      kernel: "sgd", states: [.init("b", kept: momentum != 0)],
+      kernel: "sgd", states: stateSlots(momentum: Double(momentum)),
       scalars: [
-        .init("lr", learningRate), .init("momentum", momentum),
+        .init("lr", Float(learningRate)), .init("momentum", momentum),
         .init("dampening", exponentialAverage ? momentum : dampening), .init("nesterov", flag: nesterov),
         .init("weight_decay", weightDecay), .init("first_step", flag: t == 1 && !exponentialAverage),
       ])

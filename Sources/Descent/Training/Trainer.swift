@@ -71,7 +71,7 @@ public final class Trainer: @unchecked Sendable {
     if schedule.momentum(at: 0) != nil {
       try ConfigurationError.require(
         optimizer.hasMomentum, "optimizer", optimizer,
-        "one with momentum or beta1 (SGD, RMSprop, Adam, AdamW, Lion) for a schedule "
+        "one with a momentum or beta1 (hasMomentum) for a schedule "
           + "that cycles momentum, or the schedule's momentum: nil")
     }
     try clipping?.validate()
@@ -91,10 +91,7 @@ public final class Trainer: @unchecked Sendable {
     self.metrics = metrics
     backend = model.backend
     // A cycled momentum can give momentum to SGD or RMSprop set without: a buffer as in PyTorch.
-    let stateCount = optimizer.update(
-      step: 1, learningRate: optimizer.learningRate,
-      momentum: schedule.momentum(at: 0).map(Float.init)
-    ).stateCount
+    let stateCount = optimizer.stateCount(momentum: schedule.momentum(at: 0))
     let slots = try (0..<stateCount).map { _ in try model.backend.allocateParts(model.parameters.map(\.count)) }
     allState = slots.map(\.whole)
     state = model.parameters.indices.map { index in slots.map { $0.parts[index] } }
@@ -112,7 +109,7 @@ public final class Trainer: @unchecked Sendable {
   /// or β₁ of a schedule that cycles it (``LearningRateSchedule/momentum(at:)``).
   public var nextUpdate: OptimizerUpdate {
     let momentum = schedule.momentum(at: scheduleUnit == .epoch ? epoch : step)
-    return optimizer.update(step: step + 1, learningRate: Float(learningRate), momentum: momentum.map(Float.init))
+    return optimizer.update(step: step + 1, learningRate: learningRate, momentum: momentum)
   }
 
   /// One optimizer step on a batch already on the device: `inputs` is `rows × inputFeatures`,
