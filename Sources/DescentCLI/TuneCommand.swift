@@ -145,7 +145,7 @@ struct TuneCommand {
     if storage == nil { try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true) }
     let store = try studyStorage(storage ?? "\(output)/study.sqlite", create: !worker)
     var command = self
-    if worker { command.adopt(try storedSettings(in: store)) }
+    if worker { try command.adopt(try storedSettings(in: store), from: store.location) }
     return try command.runStudy(store)
   }
 
@@ -160,16 +160,33 @@ struct TuneCommand {
         message: "study '\(study)' in \(store.location) holds no `descent tune` settings (it was made by the library): "
           + "run `descent tune --space FILE --storage ... --study \(study) --create` first")
     }
-    return try JSONDecoder().decode(TuneSettings.self, from: Data(text.utf8))
+    do {
+      return try JSONDecoder().decode(TuneSettings.self, from: Data(text.utf8))
+    } catch let DecodingError.keyNotFound(key, _) {
+      throw UsageError(
+        message: "study '\(study)' in \(store.location): its stored settings lack \"\(key.stringValue)\"")
+    } catch let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context) {
+      let field = context.codingPath.map(\.stringValue).joined(separator: ".")
+      throw UsageError(message: "study '\(study)' in \(store.location): its stored \"\(field)\" has the wrong type")
+    } catch {
+      throw UsageError(message: "study '\(study)' in \(store.location): its stored settings are not JSON")
+    }
   }
 
-  private mutating func adopt(_ settings: TuneSettings) {
-    (storedSpace, trials, timeout, sampler, pruner) = (
-      settings.space, settings.trials, settings.timeout, settings.sampler, settings.pruner
-    )
-    (folds, validation, seed, limit, retryFailed) = (
-      settings.folds, settings.validation, settings.seed, settings.limit, settings.retryFailed
-    )
+  /// Takes the study's stored settings, each checked as its flag checks it (a store is input: a
+  /// damaged or edited value is an error naming it, never a silent default).
+  private mutating func adopt(_ settings: TuneSettings, from location: String) throws {
+    storedSpace = settings.space
+    (timeout, folds, limit) = (nil, nil, nil)
+    let values: [(String, String?)] = [
+      ("trials", "\(settings.trials)"), ("timeout", settings.timeout.map { "\($0)" }), ("sampler", settings.sampler),
+      ("pruner", settings.pruner), ("cv", settings.folds.map { "\($0)" }), ("validation", "\(settings.validation)"),
+      ("seed", "\(settings.seed)"), ("limit", settings.limit.map { "\($0)" }),
+      ("retry-failed", "\(settings.retryFailed)"),
+    ]
+    for case let (name, text?) in values {
+      try Self.flags.set(name, text, in: &self, source: "study '\(study)' in \(location): stored \"\(name)\"")
+    }
   }
 
   private func runStudy(_ store: any StudyStorage) throws -> Int32 {

@@ -21,6 +21,17 @@ struct TuneSpace {
     "config", "output", "checkpoint", "resume", "data", "limit", "quiet", "validation", "device",
   ]
 
+  /// `descent train` settings a trial does not apply (the study trains on `--data`'s images as they
+  /// are), with why: refused before trial 1 rather than ignored by every trial.
+  static let notApplied: [String: String] = [
+    "augment": "trials train without augmentation",
+    "label": "tune reads IDX images from --data", "task": "tune studies classifiers",
+    "classes": "the class count comes from --data", "class-names": "the class names come from --data",
+    "test-data": "trials are scored on held-out training rows", "test-split": "tune uses --validation or --cv",
+    "train-images": "tune reads --data DIR", "train-labels": "tune reads --data DIR",
+    "test-images": "tune reads --data DIR", "test-labels": "tune reads --data DIR",
+  ]
+
   /// The JSON text the space was read from (a study stores it for the workers that join).
   var text: String
 
@@ -46,6 +57,9 @@ struct TuneSpace {
             "\(source) is set by `descent tune` itself "
             + "(use its --\(key == "validation" ? "validation" : key) flag or none)"
         )
+      }
+      if let reason = Self.notApplied[key] {
+        throw UsageError(message: "\(source) is not applied to tuning trials (\(reason))")
       }
       guard let flag = TrainConfiguration.flags.flag(key) else {
         throw UsageError(message: "\(source) is not a setting of `descent train`")
@@ -87,9 +101,10 @@ struct TuneSpace {
         message:
           "\(source) must be a value or one of {\"float\": [low, high]}, {\"int\": [low, high]}, {\"choice\": [...]}")
     }
-    let allowed: Set = [kinds[0], "log", "step", "when"]
+    let allowed = kinds[0] == "choice" ? [kinds[0], "when"] : [kinds[0], "log", "step", "when"]
     if let extra = object.keys.sorted().first(where: { !allowed.contains($0) }) {
-      throw UsageError(message: "\(source) has an unknown key \"\(extra)\" (allowed: \(kinds[0]), log, step, when)")
+      throw UsageError(
+        message: "\(source) has an unknown key \"\(extra)\" (allowed: \(allowed.joined(separator: ", ")))")
     }
     var log = false
     if let flag = object["log"] {

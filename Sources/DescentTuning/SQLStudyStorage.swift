@@ -213,7 +213,9 @@ public class SQLStudyStorage: StudyStorage, @unchecked Sendable {
       fixed[parameter[0].string ?? ""] = try JSONDecoder().decode(
         ParameterValue.self, from: Data((parameter[1].string ?? "").utf8))
     }
-    return StartedTrial(id: id, number: Int(row[1].int ?? 0), gridIndex: row[2].int.map(Int.init), parameters: fixed)
+    return StartedTrial(
+      id: id, number: try checked(row[1].int, "trial \(id)'s number"),
+      gridIndex: try row[2].int.map { try checked($0, "trial \(id)'s grid index") }, parameters: fixed)
   }
 
   public func setParameter(trial: Int64, _ name: String, _ value: ParameterValue) throws {
@@ -303,7 +305,7 @@ public class SQLStudyStorage: StudyStorage, @unchecked Sendable {
         """, [.integer(study)])
       {
         guard let id = row[0].int, let name = row[1].string, let text = row[2].string else { continue }
-        parameters[id, default: [:]][name] = try JSONDecoder().decode(ParameterValue.self, from: Data(text.utf8))
+        parameters[id, default: [:]][name] = try decode(ParameterValue.self, text, "trial \(id)'s parameter \(name)")
       }
       var intermediate: [Int64: [Int: Double]] = [:]
       for row in try db.query(
@@ -312,22 +314,44 @@ public class SQLStudyStorage: StudyStorage, @unchecked Sendable {
         """, [.integer(study)])
       {
         guard let id = row[0].int, let step = row[1].int else { continue }
-        intermediate[id, default: [:]][Int(step)] = row[2].double ?? .nan
+        intermediate[id, default: [:]][try checked(step, "trial \(id)'s intermediate step")] = row[2].double ?? .nan
       }
       return try rows.map { row in
         let id = row[0].int ?? 0
-        let folds = try JSONDecoder().decode([Double?].self, from: Data((row[4].string ?? "[]").utf8)).map {
-          $0 ?? .nan
+        let folds = try decode([Double?].self, row[4].string ?? "[]", "trial \(id)'s fold values").map { $0 ?? .nan }
+        guard let state = TrialState(rawValue: row[2].string ?? "") else {
+          throw TuningError.storage(
+            path: location, reason: "trial \(id)'s state \"\(row[2].string ?? "NULL")\" is not a trial state")
         }
         return TrialRecord(
-          number: Int(row[1].int ?? 0), state: TrialState(rawValue: row[2].string ?? "") ?? .failed,
+          number: try checked(row[1].int, "trial \(id)'s number"), state: state,
           parameters: parameters[id] ?? [:], value: row[3].double, foldValues: folds,
           intermediate: intermediate[id] ?? [:], device: row[6].string ?? "",
           started: Date(timeIntervalSince1970: row[7].double ?? 0),
           finished: row[8].double.map { Date(timeIntervalSince1970: $0) }, error: row[9].string,
-          gridIndex: row[5].int.map(Int.init), lost: row[10].bool, retry: Int(row[11].int ?? 0),
-          replaced: row[12].bool)
+          gridIndex: try row[5].int.map { try checked($0, "trial \(id)'s grid index") }, lost: row[10].bool,
+          retry: try checked(row[11].int, "trial \(id)'s retry count"), replaced: row[12].bool)
       }
+    }
+  }
+
+  /// A count or index read from the store, which is input like a file: a whole number from 0 to
+  /// 2³¹ − 1, else an error naming `field`.
+  private func checked(_ value: Int64?, _ field: String) throws -> Int {
+    guard let value, (0...Int64(Int32.max)).contains(value) else {
+      throw TuningError.storage(
+        path: location, reason: "\(field) is \(value.map(String.init) ?? "NULL"), not a whole number from 0 to 2^31 - 1"
+      )
+    }
+    return Int(value)
+  }
+
+  /// JSON text read from the store, decoded, or an error naming `field`.
+  private func decode<T: Decodable>(_ type: T.Type, _ text: String, _ field: String) throws -> T {
+    do {
+      return try JSONDecoder().decode(type, from: Data(text.utf8))
+    } catch {
+      throw TuningError.storage(path: location, reason: "\(field) is damaged: \(text.prefix(80)) is not its JSON")
     }
   }
 
@@ -338,7 +362,7 @@ public class SQLStudyStorage: StudyStorage, @unchecked Sendable {
       )
       .map { row in
         (
-          id: row[0].int ?? 0, number: Int(row[1].int ?? 0),
+          id: row[0].int ?? 0, number: try checked(row[1].int, "a running trial's number"),
           owner: TrialOwner(host: row[2].string ?? "", pid: Int32(truncatingIfNeeded: row[3].int ?? 0)),
           heartbeat: Date(timeIntervalSince1970: row[4].double ?? 0)
         )

@@ -98,10 +98,14 @@ public enum Domain: Hashable, Sendable, Codable, CustomStringConvertible {
       if let step {
         try ConfigurationError.require(step > 0 && step.isFinite, "\(name) step", step, "a step > 0")
         try ConfigurationError.require(!log, "\(name) step", step, "no step on a log scale")
+        try ConfigurationError.require(
+          step <= high - low, "\(name) step", step, "at most the range's width \(ParameterValue.format(high - low))")
       }
     case let .int(low, high, log, step):
       try ConfigurationError.require(low < high, name, "[\(low), \(high)]", "low < high")
       try ConfigurationError.require(step >= 1, "\(name) step", step, "a step >= 1")
+      try ConfigurationError.require(
+        Double(step) <= Double(high) - Double(low), "\(name) step", step, "at most the range's width")
       if log {
         try ConfigurationError.require(low >= 1, name, "[\(low), \(high)] with log", "low >= 1 on a log scale")
         try ConfigurationError.require(step == 1, "\(name) step", step, "no step on a log scale")
@@ -136,12 +140,13 @@ public enum Domain: Hashable, Sendable, Codable, CustomStringConvertible {
           parameter: name, value: description,
           allowed: "a step or a list of choices for grid search")
       }
-      let count = Int(((high - low) / step + 1e-9).rounded(.down)) + 1
-      try ConfigurationError.require(count <= 100_000, name, "\(count) grid values", "at most 100000")
-      return (0..<count).map { .float(low + Double($0) * step) }
+      // Counted in Double first: a tiny step gives more values than an Int holds.
+      let steps = ((high - low) / step + 1e-9).rounded(.down)
+      try ConfigurationError.require(steps < 100_000, name, "\(steps + 1) grid values", "at most 100000")
+      return (0...Int(steps)).map { .float(low + Double($0) * step) }
     case let .int(low, high, _, step):
-      try ConfigurationError.require(
-        (high - low) / step < 100_000, name, "\((high - low) / step + 1) grid values", "at most 100000")
+      let steps = (Double(high) - Double(low)) / Double(step)
+      try ConfigurationError.require(steps < 100_000, name, "\(Int(steps) + 1) grid values", "at most 100000")
       return stride(from: low, through: high, by: step).map { .int($0) }
     case let .categorical(choices): return choices
     }
@@ -176,19 +181,26 @@ public struct SearchSpace: Hashable, Sendable, Codable {
   /// - Throws: ``ConfigurationError`` naming the parameter for an invalid domain, a repeated name,
   ///   or a condition on a parameter that is unknown or not declared before it.
   public init(_ parameters: [Hyperparameter]) throws {
-    var seen: Set<String> = []
+    var seen: [String: Domain] = [:]
     for parameter in parameters {
       try ConfigurationError.require(!parameter.name.isEmpty, "parameter name", "\"\"", "a non-empty name")
-      try ConfigurationError.require(!seen.contains(parameter.name), parameter.name, "declared twice", "each name once")
+      try ConfigurationError.require(seen[parameter.name] == nil, parameter.name, "declared twice", "each name once")
       try parameter.domain.validate(parameter.name)
       for (name, allowed) in parameter.when.sorted(by: { $0.key < $1.key }) {
-        try ConfigurationError.require(
-          seen.contains(name), "\(parameter.name) condition", name,
-          "the name of a parameter declared before \(parameter.name)")
+        guard let domain = seen[name] else {
+          throw ConfigurationError.outOfRange(
+            parameter: "\(parameter.name) condition", value: name,
+            allowed: "the name of a parameter declared before \(parameter.name)")
+        }
         try ConfigurationError.require(
           !allowed.isEmpty, "\(parameter.name) condition on \(name)", "[]", "at least one value")
+        if let never = allowed.first(where: { !domain.contains($0) }) {
+          throw ConfigurationError.outOfRange(
+            parameter: "\(parameter.name) condition on \(name)", value: never.description,
+            allowed: "a value \(name) can take (\(domain))")
+        }
       }
-      seen.insert(parameter.name)
+      seen[parameter.name] = parameter.domain
     }
     self.parameters = parameters
   }
@@ -199,7 +211,12 @@ public struct SearchSpace: Hashable, Sendable, Codable {
     var points: [[String: ParameterValue]] = [[:]]
     for parameter in parameters {
       let values = try parameter.domain.gridValues(parameter.name)
+      // Counted before any point is built: the cap must hold before the memory is taken.
+      let active = points.count { parameter.isActive(given: $0) }
+      let total = Double(points.count - active) + Double(active) * Double(values.count)
+      try ConfigurationError.require(total <= 1_000_000, "grid", "\(Int(total)) points", "at most 1000000")
       var next: [[String: ParameterValue]] = []
+      next.reserveCapacity(Int(total))
       for point in points {
         guard parameter.isActive(given: point) else {
           next.append(point)
@@ -211,7 +228,6 @@ public struct SearchSpace: Hashable, Sendable, Codable {
           next.append(extended)
         }
       }
-      try ConfigurationError.require(next.count <= 1_000_000, "grid", "\(next.count) points", "at most 1000000")
       points = next
     }
     return points

@@ -45,7 +45,7 @@ public enum StudyPlots {
       let last = Double(max(1, trials.count - 1))
       body += chart.panel(left: Double(index) * panelWidth, width: panelWidth, height: height) { plot in
         for (x, y, number) in points {
-          let shade = Int(200 - 170 * Double(number) / last)
+          let shade = Int(200 - 170 * min(max(Double(number) / last, 0), 1))
           plot.points([(x, y)], color: "rgb(\(shade),\(shade),255)")
         }
       }

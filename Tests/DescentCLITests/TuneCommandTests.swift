@@ -61,6 +61,14 @@ struct TuneCommandTests {
         "momentum condition = optimiser is out of range (allowed: the name of a parameter declared before momentum)"
       ),
       (#"{"output": "x"}"#, #": "output" is set by `descent tune` itself"#),
+      (#"{"augment": "noise=1000"}"#, #": "augment" is not applied to tuning trials (trials train without"#),
+      (#"{"class-names": "a,b"}"#, #": "class-names" is not applied to tuning trials"#),
+      (#"{"optimizer": {"choice": ["adam"], "log": true}}"#, #"has an unknown key "log" (allowed: choice, when)"#),
+      (#"{"dropout": {"float": [0, 0.5], "step": 1}}"#, "dropout step = 1.0 is out of range (allowed: at most the"),
+      (
+        #"{"optimizer": {"choice": ["adam", "sgd"]}, "momentum": {"float": [0, 0.9], "when": {"optimizer": "sdg"}}}"#,
+        "momentum condition on optimizer = sdg is out of range (allowed: a value optimizer can take"
+      ),
       (#"[1, 2]"#, "is not a JSON object"),
     ]
     for (json, message) in cases {
@@ -247,6 +255,20 @@ struct TuneCommandTests {
     _ = try Study(name: "library", storage: storage, direction: .maximize)
     let bare = try cli.run(["tune", "--storage", store, "--study", "library", "--worker"])
     #expect(bare.status != 0 && bare.error.contains("holds no `descent tune` settings"), "\(bare.error)")
+    // Stored settings are input: each damaged value is refused as its flag would refuse it.
+    let stored = try #require(try storage.settings(study: id))
+    let damaged: [(String, String, String)] = [
+      (#""sampler":"random""#, #""sampler":"bogus""#, #"stored "sampler": 'bogus' is not one of tpe, random, grid"#),
+      (#""limit":300"#, #""limit":-1"#, #"stored "limit": '-1' is not a whole number >= 1"#),
+      (#""trials":3"#, #""trials":"three""#, #"its stored "trials" has the wrong type"#),
+      (#""trials":3"#, #""trials":3,"#, "its stored settings are not JSON"),
+    ]
+    for (original, replacement, message) in damaged {
+      #expect(stored.contains(original), "\(stored)")
+      try storage.storeSettings(stored.replacingOccurrences(of: original, with: replacement), study: id)
+      let refused = try cli.run(["tune", "--storage", store, "--study", "s", "--worker", "--output", folder])
+      #expect(refused.status == 64 && refused.error.contains(message), "\(replacement): \(refused.error)")
+    }
   }
 
   /// Two processes on one study file share a grid: every point runs exactly once.

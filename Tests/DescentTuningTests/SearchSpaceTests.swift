@@ -28,6 +28,22 @@ struct SearchSpaceTests {
         [Hyperparameter("a", .int(low: 0, high: 1)), Hyperparameter("a", .int(low: 0, high: 2))],
         "a = declared twice is out of range (allowed: each name once)"
       ),
+      (
+        [Hyperparameter("x", .float(low: 0, high: 1, step: 2))],
+        "x step = 2.0 is out of range (allowed: at most the range's width 1.0)"
+      ),
+      (
+        [Hyperparameter("n", .int(low: 0, high: 4, step: 5))],
+        "n step = 5 is out of range (allowed: at most the range's width)"
+      ),
+      (
+        [
+          Hyperparameter("optimizer", .categorical([.string("adam"), .string("sgd")])),
+          Hyperparameter("momentum", .float(low: 0, high: 1), when: ["optimizer": [.string("sgd"), .string("lamb")]]),
+        ],
+        "momentum condition on optimizer = lamb is out of range "
+          + "(allowed: a value optimizer can take (one of adam, sgd))"
+      ),
     ]
     for (parameters, message) in cases {
       #expect(throws: ConfigurationError.self, "\(message)") { try SearchSpace(parameters) }
@@ -49,6 +65,20 @@ struct SearchSpaceTests {
     let momenta = Set(grid.compactMap { $0["momentum"]?.number })
     #expect(momenta.count == 3 && momenta.contains { abs($0 - 0.7) < 1e-12 })
     #expect(throws: ConfigurationError.self) { try SearchSpace([Hyperparameter("lr", .float(low: 0, high: 1))]).grid() }
+  }
+
+  /// Grids are counted before they are built: a step of 1e-300 or a product of ranges past the cap
+  /// is an error at once, not a trap or an allocation of billions of points.
+  @Test func oversizedGridsAreRefusedBeforeTheyAreBuilt() throws {
+    let tiny = try SearchSpace([Hyperparameter("x", .float(low: 0, high: 1, step: 1e-300))])
+    #expect(throws: ConfigurationError.self) { try tiny.grid() }
+    let wide = try SearchSpace(
+      (0..<3).map { Hyperparameter("p\($0)", .int(low: 0, high: 99_998)) })
+    // 99 999 values each: the second parameter would make 99 999² points (built first, they took
+    // hundreds of gigabytes).
+    #expect(
+      throws: ConfigurationError.outOfRange(parameter: "grid", value: "9999800001 points", allowed: "at most 1000000")
+    ) { try wide.grid() }
   }
 
   @Test func domainsContainWhatTheyProduce() {

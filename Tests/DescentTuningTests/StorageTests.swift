@@ -186,6 +186,48 @@ struct StorageTests {
     }
   }
 
+  /// A store is input: a trial number, step or count out of range, an unknown state or damaged
+  /// JSON is an error naming the trial and field, never a trap later (a plot of trial 2⁶² trapped).
+  @Test func damagedTrialRowsAreNamed() throws {
+    func store() throws -> String {
+      let path = try TestStudies.folder() + "/study.sqlite"
+      let study = try Study(
+        storage: try SQLiteStorage(path: path), direction: .minimize, sampler: RandomSampler(seed: 1))
+      try study.optimize(trials: 2) { trial, _ in
+        let x = try trial.suggestFloat("x", 0, 1)
+        try trial.report(x, step: 1)
+        return x
+      }
+      return path
+    }
+    let cases: [(String, String)] = [
+      ("UPDATE trials SET number = 4611686018427387904 WHERE number = 1", "number is 4611686018427387904, not a whole"),
+      ("UPDATE trials SET number = -1 WHERE number = 1", "number is -1, not a whole number"),
+      ("UPDATE intermediate SET step = 4294967296", "intermediate step is 4294967296"),
+      ("UPDATE trials SET state = 'DONE' WHERE number = 1", "state \"DONE\" is not a trial state"),
+      ("UPDATE trials SET fold_values = '[1, ' WHERE number = 1", "fold values is damaged"),
+      ("UPDATE parameters SET value = '{' WHERE name = 'x'", "parameter x is damaged"),
+    ]
+    for (sql, message) in cases {
+      let path = try store()
+      var db: OpaquePointer?
+      sqlite3_open(path, &db)
+      sqlite3_busy_timeout(db, 10_000)  // the study's last heartbeat may still be writing
+      #expect(sqlite3_exec(db, sql, nil, nil, nil) == SQLITE_OK, "\(sql)")
+      sqlite3_close(db)
+      let storage = try SQLiteStorage(path: path)
+      let id = try #require(try storage.studies().first?.id)
+      let error = #expect(throws: TuningError.self, "\(sql)") { try storage.trials(study: id) }
+      #expect("\(error.map { "\($0)" } ?? "")".contains(message), "\(sql): \(error.map { "\($0)" } ?? "none")")
+    }
+    // The plots draw whatever numbers a library caller hands them without trapping.
+    let far = TrialRecord(
+      number: 1 << 62, state: .complete, parameters: ["x": .float(0.5)], value: 1, foldValues: [], intermediate: [:],
+      device: "cpu", started: Date(), finished: Date(), lost: false)
+    let space = try SearchSpace([Hyperparameter("x", .float(low: 0, high: 1))])
+    #expect(StudyPlots.slice([far], space: space).hasPrefix("<svg"))
+  }
+
   /// The schema is versioned: a store written by a newer Descent is refused naming both versions,
   /// and a version 1 file (before retries and settings) is upgraded in place, its trials kept.
   @Test func schemaVersionsAreCheckedAndUpgraded() throws {
@@ -199,6 +241,7 @@ struct StorageTests {
     func execute(_ sql: String) {
       var db: OpaquePointer?
       sqlite3_open(path, &db)
+      sqlite3_busy_timeout(db, 10_000)  // a closing connection's checkpoint may still hold the file
       #expect(sqlite3_exec(db, sql, nil, nil, nil) == SQLITE_OK, "\(sql)")
       sqlite3_close(db)
     }
