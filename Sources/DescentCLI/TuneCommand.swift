@@ -50,7 +50,7 @@ struct TuneCommand {
         expected: "a whole number >= 1"
       ) { $0 >= 1 },
       .value(
-        "timeout", "SECONDS", "start no trial after this many seconds", \.timeout,
+        "timeout", "SECONDS", "end the study then: no trial starts, running ones stop after their epoch", \.timeout,
         expected: "a number of seconds > 0"
       ) { $0 > 0 && $0.isFinite },
       .choice(

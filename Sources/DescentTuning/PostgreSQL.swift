@@ -13,12 +13,32 @@ final class PostgreSQLConnection: SQLDatabase {
   let retryWindow: Double
   private let connection: OpaquePointer
 
+  /// What a connection sets unless the URL sets it: a server that accepts the connection but never
+  /// answers fails the connection after 10 s (libpq waits forever by default), and a server that
+  /// vanishes mid-query (its host down, the network cut) is noticed within about 30 s by TCP
+  /// keepalives and the kernel's limit on unacknowledged data, instead of the system's 2 hours.
+  static let defaults: KeyValuePairs = [
+    "connect_timeout": "10", "keepalives_idle": "10", "keepalives_interval": "5", "keepalives_count": "3",
+    "tcp_user_timeout": "30000",
+  ]
+
   /// Connects to `url` (`postgresql://user[:password]@host[:port]/database[?param=value…]`, or
-  /// any libpq connection string); fails at once when the server cannot be reached.
+  /// any libpq connection string) with ``defaults`` below the URL's own settings; fails at once
+  /// when the server cannot be reached, and after `connect_timeout` when it does not answer.
   init(url: String, retryWindow: Double = 120) throws {
     location = try Self.redacted(url)
     self.retryWindow = retryWindow
-    guard let connection = PQconnectdb(url) else {
+    // expand_dbname: the URL in "dbname" is expanded in place, so its settings override the
+    // defaults listed before it.
+    let keywords = Self.defaults.map { strdup($0.key) } + [strdup("dbname"), nil]
+    let values = Self.defaults.map { strdup($0.value) } + [strdup(url), nil]
+    defer { (keywords + values).forEach { free($0) } }
+    let connected = keywords.map { UnsafePointer($0) }.withUnsafeBufferPointer { keys in
+      values.map { UnsafePointer($0) }.withUnsafeBufferPointer {
+        PQconnectdbParams(keys.baseAddress, $0.baseAddress, 1)
+      }
+    }
+    guard let connection = connected else {
       throw TuningError.storage(path: location, reason: "libpq could not allocate a connection")
     }
     self.connection = connection

@@ -94,7 +94,8 @@ public final class Study: Sendable {
 
   /// Runs trials until the study holds `trials` of them (lost ones not counted, so a study
   /// reopened after a crash continues to the same total), the grid is exhausted, or `timeout`
-  /// seconds have passed (no trial starts after that). `devices` has one entry per worker thread:
+  /// seconds have passed: no trial starts after that, and a running trial stops at its next
+  /// ``Trial/shouldPrune`` check (stored PRUNED at its last step, its error saying why). `devices` has one entry per worker thread:
   /// worker `i` runs its trials with `objective(&trial, i)` and stores `devices[i]` as their device.
   ///
   /// A trial whose objective returns a finite value is COMPLETE; one that throws ``TrialPruned``
@@ -121,7 +122,7 @@ public final class Study: Sendable {
           while failure.error == nil, deadline.map({ Date() < $0 }) ?? true {
             guard
               let (record, trials) = try runTrial(
-                target: target, device: device, worker: worker, heartbeat: heartbeat,
+                target: target, deadline: deadline, device: device, worker: worker, heartbeat: heartbeat,
                 objective: objective)
             else { break }
             onTrialFinished?(record, Self.best(trials, direction))
@@ -142,7 +143,7 @@ public final class Study: Sendable {
   /// Starts, runs and finishes one trial; returns it with the study's trials as they are then, or
   /// nil when the study needs no more.
   private func runTrial(
-    target: Int, device: String, worker: Int, heartbeat: Heartbeat,
+    target: Int, deadline: Date?, device: String, worker: Int, heartbeat: Heartbeat,
     objective: @Sendable (inout Trial, Int) throws -> Double
   ) throws -> (TrialRecord, [TrialRecord])? {
     try failLostTrials()
@@ -160,7 +161,7 @@ public final class Study: Sendable {
     }
     let session = TrialSession(
       storage: storage, study: id, started: started, sampler: sampler, pruner: pruner,
-      direction: direction, history: history, registered: registered)
+      direction: direction, deadline: deadline, history: history, registered: registered)
     var trial = Trial(number: started.number, device: device, worker: worker, session: session)
     var (state, value, message) = (TrialState.complete, Double?.none, String?.none)
     do {
@@ -170,8 +171,9 @@ public final class Study: Sendable {
       } else {
         value = result
       }
-    } catch is TrialPruned {
+    } catch let pruned as TrialPruned {
       state = .pruned
+      if trial.isPastDeadline { message = "stopped at the study's timeout after step \(pruned.step)" }
     } catch let error as TuningError where error == .lost(trial: trial.number) {
       throw error
     } catch {

@@ -99,10 +99,15 @@ public struct Trial {
     try session.storage.report(trial: session.id, step: step, value: value)
   }
 
+  /// Whether the study's `timeout` has passed: the trial should stop (``shouldPrune`` says so).
+  public var isPastDeadline: Bool { session.deadline.map { Date() >= $0 } ?? false }
+
   /// Whether the study's pruner would stop this trial now, judged against every trial of the
-  /// study as stored this moment (other processes' included).
+  /// study as stored this moment (other processes' included), or the study's `timeout` has
+  /// passed: a running trial stops there too, and is stored as PRUNED at its last step.
   public var shouldPrune: Bool {
     get throws {
+      if isPastDeadline { return true }
       let history = try session.storage.trials(study: session.study).filter { $0.number != number }
       let record = TrialRecord(
         number: number, state: .running, parameters: parameters, value: nil, foldValues: [],
@@ -124,19 +129,21 @@ final class TrialSession: Sendable {
   let sampler: any Sampler
   let pruner: any Pruner
   let direction: Direction
+  /// When the study's `timeout` ends, if it has one.
+  let deadline: Date?
   /// The study's other trials when this one started (what the sampler learns from).
   let history: [TrialRecord]
   let registered: RegisteredDomains
 
   init(
     storage: any StudyStorage, study: Int64, started: StartedTrial, sampler: any Sampler,
-    pruner: any Pruner, direction: Direction, history: [TrialRecord], registered: RegisteredDomains
+    pruner: any Pruner, direction: Direction, deadline: Date?, history: [TrialRecord], registered: RegisteredDomains
   ) {
     (self.storage, self.study, self.id, self.gridIndex, self.fixed) = (
       storage, study, started.id, started.gridIndex, started.parameters
     )
-    (self.sampler, self.pruner, self.direction, self.history, self.registered) = (
-      sampler, pruner, direction, history, registered
+    (self.sampler, self.pruner, self.direction, self.deadline, self.history, self.registered) = (
+      sampler, pruner, direction, deadline, history, registered
     )
   }
 

@@ -295,13 +295,13 @@ struct TuneCommandTests {
   }
 }
 
-/// A password given in `--storage` is overwritten in the process's own arguments, so the process
-/// list never shows it while the command runs (issue 31). The server here accepts the connection
-/// and never answers, which keeps `descent` waiting long enough to look.
-struct ProcessListTests {
-  @Test func aStoragePasswordIsHiddenFromTheProcessList() throws {
+/// A PostgreSQL URL whose server accepts the connection (the kernel completes the handshake) and
+/// never answers (issue 31): the password is hidden from the process list meanwhile, and the wait
+/// ends after the connect timeout.
+struct SilentServerTests {
+  /// A socket listening on 127.0.0.1 that never accepts or answers, and its port.
+  static func silentServer() throws -> (socket: Int32, port: UInt16) {
     let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(listener) }
     var address = sockaddr_in()
     address.sin_family = sa_family_t(AF_INET)
     address.sin_addr.s_addr = inet_addr("127.0.0.1")
@@ -312,7 +312,36 @@ struct ProcessListTests {
         try #require(getsockname(listener, $0, &length) == 0)
       }
     }
-    let port = UInt16(bigEndian: address.sin_port)
+    return (listener, UInt16(bigEndian: address.sin_port))
+  }
+
+  /// libpq alone waits forever; Descent's default connect timeout (10 s) ends it with a message.
+  @Test func aServerThatNeverAnswersTimesOut() throws {
+    let (listener, port) = try Self.silentServer()
+    defer { close(listener) }
+    let process = Process()
+    process.executableURL = Bundle.main.bundleURL.appendingPathComponent("descent")
+    process.arguments = [
+      "tune", "--storage", "postgresql://descent@127.0.0.1:\(port)/studies", "--study", "s", "--show",
+    ]
+    let error = Pipe()
+    (process.standardOutput, process.standardError) = (FileHandle.nullDevice, error)
+    try process.run()
+    var waited = 0
+    while process.isRunning && waited < 600 {  // 60 s: the 10 s timeout with room for a loaded machine
+      usleep(100_000)
+      waited += 1
+    }
+    if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+    process.waitUntilExit()
+    let message = String(decoding: error.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    #expect(process.terminationReason == .exit && process.terminationStatus == 1, "still waiting after 60 s")
+    #expect(message.contains("cannot connect") && message.contains("timeout"), "\(message)")
+  }
+
+  @Test func aStoragePasswordIsHiddenFromTheProcessList() throws {
+    let (listener, port) = try Self.silentServer()
+    defer { close(listener) }
     let password = "TopSecret42"
     let process = try TuneCommandTests.start([
       "tune", "--storage", "postgresql://descent:\(password)@127.0.0.1:\(port)/studies", "--study", "s", "--show",

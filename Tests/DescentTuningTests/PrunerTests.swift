@@ -11,6 +11,28 @@ struct PrunerTests {
       started: Date(), finished: nil, error: nil, gridIndex: nil, lost: false)
   }
 
+  /// `timeout` stops running trials too, not only new ones: an objective that would run forever
+  /// stops at its first pruning check past the deadline, stored PRUNED with why (issue 31).
+  @Test func theTimeoutStopsRunningTrials() throws {
+    let storage = try SQLiteStorage(path: try TestStudies.folder() + "/study.sqlite")
+    let study = try Study(storage: storage, direction: .maximize, sampler: RandomSampler(seed: 3))
+    try study.optimize(trials: 10, timeout: 0.5, devices: ["cpu", "cpu"]) { trial, _ in
+      let x = try trial.suggestFloat("x", 0, 1)
+      for step in 1... {
+        usleep(20_000)
+        try trial.report(x, step: step)
+        if try trial.shouldPrune { throw TrialPruned(step: step) }
+      }
+      return x
+    }
+    let trials = try study.trials()
+    #expect(trials.count == 2, "one trial per worker, each stopped at the deadline")
+    for trial in trials {
+      #expect(trial.state == .pruned && trial.error?.hasPrefix("stopped at the study's timeout after step") == true)
+      #expect((trial.lastStep ?? 0) >= 1)
+    }
+  }
+
   @Test func medianPrunesBelowTheMedianOfCompleteTrials() throws {
     // Losses (minimize) of three complete trials: medians per step are 0.8, 0.6, 0.5.
     let history = [Self.trial(0, [0.9, 0.7, 0.5]), Self.trial(1, [0.8, 0.6, 0.4]), Self.trial(2, [0.7, 0.5, 0.6])]
