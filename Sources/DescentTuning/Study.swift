@@ -95,8 +95,9 @@ public final class Study: Sendable {
   /// Runs trials until the study holds `trials` of them (lost ones not counted, so a study
   /// reopened after a crash continues to the same total), the grid is exhausted, or `timeout`
   /// seconds have passed: no trial starts after that, and a running trial stops at its next
-  /// ``Trial/shouldPrune`` check (stored PRUNED at its last step, its error saying why). `devices` has one entry per worker thread:
-  /// worker `i` runs its trials with `objective(&trial, i)` and stores `devices[i]` as their device.
+  /// ``Trial/shouldPrune`` check (stored PRUNED at its last step, its error saying why).
+  /// `devices` has one entry per worker thread: worker `i` runs its trials with
+  /// `objective(&trial, i)` and stores `devices[i]` as their device.
   ///
   /// A trial whose objective returns a finite value is COMPLETE; one that throws ``TrialPruned``
   /// is PRUNED; any other error or a NaN result makes it FAILED with the message, and the study
