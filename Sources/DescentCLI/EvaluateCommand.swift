@@ -63,13 +63,18 @@ struct EvaluateCommand {
         }
       }
       let predicted = Inference.predictedClasses(outputs, width: width)
-      var matrix = [[Int]](repeating: [Int](repeating: 0, count: width), count: width)
-      for (label, guess) in zip(labels, predicted) { matrix[label][guess] += 1 }
-      let correct = (0..<width).reduce(0) { $0 + matrix[$1][$1] }
+      let correct = zip(labels, predicted).count { $0 == $1 }
       print(
         String(
           format: "%d rows  loss %.4f  accuracy %.2f%%", data.rows, loss / Double(data.rows),
           100 * Double(correct) / Double(data.rows)))
+      // A matrix is width² cells: readable, and cheap, only for a modest class count.
+      guard width <= ConfusionMatrix.maximumClasses else {
+        print("no confusion matrix: \(width) classes (it is printed and drawn up to \(ConfusionMatrix.maximumClasses))")
+        break
+      }
+      var matrix = [[Int]](repeating: [Int](repeating: 0, count: width), count: width)
+      for (label, guess) in zip(labels, predicted) { matrix[label][guess] += 1 }
       let names = model.output.classNames ?? (0..<width).map { "\($0)" }
       print(ConfusionMatrix.table(matrix, names: model.output.classNames))
       try FileSystem.writeAtomically(Array(ConfusionMatrix.svg(matrix, names: names).utf8), to: svgPath)
@@ -93,6 +98,9 @@ struct EvaluateCommand {
 
 /// A confusion matrix (rows: true class, columns: predicted class) as text and as SVG.
 enum ConfusionMatrix {
+  /// The most classes a matrix is printed and drawn for (10 000 classes took 5.4 GB to draw).
+  static let maximumClasses = 100
+
   /// Aligned columns of counts with each class's recall, and a header of predicted classes.
   static func table(_ matrix: [[Int]], names: [String]?) -> String {
     let labels = matrix.indices.map { index in names.map { "\(index) \($0[index])" } ?? "\(index)" }

@@ -54,7 +54,9 @@ struct DataSource {
         return nil
       },
       Flag("classes", "N", "the class count (default: the largest label + 1)") { settings, value in
-        guard let count = Int(value), count >= 2 else { return "a class count >= 2" }
+        guard let count = Int(value), count >= 2, count <= TrainingData.maximumClasses else {
+          return "a class count from 2 to \(TrainingData.maximumClasses)"
+        }
         settings[keyPath: path].classes = count
         return nil
       },
@@ -88,6 +90,10 @@ struct DataSource {
 /// The training and test sets `descent train` loaded, raw (before preprocessing), with what the
 /// model's output will mean.
 struct TrainingData {
+  /// The most classes a model may have: labels are class indices, and a label of 16 777 215 made
+  /// a 1.1 GB output layer.
+  static let maximumClasses = 100_000
+
   var train: Dataset
   var test: Dataset
   /// The images' size, for augmentation (IDX images only).
@@ -122,6 +128,13 @@ struct TrainingData {
     }
     // The class count comes from the training labels: a test label beyond them is a mistake.
     let largest = Int(data.train.targets.max() ?? 0)
+    if largest >= Self.maximumClasses, let row = data.train.targets.firstIndex(of: Float(largest)) {
+      let source = data.trainLines.map { "\($0.path):\($0.numbers[row])" } ?? data.labelFiles?[0] ?? data.train.name
+      throw DataError.invalidTarget(
+        source: source, row: row, value: Float(largest),
+        allowed: "a class index below \(Self.maximumClasses) (labels are class indices from 0; at most "
+          + "\(Self.maximumClasses) classes)")
+    }
     let names =
       source.classNames
       ?? (source.data == FashionMNIST.defaultDirectory && source.idxFiles.isEmpty

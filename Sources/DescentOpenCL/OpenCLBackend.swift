@@ -115,6 +115,7 @@ public final class OpenCLBackend: Backend, @unchecked Sendable {
 
   public func download(_ buffer: DeviceBuffer) throws -> [Float] {
     let source = try cl(buffer, "download")
+    try HostMemory.check(source.count)
     var values = [Float](repeating: 0, count: source.count)
     guard source.count > 0 else { return values }
     try locked {

@@ -147,6 +147,32 @@ struct TrainCommandTests {
       !FileManager.default.fileExists(atPath: "\(folder)/out/history.csv"), "trained before checking the test labels")
   }
 
+  /// Labels are class indices: one past the class limit is refused naming its line before any
+  /// memory is taken for the layer (a label of 16 777 215 made a 1.1 GB model); a model of more
+  /// classes than a confusion matrix is drawn for is evaluated without one.
+  @Test func classCountsAreBounded() throws {
+    let folder = try Self.temporaryFolder()
+    let csv = "x,label\n" + (0...100).map { "\(Double($0) / 100),\($0)\n" }.joined()
+    try Data(csv.utf8).write(to: URL(fileURLWithPath: "\(folder)/many.csv"))
+    let huge = "x,label\n0.5,1\n0.25,16777215\n" + (0..<8).map { "0.\($0),\($0 % 2)\n" }.joined()
+    try Data(huge.utf8).write(to: URL(fileURLWithPath: "\(folder)/huge.csv"))
+    let refused = try cli.run(["train", "--data", "\(folder)/huge.csv", "--output", "\(folder)/huge", "--quiet"])
+    #expect(refused.status == 1 && refused.error.contains("huge.csv:3"), "\(refused.error)")
+    #expect(refused.error.contains("at most 100000 classes"), "\(refused.error)")
+    let many = try cli.run([
+      "train", "--data", "\(folder)/many.csv", "--output", "\(folder)/many", "--hidden", "", "--epochs", "1",
+      "--validation", "0", "--test-data", "\(folder)/many.csv", "--backend", "cpu", "--quiet",
+    ])
+    #expect(many.status == 0, "\(many.error)")
+    let evaluated = try cli.run([
+      "evaluate", "--model", "\(folder)/many/weights.safetensors", "--input", "\(folder)/many.csv",
+      "--svg", "\(folder)/matrix.svg",
+    ])
+    #expect(evaluated.status == 0, "\(evaluated.error)")
+    #expect(evaluated.output.contains("no confusion matrix: 101 classes"), "\(evaluated.output)")
+    #expect(!FileManager.default.fileExists(atPath: "\(folder)/matrix.svg"))
+  }
+
   /// Runs killed with SIGKILL 16 times while they write a checkpoint every epoch, driven by
   /// progress, never by the clock (a loaded machine only makes it slower): even rounds kill a
   /// seeded 0–20 ms after a checkpoint write finished, odd rounds a seeded 0–2 ms after seeing one

@@ -1,3 +1,5 @@
+import Foundation
+
 /// `C = alpha·op(A)·op(B) + beta·C` (twin of `gemm` in `kernels/gemm.cl`).
 ///
 /// The plain loop it equals:
@@ -18,7 +20,7 @@ extension CPUBackend {
   public func gemm(_ shape: GemmShape, _ a: DeviceBuffer, _ b: DeviceBuffer, into c: DeviceBuffer) throws {
     try shape.validate(a, b, c)
     let (a, b, c) = (try cpu(a, "gemm"), try cpu(b, "gemm"), try cpu(c, "gemm"))
-    GemmKernel(shape: shape, a: a.pointer, b: b.pointer, c: c.pointer, parallel: parallel).run()
+    try GemmKernel(shape: shape, a: a.pointer, b: b.pointer, c: c.pointer, parallel: parallel).run()
   }
 }
 
@@ -54,7 +56,7 @@ struct GemmKernel {
     self.c = c
   }
 
-  func run() {
+  func run() throws {
     let (m, n, k) = (shape.m, shape.n, shape.k)
     // Below ~1 MFLOP a second core saves less than the dispatches cost (the MLP's 128×10×128
     // products: 39 GFLOP/s on one core, 34 on two).
@@ -63,7 +65,7 @@ struct GemmKernel {
     guard k > 0, shape.alpha != 0 else { return scaleC(spread) }
     if isFewRows { return rowRun() }  // one or two rows: CPUBackend+RowGemm.swift
     #if DESCENT_AVX512
-    if isNarrow { return narrowRun(spread: spread) }  // at most 16 columns: CPUBackend+NarrowGemm.swift
+    if isNarrow { return try narrowRun(spread: spread) }  // at most 16 columns: CPUBackend+NarrowGemm.swift
     #endif
     let mr = Self.mr, nr = Self.nr
     let rowPanels = (m + mr - 1) / mr, columnPanels = (n + nr - 1) / nr
@@ -75,12 +77,11 @@ struct GemmKernel {
     // Full-width panels of a k×n B are read in place (their rows are nr adjacent floats), unless
     // the matrix is large (see readsBInPlace); the rest are packed.
     let inPlaceB = readsBInPlace ? n / nr : 0
-    let packedA = Self.allocateAligned((rowPanels - inPlaceA) * mr * kc)
-    let packedB = Self.allocateAligned((columnPanels - inPlaceB) * nr * kc)
-    defer {
-      packedA.deallocate()
-      packedB.deallocate()
-    }
+    // Sized from the shape: a refused allocation is BackendError.outOfMemory, not a trap.
+    let packedA = try CPUBuffer.alignedFloats((rowPanels - inPlaceA) * mr * kc)
+    defer { free(packedA) }
+    let packedB = try CPUBuffer.alignedFloats((columnPanels - inPlaceB) * nr * kc)
+    defer { free(packedB) }
     // Tasks are blocks of up to mc rows × a group of column panels, at least two per core when
     // the rows allow (so the 128×10 output layer's 16 row panels split four ways, not 12 + 4).
     let rowPanelsPerBlock = max(1, min(Self.mc / mr, (rowPanels + 2 * parallel.threads - 1) / (2 * parallel.threads)))
@@ -351,9 +352,4 @@ struct GemmKernel {
     }
   }
 
-  /// Uninitialised floats at a 64-byte boundary, for SIMD loads of packed panels.
-  private static func allocateAligned(_ count: Int) -> UnsafeMutablePointer<Float> {
-    UnsafeMutableRawPointer.allocate(byteCount: count * MemoryLayout<Float>.stride, alignment: 64)
-      .bindMemory(to: Float.self, capacity: count)
-  }
 }

@@ -1,4 +1,6 @@
 #if DESCENT_AVX512
+import Foundation
+
 /// Products at most 16 columns wide (an MLP's output layer: 128×10×128) on AVX-512 builds; the
 /// 8×32 micro-kernel would leave 22 of its 32 columns empty (39 GFLOP/s on the MLP's 128×10×128,
 /// against OpenBLAS's 57–68). Both kernels read B where it lies.
@@ -13,8 +15,8 @@ extension GemmKernel {
   /// Whether ``narrowRun(spread:)`` computes this product.
   var isNarrow: Bool { shape.n <= V.scalarCount && shape.k > 0 && shape.alpha != 0 }
 
-  func narrowRun(spread: (Int, (Int) -> Void) -> Void) {
-    if shape.transposeA { rowsInLanes(spread: spread) } else { rowsInRegisters(spread: spread) }
+  func narrowRun(spread: (Int, (Int) -> Void) -> Void) throws {
+    if shape.transposeA { try rowsInLanes(spread: spread) } else { try rowsInRegisters(spread: spread) }
   }
 
   /// `op(B)[p, column]`, for the copying loop.
@@ -26,30 +28,34 @@ extension GemmKernel {
   /// `op(A) = Aᵀ`: strips of 16 rows of C, one register per column, over the whole depth. The B
   /// value of each multiply-add is read where it lies, at a fixed offset from the depth's row
   /// (`column·columnStep`: 1 when B is k×n, k when it is n×k).
-  private func rowsInLanes(spread: (Int, (Int) -> Void) -> Void) {
+  private func rowsInLanes(spread: (Int, (Int) -> Void) -> Void) throws {
+    // A last strip of fewer than 16 rows is copied with zero rows: its space, sized by the depth,
+    // is taken before the strips run (a refused allocation is an error, not a trap).
+    let padded = shape.m % 16 == 0 ? nil : try CPUBuffer.alignedFloats(16 * shape.k)
+    defer { padded.map { free($0) } }
     if shape.transposeB {
-      rowsInLanes(spread: spread, depthStep: 1, columnStep: shape.k)
+      rowsInLanes(spread: spread, depthStep: 1, columnStep: shape.k, padded: padded)
     } else {
-      rowsInLanes(spread: spread, depthStep: shape.n, columnStep: 1)
+      rowsInLanes(spread: spread, depthStep: shape.n, columnStep: 1, padded: padded)
     }
   }
 
   @inline(__always)
-  private func rowsInLanes(spread: (Int, (Int) -> Void) -> Void, depthStep: Int, columnStep: Int) {
+  private func rowsInLanes(
+    spread: (Int, (Int) -> Void) -> Void, depthStep: Int, columnStep: Int, padded: UnsafeMutablePointer<Float>?
+  ) {
     let (m, n, k) = (shape.m, shape.n, shape.k)
     spread((m + 15) / 16) { strip in
       let first = strip * 16, rows = min(16, m - first)
-      // A full strip is read in place (A is k×m); a last, shorter one is copied with zero rows.
-      var padded: UnsafeMutablePointer<Float>?
-      if rows < 16 {
-        let copy = UnsafeMutablePointer<Float>.allocate(capacity: 16 * k)
+      // A full strip is read in place (A is k×m); the last, shorter one is copied with zero rows
+      // into `padded` (only that strip uses it).
+      var source = a + first, stride = m
+      if rows < 16, let padded {
         for p in 0..<k {
-          for r in 0..<16 { copy[p * 16 + r] = r < rows ? a[p * m + first + r] : 0 }
+          for r in 0..<16 { padded[p * 16 + r] = r < rows ? a[p * m + first + r] : 0 }
         }
-        padded = copy
+        (source, stride) = (UnsafePointer(padded), 16)
       }
-      defer { padded?.deallocate() }
-      let (source, stride) = padded.map { (UnsafePointer($0), 16) } ?? (a + first, m)
       var c0 = V(), c1 = V(), c2 = V(), c3 = V(), c4 = V(), c5 = V(), c6 = V(), c7 = V()
       var c8 = V(), c9 = V(), c10 = V(), c11 = V(), c12 = V(), c13 = V(), c14 = V(), c15 = V()
       for p in 0..<k {
@@ -81,11 +87,11 @@ extension GemmKernel {
   /// rows' values and only ever reach the unstored lanes. The last rows, where 16 floats would
   /// run past B's end, and an n×k B (whose rows of op(B) are strided) are copied first as rows of
   /// 16 floats with zeros past n.
-  private func rowsInRegisters(spread: (Int, (Int) -> Void) -> Void) {
+  private func rowsInRegisters(spread: (Int, (Int) -> Void) -> Void) throws {
     let (m, n, k) = (shape.m, shape.n, shape.k)
     let inPlace = shape.transposeB ? 0 : max(0, k - (16 + n - 1) / n)  // rows p with p·n + 16 ≤ k·n
-    let copied = UnsafeMutablePointer<Float>.allocate(capacity: (k - inPlace) * 16)
-    defer { copied.deallocate() }
+    let copied = try CPUBuffer.alignedFloats((k - inPlace) * 16)
+    defer { free(copied) }
     for p in inPlace..<k {
       let row = copied + (p - inPlace) * 16
       for column in 0..<16 { row[column] = column < n ? elementOfB(p, column) : 0 }

@@ -93,6 +93,7 @@ public final class CPUBackend: Backend {
 
   public func download(_ buffer: DeviceBuffer) throws -> [Float] {
     let source = try cpu(buffer, "download")
+    try HostMemory.check(source.count)
     return Array(UnsafeBufferPointer(start: source.pointer, count: source.count))
   }
 
@@ -127,8 +128,17 @@ final class CPUBuffer: DeviceBuffer, @unchecked Sendable {
   /// request the allocator refuses, is ``BackendError/outOfMemory(bytes:device:reason:)`` rather
   /// than a trap (Linux overcommits: a larger buffer would be killed when first touched).
   init(count: Int) throws {
-    let physical = Self.physicalMemoryBytes
-    guard count <= physical / MemoryLayout<Float>.stride else {
+    self.count = count
+    pointer = try Self.alignedFloats(count)
+    owner = nil
+  }
+
+  /// `count` uninitialised floats at a 64-byte boundary (free with `free`), or
+  /// ``BackendError/outOfMemory(bytes:device:reason:)``: buffers and the kernels' scratch space
+  /// (GEMM packing) are sized from input, so none may trap on a refused allocation.
+  static func alignedFloats(_ count: Int) throws -> UnsafeMutablePointer<Float> {
+    let physical = physicalMemoryBytes
+    guard count >= 0, count <= physical / MemoryLayout<Float>.stride else {
       let bytes = count.multipliedReportingOverflow(by: MemoryLayout<Float>.stride)
       throw BackendError.outOfMemory(
         bytes: bytes.overflow ? Int.max : bytes.partialValue, device: "cpu",
@@ -139,9 +149,7 @@ final class CPUBuffer: DeviceBuffer, @unchecked Sendable {
     guard posix_memalign(&memory, 64, bytes) == 0, let memory else {
       throw BackendError.outOfMemory(bytes: bytes, device: "cpu", reason: "the allocator refused")
     }
-    self.count = count
-    pointer = memory.bindMemory(to: Float.self, capacity: max(1, count))
-    owner = nil
+    return memory.bindMemory(to: Float.self, capacity: max(1, count))
   }
 
   /// The `count` floats of `whole` from `offset` on.

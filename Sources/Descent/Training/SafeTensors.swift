@@ -31,6 +31,7 @@ public enum SafeTensors {
     var json = [UInt8](try JSONSerialization.data(withJSONObject: header, options: [.sortedKeys]))
     while json.count % 8 != 0 { json.append(0x20) }  // pad with spaces so the data is 8-byte aligned
     var bytes = [UInt8]()
+    try HostMemory.check(8 + json.count + offset, of: UInt8.self)
     bytes.reserveCapacity(8 + json.count + offset)
     withUnsafeBytes(of: UInt64(json.count).littleEndian) { bytes += $0 }
     bytes += json
@@ -120,7 +121,11 @@ public enum SafeTensors {
   public static func read(_ path: String) throws -> (tensors: [String: Tensor], metadata: [String: String]) {
     let bytes: [UInt8]
     do {
+      let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+      try HostMemory.check(2 * size, of: UInt8.self)  // the Data and the array made from it
       bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+    } catch let error as BackendError {
+      throw error
     } catch {
       throw DataError.unreadable(path: path, reason: (error as NSError).localizedDescription)
     }
