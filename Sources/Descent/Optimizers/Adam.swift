@@ -49,11 +49,8 @@ public struct Adam: Optimizer {
   }
 
   public func validate() throws {
-    try Hyperparameter.learningRate(learningRate)
-    try Hyperparameter.nonNegative("weightDecay", weightDecay)
-    try Hyperparameter.beta("beta1", beta1)
-    try Hyperparameter.beta("beta2", beta2)
-    try Hyperparameter.nonNegative("epsilon", epsilon)
+    try Hyperparameter.adaptive(
+      learningRate: learningRate, beta1: beta1, beta2: beta2, epsilon: epsilon, weightDecay: weightDecay)
   }
 
   /// The `adam` kernel's call, shared with ``AdamW``: `step_size = lr / (1 − β₁ᵗ)` and

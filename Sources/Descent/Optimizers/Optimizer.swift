@@ -114,6 +114,15 @@ enum Hyperparameter {
     try ConfigurationError.require(value >= 0 && value.isFinite, name, value, ">= 0")
   }
 
+  /// The checks Adam, AdamW and Adamax share (the first failing one is named).
+  static func adaptive(learningRate: Float, beta1: Float, beta2: Float, epsilon: Float, weightDecay: Float) throws {
+    try Self.learningRate(learningRate)
+    try Self.nonNegative("weightDecay", weightDecay)
+    try Self.beta("beta1", beta1)
+    try Self.beta("beta2", beta2)
+    try Self.nonNegative("epsilon", epsilon)
+  }
+
   /// A decay factor of a running average: β₁, β₂ of Adam and Lion.
   static func beta(_ name: String, _ value: Float) throws {
     try ConfigurationError.require(value >= 0 && value < 1, name, value, "[0, 1)")
