@@ -78,7 +78,7 @@ let package = Package(
     .target(name: "CPUFeatures", swiftSettings: cpuSettings(definesOnly: true)),  // the core's level, checked anywhere
     .testTarget(
       name: "DescentTests", dependencies: ["Descent", "CPUFeatures", "TestSupport", "CZlib"],
-      exclude: ["FuzzRegressions"]),  // inputs the fuzz tests read by path
+      exclude: ["FuzzRegressions", "Fixtures"]),  // inputs the tests read by path
     .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
     // MARK: OpenCL backend; kernels/*.cl are embedded at build time by EmbedKernels

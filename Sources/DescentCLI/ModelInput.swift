@@ -105,10 +105,8 @@ struct ModelInput {
   }
 
   private static func readCSV(_ path: String, model: Sequential) throws -> (Dataset, Bool) {
-    let file = try CSVFile(path: path, label: nil)
-    let names = file.header ?? []
-    let labelColumn = model.output.label.flatMap { names.firstIndex(of: $0) }
-    let featureNames = names.indices.filter { $0 != labelColumn }.map { names[$0] }
+    let file = try CSVFile(path: path, label: model.output.label.map(CSVFile.LabelColumn.nameIfPresent))
+    let featureNames = file.featureNames ?? []
     if let expected = model.preprocessing.featureNames, featureNames != expected {
       throw DataError.inconsistent(
         """
@@ -116,16 +114,17 @@ struct ModelInput {
         \(model.output.label.map { " (label column \"\($0)\" optional)" } ?? "")
         """)
     }
-    var features = file.features, targets = [Float](repeating: 0, count: file.lineNumbers.count)
-    if let labelColumn {
-      let width = file.featureCount
-      targets = (0..<targets.count).map { file.features[$0 * width + labelColumn] }
-      features = (0..<file.features.count).filter { $0 % width != labelColumn }.map { file.features[$0] }
+    if let labelColumn = file.labelColumn {
+      try TrainingData.checkLabels(file.labels, classification: model.output.kind == .classes) { row, value, allowed in
+        DataError.invalidLine(
+          path: path, line: file.lineNumbers[row], column: labelColumn + 1, expected: allowed, found: "\(value)")
+      }
     }
+    let targets =
+      file.labelColumn == nil ? [Float](repeating: 0, count: file.lineNumbers.count) : file.labels.map(Float.init)
     return (
-      try Dataset(
-        features: features, featureCount: file.featureCount - (labelColumn == nil ? 0 : 1),
-        targets: targets, name: path), labelColumn != nil
+      try Dataset(features: file.features, featureCount: file.featureCount, targets: targets, name: path),
+      file.labelColumn != nil
     )
   }
 }

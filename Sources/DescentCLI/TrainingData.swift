@@ -204,8 +204,9 @@ struct TrainingData {
       images: paths["test-images"]!, labels: paths["test-labels"]!,
       name: paths["test-images"]!)
     for (set, labels) in [(train.dataset, paths["train-labels"]!), (test.dataset, paths["test-labels"]!)] {
-      try checkLabels(set.targets, classification: source.task == .classification) { row, value, allowed in
-        DataError.invalidTarget(source: labels, row: row, value: value, allowed: allowed)
+      try checkLabels(set.targets.map(Double.init), classification: source.task == .classification) {
+        row, value, allowed in
+        DataError.invalidTarget(source: labels, row: row, value: Float(value), allowed: allowed)
       }
     }
     let bytes = train.unsignedBytes
@@ -232,7 +233,9 @@ struct TrainingData {
           found: "\(value)")
       }
       return (
-        try Dataset(features: file.features, featureCount: file.featureCount, targets: file.labels, name: path), file
+        try Dataset(
+          features: file.features, featureCount: file.featureCount, targets: file.labels.map(Float.init), name: path),
+        file
       )
     }
     let (all, file) = try read(source.data)
@@ -264,10 +267,11 @@ struct TrainingData {
     return data
   }
 
-  /// Classification labels must be whole numbers >= 0 (the class count is checked once known).
-  private static func checkLabels(
-    _ labels: [Float], classification: Bool,
-    _ error: (Int, Float, String) -> DataError
+  /// Classification labels must be whole numbers >= 0 (the class count is checked once known),
+  /// judged on the value as read, before it is rounded to `Float`.
+  static func checkLabels(
+    _ labels: [Double], classification: Bool,
+    _ error: (Int, Double, String) -> DataError
   ) throws {
     guard classification else { return }
     if let row = labels.firstIndex(where: { !($0 >= 0 && $0.rounded() == $0 && $0 < 16_777_216) }) {

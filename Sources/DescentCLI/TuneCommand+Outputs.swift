@@ -40,7 +40,7 @@ extension TuneCommand {
   /// Reads only: a role with read rights alone can show a study that workers are running. With
   /// `--output` it also writes the exports and plots of the trials so far.
   func showStudy() throws -> Int32 {
-    let store = try studyStorage(storage!, create: false)
+    let store = try studyStorage(storage!, create: false, readOnly: true)
     let studies = try store.studies()
     guard let stored = studies.first(where: { $0.name == study }) else {
       throw TuningError.noSuchStudy(path: store.location, study: study, available: studies.map(\.name))

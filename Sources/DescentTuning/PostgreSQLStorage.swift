@@ -12,18 +12,20 @@ public final class PostgreSQLStorage: SQLStudyStorage, @unchecked Sendable {
   /// - Throws: ``TuningError/storage(path:reason:)`` with libpq's message when the server cannot
   ///   be reached or refuses the login; ``TuningError/notAStudy(path:reason:)`` for a database
   ///   with other tables or a newer Descent schema.
-  public init(url: String, retryWindow: Double = 120) throws {
-    try super.init(try PostgreSQLConnection(url: url, retryWindow: retryWindow))
+  /// With `readOnly`, nothing is written: a database without Descent's tables is refused.
+  public init(url: String, retryWindow: Double = 120, readOnly: Bool = false) throws {
+    try super.init(try PostgreSQLConnection(url: url, retryWindow: retryWindow), readOnly: readOnly)
   }
 }
 
 /// The store `location` names: `postgresql://…` or `postgres://…` on a server, `sqlite:PATH` or a
-/// plain path in an SQLite file (created unless `create` is false).
-public func studyStorage(_ location: String, create: Bool = true) throws -> any StudyStorage {
+/// plain path in an SQLite file (created unless `create` is false; opened for reading only, never
+/// written, with `readOnly`).
+public func studyStorage(_ location: String, create: Bool = true, readOnly: Bool = false) throws -> any StudyStorage {
   if location.hasPrefix("postgresql://") || location.hasPrefix("postgres://") {
-    return try PostgreSQLStorage(url: location)
+    return try PostgreSQLStorage(url: location, readOnly: readOnly)
   }
   return try SQLiteStorage(
     path: location.hasPrefix("sqlite:") ? String(location.dropFirst("sqlite:".count)) : location,
-    create: create)
+    create: create, readOnly: readOnly)
 }

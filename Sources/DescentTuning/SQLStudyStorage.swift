@@ -14,27 +14,45 @@ public class SQLStudyStorage: StudyStorage, @unchecked Sendable {
   /// stored settings) is upgraded in place; a newer version is refused.
   static let format = "descent-study", version = 2
 
-  init(_ db: any SQLDatabase) throws {
+  /// Opens the store on `db`. It is identified first, by reading alone: a database that is not a
+  /// Descent store is refused as it was found. Then, unless `readOnly`, `beforeWriting` runs (SQLite
+  /// switches to WAL there) and an empty database gets the schema, a version-1 one the upgrade.
+  init(_ db: any SQLDatabase, readOnly: Bool = false, beforeWriting: () throws -> Void = {}) throws {
     self.db = db
-    try prepare()
+    var version = try identify()
+    if readOnly {
+      guard let version else { throw TuningError.notAStudy(path: location, reason: "an empty database") }
+      guard version == Self.version else {
+        throw TuningError.storage(
+          path: location,
+          reason: "schema version \(version) must be upgraded first: run `descent tune` on it once without --show")
+      }
+      return
+    }
+    try beforeWriting()
+    if version == nil {
+      do {
+        try db.transaction(writing: true) { try createSchema() }
+        return
+      } catch {
+        // Another process created the schema first (its CREATE won; ours failed after it committed).
+        guard let theirs = try? identify() else { throw error }
+        version = theirs
+      }
+    }
+    if version == 1 { try db.transaction(writing: true) { try upgradeFromVersion1() } }
   }
 
   private func tables() throws -> Set<String> {
     try db.transaction(writing: false) { Set(try db.query(db.tableListQuery).compactMap { $0.first?.string }) }
   }
 
-  private func prepare() throws {
-    var existing = try tables()
-    if existing.isEmpty {
-      do {
-        try db.transaction(writing: true) { try createSchema() }
-        return
-      } catch {
-        // Another process created the schema first (its CREATE won; ours failed after it committed).
-        existing = try tables()
-        guard existing.contains("descent") else { throw error }
-      }
-    }
+  /// The store's schema version, nil for an empty database; reads only.
+  /// - Throws: ``TuningError/notAStudy(path:reason:)`` for another program's database, or a
+  ///   Descent store newer than this Descent.
+  private func identify() throws -> Int? {
+    let existing = try tables()
+    if existing.isEmpty { return nil }
     guard existing.contains("descent") else {
       throw TuningError.notAStudy(
         path: location,
@@ -48,13 +66,15 @@ public class SQLStudyStorage: StudyStorage, @unchecked Sendable {
     guard info["format"] == Self.format else {
       throw TuningError.notAStudy(path: location, reason: "format is \(info["format"] ?? "missing")")
     }
-    guard let stored = info["version"].flatMap({ Int($0) }), stored <= Self.version else {
+    guard let stored = info["version"].flatMap({ Int($0) }), stored >= 1 else {
+      throw TuningError.notAStudy(path: location, reason: "schema version is \(info["version"] ?? "missing")")
+    }
+    guard stored <= Self.version else {
       throw TuningError.notAStudy(
         path: location,
-        reason: "schema version \(info["version"] ?? "missing") is newer than this Descent's "
-          + "(\(Self.version)): use a newer descent")
+        reason: "schema version \(stored) is newer than this Descent's (\(Self.version)): use a newer descent")
     }
-    if stored == 1 { try db.transaction(writing: true) { try upgradeFromVersion1() } }
+    return stored
   }
 
   private func createSchema() throws {

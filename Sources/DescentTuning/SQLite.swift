@@ -13,12 +13,21 @@ final class SQLiteConnection: SQLDatabase {
   /// SQLite's destructor constant that makes it copy bound text before the call returns.
   private static let transient = unsafeBitCast(OpaquePointer(bitPattern: -1), to: sqlite3_destructor_type.self)
 
-  /// Opens `path`; creates it only when `create`. Waits up to `busyTimeout` seconds for another
-  /// connection's lock instead of failing with "database is locked".
-  init(path: String, create: Bool, busyTimeout: Double = 120) throws {
+  /// Opens `path`; creates it only when `create`; for reading only when `readOnly`, and then, when
+  /// `immutable`, as a file nothing changes (no locks, no `-shm` file). Waits up to `busyTimeout`
+  /// seconds for another connection's lock instead of failing with "database is locked".
+  init(path: String, create: Bool, readOnly: Bool = false, immutable: Bool = false, busyTimeout: Double = 120) throws {
     self.path = path
-    let flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_FULLMUTEX
-    let status = sqlite3_open_v2(path, &handle, flags, nil)
+    var flags = (readOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE) | SQLITE_OPEN_FULLMUTEX
+    if create, !readOnly { flags |= SQLITE_OPEN_CREATE }
+    var name = path
+    if immutable {
+      flags |= SQLITE_OPEN_URI
+      let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
+      let allowed = CharacterSet.urlPathAllowed.subtracting(CharacterSet(charactersIn: "?#"))
+      name = "file:\(absolute.addingPercentEncoding(withAllowedCharacters: allowed) ?? absolute)?immutable=1"
+    }
+    let status = sqlite3_open_v2(name, &handle, flags, nil)
     guard status == SQLITE_OK else {
       let reason = handle.map { String(cString: sqlite3_errmsg($0)) } ?? "cannot open"
       sqlite3_close(handle)

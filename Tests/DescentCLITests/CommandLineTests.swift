@@ -14,12 +14,14 @@ struct CommandLineTests {
     try run(arguments)
   }
 
-  func run(_ arguments: [String], environment: [String: String] = [:]) throws -> Result {
+  /// Runs `descent` with `arguments`; `launcher` (a command and its arguments ending in the
+  /// binary's path) runs it another way, as another user say.
+  func run(_ arguments: [String], environment: [String: String] = [:], as launcher: [String] = []) throws -> Result {
     // The test bundle sits in the same build folder as the executable.
     let binary = Bundle.main.bundleURL.appendingPathComponent("descent")
     let process = Process()
-    process.executableURL = binary
-    process.arguments = arguments
+    process.executableURL = launcher.first.map { URL(fileURLWithPath: $0) } ?? binary
+    process.arguments = launcher.dropFirst() + arguments
     process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
     let (output, error) = (Pipe(), Pipe())
     process.standardOutput = output

@@ -112,6 +112,32 @@ struct TuneCommandTests {
     #expect(text.status == 1 && text.error.contains("is not a Descent study file"), "\(text.error)")
   }
 
+  /// `--show` reads a store its user may not write, in a folder they may not write either (so
+  /// SQLite cannot create the WAL index beside it), and leaves it byte for byte. Run as `nobody`
+  /// when the suite runs as root (root may write anywhere).
+  @Test func showReadsAReadOnlyStore() throws {
+    let folder = try TrainCommandTests.temporaryFolder() + "/locked"
+    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    let path = folder + "/study.sqlite"
+    do {
+      let study = try Study(name: "mine", storage: try SQLiteStorage(path: path), direction: .maximize)
+      try study.optimize(trials: 2) { trial, _ in try trial.suggestFloat("x", 0, 1) }
+    }
+    let before = try Data(contentsOf: URL(fileURLWithPath: path))
+    try FileManager.default.setAttributes([.posixPermissions: 0o444], ofItemAtPath: path)
+    try FileManager.default.setAttributes([.posixPermissions: 0o555], ofItemAtPath: folder)
+    defer { try? FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: folder) }
+    let show = ["tune", "--storage", path, "--study", "mine", "--show"]
+    let binary = Bundle.main.bundleURL.appendingPathComponent("descent").path
+    let shown =
+      getuid() == 0
+      ? try cli.run(show, as: ["/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", binary])
+      : try cli.run(show)
+    #expect(shown.status == 0 && shown.output.contains("2 trials: 0 waiting, 0 running"), "\(shown.error)")
+    #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == before)
+    #expect(try FileManager.default.contentsOfDirectory(atPath: folder) == ["study.sqlite"])
+  }
+
   /// A tiny study end to end on each backend, with cross-validation, pruning, exports and
   /// retraining; its outputs agree with each other and with a second run of the same seed.
   @Test(.enabled(if: enabled, "Fashion-MNIST is not installed (dataset-fashion-mnist)"), arguments: ["cpu", "opencl"])

@@ -2,7 +2,7 @@
 import Foundation
 import Testing
 
-/// IDX and CSV readers on good and broken files, data sets, ordering and augmentation.
+/// IDX readers on good and broken files, data sets, ordering and augmentation.
 @Suite struct DataTests {
   let folder: String = {
     let path = NSTemporaryDirectory() + "descent-data-\(UUID().uuidString)"
@@ -89,35 +89,6 @@ import Testing
     } throws: { error in
       "\(error)".hasPrefix("\(cut): cannot read:") || "\(error)".contains("data bytes")
     }
-  }
-
-  @Test func csvReadsHeaderAndLabelColumn() throws {
-    let path = try file("data.csv", Array("x,label,y\n1,0,2.5\n-3,1,4e-1\n\n".utf8))
-    let csv = try CSVFile(path: path, label: .name("label"))
-    #expect(csv.header == ["x", "label", "y"])
-    #expect(csv.features == [1, 2.5, -3, 0.4])
-    #expect(csv.labels == [0, 1])
-    #expect(csv.featureCount == 2)
-    let noHeader = try CSVFile(path: try file("plain.csv", Array("1,2,3\n4,5,6\n".utf8)), hasHeader: false)
-    #expect(noHeader.labels == [3, 6] && noHeader.features == [1, 2, 4, 5])
-  }
-
-  @Test func brokenCsvFilesNameTheLineAndColumn() throws {
-    func error(_ text: String, label: CSVFile.LabelColumn = .index(-1)) throws -> String {
-      let path = try file("broken.csv", Array(text.utf8))
-      do {
-        _ = try CSVFile(path: path, label: label)
-        return "no error"
-      } catch {
-        return "\(error)".replacingOccurrences(of: folder + "/", with: "")
-      }
-    }
-    #expect(try error("a,b\n1,2\n3,x\n") == "broken.csv:3:2: expected a number, found \"x\"")
-    #expect(try error("a,b\n1,2\n3\n") == "broken.csv:3: expected 2 fields, found 1")
-    #expect(
-      try error("a,b\n1,2\n", label: .name("label"))
-        == "broken.csv:1: expected a header column named \"label\", found a,b")
-    #expect(try error("") == "broken.csv:1: expected a line of values, found an empty file")
   }
 
   @Test func nonFiniteValuesAreReportedWithRowAndColumn() throws {

@@ -157,21 +157,96 @@ struct FuzzTests {
     } catch is TrainingError {}  // mutated weights may be NaN: a clean stop
   }
 
-  /// CSV files with a header, a label column and numbers of every shape.
+  /// CSV files with a header, a label column and numbers of every shape, quoted or not, with
+  /// every line ending: each case reads exactly as ``referenceCSV(_:)`` (a second, plain reading of
+  /// the same grammar) says, values and line numbers, or fails where it fails.
   @Test func csvFiles() throws {
     let seeds = [
       "x,y,label\n0.5,-1,0\n1e3,2.5,1\n\n-0,3,2\n",
       "a,b\r\n1,2\r\n3,4\r\n",
-      "1,2,3\n4,5,6\n",
+      "\u{FEFF}\"a,1\",\" b \"\"c\"\"\r\n\" ,c\r\n \"1.5\" ,.25, 0\r\n\r\n5.,-7e-3,\"2\"",
+      "p\rq\r1\r2\r",
     ].map { Array($0.utf8) }
     var mutator = Mutator(seed: 0xC5F)
     let path = "\(Self.folder)/data.csv"
-    try mutator.run(seeds, text: true, current: path) { _, _ in
+    try mutator.run(seeds, text: true, current: path) { input, caseNumber in
+      let expected = Self.referenceCSV(input)
       do {
         let file = try CSVFile(path: path, hasHeader: true, label: .index(-1))
-        #expect(file.features.count == file.labels.count * file.featureCount)
-      } catch is DataError {}
+        let (features, labels, lines) = try #require(expected, "case \(caseNumber): read, but the reference refuses it")
+        #expect(file.features.elementsEqual(features) { $0 == $1 || $0.isNaN && $1.isNaN }, "case \(caseNumber)")
+        #expect(file.labels.elementsEqual(labels) { $0 == $1 || $0.isNaN && $1.isNaN }, "case \(caseNumber)")
+        #expect(file.lineNumbers == lines, "case \(caseNumber)")
+      } catch is DataError {
+        #expect(expected == nil, "case \(caseNumber): refused, but the reference reads it")
+      }
     }
+  }
+
+  /// The CSV grammar of ``CSVReader`` and ``CSVNumber``, read the plain way: Unicode scalars one at
+  /// a time, numbers by a regular expression. A header, then rows of numbers, the last column the
+  /// label; nil for a file the grammar refuses.
+  static func referenceCSV(_ bytes: [UInt8]) -> (features: [Float], labels: [Double], lines: [Int])? {
+    guard var text = String(validating: bytes, as: UTF8.self), !text.unicodeScalars.contains("\0") else { return nil }
+    if text.unicodeScalars.first == "\u{FEFF}" { text.unicodeScalars.removeFirst() }
+    var records: [(line: Int, fields: [String])] = []
+    var scalars = Array(text.unicodeScalars)[...], line = 1
+    while !scalars.isEmpty {
+      let start = line
+      var fields: [String] = [], quotedOnly = [false]
+      while true {
+        var field = "", quoted = false
+        while scalars.first == " " || scalars.first == "\t" { scalars.removeFirst() }
+        if scalars.first == "\"" {
+          quoted = true
+          scalars.removeFirst()
+          while true {
+            guard let next = scalars.popFirst() else { return nil }
+            if next == "\"" {
+              if scalars.first == "\"" { field.unicodeScalars.append(scalars.removeFirst()) } else { break }
+            } else {
+              if next == "\n" || (next == "\r" && scalars.first != "\n") { line += 1 }
+              field.unicodeScalars.append(next)
+            }
+          }
+          while scalars.first == " " || scalars.first == "\t" { scalars.removeFirst() }
+          if let next = scalars.first, !",\r\n".unicodeScalars.contains(next) { return nil }
+        } else {
+          while let next = scalars.first, !",\r\n".unicodeScalars.contains(next) {
+            if next == "\"" { return nil }
+            field.unicodeScalars.append(scalars.removeFirst())
+          }
+          field = String(field.reversed().drop { $0 == " " || $0 == "\t" }.reversed())
+        }
+        fields.append(field)
+        quotedOnly[0] = quoted
+        if scalars.first == "," {
+          scalars.removeFirst()
+          continue
+        }
+        if scalars.first == "\r" { scalars.removeFirst() }
+        if scalars.first == "\n" { scalars.removeFirst() }
+        line += 1
+        break
+      }
+      if !(fields.count == 1 && fields[0].isEmpty && !quotedOnly[0]) { records.append((start, fields)) }
+    }
+    guard let header = records.first else { return nil }
+    let number = try! NSRegularExpression(
+      pattern: "^[+-]?(([0-9]+\\.?[0-9]*|\\.[0-9]+)([eE][+-]?[0-9]+)?|(?i:nan|inf|infinity))$")
+    var features: [Float] = [], labels: [Double] = [], lines: [Int] = []
+    for (line, fields) in records.dropFirst() {
+      guard fields.count == header.fields.count else { return nil }
+      for (column, field) in fields.enumerated() {
+        guard number.firstMatch(in: field, range: NSRange(field.startIndex..., in: field)) != nil,
+          let value = Double(field.lowercased()),
+          Float(value).isFinite || field.lowercased().contains(where: { $0 == "n" })
+        else { return nil }
+        if column == fields.count - 1 { labels.append(value) } else { features.append(Float(value)) }
+      }
+      lines.append(line)
+    }
+    return (features, labels, lines)
   }
 
   /// Every input a fuzzer ever crashed on, kept as a file, loads to a clean error or a value.

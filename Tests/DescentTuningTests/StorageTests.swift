@@ -281,19 +281,32 @@ struct StorageTests {
     do { _ = try SQLiteStorage(path: text) } catch {
       #expect("\(error)".hasPrefix("\(text) is not a Descent study file: file is not a database"))
     }
-    // another application's SQLite database
+    // another application's SQLite database (in the default rollback-journal mode), refused
+    // unchanged: its bytes (the journal mode is in its header) are as they were, writable or not
     var db: OpaquePointer?
     sqlite3_open(folder + "/other.sqlite", &db)
     sqlite3_exec(db, "CREATE TABLE songs (title TEXT)", nil, nil, nil)
     sqlite3_close(db)
-    do {
-      _ = try SQLiteStorage(path: folder + "/other.sqlite")
-      Issue.record("opened another application's database")
-    } catch {
-      #expect(
-        "\(error)"
-          == "\(folder)/other.sqlite is not a Descent study file: a database without Descent's tables (it has songs)")
+    let before = try Data(contentsOf: URL(fileURLWithPath: folder + "/other.sqlite"))
+    #expect(before[18] == 1 && before[19] == 1)  // the legacy (non-WAL) format versions
+    for readOnly in [false, true] {
+      do {
+        _ = try SQLiteStorage(path: folder + "/other.sqlite", readOnly: readOnly)
+        Issue.record("opened another application's database")
+      } catch {
+        #expect(
+          "\(error)"
+            == "\(folder)/other.sqlite is not a Descent study file: a database without Descent's tables (it has songs)")
+      }
+      #expect(try Data(contentsOf: URL(fileURLWithPath: folder + "/other.sqlite")) == before)
+      #expect(!FileManager.default.fileExists(atPath: folder + "/other.sqlite-wal"))
     }
+    // an empty file is a new store when writing, and refused (and left empty) when reading only
+    FileManager.default.createFile(atPath: folder + "/empty.sqlite", contents: nil)
+    #expect(throws: TuningError.notAStudy(path: folder + "/empty.sqlite", reason: "an empty database")) {
+      try SQLiteStorage(path: folder + "/empty.sqlite", readOnly: true)
+    }
+    #expect(try Data(contentsOf: URL(fileURLWithPath: folder + "/empty.sqlite")).isEmpty)
     // a missing file is not created when reading
     #expect(throws: TuningError.storage(path: folder + "/missing.sqlite", reason: "no such file")) {
       try SQLiteStorage(path: folder + "/missing.sqlite", create: false)
@@ -306,6 +319,26 @@ struct StorageTests {
     try study.optimize(trials: 1) { trial, _ in try trial.suggestFloat(name, 0, 1) }
     #expect(try storage.studies().map(\.name) == [name])
     #expect(try study.trials().first?.parameters[name] != nil)
+  }
+
+  /// A read-only store is read and never written: a write through it fails, and its file keeps
+  /// its bytes. (That it opens in a read-only folder, where SQLite cannot create the `-shm`
+  /// index, is checked as another user by TuneCommandTests.showReadsAReadOnlyStore.)
+  @Test func readOnlyStoresAreNeverWritten() throws {
+    let folder = try TestStudies.folder()
+    let path = folder + "/study.sqlite"
+    do {
+      let study = try Study(
+        name: "s", storage: try SQLiteStorage(path: path), direction: .minimize, sampler: RandomSampler(seed: 3))
+      try study.optimize(trials: 3) { trial, _ in try trial.suggestFloat("x", 0, 1) }
+    }
+    let before = try Data(contentsOf: URL(fileURLWithPath: path))
+    let store = try SQLiteStorage(path: path, readOnly: true)
+    let studies = try store.studies()
+    #expect(studies.map(\.name) == ["s"])
+    #expect(try store.trials(study: studies[0].id).count == 3)
+    #expect(throws: TuningError.self) { try store.openStudy("another", direction: .minimize) }
+    #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == before)
   }
 
   /// A study file cut short (a full disk, a partial copy) or with a page overwritten is a

@@ -1,14 +1,14 @@
-import Foundation
-
-/// A numeric CSV file: one row per line, comma-separated, optionally with a header line, and
-/// optionally one column holding the target (a class index or a value).
+/// A numeric CSV file (see ``CSVReader`` for what is read as a record and a field, and
+/// ``CSVNumber`` for what is read as a number): optionally a header record, then one row per
+/// record, and optionally one column holding the target (a class index or a value).
 public struct CSVFile: Sendable {
   /// The header's column names, or `nil` without a header.
   public let header: [String]?
   /// Every column but the label, row by row.
   public let features: [Float]
-  /// The label column's values (empty without one).
-  public let labels: [Float]
+  /// The label column's values, rounded once from the text to `Double` (so a class label's
+  /// whole-number check sees `1.00000001` as written); empty without a label column.
+  public let labels: [Double]
   public let featureCount: Int
   /// The label's column (from 0), or nil.
   public let labelColumn: Int?
@@ -20,71 +20,59 @@ public struct CSVFile: Sendable {
     header.map { names in names.indices.filter { $0 != labelColumn }.map { names[$0] } }
   }
 
-  /// Where the label is: a column index (from 0; negative counts from the end) or a header name.
+  /// Where the label is: a column index (from 0; negative counts from the end), a header name, or
+  /// a header name that may be absent (then every column is a feature).
   public enum LabelColumn: Sendable, Hashable {
     case index(Int)
     case name(String)
+    case nameIfPresent(String)
   }
 
-  /// Reads `path`. Empty lines are skipped; every other line must have as many fields as the first,
-  /// each a number (`nan`/`inf` parse, and ``Dataset/checkFinite()`` reports them). With `label`
-  /// nil every column is a feature.
+  /// Reads `path` (plain or gzip-compressed). Every row must have as many fields as the first
+  /// record, each a number. With `label` nil every column is a feature. Errors name the line and
+  /// the column (the field's number, from 1).
   public init(path: String, hasHeader: Bool = true, label: LabelColumn? = .index(-1)) throws {
-    let text: String
-    do {
-      text = try String(contentsOfFile: path, encoding: .utf8)
-    } catch {
-      throw DataError.unreadable(path: path, reason: (error as NSError).localizedDescription)
+    let reader = CSVReader(path: path, bytes: try FileBytes.read(path))
+    var header: [String]?, width = 0, labelIndex: Int?
+    var features: [Float] = [], labels: [Double] = [], numbers: [Int] = []
+    try reader.forEachRecord { record in
+      func failure(_ column: Int?, _ expected: String, _ found: String) -> DataError {
+        .invalidLine(path: path, line: record.line, column: column, expected: expected, found: found)
+      }
+      if width == 0 {
+        width = record.count
+        if hasHeader {
+          let names = (0..<width).map(record.text)
+          var seen: [String: Int] = [:]
+          for (column, name) in names.enumerated() {
+            if let first = seen[name] {
+              throw failure(nil, "distinct column names", "\"\(name)\" in columns \(first + 1) and \(column + 1)")
+            }
+            seen[name] = column
+          }
+          header = names
+        }
+        labelIndex = try Self.column(of: label, header: header, width: width) {
+          failure(nil, $0, $1)
+        }
+        if hasHeader { return }
+      }
+      guard record.count == width else { throw failure(nil, "\(width) fields", "\(record.count)") }
+      numbers.append(record.line)
+      for column in 0..<width {
+        let raw = record.raw(column)
+        guard let value = CSVNumber.parse(raw) else {
+          throw failure(column + 1, "a number", "\"\(record.text(column))\"")
+        }
+        guard Float(value).isFinite || !CSVNumber.isDecimal(raw) else {
+          throw failure(column + 1, "a number within float range (±3.4e38)", "\"\(record.text(column))\"")
+        }
+        if column == labelIndex { labels.append(value) } else { features.append(Float(value)) }
+      }
     }
-    let lines = text.split(separator: "\n", omittingEmptySubsequences: false).enumerated()
-      .map { ($0.offset + 1, $0.element.hasSuffix("\r") ? $0.element.dropLast() : $0.element) }
-      .filter { !$0.1.allSatisfy(\.isWhitespace) }
-    guard let first = lines.first else {
+    guard width > 0 else {
       throw DataError.invalidLine(
         path: path, line: 1, column: nil, expected: "a line of values", found: "an empty file")
-    }
-    let width = first.1.split(separator: ",", omittingEmptySubsequences: false).count
-    let header =
-      hasHeader
-      ? first.1.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
-      : nil
-    let labelIndex: Int?
-    switch label {
-    case nil: labelIndex = nil
-    case let .index(index):
-      let column = index < 0 ? width + index : index
-      labelIndex = column
-      guard column >= 0, column < width else {
-        throw DataError.invalidLine(
-          path: path, line: first.0, column: nil,
-          expected: "a label column \(index) within \(width) columns", found: "\(width) columns")
-      }
-    case let .name(name):
-      guard let index = header?.firstIndex(of: name) else {
-        throw DataError.invalidLine(
-          path: path, line: first.0, column: nil, expected: "a header column named \"\(name)\"",
-          found: header.map { $0.joined(separator: ",") } ?? "no header")
-      }
-      labelIndex = index
-    }
-    var features: [Float] = [], labels: [Float] = [], numbers: [Int] = []
-    for (number, line) in lines.dropFirst(hasHeader ? 1 : 0) {
-      numbers.append(number)
-      let fields = line.split(separator: ",", omittingEmptySubsequences: false)
-      guard fields.count == width else {
-        throw DataError.invalidLine(
-          path: path, line: number, column: nil, expected: "\(width) fields",
-          found: "\(fields.count)")
-      }
-      for (column, field) in fields.enumerated() {
-        let trimmed = field.trimmingCharacters(in: .whitespaces)
-        guard let value = Float(trimmed) else {
-          throw DataError.invalidLine(
-            path: path, line: number, column: column + 1, expected: "a number",
-            found: "\"\(trimmed)\"")
-        }
-        if column == labelIndex { labels.append(value) } else { features.append(value) }
-      }
     }
     self.header = header
     self.features = features
@@ -92,5 +80,32 @@ public struct CSVFile: Sendable {
     featureCount = labelIndex == nil ? width : width - 1
     labelColumn = labelIndex
     lineNumbers = numbers
+  }
+
+  /// The column `label` names among `width` columns, or nil.
+  private static func column(
+    of label: LabelColumn?, header: [String]?, width: Int, _ failure: (String, String) -> DataError
+  ) throws -> Int? {
+    switch label {
+    case nil: return nil
+    case let .index(index):
+      let column = index < 0 ? width + index : index
+      guard column >= 0, column < width else {
+        throw failure("a label column \(index) within \(width) columns", "\(width) columns")
+      }
+      return column
+    case let .name(name):
+      guard let column = header?.firstIndex(of: name) else {
+        throw failure("a header column named \"\(name)\"", header.map(Self.list) ?? "no header")
+      }
+      return column
+    case let .nameIfPresent(name): return header?.firstIndex(of: name)
+    }
+  }
+
+  /// Up to eight names, quoted, then how many more.
+  static func list(_ names: [String]) -> String {
+    let shown = names.prefix(8).map { "\"\($0)\"" }.joined(separator: ", ")
+    return names.count > 8 ? "\(shown) and \(names.count - 8) more" : shown
   }
 }
