@@ -123,6 +123,7 @@ struct TuneCommandTests {
       let study = try Study(name: "mine", storage: try SQLiteStorage(path: path), direction: .maximize)
       try study.optimize(trials: 2) { trial, _ in try trial.suggestFloat("x", 0, 1) }
     }
+    #expect(waitUntilGone(path + "-wal"), "the study's last connection never closed")
     let before = try Data(contentsOf: URL(fileURLWithPath: path))
     try FileManager.default.setAttributes([.posixPermissions: 0o444], ofItemAtPath: path)
     try FileManager.default.setAttributes([.posixPermissions: 0o555], ofItemAtPath: folder)

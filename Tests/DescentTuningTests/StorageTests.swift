@@ -1,5 +1,6 @@
 import CSQLite
 import Foundation
+import TestSupport
 @testable import DescentTuning
 import Testing
 
@@ -332,6 +333,7 @@ struct StorageTests {
         name: "s", storage: try SQLiteStorage(path: path), direction: .minimize, sampler: RandomSampler(seed: 3))
       try study.optimize(trials: 3) { trial, _ in try trial.suggestFloat("x", 0, 1) }
     }
+    #expect(waitUntilGone(path + "-wal"), "the study's last connection never closed")
     let before = try Data(contentsOf: URL(fileURLWithPath: path))
     let store = try SQLiteStorage(path: path, readOnly: true)
     let studies = try store.studies()
