@@ -190,6 +190,8 @@ MUTATIONS = [
      "StorageTests/filesThatAreNotStudies"),
     ("--show opens the store for writing", "Sources/DescentCLI/TuneCommand+Outputs.swift",
      "create: false, readOnly: true)", "create: false, readOnly: false)", "showReadsAReadOnlyStore"),
+    ("printed shell words quoted without escaping their quotes", "Sources/DescentCLI/ShellWords.swift",
+     '''word.replacingOccurrences(of: "'", with: #"'\\''"#)''', "word", "thePrintedWorkerCommand"),
 ]
 
 # Built as scripts/test.sh builds (optimized): the suites a mutation runs take a quarter of the time.

@@ -219,7 +219,7 @@ struct TuneCommand {
       print(
         "study '\(self.study)' in \(store.location): \(trials) trials, \(sampler) sampler, \(pruner) pruner; start "
           + "workers with:\n"
-          + "  descent tune --storage '\(store.location)' --study '\(self.study)' --worker")
+          + "  " + ShellWords.line(["descent", "tune", "--storage", store.location, "--study", self.study, "--worker"]))
       return 0
     }
     try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
@@ -282,7 +282,7 @@ struct TuneCommand {
     print(
       String(format: "best: trial %d, validation accuracy %.4f", best.number, best.value!)
         + (best.foldStandardDeviation.map { String(format: " ± %.4f over folds", $0) } ?? "")
-        + "  " + space.options(best.parameters).joined(separator: " "))
+        + "  " + ShellWords.line(space.options(best.parameters)))
     if !quiet { print("wrote \(output)/trials.csv, trials.json, history.svg, slice.svg, intermediate.svg") }
     if retrain {
       var options =

@@ -255,6 +255,33 @@ struct TuneCommandTests {
     for (number, value) in completedBefore { #expect(trials[number].value == value) }
   }
 
+  /// The worker command `--create` prints survives a store path and a study name with spaces,
+  /// quotes, `$` and a line break: the shell hands `descent` exactly those words.
+  @Test func thePrintedWorkerCommandIsQuotedForTheShell() throws {
+    let (folder, path) = try Self.space(Self.tiny)
+    try FileManager.default.createDirectory(atPath: "\(folder)/my studies", withIntermediateDirectories: true)
+    let store = "\(folder)/my studies/it's $HOME.sqlite", name = "Ann's \"best\" $(date)\nsecond line"
+    let create = try cli.run([
+      "tune", "--space", path, "--storage", store, "--study", name, "--trials", "2", "--create",
+    ])
+    #expect(create.status == 0, "\(create.error)")
+    let lines = create.output.split(separator: "\n", omittingEmptySubsequences: false)
+    let start = try #require(lines.firstIndex { $0.hasPrefix("  descent tune ") }, "\(create.output)")
+    let command = lines[start...].joined(separator: "\n").trimmingCharacters(in: .whitespacesAndNewlines)
+    // The shell prints each word it would pass, one per NUL-ended record.
+    let shell = Process()
+    shell.executableURL = URL(fileURLWithPath: "/bin/sh")
+    shell.arguments = ["-c", "printf '%s\\0' " + command.dropFirst("descent ".count)]
+    let output = Pipe()
+    shell.standardOutput = output
+    try shell.run()
+    let words = output.fileHandleForReading.readDataToEndOfFile()
+    shell.waitUntilExit()
+    #expect(
+      String(decoding: words, as: UTF8.self).split(separator: "\0").map(String.init)
+        == ["tune", "--storage", store, "--study", name, "--worker"], "\(command)")
+  }
+
   /// `--create` stores the study with its settings and runs nothing; `--worker` (here on an
   /// `sqlite:` location) runs it to the stored trial count with the stored space; a study made by
   /// the library has no settings to join.
@@ -268,7 +295,7 @@ struct TuneCommandTests {
     ])
     #expect(
       create.status == 0
-        && create.output.contains("descent tune --storage '\(folder)/shared.sqlite' --study 's' --worker"),
+        && create.output.contains("descent tune --storage \(folder)/shared.sqlite --study s --worker"),
       "\(create.output) \(create.error)")
     let storage = try SQLiteStorage(path: "\(folder)/shared.sqlite")
     let id = try #require(try storage.studies().first?.id)
