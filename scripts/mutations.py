@@ -192,6 +192,15 @@ MUTATIONS = [
      "create: false, readOnly: true)", "create: false, readOnly: false)", "showReadsAReadOnlyStore"),
     ("printed shell words quoted without escaping their quotes", "Sources/DescentCLI/ShellWords.swift",
      '''word.replacingOccurrences(of: "'", with: #"'\\''"#)''', "word", "thePrintedWorkerCommand"),
+    ("checkpoints restored without the finite check", "Sources/Descent/Training/Checkpoint.swift",
+     "if let index = tensor.values.firstIndex(where: { !$0.isFinite }) {",
+     "if let index = tensor.values.firstIndex(where: { _ in false }) {", "CheckpointSafetyTests"),
+    ("restored tensors uploaded before the rest are checked", "Sources/Descent/Training/Checkpoint.swift",
+     "      uploads.append((try tensor(name, parameter.shape), parameter.value))",
+     "      try backend.upload(try tensor(name, parameter.shape), to: parameter.value)", "CheckpointSafetyTests"),
+    ("checkpoints written with non-finite weights", "Sources/Descent/Training/Checkpoint.swift",
+     "if let bad = tensors.first(where: { $0.tensor.values.contains { !$0.isFinite } }) {",
+     "if let bad = tensors.first(where: { $0.tensor.values.contains { _ in false } }) {", "CheckpointSafetyTests"),
 ]
 
 # Built as scripts/test.sh builds (optimized): the suites a mutation runs take a quarter of the time.

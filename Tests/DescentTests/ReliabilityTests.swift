@@ -95,3 +95,56 @@ struct ReliabilityTests {
     #expect(try Data(contentsOf: URL(fileURLWithPath: "\(folder)/weights.safetensors")) == Data([1, 2, 3]))
   }
 }
+
+/// A run that fails leaves its inputs as they were: a checkpoint is neither half restored nor
+/// overwritten with values nothing could resume from.
+struct CheckpointSafetyTests {
+  let folder: String = {
+    let path = NSTemporaryDirectory() + "descent-checkpoints-\(UUID().uuidString)"
+    try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    return path
+  }()
+
+  static func weights(_ trainer: Trainer) throws -> [[Float]] {
+    try trainer.model.parameters.map { try trainer.backend.download($0.value) }
+  }
+
+  /// A non-finite value in the checkpoint's last tensor (an optimizer slot) is refused naming it,
+  /// before anything is uploaded: the trainer keeps its own weights and counters.
+  @Test func aCheckpointWithNonFiniteValuesChangesNothing() throws {
+    let path = "\(folder)/checkpoint.safetensors"
+    let trained = try FuzzTests.tinyTrainer()
+    _ = try trained.fit(try FuzzTests.toyData(), epochs: 2, batchSize: 4, progress: .silent)
+    try trained.saveCheckpoint(to: path)
+    var (tensors, metadata) = try SafeTensors.read(path)
+    let last = try #require(tensors.keys.filter { $0.hasPrefix("optimizer.") }.max())
+    tensors[last]!.values[tensors[last]!.values.count - 1] = .infinity
+    try SafeTensors.write(tensors.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }, metadata: metadata, to: path)
+    let fresh = try FuzzTests.tinyTrainer()
+    let before = try Self.weights(fresh)
+    #expect {
+      try fresh.restoreCheckpoint(from: path)
+    } throws: {
+      "\($0)".hasPrefix("\(path): tensor \"\(last)\" holds inf at index ")
+    }
+    #expect(try Self.weights(fresh) == before && fresh.epoch == 0 && fresh.step == 0)
+  }
+
+  /// Weights that went NaN while every loss stayed finite (a NaN bias behind a ReLU) stop the run
+  /// at the epoch's checkpoint, which keeps the previous epoch byte for byte.
+  @Test func nonFiniteWeightsNeverOverwriteACheckpoint() throws {
+    let path = "\(folder)/run.safetensors"
+    let trainer = try FuzzTests.tinyTrainer()
+    let data = try FuzzTests.toyData()
+    _ = try trainer.fit(data, epochs: 1, batchSize: 4, callbacks: [.checkpoint(path: path)], progress: .silent)
+    let saved = try Data(contentsOf: URL(fileURLWithPath: path))
+    let bias = try #require(trainer.model.namedParameters.first { $0.name == "0.bias" }?.parameter)  // before a ReLU
+    var values = try trainer.backend.download(bias.value)
+    values[0] = .nan
+    try trainer.backend.upload(values, to: bias.value)
+    #expect(throws: TrainingError.nonFiniteCheckpoint(epoch: 2, tensor: "0.bias", checkpoint: path)) {
+      try trainer.fit(data, epochs: 3, batchSize: 4, callbacks: [.checkpoint(path: path)], progress: .silent)
+    }
+    #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == saved)
+  }
+}

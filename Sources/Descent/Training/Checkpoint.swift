@@ -128,12 +128,18 @@ extension Trainer {
     var metadata = ["descent.trainer": json]
     // A checkpoint of a model made of Descent's layers is also a model file Sequential.load reads.
     if let description = try? model.descriptionJSON() { metadata[Sequential.descriptionKey] = description }
+    // A run whose weights went NaN or infinite (with every loss finite: a ReLU hides a NaN bias)
+    // keeps its last good checkpoint: nothing could resume from this one.
+    if let bad = tensors.first(where: { $0.tensor.values.contains { !$0.isFinite } }) {
+      throw TrainingError.nonFiniteCheckpoint(epoch: epoch, tensor: bad.name, checkpoint: path)
+    }
     try SafeTensors.write(tensors, metadata: metadata, to: path)
   }
 
   /// Loads a checkpoint saved by ``saveCheckpoint(to:)`` for the same architecture, so the next
-  /// `fit` continues where that run stopped. Throws naming the first tensor that is missing or
-  /// has another shape, or a checkpoint made with another seed, loss or optimizer.
+  /// `fit` continues where that run stopped. Throws naming the first tensor that is missing, has
+  /// another shape or a value that is not finite, or a checkpoint made with another seed, loss or
+  /// optimizer; the trainer is then as it was.
   public func restoreCheckpoint(from path: String) throws {
     let (tensors, metadata) = try SafeTensors.read(path)
     guard let json = metadata["descent.trainer"] else {
@@ -175,17 +181,24 @@ extension Trainer {
       guard tensor.shape == shape else {
         throw DataError.inconsistent("\(path): tensor \"\(name)\" has shape \(tensor.shape), the model needs \(shape)")
       }
+      if let index = tensor.values.firstIndex(where: { !$0.isFinite }) {
+        throw DataError.inconsistent(
+          "\(path): tensor \"\(name)\" holds \(tensor.values[index]) at index \(index): "
+            + "a run resumes from finite values")
+      }
       return tensor.values
     }
-    var best: [[Float]] = []
+    // Everything is read and checked before the first upload: a refused checkpoint changes nothing.
+    var uploads: [(values: [Float], buffer: DeviceBuffer)] = [], best: [[Float]] = []
     for (index, (name, parameter)) in model.namedParameters.enumerated() {
-      try backend.upload(try tensor(name, parameter.shape), to: parameter.value)
+      uploads.append((try tensor(name, parameter.shape), parameter.value))
       for (slot, buffer) in state[index].enumerated() {
-        try backend.upload(try tensor(CheckpointTensor.state(of: name, slot: slot), parameter.shape), to: buffer)
+        uploads.append((try tensor(CheckpointTensor.state(of: name, slot: slot), parameter.shape), buffer))
       }
       let bestName = CheckpointTensor.best(of: name)
       if tensors[bestName] != nil { best.append(try tensor(bestName, parameter.shape)) }
     }
+    for (values, buffer) in uploads { try backend.upload(values, to: buffer) }
     bestWeights = best.count == model.parameters.count ? best : nil
     step = saved.step
     epoch = saved.epoch

@@ -8,6 +8,10 @@ public enum TrainingError: Error, Equatable, CustomStringConvertible {
   /// Every batch's data loss was finite, but `epoch`'s mean loss with the weight penalties added
   /// is `value`: the penalties overflow. The weights are those at the end of that epoch.
   case nonFinitePenalty(epoch: Int, value: Double)
+  /// At the end of `epoch` the tensor `tensor` (weights or optimizer state) held a NaN or
+  /// infinite value although every loss was finite (a ReLU hides a NaN bias); the checkpoint at
+  /// `checkpoint` was not overwritten and keeps the previous epoch.
+  case nonFiniteCheckpoint(epoch: Int, tensor: String, checkpoint: String)
   /// Training finished but what it produced is not a result: `what` (the final weights, a test
   /// loss) is NaN or infinite.
   case nonFiniteResult(what: String)
@@ -17,6 +21,9 @@ public enum TrainingError: Error, Equatable, CustomStringConvertible {
     case let .nonFinitePenalty(epoch, value):
       "the loss with weight penalties became \(value) at epoch \(epoch) while every batch's data loss was finite: the "
         + "penalties overflow float arithmetic; lower them"
+    case let .nonFiniteCheckpoint(epoch, tensor, checkpoint):
+      "tensor \(tensor) is NaN or infinite at the end of epoch \(epoch) with every loss finite; "
+        + "\(checkpoint) keeps the previous epoch's checkpoint (lower the learning rate, or check the data)"
     case let .nonFiniteResult(what):
       "\(what) is not finite (NaN or infinite): the run produced no usable model"
     case let .nonFiniteLoss(epoch, batch, value):
