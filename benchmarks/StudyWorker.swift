@@ -1,5 +1,6 @@
 import DescentTuning
 import Foundation
+import Synchronization
 
 /// `descent-benchmarks study-worker LOCATION STUDY TRIALS`: one worker process of the study
 /// storage benchmark (benchmarks/storage.sh). It joins study STUDY in LOCATION (a PostgreSQL URL
@@ -28,16 +29,15 @@ enum StudyWorker {
     print(#"{"start": \#(start), "end": \#(end ?? start), "trials": \#(trials), "failed": \#(failed)}"#)
   }
 
-  final class Tally: @unchecked Sendable {
-    private let lock = NSLock()
-    private var trials = 0, failed = 0, end: Double?
+  final class Tally: Sendable {
+    private let counts = Mutex<(trials: Int, failed: Int, end: Double?)>((0, 0, nil))
     func add(failed isFailed: Bool) {
-      lock.withLock {
-        trials += 1
-        failed += isFailed ? 1 : 0
-        end = Date().timeIntervalSince1970
+      counts.withLock {
+        $0.trials += 1
+        $0.failed += isFailed ? 1 : 0
+        $0.end = Date().timeIntervalSince1970
       }
     }
-    var totals: (Int, Int, Double?) { lock.withLock { (trials, failed, end) } }
+    var totals: (Int, Int, Double?) { counts.withLock { ($0.trials, $0.failed, $0.end) } }
   }
 }

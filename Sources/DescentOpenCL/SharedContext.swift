@@ -1,6 +1,7 @@
 import COpenCL
 import Descent
 import Foundation
+import Synchronization
 
 /// The OpenCL context of one device, shared by every ``OpenCLBackend`` on that device for the life of
 /// the process, with its programs: each `kernels/*.cl` file is built at most once per set of build
@@ -12,17 +13,16 @@ final class SharedContext: @unchecked Sendable {
   private var programs: [String: cl_program] = [:]
   private let lock = NSLock()
 
-  private nonisolated(unsafe) static var contexts: [UInt: SharedContext] = [:]
-  private static let contextsLock = NSLock()
+  private static let contexts = Mutex<[UInt: SharedContext]>([:])
 
   /// The context for `device`, created on first use.
   static func forDevice(_ device: OpenCLDevice) throws -> SharedContext {
-    contextsLock.lock()
-    defer { contextsLock.unlock() }
-    if let existing = contexts[device.idBits] { return existing }
-    let created = try SharedContext(device: device)
-    contexts[device.idBits] = created
-    return created
+    try contexts.withLock { contexts in
+      if let existing = contexts[device.idBits] { return existing }
+      let created = try SharedContext(device: device)
+      contexts[device.idBits] = created
+      return created
+    }
   }
 
   private init(device: OpenCLDevice) throws {

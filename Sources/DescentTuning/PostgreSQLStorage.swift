@@ -6,6 +6,7 @@ import Foundation
 /// `retryWindow` seconds and repeats the transaction, so nothing committed is lost or doubled.
 /// The password never leaves libpq: ``location`` and every error show the URL without it.
 public final class PostgreSQLStorage: SQLStudyStorage, @unchecked Sendable {
+  // @unchecked: no state of its own; the connection is SQLStudyStorage's, used under its lock.
   /// Connects to `url` (`postgresql://user@host:port/database`; the password from the URL,
   /// `PGPASSWORD` or `~/.pgpass`, TLS with libpq's `?sslmode=require`) and creates Descent's
   /// tables if the database has none.

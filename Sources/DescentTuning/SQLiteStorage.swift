@@ -6,6 +6,7 @@ import Foundation
 /// at most its running trials. Several processes on one machine may share the file; a connection
 /// waits up to two minutes for another's lock. For many machines, see ``PostgreSQLStorage``.
 public final class SQLiteStorage: SQLStudyStorage, @unchecked Sendable {
+  // @unchecked: no state of its own; the connection is SQLStudyStorage's, used under its lock.
   /// Opens (or, when `create`, creates) the store at `path`; with `readOnly` (`descent tune
   /// --show`) opens an existing store for reading and writes nothing, even in a read-only folder.
   /// A file that is not a Descent store is refused unchanged: it is identified before the

@@ -1,5 +1,6 @@
 import Descent
 import Foundation
+import Synchronization
 
 /// A named optimization: trials of an objective under one sampler and pruner, stored in a
 /// ``StudyStorage`` that any number of processes may share (Optuna's `Study`).
@@ -191,27 +192,25 @@ public final class Study: Sendable {
 
 /// Trial ids this process runs, so it never marks its own live trials as lost.
 enum ActiveTrials {
-  private static let lock = NSLock()
-  nonisolated(unsafe) private static var ids: Set<String> = []
+  private static let ids = Mutex<Set<String>>([])
 
-  static func insert(_ location: String, _ id: Int64) { lock.withLock { _ = ids.insert("\(id)@\(location)") } }
-  static func remove(_ location: String, _ id: Int64) { lock.withLock { _ = ids.remove("\(id)@\(location)") } }
-  static func contains(_ location: String, _ id: Int64) -> Bool { lock.withLock { ids.contains("\(id)@\(location)") } }
+  static func insert(_ location: String, _ id: Int64) { ids.withLock { _ = $0.insert("\(id)@\(location)") } }
+  static func remove(_ location: String, _ id: Int64) { ids.withLock { _ = $0.remove("\(id)@\(location)") } }
+  static func contains(_ location: String, _ id: Int64) -> Bool { ids.withLock { $0.contains("\(id)@\(location)") } }
 }
 
 /// A thread that refreshes the heartbeat of this process's running trials every `interval` seconds.
-final class Heartbeat: @unchecked Sendable {
-  private let lock = NSLock()
-  private var running: Set<Int64> = []
-  private var stopped = false
+final class Heartbeat: Sendable {
+  private let running = Mutex<Set<Int64>>([])
+  private let stopped = Atomic<Bool>(false)
   private let wake = DispatchSemaphore(value: 0)
   private let finished = DispatchSemaphore(value: 0)
 
   init(storage: any StudyStorage, interval: Double) {
     let thread = Thread { [self] in
-      while !lock.withLock({ stopped }) {
+      while !stopped.load(ordering: .acquiring) {
         _ = wake.wait(timeout: .now() + interval)
-        for id in lock.withLock({ running }) { try? storage.heartbeat(trial: id) }
+        for id in running.withLock({ $0 }) { try? storage.heartbeat(trial: id) }
       }
       finished.signal()
     }
@@ -219,21 +218,20 @@ final class Heartbeat: @unchecked Sendable {
     thread.start()
   }
 
-  func add(_ id: Int64) { lock.withLock { _ = running.insert(id) } }
-  func remove(_ id: Int64) { lock.withLock { _ = running.remove(id) } }
+  func add(_ id: Int64) { running.withLock { _ = $0.insert(id) } }
+  func remove(_ id: Int64) { running.withLock { _ = $0.remove(id) } }
   /// Ends the thread and waits for it, so nothing of the study runs (or holds its store open)
   /// after `optimize` returns.
   func stop() {
-    lock.withLock { stopped = true }
+    stopped.store(true, ordering: .releasing)
     wake.signal()
     finished.wait()
   }
 }
 
 /// The first error any worker hit.
-final class FirstError: @unchecked Sendable {
-  private let lock = NSLock()
-  private var stored: (any Error)?
-  var error: (any Error)? { lock.withLock { stored } }
-  func set(_ error: any Error) { lock.withLock { if stored == nil { stored = error } } }
+final class FirstError: Sendable {
+  private let stored = Mutex<(any Error)?>(nil)
+  var error: (any Error)? { stored.withLock { $0 } }
+  func set(_ error: any Error) { stored.withLock { if $0 == nil { $0 = error } } }
 }

@@ -1,5 +1,6 @@
 import Descent
 import Foundation
+import Synchronization
 
 /// Thrown by an objective (or by ``Trial/crossValidate(_:epochs:batchSize:monitor:makeTrainer:)``)
 /// to end its trial as PRUNED, as Optuna's `TrialPruned`.
@@ -155,13 +156,12 @@ final class TrialSession: Sendable {
 }
 
 /// The parameters a study object has already checked against its store.
-final class RegisteredDomains: @unchecked Sendable {
-  private var seen: [String: Domain] = [:]
-  private let lock = NSLock()
+final class RegisteredDomains: Sendable {
+  private let seen = Mutex<[String: Domain]>([:])
 
   /// Whether `parameter` is new here (a changed domain counts as new, so the store checks it).
   func insert(_ parameter: Hyperparameter) -> Bool {
-    lock.withLock {
+    seen.withLock { seen in
       guard seen[parameter.name] != parameter.domain else { return false }
       seen[parameter.name] = parameter.domain
       return true

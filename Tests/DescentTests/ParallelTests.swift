@@ -59,4 +59,37 @@ import Testing
     }
     #expect(seen.withLock { $0.count } <= 1, "a given-back pool was not reused")
   }
+
+  /// One model shared by 8 threads, each predicting its own rows (two batch sizes, raw and
+  /// preprocessed): every result equals the serial one bit for bit. Run under
+  /// `scripts/sanitize.sh` (ThreadSanitizer) this also proves no pass races another.
+  @Test func eightThreadsPredictOnOneModel() throws {
+    let model = try Sequential(inputFeatures: 5, backend: CPUBackend(), seed: 9) {
+      try Dense(33, activation: .gelu)
+      try Dropout(0.3)
+      try Dense(7)
+      Softmax()
+    }
+    model.preprocessing = Preprocessing(
+      scale: 0.5, standardization: Standardization(means: [1, 0, -1, 2, 0], deviations: [1, 2, 3, 4, 5]))
+    let inputs = (0..<8).map { thread in (0..<(40 + 13 * thread) * 5).map { Float(($0 * 7 + thread * 3) % 23) / 11 - 1 }
+    }
+    let serial = try inputs.map { rows in
+      (try model.predict(rows, rows: rows.count / 5, batchSize: 16), try model.predict(raw: rows, rows: rows.count / 5))
+    }
+    let results = Mutex([[Float]?](repeating: nil, count: 16))
+    DispatchQueue.concurrentPerform(iterations: 8) { thread in
+      let rows = inputs[thread]
+      for _ in 0..<5 {
+        let plain = try? model.predict(rows, rows: rows.count / 5, batchSize: 16)
+        let raw = try? model.predict(raw: rows, rows: rows.count / 5)
+        results.withLock { results in
+          if plain != serial[thread].0 { results[2 * thread] = plain ?? [] }
+          if raw != serial[thread].1 { results[2 * thread + 1] = raw ?? [] }
+        }
+      }
+    }
+    #expect(results.withLock { $0.allSatisfy { $0 == nil } }, "a thread's predictions differ from the serial ones")
+  }
+
 }

@@ -6,6 +6,9 @@ import Synchronization
 /// of that. Workers spin for a while after a loop, then sleep on a semaphore; the caller works on
 /// the loop too and returns when every worker has finished.
 final class WorkerPool: @unchecked Sendable {
+  // @unchecked: `count` and `body` are written only by the caller holding `busy`, before it bumps
+  // `generation`; workers read them only after seeing the new generation (acquiring), and the
+  // caller waits for `unfinished` to reach zero before the next write.
   static let shared = WorkerPool(workers: Parallel.cores - 1)
 
   /// Pools of fewer threads that backends gave back, by worker count, for the next to take.

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// One stage of a ``Sequential`` model. A layer is built once, for one input width on one backend,
 /// then runs forward and backward on batches of `rows × features` row-major device buffers.
@@ -32,6 +33,8 @@ public enum ForwardMode: Sendable, Hashable {
 
 /// A trainable tensor on the device and its gradient, which `backward` overwrites.
 public final class Parameter: @unchecked Sendable {
+  // @unchecked: `value` and `gradient` change only in `move`, while the model that owns the
+  // parameter is being built, before anything else can see it.
   /// The role within its layer, `"weight"` or `"bias"`; ``Sequential/namedParameters`` prefixes the layer index.
   public let name: String
   /// `[fanIn, fanOut]` for a weight matrix, `[units]` for a bias.
@@ -77,11 +80,9 @@ public final class Parameter: @unchecked Sendable {
 
 /// Device buffers a layer reuses from step to step, one per role and size, so a training loop
 /// allocates only in its first steps (and once more for a smaller last batch).
-final class Workspace: @unchecked Sendable {
-  // @unchecked: `buffers` is only touched under `lock`.
+final class Workspace: Sendable {
   let backend: any Backend
-  private var buffers: [String: [Int: DeviceBuffer]] = [:]
-  private let lock = NSLock()
+  private let buffers = Mutex<[String: [Int: DeviceBuffer]]>([:])
 
   init(backend: any Backend) {
     self.backend = backend
@@ -89,12 +90,12 @@ final class Workspace: @unchecked Sendable {
 
   /// The buffer of `count` floats for `role`, allocated on first use.
   func buffer(_ role: String, _ count: Int) throws -> DeviceBuffer {
-    lock.lock()
-    defer { lock.unlock() }
-    if let buffer = buffers[role]?[count] { return buffer }
-    let buffer = try backend.allocate(count)
-    buffers[role, default: [:]][count] = buffer
-    return buffer
+    try buffers.withLock { buffers in
+      if let buffer = buffers[role]?[count] { return buffer }
+      let buffer = try backend.allocate(count)
+      buffers[role, default: [:]][count] = buffer
+      return buffer
+    }
   }
 }
 

@@ -39,9 +39,12 @@ extension Sequential {
       pass.removeAll(keepingCapacity: true)
       pass.append(contentsOf: inputs[start * inputFeatures..<(start + passRows) * inputFeatures])
       try preprocessing?.apply(to: &pass, featureCount: inputFeatures, name: "the raw inputs")
-      let buffer = try inputBuffers.buffer("inputs", pass.count)
-      try backend.upload(pass, to: buffer)
-      outputs += try backend.download(try forward(buffer, rows: passRows))
+      // One pass at a time on this model: the input buffer and every layer's outputs are shared.
+      outputs += try passes.withLock { _ in
+        let buffer = try inputBuffers.buffer("inputs", pass.count)
+        try backend.upload(pass, to: buffer)
+        return try backend.download(try forward(buffer, rows: passRows))
+      }
     }
     return outputs
   }

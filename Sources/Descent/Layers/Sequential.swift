@@ -1,3 +1,5 @@
+import Synchronization
+
 /// Layers applied in order, built for one input width on one backend. Parameters, gradients and
 /// every intermediate buffer live on that backend; a pass queues its ops and never waits for them.
 ///
@@ -8,7 +10,15 @@
 ///   try Dense(3)
 /// }
 /// ```
+///
+/// Sharing: ``predict(_:rows:batchSize:)`` and ``predict(raw:rows:batchSize:)`` may be called on one
+/// model from any number of threads at once (their passes take turns: each layer reuses its output
+/// buffers). `forward`, `backward`, `setWeights`, training, and setting ``output`` or
+/// ``preprocessing`` are for the one thread that owns the model.
 public final class Sequential: @unchecked Sendable {
+  // @unchecked: the layers' buffers change on every pass; predict's passes hold `passes`, and
+  // everything else that runs passes or changes state is documented above as single-threaded.
+  let passes = Mutex<Void>(())
   public let backend: any Backend
   public let layers: [any Layer]
   public let inputFeatures: Int

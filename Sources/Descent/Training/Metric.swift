@@ -60,7 +60,7 @@ public enum Metric: Sendable, Hashable, Codable, CustomStringConvertible {
 }
 
 /// Running sums of the loss and metrics on the device, read once per epoch (or per progress update).
-final class RunningTotals: @unchecked Sendable {
+final class RunningTotals {
   let metrics: [Metric]
   private let backend: any Backend
   /// `[loss·rows, metric sums…]`, one device scalar each.

@@ -13,7 +13,7 @@ public enum ScheduleUnit: String, Sendable, Hashable, Codable {
 ///
 /// The learning rate at a step is `schedule(lr₀, t) · plateau`, `t` counting epochs or batches as
 /// `scheduleUnit` says and `plateau` the product of the cuts ``ReduceLROnPlateau`` made so far.
-public final class Trainer: @unchecked Sendable {
+public final class Trainer {
   public let model: Sequential
   public let loss: Loss
   public let optimizer: any Optimizer
