@@ -147,6 +147,29 @@ struct TrainCommandTests {
       !FileManager.default.fileExists(atPath: "\(folder)/out/history.csv"), "trained before checking the test labels")
   }
 
+  /// A model too large for the process's address space (as under a container's limit, here
+  /// `ulimit -v`) is a clear error wherever the limit falls: the parameters, the model's buffer of
+  /// all values, the products' scratch, a download, the saved file. Never a trap.
+  @Test(arguments: [700_000, 1_300_000, 2_300_000])
+  func allocationsPastTheAddressSpaceAreErrors(kilobytes: Int) throws {
+    let folder = try Self.temporaryFolder()
+    let header = (0..<64).map { "f\($0)" }.joined(separator: ",") + ",y\n"
+    let rows = (0..<16).map { row in (0..<64).map { "\(($0 * 7 + row) % 10)" }.joined(separator: ",") + ",\(row % 2)\n"
+    }
+    try Data((header + rows.joined()).utf8).write(to: URL(fileURLWithPath: "\(folder)/wide.csv"))
+    let binary = Bundle.main.bundleURL.appendingPathComponent("descent").path
+    let result = try cli.run(
+      [
+        "train", "--data", "\(folder)/wide.csv", "--validation", "0", "--hidden", "2000000", "--batch-size", "16",
+        "--epochs", "1", "--optimizer", "sgd", "--momentum", "0", "--backend", "cpu", "--output", "\(folder)/run",
+        "--quiet",
+      ], as: ["/bin/sh", "-c", "ulimit -v \(kilobytes) && exec \"$0\" \"$@\"", binary])
+    #expect(result.status == 0 || result.status == 1, "signal or trap: \(result.status) \(result.error.prefix(300))")
+    #expect(result.status == 0 || result.error.hasPrefix("descent: cannot allocate "), "\(result.error.prefix(300))")
+    // 2 million units of 64 inputs are 1 GB of values and gradients: more than 700 MB can hold.
+    #expect(kilobytes > 700_000 || result.status == 1)
+  }
+
   /// Labels are class indices: one past the class limit is refused naming its line before any
   /// memory is taken for the layer (a label of 16 777 215 made a 1.1 GB model); a model of more
   /// classes than a confusion matrix is drawn for is evaluated without one.

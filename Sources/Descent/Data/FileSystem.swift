@@ -35,6 +35,13 @@ package enum FileSystem {
   /// Temporary files of earlier writes to `path` whose process is gone (killed mid-write) are
   /// removed first.
   package static func writeAtomically(_ bytes: [UInt8], to path: String) throws {
+    try writeAtomically(to: path) { write in try bytes.withUnsafeBytes(write) }
+  }
+
+  /// The same, with the bytes given a part at a time: `body` calls `write` with each part in order.
+  package static func writeAtomically(
+    to path: String, _ body: (_ write: (UnsafeRawBufferPointer) throws -> Void) throws -> Void
+  ) throws {
     let url = URL(fileURLWithPath: path)
     let folder = url.deletingLastPathComponent().path
     removeStaleTemporaries(of: url.lastPathComponent, in: folder)
@@ -44,15 +51,19 @@ package enum FileSystem {
     }
     let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
     guard descriptor >= 0 else { throw failure("creating \(temporary)") }
-    var written = 0
-    while written < bytes.count {
-      let count = bytes[written...].withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
-      guard count > 0 else {
-        close(descriptor)
-        unlink(temporary)
-        throw failure("writing \(temporary)")
+    do {
+      try body { part in
+        var written = 0
+        while written < part.count {
+          let count = write(descriptor, part.baseAddress! + written, part.count - written)
+          guard count > 0 else { throw failure("writing \(temporary)") }
+          written += count
+        }
       }
-      written += count
+    } catch {
+      close(descriptor)
+      unlink(temporary)
+      throw error
     }
     guard fsync(descriptor) == 0 else {
       close(descriptor)

@@ -40,7 +40,7 @@ public struct ImageAugmentation: Sendable, Hashable, Codable {
     let key = RandomKey(seed: seed, stream: 0xA5 << 56 | UInt64(epoch))
     let size = width * height, span = UInt32(2 * maxShift + 1)
     batch.withUnsafeMutableBufferPointer { pixels in
-      let pixels = UncheckedSendable(pixels)
+      let pixels = UncheckedSendable(pixels)  // each task writes only its own rows
       Parallel.all.chunks(samples.count, minimumChunk: 16) { rows in
         var image = [Float](repeating: 0, count: size)
         for row in rows {
