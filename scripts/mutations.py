@@ -209,6 +209,8 @@ MUTATIONS = [
      "for (_, tensor) in tensors { try littleEndianBytes(of: tensor.values, write) }",
      "try Array(try encode(tensors, metadata: metadata).dropFirst(header.count)).withUnsafeBytes(write)",
      "allocationsPastTheAddressSpace"),
+    ("tuning spaces' values not checked together", "Sources/DescentCLI/TuneSpace.swift",
+     "    try checkCombinations(source: path)\n", "\n", "spaceFiles"),
 ]
 
 # Built as scripts/test.sh builds (optimized): the suites a mutation runs take a quarter of the time.

@@ -85,6 +85,49 @@ struct TuneSpace {
       throw UsageError(message: "\(path): \(error)")
     }
     self.maximumLayers = maximumLayers
+    try checkCombinations(source: path)
+  }
+
+  /// Each value was checked alone; `descent train` also checks values together (a flag of one
+  /// optimizer given with another). So every value of every parameter is tried with every
+  /// optimizer the space can choose, the rest at their first values, as trial flags.
+  private func checkCombinations(source: String) throws {
+    func samples(_ domain: Domain) -> [ParameterValue] {
+      switch domain {
+      case let .categorical(choices): choices
+      case let .float(low, high, _, _): [.float(low), .float(high)]
+      case let .int(low, high, _, _): [.int(low), .int(high)]
+      }
+    }
+    let optimizers =
+      space.parameters.first { $0.name == "optimizer" }.map { samples($0.domain) } ?? [nil] as [ParameterValue?]
+    // Each optimizer with the first values, then with each value of each other parameter.
+    let variations: [(name: String, value: ParameterValue)?] =
+      [nil]
+      + space.parameters.filter { $0.name != "optimizer" }.flatMap { parameter in
+        samples(parameter.domain).map { (parameter.name, $0) }
+      }
+    for optimizer in optimizers {
+      for variation in variations {
+        var point: [String: ParameterValue] = [:]
+        for other in space.parameters {
+          let chosen = other.name == "optimizer" ? optimizer : other.name == variation?.name ? variation?.value : nil
+          if other.isActive(given: point), let chosen = chosen ?? samples(other.domain).first {
+            point[other.name] = chosen
+          }
+        }
+        if let variation, point[variation.name] == nil { continue }  // its condition excludes it here
+        do {
+          _ = try TrainConfiguration(options(point))
+        } catch let error as UsageError {
+          let trial = [("optimizer", optimizer), (variation?.name ?? "", variation?.value)].compactMap { name, value in
+            value.map { "\"\(name)\": \($0)" }
+          }
+          throw UsageError(
+            message: "\(source): a trial with \(trial.joined(separator: " and ")) would be refused: \(error.message)")
+        }
+      }
+    }
   }
 
   /// Checks a value the way `descent train` would, naming the source on failure.

@@ -1,5 +1,6 @@
 import CommandFlags
 @testable import DescentCLI
+import DescentTuning
 import Foundation
 import TestSupport
 import Testing
@@ -30,6 +31,65 @@ struct ConfigFuzzTests {
     }
     // Many mutations break the JSON; some must still be accepted, or only the parser is tested.
     #expect(accepted > Mutator.cases / 40, "\(accepted) of \(Mutator.cases) mutated configs accepted")
+  }
+
+  static let spaceSeeds = [
+    #"{"epochs": 3, "backend": "cpu", "learning-rate": {"float": [1e-4, 1e-1], "log": true}, "batch-size": "#
+      + #"{"choice": [32, 64, 128, 256]}, "hidden": {"layers": {"int": [1, 3]}, "units": {"int": [32, 512], "#
+      + #""log": true}}, "dropout": {"float": [0, 0.5], "step": 0.05}, "optimizer": {"choice": ["adam", "sgd"]}, "#
+      + #""momentum": {"float": [0.5, 0.99], "when": {"optimizer": "sgd"}}}"#,
+    #"{"optimizer": {"choice": ["adamw", "lion", "rmsprop"]}, "weight-decay": {"float": [0, 0.1]}, "activation": "#
+      + #"{"choice": ["relu", "gelu", "mish"]}, "schedule": {"choice": ["cosine", "step:2,0.5"]}, "warmup": "#
+      + #"{"int": [0, 4], "step": 2}, "hidden": [64, 32], "clip-norm": 1.5}"#,
+    #"{"penalty": {"choice": ["l2:0.001", "elastic:0.001,0.01"]}, "early-stopping": {"int": [2, 5]}, "seed": "#
+      + #"{"int": [1, 1000], "log": true}, "beta1": {"float": [0.8, 0.95], "when": {"optimizer": ["adam"]}}, "#
+      + #""optimizer": {"choice": ["adam", "adamw"]}, "amsgrad": true, "nesterov": false}"#,
+  ].map { Array($0.utf8) }
+
+  /// A point of `space`: each active parameter at a random value of its domain (an end, or
+  /// inside, on its step), in declared order so conditions see the values they name.
+  static func point(_ space: SearchSpace, _ random: inout Mutator) -> [String: ParameterValue] {
+    var values: [String: ParameterValue] = [:]
+    for parameter in space.parameters where parameter.isActive(given: values) {
+      switch parameter.domain {
+      case let .categorical(choices): values[parameter.name] = choices[random.below(choices.count)]
+      case let .int(low, high, _, step):
+        values[parameter.name] = .int(low + step * random.below((high - low) / step + 1))
+      case let .float(low, high, _, step):
+        let fraction = [0, 1, Double(random.below(1000)) / 1000][random.below(3)]
+        var value = low + (high - low) * fraction
+        if let step { value = min(high, low + (((value - low) / step).rounded(.down)) * step) }
+        values[parameter.name] = .float(value)
+      }
+    }
+    return values
+  }
+
+  /// Mutated `--space` files (`Mutator.cases` cases): each is refused with a `UsageError` before
+  /// any trial, or every point of it (ends and inner points, three per space) is a set of flags
+  /// `descent train` accepts, as each trial needs: a key a trial cannot apply is refused up front.
+  @Test func spaceFiles() throws {
+    let path = NSTemporaryDirectory() + "descent-fuzz-space-\(getpid()).json"
+    var mutator = Mutator(seed: 0x5BACE), points = Mutator(seed: 0x9017)
+    var accepted = 0
+    try mutator.run(Self.spaceSeeds, text: true, current: path) { _, caseNumber in
+      let space: TuneSpace
+      do {
+        space = try TuneSpace(path: path)
+      } catch is UsageError {
+        return
+      }
+      accepted += 1
+      for _ in 0..<3 {
+        let options = space.options(Self.point(space.space, &points))
+        do {
+          _ = try TrainConfiguration(options)
+        } catch {
+          Issue.record("case \(caseNumber): accepted space, refused trial flags \(options): \(error)")
+        }
+      }
+    }
+    #expect(accepted > Mutator.cases / 40, "\(accepted) of \(Mutator.cases) mutated spaces accepted")
   }
 
   /// Values of the wrong JSON type, malformed lists and numbers past `Int` are errors naming the key.

@@ -69,6 +69,14 @@ struct TuneCommandTests {
         #"{"optimizer": {"choice": ["adam", "sgd"]}, "momentum": {"float": [0, 0.9], "when": {"optimizer": "sdg"}}}"#,
         "momentum condition on optimizer = sdg is out of range (allowed: a value optimizer can take"
       ),
+      (
+        #"{"optimizer": {"choice": ["adam", "sgd"]}, "momentum": {"float": [0, 0.9]}}"#,
+        #": a trial with "optimizer": adam would be refused: --momentum does not apply to --optimizer adam"#
+      ),
+      (
+        #"{"optimizer": {"choice": ["adamw", "lion"]}, "amsgrad": true}"#,
+        #": a trial with "optimizer": lion would be refused: --amsgrad does not apply to --optimizer lion"#
+      ),
       (#"[1, 2]"#, "is not a JSON object"),
     ]
     for (json, message) in cases {
