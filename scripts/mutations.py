@@ -203,14 +203,10 @@ MUTATIONS = [
      "if let bad = tensors.first(where: { $0.tensor.values.contains { _ in false } }) {", "CheckpointSafetyTests"),
     ("predict's passes on a shared model not serialized", "Sources/Descent/Layers/Sequential+Predict.swift",
      "outputs += try passes.withLock { _ in", "outputs += try [()].flatMap { _ in", "eightThreadsPredictOnOneModel"),
-    ("host copies of a download made without the memory check", "Sources/Descent/CPU/CPUBackend.swift",
-     "    try HostMemory.check(source.count)\n", "\n", "allocationsPastTheAddressSpace"),
-    ("safetensors files built whole in memory before writing", "Sources/Descent/Training/SafeTensors.swift",
-     "for (_, tensor) in tensors { try littleEndianBytes(of: tensor.values, write) }",
-     "try Array(try encode(tensors, metadata: metadata).dropFirst(header.count)).withUnsafeBytes(write)",
-     "allocationsPastTheAddressSpace"),
     ("tuning spaces' values not checked together", "Sources/DescentCLI/TuneSpace.swift",
      "    try checkCombinations(source: path)\n", "\n", "spaceFiles"),
+    ("counts and indexes read from a study store not range-checked", "Sources/DescentTuning/SQLStudyStorage.swift",
+     "guard let value, (0...Int64(Int32.max)).contains(value) else {", "guard let value else {", "StoreFuzzTests"),
 ]
 
 # Built as scripts/test.sh builds (optimized): the suites a mutation runs take a quarter of the time.
