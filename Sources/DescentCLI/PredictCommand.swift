@@ -36,6 +36,11 @@ struct PredictCommand {
       try Inference.checkWritable(output, flag: "output", inputs: [("model", modelPath), ("input", inputPath)])
     }
     let model = try Sequential.load(contentsOf: modelPath, backend: try inference.makeBackend())
+    if logits && Inference.outputsProbabilities(model) {
+      throw UsageError(
+        message:
+          "--logits: \(modelPath) ends in Softmax, so its outputs are probabilities, not logits (use --probabilities)")
+    }
     let input = try ModelInput(inputPath, labels: nil, model: model)
     let outputs = try model.predict(raw: input.dataset.features, rows: input.dataset.rows, batchSize: batchSize)
     try Inference.checkFinite(outputs, width: model.outputFeatures, input: inputPath)

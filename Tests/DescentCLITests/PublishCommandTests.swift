@@ -190,6 +190,15 @@ struct PublishCommandTests {
     try SafeTensors.write([("0.weight", .init(shape: [1], values: [1]))], to: bare)
     let other = "\(folder)/other.csv"
     try Data("x,w,z\n1,2,3\n".utf8).write(to: URL(fileURLWithPath: other))
+    // A classifier whose last layer is Softmax outputs probabilities: it has no logits to print.
+    let softmax = "\(folder)/softmax.safetensors"
+    let probabilities = try Sequential(inputFeatures: 4, backend: CPUBackend(), seed: 1) {
+      try Dense(3)
+      Softmax()
+    }
+    probabilities.output = ModelOutput(kind: .classes, label: "kind")
+    probabilities.preprocessing = Preprocessing(featureNames: ["x", "y", "z", "price"])
+    try probabilities.save(to: softmax)
     let cases: [([String], Int32, String)] = [
       (["predict", "--input", data], 64, "--model is required"),
       (["predict", "--model", model, "--input", data, "--colour"], 64, "unknown option '--colour' for 'predict'"),
@@ -198,6 +207,10 @@ struct PublishCommandTests {
       (
         ["predict", "--model", model, "--input", other], 1,
         "feature columns [\"x\", \"w\", \"z\"] differ from the model's [\"x\", \"y\", \"z\", \"price\"]"
+      ),
+      (
+        ["predict", "--model", softmax, "--input", data, "--logits"], 64,
+        "--logits: \(softmax) ends in Softmax, so its outputs are probabilities, not logits"
       ),
       (["evaluate", "--model", model, "--input", "\(folder)/none.csv"], 1, "none.csv: cannot read"),
       (["export", "--model", model, "--format", "tflite"], 64, "'tflite' is not a format descent exports"),
