@@ -72,6 +72,12 @@ struct StoreFuzzTests {
       let store = try SQLiteStorage(path: path, readOnly: true)
       for (id, _, direction) in try store.studies() {
         let trials = try store.trials(study: id)
+        // What is read is in range, as a file's sizes are: counts and indexes from 0 to 2³¹ − 1.
+        let inRange = 0...Int(Int32.max)
+        for trial in trials {
+          let counts = [trial.number, trial.retry] + (trial.gridIndex.map { [$0] } ?? []) + trial.intermediate.keys
+          #expect(counts.allSatisfy(inRange.contains), "case \(caseNumber): trial read with \(counts)")
+        }
         _ = try store.settings(study: id)
         let report = StudyReport(trials: trials, direction: direction, parameters: ["x", "k", "n"])
         _ = report.table(limit: 1000)
