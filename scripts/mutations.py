@@ -202,7 +202,7 @@ MUTATIONS = [
      "if let bad = tensors.first(where: { $0.tensor.values.contains { !$0.isFinite } }) {",
      "if let bad = tensors.first(where: { $0.tensor.values.contains { _ in false } }) {", "CheckpointSafetyTests"),
     ("predict's passes on a shared model not serialized", "Sources/Descent/Layers/Sequential+Predict.swift",
-     "outputs += try passes.withLock { _ in", "outputs += try [()].flatMap { _ in", "eightThreadsPredictOnOneModel"),
+     "outputs += try passes.withLock {", "outputs += try [()].flatMap { _ in", "eightThreadsPredictOnOneModel"),
     ("tuning spaces' values not checked together", "Sources/DescentCLI/TuneSpace.swift",
      "    try checkCombinations(source: path)\n", "\n", "spaceFiles"),
     ("counts and indexes read from a study store not range-checked", "Sources/DescentTuning/SQLStudyStorage.swift",

@@ -40,7 +40,7 @@ extension Sequential {
       pass.append(contentsOf: inputs[start * inputFeatures..<(start + passRows) * inputFeatures])
       try preprocessing?.apply(to: &pass, featureCount: inputFeatures, name: "the raw inputs")
       // One pass at a time on this model: the input buffer and every layer's outputs are shared.
-      outputs += try passes.withLock { _ in
+      outputs += try passes.withLock {
         let buffer = try inputBuffers.buffer("inputs", pass.count)
         try backend.upload(pass, to: buffer)
         return try backend.download(try forward(buffer, rows: passRows))

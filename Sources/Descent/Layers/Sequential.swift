@@ -1,4 +1,4 @@
-import Synchronization
+import Foundation
 
 /// Layers applied in order, built for one input width on one backend. Parameters, gradients and
 /// every intermediate buffer live on that backend; a pass queues its ops and never waits for them.
@@ -18,7 +18,8 @@ import Synchronization
 public final class Sequential: @unchecked Sendable {
   // @unchecked: the layers' buffers change on every pass; predict's passes hold `passes`, and
   // everything else that runs passes or changes state is documented above as single-threaded.
-  let passes = Mutex<Void>(())
+  // (An NSLock, a pthread mutex, so ThreadSanitizer sees it; it cannot see a Mutex's futex.)
+  let passes = NSLock()
   public let backend: any Backend
   public let layers: [any Layer]
   public let inputFeatures: Int
