@@ -3,7 +3,9 @@
 # fuzz, CLI-parsing and CPU parity, gradient and training suites under AddressSanitizer, then
 # ThreadSanitizer, each in its own build folder (.build-address, .build-thread). OpenCL is left
 # out: the drivers (PoCL's LLVM, Mesa) are not instrumented and report their own internals.
-# Arguments replace the default test filter.
+# Arguments replace the default test filter. ThreadSanitizer cannot see Swift's `Mutex` (a futex,
+# not a pthread mutex), so state every worker thread touches is guarded by an NSLock instead; it
+# reports the test-only Mutex of ParallelTests.everyIndexRunsOnce (a false positive).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-system-packages.sh

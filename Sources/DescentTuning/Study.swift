@@ -192,11 +192,14 @@ public final class Study: Sendable {
 
 /// Trial ids this process runs, so it never marks its own live trials as lost.
 enum ActiveTrials {
-  private static let ids = Mutex<Set<String>>([])
+  // Guarded by `lock`, an NSLock (a pthread mutex) rather than a Mutex: every worker thread
+  // touches the set, and ThreadSanitizer sees a pthread mutex but not a Mutex's futex.
+  private static let lock = NSLock()
+  nonisolated(unsafe) private static var ids: Set<String> = []
 
-  static func insert(_ location: String, _ id: Int64) { ids.withLock { _ = $0.insert("\(id)@\(location)") } }
-  static func remove(_ location: String, _ id: Int64) { ids.withLock { _ = $0.remove("\(id)@\(location)") } }
-  static func contains(_ location: String, _ id: Int64) -> Bool { ids.withLock { $0.contains("\(id)@\(location)") } }
+  static func insert(_ location: String, _ id: Int64) { lock.withLock { _ = ids.insert("\(id)@\(location)") } }
+  static func remove(_ location: String, _ id: Int64) { lock.withLock { _ = ids.remove("\(id)@\(location)") } }
+  static func contains(_ location: String, _ id: Int64) -> Bool { lock.withLock { ids.contains("\(id)@\(location)") } }
 }
 
 /// A thread that refreshes the heartbeat of this process's running trials every `interval` seconds.
