@@ -114,14 +114,32 @@ struct ModelInput {
         \(model.output.label.map { " (label column \"\($0)\" optional)" } ?? "")
         """)
     }
+    var targets = [Float](repeating: 0, count: file.lineNumbers.count)
     if let labelColumn = file.labelColumn {
-      try TrainingData.checkLabels(file.labels, classification: model.output.kind == .classes) { row, value, allowed in
-        DataError.invalidLine(
-          path: path, line: file.lineNumbers[row], column: labelColumn + 1, expected: allowed, found: "\(value)")
+      func failure(_ row: Int, _ expected: String, _ found: String) -> DataError {
+        .invalidLine(path: path, line: file.lineNumbers[row], column: labelColumn + 1, expected: expected, found: found)
+      }
+      if let texts = file.labelTexts {
+        // Text labels name the model's classes.
+        guard model.output.kind == .classes, let names = model.output.classNames else {
+          let row = texts.firstIndex { CSVNumber.parse(ArraySlice($0.utf8)) == nil } ?? 0
+          throw failure(row, "a number (the model has no class names)", "\"\(texts[row])\"")
+        }
+        let index = Dictionary(names.enumerated().map { ($1, $0) }) { first, _ in first }
+        targets = try texts.enumerated().map { row, text in
+          guard let target = index[text] else {
+            throw failure(row, "one of the model's classes \(CSVFile.list(names))", "\"\(text)\"")
+          }
+          return Float(target)
+        }
+      } else {
+        try TrainingData.checkLabels(file.labels, classification: model.output.kind == .classes) {
+          row, value, allowed in
+          failure(row, allowed, "\(value)")
+        }
+        targets = file.labels.map(Float.init)
       }
     }
-    let targets =
-      file.labelColumn == nil ? [Float](repeating: 0, count: file.lineNumbers.count) : file.labels.map(Float.init)
     return (
       try Dataset(features: file.features, featureCount: file.featureCount, targets: targets, name: path),
       file.labelColumn != nil

@@ -136,11 +136,16 @@ struct TrainingData {
           + "\(Self.maximumClasses) classes)")
     }
     let names =
-      source.classNames
+      source.classNames ?? data.textClassNames
       ?? (source.data == FashionMNIST.defaultDirectory && source.idxFiles.isEmpty
         && largest < 10 ? FashionMNIST.classNames : nil)
     if let classes = source.classes, let names = source.classNames, names.count != classes {
       throw UsageError(message: "--class-names gives \(names.count) names for --classes \(classes)")
+    }
+    if let classes = source.classes, let names = data.textClassNames, names.count != classes {
+      throw UsageError(
+        message:
+          "--classes \(classes), but the text labels of \(source.data) name \(names.count): \(CSVFile.list(names))")
     }
     let classes = source.classes ?? names?.count ?? max(2, largest + 1)
     for (index, (set, lines)) in [(data.train, data.trainLines), (data.test, data.testLines)].enumerated() {
@@ -156,6 +161,8 @@ struct TrainingData {
     return data
   }
 
+  /// The class names a CSV file's text labels gave (sorted, or --class-names), if they were text.
+  private var textClassNames: [String]?
   /// The IDX label files (training, test), to name the file of a bad label.
   private var labelFiles: [String]?
   /// CSV rows' line numbers, to name the line of a bad label.
@@ -220,22 +227,47 @@ struct TrainingData {
 
   private static func loadCSV(_ source: DataSource) throws -> TrainingData {
     if !source.idxFiles.isEmpty { throw UsageError(message: "--train-images and the like are for IDX data, not CSV") }
+    let column: CSVFile.LabelColumn =
+      source.label.map { label in
+        Int(label).map(CSVFile.LabelColumn.index) ?? .name(label)
+      } ?? .index(-1)
+    /// The training file decides what text labels name: --class-names, else its labels, sorted.
+    var textClassNames: [String]?
     func read(_ path: String) throws -> (Dataset, CSVFile) {
-      let column: CSVFile.LabelColumn =
-        source.label.map { label in
-          Int(label).map(CSVFile.LabelColumn.index) ?? .name(label)
-        } ?? .index(-1)
       let file = try CSVFile(path: path, label: column)
       guard let labelColumn = file.labelColumn else { preconditionFailure("a label column was asked for") }
-      try checkLabels(file.labels, classification: source.task == .classification) { row, value, allowed in
-        DataError.invalidLine(
-          path: path, line: file.lineNumbers[row], column: labelColumn + 1, expected: allowed,
-          found: "\(value)")
+      func failure(_ row: Int, _ expected: String, _ found: String) -> DataError {
+        .invalidLine(path: path, line: file.lineNumbers[row], column: labelColumn + 1, expected: expected, found: found)
+      }
+      var targets = file.labels.map(Float.init)
+      if let texts = file.labelTexts {
+        guard source.task == .classification else {
+          let row = texts.firstIndex { CSVNumber.parse(ArraySlice($0.utf8)) == nil } ?? 0
+          throw failure(row, "a number (a regression target)", "\"\(texts[row])\"")
+        }
+        if textClassNames == nil {
+          let names = source.classNames ?? Set(texts).sorted()
+          guard names.count <= maximumClasses else {
+            throw DataError.inconsistent(
+              "\(path): the label column names \(names.count) classes, more than \(maximumClasses)")
+          }
+          textClassNames = names
+        }
+        let names = textClassNames!
+        let index = Dictionary(names.enumerated().map { ($1, $0) }) { first, _ in first }
+        targets = try texts.enumerated().map { row, text in
+          guard let target = index[text] else {
+            throw failure(row, "one of the classes \(CSVFile.list(names))", "\"\(text)\"")
+          }
+          return Float(target)
+        }
+      } else {
+        try checkLabels(file.labels, classification: source.task == .classification) { row, value, allowed in
+          failure(row, allowed, "\(value)")
+        }
       }
       return (
-        try Dataset(
-          features: file.features, featureCount: file.featureCount, targets: file.labels.map(Float.init), name: path),
-        file
+        try Dataset(features: file.features, featureCount: file.featureCount, targets: targets, name: path), file
       )
     }
     let (all, file) = try read(source.data)
@@ -264,6 +296,7 @@ struct TrainingData {
       train: train, test: test, image: nil, preprocessing: Preprocessing(featureNames: file.featureNames),
       standardize: true, label: file.labelColumn.flatMap { column in file.header?[column] })
     (data.trainLines, data.testLines) = (trainLines, testLines)
+    data.textClassNames = textClassNames
     return data
   }
 

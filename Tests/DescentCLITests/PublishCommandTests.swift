@@ -103,7 +103,7 @@ struct PublishCommandTests {
         { row, fields in if row == 4 { fields[3] = "1.5" } }, [],
         "data.csv:6:4: expected a class index (a whole number >= 0), found 1.5"
       ),
-      ({ row, fields in if row == 7 { fields[3] = "" } }, [], "data.csv:9:4: expected a number, found \"\""),
+      ({ row, fields in if row == 7 { fields[3] = "" } }, [], "data.csv:9:4: expected a label, found an empty cell"),
       (
         { row, fields in if row == 2 { fields[3] = "-1" } }, [],
         "data.csv:4:4: expected a class index (a whole number >= 0), found -1.0"

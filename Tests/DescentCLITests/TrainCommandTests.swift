@@ -319,7 +319,7 @@ struct TrainCommandTests {
   }
 
   /// Tests/DescentCLITests/Fixtures: files the tests read by path (a checkpoint of the first format
-  /// and the CSV it was trained on).
+  /// and the CSV it was trained on; penguins.csv, text labels, by make-penguins.py).
   static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures")
     .path
 

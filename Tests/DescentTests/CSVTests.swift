@@ -106,11 +106,15 @@ import Testing
 
   @Test func labelsKeepTheirValueAsWritten() throws {
     let csv = try CSVFile(path: try file("x,y\n1,1.00000001\n2,16777217\n"))
-    #expect(csv.labels == [1.00000001, 16_777_217])
+    #expect(csv.labels == [1.00000001, 16_777_217] && csv.labelTexts == nil)
+    // One label that is not a number makes the column text, every cell as written.
+    let text = try CSVFile(path: try file("x,y\r\n1,2\r\n2,\"Adelie, juvenile\"\r\n3, 2.0\r\n"))
+    #expect(text.labels.isEmpty && text.labelTexts == ["2", "Adelie, juvenile", "2.0"] && text.features == [1, 2, 3])
   }
 
   @Test func brokenFilesNameTheLineAndColumn() throws {
-    #expect(try error("a,b\n1,2\n3,x\n") == "broken.csv:3:2: expected a number, found \"x\"")
+    #expect(try error("a,b\n1,2\nx,3\n") == "broken.csv:3:1: expected a number, found \"x\"")
+    #expect(try error("a,b\n1,2\n3,\n") == "broken.csv:3:2: expected a label, found an empty cell")
     #expect(try error("a,b\n1,2\n3\n") == "broken.csv:3: expected 2 fields, found 1")
     #expect(try error("a,b\r\n1,2\r\n3,4,5\r\n") == "broken.csv:3: expected 2 fields, found 3")
     #expect(

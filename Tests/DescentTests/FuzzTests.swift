@@ -173,9 +173,11 @@ struct FuzzTests {
       let expected = Self.referenceCSV(input)
       do {
         let file = try CSVFile(path: path, hasHeader: true, label: .index(-1))
-        let (features, labels, lines) = try #require(expected, "case \(caseNumber): read, but the reference refuses it")
+        let (features, labels, texts, lines) = try #require(
+          expected, "case \(caseNumber): read, but the reference refuses it")
         #expect(file.features.elementsEqual(features) { $0 == $1 || $0.isNaN && $1.isNaN }, "case \(caseNumber)")
         #expect(file.labels.elementsEqual(labels) { $0 == $1 || $0.isNaN && $1.isNaN }, "case \(caseNumber)")
+        #expect(file.labelTexts == texts, "case \(caseNumber)")
         #expect(file.lineNumbers == lines, "case \(caseNumber)")
       } catch is DataError {
         #expect(expected == nil, "case \(caseNumber): refused, but the reference reads it")
@@ -185,8 +187,10 @@ struct FuzzTests {
 
   /// The CSV grammar of ``CSVReader`` and ``CSVNumber``, read the plain way: Unicode scalars one at
   /// a time, numbers by a regular expression. A header, then rows of numbers, the last column the
-  /// label; nil for a file the grammar refuses.
-  static func referenceCSV(_ bytes: [UInt8]) -> (features: [Float], labels: [Double], lines: [Int])? {
+  /// label (text, not empty, when any label is not a number); nil for a file the grammar refuses.
+  static func referenceCSV(
+    _ bytes: [UInt8]
+  ) -> (features: [Float], labels: [Double], texts: [String]?, lines: [Int])? {
     guard var text = String(validating: bytes, as: UTF8.self), !text.unicodeScalars.contains("\0") else { return nil }
     if text.unicodeScalars.first == "\u{FEFF}" { text.unicodeScalars.removeFirst() }
     var records: [(line: Int, fields: [String])] = []
@@ -234,19 +238,30 @@ struct FuzzTests {
     guard let header = records.first else { return nil }
     let number = try! NSRegularExpression(
       pattern: "^[+-]?(([0-9]+\\.?[0-9]*|\\.[0-9]+)([eE][+-]?[0-9]+)?|(?i:nan|inf|infinity))$")
-    var features: [Float] = [], labels: [Double] = [], lines: [Int] = []
+    var features: [Float] = [], labels: [Double] = [], texts: [String] = [], lines: [Int] = []
+    func value(_ field: String) -> Double? {
+      guard number.firstMatch(in: field, range: NSRange(field.startIndex..., in: field)) != nil else { return nil }
+      return Double(field.lowercased())
+    }
+    func inRange(_ value: Double, _ field: String) -> Bool {
+      Float(value).isFinite || field.lowercased().contains { $0 == "n" }
+    }
     for (line, fields) in records.dropFirst() {
       guard fields.count == header.fields.count else { return nil }
-      for (column, field) in fields.enumerated() {
-        guard number.firstMatch(in: field, range: NSRange(field.startIndex..., in: field)) != nil,
-          let value = Double(field.lowercased()),
-          Float(value).isFinite || field.lowercased().contains(where: { $0 == "n" })
-        else { return nil }
-        if column == fields.count - 1 { labels.append(value) } else { features.append(Float(value)) }
+      for field in fields.dropLast() {
+        guard let value = value(field), inRange(value, field) else { return nil }
+        features.append(Float(value))
       }
+      guard let label = fields.last, !label.isEmpty else { return nil }
+      texts.append(label)
       lines.append(line)
     }
-    return (features, labels, lines)
+    guard texts.allSatisfy({ value($0) != nil }) else { return (features, [], texts, lines) }
+    for text in texts {
+      guard inRange(value(text)!, text) else { return nil }
+      labels.append(value(text)!)
+    }
+    return (features, labels, nil, lines)
   }
 
   /// Every input a fuzzer ever crashed on, kept as a file, loads to a clean error or a value.

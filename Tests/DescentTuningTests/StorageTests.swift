@@ -354,7 +354,9 @@ struct StorageTests {
         sampler: RandomSampler(seed: 3))
       try study.optimize(trials: 100) { trial, _ in try trial.suggestFloat("x", 0, 1) }  // several pages
     }
-    // Everything into the main file, as the last connection's close does.
+    // Everything into the main file, as the last connection's close does (the study's worker
+    // threads may hold theirs a moment after optimize returns).
+    #expect(waitUntilGone(path + "-wal"), "the study's last connection never closed")
     var db: OpaquePointer?
     sqlite3_open(path, &db)
     #expect(sqlite3_exec(db, "PRAGMA wal_checkpoint(TRUNCATE)", nil, nil, nil) == SQLITE_OK)

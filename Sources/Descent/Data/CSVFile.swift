@@ -7,8 +7,12 @@ public struct CSVFile: Sendable {
   /// Every column but the label, row by row.
   public let features: [Float]
   /// The label column's values, rounded once from the text to `Double` (so a class label's
-  /// whole-number check sees `1.00000001` as written); empty without a label column.
+  /// whole-number check sees `1.00000001` as written); empty without a label column, or when the
+  /// labels are text.
   public let labels: [Double]
+  /// The label column as text, row by row, when any of its cells is not a number (`Adelie`,
+  /// `yes`): class names, which the caller maps to classes. Nil when every label is a number.
+  public let labelTexts: [String]?
   public let featureCount: Int
   /// The label's column (from 0), or nil.
   public let labelColumn: Int?
@@ -34,7 +38,8 @@ public struct CSVFile: Sendable {
   public init(path: String, hasHeader: Bool = true, label: LabelColumn? = .index(-1)) throws {
     let reader = CSVReader(path: path, bytes: try FileBytes.read(path))
     var header: [String]?, width = 0, labelIndex: Int?
-    var features: [Float] = [], labels: [Double] = [], numbers: [Int] = []
+    var features: [Float] = [], labels: [Double] = [], numbers: [Int] = [], texts: [String] = []
+    var labelsAreText = false
     try reader.forEachRecord { record in
       func failure(_ column: Int?, _ expected: String, _ found: String) -> DataError {
         .invalidLine(path: path, line: record.line, column: column, expected: expected, found: found)
@@ -61,22 +66,39 @@ public struct CSVFile: Sendable {
       numbers.append(record.line)
       for column in 0..<width {
         let raw = record.raw(column)
+        if column == labelIndex {
+          // Numbers or text: decided by the whole column (its range is checked after the pass).
+          guard !raw.isEmpty else { throw failure(column + 1, "a label", "an empty cell") }
+          texts.append(record.text(column))
+          if !labelsAreText, let value = CSVNumber.parse(raw) { labels.append(value) } else { labelsAreText = true }
+          continue
+        }
         guard let value = CSVNumber.parse(raw) else {
           throw failure(column + 1, "a number", "\"\(record.text(column))\"")
         }
         guard Float(value).isFinite || !CSVNumber.isDecimal(raw) else {
           throw failure(column + 1, "a number within float range (±3.4e38)", "\"\(record.text(column))\"")
         }
-        if column == labelIndex { labels.append(value) } else { features.append(Float(value)) }
+        features.append(Float(value))
       }
     }
     guard width > 0 else {
       throw DataError.invalidLine(
         path: path, line: 1, column: nil, expected: "a line of values", found: "an empty file")
     }
+    if !labelsAreText, let labelIndex,
+      let row = labels.indices.first(where: {
+        !Float(labels[$0]).isFinite && CSVNumber.isDecimal(ArraySlice(texts[$0].utf8))
+      })
+    {
+      throw DataError.invalidLine(
+        path: path, line: numbers[row], column: labelIndex + 1, expected: "a number within float range (±3.4e38)",
+        found: "\"\(texts[row])\"")
+    }
     self.header = header
     self.features = features
-    self.labels = labels
+    self.labels = labelsAreText ? [] : labels
+    labelTexts = labelsAreText ? texts : nil
     featureCount = labelIndex == nil ? width : width - 1
     labelColumn = labelIndex
     lineNumbers = numbers
@@ -104,7 +126,7 @@ public struct CSVFile: Sendable {
   }
 
   /// Up to eight names, quoted, then how many more.
-  static func list(_ names: [String]) -> String {
+  package static func list(_ names: [String]) -> String {
     let shown = names.prefix(8).map { "\"\($0)\"" }.joined(separator: ", ")
     return names.count > 8 ? "\(shown) and \(names.count - 8) more" : shown
   }

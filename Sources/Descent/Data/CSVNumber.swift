@@ -3,9 +3,9 @@
 /// `2E+3`), or `nan`, `inf`, `infinity` in any case with an optional sign (read, then reported
 /// by ``Dataset/checkFinite()``). Nothing else: no hex (`0x1p3`), no digit separators, no
 /// surrounding text. Values are rounded from the decimal once, to `Double`.
-enum CSVNumber {
+package enum CSVNumber {
   /// The value of `text`, or nil when it is not a number in this grammar.
-  static func parse(_ text: ArraySlice<UInt8>) -> Double? {
+  package static func parse(_ text: ArraySlice<UInt8>) -> Double? {
     var at = text.startIndex
     if at < text.endIndex, text[at] == plus || text[at] == minus { at += 1 }
     let body = text[at...]
@@ -31,7 +31,7 @@ enum CSVNumber {
   }
 
   /// Whether `text` is written with digits (not `nan` or `inf`): such a number must be finite.
-  static func isDecimal(_ text: ArraySlice<UInt8>) -> Bool {
+  package static func isDecimal(_ text: ArraySlice<UInt8>) -> Bool {
     text.first { $0 != plus && $0 != minus }.map { $0 == point || ($0 >= zero && $0 <= nine) } ?? false
   }
 
