@@ -9,9 +9,9 @@ package enum CSVNumber {
     var at = text.startIndex
     if at < text.endIndex, text[at] == plus || text[at] == minus { at += 1 }
     let body = text[at...]
-    if let word = String(validating: body, as: UTF8.self)?.lowercased(),
-      ["nan", "inf", "infinity"].contains(word)
-    {
+    if let first = body.first, first | 0x20 == 0x6E || first | 0x20 == 0x69 {  // n, N, i, I: a word
+      guard let word = String(validating: body, as: UTF8.self)?.lowercased(), ["nan", "inf", "infinity"].contains(word)
+      else { return nil }
       return Double(String(decoding: text, as: UTF8.self).lowercased())
     }
     let integerDigits = digits(text, from: &at)
