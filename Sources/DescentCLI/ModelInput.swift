@@ -125,13 +125,7 @@ struct ModelInput {
           let row = texts.firstIndex { CSVNumber.parse(ArraySlice($0.utf8)) == nil } ?? 0
           throw failure(row, "a number (the model has no class names)", "\"\(texts[row])\"")
         }
-        let index = Dictionary(names.enumerated().map { ($1, $0) }) { first, _ in first }
-        targets = try texts.enumerated().map { row, text in
-          guard let target = index[text] else {
-            throw failure(row, "one of the model's classes \(CSVFile.list(names))", "\"\(text)\"")
-          }
-          return Float(target)
-        }
+        targets = try TrainingData.classes(of: texts, names: names, described: "the model's classes", failure)
       } else {
         try TrainingData.checkLabels(file.labels, classification: model.output.kind == .classes) {
           row, value, allowed in

@@ -253,14 +253,7 @@ struct TrainingData {
           }
           textClassNames = names
         }
-        let names = textClassNames!
-        let index = Dictionary(names.enumerated().map { ($1, $0) }) { first, _ in first }
-        targets = try texts.enumerated().map { row, text in
-          guard let target = index[text] else {
-            throw failure(row, "one of the classes \(CSVFile.list(names))", "\"\(text)\"")
-          }
-          return Float(target)
-        }
+        targets = try classes(of: texts, names: textClassNames!, described: "the classes", failure)
       } else {
         try checkLabels(file.labels, classification: source.task == .classification) { row, value, allowed in
           failure(row, allowed, "\(value)")
@@ -298,6 +291,20 @@ struct TrainingData {
     (data.trainLines, data.testLines) = (trainLines, testLines)
     data.textClassNames = textClassNames
     return data
+  }
+
+  /// Each text label's class, its index in `names`; a label outside them is
+  /// `failure(row, "one of <described> …", label)`.
+  static func classes(
+    of texts: [String], names: [String], described: String, _ failure: (Int, String, String) -> DataError
+  ) throws -> [Float] {
+    let index = Dictionary(names.enumerated().map { ($1, $0) }) { first, _ in first }
+    return try texts.enumerated().map { row, text in
+      guard let target = index[text] else {
+        throw failure(row, "one of \(described) \(CSVFile.list(names))", "\"\(text)\"")
+      }
+      return Float(target)
+    }
   }
 
   /// Classification labels must be whole numbers >= 0 (the class count is checked once known),
