@@ -54,84 +54,120 @@ struct CSVReader {
 
   /// Calls `body` with each record that is not blank, in order.
   func forEachRecord(_ body: (Record) throws -> Void) throws {
-    let end = bytes.count
-    var at = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
-    var line = 1
-    while at < end {
-      let recordLine = line
+    var cursor = Cursor(bytes: bytes, path: path)
+    while !cursor.atEnd {
+      let recordLine = cursor.line
       var fields: [Field] = []
-      var recordDone = false
-      while !recordDone {
-        let column = fields.count + 1
-        func failure(_ expected: String, _ found: String) -> DataError {
-          .invalidLine(path: path, line: line, column: column, expected: expected, found: found)
-        }
-        while at < end, bytes[at] == space || bytes[at] == tab { at += 1 }
-        var field = Field(range: at..<at)
-        if at < end, bytes[at] == quote {
-          let openedOn = line
-          field.quoted = true
-          at += 1
-          let start = at
-          var closed = false
-          while at < end {
-            switch bytes[at] {
-            case quote:
-              if at + 1 < end, bytes[at + 1] == quote {
-                field.hasDoubledQuotes = true
-                at += 2
-              } else {
-                closed = true
-              }
-            case 0: throw failure("a field without NUL bytes", "a NUL byte")
-            case lineFeed: line += 1; at += 1
-            case carriageReturn:
-              line += 1
-              at += at + 1 < end && bytes[at + 1] == lineFeed ? 2 : 1
-            default: at += 1
-            }
-            if closed { break }
-          }
-          guard closed else {
-            throw DataError.invalidLine(
-              path: path, line: openedOn, column: column, expected: "a closing quote for the field opened here",
-              found: "the end of the file")
-          }
-          field.range = start..<at
-          at += 1
-          while at < end, bytes[at] == space || bytes[at] == tab { at += 1 }
-          if at < end, ![comma, lineFeed, carriageReturn].contains(bytes[at]) {
-            throw failure("a comma or the end of the line after a closing quote", describe(bytes[at]))
-          }
-        } else {
-          let start = at
-          while at < end, bytes[at] != comma, bytes[at] != lineFeed, bytes[at] != carriageReturn {
-            if bytes[at] == 0 { throw failure("a field without NUL bytes", "a NUL byte") }
-            if bytes[at] == quote {
-              throw failure("a quote only around a whole field (\"a \"\"b\"\"\")", "a quote inside an unquoted field")
-            }
-            at += 1
-          }
-          var last = at
-          while last > start, bytes[last - 1] == space || bytes[last - 1] == tab { last -= 1 }
-          field.range = start..<last
-        }
+      repeat {
+        let field = try cursor.field(column: fields.count + 1)
         guard validUTF8(bytes[field.range]) else {
-          throw failure("UTF-8 text", "bytes that are not UTF-8")
+          throw DataError.invalidLine(
+            path: path, line: cursor.line, column: fields.count + 1, expected: "UTF-8 text",
+            found: "bytes that are not UTF-8")
         }
         fields.append(field)
-        if at < end, bytes[at] == comma {
-          at += 1
-          continue
-        }
-        recordDone = true
-        if at < end {
-          at += bytes[at] == carriageReturn && at + 1 < end && bytes[at + 1] == lineFeed ? 2 : 1
-          line += 1
-        }
-      }
+      } while cursor.nextField()
       let blank = fields.count == 1 && fields[0].range.isEmpty && !fields[0].quoted
       if !blank { try body(Record(line: recordLine, bytes: bytes, fields: fields)) }
+    }
+  }
+
+  /// A place in the file: the next byte to read and its line.
+  private struct Cursor {
+    let bytes: [UInt8]
+    let path: String
+    var at: Int
+    var line = 1
+
+    init(bytes: [UInt8], path: String) {
+      (self.bytes, self.path) = (bytes, path)
+      at = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0  // a byte order mark
+    }
+
+    var atEnd: Bool { at >= bytes.count }
+
+    func failure(_ column: Int, _ expected: String, _ found: String) -> DataError {
+      .invalidLine(path: path, line: line, column: column, expected: expected, found: found)
+    }
+
+    mutating func skipBlanks() {
+      while at < bytes.count, bytes[at] == space || bytes[at] == tab { at += 1 }
+    }
+
+    /// The field that starts here (after blanks), quoted or not; stops at its comma or line end.
+    mutating func field(column: Int) throws -> Field {
+      skipBlanks()
+      return at < bytes.count && bytes[at] == quote
+        ? try quotedField(column: column) : try unquotedField(column: column)
+    }
+
+    private mutating func quotedField(column: Int) throws -> Field {
+      let end = bytes.count, openedOn = line
+      at += 1
+      var field = Field(range: at..<at, quoted: true)
+      var closed = false
+      while at < end, !closed {
+        switch bytes[at] {
+        case quote:
+          if at + 1 < end, bytes[at + 1] == quote {
+            field.hasDoubledQuotes = true
+            at += 2
+          } else {
+            closed = true
+          }
+        case 0: throw failure(column, "a field without NUL bytes", "a NUL byte")
+        case lineFeed, carriageReturn: skipLineEnd()
+        default: at += 1
+        }
+      }
+      guard closed else {
+        throw DataError.invalidLine(
+          path: path, line: openedOn, column: column, expected: "a closing quote for the field opened here",
+          found: "the end of the file")
+      }
+      field.range = field.range.lowerBound..<at
+      at += 1
+      skipBlanks()
+      if at < end, ![comma, lineFeed, carriageReturn].contains(bytes[at]) {
+        throw failure(column, "a comma or the end of the line after a closing quote", describe(bytes[at]))
+      }
+      return field
+    }
+
+    private mutating func unquotedField(column: Int) throws -> Field {
+      let start = at
+      while at < bytes.count, bytes[at] != comma, bytes[at] != lineFeed, bytes[at] != carriageReturn {
+        if bytes[at] == 0 { throw failure(column, "a field without NUL bytes", "a NUL byte") }
+        if bytes[at] == quote {
+          throw failure(
+            column, "a quote only around a whole field (\"a \"\"b\"\"\")", "a quote inside an unquoted field")
+        }
+        at += 1
+      }
+      var last = at
+      while last > start, bytes[last - 1] == space || bytes[last - 1] == tab { last -= 1 }
+      return Field(range: start..<last)
+    }
+
+    /// Past the comma after a field (true), or past the line end that ends the record (false).
+    mutating func nextField() -> Bool {
+      if at < bytes.count, bytes[at] == comma {
+        at += 1
+        return true
+      }
+      if at < bytes.count { skipLineEnd() }
+      return false
+    }
+
+    /// Past one line end: `\r\n`, `\n` or a lone `\r`.
+    private mutating func skipLineEnd() {
+      let end = bytes.count
+      at += bytes[at] == carriageReturn && at + 1 < end && bytes[at + 1] == lineFeed ? 2 : 1
+      line += 1
+    }
+
+    private func describe(_ byte: UInt8) -> String {
+      byte >= 0x20 && byte < 0x7F ? "\"\(Character(Unicode.Scalar(byte)))\"" : "byte 0x\(String(byte, radix: 16))"
     }
   }
 
@@ -139,9 +175,6 @@ struct CSVReader {
     slice.allSatisfy { $0 < 0x80 } || String(validating: slice, as: UTF8.self) != nil
   }
 
-  private func describe(_ byte: UInt8) -> String {
-    byte >= 0x20 && byte < 0x7F ? "\"\(Character(Unicode.Scalar(byte)))\"" : "byte 0x\(String(byte, radix: 16))"
-  }
 }
 
 private let (quote, comma, space, tab, lineFeed, carriageReturn): (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
