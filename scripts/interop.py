@@ -3,7 +3,10 @@
 usage: interop.py MODEL.safetensors MODEL.onnx INPUTS PREDICTIONS.csv
 
 INPUTS is the CSV file or IDX images file `descent predict` read (raw values); PREDICTIONS.csv is
-what it wrote with --logits. Three implementations must agree on every row:
+what it wrote with --logits. A model trained on a CSV file with text, boolean or missing cells keeps
+an encoding of its columns (medians, categories): ONNX Runtime gets the raw cells (numbers with NaN
+for missing ones, text columns as strings) and runs the encoding in the graph; NumPy encodes them
+here, from the metadata. Three implementations must agree on every row:
   1. `descent predict` (Swift, the model's backend),
   2. ONNX Runtime running the exported model (its preprocessing included),
   3. a plain NumPy forward pass built from the safetensors file alone: the tensors read by the
@@ -22,20 +25,67 @@ import onnxruntime
 from safetensors import safe_open
 
 
-def read_inputs(path, feature_names, label):
+MISSING = {"", "NA", "N/A", "n/a", "NaN", "nan", "-nan", "-NaN", "NULL", "null", "None", "<NA>", "#N/A"}
+TRUE, FALSE = {"true", "True", "TRUE"}, {"false", "False", "FALSE"}
+
+
+def read_inputs(path, preprocessing, label):
+    """The model's raw inputs: a float matrix (number columns, NaN where missing) and, for an
+    encoded model, each text column's cells by name ("" where missing)."""
+    feature_names = preprocessing.get("featureNames")
     if path.lower().endswith(".csv"):
         with open(path, newline="") as f:
-            rows = list(csv.reader(f))
+            rows = [row for row in csv.reader(f) if row]
         header = [name.strip() for name in rows[0]]
         columns = [header.index(name) for name in feature_names] if feature_names else \
             [i for i, name in enumerate(header) if name != label]
-        return np.array([[float(row[i]) for i in columns] for row in rows[1:] if row], dtype=np.float32)
+        cells = [[row[i].strip() for row in rows[1:]] for i in columns]
+        kinds = [c["kind"] for c in preprocessing["encoding"]["columns"]] if "encoding" in preprocessing \
+            else ["number"] * len(columns)
+        numbers = np.zeros((len(rows) - 1, kinds.count("number")), dtype=np.float32)
+        for j, column in enumerate(column for column, kind in zip(cells, kinds) if kind == "number"):
+            numbers[:, j] = [np.nan if v in MISSING else float(v) for v in column]
+        texts = {feature_names[i]: ["" if v in MISSING else v for v in column]
+                 for i, (column, kind) in enumerate(zip(cells, kinds)) if kind != "number"}
+        return numbers, texts
     data = (gzip.open if path.endswith(".gz") else open)(path, "rb").read()
     rank = data[3]
     dims = [int.from_bytes(data[4 + 4 * i: 8 + 4 * i], "big") for i in range(rank)]
     assert data[2] == 0x08, "unsigned-byte IDX images expected"
     pixels = np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * rank)
-    return pixels.reshape(dims[0], -1).astype(np.float32)
+    return pixels.reshape(dims[0], -1).astype(np.float32), {}
+
+
+def encode(preprocessing, numbers, texts):
+    """The encoding as the model file describes it: number then boolean columns (the median where
+    missing), their "is missing" inputs, then each category column one-hot (zeros when missing or
+    unseen)."""
+    if "encoding" not in preprocessing:
+        return numbers
+    columns, names = preprocessing["encoding"]["columns"], preprocessing["featureNames"]
+    values, missing, indicators, hots = [], [], [], []
+    number_index = iter(range(numbers.shape[1]))
+    raw = {}
+    for i, column in enumerate(columns):
+        if column["kind"] == "number":
+            raw[i] = numbers[:, next(number_index)]
+        elif column["kind"] == "boolean":
+            cells = texts[names[i]]
+            assert all(v in TRUE | FALSE | {""} for v in cells)
+            raw[i] = np.array([1 if v in TRUE else 0 if v in FALSE else np.nan for v in cells], np.float32)
+    order = [i for i, c in enumerate(columns) if c["kind"] == "number"] + \
+        [i for i, c in enumerate(columns) if c["kind"] == "boolean"]
+    for i in order:
+        gaps = np.isnan(raw[i])
+        values.append(np.where(gaps, np.float32(columns[i]["median"]), raw[i]))
+        if columns[i].get("indicator"):
+            indicators.append(gaps.astype(np.float32))
+    for i, column in enumerate(columns):
+        if column["kind"] == "category":
+            cells = texts[names[i]]
+            hots.append(np.array([[1 if v == c else 0 for c in column["categories"]] for v in cells], np.float32))
+    parts = [np.stack(values + indicators, axis=1)] if values else []
+    return np.concatenate(parts + hots, axis=1).astype(np.float32)
 
 
 def numpy_forward(path, x):
@@ -87,7 +137,8 @@ def main():
     model_path, onnx_path, inputs_path, predictions_path = sys.argv[1:5]
     with safe_open(model_path, framework="np") as f:
         meta = json.loads(f.metadata()["descent.model"])
-    x = read_inputs(inputs_path, meta["preprocessing"].get("featureNames"), meta["output"].get("label"))
+    numbers, texts = read_inputs(inputs_path, meta["preprocessing"], meta["output"].get("label"))
+    x = encode(meta["preprocessing"], numbers, texts)
     with open(predictions_path, newline="") as f:
         rows = list(csv.reader(f))
     header = rows[0]
@@ -97,9 +148,12 @@ def main():
     assert descent.shape[0] == x.shape[0] >= 1000, (descent.shape, x.shape)
 
     session = onnxruntime.InferenceSession(onnx_path, providers=["CPUExecutionProvider"])
-    assert [i.name for i in session.get_inputs()] == ["features"]
-    assert session.get_inputs()[0].shape[0] == "batch", session.get_inputs()[0].shape
-    runtime = session.run(["outputs"], {"features": x})[0]
+    feeds = {name: np.array(cells, dtype=object).reshape(-1, 1) for name, cells in texts.items()}
+    if "encoding" not in meta["preprocessing"] or numbers.shape[1] > 0:
+        feeds["features"] = numbers
+    assert sorted(i.name for i in session.get_inputs()) == sorted(feeds), [i.name for i in session.get_inputs()]
+    assert all(i.shape[0] == "batch" for i in session.get_inputs()), [i.shape for i in session.get_inputs()]
+    runtime = session.run(["outputs"], feeds)[0]
     _, plain = numpy_forward(model_path, x)
     print(f"{model_path} ({meta['output']['kind']}, {len(meta['layers'])} layers):")
     compare("ONNX Runtime vs descent predict", runtime, descent)

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Interop checks: models Descent publishes give the same outputs elsewhere (scripts/interop.py).
 # Trains small models with the built `descent` (Fashion-MNIST images with a GELU MLP; a CSV
-# classifier with standardization and LeakyReLU; CSV linear regression; the CSV classifier again
-# with each activation `descent train --help` lists), predicts, exports each to ONNX, and compares
+# classifier with standardization and LeakyReLU; CSV linear regression; a CSV written by Python's
+# csv module with text labels, a category column, a boolean column and missing cells, predicted on
+# new rows with unseen categories; the CSV classifier again with each activation `descent train
+# --help` lists), predicts, exports each to ONNX, and compares
 # `descent predict` with ONNX Runtime and with a NumPy forward pass built from the safetensors file
 # alone, on 1 000 rows or more.
 # Python packages come from PyPI into a virtual environment cached outside the clone
@@ -47,6 +49,21 @@ for name, label, values in [("classes", "kind", kind), ("prices", "price", price
         f.write("a,b,c,d,e," + label + "\n")
         for row, target in zip(x, values):
             f.write(",".join(f"{v:.6g}" for v in row) + f",{target}\n")
+# Text labels, a category column (one name holds a comma; some cells empty), a boolean column and
+# missing numbers (empty and NA), as Python's csv module writes them (CRLF, quotes where needed).
+# mixed-new.csv: rows the model did not see, some of a colour training never had.
+import csv
+for name, rows, colours in [("mixed", 1500, ["red", "green", "blue, dark"]),
+                            ("mixed-new", 1200, ["red", "green", "blue, dark", "purple"])]:
+    with open(f"{sys.argv[1]}/{name}.csv", "w", newline="") as f:
+        out = csv.writer(f)
+        out.writerow(["size", "colour", "weight", "fresh", "kind"])
+        for _ in range(rows):
+            colour, size, fresh = rng.choice(colours), rng.normal() * 3 + 10, rng.random() < 0.5
+            kind = "plum" if colour == "blue, dark" else "apple" if size > 10 else "pear"
+            out.writerow(["" if rng.random() < 0.1 else f"{size:.4g}", "" if rng.random() < 0.1 else colour,
+                          "NA" if rng.random() < 0.05 else f"{rng.normal() * 50 + 200:.5g}",
+                          "" if rng.random() < 0.1 else fresh, kind])
 PY
 fashion=/usr/share/datasets/fashion-mnist
 common=(--quiet --backend cpu --validation 0)
@@ -56,7 +73,9 @@ common=(--quiet --backend cpu --validation 0)
   "${common[@]}" --output "$work/classes"
 "$descent" train --data "$work/prices.csv" --label price --task regression --hidden '' --epochs 40 --optimizer sgd \
   --momentum 0 --learning-rate 0.01 --schedule constant "${common[@]}" --output "$work/prices"
-runs=(fashion:"$fashion/t10k-images-idx3-ubyte.gz" classes:"$work/classes.csv" prices:"$work/prices.csv")
+"$descent" train --data "$work/mixed.csv" --label kind --epochs 20 --hidden 16 "${common[@]}" --output "$work/mixed"
+runs=(fashion:"$fashion/t10k-images-idx3-ubyte.gz" classes:"$work/classes.csv" prices:"$work/prices.csv"
+  mixed:"$work/mixed-new.csv")
 # Every activation descent train offers (its --help lists them), on the small CSV classifier.
 for activation in $("$descent" train --help | sed -n 's/^ *--activation [a-z-]* *//p' | tr -d ','); do
   "$descent" train --data "$work/classes.csv" --label kind --epochs 3 --hidden 8 --activation "$activation" \

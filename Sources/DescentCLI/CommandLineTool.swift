@@ -108,4 +108,10 @@ enum CommandLineTool {
       throw UsageError(message: "'\(command)' takes no options, got '\(first)'")
     }
   }
+
+  /// Writes `descent: warning: <message>` to standard error: something the user should know that
+  /// does not stop the command.
+  static func warn(_ message: String) {
+    FileHandle.standardError.write(Data("descent: warning: \(message)\n".utf8))
+  }
 }

@@ -29,7 +29,7 @@ struct ExportCommand {
     let model = try Sequential.load(contentsOf: modelPath, backend: CPUBackend(threads: 1))
     try ONNXExport.write(model, to: output)
     print(
-      "wrote \(output): input \"features\" [batch, \(model.inputFeatures)], output \"outputs\" [batch, "
+      "wrote \(output): input \(try ONNXExport.inputDescription(model)), output \"outputs\" [batch, "
         + "\(model.outputFeatures)]"
         + (model.output.kind == .classes && !Inference.outputsProbabilities(model) ? " and \"probabilities\"" : ""))
     return 0

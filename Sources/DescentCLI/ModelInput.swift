@@ -105,7 +105,10 @@ struct ModelInput {
   }
 
   private static func readCSV(_ path: String, model: Sequential) throws -> (Dataset, Bool) {
-    let file = try CSVFile(path: path, label: model.output.label.map(CSVFile.LabelColumn.nameIfPresent))
+    let encoding = model.preprocessing.encoding
+    let file = try CSVFile(
+      path: path, label: model.output.label.map(CSVFile.LabelColumn.nameIfPresent),
+      types: .text(encoding?.textColumns ?? []))
     let featureNames = file.featureNames ?? []
     if let expected = model.preprocessing.featureNames, featureNames != expected {
       throw DataError.inconsistent(
@@ -134,9 +137,23 @@ struct ModelInput {
         targets = file.labels.map(Float.init)
       }
     }
-    return (
-      try Dataset(features: file.features, featureCount: file.featureCount, targets: targets, name: path),
-      file.labelColumn != nil
-    )
+    let features: [Float]
+    if let encoding {
+      let (encoded, unseen) = try encoding.encode(file, path: path)
+      unseen.forEach { CommandLineTool.warn(TrainingData.unseenWarning($0, path: path, names: file.featureNames)) }
+      features = encoded
+    } else {
+      // A model without an encoding takes the numbers as they are: it has no median for a gap.
+      features = file.numericFeatures ?? []
+      if let cell = features.firstIndex(where: \.isNaN) {
+        throw DataError.invalidLine(
+          path: path, line: file.lineNumbers[cell / file.featureCount],
+          column: file.fileColumn(ofFeature: cell % file.featureCount) + 1,
+          expected: "a number (this model has no medians for missing cells: train it again to have them)",
+          found: "a missing cell")
+      }
+    }
+    let width = encoding?.width ?? file.featureCount
+    return (try Dataset(features: features, featureCount: width, targets: targets, name: path), file.labelColumn != nil)
   }
 }

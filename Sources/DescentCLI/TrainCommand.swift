@@ -18,6 +18,7 @@ struct TrainCommand {
     try checkOutputs()
     let backend = try chooseBackend()
     let data = try TrainingData.load(settings.dataSource)
+    data.warnings.forEach(CommandLineTool.warn)
     var train = data.train
     if let limit = settings.limit, limit < train.rows { train = train.subset(0..<limit) }
     var validation: Dataset?
@@ -39,6 +40,7 @@ struct TrainCommand {
     let trainer = try settings.makeTrainer(model: model, hasValidation: validation != nil)
     if !settings.quiet {
       print("device: \(backend.name)")
+      data.notes.forEach { print($0) }
       print(model.summary)
       print(
         "optimizer: \(trainer.optimizer); schedule: \(settings.schedule); \(train.rows) training rows, "

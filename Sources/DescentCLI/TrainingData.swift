@@ -161,6 +161,10 @@ struct TrainingData {
     return data
   }
 
+  /// What the CSV columns became, for the user (printed unless --quiet).
+  var notes: [String] = []
+  /// What the user should know about the data (printed as warnings to standard error).
+  var warnings: [String] = []
   /// The class names a CSV file's text labels gave (sorted, or --class-names), if they were text.
   private var textClassNames: [String]?
   /// The IDX label files (training, test), to name the file of a bad label.
@@ -233,64 +237,84 @@ struct TrainingData {
       } ?? .index(-1)
     /// The training file decides what text labels name: --class-names, else its labels, sorted.
     var textClassNames: [String]?
-    func read(_ path: String) throws -> (Dataset, CSVFile) {
-      let file = try CSVFile(path: path, label: column)
+    func targets(of file: CSVFile, path: String) throws -> [Float] {
       guard let labelColumn = file.labelColumn else { preconditionFailure("a label column was asked for") }
       func failure(_ row: Int, _ expected: String, _ found: String) -> DataError {
         .invalidLine(path: path, line: file.lineNumbers[row], column: labelColumn + 1, expected: expected, found: found)
       }
-      var targets = file.labels.map(Float.init)
-      if let texts = file.labelTexts {
-        guard source.task == .classification else {
-          let row = texts.firstIndex { CSVNumber.parse(ArraySlice($0.utf8)) == nil } ?? 0
-          throw failure(row, "a number (a regression target)", "\"\(texts[row])\"")
-        }
-        if textClassNames == nil {
-          let names = source.classNames ?? Set(texts).sorted()
-          guard names.count <= maximumClasses else {
-            throw DataError.inconsistent(
-              "\(path): the label column names \(names.count) classes, more than \(maximumClasses)")
-          }
-          textClassNames = names
-        }
-        targets = try classes(of: texts, names: textClassNames!, described: "the classes", failure)
-      } else {
+      guard let texts = file.labelTexts else {
         try checkLabels(file.labels, classification: source.task == .classification) { row, value, allowed in
           failure(row, allowed, "\(value)")
         }
+        return file.labels.map(Float.init)
       }
-      return (
-        try Dataset(features: file.features, featureCount: file.featureCount, targets: targets, name: path), file
-      )
+      guard source.task == .classification else {
+        let row = texts.firstIndex { CSVNumber.parse(ArraySlice($0.utf8)) == nil } ?? 0
+        throw failure(row, "a number (a regression target)", "\"\(texts[row])\"")
+      }
+      if textClassNames == nil {
+        let names = source.classNames ?? Set(texts).sorted()
+        guard names.count <= maximumClasses else {
+          throw DataError.inconsistent(
+            "\(path): the label column names \(names.count) classes, more than \(maximumClasses)")
+        }
+        textClassNames = names
+      }
+      return try classes(of: texts, names: textClassNames!, described: "the classes", failure)
     }
-    let (all, file) = try read(source.data)
+    // Column kinds come from the whole file; medians and categories from the training rows alone.
+    let file = try CSVFile(path: source.data, label: column, types: .inferred)
+    let fileTargets = try targets(of: file, path: source.data)
+    var trainRows = Array(0..<file.rows), testRows: [Int] = []
+    if source.testData == nil {
+      let order = BatchOrder.permutation(file.rows, seed: 0x7E57, epoch: 0)
+      let held = Int(Double(file.rows) * source.testSplit)
+      guard held >= 1, held < file.rows else {
+        throw DataError.inconsistent(
+          "\(source.data): \(file.rows) rows are too few to hold out a test split of \(source.testSplit)")
+      }
+      (trainRows, testRows) = (Array(order[held...]), Array(order[..<held]))
+    }
+    let encoding = try TableEncoding(fitting: file, rows: trainRows, path: source.data)
+    var warnings: [String] = []
+    func encoded(_ file: CSVFile, path: String, targets: [Float]) throws -> Dataset {
+      let (features, unseen) = try encoding.encode(file, path: path)
+      warnings += unseen.map { Self.unseenWarning($0, path: path, names: file.featureNames) }
+      return try Dataset(features: features, featureCount: encoding.width, targets: targets, name: path)
+    }
+    let all = try encoded(file, path: source.data, targets: fileTargets)
     var train = all, test: Dataset
     var trainLines = (path: source.data, numbers: file.lineNumbers), testLines = trainLines
     if let testPath = source.testData {
-      let (testSet, testFile) = try read(testPath)
+      let testFile = try CSVFile(path: testPath, label: column, types: .text(encoding.textColumns))
       guard testFile.featureNames == file.featureNames else {
         throw DataError.inconsistent(
           "\(testPath): columns \(testFile.header ?? []) differ from \(source.data)'s \(file.header ?? [])")
       }
-      test = testSet
+      test = try encoded(testFile, path: testPath, targets: try targets(of: testFile, path: testPath))
       testLines = (testPath, testFile.lineNumbers)
     } else {
-      let order = BatchOrder.permutation(all.rows, seed: 0x7E57, epoch: 0)
-      let held = Int(Double(all.rows) * source.testSplit)
-      guard held >= 1, held < all.rows else {
-        throw DataError.inconsistent(
-          "\(source.data): \(all.rows) rows are too few to hold out a test split of \(source.testSplit)")
-      }
-      (train, test) = (all.subset(order[held...]), all.subset(order[..<held], name: "\(source.data) (test split)"))
-      trainLines.numbers = order[held...].map { file.lineNumbers[$0] }
-      testLines.numbers = order[..<held].map { file.lineNumbers[$0] }
+      (train, test) = (all.subset(trainRows), all.subset(testRows, name: "\(source.data) (test split)"))
+      trainLines.numbers = trainRows.map { file.lineNumbers[$0] }
+      testLines.numbers = testRows.map { file.lineNumbers[$0] }
     }
     var data = TrainingData(
-      train: train, test: test, image: nil, preprocessing: Preprocessing(featureNames: file.featureNames),
+      train: train, test: test, image: nil,
+      preprocessing: Preprocessing(featureNames: file.featureNames, encoding: encoding),
       standardize: true, label: file.labelColumn.flatMap { column in file.header?[column] })
     (data.trainLines, data.testLines) = (trainLines, testLines)
     data.textClassNames = textClassNames
+    data.notes = ["\(source.data): " + encoding.summary(names: file.featureNames)]
+    data.warnings = warnings
     return data
+  }
+
+  /// The warning for category cells a model's training rows never held.
+  static func unseenWarning(_ unseen: TableEncoding.Unseen, path: String, names: [String]?) -> String {
+    let column = names.map { "\"\($0[unseen.column])\"" } ?? "\(unseen.column + 1)"
+    let cells = unseen.count == 1 ? "1 cell holds a category" : "\(unseen.count) cells hold categories"
+    return "\(path): column \(column): \(cells) the training rows did not (first: \"\(unseen.first)\"), "
+      + "encoded as all zeros"
   }
 
   /// Each text label's class, its index in `names`; a label outside them is

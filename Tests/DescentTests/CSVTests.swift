@@ -37,8 +37,8 @@ import Testing
       .appendingPathComponent("Fixtures/csv/\(name)").path
     let csv = try CSVFile(path: path, label: .name("label"))
     #expect(csv.header == ["width", "height, cm", "say \"hi\"", "label"])
-    #expect(csv.features == [0.1, 2.5, -0.0, 1e-05, 0.25, 5, 3, -7, 0])
-    #expect(csv.features[2].sign == .minus && csv.features[8] == 0)
+    #expect(csv.numericFeatures == [0.1, 2.5, -0.0, 1e-05, 0.25, 5, 3, -7, 0])
+    #expect(csv.numericFeatures?[2].sign == .minus && csv.numericFeatures?[8] == 0)
     #expect(csv.labels == [0, 1, 2])
     #expect(csv.lineNumbers == [2, 3, 4])
   }
@@ -46,14 +46,14 @@ import Testing
   @Test func readsHeaderAndLabelColumn() throws {
     let csv = try CSVFile(path: try file("x,label,y\n1,0,2.5\n-3,1,4e-1\n\n"), label: .name("label"))
     #expect(csv.header == ["x", "label", "y"])
-    #expect(csv.features == [1, 2.5, -3, 0.4])
+    #expect(csv.numericFeatures == [1, 2.5, -3, 0.4])
     #expect(csv.labels == [0, 1])
     #expect(csv.featureCount == 2)
     #expect(csv.featureNames == ["x", "y"])
     let noHeader = try CSVFile(path: try file("1,2,3\n4,5,6\n"), hasHeader: false)
-    #expect(noHeader.labels == [3, 6] && noHeader.features == [1, 2, 4, 5])
+    #expect(noHeader.labels == [3, 6] && noHeader.numericFeatures == [1, 2, 4, 5])
     let absent = try CSVFile(path: try file("x,y\n1,2\n"), label: .nameIfPresent("label"))
-    #expect(absent.labelColumn == nil && absent.features == [1, 2] && absent.featureCount == 2)
+    #expect(absent.labelColumn == nil && absent.numericFeatures == [1, 2] && absent.featureCount == 2)
     let present = try CSVFile(path: try file("x,label\n1,2\n"), label: .nameIfPresent("label"))
     #expect(present.labelColumn == 1 && present.labels == [2])
   }
@@ -65,7 +65,7 @@ import Testing
   ])
   func everyLineEnding(text: String) throws {
     let csv = try CSVFile(path: try file(text))
-    #expect(csv.features == [1, 3] && csv.labels == [2, 4])
+    #expect(csv.numericFeatures == [1, 3] && csv.labels == [2, 4])
     #expect(csv.lineNumbers == [2, 4])
   }
 
@@ -75,7 +75,7 @@ import Testing
     let csv = try CSVFile(
       path: try file("\"a,1\",\" b \"\"c\"\"\n\",  d  \r\n \"1.5\" , -2 ,0\n\n4,\"5\",6\n"), label: nil)
     #expect(csv.header == ["a,1", " b \"c\"\n", "d"])
-    #expect(csv.features == [1.5, -2, 0, 4, 5, 6])
+    #expect(csv.numericFeatures == [1.5, -2, 0, 4, 5, 6])
     #expect(csv.lineNumbers == [3, 5])
     #expect(
       try error("a,b\n1,\"2\"x\n")
@@ -109,7 +109,8 @@ import Testing
     #expect(csv.labels == [1.00000001, 16_777_217] && csv.labelTexts == nil)
     // One label that is not a number makes the column text, every cell as written.
     let text = try CSVFile(path: try file("x,y\r\n1,2\r\n2,\"Adelie, juvenile\"\r\n3, 2.0\r\n"))
-    #expect(text.labels.isEmpty && text.labelTexts == ["2", "Adelie, juvenile", "2.0"] && text.features == [1, 2, 3])
+    #expect(
+      text.labels.isEmpty && text.labelTexts == ["2", "Adelie, juvenile", "2.0"] && text.numericFeatures == [1, 2, 3])
   }
 
   @Test func brokenFilesNameTheLineAndColumn() throws {

@@ -157,25 +157,35 @@ struct FuzzTests {
     } catch is TrainingError {}  // mutated weights may be NaN: a clean stop
   }
 
-  /// CSV files with a header, a label column and numbers of every shape, quoted or not, with
-  /// every line ending: each case reads exactly as ``referenceCSV(_:)`` (a second, plain reading of
-  /// the same grammar) says, values and line numbers, or fails where it fails.
+  /// CSV files with a header, a label column, numbers of every shape, text and missing cells, quoted
+  /// or not, with every line ending, read as a training file is (column kinds inferred): each case
+  /// reads exactly as ``referenceCSV(_:)`` (a second, plain reading of the same grammar) says,
+  /// columns, labels and line numbers, or fails where it fails.
   @Test func csvFiles() throws {
     let seeds = [
       "x,y,label\n0.5,-1,0\n1e3,2.5,1\n\n-0,3,2\n",
       "a,b\r\n1,2\r\n3,4\r\n",
       "\u{FEFF}\"a,1\",\" b \"\"c\"\"\r\n\" ,c\r\n \"1.5\" ,.25, 0\r\n\r\n5.,-7e-3,\"2\"",
       "p\rq\r1\r2\r",
+      "n,c,b,y\r\n1,Biscoe,True,A\r\n,\"Dream, x\",,B\r\nNA,NaN,false,A\r\n2,1,TRUE,C\r\n",
     ].map { Array($0.utf8) }
     var mutator = Mutator(seed: 0xC5F)
     let path = "\(Self.folder)/data.csv"
     try mutator.run(seeds, text: true, current: path) { input, caseNumber in
       let expected = Self.referenceCSV(input)
       do {
-        let file = try CSVFile(path: path, hasHeader: true, label: .index(-1))
-        let (features, labels, texts, lines) = try #require(
+        let file = try CSVFile(path: path, hasHeader: true, label: .index(-1), types: .inferred)
+        let (columns, labels, texts, lines) = try #require(
           expected, "case \(caseNumber): read, but the reference refuses it")
-        #expect(file.features.elementsEqual(features) { $0 == $1 || $0.isNaN && $1.isNaN }, "case \(caseNumber)")
+        #expect(file.columns.count == columns.count, "case \(caseNumber)")
+        for (read, reference) in zip(file.columns, columns) {
+          switch (read, reference) {
+          case let (.numbers(got), .numbers(want)):
+            #expect(got.elementsEqual(want) { $0 == $1 || $0.isNaN && $1.isNaN }, "case \(caseNumber)")
+          case let (.texts(got), .texts(want)): #expect(got == want, "case \(caseNumber)")
+          default: Issue.record("case \(caseNumber): \(read) read, the reference reads \(reference)")
+          }
+        }
         #expect(file.labels.elementsEqual(labels) { $0 == $1 || $0.isNaN && $1.isNaN }, "case \(caseNumber)")
         #expect(file.labelTexts == texts, "case \(caseNumber)")
         #expect(file.lineNumbers == lines, "case \(caseNumber)")
@@ -186,11 +196,13 @@ struct FuzzTests {
   }
 
   /// The CSV grammar of ``CSVReader`` and ``CSVNumber``, read the plain way: Unicode scalars one at
-  /// a time, numbers by a regular expression. A header, then rows of numbers, the last column the
-  /// label (text, not empty, when any label is not a number); nil for a file the grammar refuses.
+  /// a time, numbers by a regular expression. A header, then rows, the last column the label (text,
+  /// not empty, when any label is not a number); each other column numbers (NaN for a missing
+  /// cell) or, when a cell is neither a number nor missing, text ("" for missing); nil for a file
+  /// the grammar refuses.
   static func referenceCSV(
     _ bytes: [UInt8]
-  ) -> (features: [Float], labels: [Double], texts: [String]?, lines: [Int])? {
+  ) -> (columns: [CSVColumn], labels: [Double], texts: [String]?, lines: [Int])? {
     guard var text = String(validating: bytes, as: UTF8.self), !text.unicodeScalars.contains("\0") else { return nil }
     if text.unicodeScalars.first == "\u{FEFF}" { text.unicodeScalars.removeFirst() }
     var records: [(line: Int, fields: [String])] = []
@@ -238,7 +250,8 @@ struct FuzzTests {
     guard let header = records.first else { return nil }
     let number = try! NSRegularExpression(
       pattern: "^[+-]?(([0-9]+\\.?[0-9]*|\\.[0-9]+)([eE][+-]?[0-9]+)?|(?i:nan|inf|infinity))$")
-    var features: [Float] = [], labels: [Double] = [], texts: [String] = [], lines: [Int] = []
+    var cells: [[String]] = Array(repeating: [], count: max(0, header.fields.count - 1))
+    var labels: [Double] = [], texts: [String] = [], lines: [Int] = []
     func value(_ field: String) -> Double? {
       guard number.firstMatch(in: field, range: NSRange(field.startIndex..., in: field)) != nil else { return nil }
       return Double(field.lowercased())
@@ -248,20 +261,35 @@ struct FuzzTests {
     }
     for (line, fields) in records.dropFirst() {
       guard fields.count == header.fields.count else { return nil }
-      for field in fields.dropLast() {
-        guard let value = value(field), inRange(value, field) else { return nil }
-        features.append(Float(value))
-      }
+      for (column, field) in fields.dropLast().enumerated() { cells[column].append(field) }
       guard let label = fields.last, !label.isEmpty else { return nil }
       texts.append(label)
       lines.append(line)
     }
-    guard texts.allSatisfy({ value($0) != nil }) else { return (features, [], texts, lines) }
+    var columns: [CSVColumn] = []
+    for column in cells {
+      let missing = column.map { $0.isEmpty || CSVFile.missingWords.contains($0) }
+      if zip(column, missing).contains(where: { !$1 && value($0) == nil }) {
+        columns.append(.texts(zip(column, missing).map { $1 ? "" : $0 }))
+        continue
+      }
+      var numbers: [Float] = []
+      for (field, isMissing) in zip(column, missing) {
+        guard !isMissing else {
+          numbers.append(.nan)
+          continue
+        }
+        guard inRange(value(field)!, field) else { return nil }
+        numbers.append(Float(value(field)!))
+      }
+      columns.append(.numbers(numbers))
+    }
+    guard texts.allSatisfy({ value($0) != nil }) else { return (columns, [], texts, lines) }
     for text in texts {
       guard inRange(value(text)!, text) else { return nil }
       labels.append(value(text)!)
     }
-    return (features, labels, nil, lines)
+    return (columns, labels, nil, lines)
   }
 
   /// Every input a fuzzer ever crashed on, kept as a file, loads to a clean error or a value.

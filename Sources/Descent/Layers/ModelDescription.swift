@@ -112,17 +112,26 @@ public struct ModelOutput: Codable, Sendable, Hashable {
   public static let values = ModelOutput(kind: .values)
 }
 
-/// The preprocessing fitted on the training data, applied to raw inputs before the model:
-/// `x·scale`, then `(x − mean)/deviation` per feature when a standardization is present.
+/// The preprocessing fitted on the training data, applied to raw inputs before the model: a CSV
+/// file's cells become numbers by the ``encoding`` (when present; ``TableEncoding/encode(_:path:)``),
+/// then `x·scale`, then `(x − mean)/deviation` per input when a standardization is present
+/// (``apply(to:featureCount:name:)``, on the encoded numbers).
 public struct Preprocessing: Codable, Sendable, Hashable {
-  /// The input columns by name, in order (a CSV file's header), when known.
+  /// The feature columns by name, in order (a CSV file's header without the label), when known.
   public var featureNames: [String]?
+  /// How a CSV file's feature columns become the model's inputs; nil when the inputs are the
+  /// columns' numbers as they are (IDX images, models written before encodings existed).
+  public var encoding: TableEncoding?
   /// A factor applied first (1/255 for 8-bit pixels).
   public var scale: Float
   public var standardization: Standardization?
 
-  public init(featureNames: [String]? = nil, scale: Float = 1, standardization: Standardization? = nil) {
+  public init(
+    featureNames: [String]? = nil, encoding: TableEncoding? = nil, scale: Float = 1,
+    standardization: Standardization? = nil
+  ) {
     self.featureNames = featureNames
+    self.encoding = encoding
     self.scale = scale
     self.standardization = standardization
   }
@@ -154,8 +163,15 @@ public struct Preprocessing: Codable, Sendable, Hashable {
   func validate(inputFeatures: Int, place: String) throws {
     func fail(_ detail: String) -> DataError { .inconsistent("\(place): preprocessing \(detail)") }
     guard scale.isFinite, scale != 0 else { throw fail("scale is \(scale), expected a finite non-zero factor") }
-    if let names = featureNames, names.count != inputFeatures {
-      throw fail("names \(names.count) features, the model takes \(inputFeatures)")
+    if let encoding {
+      try encoding.validate(place: place)
+      guard encoding.width == inputFeatures else {
+        throw fail("encodes \(encoding.width) inputs, the model takes \(inputFeatures)")
+      }
+    }
+    let columns = encoding?.columns.count ?? inputFeatures
+    if let names = featureNames, names.count != columns {
+      throw fail("names \(names.count) feature columns, expected \(columns)")
     }
     if let standardization {
       guard standardization.means.count == inputFeatures, standardization.deviations.count == inputFeatures else {
