@@ -276,7 +276,7 @@ struct TrainingData {
       (trainRows, testRows) = (Array(order[held...]), Array(order[..<held]))
     }
     let encoding = try TableEncoding(fitting: file, rows: trainRows, path: source.data)
-    var warnings: [String] = []
+    var warnings = mostlyNumbers(file, encoding, path: source.data)
     func encoded(_ file: CSVFile, path: String, targets: [Float]) throws -> Dataset {
       let (features, unseen) = try encoding.encode(file, path: path)
       warnings += unseen.map { Self.unseenWarning($0, path: path, names: file.featureNames) }
@@ -307,6 +307,22 @@ struct TrainingData {
     data.notes = ["\(source.data): " + encoding.summary(names: file.featureNames)]
     data.warnings = warnings
     return data
+  }
+
+  /// A warning for each category column whose cells are mostly numbers: most likely a number
+  /// column with a typo, which the user should see before the model trains on it as text.
+  private static func mostlyNumbers(_ file: CSVFile, _ encoding: TableEncoding, path: String) -> [String] {
+    encoding.categoryColumns.compactMap { column in
+      guard case let .texts(texts) = file.columns[column] else { return nil }
+      let filled = texts.indices.filter { !texts[$0].isEmpty }
+      let isNumber = filled.map { CSVNumber.parse(ArraySlice(texts[$0].utf8)) != nil }
+      let numbers = isNumber.count { $0 }
+      guard numbers * 2 > filled.count, let text = zip(filled, isNumber).first(where: { !$0.1 })?.0 else { return nil }
+      let name = file.featureNames.map { "\"\($0[column])\"" } ?? "\(file.fileColumn(ofFeature: column) + 1)"
+      return "\(path): column \(name) is read as categories, though \(numbers) of its \(filled.count) filled cells are "
+        + "numbers: line \(file.lineNumbers[text]) holds \"\(texts[text])\"; empty that cell (or write NA) to read the "
+        + "column as numbers"
+    }
   }
 
   /// The warning for category cells a model's training rows never held.

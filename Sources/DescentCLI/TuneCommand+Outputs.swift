@@ -75,4 +75,6 @@ struct TuneSettings: Codable {
   var seed: UInt64
   var limit: Int?
   var retryFailed: Int
+  /// The CSV label column (absent in studies stored before CSV data).
+  var label: String?
 }

@@ -22,6 +22,8 @@ struct TuneCommand {
   var output = "descent-tune"
   var retrain = false
   var data = FashionMNIST.defaultDirectory
+  var label: String?
+  var testData: String?
   var limit: Int?
   var quiet = false
   var show = false
@@ -99,7 +101,15 @@ struct TuneCommand {
       .value(
         "output", "descent-tune", "where trials.csv, trials.json and the plots go", \.output, expected: "a folder"),
       .toggle("retrain", "train the best settings on the whole training set and report test accuracy", \.retrain),
-      .value("data", "DIR", "the Fashion-MNIST (or MNIST) IDX folder, as for train", \.data, expected: "a folder"),
+      .value(
+        "data", "PATH",
+        """
+        a folder of IDX files or a CSV file with a header line, as for train (a
+        CSV file's test rows, --test-data or train's 20% split, are never tuned on)
+        """, \.data, expected: "a path"),
+      .value("label", "COLUMN", "the CSV column to predict (classes), as for train", \.label, expected: "a column"),
+      .value(
+        "test-data", "FILE", "a CSV file to test --retrain's model on, as for train", \.testData, expected: "a file"),
       .value(
         "limit", "N", "use the first N training rows only (quick studies)", \.limit, expected: "a whole number >= 1"
       ) { $0 >= 1 },
@@ -137,7 +147,7 @@ struct TuneCommand {
   /// Options that shape the study's trials: stored with it, so workers take them from there.
   static let studySettings: Set = [
     "--space", "--trials", "--timeout", "--sampler", "--pruner", "--cv", "--validation",
-    "--seed", "--limit", "--retry-failed",
+    "--seed", "--limit", "--retry-failed", "--label",
   ]
 
   func run() throws -> Int32 {
@@ -182,7 +192,7 @@ struct TuneCommand {
       ("trials", "\(settings.trials)"), ("timeout", settings.timeout.map { "\($0)" }), ("sampler", settings.sampler),
       ("pruner", settings.pruner), ("cv", settings.folds.map { "\($0)" }), ("validation", "\(settings.validation)"),
       ("seed", "\(settings.seed)"), ("limit", settings.limit.map { "\($0)" }),
-      ("retry-failed", "\(settings.retryFailed)"),
+      ("retry-failed", "\(settings.retryFailed)"), ("label", settings.label),
     ]
     for case let (name, text?) in values {
       try Self.flags.set(name, text, in: &self, source: "study '\(study)' in \(location): stored \"\(name)\"")
@@ -212,7 +222,7 @@ struct TuneCommand {
     if !worker {
       let settings = TuneSettings(
         space: space.text, trials: trials, timeout: timeout, sampler: sampler, pruner: pruner, folds: folds,
-        validation: validation, seed: seed, limit: limit, retryFailed: retryFailed)
+        validation: validation, seed: seed, limit: limit, retryFailed: retryFailed, label: label)
       try study.storeSettings(String(decoding: try JSONEncoder().encode(settings), as: UTF8.self))
     }
     if create {
@@ -223,8 +233,19 @@ struct TuneCommand {
       return 0
     }
     try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
-    var train = try FashionMNIST.load(.train, directory: data)
+    var source = DataSource()
+    (source.data, source.label, source.testData) = (data, label, testData)
+    let loaded = try TrainingData.load(source)
+    loaded.warnings.forEach(CommandLineTool.warn)
+    if !quiet { loaded.notes.forEach { print($0) } }
+    var train = loaded.train
     if let limit, limit < train.rows { train = train.subset(0..<limit) }
+    // As train does: pixels scaled; CSV inputs standardized with the tuning rows' statistics.
+    var preprocessing = Preprocessing(scale: loaded.preprocessing.scale)
+    if loaded.standardize {
+      preprocessing.standardization = Standardization(fitting: try preprocessing.apply(to: train))
+    }
+    train = try preprocessing.apply(to: train)
     let splits: [Fold] =
       if let folds {
         try train.folds(folds, seed: seed, stratified: true)
@@ -242,7 +263,7 @@ struct TuneCommand {
           + ", maximizing validation accuracy; workers: \(backends.map(\.name).joined(separator: ", "))")
     }
     let names = space.space.parameters.map(\.name)
-    let featureCount = train.featureCount
+    let (featureCount, outputs) = (train.featureCount, loaded.outputWidth)
     let printLock = NSLock()
     try study.optimize(
       trials: trials, timeout: timeout, devices: backends.map(\.name),
@@ -268,7 +289,7 @@ struct TuneCommand {
       }
       let settings = try TrainConfiguration(space.options(trial.parameters))
       return try trial.crossValidate(splits, epochs: settings.epochs, batchSize: settings.batchSize) { _ in
-        let model = try settings.makeModel(featureCount: featureCount, backend: backends[worker])
+        let model = try settings.makeModel(featureCount: featureCount, outputs: outputs, backend: backends[worker])
         return try settings.makeTrainer(model: model, hasValidation: true)
       }
     }
@@ -288,6 +309,8 @@ struct TuneCommand {
       var options =
         space.options(best.parameters) + ["--validation", "0", "--output", "\(output)/best", "--data", data]
       if let limit { options += ["--limit", "\(limit)"] }
+      if let label { options += ["--label", label] }
+      if let testData { options += ["--test-data", testData] }
       if quiet { options.append("--quiet") }
       if !quiet { print("retraining the best settings on the whole training set:") }
       return try TrainCommand(options).run()

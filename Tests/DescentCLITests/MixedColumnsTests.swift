@@ -84,4 +84,34 @@ struct MixedColumnsTests {
     #expect(model.preprocessing.encoding?.columns[1].categories == ["a", "b"])
     #expect(trained.error.contains("split.csv: column \"c\": 1 cell holds a category the training rows did not"))
   }
+
+  /// `descent tune` takes the same CSV data: --label (stored with the study, so a worker takes it
+  /// from the store), the column encoding, and --retrain's model with its classes and encoding.
+  @Test func tuneTakesTheSameCSVData() throws {
+    let (folder, space) = try TuneCommandTests.space(TuneCommandTests.tiny)
+    let store = "\(folder)/study.sqlite"
+    let create = try cli.run([
+      "tune", "--space", space, "--label", "species", "--storage", store, "--trials", "2", "--create",
+    ])
+    #expect(create.status == 0, "\(create.error)")
+    let worker = try cli.run(["tune", "--storage", store, "--worker", "--data", Self.penguins, "--output", folder])
+    #expect(worker.status == 0, "\(worker.error)")
+    #expect(worker.output.contains("penguins-mixed.csv: 5 columns: 2 numbers, 1 boolean, 2 categories"))
+    #expect(worker.output.split(separator: "\n").filter { $0.hasPrefix("trial ") }.count == 2, "\(worker.output)")
+    let retrained = try cli.run([
+      "tune", "--space", space, "--data", Self.penguins, "--label", "species", "--trials", "2", "--retrain",
+      "--quiet", "--output", "\(folder)/own",
+    ])
+    #expect(retrained.status == 0 && retrained.output.contains("test accuracy "), "\(retrained.error)")
+    let model = try Sequential.load(contentsOf: "\(folder)/own/best/weights.safetensors", backend: CPUBackend())
+    #expect(model.output.classNames == ["Adelie", "Chinstrap", "Gentoo"])
+    #expect(model.preprocessing.encoding?.columns.map(\.kind) == [.number, .category, .number, .category, .boolean])
+    let missing = try cli.run([
+      "tune", "--space", space, "--data", Self.penguins, "--label", "kind", "--trials", "1", "--output",
+      "\(folder)/no-label",
+    ])
+    #expect(
+      missing.status == 1 && missing.error.contains("penguins-mixed.csv:1: expected a header column named \"kind\""),
+      "\(missing.error)")
+  }
 }
