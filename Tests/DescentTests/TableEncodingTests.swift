@@ -1,5 +1,6 @@
 @testable import Descent
 import Foundation
+import TestSupport
 import Testing
 
 /// The column-type pass and the encoding fitted on it (issue 32): numbers, booleans and categories
@@ -71,6 +72,27 @@ import Testing
     #expect(
       encoding.summary(names: csv.featureNames)
         == "4 columns: 2 numbers, 1 boolean, 1 category (\"c\" 2); missing cells (median put in) in \"m\"")
+  }
+
+  /// Medians by quickselect against the sorted middle, on awkward counts with repeats and gaps.
+  @Test func mediansMatchSorting() throws {
+    var random = Mutator(seed: 0x3ED1)
+    for count in [1, 2, 3, 4, 5, 7, 8, 31, 64, 100, 1001] {
+      for _ in 0..<20 {
+        let values = (0..<count).map { _ in Float(Int.random(in: -5...5, using: &random)) / 2 }
+        let cells = values.map { Bool.random(using: &random) && count > 1 ? "" : "\($0)" }
+        let path = try file("x,y\n" + cells.map { "\($0),0" }.joined(separator: "\n") + "\n", name: "m.csv")
+        let present = zip(cells, values).filter { !$0.0.isEmpty }.map(\.1).sorted()
+        let middle = present.count / 2
+        let want =
+          present.isEmpty
+          ? 0
+          : present.count % 2 == 1
+            ? present[middle] : Float((Double(present[middle - 1]) + Double(present[middle])) / 2)
+        let got = try TableEncoding(fitting: try CSVFile(path: path, types: .inferred), path: path).columns[0].median
+        #expect(got == want, "\(cells)")
+      }
+    }
   }
 
   /// Fitted on rows 0 and 1 only: the other rows' values move no median and add no category.

@@ -87,12 +87,12 @@ public struct CSVFile: Sendable {
       throw DataError.invalidLine(
         path: path, line: 1, column: nil, expected: "a line of values", found: "an empty file")
     }
-    for (index, column) in pass.columns.enumerated() where !column.isText {
-      if let (row, text) = column.outOfRange {
-        throw DataError.invalidLine(
-          path: path, line: pass.numbers[row], column: pass.fileColumn(index) + 1,
-          expected: "a number within float range (±3.4e38)", found: "\"\(text)\"")
-      }
+    if let (feature, (row, text)) = pass.outOfRange.min(by: {
+      $0.value.row < $1.value.row || $0.value.row == $1.value.row && $0.key < $1.key
+    }) {
+      throw DataError.invalidLine(
+        path: path, line: pass.numbers[row], column: pass.fileColumn(feature) + 1,
+        expected: "a number within float range (±3.4e38)", found: "\"\(text)\"")
     }
     if !pass.labelsAreText, let labelIndex = pass.labelIndex,
       let row = pass.labels.indices.first(where: {
@@ -104,7 +104,7 @@ public struct CSVFile: Sendable {
         found: "\"\(pass.texts[row])\"")
     }
     header = pass.header
-    columns = pass.columns.map { $0.isText ? .texts($0.texts) : .numbers($0.numbers) }
+    columns = pass.columns
     labels = pass.labelsAreText ? [] : pass.labels
     labelTexts = pass.labelsAreText ? pass.texts : nil
     labelColumn = pass.labelIndex
@@ -113,18 +113,12 @@ public struct CSVFile: Sendable {
 
   /// One reading of the file's records into columns.
   private struct Pass {
-    struct Column {
-      var isText: Bool
-      var numbers: [Float] = []
-      var texts: [String] = []
-      /// The first number beyond float range: its row and text.
-      var outOfRange: (Int, String)?
-    }
-
     var header: [String]?
     var width = 0
     var labelIndex: Int?
-    var columns: [Column] = []
+    var columns: [CSVColumn] = []
+    /// Each number column's first number beyond float range: its row and text.
+    var outOfRange: [Int: (row: Int, text: String)] = [:]
     var labels: [Double] = [], texts: [String] = [], numbers: [Int] = []
     var labelsAreText = false
     /// Columns (among the features) found to hold text after rows read as numbers.
@@ -136,6 +130,11 @@ public struct CSVFile: Sendable {
       reader: CSVReader, hasHeader: Bool, label: LabelColumn?, types: ColumnTypes, textColumns: Set<Int>
     ) throws {
       let path = reader.path
+      // Numbers row by row (one flat array: the fast path), text columns' cells column by column.
+      var values: [Float] = [], isText: [Bool] = [], cells: [[String]] = []
+      var header: [String]?, width = 0, labelIndex: Int?, features = 0
+      var outOfRange: [Int: (row: Int, text: String)] = [:], textFoundLate: Set<Int> = []
+      var labels: [Double] = [], texts: [String] = [], numbers: [Int] = [], labelsAreText = false
       try reader.forEachRecord { record in
         func failure(_ column: Int?, _ expected: String, _ found: String) -> DataError {
           .invalidLine(path: path, line: record.line, column: column, expected: expected, found: found)
@@ -154,7 +153,9 @@ public struct CSVFile: Sendable {
             header = names
           }
           labelIndex = try CSVFile.column(of: label, header: header, width: width) { failure(nil, $0, $1) }
-          columns = (0..<(labelIndex == nil ? width : width - 1)).map { Column(isText: textColumns.contains($0)) }
+          features = labelIndex == nil ? width : width - 1
+          isText = (0..<features).map(textColumns.contains)
+          cells = Array(repeating: [], count: features)
           if hasHeader { return }
         }
         guard record.count == width else { throw failure(nil, "\(width) fields", "\(record.count)") }
@@ -171,34 +172,47 @@ public struct CSVFile: Sendable {
             continue
           }
           defer { feature += 1 }
-          if columns[feature].isText {
-            columns[feature].texts.append(CSVFile.isMissing(raw) ? "" : record.text(column))
+          if isText[feature] {
+            values.append(0)
+            cells[feature].append(CSVFile.isMissing(raw) ? "" : record.text(column))
             continue
           }
           if CSVFile.isMissing(raw) {
-            columns[feature].numbers.append(.nan)
+            values.append(.nan)
             continue
           }
           guard let value = CSVNumber.parse(raw) else {
             guard types == .inferred else { throw failure(column + 1, "a number", "\"\(record.text(column))\"") }
             // A text cell makes the column text; rows already read as numbers need a second pass.
             if row > 0 { textFoundLate.insert(feature) }
-            columns[feature].isText = true
-            columns[feature].texts = Array(repeating: "", count: row) + [record.text(column)]
+            isText[feature] = true
+            cells[feature] = Array(repeating: "", count: row) + [record.text(column)]
+            values.append(0)
             continue
           }
-          if columns[feature].outOfRange == nil, !Float(value).isFinite, CSVNumber.isDecimal(raw) {
-            columns[feature].outOfRange = (row, record.text(column))
+          if !Float(value).isFinite, CSVNumber.isDecimal(raw), outOfRange[feature] == nil {
+            outOfRange[feature] = (row, record.text(column))
           }
-          columns[feature].numbers.append(Float(value))
+          values.append(Float(value))
         }
       }
+      let rows = numbers.count
+      columns = (0..<features).map { feature in
+        isText[feature]
+          ? .texts(cells[feature]) : .numbers((0..<rows).map { values[$0 * features + feature] })
+      }
+      self.outOfRange = outOfRange.filter { !isText[$0.key] }
+      (self.header, self.width, self.labelIndex, self.textFoundLate) = (header, width, labelIndex, textFoundLate)
+      (self.labels, self.texts, self.numbers, self.labelsAreText) = (labels, texts, numbers, labelsAreText)
     }
   }
 
   /// Whether a cell's bytes are a missing value: empty or one of ``missingWords``.
   static func isMissing(_ raw: ArraySlice<UInt8>) -> Bool {
-    raw.isEmpty || raw.count <= 4 && missingWords.contains(String(decoding: raw, as: UTF8.self))
+    guard let first = raw.first else { return true }
+    // Numbers (most cells) start with a digit, a point or a sign and a digit: no word to look up.
+    if first >= 0x30 && first <= 0x39 || first == 0x2E || first == 0x2B { return false }
+    return raw.count <= 4 && missingWords.contains(String(decoding: raw, as: UTF8.self))
   }
 
   /// The column `label` names among `width` columns, or nil.
