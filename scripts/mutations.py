@@ -164,6 +164,13 @@ MUTATIONS = [
     ("categories fitted on every row, the held-out ones too", "Sources/DescentCLI/TrainingData.swift",
      "try TableEncoding(fitting: file, rows: trainRows, path: source.data)",
      "try TableEncoding(fitting: file, path: source.data)", "MixedColumnsTests|TableEncodingTests"),
+    # Ensemble selection (issue 33).
+    ("ensemble selection keeps every pick, not the best prefix", "Sources/DescentTuning/EnsembleSelection.swift",
+     "let kept = losses.indices.min { losses[$0] < losses[$1] }! + 1", "let kept = losses.count",
+     "EnsembleSelectionTests"),
+    ("ensemble selection's ties go to the later model", "Sources/DescentTuning/EnsembleSelection.swift",
+     "if value < bestLoss { (best, bestLoss) = (model, value) }",
+     "if value <= bestLoss { (best, bestLoss) = (model, value) }", "EnsembleSelectionTests"),
     # OpenCL host code.
     ("launches round the global size down", "Sources/DescentOpenCL/OpenCLBackend.swift",
      "var globalSize = zip(global, local).map { ($0 + $1 - 1) / $1 * $1 }",
