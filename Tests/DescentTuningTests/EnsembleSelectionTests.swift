@@ -9,8 +9,8 @@ import Testing
 /// the picks, and the same inputs give the same ensemble.
 struct EnsembleSelectionTests {
   /// Two rows (true classes 0 and 1). A alone: (−ln 0.9 − ln 0.4)/2 = 0.51083, the best single
-  /// model; A + B: (−ln 0.625 − ln 0.65)/2 = 0.45039 (in float32 inputs: 0.450393); A + B + A: 0.45056, worse, so the third pick
-  /// is dropped.
+  /// model; A + B: (−ln 0.625 − ln 0.65)/2 = 0.45039 (with float32 inputs: 0.450393); A + B + A:
+  /// 0.45056, worse, so the third pick is dropped.
   static let library: [[Float]] = [[0.9, 0.1, 0.6, 0.4], [0.35, 0.65, 0.1, 0.9], [0.5, 0.5, 0.5, 0.5]]
 
   @Test func picksByHand() throws {
