@@ -1,31 +1,22 @@
 @testable import Descent
 import Foundation
+import TestSupport
 import Testing
 
 /// The CSV reader on files as Python's csv module, pandas and spreadsheets write them, on every
 /// rule of its grammar (records, quoting, numbers), and on broken files, whose errors name the
 /// line and column.
 @Suite struct CSVTests {
-  let folder: String = {
-    let path = NSTemporaryDirectory() + "descent-csv-\(UUID().uuidString)"
-    try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    return path
-  }()
-
-  func file(_ text: String, name: String = "data.csv") throws -> String {
-    let path = "\(folder)/\(name)"
-    try Data(text.utf8).write(to: URL(fileURLWithPath: path))
-    return path
-  }
+  let files = TemporaryFolder("descent-csv")
 
   /// The error reading `text` gives, without the folder, or "no error".
   func error(_ text: String, label: CSVFile.LabelColumn? = .index(-1)) throws -> String {
-    let path = try file(text, name: "broken.csv")
+    let path = try files.write(text, name: "broken.csv")
     do {
       _ = try CSVFile(path: path, label: label)
       return "no error"
     } catch {
-      return "\(error)".replacingOccurrences(of: folder + "/", with: "")
+      return "\(error)".replacingOccurrences(of: files.path + "/", with: "")
     }
   }
 
@@ -44,17 +35,17 @@ import Testing
   }
 
   @Test func readsHeaderAndLabelColumn() throws {
-    let csv = try CSVFile(path: try file("x,label,y\n1,0,2.5\n-3,1,4e-1\n\n"), label: .name("label"))
+    let csv = try CSVFile(path: try files.write("x,label,y\n1,0,2.5\n-3,1,4e-1\n\n"), label: .name("label"))
     #expect(csv.header == ["x", "label", "y"])
     #expect(csv.numericFeatures == [1, 2.5, -3, 0.4])
     #expect(csv.labels == [0, 1])
     #expect(csv.featureCount == 2)
     #expect(csv.featureNames == ["x", "y"])
-    let noHeader = try CSVFile(path: try file("1,2,3\n4,5,6\n"), hasHeader: false)
+    let noHeader = try CSVFile(path: try files.write("1,2,3\n4,5,6\n"), hasHeader: false)
     #expect(noHeader.labels == [3, 6] && noHeader.numericFeatures == [1, 2, 4, 5])
-    let absent = try CSVFile(path: try file("x,y\n1,2\n"), label: .nameIfPresent("label"))
+    let absent = try CSVFile(path: try files.write("x,y\n1,2\n"), label: .nameIfPresent("label"))
     #expect(absent.labelColumn == nil && absent.numericFeatures == [1, 2] && absent.featureCount == 2)
-    let present = try CSVFile(path: try file("x,label\n1,2\n"), label: .nameIfPresent("label"))
+    let present = try CSVFile(path: try files.write("x,label\n1,2\n"), label: .nameIfPresent("label"))
     #expect(present.labelColumn == 1 && present.labels == [2])
   }
 
@@ -64,7 +55,7 @@ import Testing
     "a,b\r\n1,2\r\n\r\n3,4\r\n", "a,b\n1,2\n\n3,4", "a,b\r1,2\r\r3,4\r", "a,b\n1,2\n \t\n3,4\n\n",
   ])
   func everyLineEnding(text: String) throws {
-    let csv = try CSVFile(path: try file(text))
+    let csv = try CSVFile(path: try files.write(text))
     #expect(csv.numericFeatures == [1, 3] && csv.labels == [2, 4])
     #expect(csv.lineNumbers == [2, 4])
   }
@@ -73,7 +64,7 @@ import Testing
   /// around a field are dropped, inside quotes kept; a quoted number is a number.
   @Test func quotedFields() throws {
     let csv = try CSVFile(
-      path: try file("\"a,1\",\" b \"\"c\"\"\n\",  d  \r\n \"1.5\" , -2 ,0\n\n4,\"5\",6\n"), label: nil)
+      path: try files.write("\"a,1\",\" b \"\"c\"\"\n\",  d  \r\n \"1.5\" , -2 ,0\n\n4,\"5\",6\n"), label: nil)
     #expect(csv.header == ["a,1", " b \"c\"\n", "d"])
     #expect(csv.numericFeatures == [1.5, -2, 0, 4, 5, 6])
     #expect(csv.lineNumbers == [3, 5])
@@ -105,10 +96,10 @@ import Testing
   }
 
   @Test func labelsKeepTheirValueAsWritten() throws {
-    let csv = try CSVFile(path: try file("x,y\n1,1.00000001\n2,16777217\n"))
+    let csv = try CSVFile(path: try files.write("x,y\n1,1.00000001\n2,16777217\n"))
     #expect(csv.labels == [1.00000001, 16_777_217] && csv.labelTexts == nil)
     // One label that is not a number makes the column text, every cell as written.
-    let text = try CSVFile(path: try file("x,y\r\n1,2\r\n2,\"Adelie, juvenile\"\r\n3, 2.0\r\n"))
+    let text = try CSVFile(path: try files.write("x,y\r\n1,2\r\n2,\"Adelie, juvenile\"\r\n3, 2.0\r\n"))
     #expect(
       text.labels.isEmpty && text.labelTexts == ["2", "Adelie, juvenile", "2.0"] && text.numericFeatures == [1, 2, 3])
   }
@@ -152,7 +143,7 @@ import Testing
   }
 
   @Test func bytesThatAreNotUTF8AreRefused() throws {
-    let path = "\(folder)/latin1.csv"
+    let path = "\(files.path)/latin1.csv"
     try Data([0x61, 0x2C, 0x62, 0xE9, 0x0A, 0x31, 0x2C, 0x32, 0x0A]).write(to: URL(fileURLWithPath: path))
     #expect { try CSVFile(path: path) } throws: {
       "\($0)" == "\(path):1:2: expected UTF-8 text, found bytes that are not UTF-8"

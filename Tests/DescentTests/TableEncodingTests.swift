@@ -8,17 +8,7 @@ import Testing
 /// computed by hand, unseen categories and missing cells at predict time, and the encoding kept
 /// whole through a model file.
 @Suite struct TableEncodingTests {
-  let folder: String = {
-    let path = NSTemporaryDirectory() + "descent-encoding-\(UUID().uuidString)"
-    try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    return path
-  }()
-
-  func file(_ text: String, name: String = "data.csv") throws -> String {
-    let path = "\(folder)/\(name)"
-    try Data(text.utf8).write(to: URL(fileURLWithPath: path))
-    return path
-  }
+  let files = TemporaryFolder("descent-encoding")
 
   /// A number column without gaps (n), a category column with a missing cell (c), a boolean
   /// column in three spellings (b) and a number column with an empty and an `NA` cell (m).
@@ -26,7 +16,7 @@ import Testing
     "n,c,b,m,label\r\n3,Dream,True,,0\r\n1,Biscoe,false,1.5,1\r\n2,\"Dream\",TRUE,NA,0\r\n10,,False,2.5,1\r\n"
 
   @Test func columnKindsComeFromTheirCells() throws {
-    let csv = try CSVFile(path: try file(Self.training), types: .inferred)
+    let csv = try CSVFile(path: try files.write(Self.training), types: .inferred)
     #expect(csv.columns.count == 4 && csv.numericFeatures == nil)
     #expect(csv.columns[0] == .numbers([3, 1, 2, 10]))
     #expect(csv.columns[1] == .texts(["Dream", "Biscoe", "Dream", ""]))
@@ -39,15 +29,15 @@ import Testing
     // Read as numbers only, the first text cell is an error naming line and column.
     #expect(
       throws: DataError.invalidLine(
-        path: try file(Self.training), line: 2, column: 2, expected: "a number",
+        path: try files.write(Self.training), line: 2, column: 2, expected: "a number",
         found: "\"Dream\"")
     ) {
-      try CSVFile(path: "\(folder)/data.csv")
+      try CSVFile(path: "\(files.path)/data.csv")
     }
   }
 
   @Test func fitsMediansIndicatorsAndCategoriesAndEncodesInOrder() throws {
-    let path = try file(Self.training)
+    let path = try files.write(Self.training)
     let csv = try CSVFile(path: path, types: .inferred)
     let encoding = try TableEncoding(fitting: csv, path: path)
     #expect(
@@ -81,7 +71,7 @@ import Testing
       for _ in 0..<20 {
         let values = (0..<count).map { _ in Float(Int.random(in: -5...5, using: &random)) / 2 }
         let cells = values.map { Bool.random(using: &random) && count > 1 ? "" : "\($0)" }
-        let path = try file("x,y\n" + cells.map { "\($0),0" }.joined(separator: "\n") + "\n", name: "m.csv")
+        let path = try files.write("x,y\n" + cells.map { "\($0),0" }.joined(separator: "\n") + "\n", name: "m.csv")
         let present = zip(cells, values).filter { !$0.0.isEmpty }.map(\.1).sorted()
         let middle = present.count / 2
         let want =
@@ -97,7 +87,7 @@ import Testing
 
   /// Fitted on rows 0 and 1 only: the other rows' values move no median and add no category.
   @Test func fitsOnTheTrainingRowsAlone() throws {
-    let path = try file(Self.training)
+    let path = try files.write(Self.training)
     let csv = try CSVFile(path: path, types: .inferred)
     let encoding = try TableEncoding(fitting: csv, rows: [0, 1], path: path)
     #expect(encoding.columns[0] == ColumnEncoding(kind: .number, median: 2, indicator: false))
@@ -111,9 +101,9 @@ import Testing
   /// gets the median and its indicator; a boolean column's other text and a number column's text
   /// are errors naming line and column.
   @Test func predictTimeCells() throws {
-    let trainPath = try file(Self.training)
+    let trainPath = try files.write(Self.training)
     let encoding = try TableEncoding(fitting: try CSVFile(path: trainPath, types: .inferred), path: trainPath)
-    let path = try file("n,c,b,m\n,Torgersen,true,7\n4,Torgersen,,\n5,1,FALSE,0\n", name: "new.csv")
+    let path = try files.write("n,c,b,m\n,Torgersen,true,7\n4,Torgersen,,\n5,1,FALSE,0\n", name: "new.csv")
     let csv = try CSVFile(path: path, label: nil, types: .text(encoding.textColumns))
     let (features, unseen) = try encoding.encode(csv, path: path)
     #expect(
@@ -123,7 +113,7 @@ import Testing
         5, 0, 0, 0, 0, 0,
       ])
     #expect(unseen == [TableEncoding.Unseen(column: 1, count: 3, first: "Torgersen")])
-    let yes = try file("n,c,b,m\n1,Dream,yes,2\n", name: "yes.csv")
+    let yes = try files.write("n,c,b,m\n1,Dream,yes,2\n", name: "yes.csv")
     #expect(
       throws: DataError.invalidLine(
         path: yes, line: 2, column: 3,
@@ -131,7 +121,7 @@ import Testing
     ) {
       try encoding.encode(try CSVFile(path: yes, label: nil, types: .text(encoding.textColumns)), path: yes)
     }
-    let text = try file("n,c,b,m\n1,Dream,true,two\n", name: "text.csv")
+    let text = try files.write("n,c,b,m\n1,Dream,true,two\n", name: "text.csv")
     #expect(throws: DataError.invalidLine(path: text, line: 2, column: 4, expected: "a number", found: "\"two\"")) {
       try CSVFile(path: text, label: nil, types: .text(encoding.textColumns))
     }
@@ -140,21 +130,21 @@ import Testing
   /// A text cell after rows read as numbers makes the whole column text, each earlier cell as
   /// written (a second pass); a number beyond float range is an error only in a number column.
   @Test func aLateTextCellMakesTheColumnText() throws {
-    let late = try CSVFile(path: try file("a,b,y\n1.50,1e39,0\n2,x,1\n\"x, y\",NA,0\n"), types: .inferred)
+    let late = try CSVFile(path: try files.write("a,b,y\n1.50,1e39,0\n2,x,1\n\"x, y\",NA,0\n"), types: .inferred)
     #expect(late.columns == [.texts(["1.50", "2", "x, y"]), .texts(["1e39", "x", ""])])
     #expect(late.lineNumbers == [2, 3, 4])
     #expect(
       throws: DataError.invalidLine(
-        path: "\(folder)/range.csv", line: 3, column: 1,
+        path: "\(files.path)/range.csv", line: 3, column: 1,
         expected: "a number within float range (±3.4e38)", found: "\"-1e39\"")
     ) {
-      try CSVFile(path: try file("a,y\n1,0\n-1e39,1\n", name: "range.csv"), types: .inferred)
+      try CSVFile(path: try files.write("a,y\n1,0\n-1e39,1\n", name: "range.csv"), types: .inferred)
     }
   }
 
   @Test func refusesMoreCategoriesThanTheLimit() throws {
     let rows = (0...TableEncoding.maximumCategories).map { "id\($0),\($0 % 2)" }
-    let path = try file("id,y\n7,0\n" + rows.joined(separator: "\n") + "\n", name: "ids.csv")
+    let path = try files.write("id,y\n7,0\n" + rows.joined(separator: "\n") + "\n", name: "ids.csv")
     let csv = try CSVFile(path: path, types: .inferred)
     #expect(
       throws: DataError.inconsistent(
@@ -169,12 +159,12 @@ import Testing
   /// The encoding is part of the model file: saved and loaded whole; a file whose encoding does not
   /// fit the model's inputs, or is malformed, is refused on loading.
   @Test func theEncodingTravelsInTheModelFile() throws {
-    let path = try file(Self.training)
+    let path = try files.write(Self.training)
     let csv = try CSVFile(path: path, types: .inferred)
     let encoding = try TableEncoding(fitting: csv, path: path)
     let model = try Sequential(inputFeatures: encoding.width, backend: CPUBackend(), seed: 5) { try Dense(2) }
     model.preprocessing = Preprocessing(featureNames: csv.featureNames, encoding: encoding)
-    let saved = "\(folder)/model.safetensors"
+    let saved = "\(files.path)/model.safetensors"
     try model.save(to: saved)
     let loaded = try Sequential.load(contentsOf: saved, backend: CPUBackend())
     #expect(loaded.preprocessing == model.preprocessing)

@@ -45,8 +45,11 @@ public struct CSVFile: Sendable {
   }
 
   /// The file's column (from 0) of feature column `feature`.
-  public func fileColumn(ofFeature feature: Int) -> Int {
-    labelColumn.map { feature >= $0 ? feature + 1 : feature } ?? feature
+  public func fileColumn(ofFeature feature: Int) -> Int { Self.fileColumn(ofFeature: feature, label: labelColumn) }
+
+  /// The file's column (from 0) of feature column `feature`, the label in column `label`.
+  fileprivate static func fileColumn(ofFeature feature: Int, label: Int?) -> Int {
+    label.map { feature >= $0 ? feature + 1 : feature } ?? feature
   }
 
   /// Where the label is: a column index (from 0; negative counts from the end), a header name, or
@@ -91,7 +94,7 @@ public struct CSVFile: Sendable {
       $0.value.row < $1.value.row || $0.value.row == $1.value.row && $0.key < $1.key
     }) {
       throw DataError.invalidLine(
-        path: path, line: pass.numbers[row], column: pass.fileColumn(feature) + 1,
+        path: path, line: pass.numbers[row], column: CSVFile.fileColumn(ofFeature: feature, label: pass.labelIndex) + 1,
         expected: "a number within float range (±3.4e38)", found: "\"\(text)\"")
     }
     if !pass.labelsAreText, let labelIndex = pass.labelIndex,
@@ -123,8 +126,6 @@ public struct CSVFile: Sendable {
     var labelsAreText = false
     /// Columns (among the features) found to hold text after rows read as numbers.
     var textFoundLate: Set<Int> = []
-
-    func fileColumn(_ feature: Int) -> Int { labelIndex.map { feature >= $0 ? feature + 1 : feature } ?? feature }
 
     init(
       reader: CSVReader, hasHeader: Bool, label: LabelColumn?, types: ColumnTypes, textColumns: Set<Int>

@@ -15,12 +15,7 @@ public enum ONNXExport {
   public static func encode(_ model: Sequential) throws -> [UInt8] {
     var graph = Graph()
     let preprocessing = model.preprocessing
-    var current = "features"
-    if let encoding = preprocessing.encoding {
-      current = try graph.encode(encoding, names: preprocessing.featureNames)
-    } else {
-      graph.inputs = [("features", 1, model.inputFeatures)]
-    }
+    var current = try graph.addInputs(of: model)
     if preprocessing.scale != 1 {
       current = graph.node("Mul", [current, graph.constant("scale", [preprocessing.scale], shape: [])])
     }
@@ -76,11 +71,7 @@ public enum ONNXExport {
   /// The graph's inputs for the user: `"features" [batch, 2] float, "island" [batch, 1] string`.
   public static func inputDescription(_ model: Sequential) throws -> String {
     var graph = Graph()
-    if let encoding = model.preprocessing.encoding {
-      _ = try graph.encode(encoding, names: model.preprocessing.featureNames)
-    } else {
-      graph.inputs = [("features", Graph.float, model.inputFeatures)]
-    }
+    _ = try graph.addInputs(of: model)
     return graph.inputs.map { "\"\($0.name)\" [batch, \($0.width)] \($0.type == Graph.float ? "float" : "string")" }
       .joined(separator: ", ")
   }
@@ -138,9 +129,19 @@ private struct Graph {
     return name
   }
 
+  /// The graph's inputs for `model` (with its encoding's nodes); returns the name of the raw
+  /// `[batch, inputFeatures]` tensor the preprocessing starts from.
+  mutating func addInputs(of model: Sequential) throws -> String {
+    guard let encoding = model.preprocessing.encoding else {
+      inputs = [("features", Self.float, model.inputFeatures)]
+      return "features"
+    }
+    return try encode(encoding, names: model.preprocessing.featureNames)
+  }
+
   /// The inputs and nodes of `encoding`, the columns named `names` (or `column1`, ...); returns
   /// the name of the encoded `[batch, width]` tensor.
-  mutating func encode(_ encoding: TableEncoding, names: [String]?) throws -> String {
+  private mutating func encode(_ encoding: TableEncoding, names: [String]?) throws -> String {
     func inputName(_ column: Int) -> String { names?[column] ?? "column\(column + 1)" }
     var parts: [String] = []
     var values: [String] = []
