@@ -31,7 +31,7 @@ struct EvaluateCommand {
 
   func run() throws -> Int32 {
     let (modelPath, inputPath, batchSize, svgPath) = (inference.model, inference.input, inference.batchSize, svg)
-    let model = try Sequential.load(contentsOf: modelPath, backend: try inference.makeBackend())
+    let model = try ModelFile.load(contentsOf: modelPath, backend: try inference.makeBackend())
     if model.output.kind == .classes {
       try Inference.checkWritable(
         svgPath, flag: "svg", inputs: [("model", modelPath), ("input", inputPath), ("labels", labels)])
@@ -50,12 +50,12 @@ struct EvaluateCommand {
     case .classes:
       try data.checkClassLabels(classes: width)
       let labels = data.targets.map { Int($0) }
-      let p = Inference.probabilities(outputs, width: width, model: model)
+      let p = model.probabilities(outputs)
       // Cross-entropy from the logits in Double (log-sum-exp), or from the probabilities of a softmax model.
       var loss = 0.0
       for (row, label) in labels.enumerated() {
         let logits = outputs[row * width..<(row + 1) * width].map(Double.init)
-        if Inference.outputsProbabilities(model) {
+        if model.outputsProbabilities {
           loss -= log(Double(p[row * width + label]))
         } else {
           let top = logits.max()!

@@ -11,7 +11,8 @@ struct ExportCommand {
     "export",
     [
       .value(
-        "model", "FILE", "a model file written by `descent train` or Sequential.save", \.model, expected: "a path",
+        "model", "FILE", "a model file written by `descent train`, `descent ensemble` or Sequential.save", \.model,
+        expected: "a path",
         required: true),
       Flag("format", "onnx", "the only format so far: ONNX, opset 17") { _, text in
         text == "onnx" ? nil : "a format descent exports (onnx)"
@@ -26,12 +27,12 @@ struct ExportCommand {
   func run() throws -> Int32 {
     let modelPath = model
     try Inference.checkWritable(output, flag: "output", inputs: [("model", modelPath)])
-    let model = try Sequential.load(contentsOf: modelPath, backend: CPUBackend(threads: 1))
+    let model = try ModelFile.load(contentsOf: modelPath, backend: CPUBackend(threads: 1))
     try ONNXExport.write(model, to: output)
     print(
       "wrote \(output): input \(try ONNXExport.inputDescription(model)), output \"outputs\" [batch, "
         + "\(model.outputFeatures)]"
-        + (model.output.kind == .classes && !Inference.outputsProbabilities(model) ? " and \"probabilities\"" : ""))
+        + (model.output.kind == .classes && !model.outputsProbabilities ? " and \"probabilities\"" : ""))
     return 0
   }
 }

@@ -17,7 +17,8 @@ struct InferenceSettings {
   ) -> [Flag<Settings>] {
     [
       Flag(
-        "model", "FILE", "a model file written by `descent train` (weights.safetensors) or Sequential.save",
+        "model", "FILE",
+        "a model file: `descent train`'s weights.safetensors, `descent ensemble`'s, or Sequential.save's",
         required: true
       ) { settings, text in
         settings[keyPath: path].model = text
@@ -80,7 +81,7 @@ struct ModelInput {
   private(set) var dataset: Dataset
   private(set) var hasLabels: Bool
 
-  init(_ path: String, labels: String?, model: Sequential) throws {
+  init(_ path: String, labels: String?, model: any Predictor) throws {
     if path.lowercased().hasSuffix(".csv") {
       if labels != nil {
         throw UsageError(message: "--labels is for IDX images; a CSV file holds its labels in a column")
@@ -104,7 +105,7 @@ struct ModelInput {
     try dataset.checkFinite()
   }
 
-  private static func readCSV(_ path: String, model: Sequential) throws -> (Dataset, Bool) {
+  private static func readCSV(_ path: String, model: any Predictor) throws -> (Dataset, Bool) {
     let encoding = model.preprocessing.encoding
     let file = try CSVFile(
       path: path, label: model.output.label.map(CSVFile.LabelColumn.nameIfPresent),

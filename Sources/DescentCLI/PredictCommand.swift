@@ -35,11 +35,12 @@ struct PredictCommand {
     if let output {
       try Inference.checkWritable(output, flag: "output", inputs: [("model", modelPath), ("input", inputPath)])
     }
-    let model = try Sequential.load(contentsOf: modelPath, backend: try inference.makeBackend())
-    if logits && Inference.outputsProbabilities(model) {
+    let model = try ModelFile.load(contentsOf: modelPath, backend: try inference.makeBackend())
+    if logits && model.outputsProbabilities {
       throw UsageError(
         message:
-          "--logits: \(modelPath) ends in Softmax, so its outputs are probabilities, not logits (use --probabilities)")
+          "--logits: \(modelPath) \(model is Ensemble ? "is an ensemble" : "ends in Softmax"), so its outputs are "
+          + "probabilities, not logits (use --probabilities)")
     }
     let input = try ModelInput(inputPath, labels: nil, model: model)
     let outputs = try model.predict(raw: input.dataset.features, rows: input.dataset.rows, batchSize: batchSize)
@@ -57,23 +58,6 @@ struct PredictCommand {
 
 /// What predict and evaluate share: batched forward passes and reading the outputs.
 enum Inference {
-  /// Whether the model's last layer already outputs probabilities (a softmax layer).
-  static func outputsProbabilities(_ model: Sequential) -> Bool { model.layers.last is Softmax }
-
-  /// Row-wise softmax of `logits` in Double, rounded to Float (the identity for a softmax model).
-  static func probabilities(_ outputs: [Float], width: Int, model: Sequential) -> [Float] {
-    guard !outputsProbabilities(model) else { return outputs }
-    var result = outputs
-    for row in 0..<outputs.count / width {
-      let logits = outputs[row * width..<(row + 1) * width].map(Double.init)
-      let top = logits.max() ?? 0
-      let exps = logits.map { exp($0 - top) }
-      let sum = exps.reduce(0, +)
-      for (column, value) in exps.enumerated() { result[row * width + column] = Float(value / sum) }
-    }
-    return result
-  }
-
   /// The index of each row's largest output (the first of equals).
   static func predictedClasses(_ outputs: [Float], width: Int) -> [Int] {
     (0..<outputs.count / width).map { row in
@@ -85,7 +69,7 @@ enum Inference {
 
   /// One CSV line per row: `row,class[,name][,probabilities…][,logits…]` for a classifier,
   /// `row,value…` otherwise. Numbers are written in the shortest form that reads back exactly.
-  static func csv(_ outputs: [Float], model: Sequential, probabilities: Bool, logits: Bool) -> String {
+  static func csv(_ outputs: [Float], model: any Predictor, probabilities: Bool, logits: Bool) -> String {
     let width = model.outputFeatures
     let rows = outputs.count / width
     var header = ["row"], lines: [[String]] = (0..<rows).map { ["\($0)"] }
@@ -97,7 +81,7 @@ enum Inference {
       for row in 0..<rows { lines[row] += ["\(classes[row])"] + (names.map { [$0[classes[row]]] } ?? []) }
       if probabilities {
         header += (0..<width).map { "p(\(names?[$0] ?? "\($0)"))" }
-        let p = Self.probabilities(outputs, width: width, model: model)
+        let p = model.probabilities(outputs)
         for row in 0..<rows { lines[row] += p[row * width..<(row + 1) * width].map { "\($0)" } }
       }
       if logits {

@@ -14,41 +14,41 @@ public enum ONNXExport {
   /// - Throws: ``ModelError/notDescribable(layer:)`` for a layer of the user's own.
   public static func encode(_ model: Sequential) throws -> [UInt8] {
     var graph = Graph()
-    let preprocessing = model.preprocessing
-    var current = try graph.addInputs(of: model)
-    if preprocessing.scale != 1 {
-      current = graph.node("Mul", [current, graph.constant("scale", [preprocessing.scale], shape: [])])
-    }
-    if let standardization = preprocessing.standardization {
-      let shape = [model.inputFeatures]
-      current = graph.node("Sub", [current, graph.constant("means", standardization.means, shape: shape)])
-      current = graph.node("Div", [current, graph.constant("deviations", standardization.deviations, shape: shape)])
-    }
-    for (index, layer) in model.layers.enumerated() {
-      switch layer {
-      case let dense as Dense:
-        let parameters = try dense.parameters.map { try model.backend.download($0.value) }
-        let weight = graph.constant("\(index).weight", parameters[0], shape: dense.parameters[0].shape)
-        current =
-          dense.usesBias
-          ? graph.node("Gemm", [current, weight, graph.constant("\(index).bias", parameters[1], shape: [dense.units])])
-          : graph.node("MatMul", [current, weight])
-        if let activation = dense.activation { current = graph.activation(activation, current) }
-      case let activation as ActivationLayer: current = graph.activation(activation.function, current)
-      case is Dropout: continue
-      case is Softmax: current = graph.node("Softmax", [current], attributes: [("axis", .int(-1))])
-      default: throw ModelError.notDescribable(layer: "\(layer)")
-      }
-    }
+    let current = try graph.layers(of: model, from: try graph.preprocess(model), prefix: "")
     var outputs = [graph.node("Identity", [current], output: "outputs")]
-    if model.output.kind == .classes, !(model.layers.last is Softmax) {
+    if model.output.kind == .classes, !model.outputsProbabilities {
       outputs.append(graph.node("Softmax", ["outputs"], attributes: [("axis", .int(-1))], output: "probabilities"))
     }
+    return try encode(graph, outputs: outputs, width: model.outputFeatures)
+  }
+
+  /// An ensemble as one graph: the shared inputs and preprocessing, every member's layers (their
+  /// constants named `member{i}.…`), then the weighted sum of the members' probabilities (a
+  /// classifier's, through a `Softmax` where a member ends in logits) or outputs, as `outputs`.
+  /// - Throws: as the single model's encoding.
+  public static func encode(_ ensemble: Ensemble) throws -> [UInt8] {
+    var graph = Graph()
+    let input = try graph.preprocess(ensemble.members[0])
+    var terms: [String] = []
+    for (index, (member, weight)) in zip(ensemble.members, ensemble.weights).enumerated() {
+      var current = try graph.layers(of: member, from: input, prefix: "member\(index).")
+      if ensemble.outputsProbabilities, !member.outputsProbabilities {
+        current = graph.node("Softmax", [current], attributes: [("axis", .int(-1))])
+      }
+      terms.append(graph.node("Mul", [current, graph.constant("member\(index).weight", [Float(weight)], shape: [])]))
+    }
+    let sum = terms.count == 1 ? terms[0] : graph.node("Sum", terms)
+    return try encode(
+      graph, outputs: [graph.node("Identity", [sum], output: "outputs")], width: ensemble.outputFeatures)
+  }
+
+  /// The model's bytes for `graph`, whose `outputs` are `[batch, width]`.
+  private static func encode(_ graph: Graph, outputs: [String], width: Int) throws -> [UInt8] {
     var message = ProtobufMessage()
     message.int(1, 8)  // ir_version: IR_VERSION_2021_7_30, the one opset 17 came with
     message.string(2, "descent")  // producer_name
     message.message(7) { graphMessage in
-      graph.write(into: &graphMessage, outputs: outputs.map { ($0, model.outputFeatures) })
+      graph.write(into: &graphMessage, outputs: outputs.map { ($0, width) })
     }
     message.message(8) { opset in  // opset_import: the default domain at version 17
       opset.string(1, "")
@@ -69,16 +69,23 @@ public enum ONNXExport {
   }
 
   /// The graph's inputs for the user: `"features" [batch, 2] float, "island" [batch, 1] string`.
-  public static func inputDescription(_ model: Sequential) throws -> String {
+  public static func inputDescription(_ model: some Predictor) throws -> String {
     var graph = Graph()
     _ = try graph.addInputs(of: model)
     return graph.inputs.map { "\"\($0.name)\" [batch, \($0.width)] \($0.type == Graph.float ? "float" : "string")" }
       .joined(separator: ", ")
   }
 
-  /// Writes the ONNX model to `path`, atomically.
-  public static func write(_ model: Sequential, to path: String) throws {
-    try FileSystem.writeAtomically(try encode(model), to: path)
+  /// Writes the ONNX model of a model or an ensemble to `path`, atomically.
+  /// - Throws: as the encodings, and ``DataError/unwritable(path:reason:)``.
+  public static func write(_ model: any Predictor, to path: String) throws {
+    let bytes =
+      switch model {
+      case let ensemble as Ensemble: try encode(ensemble)
+      case let single as Sequential: try encode(single)
+      default: throw DataError.inconsistent("ONNX export takes a Sequential model or an Ensemble, not \(model)")
+      }
+    try FileSystem.writeAtomically(bytes, to: path)
   }
 }
 
@@ -129,9 +136,48 @@ private struct Graph {
     return name
   }
 
+  /// The inputs and the preprocessing of `model`; returns the name of the preprocessed
+  /// `[batch, inputFeatures]` tensor.
+  mutating func preprocess(_ model: some Predictor) throws -> String {
+    let preprocessing = model.preprocessing
+    var current = try addInputs(of: model)
+    if preprocessing.scale != 1 {
+      current = node("Mul", [current, constant("scale", [preprocessing.scale], shape: [])])
+    }
+    if let standardization = preprocessing.standardization {
+      let shape = [model.inputFeatures]
+      current = node("Sub", [current, constant("means", standardization.means, shape: shape)])
+      current = node("Div", [current, constant("deviations", standardization.deviations, shape: shape)])
+    }
+    return current
+  }
+
+  /// The nodes of `model`'s layers from `input`, their constants' names starting with `prefix`;
+  /// returns the name of the last layer's output.
+  mutating func layers(of model: Sequential, from input: String, prefix: String) throws -> String {
+    var current = input
+    for (index, layer) in model.layers.enumerated() {
+      switch layer {
+      case let dense as Dense:
+        let parameters = try dense.parameters.map { try model.backend.download($0.value) }
+        let weight = constant("\(prefix)\(index).weight", parameters[0], shape: dense.parameters[0].shape)
+        current =
+          dense.usesBias
+          ? node("Gemm", [current, weight, constant("\(prefix)\(index).bias", parameters[1], shape: [dense.units])])
+          : node("MatMul", [current, weight])
+        if let activation = dense.activation { current = self.activation(activation, current) }
+      case let activation as ActivationLayer: current = self.activation(activation.function, current)
+      case is Dropout: continue
+      case is Softmax: current = node("Softmax", [current], attributes: [("axis", .int(-1))])
+      default: throw ModelError.notDescribable(layer: "\(layer)")
+      }
+    }
+    return current
+  }
+
   /// The graph's inputs for `model` (with its encoding's nodes); returns the name of the raw
   /// `[batch, inputFeatures]` tensor the preprocessing starts from.
-  mutating func addInputs(of model: Sequential) throws -> String {
+  mutating func addInputs(of model: some Predictor) throws -> String {
     guard let encoding = model.preprocessing.encoding else {
       inputs = [("features", Self.float, model.inputFeatures)]
       return "features"

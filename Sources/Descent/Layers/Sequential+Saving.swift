@@ -32,16 +32,21 @@ extension Sequential {
   ///   file would not be a usable model), ``ModelError/notDescribable(layer:)`` for a layer of the
   ///   user's own, ``DataError/unwritable(path:reason:)``.
   public func save(to path: String) throws {
+    try SafeTensors.write(try finiteTensors(), metadata: try fileMetadata(), to: path)
+  }
+
+  /// ``tensors()``, or an error naming the first that holds a NaN or an infinity.
+  func finiteTensors() throws -> [(name: String, tensor: SafeTensors.Tensor)] {
     let tensors = try tensors()
     if let bad = tensors.first(where: { $0.tensor.values.contains { !$0.isFinite } }) {
       throw TrainingError.nonFiniteResult(what: "the weights (\(bad.name))")
     }
-    try SafeTensors.write(
-      tensors,
-      metadata: [
-        Self.descriptionKey: try descriptionJSON(),
-        "layout": "Dense weights are inputs x units",
-      ], to: path)
+    return tensors
+  }
+
+  /// A model file's metadata: the description and a note on the layout.
+  private func fileMetadata() throws -> [String: String] {
+    [Self.descriptionKey: try descriptionJSON(), "layout": "Dense weights are inputs x units"]
   }
 
   /// Rebuilds the model a file written by ``save(to:)``, `descent train` or a checkpoint describes,
@@ -53,9 +58,43 @@ extension Sequential {
   ///   preprocessing that does not fit the inputs.
   public static func load(contentsOf path: String, backend: any Backend) throws -> Sequential {
     let (tensors, metadata) = try SafeTensors.read(path)
+    return try load(tensors: tensors, metadata: metadata, place: path, backend: backend)
+  }
+
+  /// The model a file's bytes (as ``encoded()`` gives them) describe, named `name` in errors.
+  /// - Throws: as ``load(contentsOf:backend:)``.
+  public static func load(fileBytes: [UInt8], name: String, backend: any Backend) throws -> Sequential {
+    let (tensors, metadata) = try SafeTensors.decode(fileBytes, path: name)
+    return try load(tensors: tensors, metadata: metadata, place: name, backend: backend)
+  }
+
+  /// The bytes ``save(to:)`` writes.
+  /// - Throws: as ``save(to:)``.
+  public func encoded() throws -> [UInt8] {
+    let tensors = try finiteTensors()
+    return try SafeTensors.encode(tensors, metadata: try fileMetadata())
+  }
+
+  /// The model in a file's `tensors` and `metadata`, read from `place`.
+  static func load(
+    tensors: [String: SafeTensors.Tensor], metadata: [String: String], place: String, backend: any Backend
+  ) throws -> Sequential {
+    if metadata[Ensemble.descriptionKey] != nil {
+      throw DataError.inconsistent(
+        "\(place): an ensemble's file (several models): load it with Ensemble.load or `descent predict`")
+    }
     let description = try ModelDescription.decode(
-      metadata[descriptionKey], path: path,
+      metadata[descriptionKey], path: place,
       bareTensors: tensors.keys.contains { $0.first?.isNumber == true })
+    return try build(description, tensors: tensors, place: place, backend: backend)
+  }
+
+  /// The model `description` describes with the weights in `tensors`, each checked first;
+  /// `place` names the file (and member) in errors.
+  static func build(
+    _ description: ModelDescription, tensors: [String: SafeTensors.Tensor], place path: String,
+    backend: any Backend
+  ) throws -> Sequential {
     let layers = try description.layers.enumerated().map { index, layer in
       try layer.makeLayer(where: "\(path): layer \(index)")
     }

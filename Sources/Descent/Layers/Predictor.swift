@@ -1,0 +1,56 @@
+import Foundation
+
+/// What predicting from raw rows needs of a model file: one ``Sequential`` or an ``Ensemble`` of
+/// them. `descent predict`, `evaluate` and `export` take either through this.
+public protocol Predictor: Sendable {
+  /// The raw columns a row holds (before the encoding and standardization).
+  var inputFeatures: Int { get }
+  var outputFeatures: Int { get }
+  /// What the outputs mean.
+  var output: ModelOutput { get }
+  /// The preprocessing applied to raw rows, as the model file records it.
+  var preprocessing: Preprocessing { get }
+  /// Whether a classifier's outputs are probabilities already (a softmax layer, an ensemble's
+  /// average) rather than logits.
+  var outputsProbabilities: Bool { get }
+  /// The outputs (`rows × outputFeatures`) for raw rows (`rows × inputFeatures`), `batchSize`
+  /// rows per pass.
+  func predict(raw inputs: [Float], rows: Int, batchSize: Int) throws -> [Float]
+}
+
+extension Sequential: Predictor {
+  public var outputsProbabilities: Bool { layers.last is Softmax }
+}
+
+extension Predictor {
+  /// Class probabilities from this model's `outputs` (`rows × outputFeatures`): a row-wise softmax
+  /// of the logits computed in Double and rounded once, or the outputs themselves when they are
+  /// probabilities already.
+  public func probabilities(_ outputs: [Float]) -> [Float] {
+    guard !outputsProbabilities else { return outputs }
+    let width = outputFeatures
+    var result = outputs
+    for row in 0..<outputs.count / width {
+      let logits = outputs[row * width..<(row + 1) * width].map(Double.init)
+      let top = logits.max() ?? 0
+      let exps = logits.map { exp($0 - top) }
+      let sum = exps.reduce(0, +)
+      for (column, value) in exps.enumerated() { result[row * width + column] = Float(value / sum) }
+    }
+    return result
+  }
+}
+
+/// Reading a model file of either kind.
+public enum ModelFile {
+  /// The model or ensemble in the file at `path` (written by ``Sequential/save(to:)``, `descent
+  /// train`, ``Ensemble/save(to:)`` or `descent ensemble`), on `backend`.
+  /// - Throws: ``DataError`` naming `path` and what is wrong, as the two loaders do.
+  public static func load(contentsOf path: String, backend: any Backend) throws -> any Predictor {
+    let (tensors, metadata) = try SafeTensors.read(path)
+    if metadata[Ensemble.descriptionKey] != nil {
+      return try Ensemble.load(tensors: tensors, metadata: metadata, place: path, backend: backend)
+    }
+    return try Sequential.load(tensors: tensors, metadata: metadata, place: path, backend: backend)
+  }
+}
