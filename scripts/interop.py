@@ -88,10 +88,40 @@ def encode(preprocessing, numbers, texts):
     return np.concatenate(parts + hots, axis=1).astype(np.float32)
 
 
-def numpy_forward(path, x):
+def load(path):
+    """The members of a model file as (description, tensors) pairs, and their weights (None for a
+    single model): an ensemble's file names member i's tensors "member{i}.0.weight", ..."""
     with safe_open(path, framework="np") as f:
-        meta = json.loads(f.metadata()["descent.model"])
+        metadata = f.metadata()
         tensors = {name: f.get_tensor(name) for name in f.keys()}
+    if "descent.ensemble" not in metadata:
+        return [(json.loads(metadata["descent.model"]), tensors)], None
+    ensemble = json.loads(metadata["descent.ensemble"])
+    assert ensemble["format"] == "descent-ensemble" and ensemble["version"] == 1, ensemble.get("version")
+    members = []
+    for index, meta in enumerate(ensemble["members"]):
+        prefix = f"member{index}."
+        members.append((meta, {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}))
+    assert sum(len(t) for _, t in members) == len(tensors), "a tensor of no member"
+    return members, ensemble["weights"]
+
+
+def numpy_forward(path, x):
+    """The model's outputs; an ensemble's: the weighted sum of its members' probabilities."""
+    members, weights = load(path)
+    if weights is None:
+        return members[0][0], member_forward(*members[0], x)
+    total = 0
+    for (meta, tensors), weight in zip(members, weights):
+        out = member_forward(meta, tensors, x).astype(np.float64)
+        if meta["layers"][-1]["type"] != "softmax":
+            e = np.exp(out - out.max(axis=1, keepdims=True))
+            out = e / e.sum(axis=1, keepdims=True)
+        total = total + weight * out
+    return members[0][0], np.asarray(total, np.float32)
+
+
+def member_forward(meta, tensors, x):
     assert meta["format"] == "descent-model" and meta["version"] == 1, meta.get("version")
     pre = meta["preprocessing"]
     x = x * np.float32(pre.get("scale", 1))
@@ -119,7 +149,7 @@ def numpy_forward(path, x):
         if kind == "softmax":
             e = np.exp(x - x.max(axis=1, keepdims=True))
             x = e / e.sum(axis=1, keepdims=True)
-    return meta, x.astype(np.float32)
+    return x.astype(np.float32)
 
 
 def compare(name, got, want):
@@ -135,14 +165,15 @@ def compare(name, got, want):
 
 def main():
     model_path, onnx_path, inputs_path, predictions_path = sys.argv[1:5]
-    with safe_open(model_path, framework="np") as f:
-        meta = json.loads(f.metadata()["descent.model"])
+    members, weights = load(model_path)
+    meta = members[0][0]
     numbers, texts = read_inputs(inputs_path, meta["preprocessing"], meta["output"].get("label"))
     x = encode(meta["preprocessing"], numbers, texts)
     with open(predictions_path, newline="") as f:
         rows = list(csv.reader(f))
     header = rows[0]
-    columns = [i for i, name in enumerate(header) if name.startswith("logit(")] \
+    # A classifier's logits; an ensemble's outputs are its averaged probabilities.
+    columns = [i for i, name in enumerate(header) if name.startswith("logit(" if weights is None else "p(")] \
         if meta["output"]["kind"] == "classes" else list(range(1, len(header)))
     descent = np.array([[float(row[i]) for i in columns] for row in rows[1:]], dtype=np.float32)
     assert descent.shape[0] == x.shape[0] >= 1000, (descent.shape, x.shape)
@@ -155,7 +186,8 @@ def main():
     assert all(i.shape[0] == "batch" for i in session.get_inputs()), [i.shape for i in session.get_inputs()]
     runtime = session.run(["outputs"], feeds)[0]
     _, plain = numpy_forward(model_path, x)
-    print(f"{model_path} ({meta['output']['kind']}, {len(meta['layers'])} layers):")
+    shape = f"{len(meta['layers'])} layers" if weights is None else f"ensemble of {len(members)} models"
+    print(f"{model_path} ({meta['output']['kind']}, {shape}):")
     compare("ONNX Runtime vs descent predict", runtime, descent)
     compare("NumPy from safetensors vs descent predict", plain, descent)
     if meta["output"]["kind"] == "classes":

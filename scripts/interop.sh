@@ -4,7 +4,8 @@
 # classifier with standardization and LeakyReLU; CSV linear regression; a CSV written by Python's
 # csv module with text labels, a category column, a boolean column and missing cells, predicted on
 # new rows with unseen categories; the CSV classifier again with each activation `descent train
-# --help` lists), predicts, exports each to ONNX, and compares
+# --help` lists; `descent ensemble` of a cross-validated `descent tune` study on that mixed CSV),
+# predicts, exports each to ONNX, and compares
 # `descent predict` with ONNX Runtime and with a NumPy forward pass built from the safetensors file
 # alone, on 1 000 rows or more.
 # Python packages come from PyPI into a virtual environment cached outside the clone
@@ -82,11 +83,22 @@ for activation in $("$descent" train --help | sed -n 's/^ *--activation [a-z-]* 
     "${common[@]}" --output "$work/$activation"
   runs+=("$activation:$work/classes.csv")
 done
+# An ensemble of a 2-fold cross-validated study on the mixed CSV: its fold models, one graph.
+cat > "$work/space.json" <<'JSON'
+{"epochs": 6, "backend": "cpu", "hidden": {"layers": {"int": [1, 2]}, "units": {"int": [4, 16]}},
+ "activation": {"choice": ["relu", "tanh", "gelu"]}, "learning-rate": {"float": [0.003, 0.1], "log": true}}
+JSON
+"$descent" tune --space "$work/space.json" --data "$work/mixed.csv" --label kind --cv 2 --trials 6 --pruner none \
+  --workers 1 --output "$work/study" --quiet >/dev/null
+mkdir "$work/ensemble"
+"$descent" ensemble --storage "$work/study/study.sqlite" --output "$work/ensemble/weights.safetensors" --quiet
+runs+=(ensemble:"$work/mixed-new.csv")
 for run in "${runs[@]}"; do
   name=${run%%:*} input=${run#*:}
   "$descent" export --model "$work/$name/weights.safetensors" --format onnx --output "$work/$name.onnx" >/dev/null
   model="$work/$name/weights.safetensors" predictions="$work/$name.predictions.csv"
-  "$descent" predict --model "$model" --input "$input" --logits --output "$predictions"
+  if [ "$name" = ensemble ]; then outputs=--probabilities; else outputs=--logits; fi
+  "$descent" predict --model "$model" --input "$input" "$outputs" --output "$predictions"
   "$venv/bin/python" scripts/interop.py "$model" "$work/$name.onnx" "$input" "$predictions"
 done
 echo "interop checks passed"

@@ -20,6 +20,7 @@ enum CommandLineTool {
       check [--size N]   run an N×N×N GEMM (default 257) on every backend against a float64 product
       train [options]    train an MLP on Fashion-MNIST, IDX or CSV data and save the model (options below)
       tune [options]     search train's settings for the best validation accuracy (options below)
+      ensemble --storage PATH|URL [--study NAME]   one model from a tune study's best trials (ensemble selection)
       predict --model FILE --input DATA      write the model's predictions as CSV
       evaluate --model FILE --input DATA     loss and accuracy with a confusion matrix, or MSE and MAE
       export --model FILE --format onnx      write the model as ONNX (opset 17)
@@ -55,6 +56,8 @@ enum CommandLineTool {
       return try TrainCommand(options).run()
     case "tune":
       return try TuneCommand(options).run()
+    case "ensemble":
+      return try EnsembleCommand(options).run()
     case "predict":
       return try PredictCommand(options).run()
     case "evaluate":
@@ -88,6 +91,10 @@ enum CommandLineTool {
         + "float64 product.\n\n\(environment)"
     case "train": "usage: descent train [options]\n\noptions:\n\(TrainConfiguration.help)\n\n\(environment)"
     case "tune": "usage: descent tune [options]\n\noptions:\n\(TuneCommand.help)\n\n\(environment)"
+    case "ensemble":
+      "usage: descent ensemble --storage PATH|URL [--study NAME] [options]\n\nBuilds one model from a `descent tune` "
+        + "study's best trials: Caruana's greedy ensemble selection with replacement on their validation "
+        + "predictions.\n\noptions:\n\(EnsembleCommand.help)"
     case "predict":
       "usage: descent predict --model FILE --input DATA [options]\n\nWrites one CSV row per input row: the predicted "
         + "class (and name) or value.\n\noptions:\n\(PredictCommand.help)\n\n\(environment)"

@@ -241,9 +241,10 @@ struct TuneCommand {
     var train = loaded.train
     if let limit, limit < train.rows { train = train.subset(0..<limit) }
     // As train does: pixels scaled; CSV inputs standardized with the tuning rows' statistics.
-    var preprocessing = Preprocessing(scale: loaded.preprocessing.scale)
+    var preprocessing = loaded.preprocessing
     if loaded.standardize {
-      preprocessing.standardization = Standardization(fitting: try preprocessing.apply(to: train))
+      preprocessing.standardization = Standardization(
+        fitting: try Preprocessing(scale: preprocessing.scale).apply(to: train))
     }
     train = try preprocessing.apply(to: train)
     let splits: [Fold] =
@@ -263,7 +264,7 @@ struct TuneCommand {
           + ", maximizing validation accuracy; workers: \(backends.map(\.name).joined(separator: ", "))")
     }
     let names = space.space.parameters.map(\.name)
-    let (featureCount, outputs) = (train.featureCount, loaded.outputWidth)
+    let (featureCount, outputs, fitted) = (train.featureCount, loaded.outputWidth, preprocessing)
     let printLock = NSLock()
     try study.optimize(
       trials: trials, timeout: timeout, devices: backends.map(\.name),
@@ -288,10 +289,16 @@ struct TuneCommand {
         _ = try trial.suggest(parameter)
       }
       let settings = try TrainConfiguration(space.options(trial.parameters))
-      return try trial.crossValidate(splits, epochs: settings.epochs, batchSize: settings.batchSize) { _ in
+      var models: [Sequential] = []
+      let value = try trial.crossValidate(splits, epochs: settings.epochs, batchSize: settings.batchSize) { _ in
         let model = try settings.makeModel(featureCount: featureCount, outputs: outputs, backend: backends[worker])
+        (model.output, model.preprocessing) = (loaded.output, fitted)
+        models.append(model)
         return try settings.makeTrainer(model: model, hasValidation: true)
       }
+      // For `descent ensemble`: the models and their validation predictions, in the store.
+      try trial.keepForEnsembles(models, folds: splits)
+      return value
     }
     let report = StudyReport(trials: try study.trials(), direction: .maximize, parameters: names)
     try writeOutputs(report, space: space.space)

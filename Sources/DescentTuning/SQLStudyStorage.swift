@@ -11,8 +11,8 @@ public class SQLStudyStorage: StudyStorage, @unchecked Sendable {
   let db: any SQLDatabase
   private let lock = NSLock()
   /// The schema: `format` and `version` in the `descent` table. Version 1 (before retries and
-  /// stored settings) is upgraded in place; a newer version is refused.
-  static let format = "descent-study", version = 2
+  /// stored settings) and 2 (before artifacts) are upgraded in place; a newer version is refused.
+  static let format = "descent-study", version = 3
 
   /// Opens the store on `db`. It is identified first, by reading alone: a database that is not a
   /// Descent store is refused as it was found. Then, unless `readOnly`, `beforeWriting` runs (SQLite
@@ -40,7 +40,7 @@ public class SQLStudyStorage: StudyStorage, @unchecked Sendable {
         version = theirs
       }
     }
-    if version == 1 { try db.transaction(writing: true) { try upgradeFromVersion1() } }
+    if let version, version < Self.version { try db.transaction(writing: true) { try upgrade() } }
   }
 
   private func tables() throws -> Set<String> {
@@ -98,23 +98,38 @@ public class SQLStudyStorage: StudyStorage, @unchecked Sendable {
         + "PRIMARY KEY (trial, name))",
       "CREATE TABLE intermediate (trial BIGINT NOT NULL REFERENCES trials(id), step INTEGER NOT NULL, "
         + "value DOUBLE PRECISION, PRIMARY KEY (trial, step))",
+      Self.artifactsTable,
     ] { try db.query(statement) }
     try db.query(
       "INSERT INTO descent (key, value) VALUES ('format', $1), ('version', $2)",
       [.text(Self.format), .text("\(Self.version)")])
   }
 
-  private func upgradeFromVersion1() throws {
+  /// A trial's named byte strings (its models, its validation predictions), base64 in TEXT so
+  /// both engines store them alike.
+  private static let artifactsTable =
+    "CREATE TABLE artifacts (trial BIGINT NOT NULL REFERENCES trials(id), name TEXT NOT NULL, data TEXT NOT NULL, "
+    + "PRIMARY KEY (trial, name))"
+
+  /// Brings an older store to ``version``, step by step.
+  private func upgrade() throws {
     // Read again under the write lock: another process opening the file may have upgraded it.
-    guard try db.query("SELECT value FROM descent WHERE key = 'version'").first?[0].string == "1" else { return }
-    for statement in [
-      "ALTER TABLE studies ADD COLUMN settings TEXT",
-      "ALTER TABLE studies ADD COLUMN claims BIGINT NOT NULL DEFAULT 0",
-      "ALTER TABLE trials ADD COLUMN retry INTEGER NOT NULL DEFAULT 0",
-      "ALTER TABLE trials ADD COLUMN replaced BOOLEAN NOT NULL DEFAULT FALSE",
-      "ALTER TABLE trials ADD COLUMN token TEXT",
-      "CREATE UNIQUE INDEX trials_token ON trials (token)",
-    ] { try db.query(statement) }
+    guard let text = try db.query("SELECT value FROM descent WHERE key = 'version'").first?[0].string,
+      let stored = Int(text), stored < Self.version
+    else { return }
+    var statements: [String] = []
+    if stored < 2 {
+      statements += [
+        "ALTER TABLE studies ADD COLUMN settings TEXT",
+        "ALTER TABLE studies ADD COLUMN claims BIGINT NOT NULL DEFAULT 0",
+        "ALTER TABLE trials ADD COLUMN retry INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE trials ADD COLUMN replaced BOOLEAN NOT NULL DEFAULT FALSE",
+        "ALTER TABLE trials ADD COLUMN token TEXT",
+        "CREATE UNIQUE INDEX trials_token ON trials (token)",
+      ]
+    }
+    if stored < 3 { statements.append(Self.artifactsTable) }
+    for statement in statements { try db.query(statement) }
     try db.query("UPDATE descent SET value = $1 WHERE key = 'version'", [.text("\(Self.version)")])
   }
 
@@ -308,6 +323,33 @@ public class SQLStudyStorage: StudyStorage, @unchecked Sendable {
         [copy, .integer(trial)])
       return true
     }
+  }
+
+  public func storeArtifact(_ data: [UInt8], name: String, trial: Int64) throws {
+    let text = Data(data).base64EncodedString()
+    try write {
+      try db.query(
+        """
+        INSERT INTO artifacts (trial, name, data) VALUES ($1, $2, $3) ON CONFLICT (trial, name) DO UPDATE SET
+        data = excluded.data
+        """, [.integer(trial), .text(name), .text(text)])
+    }
+  }
+
+  public func artifact(name: String, study: Int64, number: Int) throws -> [UInt8]? {
+    let text = try read {
+      try db.query(
+        """
+        SELECT a.data FROM artifacts a JOIN trials t ON t.id = a.trial
+        WHERE t.study = $1 AND t.number = $2 AND a.name = $3
+        """, [.integer(study), .integer(Int64(number)), .text(name)]
+      ).first?[0].string
+    }
+    guard let text else { return nil }
+    guard let data = Data(base64Encoded: text) else {
+      throw TuningError.storage(path: location, reason: "trial \(number)'s \(name) is damaged: not base64")
+    }
+    return [UInt8](data)
   }
 
   public func trials(study: Int64) throws -> [TrialRecord] {

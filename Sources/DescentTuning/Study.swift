@@ -55,6 +55,10 @@ public final class Study: Sendable {
   /// workers that join), or nil.
   public func settings() throws -> String? { try storage.settings(study: id) }
   public func storeSettings(_ settings: String) throws { try storage.storeSettings(settings, study: id) }
+  /// What trial `number` kept under `name` (``Trial/keep(_:as:)``), or nil.
+  public func artifact(_ name: String, trial number: Int) throws -> [UInt8]? {
+    try storage.artifact(name: name, study: id, number: number)
+  }
 
   /// The COMPLETE trial with the best value (the lowest number among ties), if any.
   public func bestTrial() throws -> TrialRecord? { Self.best(try trials(), direction) }

@@ -33,6 +33,11 @@ public protocol StudyStorage: AnyObject, Sendable {
     trial: Int64, state: TrialState, value: Double?, foldValues: [Double], error: String?, lost: Bool,
     retryLimit: Int
   ) throws -> Bool
+  /// Stores `data` as the trial's artifact `name`, replacing one of that name: what is kept of a
+  /// trial beyond its values (``Trial/keep(_:as:)``: its models and validation predictions).
+  func storeArtifact(_ data: [UInt8], name: String, trial: Int64) throws
+  /// The artifact `name` of trial `number` of `study`, or nil.
+  func artifact(name: String, study: Int64, number: Int) throws -> [UInt8]?
   /// Every trial of the study, by number, read in one consistent snapshot.
   func trials(study: Int64) throws -> [TrialRecord]
   /// The RUNNING trials with who runs them and their last heartbeat.

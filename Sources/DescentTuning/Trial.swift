@@ -100,6 +100,12 @@ public struct Trial {
     try session.storage.report(trial: session.id, step: step, value: value)
   }
 
+  /// Stores `data` with the trial under `name` (replacing what was stored under it), for later
+  /// readers of the study on any machine: ``Study/artifact(_:trial:)``.
+  public func keep(_ data: [UInt8], as name: String) throws {
+    try session.storage.storeArtifact(data, name: name, trial: session.id)
+  }
+
   /// Whether the study's `timeout` has passed: the trial should stop (``shouldPrune`` says so).
   public var isPastDeadline: Bool { session.deadline.map { Date() >= $0 } ?? false }
 

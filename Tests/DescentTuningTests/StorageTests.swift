@@ -230,7 +230,7 @@ struct StorageTests {
   }
 
   /// The schema is versioned: a store written by a newer Descent is refused naming both versions,
-  /// and a version 1 file (before retries and settings) is upgraded in place, its trials kept.
+  /// and a version 1 file (before retries, settings and artifacts) is upgraded in place, its trials kept.
   @Test func schemaVersionsAreCheckedAndUpgraded() throws {
     let folder = try TestStudies.folder()
     let path = folder + "/study.sqlite"
@@ -246,17 +246,17 @@ struct StorageTests {
       #expect(sqlite3_exec(db, sql, nil, nil, nil) == SQLITE_OK, "\(sql)")
       sqlite3_close(db)
     }
-    execute("UPDATE descent SET value = '3' WHERE key = 'version'")
+    execute("UPDATE descent SET value = '4' WHERE key = 'version'")
     #expect(
       throws: TuningError.notAStudy(
-        path: path, reason: "schema version 3 is newer than this Descent's (2): use a newer descent")
+        path: path, reason: "schema version 4 is newer than this Descent's (3): use a newer descent")
     ) {
       try SQLiteStorage(path: path)
     }
-    // Back to version 1's tables: without the columns and index version 2 added.
+    // Back to version 1's tables: without the columns and index version 2 added and version 3's artifacts.
     execute(
       """
-      DROP INDEX trials_token; ALTER TABLE trials DROP COLUMN token; ALTER TABLE trials DROP COLUMN replaced;
+      DROP TABLE artifacts; DROP INDEX trials_token; ALTER TABLE trials DROP COLUMN token; ALTER TABLE trials DROP COLUMN replaced;
       ALTER TABLE trials DROP COLUMN retry; ALTER TABLE studies DROP COLUMN claims; ALTER TABLE studies DROP
       COLUMN settings;
       UPDATE descent SET value = '1' WHERE key = 'version'
@@ -272,6 +272,11 @@ struct StorageTests {
     #expect(try study.trials().filter { $0.state == .complete }.count == 5)
     try study.storeSettings("{}")
     #expect(try study.settings() == "{}")
+    try study.optimize(trials: 6) { trial, _ in
+      try trial.keep([0, 1, 255, 7], as: "bytes")
+      return try trial.suggestFloat("x", 0, 1)
+    }
+    #expect(try study.artifact("bytes", trial: 5) == [0, 1, 255, 7] && study.artifact("bytes", trial: 4) == nil)
   }
 
   @Test func filesThatAreNotStudiesAreClearErrors() throws {

@@ -38,8 +38,8 @@ public enum ONNXExport {
       terms.append(graph.node("Mul", [current, graph.constant("member\(index).weight", [Float(weight)], shape: [])]))
     }
     let sum = terms.count == 1 ? terms[0] : graph.node("Sum", terms)
-    return try encode(
-      graph, outputs: [graph.node("Identity", [sum], output: "outputs")], width: ensemble.outputFeatures)
+    let outputs = [graph.node("Identity", [sum], output: "outputs")]
+    return try encode(graph, outputs: outputs, width: ensemble.outputFeatures)
   }
 
   /// The model's bytes for `graph`, whose `outputs` are `[batch, width]`.

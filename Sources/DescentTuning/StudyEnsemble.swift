@@ -1,0 +1,126 @@
+import Descent
+import Foundation
+
+/// An ensemble built from a study's finished trials, as AutoGluon's `WeightedEnsemble` builds one
+/// from its models: the best `top` complete trials that kept their models and validation
+/// predictions (``Trial/keepForEnsembles(_:folds:)``) form the library, ``EnsembleSelection``
+/// weighs them on those predictions, and each trial picked joins the ``Ensemble`` with its weight
+/// (a cross-validated trial as its fold models, the weight shared equally among them).
+public struct StudyEnsemble: Sendable {
+  /// The trials chosen from, best first by the study's value.
+  public let candidates: [Int]
+  /// What the selection did, indexed like ``candidates``.
+  public let selection: EnsembleSelection.Result
+  /// The model, on the backend given.
+  public let ensemble: Ensemble
+  /// The best candidate's own model (with cross-validation, its fold models averaged).
+  public let bestModel: Ensemble
+  /// The validation predictions of the best candidate, and of the ensemble (its weights applied).
+  public let bestSingle: ValidationPredictions, combined: ValidationPredictions
+  /// Complete trials left out because they kept no predictions (run before they were kept, or by
+  /// the library without ``Trial/keepForEnsembles(_:folds:)``).
+  public let withoutPredictions: [Int]
+
+  /// Reads only, so a role with read rights alone can build it while workers run.
+  /// - Parameters:
+  ///   - top: how many of the best complete trials to choose from (auto-sklearn's `ensemble_nbest`
+  ///     is 50).
+  ///   - selection: its picks, and its loss for a classifier study; a study of values is always
+  ///     weighed by squared error.
+  /// - Throws: ``TuningError`` when the study has no complete trial with kept predictions or the
+  ///   trials' predictions are of other rows (another data set or split), ``DataError`` for a
+  ///   damaged artifact, ``ConfigurationError`` for `top < 1`.
+  public init(
+    storage: any StudyStorage, study name: String, top: Int, selection: EnsembleSelection, backend: any Backend
+  ) throws {
+    try ConfigurationError.require(top >= 1, "top", top, ">= 1")
+    let studies = try storage.studies()
+    guard let study = studies.first(where: { $0.name == name }) else {
+      throw TuningError.noSuchStudy(path: storage.location, study: name, available: studies.map(\.name))
+    }
+    func artifact(_ name: String, _ number: Int) throws -> [UInt8]? {
+      try storage.artifact(name: name, study: study.id, number: number)
+    }
+    let complete = try storage.trials(study: study.id).filter { $0.state == .complete && $0.value?.isFinite == true }
+    // Best first; equal values by trial number, so the same store gives the same ensemble.
+    let ranked = complete.sorted {
+      $0.value! != $1.value!
+        ? (study.direction == .maximize ? $0.value! > $1.value! : $0.value! < $1.value!) : $0.number < $1.number
+    }
+    var (candidates, library, missing) = ([Int](), [ValidationPredictions](), [Int]())
+    for trial in ranked where candidates.count < top {
+      guard let bytes = try artifact(ValidationPredictions.artifactName, trial.number) else {
+        missing.append(trial.number)
+        continue
+      }
+      let predictions = try ValidationPredictions(
+        decoding: bytes, name: "trial \(trial.number)'s validation predictions")
+      if let first = library.first,
+        predictions.kind != first.kind || predictions.width != first.width || predictions.targets != first.targets
+      {
+        throw TuningError.storage(
+          path: storage.location,
+          reason: "trial \(trial.number)'s validation predictions are of other rows than trial \(candidates[0])'s "
+            + "(another data set, split or output): an ensemble needs every trial scored on the same rows")
+      }
+      candidates.append(trial.number)
+      library.append(predictions)
+    }
+    guard let first = library.first else {
+      throw TuningError.storage(
+        path: storage.location,
+        reason: "study '\(name)' has no complete trial with kept validation predictions "
+          + "(\(complete.count) complete; trials keep them from this version of descent tune on)")
+    }
+    // Values (regression) are always weighed by squared error; probabilities by the loss asked for.
+    var chosen = selection
+    if first.kind != .classes { chosen.loss = .meanSquaredError }
+    guard first.kind != .classes || chosen.loss != .meanSquaredError else {
+      throw ConfigurationError.outOfRange(
+        parameter: "loss", value: "meanSquaredError", allowed: "crossEntropy or errorRate for a classifier study")
+    }
+    let result = try chosen.select(predictions: library.map(\.values), targets: first.targets, width: first.width)
+    /// A trial's kept models (one per fold).
+    func models(_ number: Int) throws -> [Sequential] {
+      var folds: [Sequential] = []
+      while let bytes = try artifact("model.\(folds.count)", number) {
+        folds.append(
+          try Sequential.load(fileBytes: bytes, name: "trial \(number)'s model \(folds.count)", backend: backend))
+      }
+      guard !folds.isEmpty else {
+        throw TuningError.storage(
+          path: storage.location, reason: "trial \(number) kept validation predictions but no model")
+      }
+      return folds
+    }
+    var (members, weights) = ([Sequential](), [Double]())
+    for (index, weight) in result.weights.enumerated() where weight > 0 {
+      let folds = try models(candidates[index])
+      members += folds
+      weights += folds.map { _ in weight / Double(folds.count) }
+    }
+    let best = try models(candidates[0])
+    bestModel = try Ensemble(members: best, weights: best.map { _ in 1 })
+    var sum = [Double](repeating: 0, count: first.values.count)
+    for (index, weight) in result.weights.enumerated() where weight > 0 {
+      for i in sum.indices { sum[i] += weight * Double(library[index].values[i]) }
+    }
+    (self.candidates, self.selection, withoutPredictions) = (candidates, result, missing)
+    ensemble = try Ensemble(members: members, weights: weights)
+    bestSingle = first
+    combined = try ValidationPredictions(
+      kind: first.kind, width: first.width, targets: first.targets, values: sum.map { Float($0) })
+  }
+}
+
+extension ValidationPredictions {
+  /// The fraction of rows whose largest probability is the target class (classes only).
+  public var accuracy: Double {
+    var correct = 0
+    for row in 0..<rows {
+      let slice = values[row * width..<(row + 1) * width]
+      if slice.indices.max(by: { slice[$0] < slice[$1] })! - row * width == Int(targets[row]) { correct += 1 }
+    }
+    return Double(correct) / Double(rows)
+  }
+}
