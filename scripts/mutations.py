@@ -180,7 +180,8 @@ MUTATIONS = [
      "values += first.output.kind == .classes ? model.probabilities(outputs) : outputs", "values += outputs",
      "StudyEnsembleTests"),
     ("the ensemble graph leaves out the members' weights", "Sources/Descent/Export/ONNXExport.swift",
-     "terms.append(graph.node(\"Mul\", [current, graph.constant(\"member\\(index).weight\", [Float(weight)], shape: [])]))",
+     "terms.append(graph.node(\"Mul\", [current, graph.constant(\"member\\(index).weight\", [Float(weight)], "
+     "shape: [])]))",
      "terms.append(current)", "interop"),
     # OpenCL host code.
     ("launches round the global size down", "Sources/DescentOpenCL/OpenCLBackend.swift",

@@ -256,7 +256,8 @@ struct StorageTests {
     // Back to version 1's tables: without the columns and index version 2 added and version 3's artifacts.
     execute(
       """
-      DROP TABLE artifacts; DROP INDEX trials_token; ALTER TABLE trials DROP COLUMN token; ALTER TABLE trials DROP COLUMN replaced;
+      DROP TABLE artifacts; DROP INDEX trials_token; ALTER TABLE trials DROP COLUMN token;
+      ALTER TABLE trials DROP COLUMN replaced;
       ALTER TABLE trials DROP COLUMN retry; ALTER TABLE studies DROP COLUMN claims; ALTER TABLE studies DROP
       COLUMN settings;
       UPDATE descent SET value = '1' WHERE key = 'version'
