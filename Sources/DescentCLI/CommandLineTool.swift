@@ -21,6 +21,7 @@ enum CommandLineTool {
       train [options]    train an MLP on Fashion-MNIST, IDX or CSV data and save the model (options below)
       tune [options]     search train's settings for the best validation accuracy (options below)
       ensemble --storage PATH|URL [--study NAME]   one model from a tune study's best trials (ensemble selection)
+      automl --data PATH --time 10m        search, ensemble and export within a time budget
       predict --model FILE --input DATA      write the model's predictions as CSV
       evaluate --model FILE --input DATA     loss and accuracy with a confusion matrix, or MSE and MAE
       export --model FILE --format onnx      write the model as ONNX (opset 17)
@@ -58,6 +59,8 @@ enum CommandLineTool {
       return try TuneCommand(options).run()
     case "ensemble":
       return try EnsembleCommand(options).run()
+    case "automl":
+      return try AutoMLCommand(options).run()
     case "predict":
       return try PredictCommand(options).run()
     case "evaluate":
@@ -91,6 +94,10 @@ enum CommandLineTool {
         + "float64 product.\n\n\(environment)"
     case "train": "usage: descent train [options]\n\noptions:\n\(TrainConfiguration.help)\n\n\(environment)"
     case "tune": "usage: descent tune [options]\n\noptions:\n\(TuneCommand.help)\n\n\(environment)"
+    case "automl":
+      "usage: descent automl --data PATH [--label COLUMN] --time 10m [options]\n\nFits a search space to the data, "
+        + "runs a `descent tune` study for 85% of the budget, builds an ensemble of its best trials and writes it "
+        + "as a model file and as ONNX.\n\noptions:\n\(AutoMLCommand.help)\n\n\(environment)"
     case "ensemble":
       "usage: descent ensemble --storage PATH|URL [--study NAME] [options]\n\nBuilds one model from a `descent tune` "
         + "study's best trials: Caruana's greedy ensemble selection with replacement on their validation "

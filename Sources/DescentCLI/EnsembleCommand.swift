@@ -53,19 +53,13 @@ struct EnsembleCommand {
       storage: store, study: study, top: top,
       selection: try EnsembleSelection(picks: picks, loss: loss == "error-rate" ? .errorRate : .crossEntropy),
       backend: CPUBackend())
-    let candidates = built.candidates
-    if !quiet {
-      print(
-        "study '\(study)' in \(store.location): choosing from the best \(candidates.count) complete trials"
-          + (built.withoutPredictions.isEmpty
-            ? "" : " (\(built.withoutPredictions.count) more kept no predictions: run before descent kept them)"))
-      let counts = Dictionary(built.selection.order.map { ($0, 1) }, uniquingKeysWith: +)
-      let picked = counts.keys.sorted().map { "trial \(candidates[$0]) ×\(counts[$0]!)" }
-      print("picks kept: \(built.selection.order.count) of \(picks): \(picked.joined(separator: ", "))")
+    var test: Dataset?
+    if let testData {
+      let input = try ModelInput(testData, labels: nil, model: built.ensemble)
+      guard input.hasLabels else { throw UsageError(message: "--test-data \(testData) has no labels to score against") }
+      test = input.dataset
     }
-    print(
-      "validation (\(built.bestSingle.rows) rows): best trial \(candidates[0]) \(Self.score(built.bestSingle)); "
-        + "ensemble \(Self.score(built.combined))")
+    try Self.report(built, picks: picks, test: test, quiet: quiet, storeLocation: store.location, study: study)
     try built.ensemble.save(to: output)
     if !quiet {
       let trials = built.selection.weights.count { $0 > 0 }
@@ -73,23 +67,39 @@ struct EnsembleCommand {
         "wrote \(output): \(trials) trial\(trials == 1 ? "" : "s")' models (\(built.ensemble.members.count) with "
           + "folds) and their weights")
     }
-    if let testData {
-      let input = try ModelInput(testData, labels: nil, model: built.ensemble)
-      guard input.hasLabels else { throw UsageError(message: "--test-data \(testData) has no labels to score against") }
-      let data = input.dataset
-      let kind = built.ensemble.output.kind
-      if kind == .classes { try data.checkClassLabels(classes: built.ensemble.outputFeatures) }
-      func scored(_ model: Ensemble) throws -> String {
-        let outputs = try model.predict(raw: data.features, rows: data.rows)
-        try Inference.checkFinite(outputs, width: model.outputFeatures, input: testData)
-        return Self.score(
-          try ValidationPredictions(kind: kind, width: model.outputFeatures, targets: data.targets, values: outputs))
-      }
-      print(
-        "test (\(data.rows) rows): best trial \(candidates[0]) \(try scored(built.bestModel)); "
-          + "ensemble \(try scored(built.ensemble))")
-    }
     return 0
+  }
+
+  /// Prints what the selection chose and the validation (and, given `test` rows as the data files
+  /// hold them, test) scores of the best trial and the ensemble.
+  static func report(
+    _ built: StudyEnsemble, picks: Int, test: Dataset?, quiet: Bool, storeLocation: String, study: String
+  ) throws {
+    let candidates = built.candidates
+    if !quiet {
+      print(
+        "study '\(study)' in \(storeLocation): choosing from the best \(candidates.count) complete trials"
+          + (built.withoutPredictions.isEmpty
+            ? "" : " (\(built.withoutPredictions.count) more kept no predictions: run before descent kept them)"))
+      let counts = Dictionary(built.selection.order.map { ($0, 1) }, uniquingKeysWith: +)
+      let picked = counts.keys.sorted().map { "trial \(candidates[$0]) ×\(counts[$0]!)" }
+      print("picks kept: \(built.selection.order.count) of \(picks): \(picked.joined(separator: ", "))")
+    }
+    print(
+      "validation (\(built.bestSingle.rows) rows): best trial \(candidates[0]) \(score(built.bestSingle)); "
+        + "ensemble \(score(built.combined))")
+    guard let data = test else { return }
+    let kind = built.ensemble.output.kind
+    if kind == .classes { try data.checkClassLabels(classes: built.ensemble.outputFeatures) }
+    func scored(_ model: Ensemble) throws -> String {
+      let outputs = try model.predict(raw: data.features, rows: data.rows)
+      try Inference.checkFinite(outputs, width: model.outputFeatures, input: data.name)
+      return score(
+        try ValidationPredictions(kind: kind, width: model.outputFeatures, targets: data.targets, values: outputs))
+    }
+    print(
+      "test (\(data.rows) rows): best trial \(candidates[0]) \(try scored(built.bestModel)); "
+        + "ensemble \(try scored(built.ensemble))")
   }
 
   /// `accuracy 0.8712, loss 0.3561` (classes) or `mse 0.0123`.

@@ -34,6 +34,8 @@ struct TuneCommand {
   var given: Set<String> = []
   /// The space's JSON when it comes from the store (`--worker`).
   var storedSpace: String?
+  /// The data `--data` names, when the caller (`descent automl`) has read it already.
+  var preloaded: TrainingData?
 
   /// Every flag, once, with its help line.
   static let flags = FlagTable<TuneCommand>(
@@ -235,7 +237,7 @@ struct TuneCommand {
     try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
     var source = DataSource()
     (source.data, source.label, source.testData) = (data, label, testData)
-    let loaded = try TrainingData.load(source)
+    let loaded = try preloaded ?? TrainingData.load(source)
     loaded.warnings.forEach(CommandLineTool.warn)
     if !quiet { loaded.notes.forEach { print($0) } }
     var train = loaded.train

@@ -1,0 +1,161 @@
+import CommandFlags
+import Descent
+import DescentTuning
+import Foundation
+
+/// `descent automl`: from a data set and a time budget to a model: a search space fitted to the
+/// data, a `descent tune` study (TPE with successive-halving pruning) until the planned share of
+/// the budget, ensemble selection over its trials, and the ensemble's model file and ONNX export.
+struct AutoMLCommand {
+  var budget: Double = 600
+  var spacePath: String?
+  var workers: Int?
+  var seed: UInt64 = 42
+  var storage: String?
+  var study = "automl"
+  var output = "descent-automl"
+  var source = DataSource()
+  var quiet = false
+
+  /// The share of the budget the search runs for: a trial running at its end finishes its epoch
+  /// (a few seconds for Fashion-MNIST's widest trials on 2 cores), then the selection, the
+  /// model file and the export run (about a second each).
+  static let searchShare = 0.85
+  /// Up to this many training rows, trials are scored by 5-fold cross-validation (AutoGluon bags
+  /// small tables too); above, on tune's 20% validation split.
+  static let crossValidationRows = 5_000
+
+  static let flags = FlagTable<AutoMLCommand>(
+    "automl",
+    [
+      Flag(
+        "time", "10m",
+        "the budget for everything: search, ensemble, files (90s, 10m, 1h; a number is seconds)"
+      ) { settings, text in
+        guard let seconds = Self.seconds(text) else { return "a duration such as 90s, 10m or 1h" }
+        settings.budget = seconds
+        return nil
+      },
+      .value(
+        "space", "FILE", "a `descent tune` space instead of the one fitted to the data (printed at the start)",
+        \.spacePath, expected: "a file"),
+      .value(
+        "workers", "N", "trials at once, as for tune (default: one per OpenCL device, or per core)", \.workers,
+        expected: "a whole number >= 1"
+      ) { $0 >= 1 },
+      .value("seed", "42", "seeds the search, the split and every trial's weights", \.seed, expected: "a whole number"),
+      .value(
+        "storage", "PATH|URL", "the study's store, as for tune (default OUTPUT/study.sqlite)", \.storage,
+        expected: "a path or URL"),
+      .value("study", "automl", "the study's name in the store", \.study, expected: "a name"),
+      .value(
+        "output", "descent-automl",
+        "where model.safetensors (the ensemble), model.onnx, space.json and tune's outputs go", \.output,
+        expected: "a folder"),
+      .toggle("quiet", "print only the plan and the scores", \.quiet),
+    ] + DataSource.flags(\.source))
+
+  static var help: String { flags.help }
+
+  init(_ options: [String]) throws { try Self.flags.parse(options, into: &self) }
+
+  /// `90s`, `10m`, `1h`, `1.5h` or a number of seconds, > 0.
+  static func seconds(_ text: String) -> Double? {
+    let units: [Character: Double] = ["s": 1, "m": 60, "h": 3600]
+    let (number, unit) = text.last.flatMap { units[$0] }.map { (text.dropLast(), $0) } ?? (Substring(text), 1)
+    guard let value = Double(number), value.isFinite, value > 0 else { return nil }
+    return value * unit
+  }
+
+  /// `9m 30s`.
+  static func duration(_ seconds: Double) -> String {
+    let whole = Int(seconds.rounded())
+    return whole >= 60 ? "\(whole / 60)m \(whole % 60)s" : String(format: "%.1fs", seconds)
+  }
+
+  func run() throws -> Int32 {
+    let start = Date()
+    try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
+    let model = "\(output)/model.safetensors"
+    let inputs: [(flag: String, path: String?)] = [("data", source.data), ("test-data", source.testData)]
+    for file in [model, "\(output)/model.onnx"] { try Inference.checkWritable(file, flag: "output", inputs: inputs) }
+    guard source.task == .classification else {
+      throw UsageError(message: "--task regression: automl builds classifiers so far (its trials maximize accuracy)")
+    }
+    let data = try TrainingData.load(source)
+    let spaceText =
+      try spacePath.map { try String(contentsOfFile: $0, encoding: .utf8) }
+      ?? AutoMLSpace(rows: data.train.rows, features: data.train.featureCount, outputs: data.outputWidth).json
+    let spaceFile = "\(output)/space.json"
+    if spacePath == nil { try FileSystem.writeAtomically(Array(spaceText.utf8), to: spaceFile) }
+    let search = budget * Self.searchShare
+    print(
+      "automl: \(data.train.rows) training rows, \(data.train.featureCount) inputs, "
+        + (data.output.kind == .classes ? "\(data.outputWidth) classes" : "regression")
+        + "; budget \(Self.duration(budget)): search \(Self.duration(search))"
+        + (data.train.rows <= Self.crossValidationRows ? " (5-fold cross-validation)" : "")
+        + ", then ensemble selection, model file and ONNX export")
+    print("space (\(spacePath ?? spaceFile)):\n\(spaceText)")
+    var options = [
+      "--space", spacePath ?? spaceFile, "--data", source.data, "--trials", "100000", "--timeout", "\(search)",
+      "--sampler", "tpe", "--pruner", "asha", "--seed", "\(seed)", "--study", study, "--output", output,
+    ]
+    // Small tables are cross-validated: every row scores trials, and the ensemble bags the folds.
+    if data.train.rows <= Self.crossValidationRows { options += ["--cv", "5"] }
+    if let label = source.label { options += ["--label", label] }
+    if let storage { options += ["--storage", storage] }
+    if let workers { options += ["--workers", "\(workers)"] }
+    if quiet { options.append("--quiet") }
+    var tune = try TuneCommand(options)
+    tune.preloaded = data
+    _ = try tune.run()
+    let store = try studyStorage(storage ?? "\(output)/study.sqlite", create: false, readOnly: true)
+    let built = try StudyEnsemble(
+      storage: store, study: study, top: 50, selection: try EnsembleSelection(), backend: CPUBackend())
+    try EnsembleCommand.report(
+      built, picks: 25, test: data.test.rows > 0 ? data.test : nil, quiet: quiet, storeLocation: store.location,
+      study: study)
+    try built.ensemble.save(to: model)
+    try ONNXExport.write(built.ensemble, to: "\(output)/model.onnx")
+    let elapsed = Date().timeIntervalSince(start)
+    let trials = built.selection.weights.count { $0 > 0 }
+    print(
+      "wrote \(model) (an ensemble of \(trials) trial\(trials == 1 ? "" : "s")) and \(output)/model.onnx; "
+        + "leaderboard \(output)/trials.csv")
+    print(
+      "automl: done in \(Self.duration(elapsed)) of \(Self.duration(budget))"
+        + String(format: " (%+.1f%%)", 100 * (elapsed / budget - 1)))
+    return 0
+  }
+}
+
+/// The search space `descent automl` starts from, fitted to the data: wider layers for more
+/// inputs, more epochs for fewer rows, batch sizes that give small tables enough steps.
+struct AutoMLSpace {
+  var rows: Int
+  var features: Int
+  var outputs: Int
+
+  var epochs: Int { rows <= 2_000 ? 40 : rows <= 20_000 ? 25 : 15 }
+  var units: (Int, Int) { features >= 256 ? (64, 1024) : features >= 32 ? (32, 512) : (8, 256) }
+  var batchSizes: [Int] { rows <= 2_000 ? [16, 32, 64] : rows <= 20_000 ? [32, 64, 128] : [64, 128, 256] }
+
+  /// The space as `descent tune --space` reads it.
+  var json: String {
+    """
+    {
+      "epochs": \(epochs),
+      "hidden": {"layers": {"int": [1, 3]}, "units": {"int": [\(units.0), \(units.1)], "log": true}},
+      "activation": {"choice": ["relu", "gelu", "silu"]},
+      "dropout": {"float": [0, 0.5], "step": 0.05},
+      "optimizer": {"choice": ["adamw", "adam", "sgd"]},
+      "learning-rate": {"float": [1e-4, 3e-2], "log": true},
+      "momentum": {"float": [0.8, 0.99], "when": {"optimizer": "sgd"}},
+      "weight-decay": {"float": [1e-6, 1e-2], "log": true},
+      "schedule": {"choice": ["constant", "cosine"]},
+      "batch-size": {"choice": [\(batchSizes.map(String.init).joined(separator: ", "))]}
+    }
+
+    """
+  }
+}
