@@ -17,10 +17,11 @@ struct AutoMLCommand {
   var source = DataSource()
   var quiet = false
 
-  /// The share of the budget the search runs for: a trial running at its end finishes its epoch
-  /// (a few seconds for Fashion-MNIST's widest trials on 2 cores), then the selection, the
-  /// model file and the export run (about a second each).
-  static let searchShare = 0.85
+  /// The plan: no trial starts after `searchShare` of the budget; no epoch starts that would end
+  /// after `trainingShare` of it less a second (2% of a short one; each trial knows how long its
+  /// last epoch took);
+  /// the rest is for the selection, the model file and the export (a few seconds at most).
+  static let searchShare = 0.8, trainingShare = 0.95
   /// Up to this many training rows, trials are scored by 5-fold cross-validation (AutoGluon bags
   /// small tables too); above, on tune's 20% validation split.
   static let crossValidationRows = 5_000
@@ -85,14 +86,19 @@ struct AutoMLCommand {
     let data = try TrainingData.load(source)
     let spaceText =
       try spacePath.map { try String(contentsOfFile: $0, encoding: .utf8) }
-      ?? AutoMLSpace(rows: data.train.rows, features: data.train.featureCount, outputs: data.outputWidth).json
+      ?? AutoMLSpace(
+        rows: data.train.rows, features: data.train.featureCount, outputs: data.outputWidth,
+        searchSeconds: budget * Self.searchShare
+      ).json
     let spaceFile = "\(output)/space.json"
     if spacePath == nil { try FileSystem.writeAtomically(Array(spaceText.utf8), to: spaceFile) }
     let search = budget * Self.searchShare
+    let training = budget * Self.trainingShare - min(1, budget * 0.02)
     print(
       "automl: \(data.train.rows) training rows, \(data.train.featureCount) inputs, "
         + (data.output.kind == .classes ? "\(data.outputWidth) classes" : "regression")
-        + "; budget \(Self.duration(budget)): search \(Self.duration(search))"
+        + "; budget \(Self.duration(budget)): trials start for \(Self.duration(search)) and train until "
+        + "\(Self.duration(training))"
         + (data.train.rows <= Self.crossValidationRows ? " (5-fold cross-validation)" : "")
         + ", then ensemble selection, model file and ONNX export")
     print("space (\(spacePath ?? spaceFile)):\n\(spaceText)")
@@ -108,6 +114,7 @@ struct AutoMLCommand {
     if quiet { options.append("--quiet") }
     var tune = try TuneCommand(options)
     tune.preloaded = data
+    tune.hardStop = start.addingTimeInterval(training)
     _ = try tune.run()
     let store = try studyStorage(storage ?? "\(output)/study.sqlite", create: false, readOnly: true)
     let built = try StudyEnsemble(
@@ -129,14 +136,27 @@ struct AutoMLCommand {
   }
 }
 
-/// The search space `descent automl` starts from, fitted to the data: wider layers for more
-/// inputs, more epochs for fewer rows, batch sizes that give small tables enough steps.
+/// The search space `descent automl` starts from, fitted to the data and the budget: wider layers
+/// for more inputs, batch sizes that give small tables enough steps, and as many epochs as let a
+/// trial of middling width finish in a sixth of the search (at most 40, 25 or 15 by rows, at least 3).
 struct AutoMLSpace {
   var rows: Int
   var features: Int
   var outputs: Int
+  var searchSeconds: Double
 
-  var epochs: Int { rows <= 2_000 ? 40 : rows <= 20_000 ? 25 : 15 }
+  /// Multiply-adds a worker (one core) runs per second in training, roughly, for the estimate.
+  static let workerRate = 5e9
+
+  var epochs: Int {
+    let most = rows <= 2_000 ? 40 : rows <= 20_000 ? 25 : 15
+    let middle = (Double(units.0) * Double(units.1)).squareRoot()
+    // A step's forward and backward pass: about 3 multiply-adds per weight per row.
+    let epochSeconds =
+      3 * Double(rows) * (Double(features) * middle + middle * middle + middle * Double(outputs))
+      / Self.workerRate
+    return max(3, min(most, Int(searchSeconds / 6 / epochSeconds)))
+  }
   var units: (Int, Int) { features >= 256 ? (64, 1024) : features >= 32 ? (32, 512) : (8, 256) }
   var batchSizes: [Int] { rows <= 2_000 ? [16, 32, 64] : rows <= 20_000 ? [32, 64, 128] : [64, 128, 256] }
 

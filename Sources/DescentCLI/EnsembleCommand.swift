@@ -78,7 +78,7 @@ struct EnsembleCommand {
     let candidates = built.candidates
     if !quiet {
       print(
-        "study '\(study)' in \(storeLocation): choosing from the best \(candidates.count) complete trials"
+        "study '\(study)' in \(storeLocation): choosing from the best \(candidates.count) finished trials"
           + (built.withoutPredictions.isEmpty
             ? "" : " (\(built.withoutPredictions.count) more kept no predictions: run before descent kept them)"))
       let counts = Dictionary(built.selection.order.map { ($0, 1) }, uniquingKeysWith: +)

@@ -36,6 +36,8 @@ struct TuneCommand {
   var storedSpace: String?
   /// The data `--data` names, when the caller (`descent automl`) has read it already.
   var preloaded: TrainingData?
+  /// A hard end for `descent automl`'s budget: no trial starts an epoch that would end after it.
+  var hardStop: Date?
 
   /// Every flag, once, with its help line.
   static let flags = FlagTable<TuneCommand>(
@@ -292,15 +294,23 @@ struct TuneCommand {
       }
       let settings = try TrainConfiguration(space.options(trial.parameters))
       var models: [Sequential] = []
-      let value = try trial.crossValidate(splits, epochs: settings.epochs, batchSize: settings.batchSize) { _ in
-        let model = try settings.makeModel(featureCount: featureCount, outputs: outputs, backend: backends[worker])
-        (model.output, model.preprocessing) = (loaded.output, fitted)
-        models.append(model)
-        return try settings.makeTrainer(model: model, hasValidation: true)
+      do {
+        let value = try trial.crossValidate(
+          splits, epochs: settings.epochs, batchSize: settings.batchSize, stopBefore: hardStop
+        ) { _ in
+          let model = try settings.makeModel(featureCount: featureCount, outputs: outputs, backend: backends[worker])
+          (model.output, model.preprocessing) = (loaded.output, fitted)
+          models.append(model)
+          return try settings.makeTrainer(model: model, hasValidation: true)
+        }
+        // For `descent ensemble`: the models and their validation predictions, in the store.
+        try trial.keepForEnsembles(models, folds: splits)
+        return value
+      } catch let pruned as TrialPruned {
+        // A pruned or stopped trial's models, as trained so far, may still help an ensemble.
+        try trial.keepForEnsembles(models, folds: splits)
+        throw pruned
       }
-      // For `descent ensemble`: the models and their validation predictions, in the store.
-      try trial.keepForEnsembles(models, folds: splits)
-      return value
     }
     let report = StudyReport(trials: try study.trials(), direction: .maximize, parameters: names)
     try writeOutputs(report, space: space.space)

@@ -54,17 +54,25 @@ extension Trial {
   /// folds is reported as step `e`, and the trial is pruned (``TrialPruned``) if the study's
   /// pruner says so. Every value the pruner sees is therefore a mean over all `k` folds after the
   /// same number of epochs, comparable across trials, and a pruned trial stops all its folds at
-  /// once. Returns the mean after the last epoch and stores each fold's value in ``foldValues``.
-  /// `makeTrainer(fold)` builds each fold's model and trainer (on the trial's backend).
+  /// once; after the last epoch the trial completes. With `stopBefore`, an epoch that would end
+  /// after it (as long as the last one took) is not started: the trial stops as pruned at the
+  /// epoch before (a hard end, as `descent automl`'s budget). Returns the mean after the last epoch
+  /// and stores each fold's value in ``foldValues``. `makeTrainer(fold)` builds each fold's model
+  /// and trainer (on the trial's backend).
   public mutating func crossValidate(
     _ folds: [Fold], epochs: Int, batchSize: Int, monitor: String = "validation accuracy",
-    makeTrainer: (Int) throws -> Trainer
+    stopBefore: Date? = nil, makeTrainer: (Int) throws -> Trainer
   ) throws -> Double {
     try ConfigurationError.require(!folds.isEmpty, "folds", 0, ">= 1")
     try ConfigurationError.require(epochs >= 1, "epochs", epochs, ">= 1")
     let trainers = try folds.indices.map(makeTrainer)
     var values = [Double](repeating: .nan, count: folds.count)
+    var lastEpoch = 0.0
     for epoch in 1...epochs {
+      if let stopBefore, epoch > 1, Date().addingTimeInterval(lastEpoch) > stopBefore {
+        throw TrialPruned(step: epoch - 1)
+      }
+      let started = Date()
       for (index, fold) in folds.enumerated() {
         let history = try trainers[index].fit(
           fold.train, validation: fold.validation, epochs: epoch, batchSize: batchSize,
@@ -77,9 +85,11 @@ extension Trial {
         values[index] = value
       }
       foldValues = values
+      lastEpoch = Date().timeIntervalSince(started)
       let mean = values.reduce(0, +) / Double(values.count)
       try report(mean, step: epoch)
-      if try shouldPrune { throw TrialPruned(step: epoch) }
+      // After the last epoch the work is done: the trial completes, whatever a pruner would say.
+      if epoch < epochs, try shouldPrune { throw TrialPruned(step: epoch) }
     }
     return values.reduce(0, +) / Double(values.count)
   }

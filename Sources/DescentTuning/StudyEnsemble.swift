@@ -2,12 +2,12 @@ import Descent
 import Foundation
 
 /// An ensemble built from a study's finished trials, as AutoGluon's `WeightedEnsemble` builds one
-/// from its models: the best `top` complete trials that kept their models and validation
+/// from its models: the best `top` complete or pruned trials that kept their models and validation
 /// predictions (``Trial/keepForEnsembles(_:folds:)``) form the library, ``EnsembleSelection``
 /// weighs them on those predictions, and each trial picked joins the ``Ensemble`` with its weight
 /// (a cross-validated trial as its fold models, the weight shared equally among them).
 public struct StudyEnsemble: Sendable {
-  /// The trials chosen from, best first by the study's value.
+  /// The trials chosen from, best first by the study's value (a pruned trial's: its last reported one).
   public let candidates: [Int]
   /// What the selection did, indexed like ``candidates``.
   public let selection: EnsembleSelection.Result
@@ -17,17 +17,17 @@ public struct StudyEnsemble: Sendable {
   public let bestModel: Ensemble
   /// The validation predictions of the best candidate, and of the ensemble (its weights applied).
   public let bestSingle: ValidationPredictions, combined: ValidationPredictions
-  /// Complete trials left out because they kept no predictions (run before they were kept, or by
+  /// Finished trials left out because they kept no predictions (run before they were kept, or by
   /// the library without ``Trial/keepForEnsembles(_:folds:)``).
   public let withoutPredictions: [Int]
 
   /// Reads only, so a role with read rights alone can build it while workers run.
   /// - Parameters:
-  ///   - top: how many of the best complete trials to choose from (auto-sklearn's `ensemble_nbest`
+  ///   - top: how many of the best finished trials to choose from (auto-sklearn's `ensemble_nbest`
   ///     is 50).
   ///   - selection: its picks, and its loss for a classifier study; a study of values is always
   ///     weighed by squared error.
-  /// - Throws: ``TuningError`` when the study has no complete trial with kept predictions or the
+  /// - Throws: ``TuningError`` when the study has no finished trial with kept predictions or the
   ///   trials' predictions are of other rows (another data set or split), ``DataError`` for a
   ///   damaged artifact, ``ConfigurationError`` for `top < 1`.
   public init(
@@ -41,13 +41,21 @@ public struct StudyEnsemble: Sendable {
     func artifact(_ name: String, _ number: Int) throws -> [UInt8]? {
       try storage.artifact(name: name, study: study.id, number: number)
     }
-    let complete = try storage.trials(study: study.id).filter { $0.state == .complete && $0.value?.isFinite == true }
-    // Best first; equal values by trial number, so the same store gives the same ensemble.
-    let ranked = complete.sorted {
-      $0.value! != $1.value!
-        ? (study.direction == .maximize ? $0.value! > $1.value! : $0.value! < $1.value!) : $0.number < $1.number
+    // Complete trials by their value; pruned ones (stopped early, their models as trained then) by
+    // their last reported value. Best first; equal values by trial number, so the same store
+    // gives the same ensemble.
+    let scored = try storage.trials(study: study.id).compactMap { trial -> (number: Int, score: Double)? in
+      let score =
+        trial.state == .complete
+        ? trial.value : trial.state == .pruned ? trial.lastStep.flatMap { trial.intermediate[$0] } : nil
+      return score.flatMap { $0.isFinite ? (trial.number, $0) : nil }
+    }
+    let ranked = scored.sorted {
+      $0.score != $1.score
+        ? (study.direction == .maximize ? $0.score > $1.score : $0.score < $1.score) : $0.number < $1.number
     }
     var (candidates, library, missing) = ([Int](), [ValidationPredictions](), [Int]())
+    let complete = ranked
     for trial in ranked where candidates.count < top {
       guard let bytes = try artifact(ValidationPredictions.artifactName, trial.number) else {
         missing.append(trial.number)
@@ -69,8 +77,8 @@ public struct StudyEnsemble: Sendable {
     guard let first = library.first else {
       throw TuningError.storage(
         path: storage.location,
-        reason: "study '\(name)' has no complete trial with kept validation predictions "
-          + "(\(complete.count) complete; trials keep them from this version of descent tune on)")
+        reason: "study '\(name)' has no finished trial with kept validation predictions "
+          + "(\(complete.count) finished; trials keep them from this version of descent tune on)")
     }
     // Values (regression) are always weighed by squared error; probabilities by the loss asked for.
     var chosen = selection

@@ -2,7 +2,7 @@ import Descent
 import Foundation
 import Synchronization
 
-/// Thrown by an objective (or by ``Trial/crossValidate(_:epochs:batchSize:monitor:makeTrainer:)``)
+/// Thrown by an objective (or by ``Trial/crossValidate(_:epochs:batchSize:monitor:stopBefore:makeTrainer:)``)
 /// to end its trial as PRUNED, as Optuna's `TrialPruned`.
 public struct TrialPruned: Error, CustomStringConvertible {
   public let step: Int

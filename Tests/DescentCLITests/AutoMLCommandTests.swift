@@ -15,10 +15,13 @@ struct AutoMLCommandTests {
   @Test func theSpaceFollowsTheData() throws {
     let shapes = [(rows: 120, features: 8), (rows: 8_000, features: 60), (rows: 48_000, features: 784)]
     let spaces = try shapes.map { shape in
-      let fitted = AutoMLSpace(rows: shape.rows, features: shape.features, outputs: 3)
+      let fitted = AutoMLSpace(rows: shape.rows, features: shape.features, outputs: 3, searchSeconds: 480)
       return (fitted, try TuneSpace(json: Data(fitted.json.utf8), source: "the automl space"))
     }
-    #expect(spaces.map(\.0.epochs) == [40, 25, 15])
+    #expect(spaces.map(\.0.epochs) == [40, 25, 10])
+    // A shorter budget, fewer epochs (never below 3).
+    #expect(AutoMLSpace(rows: 48_000, features: 784, outputs: 10, searchSeconds: 96).epochs == 3)
+    #expect(AutoMLSpace(rows: 48_000, features: 784, outputs: 10, searchSeconds: 2880).epochs == 15)
     #expect(spaces.map(\.0.units.1) == [256, 512, 1024] && spaces.map(\.0.batchSizes.first!) == [16, 32, 64])
     for (_, space) in spaces {
       #expect(
@@ -42,7 +45,10 @@ struct AutoMLCommandTests {
     ]
     let first = try cli.run(arguments)
     #expect(first.status == 0, "\(first.error)")
-    #expect(first.output.contains("automl: 72 training rows, 10 inputs, 3 classes; budget 6.0s: search 5.1s (5-fold"))
+    #expect(
+      first.output.contains(
+        "automl: 72 training rows, 10 inputs, 3 classes; budget 6.0s: trials start for 4.8s and train until 5.6s "
+          + "(5-fold cross-validation)"), "\(first.output)")
     #expect(first.output.contains("\"hidden\": {\"layers\": {\"int\": [1, 3]}"), "\(first.output)")
     #expect(first.output.contains("test (18 rows): best trial "), "\(first.output)")
     let model = try #require(

@@ -33,7 +33,7 @@ struct EnsembleCommandTests {
     ])
     #expect(built.status == 0, "\(built.error)")
     let lines = built.output.split(separator: "\n")
-    #expect(lines.first?.contains("choosing from the best 5 complete trials") == true, "\(built.output)")
+    #expect(lines.first?.contains("choosing from the best 5 finished trials") == true, "\(built.output)")
     // Validation rows: the study's tuning rows (80% of 90), each predicted by the fold model that did not train on it.
     let validation = try #require(lines.first { $0.hasPrefix("validation (72 rows): best trial ") }, "\(built.output)")
     let halves = validation.split(separator: "; ensemble ")
@@ -68,7 +68,7 @@ struct EnsembleCommandTests {
     #expect(created.status == 0, "\(created.error)")
     let empty = try cli.run(["ensemble", "--storage", store, "--study", "empty"])
     #expect(
-      empty.status == 1 && empty.error.contains("study 'empty' has no complete trial with kept validation predictions"),
+      empty.status == 1 && empty.error.contains("study 'empty' has no finished trial with kept validation predictions"),
       "\(empty.error)")
     let unknown = try cli.run(["ensemble", "--storage", store, "--study", "nope"])
     #expect(unknown.status == 1 && unknown.error.contains("no study 'nope' in \(store) (it holds: empty)"))

@@ -20,25 +20,39 @@ struct StudyEnsembleTests {
     return try! Dataset(features: features, featureCount: 4, targets: targets)
   }()
 
-  /// Runs a study whose trials train small classifiers on `folds` and keep them.
-  static func study(_ storage: any StudyStorage, folds: [Fold], trials: Int = 6) throws -> Study {
-    let study = try Study(storage: storage, direction: .maximize, sampler: RandomSampler(seed: 3))
+  /// Prunes every trial it is asked about.
+  struct AlwaysPrune: Pruner {
+    func shouldPrune(_ trial: TrialRecord, history: [TrialRecord], direction: Direction) -> Bool { true }
+  }
+
+  /// Runs a study whose trials train small classifiers on `folds` and keep them, as `descent tune`
+  /// does: also when they are pruned or stopped.
+  static func study(
+    _ storage: any StudyStorage, folds: [Fold], trials: Int = 6, epochs: Int = 4, pruner: any Pruner = NoPruner(),
+    stopBefore: Date? = nil
+  ) throws -> Study {
+    let study = try Study(storage: storage, direction: .maximize, sampler: RandomSampler(seed: 3), pruner: pruner)
     try study.optimize(trials: trials) { trial, _ in
       let hidden = try trial.suggestInt("hidden", 2, 12)
       let rate = try trial.suggestFloat("rate", 1e-3, 0.3, log: true)
       var models: [Sequential] = []
       let seed = UInt64(trial.number)
-      let value = try trial.crossValidate(folds, epochs: 4, batchSize: 16) { _ in
-        let model = try Sequential(
-          [try Dense(hidden, activation: .tanh), try Dense(3)], inputFeatures: 4, backend: CPUBackend(threads: 1),
-          seed: seed)
-        model.output = ModelOutput(kind: .classes, classNames: ["x", "y", "z"])
-        models.append(model)
-        return try Trainer(
-          model: model, loss: .softmaxCrossEntropy, optimizer: Adam(learningRate: Float(rate)), metrics: [.accuracy])
+      do {
+        let value = try trial.crossValidate(folds, epochs: epochs, batchSize: 16, stopBefore: stopBefore) { _ in
+          let model = try Sequential(
+            [try Dense(hidden, activation: .tanh), try Dense(3)], inputFeatures: 4, backend: CPUBackend(threads: 1),
+            seed: seed)
+          model.output = ModelOutput(kind: .classes, classNames: ["x", "y", "z"])
+          models.append(model)
+          return try Trainer(
+            model: model, loss: .softmaxCrossEntropy, optimizer: Adam(learningRate: Float(rate)), metrics: [.accuracy])
+        }
+        try trial.keepForEnsembles(models, folds: folds)
+        return value
+      } catch let pruned as TrialPruned {
+        try trial.keepForEnsembles(models, folds: folds)
+        throw pruned
       }
-      try trial.keepForEnsembles(models, folds: folds)
-      return value
     }
     return study
   }
@@ -93,6 +107,30 @@ struct StudyEnsembleTests {
     #expect(kept == built.bestSingle.values)
   }
 
+  /// `stopBefore` in the past: every trial trains one epoch, does not start the second, and ends
+  /// PRUNED at step 1 with its models kept, which an ensemble takes (ranked by that step's value);
+  /// a pruner that prunes everything cannot stop a trial after its last epoch: it completes.
+  @Test func stoppedAndPrunedTrialsKeepTheirModels() throws {
+    let (train, validation) = try Self.data.split(fraction: 0.3, seed: 5)
+    let folds = [Fold(train: train, validation: validation)]
+    let storage = try StorageTests.make("sqlite")
+    let stopped = try Self.study(storage, folds: folds, trials: 3, stopBefore: Date(timeIntervalSince1970: 0))
+    let trials = try stopped.trials()
+    #expect(trials.allSatisfy { $0.state == .pruned && $0.lastStep == 1 }, "\(trials.map(\.state))")
+    let built = try StudyEnsemble(
+      storage: storage, study: stopped.name, top: 5, selection: try EnsembleSelection(), backend: CPUBackend())
+    let order = trials.sorted {
+      $0.intermediate[1]! != $1.intermediate[1]! ? $0.intermediate[1]! > $1.intermediate[1]! : $0.number < $1.number
+    }
+    #expect(built.candidates == order.map(\.number))
+    let pruning = try Self.study(
+      try StorageTests.make("sqlite"), folds: folds, trials: 2, epochs: 1, pruner: AlwaysPrune())
+    #expect(try pruning.trials().allSatisfy { $0.state == .complete })
+    let pruned = try Self.study(
+      try StorageTests.make("sqlite"), folds: folds, trials: 2, epochs: 3, pruner: AlwaysPrune())
+    #expect(try pruned.trials().allSatisfy { $0.state == .pruned && $0.lastStep == 1 })
+  }
+
   /// A study without kept predictions, or with trials scored on other rows, is a clear error.
   @Test func studiesAnEnsembleCannotComeFromAreNamed() throws {
     let storage = try StorageTests.make("sqlite")
@@ -102,7 +140,7 @@ struct StudyEnsembleTests {
       try StudyEnsemble(
         storage: storage, study: "bare", top: 5, selection: try EnsembleSelection(), backend: CPUBackend())
     } throws: {
-      "\($0)".contains("study 'bare' has no complete trial with kept validation predictions (2 complete")
+      "\($0)".contains("study 'bare' has no finished trial with kept validation predictions (2 finished")
     }
     #expect {
       try StudyEnsemble(
