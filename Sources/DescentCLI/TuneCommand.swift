@@ -227,7 +227,10 @@ struct TuneCommand {
       let settings = TuneSettings(
         space: space.text, trials: trials, timeout: timeout, sampler: sampler, pruner: pruner, folds: folds,
         validation: validation, seed: seed, limit: limit, retryFailed: retryFailed, label: label)
-      try study.storeSettings(String(decoding: try JSONEncoder().encode(settings), as: UTF8.self))
+      // Sorted keys: the same settings are the same text (Foundation's key order is not fixed).
+      let encoder = JSONEncoder()
+      encoder.outputFormatting = .sortedKeys
+      try study.storeSettings(String(decoding: try encoder.encode(settings), as: UTF8.self))
     }
     if create {
       print(
