@@ -84,19 +84,18 @@ struct AutoMLCommand {
       throw UsageError(message: "--task regression: automl builds classifiers so far (its trials maximize accuracy)")
     }
     let data = try TrainingData.load(source)
+    let search = budget * Self.searchShare
+    let training = budget * Self.trainingShare - min(1, budget * 0.02)
     let spaceText =
       try spacePath.map { try String(contentsOfFile: $0, encoding: .utf8) }
       ?? AutoMLSpace(
         rows: data.train.rows, features: data.train.featureCount, outputs: data.outputWidth,
-        searchSeconds: budget * Self.searchShare
+        searchSeconds: search
       ).json
     let spaceFile = "\(output)/space.json"
     if spacePath == nil { try FileSystem.writeAtomically(Array(spaceText.utf8), to: spaceFile) }
-    let search = budget * Self.searchShare
-    let training = budget * Self.trainingShare - min(1, budget * 0.02)
     print(
-      "automl: \(data.train.rows) training rows, \(data.train.featureCount) inputs, "
-        + (data.output.kind == .classes ? "\(data.outputWidth) classes" : "regression")
+      "automl: \(data.train.rows) training rows, \(data.train.featureCount) inputs, \(data.outputWidth) classes"
         + "; budget \(Self.duration(budget)): trials start for \(Self.duration(search)) and train until "
         + "\(Self.duration(training))"
         + (data.train.rows <= Self.crossValidationRows ? " (5-fold cross-validation)" : "")

@@ -297,8 +297,8 @@ struct TuneCommand {
       }
       let settings = try TrainConfiguration(space.options(trial.parameters))
       var models: [Sequential] = []
-      do {
-        let value = try trial.crossValidate(
+      let result = Result {
+        try trial.crossValidate(
           splits, epochs: settings.epochs, batchSize: settings.batchSize, stopBefore: hardStop
         ) { _ in
           let model = try settings.makeModel(featureCount: featureCount, outputs: outputs, backend: backends[worker])
@@ -306,14 +306,12 @@ struct TuneCommand {
           models.append(model)
           return try settings.makeTrainer(model: model, hasValidation: true)
         }
-        // For `descent ensemble`: the models and their validation predictions, in the store.
-        try trial.keepForEnsembles(models, folds: splits)
-        return value
-      } catch let pruned as TrialPruned {
-        // A pruned or stopped trial's models, as trained so far, may still help an ensemble.
-        try trial.keepForEnsembles(models, folds: splits)
-        throw pruned
       }
+      // For `descent ensemble`: the models and their validation predictions, in the store; a
+      // pruned or stopped trial's too, as trained so far.
+      if case let .failure(error) = result, !(error is TrialPruned) { throw error }
+      try trial.keepForEnsembles(models, folds: splits)
+      return try result.get()
     }
     let report = StudyReport(trials: try study.trials(), direction: .maximize, parameters: names)
     try writeOutputs(report, space: space.space)

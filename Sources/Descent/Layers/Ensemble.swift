@@ -79,22 +79,12 @@ public struct Ensemble: Predictor {
   public func predict(
     raw inputs: [Float], rows: Int, batchSize: Int = Sequential.predictionBatchSize
   ) throws -> [Float] {
-    try ConfigurationError.require(batchSize >= 1, "batchSize", batchSize, ">= 1")
-    let (count, overflow) = rows.multipliedReportingOverflow(by: inputFeatures)
-    guard rows >= 0, !overflow, inputs.count == count else {
-      throw ModelError.shapeMismatch(
-        "the input has \(inputs.count) values, \(rows) rows of \(inputFeatures) features need "
-          + "\(overflow ? "more" : "\(count)")")
+    try Sequential.inPasses(
+      inputs, rows: rows, features: inputFeatures, outputs: outputFeatures, batchSize: batchSize,
+      preprocessing: preprocessing
+    ) { pass, passRows in
+      try predict(pass, rows: passRows, batchSize: batchSize)
     }
-    var outputs: [Float] = []
-    outputs.reserveCapacity(rows * outputFeatures)
-    for start in stride(from: 0, to: rows, by: batchSize) {
-      let passRows = min(batchSize, rows - start)
-      var pass = Array(inputs[start * inputFeatures..<(start + passRows) * inputFeatures])
-      try preprocessing.apply(to: &pass, featureCount: inputFeatures, name: "the raw inputs")
-      outputs += try predict(pass, rows: passRows, batchSize: batchSize)
-    }
-    return outputs
   }
 }
 
@@ -143,21 +133,9 @@ extension Ensemble {
     guard let json = metadata[descriptionKey] else {
       throw fail("no \"\(descriptionKey)\" metadata: not an ensemble's file (a single model? use Sequential.load)")
     }
-    struct Header: Decodable {
-      var format: String?
-      var version: Int?
-    }
-    guard let header = try? JSONDecoder().decode(Header.self, from: Data(json.utf8)) else {
-      throw fail("the \"\(descriptionKey)\" metadata is not a JSON object")
-    }
-    guard header.format == EnsembleDescription.formatName else {
-      throw fail("ensemble format \"\(header.format ?? "none")\", expected \"\(EnsembleDescription.formatName)\"")
-    }
-    guard header.version == EnsembleDescription.currentVersion else {
-      throw fail(
-        "ensemble format version \(header.version.map(String.init) ?? "missing"); this Descent reads version "
-          + "\(EnsembleDescription.currentVersion) (a newer Descent wrote the file?)")
-    }
+    try FormatHeader.check(
+      json, key: descriptionKey, format: EnsembleDescription.formatName, newest: EnsembleDescription.currentVersion,
+      noun: "ensemble", place: place)
     guard let description = try? JSONDecoder().decode(EnsembleDescription.self, from: Data(json.utf8)) else {
       throw fail("the ensemble description is incomplete (it needs \"weights\" and \"members\")")
     }
@@ -173,10 +151,11 @@ extension Ensemble {
     }
     let members = try description.members.enumerated().map { index, member in
       // Each member's description is checked as a model file's is.
-      let json = String(decoding: try JSONEncoder().encode(member), as: UTF8.self)
-      let checked = try ModelDescription.decode(json, path: "\(place): member \(index)", bareTensors: false)
-      return try Sequential.build(
-        checked, tensors: byMember[index], place: "\(place): member \(index)", backend: backend)
+      let where_ = "\(place): member \(index)"
+      try FormatHeader(format: member.format, version: member.version).check(
+        format: ModelDescription.formatName, newest: ModelDescription.currentVersion, noun: "model", place: where_)
+      try member.checkShape(path: where_)
+      return try Sequential.build(member, tensors: byMember[index], place: where_, backend: backend)
     }
     do {
       return try Ensemble(members: members, weights: description.weights)

@@ -23,28 +23,44 @@ extension Sequential {
   }
 
   private func predict(_ inputs: [Float], rows: Int, batchSize: Int, preprocessing: Preprocessing?) throws -> [Float] {
-    try ConfigurationError.require(batchSize >= 1, "batchSize", batchSize, ">= 1")
-    let (count, overflow) = rows.multipliedReportingOverflow(by: inputFeatures)
-    guard rows >= 0, !overflow, inputs.count == count else {
-      throw ModelError.shapeMismatch(
-        "the input has \(inputs.count) values, \(rows) rows of \(inputFeatures) features need "
-          + "\(overflow ? "more" : "\(count)")"
-      )
-    }
-    var outputs: [Float] = []
-    outputs.reserveCapacity(rows * outputFeatures)
-    var pass: [Float] = []
-    for start in stride(from: 0, to: rows, by: batchSize) {
-      let passRows = min(batchSize, rows - start)
-      pass.removeAll(keepingCapacity: true)
-      pass.append(contentsOf: inputs[start * inputFeatures..<(start + passRows) * inputFeatures])
-      try preprocessing?.apply(to: &pass, featureCount: inputFeatures, name: "the raw inputs")
+    try Self.inPasses(
+      inputs, rows: rows, features: inputFeatures, outputs: outputFeatures, batchSize: batchSize,
+      preprocessing: preprocessing
+    ) { pass, passRows in
       // One pass at a time on this model: the input buffer and every layer's outputs are shared.
-      outputs += try passes.withLock {
+      try passes.withLock {
         let buffer = try inputBuffers.buffer("inputs", pass.count)
         try backend.upload(pass, to: buffer)
         return try backend.download(try forward(buffer, rows: passRows))
       }
+    }
+  }
+
+  /// Checks that `inputs` holds `rows` rows of `features`, then hands `run` them `batchSize` rows
+  /// at a time (each pass preprocessed first when `preprocessing` is given) and joins its
+  /// outputs (`outputs` per row): the batching of ``predict(_:rows:batchSize:)`` and of
+  /// ``Ensemble``'s predictions.
+  static func inPasses(
+    _ inputs: [Float], rows: Int, features: Int, outputs width: Int, batchSize: Int, preprocessing: Preprocessing?,
+    _ run: (_ pass: [Float], _ rows: Int) throws -> [Float]
+  ) throws -> [Float] {
+    try ConfigurationError.require(batchSize >= 1, "batchSize", batchSize, ">= 1")
+    let (count, overflow) = rows.multipliedReportingOverflow(by: features)
+    guard rows >= 0, !overflow, inputs.count == count else {
+      throw ModelError.shapeMismatch(
+        "the input has \(inputs.count) values, \(rows) rows of \(features) features need "
+          + "\(overflow ? "more" : "\(count)")"
+      )
+    }
+    var outputs: [Float] = []
+    outputs.reserveCapacity(rows * width)
+    var pass: [Float] = []
+    for start in stride(from: 0, to: rows, by: batchSize) {
+      let passRows = min(batchSize, rows - start)
+      pass.removeAll(keepingCapacity: true)
+      pass.append(contentsOf: inputs[start * features..<(start + passRows) * features])
+      try preprocessing?.apply(to: &pass, featureCount: features, name: "the raw inputs")
+      outputs += try run(pass, passRows)
     }
     return outputs
   }

@@ -176,32 +176,21 @@ extension ModelDescription {
         \(bareTensors ? " (a bare-tensor weights file: build the model in code and call loadWeights(from:))" : "")
         """)
     }
-    struct Header: Decodable {
-      var format: String?
-      var version: Int?
-    }
-    let data = Data(json.utf8)
-    guard let header = try? JSONDecoder().decode(Header.self, from: data) else {
-      throw DataError.inconsistent("\(path): the \"\(Sequential.descriptionKey)\" metadata is not a JSON object")
-    }
-    guard header.format == formatName else {
-      throw DataError.inconsistent("\(path): model format \"\(header.format ?? "none")\", expected \"\(formatName)\"")
-    }
-    guard let version = header.version, (1...currentVersion).contains(version) else {
-      throw DataError.inconsistent(
-        """
-        \(path): model format version \(header.version.map(String.init) ?? "missing"); \
-        this Descent reads versions 1 to \(currentVersion) (a newer Descent wrote the file?)
-        """)
-    }
+    try FormatHeader.check(
+      json, key: Sequential.descriptionKey, format: formatName, newest: currentVersion, noun: "model", place: path)
     do {
-      let description = try JSONDecoder().decode(ModelDescription.self, from: data)
-      guard (1...Int(Int32.max)).contains(description.inputFeatures), !description.layers.isEmpty else {
-        throw DataError.inconsistent("\(path): the description needs inputFeatures >= 1 and at least one layer")
-      }
+      let description = try JSONDecoder().decode(ModelDescription.self, from: Data(json.utf8))
+      try description.checkShape(path: path)
       return description
     } catch let error as DecodingError {
       throw DataError.inconsistent("\(path): the model description is incomplete: \(Self.explain(error))")
+    }
+  }
+
+  /// Throws unless the description has inputs (1 to 2³¹ − 1) and at least one layer.
+  func checkShape(path: String) throws {
+    guard (1...Int(Int32.max)).contains(inputFeatures), !layers.isEmpty else {
+      throw DataError.inconsistent("\(path): the description needs inputFeatures >= 1 and at least one layer")
     }
   }
 
@@ -226,6 +215,37 @@ extension ModelDescription {
     }
     if let names = output.classNames, names.count != width {
       throw DataError.inconsistent("\(path): \(names.count) class names for \(width) outputs")
+    }
+  }
+}
+
+/// The `format` and `version` a Descent file's description (a model's, an ensemble's) starts with,
+/// read before the rest so that a file from a newer Descent is named as such rather than as a field
+/// this version does not know.
+struct FormatHeader: Decodable {
+  var format: String?
+  var version: Int?
+
+  /// Throws unless `json` (the metadata under `key`) is a JSON object naming `format` and a version
+  /// from 1 to `newest`; `noun` ("model") and `place` name it in errors.
+  static func check(_ json: String, key: String, format: String, newest: Int, noun: String, place: String) throws {
+    guard let header = try? JSONDecoder().decode(Self.self, from: Data(json.utf8)) else {
+      throw DataError.inconsistent("\(place): the \"\(key)\" metadata is not a JSON object")
+    }
+    try header.check(format: format, newest: newest, noun: noun, place: place)
+  }
+
+  /// Throws unless this header names `format` and a version from 1 to `newest`.
+  func check(format expected: String, newest: Int, noun: String, place: String) throws {
+    guard format == expected else {
+      throw DataError.inconsistent("\(place): \(noun) format \"\(format ?? "none")\", expected \"\(expected)\"")
+    }
+    guard let version, (1...newest).contains(version) else {
+      throw DataError.inconsistent(
+        """
+        \(place): \(noun) format version \(version.map(String.init) ?? "missing"); \
+        this Descent reads versions 1 to \(newest) (a newer Descent wrote the file?)
+        """)
     }
   }
 }
