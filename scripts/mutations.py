@@ -246,6 +246,14 @@ MUTATIONS = [
      "    try checkCombinations(source: path)\n", "\n", "spaceFiles"),
     ("counts and indexes read from a study store not range-checked", "Sources/DescentTuning/SQLStudyStorage.swift",
      "guard let value, (0...Int64(Int32.max)).contains(value) else {", "guard let value else {", "StoreFuzzTests"),
+    ("a restored trainer restarts its step counter", "Sources/Descent/Training/Checkpoint.swift",
+     "    step = saved.step\n", "    step = 0\n", "PromotionTests"),
+    ("paused trials promoted whatever the pruner says", "Sources/DescentTuning/Study.swift",
+     "return !pruner.shouldPrune(running, history:", "return true || !pruner.shouldPrune(running, history:",
+     "PromotionTests"),
+    ("a promoted trial runs its epoch loop from 1 again", "Sources/DescentTuning/CrossValidation.swift",
+     "let first = try restoreCheckpoints(trainers, epochs: epochs) + 1",
+     "let first = try restoreCheckpoints(trainers, epochs: epochs) * 0 + 1", "PromotionTests"),
 ]
 
 # Built as scripts/test.sh builds (optimized): the suites a mutation runs take a quarter of the time.

@@ -64,7 +64,10 @@ struct TuneCommand {
         help: "tpe, random or grid (grid: every combination once; floats need a step)"),
       .choice(
         "pruner", "median", \.pruner, choices: ["none", "median", "asha"],
-        help: "none, median (after 5 complete trials) or asha (min resource 1 epoch, factor 4)"),
+        help: """
+          none, median (after 5 complete trials) or asha (min resource 1 epoch,
+          factor 4; trials pause at a checkpoint in the store and are promoted)
+          """),
       .value(
         "cv", "K", "K-fold cross-validation (stratified); folds train interleaved, epoch by epoch", \.folds,
         expected: "a whole number >= 2"
@@ -222,7 +225,7 @@ struct TuneCommand {
       }
     let study = try Study(
       name: study, storage: store, direction: .maximize, sampler: chosenSampler, pruner: chosenPruner,
-      space: space.space, retryFailed: retryFailed)
+      space: space.space, retryFailed: retryFailed, pausing: pruner == "asha")
     if !worker {
       let settings = TuneSettings(
         space: space.text, trials: trials, timeout: timeout, sampler: sampler, pruner: pruner, folds: folds,
@@ -309,7 +312,7 @@ struct TuneCommand {
       }
       // For `descent ensemble`: the models and their validation predictions, in the store; a
       // pruned or stopped trial's too, as trained so far.
-      if case let .failure(error) = result, !(error is TrialPruned) { throw error }
+      if case let .failure(error) = result, !(error is TrialPruned || error is TrialPaused) { throw error }
       try trial.keepForEnsembles(models, folds: splits)
       return try result.get()
     }

@@ -59,6 +59,11 @@ extension Trial {
   /// epoch before (a hard end, as `descent automl`'s budget). Returns the mean after the last epoch
   /// and stores each fold's value in ``foldValues``. `makeTrainer(fold)` builds each fold's model
   /// and trainer (on the trial's backend).
+  ///
+  /// In a study with ``Study/pausing``, a stop (pruner, timeout or `stopBefore`) keeps each fold's
+  /// checkpoint with the trial (``checkpointName(fold:)``) and throws ``TrialPaused`` instead; a
+  /// promoted trial restores them and continues with the next epoch, exactly as if it had never
+  /// stopped. A trial that completes removes its checkpoints.
   public mutating func crossValidate(
     _ folds: [Fold], epochs: Int, batchSize: Int, monitor: String = "validation accuracy",
     stopBefore: Date? = nil, makeTrainer: (Int) throws -> Trainer
@@ -66,11 +71,12 @@ extension Trial {
     try ConfigurationError.require(!folds.isEmpty, "folds", 0, ">= 1")
     try ConfigurationError.require(epochs >= 1, "epochs", epochs, ">= 1")
     let trainers = try folds.indices.map(makeTrainer)
+    let first = try restoreCheckpoints(trainers, epochs: epochs) + 1
     var values = [Double](repeating: .nan, count: folds.count)
     var lastEpoch = 0.0
-    for epoch in 1...epochs {
-      if let stopBefore, epoch > 1, Date().addingTimeInterval(lastEpoch) > stopBefore {
-        throw TrialPruned(step: epoch - 1)
+    for epoch in first...epochs {
+      if let stopBefore, epoch > first, Date().addingTimeInterval(lastEpoch) > stopBefore {
+        try stop(trainers, after: epoch - 1)
       }
       let started = Date()
       for (index, fold) in folds.enumerated() {
@@ -89,8 +95,46 @@ extension Trial {
       let mean = values.reduce(0, +) / Double(values.count)
       try report(mean, step: epoch)
       // After the last epoch the work is done: the trial completes, whatever a pruner would say.
-      if epoch < epochs, try shouldPrune { throw TrialPruned(step: epoch) }
+      if epoch < epochs, try shouldPrune { try stop(trainers, after: epoch) }
     }
+    for index in folds.indices { try discard(Self.checkpointName(fold: index)) }
     return values.reduce(0, +) / Double(values.count)
+  }
+
+  /// The artifact holding fold `fold`'s checkpoint while a trial is PAUSED.
+  public static func checkpointName(fold: Int) -> String { "checkpoint.\(fold)" }
+
+  /// Ends the trial after `step`: PAUSED with each fold's checkpoint kept, or PRUNED.
+  private func stop(_ trainers: [Trainer], after step: Int) throws -> Never {
+    guard pausing else { throw TrialPruned(step: step) }
+    for (index, trainer) in trainers.enumerated() {
+      let name = Self.checkpointName(fold: index)
+      try keep(try trainer.checkpointBytes(name: "trial \(number)'s \(name)"), as: name)
+    }
+    throw TrialPaused(step: step)
+  }
+
+  /// For a promoted trial, loads each fold's checkpoint and returns the step they hold (0 for a
+  /// trial that starts afresh).
+  /// - Throws: ``DataError`` naming the trial and fold when a checkpoint is missing or holds
+  ///   another epoch, or when it is past `epochs`.
+  private func restoreCheckpoints(_ trainers: [Trainer], epochs: Int) throws -> Int {
+    guard let step = resumedStep else { return 0 }
+    guard step < epochs else {
+      throw DataError.inconsistent("trial \(number) was paused after step \(step), past its \(epochs) epochs")
+    }
+    for (index, trainer) in trainers.enumerated() {
+      let name = Self.checkpointName(fold: index)
+      guard let bytes = try kept(name) else {
+        throw DataError.inconsistent(
+          "trial \(number) was paused after step \(step), but the study holds no \(name) for fold \(index + 1)")
+      }
+      try trainer.restoreCheckpoint(bytes: bytes, name: "trial \(number)'s \(name)")
+      guard trainer.epoch == step else {
+        throw DataError.inconsistent(
+          "trial \(number)'s \(name) holds epoch \(trainer.epoch), but the trial was paused after step \(step)")
+      }
+    }
+    return step
   }
 }

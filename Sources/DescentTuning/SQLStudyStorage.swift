@@ -11,8 +11,9 @@ public class SQLStudyStorage: StudyStorage, @unchecked Sendable {
   let db: any SQLDatabase
   private let lock = NSLock()
   /// The schema: `format` and `version` in the `descent` table. Version 1 (before retries and
-  /// stored settings) and 2 (before artifacts) are upgraded in place; a newer version is refused.
-  static let format = "descent-study", version = 3
+  /// stored settings), 2 (before artifacts) and 3 (before PAUSED trials, which older versions
+  /// cannot read) are upgraded in place; a newer version is refused.
+  static let format = "descent-study", version = 4
 
   /// Opens the store on `db`. It is identified first, by reading alone: a database that is not a
   /// Descent store is refused as it was found. Then, unless `readOnly`, `beforeWriting` runs (SQLite
@@ -253,6 +254,22 @@ public class SQLStudyStorage: StudyStorage, @unchecked Sendable {
       gridIndex: try row[2].int.map { try checked($0, "trial \(id)'s grid index") }, parameters: fixed)
   }
 
+  public func resumeTrial(study: Int64, number: Int, device: String, owner: TrialOwner) throws -> StartedTrial? {
+    try write {
+      let row = try db.query(
+        """
+        UPDATE trials SET state = 'RUNNING', device = $1, host = $2, pid = $3, heartbeat = $4, finished = NULL
+        WHERE study = $5 AND number = $6 AND state = 'PAUSED' RETURNING id, number, grid_index
+        """,
+        [
+          .text(device), .text(owner.host), .integer(Int64(owner.pid)), .real(Date().timeIntervalSince1970),
+          .integer(study), .integer(Int64(number)),
+        ]
+      ).first
+      return try row.map(started)
+    }
+  }
+
   public func setParameter(trial: Int64, _ name: String, _ value: ParameterValue) throws {
     let text = try Self.json(value)
     try write {
@@ -334,6 +351,10 @@ public class SQLStudyStorage: StudyStorage, @unchecked Sendable {
         data = excluded.data
         """, [.integer(trial), .text(name), .text(text)])
     }
+  }
+
+  public func removeArtifact(name: String, trial: Int64) throws {
+    try write { try db.query("DELETE FROM artifacts WHERE trial = $1 AND name = $2", [.integer(trial), .text(name)]) }
   }
 
   public func artifact(name: String, study: Int64, number: Int) throws -> [UInt8]? {

@@ -22,22 +22,30 @@ public final class Study: Sendable {
   /// How many times a FAILED trial (an error, or lost with its process) is re-queued with the same
   /// parameters, as Optuna's `RetryFailedTrialCallback(max_retry)`.
   public let retryFailed: Int
+  /// Whether a trial the pruner or the timeout stops is PAUSED at a checkpoint kept in the store
+  /// instead of PRUNED (by objectives that keep one, as
+  /// ``Trial/crossValidate(_:epochs:batchSize:monitor:stopBefore:makeTrainer:)`` does), and
+  /// promoted later: before starting a new trial, a worker continues a PAUSED one from its
+  /// checkpoint when the pruner, asked again with the study's trials as they are then, lets it go
+  /// on (the highest step first, then the best value). With ``SuccessiveHalvingPruner`` this is
+  /// ASHA's promotion, and a promoted trial's result equals an uninterrupted run's bit for bit.
+  public let pausing: Bool
   let id: Int64
   let registered = RegisteredDomains()
 
   /// Opens study `name` in `storage`, creating it if new; with a `space`, checks every parameter
   /// against the domains the study already holds. `retryFailed` re-queues each failed trial up to
-  /// that many times.
+  /// that many times; `pausing` pauses stopped trials to promote them later (``pausing``).
   /// - Throws: ``TuningError/incompatible(study:parameter:stored:given:)`` naming the parameter or
   ///   the direction that differs; storage errors.
   public init(
     name: String = "default", storage: any StudyStorage, direction: Direction, sampler: any Sampler = TPESampler(),
     pruner: any Pruner = NoPruner(), space: SearchSpace? = nil, heartbeatInterval: Double = 5,
-    gracePeriod: Double = 60, retryFailed: Int = 0
+    gracePeriod: Double = 60, retryFailed: Int = 0, pausing: Bool = false
   ) throws {
     try ConfigurationError.require(heartbeatInterval > 0, "heartbeatInterval", heartbeatInterval, "> 0")
     try ConfigurationError.require(retryFailed >= 0, "retryFailed", retryFailed, ">= 0")
-    self.retryFailed = retryFailed
+    (self.retryFailed, self.pausing) = (retryFailed, pausing)
     try ConfigurationError.require(gracePeriod > heartbeatInterval, "gracePeriod", gracePeriod, "> heartbeatInterval")
     (self.name, self.storage, self.direction, self.sampler, self.pruner) = (name, storage, direction, sampler, pruner)
     (self.heartbeatInterval, self.gracePeriod) = (heartbeatInterval, gracePeriod)
@@ -98,14 +106,16 @@ public final class Study: Sendable {
   }
 
   /// Runs trials until the study holds `trials` of them (lost ones not counted, so a study
-  /// reopened after a crash continues to the same total), the grid is exhausted, or `timeout`
+  /// reopened after a crash continues to the same total) and, with ``pausing``, no PAUSED trial
+  /// is promoted any more, the grid is exhausted, or `timeout`
   /// seconds have passed: no trial starts after that, and a running trial stops at its next
   /// ``Trial/shouldPrune`` check (stored PRUNED at its last step, its error saying why).
   /// `devices` has one entry per worker thread: worker `i` runs its trials with
   /// `objective(&trial, i)` and stores `devices[i]` as their device.
   ///
   /// A trial whose objective returns a finite value is COMPLETE; one that throws ``TrialPruned``
-  /// is PRUNED; any other error or a NaN result makes it FAILED with the message, and the study
+  /// is PRUNED, one that throws ``TrialPaused`` PAUSED; any other error or a NaN result makes it
+  /// FAILED with the message, and the study
   /// goes on. `onTrialFinished` is called (from the worker's thread) after each trial with it and
   /// the best trial so far.
   /// - Throws: storage errors, which stop every worker.
@@ -154,10 +164,18 @@ public final class Study: Sendable {
   ) throws -> (TrialRecord, [TrialRecord])? {
     try failLostTrials()
     let history = try trials()
+    var (claimed, resumed) = (StartedTrial?.none, TrialRecord?.none)
+    for candidate in promotable(history, deadline: deadline) {
+      claimed = try storage.resumeTrial(study: id, number: candidate.number, device: device, owner: .current)
+      if claimed != nil {
+        resumed = candidate
+        break
+      }
+    }
     guard
-      let started = try storage.startTrial(
-        study: id, target: target, gridSize: sampler.gridSize, device: device,
-        owner: .current)
+      let started = try claimed
+        ?? storage.startTrial(
+          study: id, target: target, gridSize: sampler.gridSize, device: device, owner: .current)
     else { return nil }
     ActiveTrials.insert(storage.location, started.id)
     heartbeat.add(started.id)
@@ -167,8 +185,9 @@ public final class Study: Sendable {
     }
     let session = TrialSession(
       storage: storage, study: id, started: started, sampler: sampler, pruner: pruner,
-      direction: direction, deadline: deadline, history: history, registered: registered)
-    var trial = Trial(number: started.number, device: device, worker: worker, session: session)
+      direction: direction, deadline: deadline, history: history, registered: registered, pausing: pausing)
+    var trial = Trial(
+      number: started.number, device: device, worker: worker, session: session, resumed: resumed?.intermediate ?? [:])
     var (state, value, message) = (TrialState.complete, Double?.none, String?.none)
     do {
       let result = try objective(&trial, worker)
@@ -180,6 +199,10 @@ public final class Study: Sendable {
     } catch let pruned as TrialPruned {
       state = .pruned
       if trial.isPastDeadline { message = "stopped at the study's timeout after step \(pruned.step)" }
+    } catch let paused as TrialPaused {
+      state = .paused
+      message =
+        trial.isPastDeadline ? "paused at the study's timeout after step \(paused.step)" : "\(paused)"
     } catch let error as TuningError where error == .lost(trial: trial.number) {
       throw error
     } catch {
@@ -191,6 +214,26 @@ public final class Study: Sendable {
     guard finished else { throw TuningError.lost(trial: trial.number) }
     let all = try trials()
     return all.first { $0.number == started.number }.map { ($0, all) }
+  }
+}
+
+extension Study {
+  /// The PAUSED trials the pruner would let go on now, the highest step first, then the best
+  /// value (ties by number); none without ``pausing`` or once `deadline` has passed.
+  func promotable(_ history: [TrialRecord], deadline: Date?) -> [TrialRecord] {
+    guard pausing, deadline.map({ Date() < $0 }) ?? true else { return [] }
+    return history.filter { trial in
+      guard trial.state == .paused, trial.lastStep != nil else { return false }
+      var running = trial
+      running.state = .running
+      return !pruner.shouldPrune(running, history: history.filter { $0.number != trial.number }, direction: direction)
+    }.sorted { a, b in
+      let (stepA, stepB) = (a.lastStep!, b.lastStep!)
+      if stepA != stepB { return stepA > stepB }
+      let (valueA, valueB) = (a.lastValue ?? .nan, b.lastValue ?? .nan)
+      if valueA != valueB { return direction.isBetter(valueA, than: valueB) || valueB.isNaN }
+      return a.number < b.number
+    }
   }
 }
 

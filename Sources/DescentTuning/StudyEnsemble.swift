@@ -41,13 +41,11 @@ public struct StudyEnsemble: Sendable {
     func artifact(_ name: String, _ number: Int) throws -> [UInt8]? {
       try storage.artifact(name: name, study: study.id, number: number)
     }
-    // Complete trials by their value; pruned ones (stopped early, their models as trained then) by
-    // their last reported value. Best first; equal values by trial number, so the same store
+    // Complete trials by their value; pruned and paused ones (stopped early, their models as
+    // trained then) by their last reported value. Best first; equal values by trial number, so the same store
     // gives the same ensemble.
     let scored = try storage.trials(study: study.id).compactMap { trial -> (number: Int, score: Double)? in
-      let score =
-        trial.state == .complete
-        ? trial.value : trial.state == .pruned ? trial.lastStep.flatMap { trial.intermediate[$0] } : nil
+      let score = trial.state == .complete ? trial.value : trial.stoppedEarly ? trial.lastValue : nil
       return score.flatMap { $0.isFinite ? (trial.number, $0) : nil }
     }
     let ranked = scored.sorted {

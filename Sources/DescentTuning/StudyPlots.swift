@@ -67,11 +67,20 @@ public enum StudyPlots {
         let line = trial.intermediate.keys.sorted().compactMap { step in
           trial.intermediate[step].flatMap { $0.isFinite ? (Double(step), $0) : nil }
         }
-        let color = trial.state == .pruned ? "#d62728" : trial.state == .complete ? "#1f77b4" : "#999999"
+        let color =
+          switch trial.state {
+          case .complete: "#1f77b4"
+          case .pruned: "#d62728"
+          case .paused: "#ff7f0e"
+          default: "#999999"
+          }
         plot.line(line, color: color, step: false)
-        if trial.state == .pruned, let end = line.last { plot.cross(end, color: color) }
+        if trial.stoppedEarly, let end = line.last { plot.cross(end, color: color) }
       }
-      plot.legend([("complete", "#1f77b4"), ("pruned (× where cut)", "#d62728"), ("failed or running", "#999999")])
+      plot.legend([
+        ("complete", "#1f77b4"), ("pruned (× where cut)", "#d62728"), ("paused (× at its checkpoint)", "#ff7f0e"),
+        ("failed or running", "#999999"),
+      ])
     }
   }
 }

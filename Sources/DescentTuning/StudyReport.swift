@@ -13,12 +13,13 @@ public struct StudyReport {
     self.parameters = parameters ?? Set(trials.flatMap(\.parameters.keys)).sorted()
   }
 
-  /// COMPLETE trials best first (ties by number), then PRUNED, FAILED and RUNNING ones by number.
+  /// COMPLETE trials best first (ties by number), then PAUSED, PRUNED, FAILED, RUNNING
+  /// and WAITING ones by number.
   public var ranked: [TrialRecord] {
     let complete = trials.filter { $0.state == .complete && $0.value != nil }
       .sorted { direction.isBetter($0.value!, than: $1.value!) || ($0.value == $1.value && $0.number < $1.number) }
     return complete
-      + [TrialState.pruned, .failed, .running].flatMap { state in
+      + [TrialState.paused, .pruned, .failed, .running, .waiting].flatMap { state in
         trials.filter { $0.state == state }
       }
   }

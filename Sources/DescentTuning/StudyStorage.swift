@@ -21,6 +21,9 @@ public protocol StudyStorage: AnyObject, Sendable {
   /// number; for grid search (`gridSize` points) it also claims the lowest grid point no live
   /// trial holds, and creates nothing when none is left.
   func startTrial(study: Int64, target: Int, gridSize: Int?, device: String, owner: TrialOwner) throws -> StartedTrial?
+  /// Claims PAUSED trial `number` of `study` to continue it (RUNNING again, with its parameters);
+  /// nil when it is no longer PAUSED (another worker claimed it first).
+  func resumeTrial(study: Int64, number: Int, device: String, owner: TrialOwner) throws -> StartedTrial?
   func setParameter(trial: Int64, _ name: String, _ value: ParameterValue) throws
   /// Stores an intermediate value and refreshes the heartbeat.
   func report(trial: Int64, step: Int, value: Double) throws
@@ -36,6 +39,8 @@ public protocol StudyStorage: AnyObject, Sendable {
   /// Stores `data` as the trial's artifact `name`, replacing one of that name: what is kept of a
   /// trial beyond its values (``Trial/keep(_:as:)``: its models and validation predictions).
   func storeArtifact(_ data: [UInt8], name: String, trial: Int64) throws
+  /// Removes the trial's artifact `name`, if it has one.
+  func removeArtifact(name: String, trial: Int64) throws
   /// The artifact `name` of trial `number` of `study`, or nil.
   func artifact(name: String, study: Int64, number: Int) throws -> [UInt8]?
   /// Every trial of the study, by number, read in one consistent snapshot.

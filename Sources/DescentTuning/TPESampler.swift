@@ -55,7 +55,7 @@ public struct TPESampler: Sampler {
   public func sample(_ parameter: Hyperparameter, _ context: SamplingContext) throws -> ParameterValue {
     var generator = SeededGenerator(seed: seed, trial: context.trial, parameter: parameter.name)
     let finished = context.history.filter {
-      ($0.state == .complete && ($0.value?.isFinite ?? false)) || ($0.state == .pruned && $0.lastStep != nil)
+      ($0.state == .complete && ($0.value?.isFinite ?? false)) || ($0.stoppedEarly && $0.lastStep != nil)
     }
     guard finished.count >= startupTrials else { return RandomSampler.draw(parameter.domain, &generator) }
     let (good, ranked) = Self.split(finished, direction: context.direction)
@@ -87,7 +87,7 @@ public struct TPESampler: Sampler {
   static func split(_ trials: [TrialRecord], direction: Direction) -> (good: [TrialRecord], bad: [TrialRecord]) {
     let sign = direction == .minimize ? 1.0 : -1.0
     let complete = trials.filter { $0.state == .complete }.sorted { sign * $0.value! < sign * $1.value! }
-    let pruned = trials.filter { $0.state == .pruned }.sorted { a, b in
+    let pruned = trials.filter(\.stoppedEarly).sorted { a, b in
       let (stepA, stepB) = (a.lastStep!, b.lastStep!)
       if stepA != stepB { return stepA > stepB }
       let (valueA, valueB) = (sign * (a.intermediate[stepA] ?? .nan), sign * (b.intermediate[stepB] ?? .nan))

@@ -10,6 +10,15 @@ public struct TrialPruned: Error, CustomStringConvertible {
   public var description: String { "pruned at step \(step)" }
 }
 
+/// Thrown by an objective (or by ``Trial/crossValidate(_:epochs:batchSize:monitor:stopBefore:makeTrainer:)``)
+/// of a study with ``Study/pausing`` that stopped at `step` after keeping its checkpoint with the
+/// trial: the trial is stored PAUSED, to be continued from there if it is promoted.
+public struct TrialPaused: Error, CustomStringConvertible {
+  public let step: Int
+  public init(step: Int) { self.step = step }
+  public var description: String { "paused at step \(step)" }
+}
+
 /// One evaluation of the objective: the objective asks it for parameter values, reports
 /// intermediate values, and asks whether to stop. Every suggestion and report is stored at once.
 public struct Trial {
@@ -29,7 +38,15 @@ public struct Trial {
   /// Domains suggested so far, to catch one name used with two domains.
   private var domains: [String: Domain] = [:]
 
-  init(number: Int, device: String, worker: Int, session: TrialSession) {
+  /// The step a promoted trial continues after (its checkpoint's), nil for a trial that starts
+  /// afresh. Its reported values up to there are in ``intermediate``.
+  public let resumedStep: Int?
+  /// Whether the study pauses a stopped trial rather than pruning it (``Study/pausing``): an
+  /// objective that can should then keep a checkpoint and throw ``TrialPaused``.
+  public var pausing: Bool { session.pausing }
+
+  init(number: Int, device: String, worker: Int, session: TrialSession, resumed: [Int: Double] = [:]) {
+    (self.intermediate, self.resumedStep) = (resumed, resumed.keys.max())
     self.number = number
     self.device = device
     self.worker = worker
@@ -106,12 +123,23 @@ public struct Trial {
     try session.storage.storeArtifact(data, name: name, trial: session.id)
   }
 
+  /// What this trial kept under `name` (by an earlier attempt, or before it was paused), or nil.
+  public func kept(_ name: String) throws -> [UInt8]? {
+    try session.storage.artifact(name: name, study: session.study, number: number)
+  }
+
+  /// Removes what the trial kept under `name` (a checkpoint no longer needed), if anything.
+  public func discard(_ name: String) throws {
+    try session.storage.removeArtifact(name: name, trial: session.id)
+  }
+
   /// Whether the study's `timeout` has passed: the trial should stop (``shouldPrune`` says so).
   public var isPastDeadline: Bool { session.deadline.map { Date() >= $0 } ?? false }
 
   /// Whether the study's pruner would stop this trial now, judged against every trial of the
   /// study as stored this moment (other processes' included), or the study's `timeout` has
-  /// passed: a running trial stops there too, and is stored as PRUNED at its last step.
+  /// passed: a running trial stops there too, and is stored as PRUNED (with ``Study/pausing``:
+  /// PAUSED) at its last step.
   public var shouldPrune: Bool {
     get throws {
       if isPastDeadline { return true }
@@ -141,11 +169,14 @@ final class TrialSession: Sendable {
   /// The study's other trials when this one started (what the sampler learns from).
   let history: [TrialRecord]
   let registered: RegisteredDomains
+  let pausing: Bool
 
   init(
     storage: any StudyStorage, study: Int64, started: StartedTrial, sampler: any Sampler,
-    pruner: any Pruner, direction: Direction, deadline: Date?, history: [TrialRecord], registered: RegisteredDomains
+    pruner: any Pruner, direction: Direction, deadline: Date?, history: [TrialRecord], registered: RegisteredDomains,
+    pausing: Bool
   ) {
+    self.pausing = pausing
     (self.storage, self.study, self.id, self.gridIndex, self.fixed) = (
       storage, study, started.id, started.gridIndex, started.parameters
     )

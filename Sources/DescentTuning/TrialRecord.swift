@@ -2,8 +2,11 @@ import Foundation
 
 /// Where a trial is in its life.
 public enum TrialState: String, Sendable, Codable, CaseIterable {
-  /// WAITING: re-queued after a failure, to run again with the same parameters.
-  case waiting = "WAITING", running = "RUNNING", complete = "COMPLETE", pruned = "PRUNED", failed = "FAILED"
+  /// WAITING: re-queued after a failure, to run again with the same parameters. PAUSED: stopped
+  /// at a checkpoint kept in the store (a study with `pausing`), to be continued from there when
+  /// it is promoted.
+  case waiting = "WAITING", running = "RUNNING", complete = "COMPLETE", pruned = "PRUNED", paused = "PAUSED"
+  case failed = "FAILED"
 }
 
 /// Whether the objective is to be made small (a loss) or large (an accuracy).
@@ -45,6 +48,13 @@ public struct TrialRecord: Sendable, Codable, Equatable {
 
   /// The last reported step, if any.
   public var lastStep: Int? { intermediate.keys.max() }
+
+  /// The value a trial that stopped early (PRUNED or PAUSED) ranks by: the one at its last step.
+  /// COMPLETE trials rank by ``value``.
+  public var lastValue: Double? { lastStep.flatMap { intermediate[$0] } }
+
+  /// Whether the trial stopped early with reported values: PRUNED, or PAUSED at a checkpoint.
+  public var stoppedEarly: Bool { state == .pruned || state == .paused }
 
   /// Standard deviation of ``foldValues`` (population, as scikit-learn's `cv_results_` `std_test_score`).
   public var foldStandardDeviation: Double? {

@@ -230,7 +230,8 @@ struct StorageTests {
   }
 
   /// The schema is versioned: a store written by a newer Descent is refused naming both versions,
-  /// and a version 1 file (before retries, settings and artifacts) is upgraded in place, its trials kept.
+  /// and a version 1 file (before retries, settings, artifacts and PAUSED trials) is upgraded in
+  /// place, its trials kept.
   @Test func schemaVersionsAreCheckedAndUpgraded() throws {
     let folder = try TestStudies.folder()
     let path = folder + "/study.sqlite"
@@ -246,10 +247,10 @@ struct StorageTests {
       #expect(sqlite3_exec(db, sql, nil, nil, nil) == SQLITE_OK, "\(sql)")
       sqlite3_close(db)
     }
-    execute("UPDATE descent SET value = '4' WHERE key = 'version'")
+    execute("UPDATE descent SET value = '5' WHERE key = 'version'")
     #expect(
       throws: TuningError.notAStudy(
-        path: path, reason: "schema version 4 is newer than this Descent's (3): use a newer descent")
+        path: path, reason: "schema version 5 is newer than this Descent's (4): use a newer descent")
     ) {
       try SQLiteStorage(path: path)
     }

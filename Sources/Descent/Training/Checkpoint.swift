@@ -106,6 +106,23 @@ extension Trainer {
   /// fix every shuffle, dropout mask and noise draw to come), schedule and callback states and the
   /// history. Written atomically: a run killed at any moment leaves the previous file intact.
   public func saveCheckpoint(to path: String) throws {
+    let (tensors, metadata) = try checkpointContents(naming: path)
+    try SafeTensors.write(tensors, metadata: metadata, to: path)
+  }
+
+  /// The bytes ``saveCheckpoint(to:)`` writes, for a checkpoint kept elsewhere than a file (a
+  /// study keeps a paused trial's in its store); ``restoreCheckpoint(bytes:name:)`` reads them.
+  /// `name` names the checkpoint in errors.
+  public func checkpointBytes(name: String) throws -> [UInt8] {
+    let (tensors, metadata) = try checkpointContents(naming: name)
+    return try SafeTensors.encode(tensors, metadata: metadata)
+  }
+
+  private func checkpointContents(
+    naming path: String
+  ) throws -> (
+    tensors: [(name: String, tensor: SafeTensors.Tensor)], metadata: [String: String]
+  ) {
     var tensors: [(name: String, tensor: SafeTensors.Tensor)] = []
     for (index, (name, parameter)) in model.namedParameters.enumerated() {
       tensors.append((name, .init(shape: parameter.shape, values: try backend.download(parameter.value))))
@@ -133,7 +150,7 @@ extension Trainer {
     if let bad = tensors.first(where: { $0.tensor.values.contains { !$0.isFinite } }) {
       throw TrainingError.nonFiniteCheckpoint(epoch: epoch, tensor: bad.name, checkpoint: path)
     }
-    try SafeTensors.write(tensors, metadata: metadata, to: path)
+    return (tensors, metadata)
   }
 
   /// Loads a checkpoint saved by ``saveCheckpoint(to:)`` for the same architecture, so the next
@@ -141,7 +158,21 @@ extension Trainer {
   /// another shape or a value that is not finite, or a checkpoint made with another seed, loss or
   /// optimizer; the trainer is then as it was.
   public func restoreCheckpoint(from path: String) throws {
-    let (tensors, metadata) = try SafeTensors.read(path)
+    try restore(try SafeTensors.read(path), path: path)
+  }
+
+  /// Loads a checkpoint from the bytes ``checkpointBytes(name:)`` made, as
+  /// ``restoreCheckpoint(from:)`` does from a file; errors name it `name`.
+  public func restoreCheckpoint(bytes: [UInt8], name: String) throws {
+    try restore(try SafeTensors.decode(bytes, path: name), path: name)
+  }
+
+  private func restore(
+    _ contents: (tensors: [String: SafeTensors.Tensor], metadata: [String: String]), path: String
+  )
+    throws
+  {
+    let (tensors, metadata) = contents
     guard let json = metadata["descent.trainer"] else {
       throw DataError.inconsistent("\(path): not a Descent checkpoint (no descent.trainer metadata)")
     }
