@@ -64,7 +64,8 @@ for budget in $budgets; do
       mkdir -p "$run"
       if [ "$tool" = descent ]; then
         start=$(date +%s.%N)
-        .build/release/descent automl "${descent_data[@]}" --time "$budget" --output "$run" --quiet >"$run/log" 2>&1
+        .build/release/descent automl "${descent_data[@]}" --time "$budget" --output "$run" --quiet >"$run/log" 2>&1 ||
+          { cat "$run/log"; exit 1; }
         seconds=$(echo "$(date +%s.%N) - $start" | bc)
         accuracy=$(grep "^test (" "$run/log" | sed -n 's/.*ensemble accuracy \([0-9.]*\),.*/\1/p')
         [ -n "$accuracy" ] || { cat "$run/log"; exit 1; }

@@ -126,8 +126,14 @@ struct TrainConfiguration {
       expected: "a device"),
     .value(
       "seed", "42", "seeds weights, shuffling, dropout and augmentation", \.seed, expected: "a whole number >= 0"),
-    Flag("augment", "SPEC", "e.g. shift=2,flip,noise=0.05 (random shifts, horizontal flips, Gaussian noise)") {
+    Flag(
+      "augment", "SPEC", "e.g. shift=2,flip,noise=0.05 (random shifts, horizontal flips, Gaussian noise), or none"
+    ) {
       settings, text in
+      if text == "none" {
+        settings.augmentation = nil
+        return nil
+      }
       guard let augmentation = parseAugmentation(text) else { return "like shift=2,flip,noise=0.05" }
       settings.augmentation = augmentation
       return nil

@@ -38,6 +38,8 @@ struct TuneCommand {
   var preloaded: TrainingData?
   /// A hard end for `descent automl`'s budget: no trial starts an epoch that would end after it.
   var hardStop: Date?
+  /// Settings a new study tries first (`descent automl`'s known good ones), queued before trial 0.
+  var startingPoints: [[String: ParameterValue]] = []
 
   /// Every flag, once, with its help line.
   static let flags = FlagTable<TuneCommand>(
@@ -235,6 +237,9 @@ struct TuneCommand {
       encoder.outputFormatting = .sortedKeys
       try study.storeSettings(String(decoding: try encoder.encode(settings), as: UTF8.self))
     }
+    if try !startingPoints.isEmpty && study.trials().isEmpty {
+      for point in startingPoints { try study.enqueue(point) }
+    }
     if create {
       print(
         "study '\(self.study)' in \(store.location): \(trials) trials, \(sampler) sampler, \(pruner) pruner; start "
@@ -248,6 +253,10 @@ struct TuneCommand {
     let loaded = try preloaded ?? TrainingData.load(source)
     loaded.warnings.forEach(CommandLineTool.warn)
     if !quiet { loaded.notes.forEach { print($0) } }
+    if loaded.image == nil, base.augmentation != nil || space.space.parameters.contains(where: { $0.name == "augment" })
+    {
+      throw UsageError(message: "the space's \"augment\" needs image data (IDX files of [n, height, width])")
+    }
     var train = loaded.train
     if let limit, limit < train.rows { train = train.subset(0..<limit) }
     // As train does: pixels scaled; CSV inputs standardized with the tuning rows' statistics.
@@ -287,10 +296,15 @@ struct TuneCommand {
             "step \($0): " + String(format: "%.4f", record.intermediate[$0] ?? .nan)
           } ?? "-"
         let bestText = best.map { String(format: "best %.4f (trial %d)", $0.value!, $0.number) } ?? "best -"
+        // ASHA's rung (from 1) the trial reached; automl's time left before its hard end.
+        let rung = (chosenPruner as? SuccessiveHalvingPruner).flatMap { asha in
+          record.lastStep.map { "  rung \(asha.rungs(upTo: $0).count)" }
+        }
+        let left = hardStop.map { "  " + AutoMLCommand.duration(max(0, $0.timeIntervalSinceNow)) + " left" }
         printLock.withLock {
           print(
-            "trial \(record.number)  \(record.state.rawValue)  \(value)  \(bestText)  \(record.device)  "
-              + String(format: "%.1f s", record.seconds ?? 0) + "  \(parameters)"
+            "trial \(record.number)  \(record.state.rawValue)  \(value)\(rung ?? "")  \(bestText)  \(record.device)  "
+              + String(format: "%.1f s", record.seconds ?? 0) + (left ?? "") + "  \(parameters)"
               + (record.error.map { "  error: \($0)" } ?? ""))
         }
       }
@@ -299,10 +313,17 @@ struct TuneCommand {
         _ = try trial.suggest(parameter)
       }
       let settings = try TrainConfiguration(space.options(trial.parameters))
+      var augmentation: ImageAugmentation?
+      if let augment = settings.augmentation, let image = loaded.image {  // no image: refused above
+        augmentation = try ImageAugmentation(
+          width: image.width, height: image.height, maxShift: augment.shift, horizontalFlip: augment.flip,
+          noiseDeviation: augment.noise)
+      }
       var models: [Sequential] = []
       let result = Result {
         try trial.crossValidate(
-          splits, epochs: settings.epochs, batchSize: settings.batchSize, stopBefore: hardStop
+          splits, epochs: settings.epochs, batchSize: settings.batchSize, augmentation: augmentation,
+          stopBefore: hardStop
         ) { _ in
           let model = try settings.makeModel(featureCount: featureCount, outputs: outputs, backend: backends[worker])
           (model.output, model.preprocessing) = (loaded.output, fitted)

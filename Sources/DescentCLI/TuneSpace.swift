@@ -24,7 +24,6 @@ struct TuneSpace {
   /// `descent train` settings a trial does not apply (the study trains on `--data`'s images as they
   /// are), with why: refused before trial 1 rather than ignored by every trial.
   static let notApplied: [String: String] = [
-    "augment": "trials train without augmentation",
     "label": "tune reads IDX images from --data", "task": "tune studies classifiers",
     "classes": "the class count comes from --data", "class-names": "the class names come from --data",
     "test-data": "trials are scored on held-out training rows", "test-split": "tune uses --validation or --cv",

@@ -58,7 +58,8 @@ extension Trial {
   /// after it (as long as the last one took) is not started: the trial stops as pruned at the
   /// epoch before (a hard end, as `descent automl`'s budget). Returns the mean after the last epoch
   /// and stores each fold's value in ``foldValues``. `makeTrainer(fold)` builds each fold's model
-  /// and trainer (on the trial's backend).
+  /// and trainer (on the trial's backend); `augmentation` transforms the training images as
+  /// ``Trainer/fit(_:validation:epochs:batchSize:shuffle:augmentation:callbacks:progress:)`` does.
   ///
   /// In a study with ``Study/pausing``, a stop (pruner, timeout or `stopBefore`) keeps each fold's
   /// checkpoint with the trial (``checkpointName(fold:)``) and throws ``TrialPaused`` instead; a
@@ -66,7 +67,7 @@ extension Trial {
   /// stopped. A trial that completes removes its checkpoints.
   public mutating func crossValidate(
     _ folds: [Fold], epochs: Int, batchSize: Int, monitor: String = "validation accuracy",
-    stopBefore: Date? = nil, makeTrainer: (Int) throws -> Trainer
+    augmentation: ImageAugmentation? = nil, stopBefore: Date? = nil, makeTrainer: (Int) throws -> Trainer
   ) throws -> Double {
     try ConfigurationError.require(!folds.isEmpty, "folds", 0, ">= 1")
     try ConfigurationError.require(epochs >= 1, "epochs", epochs, ">= 1")
@@ -81,7 +82,7 @@ extension Trial {
       let started = Date()
       for (index, fold) in folds.enumerated() {
         let history = try trainers[index].fit(
-          fold.train, validation: fold.validation, epochs: epoch, batchSize: batchSize,
+          fold.train, validation: fold.validation, epochs: epoch, batchSize: batchSize, augmentation: augmentation,
           progress: .silent)
         guard let last = history.epochs.last, let value = last.value(named: monitor) else {
           throw ConfigurationError.outOfRange(
@@ -97,12 +98,15 @@ extension Trial {
       // After the last epoch the work is done: the trial completes, whatever a pruner would say.
       if epoch < epochs, try shouldPrune { try stop(trainers, after: epoch) }
     }
-    for index in folds.indices { try discard(Self.checkpointName(fold: index)) }
+    for name in folds.indices.map(Self.checkpointName) + [Self.pausedStepName] { try discard(name) }
     return values.reduce(0, +) / Double(values.count)
   }
 
   /// The artifact holding fold `fold`'s checkpoint while a trial is PAUSED.
   public static func checkpointName(fold: Int) -> String { "checkpoint.\(fold)" }
+  /// The artifact holding the step a PAUSED trial's checkpoints hold (decimal text), by which a
+  /// promoted trial lost mid-run is paused there again.
+  public static let pausedStepName = "checkpoint.step"
 
   /// Ends the trial after `step`: PAUSED with each fold's checkpoint kept, or PRUNED.
   private func stop(_ trainers: [Trainer], after step: Int) throws -> Never {
@@ -111,6 +115,7 @@ extension Trial {
       let name = Self.checkpointName(fold: index)
       try keep(try trainer.checkpointBytes(name: "trial \(number)'s \(name)"), as: name)
     }
+    try keep(Array("\(step)".utf8), as: Self.pausedStepName)
     throw TrialPaused(step: step)
   }
 

@@ -270,6 +270,37 @@ public class SQLStudyStorage: StudyStorage, @unchecked Sendable {
     }
   }
 
+  public func enqueueTrial(study: Int64, parameters: [String: ParameterValue]) throws {
+    let values = try parameters.sorted { $0.key < $1.key }.map { ($0.key, try Self.json($0.value)) }
+    try write {
+      try db.query("UPDATE studies SET claims = claims + 1 WHERE id = $1", [.integer(study)])
+      let now = Date().timeIntervalSince1970
+      let id = try db.query(
+        """
+        INSERT INTO trials (study, number, state, device, host, pid, started, heartbeat)
+        VALUES ($1, (SELECT coalesce(max(number) + 1, 0) FROM trials WHERE study = $1), 'WAITING', '', '', 0, $2, $2)
+        RETURNING id
+        """, [.integer(study), .real(now)])[0][0]
+      for (name, value) in values {
+        try db.query(
+          "INSERT INTO parameters (trial, name, value) VALUES ($1, $2, $3)", [id, .text(name), .text(value)])
+      }
+    }
+  }
+
+  public func pauseLostTrial(trial: Int64, step: Int, error: String) throws -> Bool {
+    try write {
+      let changed = try db.query(
+        """
+        UPDATE trials SET state = 'PAUSED', error = $1, finished = $2 WHERE id = $3 AND state = 'RUNNING'
+        RETURNING id
+        """, [.text(error), .real(Date().timeIntervalSince1970), .integer(trial)])
+      guard !changed.isEmpty else { return false }
+      try db.query("DELETE FROM intermediate WHERE trial = $1 AND step > $2", [.integer(trial), .integer(Int64(step))])
+      return true
+    }
+  }
+
   public func setParameter(trial: Int64, _ name: String, _ value: ParameterValue) throws {
     let text = try Self.json(value)
     try write {

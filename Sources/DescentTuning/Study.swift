@@ -24,7 +24,7 @@ public final class Study: Sendable {
   public let retryFailed: Int
   /// Whether a trial the pruner or the timeout stops is PAUSED at a checkpoint kept in the store
   /// instead of PRUNED (by objectives that keep one, as
-  /// ``Trial/crossValidate(_:epochs:batchSize:monitor:stopBefore:makeTrainer:)`` does), and
+  /// ``Trial/crossValidate(_:epochs:batchSize:monitor:augmentation:stopBefore:makeTrainer:)`` does), and
   /// promoted later: before starting a new trial, a worker continues a PAUSED one from its
   /// checkpoint when the pruner, asked again with the study's trials as they are then, lets it go
   /// on (the highest step first, then the best value). With ``SuccessiveHalvingPruner`` this is
@@ -68,6 +68,14 @@ public final class Study: Sendable {
     try storage.artifact(name: name, study: id, number: number)
   }
 
+  /// Queues a trial that suggests `parameters` (Optuna's `enqueue_trial`): known good settings to
+  /// start a search from. It is claimed before any new trial and counts toward the study's number
+  /// of trials; parameters it does not hold, or whose value is outside the domain a trial asks
+  /// with, are sampled as usual.
+  public func enqueue(_ parameters: [String: ParameterValue]) throws {
+    try storage.enqueueTrial(study: id, parameters: parameters)
+  }
+
   /// The COMPLETE trial with the best value (the lowest number among ties), if any.
   public func bestTrial() throws -> TrialRecord? { Self.best(try trials(), direction) }
 
@@ -76,7 +84,8 @@ public final class Study: Sendable {
       .min { direction.isBetter($0.value!, than: $1.value!) || ($0.value == $1.value && $0.number < $1.number) }
   }
 
-  /// Marks RUNNING trials whose process is gone as FAILED; returns their numbers.
+  /// Marks RUNNING trials whose process is gone as FAILED — or, with ``pausing``, PAUSED again at
+  /// the checkpoint a promoted one continued from — and returns their numbers.
   @discardableResult
   public func failLostTrials() throws -> [Int] {
     let me = TrialOwner.current, now = Date()
@@ -95,6 +104,16 @@ public final class Study: Sendable {
         gone = nil
       }
       guard let gone else { continue }
+      // A promoted trial lost mid-run goes back to the checkpoint it was promoted from.
+      if pausing, let kept = try storage.artifact(name: Trial.pausedStepName, study: id, number: trial.number),
+        let step = Int(String(decoding: kept, as: UTF8.self))
+      {
+        if try storage.pauseLostTrial(trial: trial.id, step: step, error: "lost: \(gone); paused again at step \(step)")
+        {
+          lost.append(trial.number)
+        }
+        continue
+      }
       if try storage.finish(
         trial: trial.id, state: .failed, value: nil, foldValues: [], error: "lost: \(gone)", lost: true,
         retryLimit: retryFailed)

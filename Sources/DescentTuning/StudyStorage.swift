@@ -24,6 +24,13 @@ public protocol StudyStorage: AnyObject, Sendable {
   /// Claims PAUSED trial `number` of `study` to continue it (RUNNING again, with its parameters);
   /// nil when it is no longer PAUSED (another worker claimed it first).
   func resumeTrial(study: Int64, number: Int, device: String, owner: TrialOwner) throws -> StartedTrial?
+  /// Adds a WAITING trial holding `parameters` (it is claimed before any new trial, and suggests
+  /// these values for the parameters it holds).
+  func enqueueTrial(study: Int64, parameters: [String: ParameterValue]) throws
+  /// Returns a RUNNING trial whose process is gone to PAUSED at `step` (the step its kept
+  /// checkpoint holds), dropping the values it reported after it and storing `error` as why;
+  /// false (changing nothing) when it is no longer RUNNING.
+  func pauseLostTrial(trial: Int64, step: Int, error: String) throws -> Bool
   func setParameter(trial: Int64, _ name: String, _ value: ParameterValue) throws
   /// Stores an intermediate value and refreshes the heartbeat.
   func report(trial: Int64, step: Int, value: Double) throws

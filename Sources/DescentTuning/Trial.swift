@@ -2,16 +2,18 @@ import Descent
 import Foundation
 import Synchronization
 
-/// Thrown by an objective (or by ``Trial/crossValidate(_:epochs:batchSize:monitor:stopBefore:makeTrainer:)``)
-/// to end its trial as PRUNED, as Optuna's `TrialPruned`.
+/// Thrown by an objective (or by
+/// ``Trial/crossValidate(_:epochs:batchSize:monitor:augmentation:stopBefore:makeTrainer:)``) to end
+/// its trial as PRUNED, as Optuna's `TrialPruned`.
 public struct TrialPruned: Error, CustomStringConvertible {
   public let step: Int
   public init(step: Int) { self.step = step }
   public var description: String { "pruned at step \(step)" }
 }
 
-/// Thrown by an objective (or by ``Trial/crossValidate(_:epochs:batchSize:monitor:stopBefore:makeTrainer:)``)
-/// of a study with ``Study/pausing`` that stopped at `step` after keeping its checkpoint with the
+/// Thrown by an objective (or by
+/// ``Trial/crossValidate(_:epochs:batchSize:monitor:augmentation:stopBefore:makeTrainer:)``) of a
+/// study with ``Study/pausing`` that stopped at `step` after keeping its checkpoint with the
 /// trial: the trial is stored PAUSED, to be continued from there if it is promoted.
 public struct TrialPaused: Error, CustomStringConvertible {
   public let step: Int

@@ -2,7 +2,8 @@ import Foundation
 
 /// Where a trial is in its life.
 public enum TrialState: String, Sendable, Codable, CaseIterable {
-  /// WAITING: re-queued after a failure, to run again with the same parameters. PAUSED: stopped
+  /// WAITING: re-queued after a failure, to run again with the same parameters, or queued with
+  /// chosen ones (``Study/enqueue(_:)``). PAUSED: stopped
   /// at a checkpoint kept in the store (a study with `pausing`), to be continued from there when
   /// it is promoted.
   case waiting = "WAITING", running = "RUNNING", complete = "COMPLETE", pruned = "PRUNED", paused = "PAUSED"

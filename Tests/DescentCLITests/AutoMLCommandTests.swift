@@ -18,18 +18,35 @@ struct AutoMLCommandTests {
       let fitted = AutoMLSpace(rows: shape.rows, features: shape.features, outputs: 3, searchSeconds: 480)
       return (fitted, try TuneSpace(json: Data(fitted.json.utf8), source: "the automl space"))
     }
-    #expect(spaces.map(\.0.epochs) == [40, 25, 10])
+    #expect(spaces.map(\.0.epochs) == [40, 30, 30])
     // A shorter budget, fewer epochs (never below 3).
-    #expect(AutoMLSpace(rows: 48_000, features: 784, outputs: 10, searchSeconds: 96).epochs == 3)
-    #expect(AutoMLSpace(rows: 48_000, features: 784, outputs: 10, searchSeconds: 2880).epochs == 15)
+    #expect(AutoMLSpace(rows: 48_000, features: 784, outputs: 10, searchSeconds: 96).epochs == 6)
+    #expect(AutoMLSpace(rows: 48_000, features: 784, outputs: 10, searchSeconds: 30).epochs == 3)
     #expect(spaces.map(\.0.units.1) == [256, 512, 1024] && spaces.map(\.0.batchSizes.first!) == [16, 32, 64])
-    for (_, space) in spaces {
+    for (fitted, space) in spaces {
+      // Every starting point's values lie in the space (a value outside would be sampled instead),
+      // and it sets every parameter its layer count makes active.
+      #expect(fitted.startingPoints.count == 3)
+      for point in fitted.startingPoints {
+        for parameter in space.space.parameters where parameter.isActive(given: point) {
+          let value = try #require(point[parameter.name], "\(parameter.name) missing from \(point)")
+          #expect(parameter.domain.contains(value), "\(parameter.name) = \(value) outside \(parameter.domain)")
+        }
+        #expect(point.keys.allSatisfy { name in space.space.parameters.contains { $0.name == name } }, "\(point)")
+      }
       #expect(
         Set(space.space.parameters.map(\.name)).isSuperset(of: [
           "hidden.layers", "activation", "dropout", "optimizer", "learning-rate", "momentum", "weight-decay",
-          "schedule", "batch-size",
+          "schedule", "batch-size", "initializer",
         ]))
+      #expect(!space.space.parameters.contains { $0.name == "augment" })
     }
+    // Images get augmentation among the choices, and tune accepts each of them.
+    let images = AutoMLSpace(rows: 48_000, features: 784, outputs: 10, searchSeconds: 480, images: true)
+    let imageSpace = try TuneSpace(json: Data(images.json.utf8), source: "the automl space")
+    let augment = try #require(imageSpace.space.parameters.first { $0.name == "augment" })
+    #expect(images.startingPoints.allSatisfy { $0["augment"] == .string("none") })
+    #expect(augment.domain == .categorical([.string("none"), .string("shift=1"), .string("shift=1,flip")]))
     #expect(AutoMLCommand.seconds("90s") == 90 && AutoMLCommand.seconds("1.5h") == 5400)
     #expect(AutoMLCommand.seconds("10m") == 600 && AutoMLCommand.seconds("42") == 42)
     #expect(AutoMLCommand.seconds("0m") == nil && AutoMLCommand.seconds("ten") == nil)
@@ -49,7 +66,8 @@ struct AutoMLCommandTests {
       first.output.contains(
         "automl: 72 training rows, 10 inputs, 3 classes; budget 6.0s: trials start for 4.8s and train until 5.6s "
           + "(5-fold cross-validation)"), "\(first.output)")
-    #expect(first.output.contains("\"hidden\": {\"layers\": {\"int\": [1, 3]}"), "\(first.output)")
+    #expect(first.output.contains("\"hidden\": {\"layers\": {\"int\": [1, 4]}"), "\(first.output)")
+    #expect(!first.output.contains("\"augment\""), "a table's space has no augmentation: \(first.output)")
     #expect(first.output.contains("test (18 rows): best trial "), "\(first.output)")
     let model = try #require(
       try ModelFile.load(contentsOf: "\(folder)/model.safetensors", backend: CPUBackend()) as? Ensemble)
@@ -69,6 +87,77 @@ struct AutoMLCommandTests {
     #expect(after.count > before && Set(after.map(\.number)).count == after.count)
   }
 
+  /// `descent automl` killed with SIGKILL mid-search (once the study holds a finished or paused
+  /// trial and a running one), then run again with a short budget: it writes no model file before
+  /// its end, and the second run continues the study — the killed run's running trials FAILED and
+  /// lost (promoted ones paused again at their checkpoints), its complete trials as they were, its
+  /// paused ones paused or continued from their checkpoints (their reported values kept), new
+  /// trials after them — and ends with an ensemble.
+  /// `storage` is a store location (nil: the default SQLite file in the output folder).
+  static func killedMidSearchItContinues(storage: String?, cli: CommandLineTests) throws {
+    let folder = try TrainCommandTests.temporaryFolder()
+    let location = storage ?? "\(folder)/study.sqlite"
+    let arguments =
+      [
+        "automl", "--data", MixedColumnsTests.penguins, "--label", "species", "--output", folder, "--workers", "2",
+        "--quiet",
+      ] + (storage.map { ["--storage", $0] } ?? [])
+    let process = Process()
+    process.executableURL = Bundle.main.bundleURL.appendingPathComponent("descent")
+    process.arguments = arguments + ["--time", "300s"]
+    (process.standardOutput, process.standardError) = (FileHandle.nullDevice, FileHandle.nullDevice)
+    try process.run()
+    func trials() throws -> [TrialRecord] {
+      let store = try studyStorage(location, create: false, readOnly: true)
+      guard let study = try store.studies().first(where: { $0.name == "automl" }) else { return [] }
+      return try store.trials(study: study.id)
+    }
+    // Progress decides when to kill, never the clock: a slow machine only waits longer.
+    var atKill: [TrialRecord] = []
+    let deadline = Date().addingTimeInterval(200)
+    while process.isRunning, Date() < deadline {
+      atKill = (try? trials()) ?? []
+      if atKill.contains(where: { $0.state == .running })
+        && atKill.contains(where: { $0.state == .paused || $0.state == .complete })
+      {
+        break
+      }
+      usleep(20_000)
+    }
+    kill(process.processIdentifier, SIGKILL)
+    process.waitUntilExit()
+    #expect(process.terminationReason == .uncaughtSignal, "automl ended by itself")
+    atKill = try trials()  // as the kill left them
+    let running = atKill.filter { $0.state == .running }.map(\.number)
+    #expect(!running.isEmpty && !FileManager.default.fileExists(atPath: "\(folder)/model.safetensors"))
+    let second = try cli.run(arguments + ["--time", "8s"])
+    #expect(second.status == 0, "\(second.error)")
+    let after = Dictionary(uniqueKeysWithValues: try trials().map { ($0.number, $0) })
+    #expect(!after.values.contains { $0.state == .running })
+    #expect(after.count > atKill.count, "the second run started no trial")
+    for trial in atKill {
+      let now = try #require(after[trial.number])
+      switch trial.state {
+      case .running:
+        // Lost; or, promoted from a checkpoint, paused there again (and perhaps promoted since).
+        #expect(
+          (now.state == .failed && now.lost) || now.state == .paused || now.state == .complete,
+          "trial \(trial.number): \(now.state)")
+      case .complete: #expect(now == trial)
+      case .paused:
+        #expect(now.state == .paused || now.state == .complete, "trial \(trial.number): \(now.state)")
+        #expect(trial.intermediate.allSatisfy { now.intermediate[$0.key] == $0.value }, "trial \(trial.number)")
+      default: break
+      }
+    }
+    let model = try ModelFile.load(contentsOf: "\(folder)/model.safetensors", backend: CPUBackend())
+    #expect(model is Ensemble)
+  }
+
+  @Test func killedMidSearchOnSQLiteItContinues() throws {
+    try Self.killedMidSearchItContinues(storage: nil, cli: cli)
+  }
+
   @Test func badBudgetsAndRegressionAreUsageErrors() throws {
     let time = try cli.run(["automl", "--time", "soon"])
     #expect(
@@ -77,5 +166,6 @@ struct AutoMLCommandTests {
     let regression = try cli.run(["automl", "--data", MixedColumnsTests.penguins, "--task", "regression"])
     #expect(
       regression.status == 64 && regression.error.contains("automl builds classifiers so far"), "\(regression.error)")
+    #expect(!FileManager.default.fileExists(atPath: "descent-automl"), "a refused run made its output folder")
   }
 }

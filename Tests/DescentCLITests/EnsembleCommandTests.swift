@@ -1,5 +1,6 @@
 import Descent
 import Foundation
+import TestSupport
 import Testing
 
 /// `descent ensemble` end to end: a cross-validated `descent tune` study on a CSV file with text
@@ -10,6 +11,31 @@ struct EnsembleCommandTests {
   static let space =
     #"{"epochs": 6, "backend": "cpu", "batch-size": 16, "hidden": {"layers": {"int": [1, 2]}, "#
     + #""units": {"int": [4, 16]}}, "learning-rate": {"float": [3e-3, 1e-1], "log": true}}"#
+
+  /// `descent ensemble` killed with SIGKILL at 8 seeded moments within its usual run time: the
+  /// study (read only) is unchanged to the byte, and the output file is absent or a whole ensemble.
+  func expectKillsLeaveNothingHalfDone(_ command: [String], seconds: Double, folder: String) throws {
+    let store = "\(folder)/study.sqlite", output = "\(folder)/killed.safetensors"
+    let before = try Data(contentsOf: URL(fileURLWithPath: store))
+    let seed = TestSeed.make()
+    var random = Mutator(seed: seed)
+    for _ in 0..<8 {
+      let process = Process()
+      process.executableURL = Bundle.main.bundleURL.appendingPathComponent("descent")
+      process.arguments = command.map { $0.hasSuffix("/ensemble.safetensors") ? output : $0 }
+      (process.standardOutput, process.standardError) = (FileHandle.nullDevice, FileHandle.nullDevice)
+      try process.run()
+      usleep(UInt32(Double.random(in: 0...seconds, using: &random) * 1e6))
+      kill(process.processIdentifier, SIGKILL)
+      process.waitUntilExit()
+      if FileManager.default.fileExists(atPath: output) {
+        #expect(
+          (try? ModelFile.load(contentsOf: output, backend: CPUBackend())) is Ensemble,
+          "a killed run left a damaged \(output); \(TestSeed.replay(seed))")
+      }
+    }
+    #expect(try Data(contentsOf: URL(fileURLWithPath: store)) == before, "\(TestSeed.replay(seed))")
+  }
 
   /// A number after `label` in `text` (`accuracy 0.9167`).
   func number(after label: String, in text: Substring) -> Double? {
@@ -28,10 +54,13 @@ struct EnsembleCommandTests {
     ])
     #expect(tuned.status == 0, "\(tuned.error)")
     let path = "\(folder)/ensemble.safetensors"
-    let built = try cli.run([
+    let command = [
       "ensemble", "--storage", "\(folder)/study.sqlite", "--output", path, "--test-data", penguins, "--picks", "10",
-    ])
+    ]
+    let started = Date()
+    let built = try cli.run(command)
     #expect(built.status == 0, "\(built.error)")
+    try expectKillsLeaveNothingHalfDone(command, seconds: Date().timeIntervalSince(started), folder: folder)
     let lines = built.output.split(separator: "\n")
     #expect(lines.first?.contains("choosing from the best 5 finished trials") == true, "\(built.output)")
     // Validation rows: the study's tuning rows (80% of 90), each predicted by the fold model that did not train on it.

@@ -71,6 +71,13 @@ struct StudyChaosTests {
     struct ShellError: Error { let command: String, message: String }
   }
 
+  /// `descent automl` on a PostgreSQL study, killed with SIGKILL mid-search and run again: it
+  /// continues (AutoMLCommandTests.killedMidSearchItContinues).
+  @Test func automlKilledMidSearchContinues() throws {
+    let server = try Server()
+    try AutoMLCommandTests.killedMidSearchItContinues(storage: try server.database(), cli: cli)
+  }
+
   /// 4 worker processes on one study; workers killed with SIGKILL at random moments and replaced,
   /// the server stopped for a second and restarted once: the study ends with exactly the requested
   /// trials, each COMPLETE with every epoch's value, none RUNNING or WAITING, and (grid) every

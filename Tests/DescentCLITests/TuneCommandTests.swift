@@ -61,7 +61,7 @@ struct TuneCommandTests {
         "momentum condition = optimiser is out of range (allowed: the name of a parameter declared before momentum)"
       ),
       (#"{"output": "x"}"#, #": "output" is set by `descent tune` itself"#),
-      (#"{"augment": "noise=1000"}"#, #": "augment" is not applied to tuning trials (trials train without"#),
+      (#"{"augment": {"choice": ["none", "spin"]}}"#, #""augment": 'spin' is not like shift=2,flip,noise=0.05"#),
       (#"{"class-names": "a,b"}"#, #": "class-names" is not applied to tuning trials"#),
       (#"{"optimizer": {"choice": ["adam"], "log": true}}"#, #"has an unknown key "log" (allowed: choice, when)"#),
       (#"{"dropout": {"float": [0, 0.5], "step": 1}}"#, "dropout step = 1.0 is out of range (allowed: at most the"),

@@ -131,6 +131,31 @@ struct PromotionTests {
     #expect(try Self.expectUninterrupted(try open(), folds: folds) == 3)
   }
 
+  /// A promoted trial whose process dies mid-run (a claim by a pid that no longer exists, with a
+  /// value reported past its checkpoint) goes back to PAUSED at the checkpoint it was promoted
+  /// from, that value dropped; promoted again, it still ends bit for bit as a run without stops.
+  @Test(arguments: StorageTests.names)
+  func aPromotedTrialLostMidRunIsPausedAgainAtItsCheckpoint(_ engine: String) throws {
+    let storage = try StorageTests.make(engine)
+    let folds = try Self.folds()
+    let paused = try Study(
+      storage: storage, direction: .maximize, sampler: RandomSampler(seed: 6),
+      pruner: StudyEnsembleTests.AlwaysPrune(), pausing: true)
+    _ = try Self.run(paused, folds: folds, trials: 1)
+    let study = try #require(try storage.studies().first?.id)
+    #expect(try storage.trials(study: study).map(\.state) == [.paused])
+    let gone = TrialOwner(host: TrialOwner.current.host, pid: Int32.max)  // no such process
+    let claimed = try #require(try storage.resumeTrial(study: study, number: 0, device: "cpu", owner: gone))
+    try storage.report(trial: claimed.id, step: 2, value: 0.5)
+    let reopened = try Study(storage: storage, direction: .maximize, sampler: RandomSampler(seed: 6), pausing: true)
+    let record = try #require(try reopened.trials().first)
+    #expect(record.state == .paused && record.intermediate.keys.sorted() == [1] && !record.lost)
+    #expect(record.error?.hasSuffix("is gone; paused again at step 1") == true, "\(record.error ?? "")")
+    #expect(try Self.run(reopened, folds: folds, trials: 1) == [0: 1])
+    #expect(try Self.expectUninterrupted(reopened, folds: folds) == 1)
+    #expect(try reopened.artifact(Trial.pausedStepName, trial: 0) == nil)
+  }
+
   /// Without ``Study/pausing`` a stop prunes, keeps no checkpoint, and nothing is promoted; a
   /// trial paused with a missing checkpoint fails naming it.
   @Test func withoutPausingStopsPruneAndAMissingCheckpointIsAnError() throws {

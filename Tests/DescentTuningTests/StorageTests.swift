@@ -23,6 +23,25 @@ struct StorageTests {
     Hyperparameter("x", .float(low: 0, high: 1)), Hyperparameter("k", .categorical([.string("a"), .string("b")])),
   ])
 
+  /// Enqueued trials run first, in order, with their values; a value outside its domain is
+  /// sampled instead (and replaced in the store), and they count toward the number of trials.
+  @Test(arguments: names)
+  func enqueuedTrialsRunFirstWithTheirValues(_ engine: String) throws {
+    let study = try Study(
+      storage: try Self.make(engine), direction: .minimize, sampler: RandomSampler(seed: 1), space: Self.space)
+    try study.enqueue(["x": .float(0.25), "k": .string("b")])
+    try study.enqueue(["x": .float(7)])
+    try study.optimize(trials: 3) { trial, _ in
+      _ = try trial.suggestCategorical("k", ["a", "b"])
+      return try trial.suggestFloat("x", 0, 1)
+    }
+    let trials = try study.trials()
+    #expect(trials.count == 3 && trials.allSatisfy { $0.state == .complete })
+    #expect(trials[0].parameters == ["x": .float(0.25), "k": .string("b")])
+    let x = try #require(trials[1].parameters["x"]?.number)
+    #expect((0...1).contains(x) && trials[1].value == x)
+  }
+
   @Test(arguments: names)
   func trialsRoundTripWithEveryField(_ engine: String) throws {
     let storage = try Self.make(engine)
@@ -366,6 +385,7 @@ struct StorageTests {
     #expect(waitUntilGone(path + "-wal"), "the study's last connection never closed")
     var db: OpaquePointer?
     sqlite3_open(path, &db)
+    sqlite3_busy_timeout(db, 10_000)  // a closing connection's checkpoint may still hold the file (seen under load)
     #expect(sqlite3_exec(db, "PRAGMA wal_checkpoint(TRUNCATE)", nil, nil, nil) == SQLITE_OK)
     sqlite3_close(db)
     let original = try Data(contentsOf: URL(fileURLWithPath: path))
