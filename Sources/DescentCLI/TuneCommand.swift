@@ -286,7 +286,7 @@ struct TuneCommand {
     let (featureCount, outputs, fitted) = (train.featureCount, loaded.outputWidth, preprocessing)
     let printLock = NSLock()
     try study.optimize(
-      trials: trials, timeout: timeout, devices: backends.map(\.name),
+      trials: trials, timeout: timeout, runningUntil: hardStop, devices: backends.map(\.name),
       onTrialFinished: { record, best in
         guard !quiet else { return }
         let parameters = names.compactMap { name in record.parameters[name].map { "\(name)=\($0.short)" } }.joined(

@@ -128,18 +128,19 @@ public final class Study: Sendable {
   /// reopened after a crash continues to the same total) and, with ``pausing``, no PAUSED trial
   /// is promoted any more, the grid is exhausted, or `timeout`
   /// seconds have passed: no trial starts after that, and a running trial stops at its next
-  /// ``Trial/shouldPrune`` check (stored PRUNED at its last step, its error saying why).
-  /// `devices` has one entry per worker thread: worker `i` runs its trials with
+  /// ``Trial/shouldPrune`` check (stored PRUNED at its last step, its error saying why) — or,
+  /// given `runningUntil`, at its first check from then on, so running trials may use the time
+  /// between (objectives that know how long an epoch takes stop before it, as `crossValidate`'s
+  /// `stopBefore` does). `devices` has one entry per worker thread: worker `i` runs its trials with
   /// `objective(&trial, i)` and stores `devices[i]` as their device.
   ///
   /// A trial whose objective returns a finite value is COMPLETE; one that throws ``TrialPruned``
   /// is PRUNED, one that throws ``TrialPaused`` PAUSED; any other error or a NaN result makes it
-  /// FAILED with the message, and the study
-  /// goes on. `onTrialFinished` is called (from the worker's thread) after each trial with it and
+  /// FAILED with the message, and the study goes on. `onTrialFinished` is called (from the worker's thread) after each trial with it and
   /// the best trial so far.
   /// - Throws: storage errors, which stop every worker.
   public func optimize(
-    trials target: Int, timeout: Double? = nil, devices: [String] = ["cpu"],
+    trials target: Int, timeout: Double? = nil, runningUntil: Date? = nil, devices: [String] = ["cpu"],
     onTrialFinished: (@Sendable (TrialRecord, TrialRecord?) -> Void)? = nil,
     objective: @escaping @Sendable (inout Trial, Int) throws -> Double
   ) throws {
@@ -157,7 +158,8 @@ public final class Study: Sendable {
           while failure.error == nil, deadline.map({ Date() < $0 }) ?? true {
             guard
               let (record, trials) = try runTrial(
-                target: target, deadline: deadline, device: device, worker: worker, heartbeat: heartbeat,
+                target: target, deadline: deadline, runningUntil: runningUntil ?? deadline, device: device,
+                worker: worker, heartbeat: heartbeat,
                 objective: objective)
             else { break }
             onTrialFinished?(record, Self.best(trials, direction))
@@ -178,7 +180,7 @@ public final class Study: Sendable {
   /// Starts, runs and finishes one trial; returns it with the study's trials as they are then, or
   /// nil when the study needs no more.
   private func runTrial(
-    target: Int, deadline: Date?, device: String, worker: Int, heartbeat: Heartbeat,
+    target: Int, deadline: Date?, runningUntil: Date?, device: String, worker: Int, heartbeat: Heartbeat,
     objective: @Sendable (inout Trial, Int) throws -> Double
   ) throws -> (TrialRecord, [TrialRecord])? {
     try failLostTrials()
@@ -204,7 +206,7 @@ public final class Study: Sendable {
     }
     let session = TrialSession(
       storage: storage, study: id, started: started, sampler: sampler, pruner: pruner,
-      direction: direction, deadline: deadline, history: history, registered: registered, pausing: pausing)
+      direction: direction, deadline: runningUntil, history: history, registered: registered, pausing: pausing)
     var trial = Trial(
       number: started.number, device: device, worker: worker, session: session, resumed: resumed?.intermediate ?? [:])
     var (state, value, message) = (TrialState.complete, Double?.none, String?.none)

@@ -33,6 +33,26 @@ struct PrunerTests {
     }
   }
 
+  /// With `runningUntil`, the timeout only stops new trials: a running trial goes on past it and
+  /// is stopped from `runningUntil` on (here it runs 0.5 s past a 0.2 s timeout).
+  @Test func runningTrialsMayGoOnUntilRunningUntil() throws {
+    let storage = try SQLiteStorage(path: try TestStudies.folder() + "/study.sqlite")
+    let study = try Study(storage: storage, direction: .maximize, sampler: RandomSampler(seed: 3))
+    let started = Date()
+    try study.optimize(trials: 10, timeout: 0.2, runningUntil: started.addingTimeInterval(0.7)) { trial, _ in
+      let x = try trial.suggestFloat("x", 0, 1)
+      for step in 1... {
+        usleep(20_000)
+        try trial.report(x, step: step)
+        if try trial.shouldPrune { throw TrialPruned(step: step) }
+      }
+      return x
+    }
+    let trials = try study.trials()
+    #expect(trials.count == 1 && trials[0].state == .pruned)
+    #expect(try #require(trials[0].finished).timeIntervalSince(started) >= 0.7)
+  }
+
   @Test func medianPrunesBelowTheMedianOfCompleteTrials() throws {
     // Losses (minimize) of three complete trials: medians per step are 0.8, 0.6, 0.5.
     let history = [Self.trial(0, [0.9, 0.7, 0.5]), Self.trial(1, [0.8, 0.6, 0.4]), Self.trial(2, [0.7, 0.5, 0.6])]
