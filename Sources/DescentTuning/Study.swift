@@ -136,8 +136,8 @@ public final class Study: Sendable {
   ///
   /// A trial whose objective returns a finite value is COMPLETE; one that throws ``TrialPruned``
   /// is PRUNED, one that throws ``TrialPaused`` PAUSED; any other error or a NaN result makes it
-  /// FAILED with the message, and the study goes on. `onTrialFinished` is called (from the worker's thread) after each trial with it and
-  /// the best trial so far.
+  /// FAILED with the message, and the study goes on. `onTrialFinished` is called (from the
+  /// worker's thread) after each trial with it and the best trial so far.
   /// - Throws: storage errors, which stop every worker.
   public func optimize(
     trials target: Int, timeout: Double? = nil, runningUntil: Date? = nil, devices: [String] = ["cpu"],
