@@ -2,20 +2,24 @@
 # `descent tune` against Optuna + PyTorch (benchmarks/peers/optuna_tune.py) on the same space
 # (benchmarks/tune-space.json) and budget: 30 trials × 3 epochs, 10 000 training / 5 000
 # validation images of Fashion-MNIST, per sampler, with and without the median pruner, over seeds.
-# Usage: benchmarks/tune.sh [SEEDS] [WORKERS]   (default: "1 2 3", and descent tune's default workers)
-# Peer: pip install optuna torch numpy. Prints one row per run, then mean and range per setting.
+# Usage: benchmarks/tune.sh [SEEDS] [WORKERS] [SAMPLERS]
+#   (default: "1 2 3", descent tune's default workers, "tpe random"; also cmaes)
+# Peer: pip install optuna cmaes torch numpy. Prints one row per run, then mean and range per setting.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seeds="${1:-1 2 3}"
 workers=()
 [ -n "${2:-}" ] && workers=(--workers "$2")
+samplers="${3:-tpe random}"
 scripts/install-system-packages.sh
 swift build -c release --product descent >/dev/null
 echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) cores"
 peer=1
-python3 -c "import optuna, torch" 2>/dev/null || { peer=0; echo "(no optuna/torch: Descent only)"; }
+modules="optuna, torch"
+case " $samplers " in *" cmaes "*) modules="$modules, cmaes" ;; esac
+python3 -c "import $modules" 2>/dev/null || { peer=0; echo "(no $modules: Descent only)"; }
 results=$(mktemp)
-for sampler in tpe random; do
+for sampler in $samplers; do
   for pruner in none median; do
     for seed in $seeds; do
       folder=$(mktemp -d)
@@ -40,13 +44,13 @@ for sampler in tpe random; do
 done
 echo
 echo "setting                 best (mean, min–max)         wall s (mean)   wall ratio descent/optuna"
-python3 - "$results" <<'PY'
+python3 - "$results" "$samplers" <<'PY'
 import sys, collections
 rows = collections.defaultdict(list)
 for line in open(sys.argv[1]):
     f = line.split()
     rows[(f[0], f[1], f[2])].append((float(f[6]), float(f[7])))
-for sampler in ["tpe", "random"]:
+for sampler in sys.argv[2].split():
     for pruner in ["none", "median"]:
         d, o = rows.get(("descent", sampler, pruner), []), rows.get(("optuna", sampler, pruner), [])
         for name, r in [("descent", d), ("optuna", o)]:

@@ -254,6 +254,15 @@ MUTATIONS = [
     ("a promoted trial runs its epoch loop from 1 again", "Sources/DescentTuning/CrossValidation.swift",
      "let first = try restoreCheckpoints(trainers, epochs: epochs) + 1",
      "let first = try restoreCheckpoints(trainers, epochs: epochs) * 0 + 1", "PromotionTests"),
+    ("CMA-ES without step-size adaptation", "Sources/DescentTuning/CMAES.swift",
+     "    sigma *= Foundation.exp(min(1,", "    sigma *= 0 * Foundation.exp(min(1,", "CMAESTests"),
+    ("CMA-ES without the rank-one update", "Sources/DescentTuning/CMAES.swift",
+     "+ c1 * pathC[i] * pathC[j] + cMu * rankMu", "+ cMu * rankMu", "CMAESTests"),
+    ("CMA-ES whole numbers without a margin", "Sources/DescentTuning/CMAES.swift",
+     "      guard let width = cells[i]?.width(at: mean[i]) else { return 1 }",
+     "      guard false, let width = cells[i]?.width(at: mean[i]) else { return 1 }", "CMAESTests"),
+    ("CMA-ES results told in trial-number order", "Sources/DescentTuning/CMAESSampler.swift",
+     "return x != y ? x < y : a.number < b.number", "return a.number < b.number", "CMAESTests"),
 ]
 
 # Built as scripts/test.sh builds (optimized): the suites a mutation runs take a quarter of the time.

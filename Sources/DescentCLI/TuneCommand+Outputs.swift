@@ -77,4 +77,6 @@ struct TuneSettings: Codable {
   var retryFailed: Int
   /// The CSV label column (absent in studies stored before CSV data).
   var label: String?
+  /// CMA-ES's warm-start study (absent in studies stored before CMA-ES).
+  var warmStart: String?
 }

@@ -12,6 +12,7 @@ struct TuneCommand {
   var trials = 20
   var timeout: Double?
   var sampler = "tpe"
+  var warmStart: String?
   var pruner = "median"
   var folds: Int?
   var validation = 0.2
@@ -62,8 +63,14 @@ struct TuneCommand {
         expected: "a number of seconds > 0"
       ) { $0 > 0 && $0.isFinite },
       .choice(
-        "sampler", "tpe", \.sampler, choices: ["tpe", "random", "grid"],
-        help: "tpe, random or grid (grid: every combination once; floats need a step)"),
+        "sampler", "tpe", \.sampler, choices: ["tpe", "random", "grid", "cmaes"],
+        help: """
+          tpe, random, grid (every combination once; floats need a step) or cmaes
+          (numbers searched jointly; choices from the best trials' frequencies)
+          """),
+      .value(
+        "warm-start", "STUDY", "with --sampler cmaes: start from the best 10% of STUDY's trials in the same store",
+        \.warmStart, expected: "a study's name"),
       .choice(
         "pruner", "median", \.pruner, choices: ["none", "median", "asha"],
         help: """
@@ -151,12 +158,24 @@ struct TuneCommand {
     } else if spacePath == nil {
       throw UsageError(message: "tune needs --space FILE (or --storage PATH|URL with --show or --worker)")
     }
+    if warmStart != nil, sampler != "cmaes" {
+      throw UsageError(message: "--warm-start starts CMA-ES: it needs --sampler cmaes (given: \(sampler))")
+    }
+  }
+
+  /// The trials of study `name` in `store` (a warm start's source).
+  static func trials(of name: String, in store: any StudyStorage) throws -> [TrialRecord] {
+    let studies = try store.studies()
+    guard let source = studies.first(where: { $0.name == name }) else {
+      throw TuningError.noSuchStudy(path: store.location, study: name, available: studies.map(\.name))
+    }
+    return try store.trials(study: source.id)
   }
 
   /// Options that shape the study's trials: stored with it, so workers take them from there.
   static let studySettings: Set = [
     "--space", "--trials", "--timeout", "--sampler", "--pruner", "--cv", "--validation",
-    "--seed", "--limit", "--retry-failed", "--label",
+    "--seed", "--limit", "--retry-failed", "--label", "--warm-start",
   ]
 
   func run() throws -> Int32 {
@@ -196,12 +215,12 @@ struct TuneCommand {
   /// damaged or edited value is an error naming it, never a silent default).
   private mutating func adopt(_ settings: TuneSettings, from location: String) throws {
     storedSpace = settings.space
-    (timeout, folds, limit) = (nil, nil, nil)
+    (timeout, folds, limit, warmStart) = (nil, nil, nil, nil)
     let values: [(String, String?)] = [
       ("trials", "\(settings.trials)"), ("timeout", settings.timeout.map { "\($0)" }), ("sampler", settings.sampler),
       ("pruner", settings.pruner), ("cv", settings.folds.map { "\($0)" }), ("validation", "\(settings.validation)"),
       ("seed", "\(settings.seed)"), ("limit", settings.limit.map { "\($0)" }),
-      ("retry-failed", "\(settings.retryFailed)"), ("label", settings.label),
+      ("retry-failed", "\(settings.retryFailed)"), ("label", settings.label), ("warm-start", settings.warmStart),
     ]
     for case let (name, text?) in values {
       try Self.flags.set(name, text, in: &self, source: "study '\(study)' in \(location): stored \"\(name)\"")
@@ -217,6 +236,7 @@ struct TuneCommand {
       switch sampler {
       case "grid": try GridSampler(space.space)
       case "random": RandomSampler(seed: seed)
+      case "cmaes": try CMAESSampler(seed: seed, warmStart: warmStart.map { try Self.trials(of: $0, in: store) } ?? [])
       default: TPESampler(seed: seed)
       }
     let chosenPruner: any Pruner =
@@ -231,7 +251,8 @@ struct TuneCommand {
     if !worker {
       let settings = TuneSettings(
         space: space.text, trials: trials, timeout: timeout, sampler: sampler, pruner: pruner, folds: folds,
-        validation: validation, seed: seed, limit: limit, retryFailed: retryFailed, label: label)
+        validation: validation, seed: seed, limit: limit, retryFailed: retryFailed, label: label,
+        warmStart: warmStart)
       // Sorted keys: the same settings are the same text (Foundation's key order is not fixed).
       let encoder = JSONEncoder()
       encoder.outputFormatting = .sortedKeys

@@ -5,12 +5,21 @@ import Foundation
 public protocol Sampler: Sendable {
   /// A value in `parameter`'s domain for the trial `context` describes.
   func sample(_ parameter: Hyperparameter, _ context: SamplingContext) throws -> ParameterValue
+  /// Values for several parameters at once (Optuna's `sample_relative`), asked once as a new trial
+  /// starts, for samplers that model parameters jointly (``CMAESSampler``): `space` is every
+  /// parameter the study knows (declared, or suggested by a trial in this process). The trial
+  /// takes these values when it suggests those parameters with the same domain; the rest go to
+  /// ``sample(_:_:)``. Independent samplers return none.
+  func sampleRelative(_ space: [Hyperparameter], _ context: SamplingContext) throws -> [String: ParameterValue]
   /// For grid search, the number of points (each trial claims one); nil for other samplers.
   var gridSize: Int? { get }
 }
 
 extension Sampler {
   public var gridSize: Int? { nil }
+  public func sampleRelative(_ space: [Hyperparameter], _ context: SamplingContext) throws -> [String: ParameterValue] {
+    [:]
+  }
 }
 
 /// What a sampler knows when it suggests a value.

@@ -204,9 +204,17 @@ public final class Study: Sendable {
       heartbeat.remove(started.id)
       ActiveTrials.remove(storage.location, started.id)
     }
+    // A promoted trial holds all its parameters; a new one asks a joint sampler first.
+    let relative =
+      resumed != nil
+      ? [:]
+      : try sampler.sampleRelative(
+        registered.all,
+        SamplingContext(trial: started.number, gridIndex: started.gridIndex, history: history, direction: direction))
     let session = TrialSession(
       storage: storage, study: id, started: started, sampler: sampler, pruner: pruner,
-      direction: direction, deadline: runningUntil, history: history, registered: registered, pausing: pausing)
+      direction: direction, deadline: runningUntil, history: history, registered: registered, pausing: pausing,
+      relative: relative)
     var trial = Trial(
       number: started.number, device: device, worker: worker, session: session, resumed: resumed?.intermediate ?? [:])
     var (state, value, message) = (TrialState.complete, Double?.none, String?.none)

@@ -74,6 +74,9 @@ public struct Trial {
     let value: ParameterValue
     if let kept = session.fixed[parameter.name], parameter.domain.contains(kept) {
       value = kept  // stored with the failed attempt and copied
+    } else if let joint = session.relative[parameter.name], parameter.domain.contains(joint) {
+      value = joint
+      try session.storage.setParameter(trial: session.id, parameter.name, value)
     } else {
       value = try session.sampler.sample(
         parameter,
@@ -172,13 +175,15 @@ final class TrialSession: Sendable {
   let history: [TrialRecord]
   let registered: RegisteredDomains
   let pausing: Bool
+  /// The sampler's joint values for this trial (``Sampler/sampleRelative(_:_:)``).
+  let relative: [String: ParameterValue]
 
   init(
     storage: any StudyStorage, study: Int64, started: StartedTrial, sampler: any Sampler,
     pruner: any Pruner, direction: Direction, deadline: Date?, history: [TrialRecord], registered: RegisteredDomains,
-    pausing: Bool
+    pausing: Bool, relative: [String: ParameterValue]
   ) {
-    self.pausing = pausing
+    (self.pausing, self.relative) = (pausing, relative)
     (self.storage, self.study, self.id, self.gridIndex, self.fixed) = (
       storage, study, started.id, started.gridIndex, started.parameters
     )
@@ -196,14 +201,17 @@ final class TrialSession: Sendable {
 
 /// The parameters a study object has already checked against its store.
 final class RegisteredDomains: Sendable {
-  private let seen = Mutex<[String: Domain]>([:])
+  private let seen = Mutex<[String: Hyperparameter]>([:])
 
   /// Whether `parameter` is new here (a changed domain counts as new, so the store checks it).
   func insert(_ parameter: Hyperparameter) -> Bool {
     seen.withLock { seen in
-      guard seen[parameter.name] != parameter.domain else { return false }
-      seen[parameter.name] = parameter.domain
+      guard seen[parameter.name]?.domain != parameter.domain else { return false }
+      seen[parameter.name] = parameter
       return true
     }
   }
+
+  /// Every parameter seen, by name: the space a joint sampler searches.
+  var all: [Hyperparameter] { seen.withLock { $0.values.sorted { $0.name < $1.name } } }
 }

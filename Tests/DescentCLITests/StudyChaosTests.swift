@@ -83,7 +83,7 @@ struct StudyChaosTests {
   /// trials, each COMPLETE with every epoch's value, none RUNNING or WAITING, and (grid) every
   /// point once. Killed trials are re-queued with their parameters (--retry-failed 10: more than
   /// the kills, since a re-queued trial is claimed first and may be the next one killed).
-  @Test(arguments: ["tpe", "grid"])
+  @Test(arguments: ["tpe", "grid", "cmaes"])
   func killedWorkersAndARestartedServerLeaveExactlyTheRequestedTrials(sampler: String) throws {
     let server = try Server()
     let database = try server.database()

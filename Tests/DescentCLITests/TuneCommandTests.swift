@@ -87,7 +87,8 @@ struct TuneCommandTests {
     }
     for (arguments, message) in [
       (["--trials", "0"], "--trials: '0' is not a whole number >= 1"),
-      (["--sampler", "cma"], "--sampler: 'cma' is not one of tpe, random, grid"),
+      (["--sampler", "cma"], "--sampler: 'cma' is not one of tpe, random, grid, cmaes"),
+      (["--space", "s.json", "--warm-start", "old"], "--warm-start starts CMA-ES: it needs --sampler cmaes"),
       (["--show"], "--show needs --storage PATH"), ([], "tune needs --space FILE"),
       (["--wings"], "unknown option '--wings' for 'tune'"),
       (["--worker"], "--worker needs --storage PATH|URL"),
@@ -217,12 +218,15 @@ struct TuneCommandTests {
 
   /// SIGKILL four times, each a seeded 0–300 ms after one more trial completed (progress, not the
   /// clock, decides, so a loaded machine is only slower), then reopen: completed trials stay, none
-  /// stays RUNNING, and the study finishes the requested count.
-  @Test(.enabled(if: enabled, "Fashion-MNIST is not installed (dataset-fashion-mnist)"))
-  func aStudyKilledAtRandomMomentsFinishesOnReopening() throws {
+  /// stays RUNNING, and the study finishes the requested count (TPE, and CMA-ES, whose run is
+  /// replayed from the store).
+  @Test(
+    .enabled(if: enabled, "Fashion-MNIST is not installed (dataset-fashion-mnist)"), arguments: ["tpe", "cmaes"])
+  func aStudyKilledAtRandomMomentsFinishesOnReopening(sampler: String) throws {
     let (folder, path) = try Self.space(Self.tiny)
     let arguments = [
       "tune", "--space", path, "--trials", "12", "--pruner", "none", "--limit", "300", "--output", folder, "--quiet",
+      "--sampler", sampler,
     ]
     let seed = TestSeed.make()
     var random = Mutator(seed: seed)
@@ -322,7 +326,10 @@ struct TuneCommandTests {
     // Stored settings are input: each damaged value is refused as its flag would refuse it.
     let stored = try #require(try storage.settings(study: id))
     let damaged: [(String, String, String)] = [
-      (#""sampler":"random""#, #""sampler":"bogus""#, #"stored "sampler": 'bogus' is not one of tpe, random, grid"#),
+      (
+        #""sampler":"random""#, #""sampler":"bogus""#,
+        #"stored "sampler": 'bogus' is not one of tpe, random, grid, cmaes"#
+      ),
       (#""limit":300"#, #""limit":-1"#, #"stored "limit": '-1' is not a whole number >= 1"#),
       (#""trials":3"#, #""trials":"three""#, #"its stored "trials" has the wrong type"#),
       (#""trials":3"#, #""trials":3,"#, "its stored settings are not JSON"),
@@ -333,6 +340,29 @@ struct TuneCommandTests {
       let refused = try cli.run(["tune", "--storage", store, "--study", "s", "--worker", "--output", folder])
       #expect(refused.status == 64 && refused.error.contains(message), "\(replacement): \(refused.error)")
     }
+  }
+
+  /// `--sampler cmaes` runs a study, and a second one warm-started from it (stored with its
+  /// settings, so a worker joining it starts the same way); an unknown source study is named.
+  @Test(.enabled(if: enabled, "Fashion-MNIST is not installed (dataset-fashion-mnist)"))
+  func cmaesStudiesAndWarmStarts() throws {
+    let (folder, path) = try Self.space(Self.tiny)
+    let base = ["tune", "--space", path, "--sampler", "cmaes", "--limit", "300", "--output", folder, "--quiet"]
+    let first = try cli.run(base + ["--study", "first", "--trials", "6"])
+    #expect(first.status == 0, "\(first.error)")
+    let warm = try cli.run(base + ["--study", "second", "--trials", "3", "--warm-start", "first"])
+    #expect(warm.status == 0, "\(warm.error)")
+    let storage = try SQLiteStorage(path: "\(folder)/study.sqlite")
+    for (name, count) in [("first", 6), ("second", 3)] {
+      let id = try #require(try storage.studies().first { $0.name == name }?.id)
+      let trials = try storage.trials(study: id)
+      #expect(trials.count == count && trials.allSatisfy { $0.state == .complete }, "\(name): \(trials)")
+    }
+    let secondID = try #require(try storage.studies().first { $0.name == "second" }?.id)
+    #expect(try storage.settings(study: secondID)?.contains(#""warmStart":"first""#) == true)
+    let missing = try cli.run(base + ["--study", "third", "--warm-start", "nosuch"])
+    #expect(
+      missing.status != 0 && missing.error.contains("nosuch") && missing.error.contains("first"), "\(missing.error)")
   }
 
   /// Two processes on one study file share a grid: every point runs exactly once.

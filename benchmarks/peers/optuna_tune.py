@@ -1,10 +1,10 @@
-"""The peer of `descent tune`: Optuna (TPE or random, optionally the median pruner) with PyTorch on
+"""The peer of `descent tune`: Optuna (TPE, random or CMA-ES, optionally the median pruner) with PyTorch on
 the same space and budget as benchmarks/tune.sh: 30 trials of 3 epochs, 10 000 training and 5 000
 validation images of Fashion-MNIST (the first 15 000 training images, split by a seeded shuffle),
 maximizing validation accuracy after the last epoch. Space: learning rate log-uniform [1e-4, 1e-1],
 batch size {32, 64, 128, 256}, hidden units int [32, 512] (log), dropout [0, 0.5], weight decay
 log-uniform [1e-6, 1e-2], optimizer adam or sgd with momentum [0.5, 0.99].
-Usage: optuna_tune.py SEED tpe|random none|median. Prints one JSON line: best, seconds, counts."""
+Usage: optuna_tune.py SEED tpe|random|cmaes none|median. Prints one JSON line: best, seconds, counts."""
 import json
 import sys
 import time
@@ -57,7 +57,14 @@ def objective(trial):
     return accuracy
 
 
-sampler = optuna.samplers.TPESampler(seed=seed) if sampler_name == "tpe" else optuna.samplers.RandomSampler(seed=seed)
+samplers = {
+    "tpe": lambda: optuna.samplers.TPESampler(seed=seed),
+    "random": lambda: optuna.samplers.RandomSampler(seed=seed),
+    # Optuna's CMA-ES: the numeric parameters jointly, the categorical and conditional ones by
+    # its independent sampler (random search), as it warns.
+    "cmaes": lambda: optuna.samplers.CmaEsSampler(seed=seed, warn_independent_sampling=False),
+}
+sampler = samplers[sampler_name]()
 pruner = optuna.pruners.MedianPruner() if pruner_name == "median" else optuna.pruners.NopPruner()
 study = optuna.create_study(direction="maximize", sampler=sampler, pruner=pruner)
 start = time.perf_counter()
