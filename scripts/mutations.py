@@ -263,6 +263,17 @@ MUTATIONS = [
      "      guard false, let width = cells[i]?.width(at: mean[i]) else { return 1 }", "CMAESTests"),
     ("CMA-ES results told in trial-number order", "Sources/DescentTuning/CMAESSampler.swift",
      "return x != y ? x < y : a.number < b.number", "return a.number < b.number", "CMAESTests"),
+    ("NSGA-II without elitism (parents replaced by each generation)", "Sources/DescentTuning/NSGAIISampler.swift",
+     "select(members + waiting, size: size, directions: directions)",
+     "select(waiting, size: size, directions: directions)", "MultiObjectiveTests"),
+    ("NSGA-II ignoring constraints", "Sources/DescentTuning/Pareto.swift",
+     "if a.violation > 0 || b.violation > 0 { return a.violation < b.violation }",
+     "if false { return a.violation < b.violation }", "MultiObjectiveTests"),
+    ("hypervolume slices up to the wrong objective", "Sources/DescentTuning/Pareto.swift",
+     "let top = k + 1 < sorted.count ? sorted[k + 1][d - 1] : reference[d - 1]",
+     "let top = k + 1 < sorted.count ? sorted[k + 1][0] : reference[d - 1]", "MultiObjectiveTests"),
+    ("crowding distance not scaled by the objective's range", "Sources/DescentTuning/Pareto.swift",
+     "/ (high - low)\n", "\n", "MultiObjectiveTests"),
 ]
 
 # Built as scripts/test.sh builds (optimized): the suites a mutation runs take a quarter of the time.

@@ -49,9 +49,19 @@ extension TuneCommand {
       .flatMap { try? JSONDecoder().decode(TuneSettings.self, from: Data($0.utf8)) }
       .map { try TuneSpace(json: Data($0.space.utf8), source: "the space stored with study '\(study)'").space }
     let report = StudyReport(
-      trials: try store.trials(study: stored.id), direction: stored.direction,
+      trials: try store.trials(study: stored.id), direction: stored.directions[0],
       parameters: space?.parameters.map(\.name))
     print(report.table(limit: 1000), terminator: "")
+    if stored.directions.count > 1 {
+      let objectives =
+        try store.settings(study: stored.id)
+        .flatMap { try? JSONDecoder().decode(TuneSettings.self, from: Data($0.utf8)) }?.objectives
+        ?? stored.directions.indices.map { "objective \($0 + 1)" }
+      print(
+        ParetoReport(
+          trials: report.trials, names: objectives, directions: stored.directions, parameters: report.parameters
+        ).table, terminator: "")
+    }
     if given.contains("--output") {
       try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
       try writeOutputs(report, space: space)
@@ -79,4 +89,7 @@ struct TuneSettings: Codable {
   var label: String?
   /// CMA-ES's warm-start study (absent in studies stored before CMA-ES).
   var warmStart: String?
+  /// What trials optimize and the bounds they keep (absent before several objectives: accuracy).
+  var objectives: [String]?
+  var constraints: [String]?
 }

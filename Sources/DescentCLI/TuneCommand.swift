@@ -13,6 +13,9 @@ struct TuneCommand {
   var timeout: Double?
   var sampler = "tpe"
   var warmStart: String?
+  var objectives: [TuneMetric] = [.accuracy]
+  var constraints: [TuneConstraint] = []
+  var pick: Int?
   var pruner = "median"
   var folds: Int?
   var validation = 0.2
@@ -63,11 +66,38 @@ struct TuneCommand {
         expected: "a number of seconds > 0"
       ) { $0 > 0 && $0.isFinite },
       .choice(
-        "sampler", "tpe", \.sampler, choices: ["tpe", "random", "grid", "cmaes"],
+        "sampler", "tpe", \.sampler, choices: ["tpe", "random", "grid", "cmaes", "nsga2"],
         help: """
-          tpe, random, grid (every combination once; floats need a step) or cmaes
-          (numbers searched jointly; choices from the best trials' frequencies)
+          tpe, random, grid (every combination once; floats need a step), cmaes
+          (numbers searched jointly; choices from the best trials' frequencies) or
+          nsga2 (several objectives; the default for them)
           """),
+      Flag(
+        "objectives", "accuracy",
+        """
+        what trials optimize: accuracy (maximized), loss, parameters, latency
+        (batch-1 ms on the trial's backend), size-bytes; several: a Pareto front
+        (NSGA-II by default, no pruning)
+        """, kind: .list
+      ) { settings, text in
+        guard let metrics = TuneMetric.parse(text.split(separator: ",").map(String.init)) else {
+          return TuneMetric.expected
+        }
+        settings.objectives = metrics
+        return nil
+      },
+      Flag(
+        "constraints", "METRIC<=X,...", "bounds trials must keep (parameters<=200000): NSGA-II ranks the others last",
+        kind: .list
+      ) { settings, text in
+        let parsed = text.split(separator: ",").map { TuneConstraint(String($0)) }
+        guard parsed.allSatisfy({ $0 != nil }) else { return TuneConstraint.expected }
+        settings.constraints = parsed.map { $0! }
+        return nil
+      },
+      .value(
+        "pick", "TRIAL", "with --retrain and several objectives: the front's trial to retrain", \.pick,
+        expected: "a trial number"),
       .value(
         "warm-start", "STUDY", "with --sampler cmaes: start from the best 10% of STUDY's trials in the same store",
         \.warmStart, expected: "a study's name"),
@@ -161,6 +191,35 @@ struct TuneCommand {
     if warmStart != nil, sampler != "cmaes" {
       throw UsageError(message: "--warm-start starts CMA-ES: it needs --sampler cmaes (given: \(sampler))")
     }
+    try choosePareto()
+  }
+
+  /// With several objectives or constraints: NSGA-II and no pruning unless chosen, and refuses
+  /// what cannot rank them.
+  mutating func choosePareto() throws {
+    let several = objectives.count > 1
+    guard several || !constraints.isEmpty else {
+      if sampler == "nsga2" {
+        throw UsageError(message: "--sampler nsga2 searches several objectives: give --objectives")
+      }
+      if pick != nil { throw UsageError(message: "--pick chooses from a front: it needs several --objectives") }
+      return
+    }
+    if !given.contains("--sampler") { sampler = "nsga2" }
+    guard ["nsga2", "random", "grid"].contains(sampler) else {
+      throw UsageError(
+        message: "--sampler \(sampler) ranks trials by one value: several objectives or --constraints take nsga2, "
+          + "random or grid")
+    }
+    if several {
+      if retrain && pick == nil {
+        throw UsageError(message: "--retrain with several objectives needs --pick TRIAL (a trial of the front)")
+      }
+      if !given.contains("--pruner") { pruner = "none" }
+      guard pruner == "none" else {
+        throw UsageError(message: "--pruner \(pruner): trials of several objectives are not pruned yet (use none)")
+      }
+    }
   }
 
   /// The trials of study `name` in `store` (a warm start's source).
@@ -175,7 +234,7 @@ struct TuneCommand {
   /// Options that shape the study's trials: stored with it, so workers take them from there.
   static let studySettings: Set = [
     "--space", "--trials", "--timeout", "--sampler", "--pruner", "--cv", "--validation",
-    "--seed", "--limit", "--retry-failed", "--label", "--warm-start",
+    "--seed", "--limit", "--retry-failed", "--label", "--warm-start", "--objectives", "--constraints",
   ]
 
   func run() throws -> Int32 {
@@ -216,11 +275,14 @@ struct TuneCommand {
   private mutating func adopt(_ settings: TuneSettings, from location: String) throws {
     storedSpace = settings.space
     (timeout, folds, limit, warmStart) = (nil, nil, nil, nil)
+    (objectives, constraints) = ([.accuracy], [])
     let values: [(String, String?)] = [
       ("trials", "\(settings.trials)"), ("timeout", settings.timeout.map { "\($0)" }), ("sampler", settings.sampler),
       ("pruner", settings.pruner), ("cv", settings.folds.map { "\($0)" }), ("validation", "\(settings.validation)"),
       ("seed", "\(settings.seed)"), ("limit", settings.limit.map { "\($0)" }),
       ("retry-failed", "\(settings.retryFailed)"), ("label", settings.label), ("warm-start", settings.warmStart),
+      ("objectives", settings.objectives?.joined(separator: ",")),
+      ("constraints", settings.constraints.flatMap { $0.isEmpty ? nil : $0.joined(separator: ",") }),
     ]
     for case let (name, text?) in values {
       try Self.flags.set(name, text, in: &self, source: "study '\(study)' in \(location): stored \"\(name)\"")
@@ -237,6 +299,7 @@ struct TuneCommand {
       case "grid": try GridSampler(space.space)
       case "random": RandomSampler(seed: seed)
       case "cmaes": try CMAESSampler(seed: seed, warmStart: warmStart.map { try Self.trials(of: $0, in: store) } ?? [])
+      case "nsga2": try NSGAIISampler(seed: seed)
       default: TPESampler(seed: seed)
       }
     let chosenPruner: any Pruner =
@@ -246,13 +309,14 @@ struct TuneCommand {
       default: NoPruner()
       }
     let study = try Study(
-      name: study, storage: store, direction: .maximize, sampler: chosenSampler, pruner: chosenPruner,
-      space: space.space, retryFailed: retryFailed, pausing: pruner == "asha")
+      name: study, storage: store, directions: objectives.map(\.direction), constraints: constraints.count,
+      sampler: chosenSampler, pruner: chosenPruner, space: space.space, retryFailed: retryFailed,
+      pausing: pruner == "asha")
     if !worker {
       let settings = TuneSettings(
         space: space.text, trials: trials, timeout: timeout, sampler: sampler, pruner: pruner, folds: folds,
         validation: validation, seed: seed, limit: limit, retryFailed: retryFailed, label: label,
-        warmStart: warmStart)
+        warmStart: warmStart, objectives: objectives.map(\.rawValue), constraints: constraints.map(\.description))
       // Sorted keys: the same settings are the same text (Foundation's key order is not fixed).
       let encoder = JSONEncoder()
       encoder.outputFormatting = .sortedKeys
@@ -306,6 +370,7 @@ struct TuneCommand {
     let names = space.space.parameters.map(\.name)
     let (featureCount, outputs, fitted) = (train.featureCount, loaded.outputWidth, preprocessing)
     let printLock = NSLock()
+    let (objectives, constraints) = (self.objectives, self.constraints)
     try study.optimize(
       trials: trials, timeout: timeout, runningUntil: hardStop, devices: backends.map(\.name),
       onTrialFinished: { record, best in
@@ -313,7 +378,9 @@ struct TuneCommand {
         let parameters = names.compactMap { name in record.parameters[name].map { "\(name)=\($0.short)" } }.joined(
           separator: " ")
         let value =
-          record.value.map { String(format: "%.4f", $0) } ?? record.lastStep.map {
+          !record.values.isEmpty
+          ? zip(objectives, record.values).map { "\($0.rawValue) \(String(format: "%.4g", $1))" }.joined(separator: " ")
+          : record.value.map { String(format: "%.4f", $0) } ?? record.lastStep.map {
             "step \($0): " + String(format: "%.4f", record.intermediate[$0] ?? .nan)
           } ?? "-"
         let bestText = best.map { String(format: "best %.4f (trial %d)", $0.value!, $0.number) } ?? "best -"
@@ -340,7 +407,7 @@ struct TuneCommand {
           width: image.width, height: image.height, maxShift: augment.shift, horizontalFlip: augment.flip,
           noiseDeviation: augment.noise)
       }
-      var models: [Sequential] = []
+      var (models, trainers) = ([Sequential](), [Trainer]())
       let result = Result {
         try trial.crossValidate(
           splits, epochs: settings.epochs, batchSize: settings.batchSize, augmentation: augmentation,
@@ -349,17 +416,24 @@ struct TuneCommand {
           let model = try settings.makeModel(featureCount: featureCount, outputs: outputs, backend: backends[worker])
           (model.output, model.preprocessing) = (loaded.output, fitted)
           models.append(model)
-          return try settings.makeTrainer(model: model, hasValidation: true)
+          trainers.append(try settings.makeTrainer(model: model, hasValidation: true))
+          return trainers.last!
         }
       }
       // For `descent ensemble`: the models and their validation predictions, in the store; a
       // pruned or stopped trial's too, as trained so far.
       if case let .failure(error) = result, !(error is TrialPruned || error is TrialPaused) { throw error }
       try trial.keepForEnsembles(models, folds: splits)
-      return try result.get()
+      let accuracy = try result.get()
+      guard objectives != [.accuracy] || !constraints.isEmpty else { return [accuracy] }
+      let measured = try TuneMetric.measure(
+        Set(objectives + constraints.map(\.metric)), accuracy: accuracy, models: models, trainers: trainers,
+        row: Array(splits[0].validation.features.prefix(featureCount)))
+      return objectives.map { measured[$0]! } + constraints.map { $0.value(measured) }
     }
     let report = StudyReport(trials: try study.trials(), direction: .maximize, parameters: names)
     try writeOutputs(report, space: space.space)
+    if objectives.count > 1 { return try finishPareto(study, space: space, names: names) }
     if !quiet { print(report.table(limit: 10), terminator: "") }
     guard let best = report.best else {
       print("no trial completed; see \(output)/trials.csv for the errors")
@@ -370,16 +444,46 @@ struct TuneCommand {
         + (best.foldStandardDeviation.map { String(format: " ± %.4f over folds", $0) } ?? "")
         + "  " + ShellWords.line(space.options(best.parameters)))
     if !quiet { print("wrote \(output)/trials.csv, trials.json, history.svg, slice.svg, intermediate.svg") }
-    if retrain {
-      var options =
-        space.options(best.parameters) + ["--validation", "0", "--output", "\(output)/best", "--data", data]
-      if let limit { options += ["--limit", "\(limit)"] }
-      if let label { options += ["--label", label] }
-      if let testData { options += ["--test-data", testData] }
-      if quiet { options.append("--quiet") }
-      if !quiet { print("retraining the best settings on the whole training set:") }
-      return try TrainCommand(options).run()
+    return retrain ? try retrainSettings(space.options(best.parameters)) : 0
+  }
+
+  /// Trains `options` (a trial's settings) on the whole training set into OUTPUT/best.
+  private func retrainSettings(_ options: [String]) throws -> Int32 {
+    var options = options + ["--validation", "0", "--output", "\(output)/best", "--data", data]
+    if let limit { options += ["--limit", "\(limit)"] }
+    if let label { options += ["--label", label] }
+    if let testData { options += ["--test-data", testData] }
+    if quiet { options.append("--quiet") }
+    if !quiet { print("retraining the chosen settings on the whole training set:") }
+    return try TrainCommand(options).run()
+  }
+
+  /// A study of several objectives ends with its front: printed, written as pareto.csv,
+  /// pareto.json (with the hypervolume per NSGA-II generation) and pareto.svg, and with
+  /// `--retrain`, the `--pick`ed trial of it retrained.
+  private func finishPareto(_ study: Study, space: TuneSpace, names: [String]) throws -> Int32 {
+    let pareto = ParetoReport(
+      trials: try study.trials(), names: objectives.map(\.rawValue), directions: study.directions, parameters: names)
+    let generation = (study.sampler as? NSGAIISampler)?.population ?? 50
+    try FileSystem.writeAtomically(Array(pareto.csv.utf8), to: "\(output)/pareto.csv")
+    try FileSystem.writeAtomically(Array(try pareto.json(generation: generation).utf8), to: "\(output)/pareto.json")
+    try FileSystem.writeAtomically(Array(pareto.svg.utf8), to: "\(output)/pareto.svg")
+    print(pareto.table, terminator: "")
+    let volumes = pareto.hypervolumes(generation: generation).map { String(format: "%.4g", $0) }
+    print("hypervolume after each \(generation) trials: \(volumes.joined(separator: ", "))")
+    if !quiet { print("wrote \(output)/pareto.csv, pareto.json, pareto.svg, trials.csv, trials.json") }
+    guard !pareto.front.isEmpty else {
+      print("no trial completed; see \(output)/trials.csv for the errors")
+      return ExitCode.failure
     }
-    return 0
+    guard retrain else { return 0 }
+    let numbers = pareto.front.map { "\($0.number)" }.joined(separator: ", ")
+    guard let pick else {
+      throw UsageError(message: "--retrain with several objectives needs --pick TRIAL (one of \(numbers))")
+    }
+    guard let chosen = pareto.front.first(where: { $0.number == pick }) else {
+      throw UsageError(message: "--pick \(pick) is not on the front (its trials: \(numbers))")
+    }
+    return try retrainSettings(space.options(chosen.parameters))
   }
 }

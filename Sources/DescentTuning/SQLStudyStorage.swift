@@ -11,9 +11,10 @@ public class SQLStudyStorage: StudyStorage, @unchecked Sendable {
   let db: any SQLDatabase
   private let lock = NSLock()
   /// The schema: `format` and `version` in the `descent` table. Version 1 (before retries and
-  /// stored settings), 2 (before artifacts) and 3 (before PAUSED trials, which older versions
-  /// cannot read) are upgraded in place; a newer version is refused.
-  static let format = "descent-study", version = 4
+  /// stored settings), 2 (before artifacts), 3 (before PAUSED trials, which older versions
+  /// cannot read) and 4 (before studies of several objectives) are upgraded in place; a newer
+  /// version is refused.
+  static let format = "descent-study", version = 5
 
   /// Opens the store on `db`. It is identified first, by reading alone: a database that is not a
   /// Descent store is refused as it was found. Then, unless `readOnly`, `beforeWriting` runs (SQLite
@@ -92,7 +93,8 @@ public class SQLStudyStorage: StudyStorage, @unchecked Sendable {
         state TEXT NOT NULL, value DOUBLE PRECISION, fold_values TEXT NOT NULL DEFAULT '[]', grid_index INTEGER,
         device TEXT NOT NULL, host TEXT NOT NULL, pid INTEGER NOT NULL, started DOUBLE PRECISION NOT NULL,
         finished DOUBLE PRECISION, heartbeat DOUBLE PRECISION NOT NULL, error TEXT, lost BOOLEAN NOT NULL DEFAULT FALSE,
-        retry INTEGER NOT NULL DEFAULT 0, replaced BOOLEAN NOT NULL DEFAULT FALSE, token TEXT, UNIQUE (study, number))
+        retry INTEGER NOT NULL DEFAULT 0, replaced BOOLEAN NOT NULL DEFAULT FALSE, token TEXT,
+        objective_values TEXT, constraint_values TEXT, UNIQUE (study, number))
       """,
       "CREATE UNIQUE INDEX trials_token ON trials (token)",
       "CREATE TABLE parameters (trial BIGINT NOT NULL REFERENCES trials(id), name TEXT NOT NULL, value TEXT NOT NULL, "
@@ -130,6 +132,11 @@ public class SQLStudyStorage: StudyStorage, @unchecked Sendable {
       ]
     }
     if stored < 3 { statements.append(Self.artifactsTable) }
+    if stored < 5 {
+      statements += [
+        "ALTER TABLE trials ADD COLUMN objective_values TEXT", "ALTER TABLE trials ADD COLUMN constraint_values TEXT",
+      ]
+    }
     for statement in statements { try db.query(statement) }
     try db.query("UPDATE descent SET value = $1 WHERE key = 'version'", [.text("\(Self.version)")])
   }
@@ -149,15 +156,17 @@ public class SQLStudyStorage: StudyStorage, @unchecked Sendable {
 
   // Workers that start together may all create the study or register a parameter: the first
   // insert wins, the others insert nothing and read what it stored.
-  public func openStudy(_ name: String, direction: Direction) throws -> Int64 {
-    try write {
+  public func openStudy(_ name: String, directions: [Direction]) throws -> Int64 {
+    // One objective's study stores its direction as before; several, a comma-separated list.
+    let text = directions.map(\.rawValue).joined(separator: ",")
+    return try write {
       try db.query(
         "INSERT INTO studies (name, direction, created) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING",
-        [.text(name), .text(direction.rawValue), .real(Date().timeIntervalSince1970)])
+        [.text(name), .text(text), .real(Date().timeIntervalSince1970)])
       let row = try db.query("SELECT id, direction FROM studies WHERE name = $1", [.text(name)])[0]
       let stored = row[1].string ?? ""
-      guard stored == direction.rawValue else {
-        throw TuningError.incompatible(study: name, parameter: "direction", stored: stored, given: direction.rawValue)
+      guard stored == text else {
+        throw TuningError.incompatible(study: name, parameter: "direction", stored: stored, given: text)
       }
       return row[0].int ?? 0
     }
@@ -177,6 +186,17 @@ public class SQLStudyStorage: StudyStorage, @unchecked Sendable {
         throw TuningError.incompatible(
           study: try studyName(study), parameter: parameter, stored: old, given: domain.description)
       }
+    }
+  }
+
+  public func domains(study: Int64) throws -> [String: Domain] {
+    try read {
+      var domains: [String: Domain] = [:]
+      for row in try db.query("SELECT name, domain FROM domains WHERE study = $1", [.integer(study)]) {
+        let name = row[0].string ?? ""
+        domains[name] = try decode(Domain.self, row[1].string ?? "", "parameter \(name)'s domain")
+      }
+      return domains
     }
   }
 
@@ -333,19 +353,25 @@ public class SQLStudyStorage: StudyStorage, @unchecked Sendable {
   }
 
   public func finish(
-    trial: Int64, state: TrialState, value: Double?, foldValues: [Double], error: String?, lost: Bool,
-    retryLimit: Int
+    trial: Int64, state: TrialState, value: Double?, values: [Double], constraints: [Double], foldValues: [Double],
+    error: String?, lost: Bool, retryLimit: Int
   ) throws -> Bool {
-    let folds = String(decoding: try JSONEncoder().encode(foldValues.map { $0.isFinite ? $0 : nil }), as: UTF8.self)
+    func json(_ numbers: [Double]) throws -> String {
+      String(decoding: try JSONEncoder().encode(numbers.map { $0.isFinite ? $0 : nil }), as: UTF8.self)
+    }
+    let folds = try json(foldValues)
+    let objectives: SQLValue = values.isEmpty ? .null : .text(try json(values))
+    let limits: SQLValue = constraints.isEmpty ? .null : .text(try json(constraints))
     return try write {
       let changed = try db.query(
         """
-        UPDATE trials SET state = $1, value = $2, fold_values = $3, error = $4, lost = $5, finished = $6
+        UPDATE trials SET state = $1, value = $2, fold_values = $3, error = $4, lost = $5, finished = $6,
+        objective_values = $8, constraint_values = $9
         WHERE id = $7 AND state = 'RUNNING' RETURNING study, number, retry, grid_index
         """,
         [
           .text(state.rawValue), value.map { .real($0) } ?? .null, .text(folds), error.map { .text($0) } ?? .null,
-          SQLValue(lost), .real(Date().timeIntervalSince1970), .integer(trial),
+          SQLValue(lost), .real(Date().timeIntervalSince1970), .integer(trial), objectives, limits,
         ])
       guard let row = changed.first else {
         // Already so: this transaction committed before its connection dropped, and runs again.
@@ -409,7 +435,7 @@ public class SQLStudyStorage: StudyStorage, @unchecked Sendable {
       let rows = try db.query(
         """
         SELECT id, number, state, value, fold_values, grid_index, device, started, finished, error, lost,
-        retry, replaced
+        retry, replaced, objective_values, constraint_values
         FROM trials WHERE study = $1 ORDER BY number
         """, [.integer(study)])
       var parameters: [Int64: [String: ParameterValue]] = [:]
@@ -433,6 +459,12 @@ public class SQLStudyStorage: StudyStorage, @unchecked Sendable {
       return try rows.map { row in
         let id = row[0].int ?? 0
         let folds = try decode([Double?].self, row[4].string ?? "[]", "trial \(id)'s fold values").map { $0 ?? .nan }
+        let values = try decode([Double?].self, row[13].string ?? "[]", "trial \(id)'s objective values").map {
+          $0 ?? .nan
+        }
+        let constraints = try decode([Double?].self, row[14].string ?? "[]", "trial \(id)'s constraint values").map {
+          $0 ?? .nan
+        }
         guard let state = TrialState(rawValue: row[2].string ?? "") else {
           throw TuningError.storage(
             path: location, reason: "trial \(id)'s state \"\(row[2].string ?? "NULL")\" is not a trial state")
@@ -444,7 +476,8 @@ public class SQLStudyStorage: StudyStorage, @unchecked Sendable {
           started: Date(timeIntervalSince1970: row[7].double ?? 0),
           finished: row[8].double.map { Date(timeIntervalSince1970: $0) }, error: row[9].string,
           gridIndex: try row[5].int.map { try checked($0, "trial \(id)'s grid index") }, lost: row[10].bool,
-          retry: try checked(row[11].int, "trial \(id)'s retry count"), replaced: row[12].bool)
+          retry: try checked(row[11].int, "trial \(id)'s retry count"), replaced: row[12].bool, values: values,
+          constraints: constraints)
       }
     }
   }
@@ -484,10 +517,18 @@ public class SQLStudyStorage: StudyStorage, @unchecked Sendable {
     }
   }
 
-  public func studies() throws -> [(id: Int64, name: String, direction: Direction)] {
+  public func studies() throws -> [(id: Int64, name: String, directions: [Direction])] {
     try read {
-      try db.query("SELECT id, name, direction FROM studies ORDER BY id").map {
-        ($0[0].int ?? 0, $0[1].string ?? "", Direction(rawValue: $0[2].string ?? "") ?? .minimize)
+      try db.query("SELECT id, name, direction FROM studies ORDER BY id").map { row in
+        let (name, text) = (row[1].string ?? "", row[2].string ?? "NULL")
+        let directions = text.split(separator: ",", omittingEmptySubsequences: false).map {
+          Direction(rawValue: String($0))
+        }
+        guard !directions.isEmpty, directions.allSatisfy({ $0 != nil }) else {
+          throw TuningError.storage(
+            path: location, reason: "study '\(name)''s direction \"\(text.prefix(80))\" is not minimize or maximize")
+        }
+        return (row[0].int ?? 0, name, directions.map { $0! })
       }
     }
   }

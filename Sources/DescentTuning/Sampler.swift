@@ -13,10 +13,14 @@ public protocol Sampler: Sendable {
   func sampleRelative(_ space: [Hyperparameter], _ context: SamplingContext) throws -> [String: ParameterValue]
   /// For grid search, the number of points (each trial claims one); nil for other samplers.
   var gridSize: Int? { get }
+  /// Whether it serves studies of several objectives or with constraints (it does not rank
+  /// trials by one value, or ranks them by Pareto dominance).
+  var handlesSeveralObjectives: Bool { get }
 }
 
 extension Sampler {
   public var gridSize: Int? { nil }
+  public var handlesSeveralObjectives: Bool { false }
   public func sampleRelative(_ space: [Hyperparameter], _ context: SamplingContext) throws -> [String: ParameterValue] {
     [:]
   }
@@ -30,7 +34,10 @@ public struct SamplingContext: Sendable {
   public var gridIndex: Int?
   /// The study's trials (finished ones carry values; the current one is not among them).
   public var history: [TrialRecord]
+  /// The first objective's direction.
   public var direction: Direction
+  /// Every objective's direction (empty: only ``direction``).
+  public var directions: [Direction] = []
 }
 
 /// SplitMix64 (Steele, Lea & Flood, 2014): a small, fast generator whose stream is fixed by its
@@ -115,6 +122,7 @@ struct NumericScale {
 /// Independent uniform draws (log-uniform on log scales), the baseline every search is measured against.
 public struct RandomSampler: Sampler {
   public var seed: UInt64
+  public var handlesSeveralObjectives: Bool { true }
 
   public init(seed: UInt64 = 0) { self.seed = seed }
 
@@ -140,6 +148,7 @@ public struct GridSampler: Sampler {
   public init(_ space: SearchSpace) throws { points = try space.grid() }
 
   public var gridSize: Int? { points.count }
+  public var handlesSeveralObjectives: Bool { true }
 
   public func sample(_ parameter: Hyperparameter, _ context: SamplingContext) throws -> ParameterValue {
     guard let index = context.gridIndex, points.indices.contains(index), let value = points[index][parameter.name]

@@ -12,7 +12,13 @@ import Synchronization
 public final class Study: Sendable {
   public let name: String
   public let storage: any StudyStorage
+  /// The first objective's direction (the only one's, in a study of one).
   public let direction: Direction
+  /// One direction per objective. A study of several finds a Pareto front (``paretoFront()``)
+  /// rather than one best trial.
+  public let directions: [Direction]
+  /// How many constraint values its objectives return after their results (feasible: all ≤ 0).
+  public let constraintCount: Int
   public let sampler: any Sampler
   public let pruner: any Pruner
   /// Seconds between heartbeats of a running trial.
@@ -38,20 +44,52 @@ public final class Study: Sendable {
   /// that many times; `pausing` pauses stopped trials to promote them later (``pausing``).
   /// - Throws: ``TuningError/incompatible(study:parameter:stored:given:)`` naming the parameter or
   ///   the direction that differs; storage errors.
-  public init(
+  public convenience init(
     name: String = "default", storage: any StudyStorage, direction: Direction, sampler: any Sampler = TPESampler(),
     pruner: any Pruner = NoPruner(), space: SearchSpace? = nil, heartbeatInterval: Double = 5,
     gracePeriod: Double = 60, retryFailed: Int = 0, pausing: Bool = false
   ) throws {
+    try self.init(
+      name: name, storage: storage, directions: [direction], sampler: sampler, pruner: pruner, space: space,
+      heartbeatInterval: heartbeatInterval, gracePeriod: gracePeriod, retryFailed: retryFailed, pausing: pausing)
+  }
+
+  /// A study of one objective per entry of `directions`, whose objectives return that many
+  /// results and then `constraints` constraint values (feasible when all are ≤ 0), for a sampler
+  /// that handles several (``NSGAIISampler``, ``RandomSampler``, ``GridSampler``); pruning
+  /// several objectives is not offered yet (`pruner` must be ``NoPruner`` then). Otherwise as
+  /// ``init(name:storage:direction:sampler:pruner:space:heartbeatInterval:gracePeriod:retryFailed:pausing:)``.
+  /// - Throws: ``ConfigurationError`` naming the sampler or pruner that cannot, storage errors.
+  public init(
+    name: String = "default", storage: any StudyStorage, directions: [Direction], constraints: Int = 0,
+    sampler: any Sampler, pruner: any Pruner = NoPruner(), space: SearchSpace? = nil, heartbeatInterval: Double = 5,
+    gracePeriod: Double = 60, retryFailed: Int = 0, pausing: Bool = false
+  ) throws {
     try ConfigurationError.require(heartbeatInterval > 0, "heartbeatInterval", heartbeatInterval, "> 0")
     try ConfigurationError.require(retryFailed >= 0, "retryFailed", retryFailed, ">= 0")
-    (self.retryFailed, self.pausing) = (retryFailed, pausing)
+    try ConfigurationError.require(!directions.isEmpty, "directions", "[]", "one per objective")
+    try ConfigurationError.require(constraints >= 0, "constraints", constraints, ">= 0")
+    if directions.count > 1 || constraints > 0 {
+      try ConfigurationError.require(
+        sampler.handlesSeveralObjectives, "sampler", "\(type(of: sampler))",
+        "NSGAIISampler, RandomSampler or GridSampler for several objectives or constraints")
+    }
+    if directions.count > 1 {
+      try ConfigurationError.require(
+        pruner is NoPruner && !pausing, "pruner", "\(type(of: pruner))", "NoPruner with several objectives")
+    }
+    (self.retryFailed, self.pausing, self.constraintCount) = (retryFailed, pausing, constraints)
     try ConfigurationError.require(gracePeriod > heartbeatInterval, "gracePeriod", gracePeriod, "> heartbeatInterval")
-    (self.name, self.storage, self.direction, self.sampler, self.pruner) = (name, storage, direction, sampler, pruner)
+    (self.name, self.storage, self.directions, self.sampler, self.pruner) = (name, storage, directions, sampler, pruner)
+    direction = directions[0]
     (self.heartbeatInterval, self.gracePeriod) = (heartbeatInterval, gracePeriod)
-    id = try storage.openStudy(name, direction: direction)
+    id = try storage.openStudy(name, directions: directions)
     for parameter in space?.parameters ?? [] where registered.insert(parameter) {
       try storage.register(parameter.name, parameter.domain, study: id)
+    }
+    // What trials of other processes suggested: a joint sampler's space from the first trial on.
+    for (name, domain) in try storage.domains(study: id) where !registered.contains(name) {
+      _ = registered.insert(Hyperparameter(name, domain))
     }
     try failLostTrials()
   }
@@ -76,11 +114,17 @@ public final class Study: Sendable {
     try storage.enqueueTrial(study: id, parameters: parameters)
   }
 
-  /// The COMPLETE trial with the best value (the lowest number among ties), if any.
+  /// The COMPLETE trial with the best value that keeps the constraints (the lowest number among
+  /// ties), if any; nil in a study of several objectives (see ``paretoFront()``).
   public func bestTrial() throws -> TrialRecord? { Self.best(try trials(), direction) }
 
+  /// The COMPLETE trials no other dominates (as good in every objective and better in one;
+  /// with constraints, feasible ones first: ``Pareto/dominates(_:_:)``), by number. In a study of
+  /// one objective, the best trials.
+  public func paretoFront() throws -> [TrialRecord] { Pareto.front(try trials(), directions: directions) }
+
   static func best(_ trials: [TrialRecord], _ direction: Direction) -> TrialRecord? {
-    trials.filter { $0.state == .complete && ($0.value?.isFinite ?? false) }
+    trials.filter { $0.state == .complete && ($0.value?.isFinite ?? false) && $0.isFeasible }
       .min { direction.isBetter($0.value!, than: $1.value!) || ($0.value == $1.value && $0.number < $1.number) }
   }
 
@@ -115,8 +159,8 @@ public final class Study: Sendable {
         continue
       }
       if try storage.finish(
-        trial: trial.id, state: .failed, value: nil, foldValues: [], error: "lost: \(gone)", lost: true,
-        retryLimit: retryFailed)
+        trial: trial.id, state: .failed, value: nil, values: [], constraints: [], foldValues: [],
+        error: "lost: \(gone)", lost: true, retryLimit: retryFailed)
       {
         lost.append(trial.number)
       }
@@ -143,6 +187,20 @@ public final class Study: Sendable {
     trials target: Int, timeout: Double? = nil, runningUntil: Date? = nil, devices: [String] = ["cpu"],
     onTrialFinished: (@Sendable (TrialRecord, TrialRecord?) -> Void)? = nil,
     objective: @escaping @Sendable (inout Trial, Int) throws -> Double
+  ) throws {
+    try optimize(
+      trials: target, timeout: timeout, runningUntil: runningUntil, devices: devices, onTrialFinished: onTrialFinished,
+      objectives: { trial, worker in [try objective(&trial, worker)] })
+  }
+
+  /// As ``optimize(trials:timeout:runningUntil:devices:onTrialFinished:objective:)`` for a study
+  /// of several objectives or with constraints: `objectives` returns one result per direction and
+  /// then ``constraintCount`` constraint values. A trial returning another count, or NaN in any, is
+  /// FAILED with the message.
+  public func optimize(
+    trials target: Int, timeout: Double? = nil, runningUntil: Date? = nil, devices: [String] = ["cpu"],
+    onTrialFinished: (@Sendable (TrialRecord, TrialRecord?) -> Void)? = nil,
+    objectives objective: @escaping @Sendable (inout Trial, Int) throws -> [Double]
   ) throws {
     try ConfigurationError.require(target >= 0, "trials", target, ">= 0")
     try ConfigurationError.require(!devices.isEmpty, "workers", 0, ">= 1")
@@ -181,7 +239,7 @@ public final class Study: Sendable {
   /// nil when the study needs no more.
   private func runTrial(
     target: Int, deadline: Date?, runningUntil: Date?, device: String, worker: Int, heartbeat: Heartbeat,
-    objective: @Sendable (inout Trial, Int) throws -> Double
+    objective: @Sendable (inout Trial, Int) throws -> [Double]
   ) throws -> (TrialRecord, [TrialRecord])? {
     try failLostTrials()
     let history = try trials()
@@ -210,20 +268,32 @@ public final class Study: Sendable {
       ? [:]
       : try sampler.sampleRelative(
         registered.all,
-        SamplingContext(trial: started.number, gridIndex: started.gridIndex, history: history, direction: direction))
+        SamplingContext(
+          trial: started.number, gridIndex: started.gridIndex, history: history, direction: direction,
+          directions: directions))
     let session = TrialSession(
       storage: storage, study: id, started: started, sampler: sampler, pruner: pruner,
-      direction: direction, deadline: runningUntil, history: history, registered: registered, pausing: pausing,
+      directions: directions, deadline: runningUntil, history: history, registered: registered, pausing: pausing,
       relative: relative)
     var trial = Trial(
       number: started.number, device: device, worker: worker, session: session, resumed: resumed?.intermediate ?? [:])
     var (state, value, message) = (TrialState.complete, Double?.none, String?.none)
+    var (values, constraints) = ([Double](), [Double]())
     do {
-      let result = try objective(&trial, worker)
-      if result.isNaN {
+      let results = try objective(&trial, worker)
+      let expected = directions.count + constraintCount
+      if results.count != expected {
+        (state, message) = (
+          .failed,
+          "the objective returned \(results.count) values, not \(expected) (\(directions.count) objective"
+            + "\(directions.count == 1 ? "" : "s") and \(constraintCount) constraint\(constraintCount == 1 ? "" : "s"))"
+        )
+      } else if results.contains(where: \.isNaN) {
         (state, message) = (.failed, "the objective returned NaN")
+      } else if directions.count == 1 {
+        (value, constraints) = (results[0], Array(results.dropFirst()))
       } else {
-        value = result
+        (values, constraints) = (Array(results.prefix(directions.count)), Array(results.dropFirst(directions.count)))
       }
     } catch let pruned as TrialPruned {
       state = .pruned
@@ -238,8 +308,8 @@ public final class Study: Sendable {
       (state, message) = (.failed, "\(error)")
     }
     let finished = try storage.finish(
-      trial: started.id, state: state, value: value, foldValues: trial.foldValues,
-      error: message, lost: false, retryLimit: retryFailed)
+      trial: started.id, state: state, value: value, values: values, constraints: constraints,
+      foldValues: trial.foldValues, error: message, lost: false, retryLimit: retryFailed)
     guard finished else { throw TuningError.lost(trial: trial.number) }
     let all = try trials()
     return all.first { $0.number == started.number }.map { ($0, all) }

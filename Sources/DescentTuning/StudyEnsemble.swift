@@ -48,9 +48,11 @@ public struct StudyEnsemble: Sendable {
       let score = trial.state == .complete ? trial.value : trial.stoppedEarly ? trial.lastValue : nil
       return score.flatMap { $0.isFinite ? (trial.number, $0) : nil }
     }
-    let ranked = scored.sorted {
-      $0.score != $1.score
-        ? (study.direction == .maximize ? $0.score > $1.score : $0.score < $1.score) : $0.number < $1.number
+    try ConfigurationError.require(
+      study.directions.count == 1, "study", name, "a study of one objective (an ensemble ranks trials by one value)")
+    let maximize = study.directions[0] == .maximize
+    let ranked = scored.sorted { a, b in
+      a.score != b.score ? (maximize ? a.score > b.score : a.score < b.score) : a.number < b.number
     }
     var (candidates, library, missing) = ([Int](), [ValidationPredictions](), [Int]())
     let complete = ranked

@@ -6,12 +6,14 @@ import Foundation
 public protocol StudyStorage: AnyObject, Sendable {
   /// A printable location (a path, a URL without its password).
   var location: String { get }
-  /// Opens study `name`, creating it with `direction` if it is new.
-  /// - Throws: ``TuningError/incompatible(study:parameter:stored:given:)`` for another direction.
-  func openStudy(_ name: String, direction: Direction) throws -> Int64
+  /// Opens study `name`, creating it with `directions` (one per objective) if it is new.
+  /// - Throws: ``TuningError/incompatible(study:parameter:stored:given:)`` for other directions.
+  func openStudy(_ name: String, directions: [Direction]) throws -> Int64
   /// Records that `study` uses `parameter` with `domain`, or checks it against the stored one.
   /// - Throws: ``TuningError/incompatible(study:parameter:stored:given:)`` naming the parameter.
   func register(_ parameter: String, _ domain: Domain, study: Int64) throws
+  /// Every parameter's domain the study holds, by name.
+  func domains(study: Int64) throws -> [String: Domain]
   /// The study's settings as its creator stored them (`descent tune` keeps its options here, so
   /// workers that join need none), or nil.
   func settings(study: Int64) throws -> String?
@@ -37,11 +39,12 @@ public protocol StudyStorage: AnyObject, Sendable {
   func heartbeat(trial: Int64) throws
   /// Ends a RUNNING trial; returns false (changing nothing) when it is no longer RUNNING. A FAILED
   /// trial retried fewer than `retryLimit` times is re-queued in the same transaction: a WAITING
-  /// copy with its parameters (and grid point) takes its place in the count.
+  /// copy with its parameters (and grid point) takes its place in the count. `values` and
+  /// `constraints` are a study with several objectives' results (``TrialRecord/values``).
   @discardableResult
   func finish(
-    trial: Int64, state: TrialState, value: Double?, foldValues: [Double], error: String?, lost: Bool,
-    retryLimit: Int
+    trial: Int64, state: TrialState, value: Double?, values: [Double], constraints: [Double], foldValues: [Double],
+    error: String?, lost: Bool, retryLimit: Int
   ) throws -> Bool
   /// Stores `data` as the trial's artifact `name`, replacing one of that name: what is kept of a
   /// trial beyond its values (``Trial/keep(_:as:)``: its models and validation predictions).
@@ -54,8 +57,15 @@ public protocol StudyStorage: AnyObject, Sendable {
   func trials(study: Int64) throws -> [TrialRecord]
   /// The RUNNING trials with who runs them and their last heartbeat.
   func runningTrials(study: Int64) throws -> [(id: Int64, number: Int, owner: TrialOwner, heartbeat: Date)]
-  /// The stored studies, oldest first.
-  func studies() throws -> [(id: Int64, name: String, direction: Direction)]
+  /// The stored studies, oldest first, with their objectives' directions.
+  func studies() throws -> [(id: Int64, name: String, directions: [Direction])]
+}
+
+extension StudyStorage {
+  /// Opens study `name` of one objective (``openStudy(_:directions:)``).
+  public func openStudy(_ name: String, direction: Direction) throws -> Int64 {
+    try openStudy(name, directions: [direction])
+  }
 }
 
 /// The process that runs a trial: a lost trial is one whose process is gone.

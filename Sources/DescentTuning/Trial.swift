@@ -82,7 +82,7 @@ public struct Trial {
         parameter,
         SamplingContext(
           trial: number, gridIndex: session.gridIndex,
-          history: session.history, direction: session.direction))
+          history: session.history, direction: session.directions[0], directions: session.directions))
       try session.storage.setParameter(trial: session.id, parameter.name, value)
     }
     parameters[parameter.name] = value
@@ -153,7 +153,7 @@ public struct Trial {
         number: number, state: .running, parameters: parameters, value: nil, foldValues: [],
         intermediate: intermediate, device: device, started: Date(), finished: nil, error: nil,
         gridIndex: session.gridIndex, lost: false)
-      return session.pruner.shouldPrune(record, history: history, direction: session.direction)
+      return session.pruner.shouldPrune(record, history: history, direction: session.directions[0])
     }
   }
 }
@@ -168,7 +168,7 @@ final class TrialSession: Sendable {
   let fixed: [String: ParameterValue]
   let sampler: any Sampler
   let pruner: any Pruner
-  let direction: Direction
+  let directions: [Direction]
   /// When the study's `timeout` ends, if it has one.
   let deadline: Date?
   /// The study's other trials when this one started (what the sampler learns from).
@@ -180,15 +180,16 @@ final class TrialSession: Sendable {
 
   init(
     storage: any StudyStorage, study: Int64, started: StartedTrial, sampler: any Sampler,
-    pruner: any Pruner, direction: Direction, deadline: Date?, history: [TrialRecord], registered: RegisteredDomains,
+    pruner: any Pruner, directions: [Direction], deadline: Date?, history: [TrialRecord],
+    registered: RegisteredDomains,
     pausing: Bool, relative: [String: ParameterValue]
   ) {
     (self.pausing, self.relative) = (pausing, relative)
     (self.storage, self.study, self.id, self.gridIndex, self.fixed) = (
       storage, study, started.id, started.gridIndex, started.parameters
     )
-    (self.sampler, self.pruner, self.direction, self.deadline, self.history, self.registered) = (
-      sampler, pruner, direction, deadline, history, registered
+    (self.sampler, self.pruner, self.directions, self.deadline, self.history, self.registered) = (
+      sampler, pruner, directions, deadline, history, registered
     )
   }
 
@@ -211,6 +212,8 @@ final class RegisteredDomains: Sendable {
       return true
     }
   }
+
+  func contains(_ name: String) -> Bool { seen.withLock { $0[name] != nil } }
 
   /// Every parameter seen, by name: the space a joint sampler searches.
   var all: [Hyperparameter] { seen.withLock { $0.values.sorted { $0.name < $1.name } } }

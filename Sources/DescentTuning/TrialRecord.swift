@@ -46,6 +46,11 @@ public struct TrialRecord: Sendable, Codable, Equatable {
   public var retry: Int = 0
   /// A FAILED trial re-queued as a WAITING copy, which counts in its place.
   public var replaced: Bool = false
+  /// A COMPLETE trial's results in a study of several objectives, one per direction (``value``
+  /// is nil there); empty in a study of one.
+  public var values: [Double] = []
+  /// Its constraints' values, when the study has constraints: feasible when every one is ≤ 0.
+  public var constraints: [Double] = []
 
   /// The last reported step, if any.
   public var lastStep: Int? { intermediate.keys.max() }
@@ -63,6 +68,9 @@ public struct TrialRecord: Sendable, Codable, Equatable {
     let mean = foldValues.reduce(0, +) / Double(foldValues.count)
     return (foldValues.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(foldValues.count)).squareRoot()
   }
+
+  /// Whether every constraint holds (no constraint: true).
+  public var isFeasible: Bool { constraints.allSatisfy { $0 <= 0 } }
 
   /// Seconds from start to finish.
   public var seconds: Double? { finished.map { $0.timeIntervalSince(started) } }

@@ -87,7 +87,7 @@ struct TuneCommandTests {
     }
     for (arguments, message) in [
       (["--trials", "0"], "--trials: '0' is not a whole number >= 1"),
-      (["--sampler", "cma"], "--sampler: 'cma' is not one of tpe, random, grid, cmaes"),
+      (["--sampler", "cma"], "--sampler: 'cma' is not one of tpe, random, grid, cmaes, nsga2"),
       (["--space", "s.json", "--warm-start", "old"], "--warm-start starts CMA-ES: it needs --sampler cmaes"),
       (["--show"], "--show needs --storage PATH"), ([], "tune needs --space FILE"),
       (["--wings"], "unknown option '--wings' for 'tune'"),
@@ -328,7 +328,7 @@ struct TuneCommandTests {
     let damaged: [(String, String, String)] = [
       (
         #""sampler":"random""#, #""sampler":"bogus""#,
-        #"stored "sampler": 'bogus' is not one of tpe, random, grid, cmaes"#
+        #"stored "sampler": 'bogus' is not one of tpe, random, grid, cmaes, nsga2"#
       ),
       (#""limit":300"#, #""limit":-1"#, #"stored "limit": '-1' is not a whole number >= 1"#),
       (#""trials":3"#, #""trials":"three""#, #"its stored "trials" has the wrong type"#),
@@ -363,6 +363,58 @@ struct TuneCommandTests {
     let missing = try cli.run(base + ["--study", "third", "--warm-start", "nosuch"])
     #expect(
       missing.status != 0 && missing.error.contains("nosuch") && missing.error.contains("first"), "\(missing.error)")
+  }
+
+  /// `--objectives accuracy,parameters` with a constraint: NSGA-II, no pruning, a front of
+  /// feasible trials printed and written (CSV, JSON with hypervolumes, SVG), `--show` prints it
+  /// again, `--retrain --pick` names the front's trials when the pick is not one; flags that
+  /// cannot rank several objectives are refused before any trial.
+  @Test(.enabled(if: enabled, "Fashion-MNIST is not installed (dataset-fashion-mnist)"))
+  func severalObjectivesMakeAParetoFront() throws {
+    let (folder, path) = try Self.space(
+      #"{"epochs": 1, "backend": "cpu", "hidden": {"layers": 1, "units": {"int": [4, 32]}}, "batch-size": 32, "#
+        + #""learning-rate": {"float": [1e-3, 1e-1], "log": true}}"#)
+    let base = [
+      "tune", "--space", path, "--limit", "300", "--output", folder, "--objectives", "accuracy,parameters",
+      "--constraints", "parameters<=20000", "--workers", "1",
+    ]
+    let run = try cli.run(base + ["--trials", "8"])
+    #expect(run.status == 0, "\(run.error)")
+    #expect(run.output.contains("nsga2 sampler, none pruner") && run.output.contains("Pareto front ("), "\(run.output)")
+    #expect(run.output.contains("hypervolume after each 50 trials: "), "\(run.output)")
+    let storage = try SQLiteStorage(path: "\(folder)/study.sqlite")
+    let study = try #require(try storage.studies().first)
+    #expect(study.directions == [.maximize, .minimize])
+    let trials = try storage.trials(study: study.id)
+    #expect(trials.count == 8 && trials.allSatisfy { $0.state == .complete && $0.values.count == 2 })
+    for trial in trials {
+      let units = try #require(trial.parameters["hidden.units.1"]?.number)
+      #expect(trial.values[1] == 784 * units + units + units * 10 + 10)
+      #expect(trial.constraints == [trial.values[1] - 20000])
+    }
+    let csv = try String(contentsOfFile: "\(folder)/pareto.csv", encoding: .utf8)
+    #expect(csv.hasPrefix("number,accuracy,parameters,constraint_1,"), "\(csv)")
+    let front = Pareto.front(trials, directions: [.maximize, .minimize])
+    #expect(csv.split(separator: "\n").count == front.count + 1)
+    #expect(try String(contentsOfFile: "\(folder)/pareto.svg", encoding: .utf8).hasPrefix("<svg"))
+    let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(folder)/pareto.json")))
+    #expect(((json as? [String: Any])?["hypervolumes"] as? [Double])?.count == 1)
+    let show = try cli.run(["tune", "--show", "--storage", "\(folder)/study.sqlite", "--study", "default"])
+    #expect(show.status == 0 && show.output.contains("Pareto front (\(front.count) of 8 trials)"), "\(show.error)")
+    let notOnFront = trials.first { trial in !front.contains { $0.number == trial.number } }?.number ?? 99
+    let pick = try cli.run(base + ["--trials", "9", "--retrain", "--pick", "\(notOnFront)"])
+    #expect(pick.status == 64 && pick.error.contains("--pick \(notOnFront) is not on the front"), "\(pick.error)")
+    for (arguments, message) in [
+      (["--objectives", "accuracy,wings"], "--objectives: 'accuracy,wings' is not distinct names from accuracy"),
+      (["--objectives", "accuracy,loss", "--sampler", "tpe"], "--sampler tpe ranks trials by one value"),
+      (["--objectives", "accuracy,loss", "--pruner", "median"], "--pruner median: trials of several objectives"),
+      (["--objectives", "accuracy,loss", "--retrain"], "--retrain with several objectives needs --pick TRIAL"),
+      (["--constraints", "parameters<200"], "--constraints: 'parameters<200' is not METRIC<=NUMBER"),
+      (["--sampler", "nsga2"], "--sampler nsga2 searches several objectives"),
+    ] {
+      let result = try cli.run(["tune", "--space", path] + arguments)
+      #expect(result.status == 64 && result.error.contains(message), "\(arguments): \(result.error)")
+    }
   }
 
   /// Two processes on one study file share a grid: every point runs exactly once.

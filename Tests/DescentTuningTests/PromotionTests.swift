@@ -180,7 +180,8 @@ struct PromotionTests {
     try other.removeArtifact(name: Trial.checkpointName(fold: 1), trial: running.id)
     #expect(
       try other.finish(
-        trial: running.id, state: .paused, value: nil, foldValues: [], error: nil, lost: false, retryLimit: 0))
+        trial: running.id, state: .paused, value: nil, values: [], constraints: [], foldValues: [], error: nil,
+        lost: false, retryLimit: 0))
     let resumed = try Study(
       name: "missing", storage: other, direction: .maximize, sampler: RandomSampler(seed: 6), pausing: true)
     _ = try Self.run(resumed, folds: folds, trials: 1)

@@ -249,8 +249,8 @@ struct StorageTests {
   }
 
   /// The schema is versioned: a store written by a newer Descent is refused naming both versions,
-  /// and a version 1 file (before retries, settings, artifacts and PAUSED trials) is upgraded in
-  /// place, its trials kept.
+  /// and a version 1 file (before retries, settings, artifacts, PAUSED trials and studies of
+  /// several objectives) is upgraded in place, its trials kept.
   @Test func schemaVersionsAreCheckedAndUpgraded() throws {
     let folder = try TestStudies.folder()
     let path = folder + "/study.sqlite"
@@ -266,16 +266,18 @@ struct StorageTests {
       #expect(sqlite3_exec(db, sql, nil, nil, nil) == SQLITE_OK, "\(sql)")
       sqlite3_close(db)
     }
-    execute("UPDATE descent SET value = '5' WHERE key = 'version'")
+    execute("UPDATE descent SET value = '6' WHERE key = 'version'")
     #expect(
       throws: TuningError.notAStudy(
-        path: path, reason: "schema version 5 is newer than this Descent's (4): use a newer descent")
+        path: path, reason: "schema version 6 is newer than this Descent's (5): use a newer descent")
     ) {
       try SQLiteStorage(path: path)
     }
-    // Back to version 1's tables: without the columns and index version 2 added and version 3's artifacts.
+    // Back to version 1's tables: without the columns and index version 2 added, version 3's
+    // artifacts and version 5's objective and constraint values.
     execute(
       """
+      ALTER TABLE trials DROP COLUMN objective_values; ALTER TABLE trials DROP COLUMN constraint_values;
       DROP TABLE artifacts; DROP INDEX trials_token; ALTER TABLE trials DROP COLUMN token;
       ALTER TABLE trials DROP COLUMN replaced;
       ALTER TABLE trials DROP COLUMN retry; ALTER TABLE studies DROP COLUMN claims; ALTER TABLE studies DROP
@@ -298,6 +300,13 @@ struct StorageTests {
       return try trial.suggestFloat("x", 0, 1)
     }
     #expect(try study.artifact("bytes", trial: 5) == [0, 1, 255, 7] && study.artifact("bytes", trial: 4) == nil)
+    let two = try Study(
+      name: "two", storage: storage, directions: [.minimize, .maximize], sampler: RandomSampler(seed: 1))
+    try two.optimize(trials: 2) { trial, _ in
+      let x = try trial.suggestFloat("x", 0, 1)
+      return [x, 1 - x]
+    }
+    #expect(try two.trials().allSatisfy { $0.values.count == 2 && $0.value == nil && $0.state == .complete })
   }
 
   @Test func filesThatAreNotStudiesAreClearErrors() throws {

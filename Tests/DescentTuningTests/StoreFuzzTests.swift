@@ -70,7 +70,8 @@ struct StoreFuzzTests {
     for side in ["-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + side) }  // the last case's
     do {
       let store = try SQLiteStorage(path: path, readOnly: true)
-      for (id, _, direction) in try store.studies() {
+      for (id, _, directions) in try store.studies() {
+        let direction = directions[0]
         let trials = try store.trials(study: id)
         // What is read is in range, as a file's sizes are: counts and indexes from 0 to 2³¹ − 1.
         let inRange = 0...Int(Int32.max)
