@@ -274,6 +274,9 @@ MUTATIONS = [
      "let top = k + 1 < sorted.count ? sorted[k + 1][0] : reference[d - 1]", "MultiObjectiveTests"),
     ("crowding distance not scaled by the objective's range", "Sources/DescentTuning/Pareto.swift",
      "/ (high - low)\n", "\n", "MultiObjectiveTests"),
+    ("TPE blind to several objectives (ranks by one value)", "Sources/DescentTuning/TPESampler.swift",
+     "let pareto = directions.count > 1 || context.history.contains { !$0.constraints.isEmpty }",
+     "let pareto = false", "MultiObjectiveTests"),
 ]
 
 # Built as scripts/test.sh builds (optimized): the suites a mutation runs take a quarter of the time.

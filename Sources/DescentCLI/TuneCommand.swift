@@ -70,7 +70,7 @@ struct TuneCommand {
         help: """
           tpe, random, grid (every combination once; floats need a step), cmaes
           (numbers searched jointly; choices from the best trials' frequencies) or
-          nsga2 (several objectives; the default for them)
+          nsga2 (several objectives; the default for them, where tpe also works)
           """),
       Flag(
         "objectives", "accuracy",
@@ -206,10 +206,10 @@ struct TuneCommand {
       return
     }
     if !given.contains("--sampler") { sampler = "nsga2" }
-    guard ["nsga2", "random", "grid"].contains(sampler) else {
+    guard ["nsga2", "tpe", "random", "grid"].contains(sampler) else {
       throw UsageError(
         message: "--sampler \(sampler) ranks trials by one value: several objectives or --constraints take nsga2, "
-          + "random or grid")
+          + "tpe, random or grid")
     }
     if several {
       if retrain && pick == nil {

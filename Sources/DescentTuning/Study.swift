@@ -56,7 +56,7 @@ public final class Study: Sendable {
 
   /// A study of one objective per entry of `directions`, whose objectives return that many
   /// results and then `constraints` constraint values (feasible when all are ≤ 0), for a sampler
-  /// that handles several (``NSGAIISampler``, ``RandomSampler``, ``GridSampler``); pruning
+  /// that handles several (``NSGAIISampler``, ``TPESampler``, ``RandomSampler``, ``GridSampler``); pruning
   /// several objectives is not offered yet (`pruner` must be ``NoPruner`` then). Otherwise as
   /// ``init(name:storage:direction:sampler:pruner:space:heartbeatInterval:gracePeriod:retryFailed:pausing:)``.
   /// - Throws: ``ConfigurationError`` naming the sampler or pruner that cannot, storage errors.
@@ -72,7 +72,7 @@ public final class Study: Sendable {
     if directions.count > 1 || constraints > 0 {
       try ConfigurationError.require(
         sampler.handlesSeveralObjectives, "sampler", "\(type(of: sampler))",
-        "NSGAIISampler, RandomSampler or GridSampler for several objectives or constraints")
+        "NSGAIISampler, TPESampler, RandomSampler or GridSampler for several objectives or constraints")
     }
     if directions.count > 1 {
       try ConfigurationError.require(

@@ -23,6 +23,8 @@ import Foundation
 /// With one worker no other trial runs, so it changes nothing there.
 public struct TPESampler: Sampler {
   public var seed: UInt64
+  /// Several objectives and constraints rank trials by Pareto fronts (``paretoSplit(_:directions:)``).
+  public var handlesSeveralObjectives: Bool { true }
   public var startupTrials: Int
   public var candidates: Int
   public var priorWeight: Double
@@ -54,11 +56,17 @@ public struct TPESampler: Sampler {
 
   public func sample(_ parameter: Hyperparameter, _ context: SamplingContext) throws -> ParameterValue {
     var generator = SeededGenerator(seed: seed, trial: context.trial, parameter: parameter.name)
+    let directions = context.directions.isEmpty ? [context.direction] : context.directions
+    // Several objectives or constraints: ranked by Pareto fronts (MOTPE).
+    let pareto = directions.count > 1 || context.history.contains { !$0.constraints.isEmpty }
     let finished = context.history.filter {
-      ($0.state == .complete && ($0.value?.isFinite ?? false)) || ($0.stoppedEarly && $0.lastStep != nil)
+      pareto
+        ? Pareto.minimized($0, directions) != nil
+        : ($0.state == .complete && ($0.value?.isFinite ?? false)) || ($0.stoppedEarly && $0.lastStep != nil)
     }
     guard finished.count >= startupTrials else { return RandomSampler.draw(parameter.domain, &generator) }
-    let (good, ranked) = Self.split(finished, direction: context.direction)
+    let (good, ranked) =
+      pareto ? Self.paretoSplit(finished, directions: directions) : Self.split(finished, direction: context.direction)
     let bad = ranked + (constantLiar ? context.history.filter { $0.state == .running } : [])
     func observations(_ trials: [TrialRecord]) -> [ParameterValue] {
       trials.sorted { $0.number < $1.number }.compactMap { trial in
@@ -96,6 +104,40 @@ public struct TPESampler: Sampler {
     let ranked = complete + pruned
     let count = gamma(ranked.count)
     return (Array(ranked.prefix(count)), Array(ranked.dropFirst(count)))
+  }
+
+  /// Step 2 for several objectives or constraints (MOTPE, Ozaki et al., GECCO 2020, as Optuna
+  /// splits): whole Pareto fronts (feasible trials first) while they fit in γ(n); from the front
+  /// that does not, the trials adding most hypervolume, by dropping the one adding least until it
+  /// fits.
+  static func paretoSplit(
+    _ trials: [TrialRecord], directions: [Direction]
+  ) -> (good: [TrialRecord], bad: [TrialRecord]) {
+    let points = trials.map { Pareto.minimized($0, directions)! }
+    let count = gamma(trials.count)
+    let reference = directions.indices.map { d in
+      let values = points.map { $0[d] }
+      let (low, high) = (values.min()!, values.max()!)
+      return high + (high > low ? (high - low) / 10 : 1)
+    }
+    var good: [Int] = []
+    for front in Pareto.fronts(points, violations: trials.map(Pareto.violation)) where good.count < count {
+      var kept = front
+      while good.count + kept.count > count {
+        let whole = Pareto.hypervolume(kept.map { points[$0] }, reference: reference)
+        let least = kept.indices.min { a, b in
+          let without = { (k: Int) in
+            whole - Pareto.hypervolume(kept.indices.filter { $0 != k }.map { points[kept[$0]] }, reference: reference)
+          }
+          let (x, y) = (without(a), without(b))
+          return x != y ? x < y : trials[kept[a]].number > trials[kept[b]].number
+        }!
+        kept.remove(at: least)
+      }
+      good += kept
+    }
+    let chosen = Set(good)
+    return (good.map { trials[$0] }, trials.indices.filter { !chosen.contains($0) }.map { trials[$0] })
   }
 }
 

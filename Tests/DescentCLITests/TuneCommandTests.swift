@@ -406,7 +406,7 @@ struct TuneCommandTests {
     #expect(pick.status == 64 && pick.error.contains("--pick \(notOnFront) is not on the front"), "\(pick.error)")
     for (arguments, message) in [
       (["--objectives", "accuracy,wings"], "--objectives: 'accuracy,wings' is not distinct names from accuracy"),
-      (["--objectives", "accuracy,loss", "--sampler", "tpe"], "--sampler tpe ranks trials by one value"),
+      (["--objectives", "accuracy,loss", "--sampler", "cmaes"], "--sampler cmaes ranks trials by one value"),
       (["--objectives", "accuracy,loss", "--pruner", "median"], "--pruner median: trials of several objectives"),
       (["--objectives", "accuracy,loss", "--retrain"], "--retrain with several objectives needs --pick TRIAL"),
       (["--constraints", "parameters<200"], "--constraints: 'parameters<200' is not METRIC<=NUMBER"),

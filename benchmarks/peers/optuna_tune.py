@@ -4,7 +4,10 @@ validation images of Fashion-MNIST (the first 15 000 training images, split by a
 maximizing validation accuracy after the last epoch. Space: learning rate log-uniform [1e-4, 1e-1],
 batch size {32, 64, 128, 256}, hidden units int [32, 512] (log), dropout [0, 0.5], weight decay
 log-uniform [1e-6, 1e-2], optimizer adam or sgd with momentum [0.5, 0.99].
-Usage: optuna_tune.py SEED tpe|random|cmaes none|median. Prints one JSON line: best, seconds, counts."""
+With nsga2: two objectives, validation accuracy (maximized) and the model's parameter count
+(minimized), NSGA-II with Optuna's defaults (population 50), TRIALS trials (default 30); the
+JSON line then holds the Pareto front's [accuracy, parameters] pairs.
+Usage: optuna_tune.py SEED tpe|random|cmaes|nsga2 none|median [TRIALS]. Prints one JSON line: best, seconds, counts."""
 import json
 import sys
 import time
@@ -16,6 +19,7 @@ import torch
 from fashion import load
 
 seed, sampler_name, pruner_name = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+trials = int(sys.argv[4]) if len(sys.argv) > 4 else 30
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 torch.manual_seed(seed)
 x, y = load("train")
@@ -51,9 +55,12 @@ def objective(trial):
         model.eval()
         with torch.no_grad():
             accuracy = (model(x_val).argmax(1) == y_val).float().mean().item()
-        trial.report(accuracy, epoch + 1)
-        if trial.should_prune():
-            raise optuna.TrialPruned()
+        if sampler_name != "nsga2":
+            trial.report(accuracy, epoch + 1)
+            if trial.should_prune():
+                raise optuna.TrialPruned()
+    if sampler_name == "nsga2":
+        return accuracy, sum(p.numel() for p in model.parameters())
     return accuracy
 
 
@@ -63,13 +70,18 @@ samplers = {
     # Optuna's CMA-ES: the numeric parameters jointly, the categorical and conditional ones by
     # its independent sampler (random search), as it warns.
     "cmaes": lambda: optuna.samplers.CmaEsSampler(seed=seed, warn_independent_sampling=False),
+    "nsga2": lambda: optuna.samplers.NSGAIISampler(seed=seed),
 }
 sampler = samplers[sampler_name]()
 pruner = optuna.pruners.MedianPruner() if pruner_name == "median" else optuna.pruners.NopPruner()
-study = optuna.create_study(direction="maximize", sampler=sampler, pruner=pruner)
+directions = ["maximize", "minimize"] if sampler_name == "nsga2" else ["maximize"]
+study = optuna.create_study(directions=directions, sampler=sampler, pruner=pruner)
 start = time.perf_counter()
-study.optimize(objective, n_trials=30)
+study.optimize(objective, n_trials=trials)
 states = [t.state.name for t in study.trials]
+if sampler_name == "nsga2":
+    print(json.dumps({"front": [t.values for t in study.best_trials], "seconds": time.perf_counter() - start}))
+    sys.exit(0)
 print(json.dumps({"best": study.best_value, "seconds": time.perf_counter() - start, "pruned": states.count("PRUNED"),
                   "complete": states.count("COMPLETE"), "optuna": optuna.__version__, "torch": torch.__version__,
                   "threads": torch.get_num_threads()}))

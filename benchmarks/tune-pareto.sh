@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# `descent tune --objectives accuracy,parameters` (NSGA-II) against Optuna's NSGAIISampler with
+# PyTorch (benchmarks/peers/optuna_tune.py nsga2) on benchmarks/tune-space.json's space and budget
+# (3 epochs, 10 000 training / 5 000 validation images of Fashion-MNIST), both at their default
+# population of 50, TRIALS trials per seed. Reports each front's hypervolume in the plane of
+# validation error and parameters / 407 050 (the space's largest model), up to (1, 1), and the
+# wall time. Usage: benchmarks/tune-pareto.sh [SEEDS] [TRIALS]   (default: "1 2 3", 100)
+# Peer: pip install optuna torch numpy.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seeds="${1:-1 2 3}"
+trials="${2:-100}"
+scripts/install-system-packages.sh
+swift build -c release --product descent >/dev/null
+echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) cores, $trials trials"
+peer=1
+python3 -c "import optuna, torch" 2>/dev/null || { peer=0; echo "(no optuna, torch: Descent only)"; }
+# The hypervolume of [accuracy, parameters] pairs (JSON on stdin), minimizing error and size.
+volume='
+import json, sys
+points = sorted((1 - a, p / 407050) for a, p in json.load(sys.stdin))
+volume, best = 0.0, 1.0
+for error, size in points:  # by error; each point adds the strip its size improves
+    if size < best:
+        volume += (1 - error) * (best - size)
+        best = size
+print("%.4f" % volume)'
+results=$(mktemp)
+for seed in $seeds; do
+  folder=$(mktemp -d)
+  start=$(date +%s.%N)
+  .build/release/descent tune --space benchmarks/tune-space.json --objectives accuracy,parameters \
+    --trials "$trials" --seed "$seed" --limit 15000 --validation 0.33334 --output "$folder" --quiet >/dev/null
+  seconds=$(echo "$(date +%s.%N) - $start" | bc)
+  hv=$(python3 -c "import csv, json, sys; print(json.dumps([[float(r['accuracy']), float(r['parameters'])]
+    for r in csv.DictReader(open(sys.argv[1]))]))" "$folder/pareto.csv" | python3 -c "$volume")
+  rm -rf "$folder"
+  printf 'descent seed %s  hypervolume %s  %6.1f s\n' "$seed" "$hv" "$seconds" | tee -a "$results"
+  if [ $peer = 1 ]; then
+    line=$(cd benchmarks/peers && python3 optuna_tune.py "$seed" nsga2 none "$trials" | tail -1)
+    hv=$(python3 -c "import json, sys; print(json.dumps(json.loads(sys.argv[1])['front']))" "$line" |
+      python3 -c "$volume")
+    pseconds=$(python3 -c "import json, sys; print(json.loads(sys.argv[1])['seconds'])" "$line")
+    printf 'optuna  seed %s  hypervolume %s  %6.1f s\n' "$seed" "$hv" "$pseconds" | tee -a "$results"
+  fi
+done
+python3 - "$results" <<'PY'
+import sys, collections
+rows = collections.defaultdict(list)
+for line in open(sys.argv[1]):
+    f = line.split()
+    rows[f[0]].append((float(f[4]), float(f[5])))
+for name, r in rows.items():
+    print("%-7s hypervolume mean %.4f (%.4f–%.4f), wall mean %.1f s"
+          % (name, sum(v for v, _ in r) / len(r), min(v for v, _ in r), max(v for v, _ in r),
+             sum(s for _, s in r) / len(r)))
+if "descent" in rows and "optuna" in rows:
+    d, o = rows["descent"], rows["optuna"]
+    print("wall ratio descent/optuna %.2f×" % ((sum(s for _, s in d) / len(d)) / (sum(s for _, s in o) / len(o))))
+PY
+rm -f "$results"
