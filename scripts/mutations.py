@@ -277,6 +277,17 @@ MUTATIONS = [
     ("TPE blind to several objectives (ranks by one value)", "Sources/DescentTuning/TPESampler.swift",
      "let pareto = directions.count > 1 || context.history.contains { !$0.constraints.isEmpty }",
      "let pareto = false", "MultiObjectiveTests"),
+    ("PBT trains a copied member with the donor's values, not the explored ones (Ray's #62173)",
+     "Sources/DescentTuning/PopulationBasedTraining.swift",
+     "    trainer = try makeTrainer(parameters)\n", "    trainer = try makeTrainer(donorLineage.parameters(after: step))\n",
+     "PopulationBasedTrainingTests"),
+    ("PBT copies the donor's values but not its state", "Sources/DescentTuning/PopulationBasedTraining.swift",
+     "    try trainer.adoptState(fromCheckpoint: bytes, name: \"member \\(donor)'s checkpoint at step \\(step)\")\n",
+     "\n", "PopulationBasedTrainingTests"),
+    ("PBT's barrier lets a member go on before the others reach its step",
+     "Sources/DescentTuning/PopulationBasedTraining.swift",
+     "return others.contains { $0.state != .complete && $0.intermediate[step] == nil }", "return false",
+     "PopulationBasedTrainingTests"),
 ]
 
 # Built as scripts/test.sh builds (optimized): the suites a mutation runs take a quarter of the time.

@@ -52,6 +52,21 @@ extension TuneCommand {
       trials: try store.trials(study: stored.id), direction: stored.directions[0],
       parameters: space?.parameters.map(\.name))
     print(report.table(limit: 1000), terminator: "")
+    for trial in report.trials {
+      guard
+        let bytes = try store.artifact(
+          name: PopulationBasedTraining.lineageName, study: stored.id, number: trial.number),
+        let lineage = try? JSONDecoder().decode(PopulationBasedTraining.Lineage.self, from: Data(bytes))
+      else { continue }
+      // A member's schedule: its start, then each copy with the values it changed.
+      let steps = lineage.events.enumerated().map { index, event in
+        let before = index > 0 ? lineage.events[index - 1].parameters : [:]
+        let changed = event.parameters.filter { before[$0.key] != $0.value }.sorted { $0.key < $1.key }
+          .map { "\($0.key)=\($0.value.short)" }.joined(separator: " ")
+        return event.donor.map { "after epoch \(event.step) copied member \($0): \(changed)" } ?? "start: \(changed)"
+      }
+      print("member \(trial.number): " + steps.joined(separator: "; "))
+    }
     if stored.directions.count > 1 {
       let objectives =
         try store.settings(study: stored.id)
@@ -92,4 +107,7 @@ struct TuneSettings: Codable {
   /// What trials optimize and the bounds they keep (absent before several objectives: accuracy).
   var objectives: [String]?
   var constraints: [String]?
+  /// Population-based training's population and interval (absent: not a PBT study).
+  var population: Int?
+  var interval: Int?
 }

@@ -14,6 +14,8 @@ struct TuneCommand {
   var sampler = "tpe"
   var warmStart: String?
   var objectives: [TuneMetric] = [.accuracy]
+  var population: Int?
+  var interval: Int?
   var constraints: [TuneConstraint] = []
   var pick: Int?
   var pruner = "median"
@@ -95,6 +97,19 @@ struct TuneCommand {
         settings.constraints = parsed.map { $0! }
         return nil
       },
+      .value(
+        "pbt", "N",
+        """
+        population-based training: N members (the study's trials) train together;
+        every --interval epochs the bottom quarter copies a top-quarter member's
+        exact checkpoint and perturbs its learning-rate, momentum, dropout and
+        weight-decay (x0.8 or x1.2, or redrawn with probability 0.25)
+        """, \.population, expected: "a whole number >= 2"
+      ) { $0 >= 2 },
+      .value(
+        "interval", "EPOCHS", "with --pbt: epochs between copies (default: a fifth of the epochs, at least 1)",
+        \.interval, expected: "a whole number >= 1"
+      ) { $0 >= 1 },
       .value(
         "pick", "TRIAL", "with --retrain and several objectives: the front's trial to retrain", \.pick,
         expected: "a trial number"),
@@ -192,7 +207,28 @@ struct TuneCommand {
       throw UsageError(message: "--warm-start starts CMA-ES: it needs --sampler cmaes (given: \(sampler))")
     }
     try choosePareto()
+    try choosePopulation()
   }
+
+  /// With `--pbt`: the population is the study's trials, the barrier its pruner, one validation
+  /// split; refuses what does not fit.
+  mutating func choosePopulation() throws {
+    guard let population else {
+      if interval != nil {
+        throw UsageError(message: "--interval is the epochs between PBT's copies: it needs --pbt N")
+      }
+      return
+    }
+    for flag in ["--trials", "--pruner", "--cv", "--objectives", "--constraints"] where given.contains(flag) {
+      throw UsageError(
+        message: "--pbt \(population) trains \(population) members with its own schedule: leave out \(flag)")
+    }
+    (trials, pruner) = (population, "none")
+    if !given.contains("--sampler") { sampler = "random" }
+  }
+
+  /// The parameters `--pbt` perturbs: those of the space's searched ones it names.
+  static let perturbable = ["learning-rate", "momentum", "dropout", "weight-decay"]
 
   /// With several objectives or constraints: NSGA-II and no pruning unless chosen, and refuses
   /// what cannot rank them.
@@ -234,7 +270,8 @@ struct TuneCommand {
   /// Options that shape the study's trials: stored with it, so workers take them from there.
   static let studySettings: Set = [
     "--space", "--trials", "--timeout", "--sampler", "--pruner", "--cv", "--validation",
-    "--seed", "--limit", "--retry-failed", "--label", "--warm-start", "--objectives", "--constraints",
+    "--seed", "--limit", "--retry-failed", "--label", "--warm-start", "--objectives", "--constraints", "--pbt",
+    "--interval",
   ]
 
   func run() throws -> Int32 {
@@ -275,13 +312,14 @@ struct TuneCommand {
   private mutating func adopt(_ settings: TuneSettings, from location: String) throws {
     storedSpace = settings.space
     (timeout, folds, limit, warmStart) = (nil, nil, nil, nil)
-    (objectives, constraints) = ([.accuracy], [])
+    (objectives, constraints, population, interval) = ([.accuracy], [], nil, nil)
     let values: [(String, String?)] = [
       ("trials", "\(settings.trials)"), ("timeout", settings.timeout.map { "\($0)" }), ("sampler", settings.sampler),
       ("pruner", settings.pruner), ("cv", settings.folds.map { "\($0)" }), ("validation", "\(settings.validation)"),
       ("seed", "\(settings.seed)"), ("limit", settings.limit.map { "\($0)" }),
       ("retry-failed", "\(settings.retryFailed)"), ("label", settings.label), ("warm-start", settings.warmStart),
-      ("objectives", settings.objectives?.joined(separator: ",")),
+      ("objectives", settings.objectives?.joined(separator: ",")), ("pbt", settings.population.map { "\($0)" }),
+      ("interval", settings.interval.map { "\($0)" }),
       ("constraints", settings.constraints.flatMap { $0.isEmpty ? nil : $0.joined(separator: ",") }),
     ]
     for case let (name, text?) in values {
@@ -302,8 +340,26 @@ struct TuneCommand {
       case "nsga2": try NSGAIISampler(seed: seed)
       default: TPESampler(seed: seed)
       }
+    let members = try population.map { population in
+      let searched = space.space.parameters.filter { parameter in
+        if case .categorical = parameter.domain { return false }
+        return true
+      }.map(\.name)
+      let perturbed = Self.perturbable.filter(searched.contains)
+      if let fixed = ["epochs", "batch-size", "augment"].first(where: space.space.parameters.map(\.name).contains) {
+        throw UsageError(
+          message: "--pbt: members share \"\(fixed)\" (their schedule depends on it); fix it in the space")
+      }
+      guard !perturbed.isEmpty else {
+        throw UsageError(
+          message: "--pbt perturbs \(Self.perturbable.joined(separator: ", ")): the space must search one of them")
+      }
+      return try PopulationBasedTraining(
+        population: population, interval: interval ?? max(1, base.epochs / 5), perturbed: Set(perturbed), seed: seed)
+    }
     let chosenPruner: any Pruner =
       switch pruner {
+      case _ where members != nil: members!.barrier
       case "median": try MedianPruner()
       case "asha": try SuccessiveHalvingPruner()
       default: NoPruner()
@@ -311,12 +367,13 @@ struct TuneCommand {
     let study = try Study(
       name: study, storage: store, directions: objectives.map(\.direction), constraints: constraints.count,
       sampler: chosenSampler, pruner: chosenPruner, space: space.space, retryFailed: retryFailed,
-      pausing: pruner == "asha")
+      pausing: pruner == "asha" || members != nil)
     if !worker {
       let settings = TuneSettings(
         space: space.text, trials: trials, timeout: timeout, sampler: sampler, pruner: pruner, folds: folds,
         validation: validation, seed: seed, limit: limit, retryFailed: retryFailed, label: label,
-        warmStart: warmStart, objectives: objectives.map(\.rawValue), constraints: constraints.map(\.description))
+        warmStart: warmStart, objectives: objectives.map(\.rawValue), constraints: constraints.map(\.description),
+        population: population, interval: interval)
       // Sorted keys: the same settings are the same text (Foundation's key order is not fixed).
       let encoder = JSONEncoder()
       encoder.outputFormatting = .sortedKeys
@@ -371,6 +428,7 @@ struct TuneCommand {
     let (featureCount, outputs, fitted) = (train.featureCount, loaded.outputWidth, preprocessing)
     let printLock = NSLock()
     let (objectives, constraints) = (self.objectives, self.constraints)
+    let domains = Dictionary(uniqueKeysWithValues: space.space.parameters.map { ($0.name, $0.domain) })
     try study.optimize(
       trials: trials, timeout: timeout, runningUntil: hardStop, devices: backends.map(\.name),
       onTrialFinished: { record, best in
@@ -406,6 +464,21 @@ struct TuneCommand {
         augmentation = try ImageAugmentation(
           width: image.width, height: image.height, maxShift: augment.shift, horizontalFlip: augment.flip,
           noiseDeviation: augment.noise)
+      }
+      if let members {
+        let build = { (parameters: [String: ParameterValue]) throws -> Trainer in
+          let settings = try TrainConfiguration(space.options(parameters))
+          let model = try settings.makeModel(featureCount: featureCount, outputs: outputs, backend: backends[worker])
+          (model.output, model.preprocessing) = (loaded.output, fitted)
+          return try settings.makeTrainer(model: model, hasValidation: true)
+        }
+        var final: Sequential?
+        let value = try trial.trainMember(
+          members, train: splits[0].train, validation: splits[0].validation, epochs: settings.epochs,
+          batchSize: settings.batchSize, domains: domains, augmentation: augmentation, makeTrainer: build,
+          trained: { final = $0.model })
+        if let final { try trial.keepForEnsembles([final], folds: splits) }
+        return [value]
       }
       var (models, trainers) = ([Sequential](), [Trainer]())
       let result = Result {

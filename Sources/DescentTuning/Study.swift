@@ -170,7 +170,8 @@ public final class Study: Sendable {
 
   /// Runs trials until the study holds `trials` of them (lost ones not counted, so a study
   /// reopened after a crash continues to the same total) and, with ``pausing``, no PAUSED trial
-  /// is promoted any more, the grid is exhausted, or `timeout`
+  /// is promoted any more (a worker with nothing to run waits while other trials run, for what
+  /// they may make promotable), the grid is exhausted, or `timeout`
   /// seconds have passed: no trial starts after that, and a running trial stops at its next
   /// ``Trial/shouldPrune`` check (stored PRUNED at its last step, its error saying why) — or,
   /// given `runningUntil`, at its first check from then on, so running trials may use the time
@@ -214,13 +215,14 @@ public final class Study: Sendable {
         defer { group.leave() }
         do {
           while failure.error == nil, deadline.map({ Date() < $0 }) ?? true {
-            guard
-              let (record, trials) = try runTrial(
-                target: target, deadline: deadline, runningUntil: runningUntil ?? deadline, device: device,
-                worker: worker, heartbeat: heartbeat,
-                objective: objective)
-            else { break }
-            onTrialFinished?(record, Self.best(trials, direction))
+            switch try runTrial(
+              target: target, deadline: deadline, runningUntil: runningUntil ?? deadline, device: device,
+              worker: worker, heartbeat: heartbeat, objective: objective)
+            {
+            case let .ran(record, trials): onTrialFinished?(record, Self.best(trials, direction))
+            case .waiting: Thread.sleep(forTimeInterval: 0.05)
+            case .done: return
+            }
           }
         } catch {
           failure.set(error)
@@ -235,12 +237,21 @@ public final class Study: Sendable {
     if let error = failure.error { throw error }
   }
 
-  /// Starts, runs and finishes one trial; returns it with the study's trials as they are then, or
-  /// nil when the study needs no more.
+  /// What one turn of a worker did.
+  private enum Turn {
+    /// Ran this trial; the study's trials as they were then.
+    case ran(TrialRecord, [TrialRecord])
+    /// Found nothing to run now, but PAUSED trials may be promoted once running ones report.
+    case waiting
+    /// The study needs no more trials.
+    case done
+  }
+
+  /// Starts, runs and finishes one trial, or says why it ran none.
   private func runTrial(
     target: Int, deadline: Date?, runningUntil: Date?, device: String, worker: Int, heartbeat: Heartbeat,
     objective: @Sendable (inout Trial, Int) throws -> [Double]
-  ) throws -> (TrialRecord, [TrialRecord])? {
+  ) throws -> Turn {
     try failLostTrials()
     let history = try trials()
     var (claimed, resumed) = (StartedTrial?.none, TrialRecord?.none)
@@ -255,7 +266,10 @@ public final class Study: Sendable {
       let started = try claimed
         ?? storage.startTrial(
           study: id, target: target, gridSize: sampler.gridSize, device: device, owner: .current)
-    else { return nil }
+    else {
+      let waiting = pausing && history.contains { $0.state == .paused } && history.contains { $0.state == .running }
+      return waiting ? .waiting : .done
+    }
     ActiveTrials.insert(storage.location, started.id)
     heartbeat.add(started.id)
     defer {
@@ -312,7 +326,7 @@ public final class Study: Sendable {
       foldValues: trial.foldValues, error: message, lost: false, retryLimit: retryFailed)
     guard finished else { throw TuningError.lost(trial: trial.number) }
     let all = try trials()
-    return all.first { $0.number == started.number }.map { ($0, all) }
+    return all.first { $0.number == started.number }.map { .ran($0, all) } ?? .done
   }
 }
 

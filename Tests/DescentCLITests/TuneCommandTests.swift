@@ -417,6 +417,49 @@ struct TuneCommandTests {
     }
   }
 
+  /// `--pbt 4 --interval 2`: four members on two workers, each reporting at epochs 2 and 4; the
+  /// bottom one copies a top one at epoch 2 and `--show` prints every member's schedule; flags
+  /// and spaces PBT cannot run are refused naming why.
+  @Test(.enabled(if: enabled, "Fashion-MNIST is not installed (dataset-fashion-mnist)"))
+  func populationBasedTrainingRunsAndShowsLineages() throws {
+    let (folder, path) = try Self.space(
+      #"{"epochs": 4, "backend": "cpu", "hidden": [8], "batch-size": 32, "#
+        + #""learning-rate": {"float": [1e-3, 1e-1], "log": true}, "dropout": {"float": [0, 0.3]}}"#)
+    let run = try cli.run([
+      "tune", "--space", path, "--pbt", "4", "--interval", "2", "--limit", "300", "--workers", "2", "--output", folder,
+      "--quiet",
+    ])
+    #expect(run.status == 0, "\(run.error)")
+    let storage = try SQLiteStorage(path: "\(folder)/study.sqlite")
+    let id = try #require(try storage.studies().first?.id)
+    let trials = try storage.trials(study: id)
+    #expect(
+      trials.count == 4 && trials.allSatisfy { $0.state == .complete && $0.intermediate.keys.sorted() == [2, 4] })
+    let show = try cli.run(["tune", "--show", "--storage", "\(folder)/study.sqlite", "--study", "default"])
+    let lines = show.output.split(separator: "\n").filter { $0.hasPrefix("member ") }
+    #expect(lines.count == 4, "\(show.output)")
+    #expect(lines.count { $0.contains("after epoch 2 copied member ") } == 1, "\(show.output)")
+    for (arguments, message) in [
+      (["--pbt", "4", "--trials", "5"], "--pbt 4 trains 4 members with its own schedule: leave out --trials"),
+      (["--interval", "2"], "--interval is the epochs between PBT's copies: it needs --pbt N"),
+      (["--pbt", "1"], "--pbt: '1' is not a whole number >= 2"),
+    ] {
+      let result = try cli.run(["tune", "--space", path] + arguments)
+      #expect(result.status == 64 && result.error.contains(message), "\(arguments): \(result.error)")
+    }
+    for (json, message) in [
+      (
+        #"{"epochs": 2, "batch-size": {"choice": [32, 64]}, "dropout": {"float": [0, 0.3]}}"#,
+        #"members share "batch-size""#
+      ),
+      (#"{"epochs": 2, "optimizer": {"choice": ["adam", "sgd"]}}"#, "--pbt perturbs learning-rate, momentum, dropout"),
+    ] {
+      let (other, space) = try Self.space(json)
+      let result = try cli.run(["tune", "--space", space, "--pbt", "4", "--limit", "300", "--output", other])
+      #expect(result.status == 64 && result.error.contains(message), "\(json): \(result.error)")
+    }
+  }
+
   /// Two processes on one study file share a grid: every point runs exactly once.
   @Test(.enabled(if: enabled, "Fashion-MNIST is not installed (dataset-fashion-mnist)"))
   func twoProcessesShareAGridWithoutDuplicates() throws {

@@ -167,8 +167,20 @@ extension Trainer {
     try restore(try SafeTensors.decode(bytes, path: name), path: name)
   }
 
+  /// Loads another run's state from checkpoint bytes — its weights, optimizer state (moments,
+  /// momentum buffers), step and epoch counters (so its shuffles, dropout masks and noise draws
+  /// continue) and history — but keeps this trainer's optimizer settings (learning rate, momentum,
+  /// betas, weight decay) and its model's dropout: population-based training's exploit step, whose
+  /// perturbed hyperparameters must reach the optimizer rather than be overwritten by the donor's
+  /// (Ray Tune's issue 62173). The optimizer must be the same kind (its state has the same slots);
+  /// otherwise as ``restoreCheckpoint(bytes:name:)``.
+  public func adoptState(fromCheckpoint bytes: [UInt8], name: String) throws {
+    try restore(try SafeTensors.decode(bytes, path: name), path: name, keepingSettings: true)
+  }
+
   private func restore(
-    _ contents: (tensors: [String: SafeTensors.Tensor], metadata: [String: String]), path: String
+    _ contents: (tensors: [String: SafeTensors.Tensor], metadata: [String: String]), path: String,
+    keepingSettings: Bool = false
   )
     throws
   {
@@ -194,7 +206,15 @@ extension Trainer {
     ] where mine != theirs {
       throw DataError.inconsistent("\(path): the checkpoint's \(what) is \(theirs), this trainer's is \(mine)")
     }
-    if let mismatch = optimizer.settings.mismatch(saved.optimizer, defaults: type(of: optimizer).defaultSettings) {
+    if keepingSettings {
+      guard saved.optimizer.name == optimizer.settings.name else {
+        throw DataError.inconsistent(
+          "\(path): the checkpoint's optimizer is \(saved.optimizer.name), this trainer's is \(optimizer.settings.name)"
+        )
+      }
+    } else if let mismatch = optimizer.settings.mismatch(
+      saved.optimizer, defaults: type(of: optimizer).defaultSettings)
+    {
       throw DataError.inconsistent("\(path): \(mismatch)")
     }
     // Callback settings come from this trainer; the checkpoint only supplies their progress.
