@@ -46,9 +46,8 @@ public struct PopulationBasedTraining: Sendable {
     (self.perturbed, self.seed) = (perturbed, seed)
   }
 
-  /// The pruner a PBT study runs with (``Study/init(name:storage:direction:sampler:pruner:space:heartbeatInterval:gracePeriod:retryFailed:pausing:)``
-  /// with `pausing: true` and `population` trials): a member waits at a step until every member
-  /// has reported it.
+  /// The pruner a PBT study runs with (a ``Study`` with `pausing: true`, optimized for
+  /// `population` trials): a member waits at a step until every member has reported it.
   public var barrier: Barrier { Barrier(population: population) }
 
   /// Holds a member at a step until the other members (failed ones aside) have reported it.
