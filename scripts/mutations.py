@@ -287,7 +287,8 @@ MUTATIONS = [
      "\n", "PopulationBasedTrainingTests"),
     ("PBT's barrier lets a member go on before the others reach its step",
      "Sources/DescentTuning/PopulationBasedTraining.swift",
-     "return others.contains { $0.state != .complete && $0.intermediate[step] == nil }", "return false",
+     "return members.contains { ![.failed, .complete].contains($0.state) && $0.intermediate[step] == nil }",
+     "return false",
      "PopulationBasedTrainingTests"),
 ]
 

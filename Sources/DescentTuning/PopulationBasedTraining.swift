@@ -50,16 +50,17 @@ public struct PopulationBasedTraining: Sendable {
   /// `population` trials): a member waits at a step until every member has reported it.
   public var barrier: Barrier { Barrier(population: population) }
 
-  /// Holds a member at a step until the other members (failed ones aside) have reported it.
+  /// Holds a member at a step until every other member has reported it. The members are the
+  /// trials the study counts (a lost one's replacement, a retried one's copy, in their place), so
+  /// a member that starts late is waited for; one that failed for good is not.
   public struct Barrier: Pruner {
     public let population: Int
 
     public func shouldPrune(_ trial: TrialRecord, history: [TrialRecord], direction: Direction) -> Bool {
       guard let step = trial.lastStep else { return false }
-      let others = history.filter { $0.number != trial.number && $0.state != .failed }
-      let failed = history.count { $0.state == .failed && !$0.replaced }
-      guard others.count + failed >= population - 1 else { return true }
-      return others.contains { $0.state != .complete && $0.intermediate[step] == nil }
+      let members = history.filter { !$0.lost && !$0.replaced && $0.number != trial.number }
+      guard members.count >= population - 1 else { return true }
+      return members.contains { ![.failed, .complete].contains($0.state) && $0.intermediate[step] == nil }
     }
   }
 
@@ -94,10 +95,12 @@ public struct PopulationBasedTraining: Sendable {
   /// The bottom members at a step copy these donors: members ranked by their value at `step`
   /// (best first, ties by number); nil for a member that is not in the bottom quantile.
   func donor(for member: Int, at step: Int, among trials: [TrialRecord], direction: Direction) -> Int? {
-    let ranked = trials.filter { $0.number < population && $0.intermediate[step] != nil }.sorted { a, b in
-      let (x, y) = (a.intermediate[step]!, b.intermediate[step]!)
-      return x != y ? direction.isBetter(x, than: y) : a.number < b.number
-    }
+    // The members: the trials the study counts, failed ones aside.
+    let ranked = trials.filter { !$0.lost && !$0.replaced && $0.state != .failed && $0.intermediate[step] != nil }
+      .sorted { a, b in
+        let (x, y) = (a.intermediate[step]!, b.intermediate[step]!)
+        return x != y ? direction.isBetter(x, than: y) : a.number < b.number
+      }
     let count = max(1, Int((quantile * Double(ranked.count)).rounded(.up)))
     guard ranked.count >= 2 * count, ranked.suffix(count).contains(where: { $0.number == member }) else { return nil }
     var generator = SeededGenerator(seed: seed, trial: member, parameter: "pbt.donor.\(step)")
@@ -167,11 +170,15 @@ extension Trial {
           parameter: "monitor", value: monitor, allowed: "a value each epoch reports, e.g. validation accuracy")
       }
       value = reported
+      // The checkpoint is kept before the value is reported: once every member has reported a
+      // step, every checkpoint of it a member may copy is there.
+      if step < epochs {
+        let name = PopulationBasedTraining.checkpointName(step: step)
+        try keep(try trainer.checkpointBytes(name: "member \(number)'s checkpoint at step \(step)"), as: name)
+        try keep(Array("\(step)".utf8), as: Self.pausedStepName)
+      }
       try report(value, step: step)
       guard step < epochs else { break }
-      let name = PopulationBasedTraining.checkpointName(step: step)
-      try keep(try trainer.checkpointBytes(name: "member \(number)'s checkpoint at step \(step)"), as: name)
-      try keep(Array("\(step)".utf8), as: Self.pausedStepName)
       if try shouldPrune { throw TrialPaused(step: step) }
       try exploit(pbt, at: step, lineage: &lineage, trainer: &trainer, domains: domains, makeTrainer: makeTrainer)
     }

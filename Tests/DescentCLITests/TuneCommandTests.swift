@@ -269,6 +269,52 @@ struct TuneCommandTests {
     for (number, value) in completedBefore { #expect(trials[number].value == value) }
   }
 
+  /// PBT killed with SIGKILL three times, each a seeded 0–300 ms after one more value was
+  /// reported, then run again: the population finishes — as many counted members as asked, each
+  /// COMPLETE with a value at every epoch and a lineage — members killed mid-interval paused
+  /// again at their checkpoint or, before their first, lost and replaced.
+  @Test(.enabled(if: enabled, "Fashion-MNIST is not installed (dataset-fashion-mnist)"))
+  func aPopulationKilledAtRandomMomentsFinishesOnReopening() throws {
+    let (folder, path) = try Self.space(
+      #"{"epochs": 4, "backend": "cpu", "hidden": [64], "batch-size": 32, "#
+        + #""learning-rate": {"float": [1e-3, 1e-1], "log": true}, "dropout": {"float": [0, 0.3]}}"#)
+    let arguments = [
+      "tune", "--space", path, "--pbt", "4", "--interval", "1", "--limit", "3000", "--workers", "2", "--output",
+      folder, "--quiet",
+    ]
+    let seed = TestSeed.make()
+    var random = Mutator(seed: seed)
+    // Read without opening a Study, so the next `descent tune` is the one that finds the lost trials.
+    func reported() -> Int {
+      guard let storage = try? SQLiteStorage(path: "\(folder)/study.sqlite"), let id = try? storage.studies().first?.id
+      else { return 0 }
+      return ((try? storage.trials(study: id)) ?? []).map(\.intermediate.count).reduce(0, +)
+    }
+    for round in 0..<3 where reported() < 16 {  // a fast machine may finish before round 3
+      let before = reported()
+      let process = try Self.start(arguments)
+      let deadline = Date().addingTimeInterval(120)
+      while process.isRunning, Date() < deadline, reported() <= before { usleep(20_000) }
+      usleep(UInt32.random(in: 0...300_000, using: &random))
+      if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+      process.waitUntilExit()
+      #expect(reported() > before, "round \(round): nothing reported within 120 s; \(TestSeed.replay(seed))")
+    }
+    let result = try cli.run(arguments)
+    #expect(result.status == 0, "\(result.error); \(TestSeed.replay(seed))")
+    let storage = try SQLiteStorage(path: "\(folder)/study.sqlite")
+    let id = try #require(try storage.studies().first?.id)
+    let trials = try storage.trials(study: id)
+    let counted = trials.filter { !$0.lost && !$0.replaced }
+    #expect(counted.count == 4, "\(trials.map { "\($0.number) \($0.state) \($0.error ?? "")" })")
+    for member in counted {
+      #expect(
+        member.state == .complete && member.intermediate.keys.sorted() == [1, 2, 3, 4], "member \(member.number)")
+      #expect(try storage.artifact(name: PopulationBasedTraining.lineageName, study: id, number: member.number) != nil)
+    }
+    #expect(trials.filter(\.lost).allSatisfy { $0.state == .failed }, "\(TestSeed.replay(seed))")
+  }
+
   /// The worker command `--create` prints survives a store path and a study name with spaces,
   /// quotes, `$` and a line break: the shell hands `descent` exactly those words.
   @Test func thePrintedWorkerCommandIsQuotedForTheShell() throws {
