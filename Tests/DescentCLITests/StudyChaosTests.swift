@@ -83,7 +83,7 @@ struct StudyChaosTests {
   /// trials, each COMPLETE with every epoch's value, none RUNNING or WAITING, and (grid) every
   /// point once. Killed trials are re-queued with their parameters (--retry-failed 10: more than
   /// the kills, since a re-queued trial is claimed first and may be the next one killed).
-  @Test(arguments: ["tpe", "grid", "cmaes"])
+  @Test(arguments: ["tpe", "grid", "cmaes", "nsga2"])
   func killedWorkersAndARestartedServerLeaveExactlyTheRequestedTrials(sampler: String) throws {
     let server = try Server()
     let database = try server.database()
@@ -95,11 +95,13 @@ struct StudyChaosTests {
           + #""optimizer": {"choice": ["adam", "sgd"]}}"#
     )
     let target = sampler == "grid" ? 18 : 30
-    let create = try cli.run([
-      "tune", "--space", path, "--storage", database, "--study", "chaos", "--sampler", sampler,
-      "--trials", sampler == "grid" ? "100" : "\(target)", "--pruner", "none", "--limit", "1000",
-      "--retry-failed", "10", "--create",
-    ])
+    // NSGA-II (two objectives) and CMA-ES replay the store: killed workers must not break that.
+    let create = try cli.run(
+      [
+        "tune", "--space", path, "--storage", database, "--study", "chaos", "--sampler", sampler,
+        "--trials", sampler == "grid" ? "100" : "\(target)", "--pruner", "none", "--limit", "1000",
+        "--retry-failed", "10", "--create",
+      ] + (sampler == "nsga2" ? ["--objectives", "accuracy,loss"] : []))
     try #require(create.status == 0, "\(create.error)")
     let store = try PostgreSQLStorage(url: database)
     let id = try #require(try store.studies().first { $0.name == "chaos" }?.id)
