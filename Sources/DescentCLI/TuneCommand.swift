@@ -117,10 +117,11 @@ struct TuneCommand {
         "warm-start", "STUDY", "with --sampler cmaes: start from the best 10% of STUDY's trials in the same store",
         \.warmStart, expected: "a study's name"),
       .choice(
-        "pruner", "median", \.pruner, choices: ["none", "median", "asha"],
+        "pruner", "median", \.pruner, choices: ["none", "median", "asha", "pareto"],
         help: """
-          none, median (after 5 complete trials) or asha (min resource 1 epoch,
-          factor 4; trials pause at a checkpoint in the store and are promoted)
+          none, median (after 5 complete trials), asha (min resource 1 epoch,
+          factor 4; trials pause at a checkpoint in the store and are promoted) or,
+          with several objectives, pareto (stop a trial another beats at the epoch)
           """),
       .value(
         "cv", "K", "K-fold cross-validation (stratified); folds train interleaved, epoch by epoch", \.folds,
@@ -239,6 +240,9 @@ struct TuneCommand {
         throw UsageError(message: "--sampler nsga2 searches several objectives: give --objectives")
       }
       if pick != nil { throw UsageError(message: "--pick chooses from a front: it needs several --objectives") }
+      if pruner == "pareto" {
+        throw UsageError(message: "--pruner pareto judges several objectives: give --objectives")
+      }
       return
     }
     if !given.contains("--sampler") { sampler = "nsga2" }
@@ -252,8 +256,8 @@ struct TuneCommand {
         throw UsageError(message: "--retrain with several objectives needs --pick TRIAL (a trial of the front)")
       }
       if !given.contains("--pruner") { pruner = "none" }
-      guard pruner == "none" else {
-        throw UsageError(message: "--pruner \(pruner): trials of several objectives are not pruned yet (use none)")
+      guard ["none", "pareto"].contains(pruner) else {
+        throw UsageError(message: "--pruner \(pruner) judges one value: several objectives take none or pareto")
       }
     }
   }
@@ -362,6 +366,7 @@ struct TuneCommand {
       case _ where members != nil: members!.barrier
       case "median": try MedianPruner()
       case "asha": try SuccessiveHalvingPruner()
+      case "pareto": try ParetoPruner(directions: objectives.map(\.direction))
       default: NoPruner()
       }
     let study = try Study(
@@ -481,10 +486,22 @@ struct TuneCommand {
         return [value]
       }
       var (models, trainers) = ([Sequential](), [Trainer]())
+      let row = Array(splits[0].validation.features.prefix(featureCount))
+      // Several objectives: each epoch reports every one (for --pruner pareto).
+      let vector: (([Trainer]) throws -> [Double])? =
+        objectives.count < 2
+        ? nil
+        : { trainers in
+          let accuracies = trainers.compactMap { $0.history.epochs.last?.value(named: "validation accuracy") }
+          let measured = try TuneMetric.measure(
+            Set(objectives), accuracy: accuracies.reduce(0, +) / Double(max(1, accuracies.count)),
+            models: trainers.map(\.model), trainers: trainers, row: row)
+          return objectives.map { measured[$0]! }
+        }
       let result = Result {
         try trial.crossValidate(
           splits, epochs: settings.epochs, batchSize: settings.batchSize, augmentation: augmentation,
-          stopBefore: hardStop
+          stopBefore: hardStop, objectives: vector
         ) { _ in
           let model = try settings.makeModel(featureCount: featureCount, outputs: outputs, backend: backends[worker])
           (model.output, model.preprocessing) = (loaded.output, fitted)
@@ -500,8 +517,7 @@ struct TuneCommand {
       let accuracy = try result.get()
       guard objectives != [.accuracy] || !constraints.isEmpty else { return [accuracy] }
       let measured = try TuneMetric.measure(
-        Set(objectives + constraints.map(\.metric)), accuracy: accuracy, models: models, trainers: trainers,
-        row: Array(splits[0].validation.features.prefix(featureCount)))
+        Set(objectives + constraints.map(\.metric)), accuracy: accuracy, models: models, trainers: trainers, row: row)
       return objectives.map { measured[$0]! } + constraints.map { $0.value(measured) }
     }
     let report = StudyReport(trials: try study.trials(), direction: .maximize, parameters: names)

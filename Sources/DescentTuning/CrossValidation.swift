@@ -60,6 +60,8 @@ extension Trial {
   /// and stores each fold's value in ``foldValues``. `makeTrainer(fold)` builds each fold's model
   /// and trainer (on the trial's backend); `augmentation` transforms the training images as
   /// ``Trainer/fit(_:validation:epochs:batchSize:shuffle:augmentation:callbacks:progress:)`` does.
+  /// In a study of several objectives, `objectives(trainers)` gives every objective's value after
+  /// each epoch, reported as the step's vector (for ``ParetoPruner``) instead of the mean.
   ///
   /// In a study with ``Study/pausing``, a stop (pruner, timeout or `stopBefore`) keeps each fold's
   /// checkpoint with the trial (``checkpointName(fold:)``) and throws ``TrialPaused`` instead; a
@@ -67,7 +69,8 @@ extension Trial {
   /// stopped. A trial that completes removes its checkpoints.
   public mutating func crossValidate(
     _ folds: [Fold], epochs: Int, batchSize: Int, monitor: String = "validation accuracy",
-    augmentation: ImageAugmentation? = nil, stopBefore: Date? = nil, makeTrainer: (Int) throws -> Trainer
+    augmentation: ImageAugmentation? = nil, stopBefore: Date? = nil,
+    objectives: (([Trainer]) throws -> [Double])? = nil, makeTrainer: (Int) throws -> Trainer
   ) throws -> Double {
     try ConfigurationError.require(!folds.isEmpty, "folds", 0, ">= 1")
     try ConfigurationError.require(epochs >= 1, "epochs", epochs, ">= 1")
@@ -94,7 +97,7 @@ extension Trial {
       foldValues = values
       lastEpoch = Date().timeIntervalSince(started)
       let mean = values.reduce(0, +) / Double(values.count)
-      try report(mean, step: epoch)
+      if let objectives { try report(try objectives(trainers), step: epoch) } else { try report(mean, step: epoch) }
       // After the last epoch the work is done: the trial completes, whatever a pruner would say.
       if epoch < epochs, try shouldPrune { try stop(trainers, after: epoch) }
     }

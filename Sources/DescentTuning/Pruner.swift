@@ -4,6 +4,45 @@ import Descent
 public protocol Pruner: Sendable {
   /// Whether `trial` (RUNNING, with its reported values) should stop, given the study's trials.
   func shouldPrune(_ trial: TrialRecord, history: [TrialRecord], direction: Direction) -> Bool
+  /// Whether it judges studies of several objectives (by their intermediate vectors).
+  var handlesSeveralObjectives: Bool { get }
+}
+
+extension Pruner {
+  public var handlesSeveralObjectives: Bool { false }
+}
+
+/// Pruning with several objectives (Optuna raises `NotImplementedError` there; its issue 3450):
+/// at each judged step, a trial whose reported vector (``Trial/report(_:step:)-([Double],_)``) is
+/// dominated by another trial's at the same step — by the step's Pareto front — stops. It waits for
+/// `startupTrials` other trials to have reported the step and never judges the first
+/// `warmupSteps` steps. A NaN in the vector prunes.
+public struct ParetoPruner: Pruner {
+  public let directions: [Direction]
+  public var startupTrials: Int, warmupSteps: Int
+
+  /// - Throws: ``ConfigurationError`` for no direction or a negative count.
+  public init(directions: [Direction], startupTrials: Int = 5, warmupSteps: Int = 0) throws {
+    try ConfigurationError.require(!directions.isEmpty, "directions", "[]", "one per objective")
+    try ConfigurationError.require(startupTrials >= 0, "startupTrials", startupTrials, ">= 0")
+    try ConfigurationError.require(warmupSteps >= 0, "warmupSteps", warmupSteps, ">= 0")
+    (self.directions, self.startupTrials, self.warmupSteps) = (directions, startupTrials, warmupSteps)
+  }
+
+  public var handlesSeveralObjectives: Bool { true }
+
+  public func shouldPrune(_ trial: TrialRecord, history: [TrialRecord], direction: Direction) -> Bool {
+    guard let step = trial.lastStep, step > warmupSteps, let mine = trial.intermediateValues[step],
+      mine.count == directions.count
+    else { return false }
+    if mine.contains(where: \.isNaN) { return true }
+    let minimize = { (values: [Double]) in zip(values, directions).map { $1 == .minimize ? $0 : -$0 } }
+    let others = history.filter { $0.number != trial.number }.compactMap { $0.intermediateValues[step] }
+      .filter { $0.count == directions.count && !$0.contains(where: \.isNaN) }
+    guard others.count >= max(1, startupTrials) else { return false }
+    let point = minimize(mine)
+    return others.contains { Pareto.dominates(minimize($0), point) }
+  }
 }
 
 /// Never prunes.

@@ -12,7 +12,8 @@ public class SQLStudyStorage: StudyStorage, @unchecked Sendable {
   private let lock = NSLock()
   /// The schema: `format` and `version` in the `descent` table. Version 1 (before retries and
   /// stored settings), 2 (before artifacts), 3 (before PAUSED trials, which older versions
-  /// cannot read) and 4 (before studies of several objectives) are upgraded in place; a newer
+  /// cannot read) and 4 (before studies of several objectives and their intermediate values) are
+  /// upgraded in place; a newer
   /// version is refused.
   static let format = "descent-study", version = 5
 
@@ -100,7 +101,7 @@ public class SQLStudyStorage: StudyStorage, @unchecked Sendable {
       "CREATE TABLE parameters (trial BIGINT NOT NULL REFERENCES trials(id), name TEXT NOT NULL, value TEXT NOT NULL, "
         + "PRIMARY KEY (trial, name))",
       "CREATE TABLE intermediate (trial BIGINT NOT NULL REFERENCES trials(id), step INTEGER NOT NULL, "
-        + "value DOUBLE PRECISION, PRIMARY KEY (trial, step))",
+        + "value DOUBLE PRECISION, objective_values TEXT, PRIMARY KEY (trial, step))",
       Self.artifactsTable,
     ] { try db.query(statement) }
     try db.query(
@@ -135,6 +136,7 @@ public class SQLStudyStorage: StudyStorage, @unchecked Sendable {
     if stored < 5 {
       statements += [
         "ALTER TABLE trials ADD COLUMN objective_values TEXT", "ALTER TABLE trials ADD COLUMN constraint_values TEXT",
+        "ALTER TABLE intermediate ADD COLUMN objective_values TEXT",
       ]
     }
     for statement in statements { try db.query(statement) }
@@ -332,13 +334,16 @@ public class SQLStudyStorage: StudyStorage, @unchecked Sendable {
     }
   }
 
-  public func report(trial: Int64, step: Int, value: Double) throws {
+  public func report(trial: Int64, step: Int, value: Double, values: [Double]) throws {
+    let objectives: SQLValue =
+      values.isEmpty
+      ? .null : .text(String(decoding: try JSONEncoder().encode(values.map { $0.isFinite ? $0 : nil }), as: UTF8.self))
     try write {
       try db.query(
         """
-        INSERT INTO intermediate (trial, step, value) VALUES ($1, $2, $3) ON CONFLICT (trial, step) DO UPDATE
-        SET value = excluded.value
-        """, [.integer(trial), .integer(Int64(step)), .real(value)])
+        INSERT INTO intermediate (trial, step, value, objective_values) VALUES ($1, $2, $3, $4)
+        ON CONFLICT (trial, step) DO UPDATE SET value = excluded.value, objective_values = excluded.objective_values
+        """, [.integer(trial), .integer(Int64(step)), .real(value), objectives])
       try db.query(
         "UPDATE trials SET heartbeat = $1 WHERE id = $2", [.real(Date().timeIntervalSince1970), .integer(trial)])
     }
@@ -448,13 +453,21 @@ public class SQLStudyStorage: StudyStorage, @unchecked Sendable {
         parameters[id, default: [:]][name] = try decode(ParameterValue.self, text, "trial \(id)'s parameter \(name)")
       }
       var intermediate: [Int64: [Int: Double]] = [:]
+      var vectors: [Int64: [Int: [Double]]] = [:]
       for row in try db.query(
         """
-        SELECT i.trial, i.step, i.value FROM intermediate i JOIN trials t ON t.id = i.trial WHERE t.study = $1
+        SELECT i.trial, i.step, i.value, i.objective_values FROM intermediate i JOIN trials t ON t.id = i.trial
+        WHERE t.study = $1
         """, [.integer(study)])
       {
         guard let id = row[0].int, let step = row[1].int else { continue }
-        intermediate[id, default: [:]][try checked(step, "trial \(id)'s intermediate step")] = row[2].double ?? .nan
+        let number = try checked(step, "trial \(id)'s intermediate step")
+        intermediate[id, default: [:]][number] = row[2].double ?? .nan
+        if let text = row[3].string {
+          vectors[id, default: [:]][number] = try decode(
+            [Double?].self, text, "trial \(id)'s intermediate objective values at step \(number)"
+          ).map { $0 ?? .nan }
+        }
       }
       return try rows.map { row in
         let id = row[0].int ?? 0
@@ -477,7 +490,7 @@ public class SQLStudyStorage: StudyStorage, @unchecked Sendable {
           finished: row[8].double.map { Date(timeIntervalSince1970: $0) }, error: row[9].string,
           gridIndex: try row[5].int.map { try checked($0, "trial \(id)'s grid index") }, lost: row[10].bool,
           retry: try checked(row[11].int, "trial \(id)'s retry count"), replaced: row[12].bool, values: values,
-          constraints: constraints)
+          constraints: constraints, intermediateValues: vectors[id] ?? [:])
       }
     }
   }

@@ -30,7 +30,7 @@ public final class Study: Sendable {
   public let retryFailed: Int
   /// Whether a trial the pruner or the timeout stops is PAUSED at a checkpoint kept in the store
   /// instead of PRUNED (by objectives that keep one, as
-  /// ``Trial/crossValidate(_:epochs:batchSize:monitor:augmentation:stopBefore:makeTrainer:)`` does), and
+  /// ``Trial/crossValidate(_:epochs:batchSize:monitor:augmentation:stopBefore:objectives:makeTrainer:)`` does), and
   /// promoted later: before starting a new trial, a worker continues a PAUSED one from its
   /// checkpoint when the pruner, asked again with the study's trials as they are then, lets it go
   /// on (the highest step first, then the best value). With ``SuccessiveHalvingPruner`` this is
@@ -56,8 +56,8 @@ public final class Study: Sendable {
 
   /// A study of one objective per entry of `directions`, whose objectives return that many
   /// results and then `constraints` constraint values (feasible when all are ≤ 0), for a sampler
-  /// that handles several (``NSGAIISampler``, ``TPESampler``, ``RandomSampler``, ``GridSampler``); pruning
-  /// several objectives is not offered yet (`pruner` must be ``NoPruner`` then). Otherwise as
+  /// that handles several (``NSGAIISampler``, ``TPESampler``, ``RandomSampler``, ``GridSampler``); a
+  /// pruner must judge several (``ParetoPruner``) or be ``NoPruner``, and trials do not pause. Otherwise as
   /// ``init(name:storage:direction:sampler:pruner:space:heartbeatInterval:gracePeriod:retryFailed:pausing:)``.
   /// - Throws: ``ConfigurationError`` naming the sampler or pruner that cannot, storage errors.
   public init(
@@ -76,7 +76,8 @@ public final class Study: Sendable {
     }
     if directions.count > 1 {
       try ConfigurationError.require(
-        pruner is NoPruner && !pausing, "pruner", "\(type(of: pruner))", "NoPruner with several objectives")
+        (pruner is NoPruner || pruner.handlesSeveralObjectives) && !pausing, "pruner", "\(type(of: pruner))",
+        "NoPruner or ParetoPruner with several objectives")
     }
     (self.retryFailed, self.pausing, self.constraintCount) = (retryFailed, pausing, constraints)
     try ConfigurationError.require(gracePeriod > heartbeatInterval, "gracePeriod", gracePeriod, "> heartbeatInterval")

@@ -34,8 +34,9 @@ public protocol StudyStorage: AnyObject, Sendable {
   /// false (changing nothing) when it is no longer RUNNING.
   func pauseLostTrial(trial: Int64, step: Int, error: String) throws -> Bool
   func setParameter(trial: Int64, _ name: String, _ value: ParameterValue) throws
-  /// Stores an intermediate value and refreshes the heartbeat.
-  func report(trial: Int64, step: Int, value: Double) throws
+  /// Stores an intermediate value (with `values`, each objective's in a study of several) and
+  /// refreshes the heartbeat.
+  func report(trial: Int64, step: Int, value: Double, values: [Double]) throws
   func heartbeat(trial: Int64) throws
   /// Ends a RUNNING trial; returns false (changing nothing) when it is no longer RUNNING. A FAILED
   /// trial retried fewer than `retryLimit` times is re-queued in the same transaction: a WAITING

@@ -3,7 +3,7 @@ import Foundation
 import Synchronization
 
 /// Thrown by an objective (or by
-/// ``Trial/crossValidate(_:epochs:batchSize:monitor:augmentation:stopBefore:makeTrainer:)``) to end
+/// ``Trial/crossValidate(_:epochs:batchSize:monitor:augmentation:stopBefore:objectives:makeTrainer:)``) to end
 /// its trial as PRUNED, as Optuna's `TrialPruned`.
 public struct TrialPruned: Error, CustomStringConvertible {
   public let step: Int
@@ -12,7 +12,7 @@ public struct TrialPruned: Error, CustomStringConvertible {
 }
 
 /// Thrown by an objective (or by
-/// ``Trial/crossValidate(_:epochs:batchSize:monitor:augmentation:stopBefore:makeTrainer:)``) of a
+/// ``Trial/crossValidate(_:epochs:batchSize:monitor:augmentation:stopBefore:objectives:makeTrainer:)``) of a
 /// study with ``Study/pausing`` that stopped at `step` after keeping its checkpoint with the
 /// trial: the trial is stored PAUSED, to be continued from there if it is promoted.
 public struct TrialPaused: Error, CustomStringConvertible {
@@ -30,6 +30,8 @@ public struct Trial {
   public private(set) var parameters: [String: ParameterValue] = [:]
   /// The values reported so far, by step.
   public private(set) var intermediate: [Int: Double] = [:]
+  /// Every objective's values reported so far by step, in a study of several objectives.
+  public private(set) var intermediateValues: [Int: [Double]] = [:]
   /// Per-fold results to store with the trial (set by cross-validation).
   public var foldValues: [Double] = []
   /// The backend or device running the trial, as stored.
@@ -119,7 +121,19 @@ public struct Trial {
   public mutating func report(_ value: Double, step: Int) throws {
     try ConfigurationError.require(step >= 1, "report step", step, ">= 1")
     intermediate[step] = value
-    try session.storage.report(trial: session.id, step: step, value: value)
+    try session.storage.report(trial: session.id, step: step, value: value, values: [])
+  }
+
+  /// In a study of several objectives: every objective's value at `step`, for ``ParetoPruner``
+  /// (the plots show the first).
+  /// - Throws: ``ConfigurationError`` unless there is one value per objective.
+  public mutating func report(_ values: [Double], step: Int) throws {
+    try ConfigurationError.require(step >= 1, "report step", step, ">= 1")
+    try ConfigurationError.require(
+      values.count == session.directions.count, "reported values", values.count,
+      "one per objective (\(session.directions.count))")
+    (intermediate[step], intermediateValues[step]) = (values[0], values)
+    try session.storage.report(trial: session.id, step: step, value: values[0], values: values)
   }
 
   /// Stores `data` with the trial under `name` (replacing what was stored under it), for later
@@ -152,7 +166,7 @@ public struct Trial {
       let record = TrialRecord(
         number: number, state: .running, parameters: parameters, value: nil, foldValues: [],
         intermediate: intermediate, device: device, started: Date(), finished: nil, error: nil,
-        gridIndex: session.gridIndex, lost: false)
+        gridIndex: session.gridIndex, lost: false, intermediateValues: intermediateValues)
       return session.pruner.shouldPrune(record, history: history, direction: session.directions[0])
     }
   }

@@ -51,6 +51,9 @@ public struct TrialRecord: Sendable, Codable, Equatable {
   public var values: [Double] = []
   /// Its constraints' values, when the study has constraints: feasible when every one is ≤ 0.
   public var constraints: [Double] = []
+  /// In a study of several objectives, every objective's intermediate value by step, when the
+  /// objective reported them (``Trial/report(_:step:)-([Double],_)``); ``intermediate`` holds the first's.
+  public var intermediateValues: [Int: [Double]] = [:]
 
   /// The last reported step, if any.
   public var lastStep: Int? { intermediate.keys.max() }

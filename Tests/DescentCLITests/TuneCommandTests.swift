@@ -433,6 +433,8 @@ struct TuneCommandTests {
     #expect(study.directions == [.maximize, .minimize])
     let trials = try storage.trials(study: study.id)
     #expect(trials.count == 8 && trials.allSatisfy { $0.state == .complete && $0.values.count == 2 })
+    // Each epoch reported both objectives (what --pruner pareto judges); the last equals the result.
+    #expect(trials.allSatisfy { $0.intermediateValues[1] == $0.values }, "\(trials.map(\.intermediateValues))")
     for trial in trials {
       let units = try #require(trial.parameters["hidden.units.1"]?.number)
       #expect(trial.values[1] == 784 * units + units + units * 10 + 10)
@@ -453,7 +455,8 @@ struct TuneCommandTests {
     for (arguments, message) in [
       (["--objectives", "accuracy,wings"], "--objectives: 'accuracy,wings' is not distinct names from accuracy"),
       (["--objectives", "accuracy,loss", "--sampler", "cmaes"], "--sampler cmaes ranks trials by one value"),
-      (["--objectives", "accuracy,loss", "--pruner", "median"], "--pruner median: trials of several objectives"),
+      (["--objectives", "accuracy,loss", "--pruner", "median"], "--pruner median judges one value"),
+      (["--pruner", "pareto"], "--pruner pareto judges several objectives: give --objectives"),
       (["--objectives", "accuracy,loss", "--retrain"], "--retrain with several objectives needs --pick TRIAL"),
       (["--constraints", "parameters<200"], "--constraints: 'parameters<200' is not METRIC<=NUMBER"),
       (["--sampler", "nsga2"], "--sampler nsga2 searches several objectives"),

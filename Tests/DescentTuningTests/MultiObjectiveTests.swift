@@ -195,6 +195,63 @@ struct MultiObjectiveTests {
     print("ZDT1 (3 variables) hypervolume after 100 trials: \(report.joined(separator: "; "))")
   }
 
+  /// ParetoPruner by hand: at step 2, (accuracy 0.7, size 50) is beaten by (0.8, 40) and stops;
+  /// (0.9, 60) is beaten by no one and goes on; too few other trials, an unjudged warm-up step or
+  /// another step's values judge nothing; a NaN stops.
+  @Test func paretoPrunerStopsDominatedVectors() throws {
+    let pruner = try ParetoPruner(directions: [.maximize, .minimize], startupTrials: 2, warmupSteps: 1)
+    func trial(_ number: Int, _ values: [Int: [Double]]) -> TrialRecord {
+      var record = Self.record(number, [:], [])
+      (record.state, record.intermediateValues) = (.running, values)
+      record.intermediate = values.mapValues { $0[0] }
+      return record
+    }
+    let others = [trial(0, [2: [0.8, 40]]), trial(1, [2: [0.6, 30]]), trial(2, [3: [0.99, 1]])]
+    #expect(pruner.shouldPrune(trial(9, [2: [0.7, 50]]), history: others, direction: .maximize))
+    #expect(!pruner.shouldPrune(trial(9, [2: [0.9, 60]]), history: others, direction: .maximize))
+    #expect(!pruner.shouldPrune(trial(9, [2: [0.7, 50]]), history: Array(others.prefix(1)), direction: .maximize))
+    #expect(
+      !pruner.shouldPrune(
+        trial(9, [1: [0.1, 99]]), history: [trial(0, [1: [0.8, 40]])] + others, direction: .maximize))
+    #expect(pruner.shouldPrune(trial(9, [2: [.nan, 50]]), history: others, direction: .maximize))
+  }
+
+  /// Pruning several objectives in a study (both stores): vectors reported each step round-trip,
+  /// and trials beaten at a step by an earlier trial stop there, PRUNED; the first trials, which
+  /// no one has beaten yet, complete.
+  @Test(arguments: TestStudies.storages.map(\.name))
+  func studiesPruneTrialsOthersBeat(_ kind: String) throws {
+    let storage = try TestStudies.storages.first { $0.name == kind }!.make()
+    let study = try Study(
+      storage: storage, directions: [.minimize, .minimize], sampler: RandomSampler(seed: 2),
+      pruner: try ParetoPruner(directions: [.minimize, .minimize], startupTrials: 1))
+    try study.optimize(trials: 20) { trial, _ in
+      let x = try trial.suggestFloat("x", 0, 1), y = try trial.suggestFloat("y", 0, 1)
+      for step in 1...3 {
+        try trial.report([x + Double(3 - step), y + Double(3 - step)], step: step)
+        if try trial.shouldPrune { throw TrialPruned(step: step) }
+      }
+      return [x, y]
+    }
+    let trials = try study.trials()
+    #expect(trials[0].state == .complete)
+    let pruned = trials.filter { $0.state == .pruned }
+    #expect(!pruned.isEmpty, "no trial was pruned")
+    for trial in trials {
+      let (x, y) = (trial.parameters["x"]!.number!, trial.parameters["y"]!.number!)
+      for (step, values) in trial.intermediateValues {
+        #expect(values == [x + Double(3 - step), y + Double(3 - step)] && trial.intermediate[step] == values[0])
+      }
+      // A pruned trial was beaten at its last step by a trial that reported that step before it.
+      guard trial.state == .pruned, let step = trial.lastStep else { continue }
+      let mine = trial.intermediateValues[step]!
+      #expect(
+        trials.contains {
+          $0.number < trial.number && $0.intermediateValues[step].map { Pareto.dominates($0, mine) } == true
+        })
+    }
+  }
+
   /// The same seed and results give the same suggestions; a second study object (another
   /// process) joining continues the same replay.
   @Test func theSameSeedGivesTheSameStudy() throws {

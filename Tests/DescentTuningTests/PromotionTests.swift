@@ -146,7 +146,7 @@ struct PromotionTests {
     #expect(try storage.trials(study: study).map(\.state) == [.paused])
     let gone = TrialOwner(host: TrialOwner.current.host, pid: Int32.max)  // no such process
     let claimed = try #require(try storage.resumeTrial(study: study, number: 0, device: "cpu", owner: gone))
-    try storage.report(trial: claimed.id, step: 2, value: 0.5)
+    try storage.report(trial: claimed.id, step: 2, value: 0.5, values: [])
     let reopened = try Study(storage: storage, direction: .maximize, sampler: RandomSampler(seed: 6), pausing: true)
     let record = try #require(try reopened.trials().first)
     #expect(record.state == .paused && record.intermediate.keys.sorted() == [1] && !record.lost)

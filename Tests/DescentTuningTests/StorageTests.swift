@@ -274,10 +274,11 @@ struct StorageTests {
       try SQLiteStorage(path: path)
     }
     // Back to version 1's tables: without the columns and index version 2 added, version 3's
-    // artifacts and version 5's objective and constraint values.
+    // artifacts and version 5's objective and constraint values (final and intermediate).
     execute(
       """
       ALTER TABLE trials DROP COLUMN objective_values; ALTER TABLE trials DROP COLUMN constraint_values;
+      ALTER TABLE intermediate DROP COLUMN objective_values;
       DROP TABLE artifacts; DROP INDEX trials_token; ALTER TABLE trials DROP COLUMN token;
       ALTER TABLE trials DROP COLUMN replaced;
       ALTER TABLE trials DROP COLUMN retry; ALTER TABLE studies DROP COLUMN claims; ALTER TABLE studies DROP
