@@ -221,7 +221,7 @@ public final class Study: Sendable {
               worker: worker, heartbeat: heartbeat, objective: objective)
             {
             case let .ran(record, trials): onTrialFinished?(record, Self.best(trials, direction))
-            case .waiting: Thread.sleep(forTimeInterval: 0.05)
+            case .waiting: Thread.sleep(forTimeInterval: 0.2)  // a few store reads a second per idle worker
             case .done: return
             }
           }
