@@ -79,7 +79,7 @@ struct TuneCommand {
         """
         what trials optimize: accuracy (maximized), loss, parameters, latency
         (batch-1 ms on the trial's backend), size-bytes; several: a Pareto front
-        (NSGA-II by default, no pruning)
+        (NSGA-II by default; no pruning unless --pruner pareto)
         """, kind: .list
       ) { settings, text in
         guard let metrics = TuneMetric.parse(text.split(separator: ",").map(String.init)) else {
