@@ -170,6 +170,70 @@ struct StudyChaosTests {
     }
   }
 
+  /// Population-based training on PostgreSQL: 4 members, 3 worker processes, workers killed with
+  /// SIGKILL at random moments while a member runs and replaced, the server stopped for a second
+  /// and restarted: the population ends with 4 counted members, each COMPLETE with a value at every
+  /// epoch and a lineage whose copies name members; a member killed after a checkpoint is paused
+  /// again there (not lost), one killed before its first is lost and replaced.
+  @Test func killedWorkersAndARestartedServerLeaveAWholePopulation() throws {
+    let server = try Server()
+    let database = try server.database()
+    let (folder, path) = try TuneCommandTests.space(
+      #"{"epochs": 3, "backend": "cpu", "hidden": [32], "batch-size": 32, "#
+        + #""learning-rate": {"float": [1e-3, 1e-1], "log": true}, "dropout": {"float": [0, 0.3]}}"#)
+    let create = try cli.run([
+      "tune", "--space", path, "--storage", database, "--study", "pbt", "--pbt", "4", "--interval", "1",
+      "--limit", "2000", "--create",
+    ])
+    try #require(create.status == 0, "\(create.error)")
+    let store = try PostgreSQLStorage(url: database)
+    let id = try #require(try store.studies().first { $0.name == "pbt" }?.id)
+    let worker = [
+      "tune", "--storage", database, "--study", "pbt", "--worker", "--workers", "1", "--output", folder, "--quiet",
+    ]
+    var workers = try (0..<3).map { _ in try TuneCommandTests.start(worker) }
+    var (generator, kills) = (SystemRandomNumberGenerator(), 0)
+    for round in 0..<5 {
+      Thread.sleep(forTimeInterval: Double.random(in: 0.2...0.6, using: &generator))
+      if round == 2 {
+        try server.stop()
+        Thread.sleep(forTimeInterval: 1)
+        try server.start()
+        continue
+      }
+      let deadline = Date().addingTimeInterval(30)
+      var victim: Int?
+      while victim == nil && Date() < deadline {
+        let pids = try store.runningTrials(study: id).map(\.owner.pid)
+        victim = workers.firstIndex { pids.contains($0.processIdentifier) }
+        if victim == nil { Thread.sleep(forTimeInterval: 0.005) }
+      }
+      guard let victim else { break }
+      kill(workers[victim].processIdentifier, SIGKILL)
+      workers[victim].waitUntilExit()
+      kills += 1
+      workers[victim] = try TuneCommandTests.start(worker)
+    }
+    #expect(kills >= 2, "only \(kills) workers were killed while a member ran")
+    Thread.sleep(forTimeInterval: 1.5)
+    workers.append(try TuneCommandTests.start(worker))
+    for process in workers {
+      process.waitUntilExit()
+      #expect(process.terminationReason == .uncaughtSignal || process.terminationStatus == 0)
+    }
+    let trials = try store.trials(study: id)
+    let members = trials.filter { !$0.lost && !$0.replaced }
+    #expect(members.count == 4, "\(trials.map { "\($0.number) \($0.state) \($0.error ?? "")" })")
+    for member in members {
+      #expect(member.state == .complete && member.intermediate.keys.sorted() == [1, 2, 3], "member \(member.number)")
+      let bytes = try #require(
+        try store.artifact(name: PopulationBasedTraining.lineageName, study: id, number: member.number))
+      let lineage = try JSONDecoder().decode(PopulationBasedTraining.Lineage.self, from: Data(bytes))
+      #expect(lineage.events.dropFirst().allSatisfy { event in members.contains { $0.number == event.donor } })
+    }
+    #expect(trials.filter(\.lost).allSatisfy { $0.state == .failed && $0.error?.hasPrefix("lost: ") == true })
+  }
+
   /// With the server gone for longer than the retry window, the error names the host and libpq's
   /// message; committed trials are all there when it comes back.
   @Test func aServerThatStaysDownIsAClearError() throws {
