@@ -136,7 +136,8 @@ struct AutoMLCommand {
 
 /// The search space `descent automl` starts from, fitted to the data and the budget: wider layers
 /// for more inputs, batch sizes that give small tables enough steps, and as many epochs as let a
-/// trial of middling width finish in a sixth of the search (at most 40 up to 2 000 rows, else 30;
+/// trial of middling width finish in a sixth of the search (at most 40 up to 2 000 rows, else 30
+/// for a 10-minute budget's search, growing with longer ones to 100;
 /// at least 3), and settings to start from.
 struct AutoMLSpace {
   var rows: Int
@@ -151,7 +152,9 @@ struct AutoMLSpace {
   static let workerRate = 1.5e10
 
   var epochs: Int {
-    let most = rows <= 2_000 ? 40 : 30
+    // A longer budget lets the best trials train longer (on fast CPUs the cap, not the
+    // budget, bounded them: 30 epochs of Fashion-MNIST took 30 s on one Zen 4 core).
+    let most = rows <= 2_000 ? 40 : min(100, max(30, Int(30 * searchSeconds / 480)))
     let middle = (Double(units.0) * Double(units.1)).squareRoot()
     // A step's forward and backward pass: about 3 multiply-adds per weight per row.
     let epochSeconds =

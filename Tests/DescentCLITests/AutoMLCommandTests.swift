@@ -22,6 +22,9 @@ struct AutoMLCommandTests {
     // A shorter budget, fewer epochs (never below 3).
     #expect(AutoMLSpace(rows: 48_000, features: 784, outputs: 10, searchSeconds: 96).epochs == 6)
     #expect(AutoMLSpace(rows: 48_000, features: 784, outputs: 10, searchSeconds: 30).epochs == 3)
+    // A longer one, more: the cap grows from 30 at 8 minutes of search to 100 (an hour's 48 minutes).
+    #expect(AutoMLSpace(rows: 48_000, features: 784, outputs: 10, searchSeconds: 960).epochs == 60)
+    #expect(AutoMLSpace(rows: 48_000, features: 784, outputs: 10, searchSeconds: 2_880).epochs == 100)
     #expect(spaces.map(\.0.units.1) == [256, 512, 1024] && spaces.map(\.0.batchSizes.first!) == [16, 32, 64])
     for (fitted, space) in spaces {
       // Every starting point's values lie in the space (a value outside would be sampled instead),
