@@ -123,7 +123,7 @@ let package = Package(
       path: "benchmarks",
       exclude: [
         "peers", "run.sh", "README.md", "tune.sh", "tune-space.json", "storage.sh", "inference.sh", "small-batches.sh",
-        "dependent", "dependent.sh", "automl.sh", "tune-pareto.sh", "pbt.sh", "pbt-space.json",
+        "dependent", "dependent.sh", "automl.sh", "tune-pareto.sh", "pbt.sh", "pbt-space.json", "summary.py", "cpu.sh",
       ],
       swiftSettings: coreSettings
     ),

@@ -44,11 +44,7 @@ for name, load in (("breast-cancer", load_breast_cancer), ("wine", load_wine)):
     train.to_csv(f"{sys.argv[1]}/{name}-train.csv", index=False)
     test.to_csv(f"{sys.argv[1]}/{name}-test.csv", index=False)
 PY
-model=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')
-family=$(grep -m1 'cpu family' /proc/cpuinfo | cut -d: -f2 | tr -d ' ')
-number=$(grep -m1 '^model\s' /proc/cpuinfo | cut -d: -f2 | tr -d ' ')
-avx512=$(grep -qw avx512f /proc/cpuinfo && echo "avx512f" || echo "no avx512")
-echo "cpu: $model (family $family model $number; $avx512), $(nproc) cores"
+echo "CPU: $(benchmarks/cpu.sh)"
 printf '%-14s %7s  %-9s  %8s  %8s  %8s\n' "data set" budget tool accuracy seconds overrun
 for budget in $budgets; do
   for dataset in $datasets; do

@@ -20,8 +20,7 @@ build() {  # NAME, then environment assignments
 build default
 build tuned DESCENT_TARGET_CPU="${tuned:-x86-64}"
 build baseline DESCENT_TRAITS=none
-cpuinfo() { grep -m1 "^$1" /proc/cpuinfo | cut -d: -f2 | xargs; }
-echo "CPU: $(cpuinfo 'model name'), family $(cpuinfo 'cpu family') model $(cpuinfo 'model\s'), $(nproc) cores;" \
+echo "CPU: $(../cpu.sh);" \
   "tuned = DESCENT_TARGET_CPU=${tuned:-x86-64}"
 results=$(mktemp)
 trap 'rm -f "$results"' EXIT

@@ -15,8 +15,7 @@ trap 'rm -rf "$work"' EXIT
 images=/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz
 .build/release/descent train --backend cpu --epochs "${1:-2}" --quiet --output "$work"
 .build/release/descent export --model "$work/weights.safetensors" --output "$work/model.onnx" >/dev/null
-cpuinfo() { grep -m1 "^$1" /proc/cpuinfo | cut -d: -f2 | xargs; }
-echo "CPU: $(cpuinfo 'model name'), family $(cpuinfo 'cpu family') model $(cpuinfo 'model\s'), $(nproc) cores;" \
+echo "CPU: $(benchmarks/cpu.sh);" \
   "built for ${DESCENT_TARGET_CPU:-this CPU}"
 {
   .build/release/descent-benchmarks inference "$work/weights.safetensors" "$images" cpu

@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 seeds="${1:-1 2 3}"
 scripts/install-system-packages.sh
 swift build -c release --product descent >/dev/null
-echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) cores"
+echo "CPU: $(benchmarks/cpu.sh)"
 results=$(mktemp)
 for seed in $seeds; do
   for mode in pbt tpe; do
@@ -25,15 +25,5 @@ for seed in $seeds; do
     printf '%-4s seed %s  best %.4f  %6.1f s\n' $mode "$seed" "$best" "$seconds" | tee -a "$results"
   done
 done
-python3 - "$results" <<'PY'
-import sys, collections
-rows = collections.defaultdict(list)
-for line in open(sys.argv[1]):
-    f = line.split()
-    rows[f[0]].append((float(f[4]), float(f[5])))
-for name, r in rows.items():
-    print("%-4s best mean %.4f (%.4f–%.4f), wall mean %.1f s"
-          % (name, sum(b for b, _ in r) / len(r), min(b for b, _ in r), max(b for b, _ in r),
-             sum(s for _, s in r) / len(r)))
-PY
+python3 benchmarks/summary.py "$results"
 rm -f "$results"

@@ -8,8 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 swift build -c release --product descent-benchmarks >/dev/null
 swift build -c release --product descent >/dev/null
-cpuinfo() { grep -m1 "^$1" /proc/cpuinfo | cut -d: -f2 | xargs; }
-echo "CPU: $(cpuinfo 'model name'), family $(cpuinfo 'cpu family') model $(cpuinfo 'model\s'), $(nproc) cores;" \
+echo "CPU: $(benchmarks/cpu.sh);" \
   "built for ${DESCENT_TARGET_CPU:-this CPU}"
 {
   .build/release/descent-benchmarks small-batches cpu

@@ -20,7 +20,7 @@ trap 'scripts/postgres.sh stop "$server"; rm -rf "$scratch"' EXIT
 eval "$(scripts/postgres.sh start "$server")"
 base=${DESCENT_TEST_POSTGRES%/*}
 server=$(psql -AtX "$DESCENT_TEST_POSTGRES" -c 'SHOW server_version')
-echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) cores;" \
+echo "CPU: $(benchmarks/cpu.sh);" \
   "$server PostgreSQL; $trials trials per run"
 run=0
 measure() {  # tool engine workers

@@ -12,7 +12,7 @@ seeds="${1:-1 2 3}"
 trials="${2:-100}"
 scripts/install-system-packages.sh
 swift build -c release --product descent >/dev/null
-echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) cores, $trials trials"
+echo "CPU: $(benchmarks/cpu.sh), $trials trials"
 peer=1
 python3 -c "import optuna, torch" 2>/dev/null || { peer=0; echo "(no optuna, torch: Descent only)"; }
 # The hypervolume of [accuracy, parameters] pairs (JSON on stdin), minimizing error and size.
@@ -44,18 +44,5 @@ for seed in $seeds; do
     printf 'optuna  seed %s  hypervolume %s  %6.1f s\n' "$seed" "$hv" "$pseconds" | tee -a "$results"
   fi
 done
-python3 - "$results" <<'PY'
-import sys, collections
-rows = collections.defaultdict(list)
-for line in open(sys.argv[1]):
-    f = line.split()
-    rows[f[0]].append((float(f[4]), float(f[5])))
-for name, r in rows.items():
-    print("%-7s hypervolume mean %.4f (%.4f–%.4f), wall mean %.1f s"
-          % (name, sum(v for v, _ in r) / len(r), min(v for v, _ in r), max(v for v, _ in r),
-             sum(s for _, s in r) / len(r)))
-if "descent" in rows and "optuna" in rows:
-    d, o = rows["descent"], rows["optuna"]
-    print("wall ratio descent/optuna %.2f×" % ((sum(s for _, s in d) / len(d)) / (sum(s for _, s in o) / len(o))))
-PY
+python3 benchmarks/summary.py "$results"
 rm -f "$results"

@@ -15,7 +15,7 @@ trials="${4:-30}"
 pruners="${5:-none median}"
 scripts/install-system-packages.sh
 swift build -c release --product descent >/dev/null
-echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) cores"
+echo "CPU: $(benchmarks/cpu.sh)"
 peer=1
 modules="optuna, torch"
 case " $samplers " in *" cmaes "*) modules="$modules, cmaes" ;; esac
@@ -45,22 +45,5 @@ for sampler in $samplers; do
   done
 done
 echo
-echo "setting                 best (mean, min–max)         wall s (mean)   wall ratio descent/optuna"
-python3 - "$results" "$samplers" <<'PY'
-import sys, collections
-rows = collections.defaultdict(list)
-for line in open(sys.argv[1]):
-    f = line.split()
-    rows[(f[0], f[1], f[2])].append((float(f[6]), float(f[7])))
-for sampler in sys.argv[2].split():
-    for pruner in ["none", "median"]:
-        d, o = rows.get(("descent", sampler, pruner), []), rows.get(("optuna", sampler, pruner), [])
-        for name, r in [("descent", d), ("optuna", o)]:
-            if not r: continue
-            best = [b for b, _ in r]; wall = sum(s for _, s in r) / len(r)
-            ratio = ""
-            if name == "optuna" and d: ratio = "%.2f×" % ((sum(s for _, s in d) / len(d)) / wall)
-            print("%-7s %-6s %-7s  %.4f (%.4f–%.4f)   %8.1f        %s"
-                  % (name, sampler, pruner, sum(best) / len(best), min(best), max(best), wall, ratio))
-PY
+python3 benchmarks/summary.py "$results"
 rm -f "$results"

@@ -487,16 +487,18 @@ struct TuneCommand {
       }
       var (models, trainers) = ([Sequential](), [Trainer]())
       let row = Array(splits[0].validation.features.prefix(featureCount))
-      // Several objectives: each epoch reports every one (for --pruner pareto).
+      // Several objectives: each epoch reports every one (for --pruner pareto); the last epoch's
+      // are the trial's.
+      var last: [TuneMetric: Double] = [:]
       let vector: (([Trainer]) throws -> [Double])? =
         objectives.count < 2
         ? nil
         : { trainers in
           let accuracies = trainers.compactMap { $0.history.epochs.last?.value(named: "validation accuracy") }
-          let measured = try TuneMetric.measure(
+          last = try TuneMetric.measure(
             Set(objectives), accuracy: accuracies.reduce(0, +) / Double(max(1, accuracies.count)),
             models: trainers.map(\.model), trainers: trainers, row: row)
-          return objectives.map { measured[$0]! }
+          return objectives.map { last[$0]! }
         }
       let result = Result {
         try trial.crossValidate(
@@ -517,7 +519,9 @@ struct TuneCommand {
       let accuracy = try result.get()
       guard objectives != [.accuracy] || !constraints.isEmpty else { return [accuracy] }
       let measured = try TuneMetric.measure(
-        Set(objectives + constraints.map(\.metric)), accuracy: accuracy, models: models, trainers: trainers, row: row)
+        Set(objectives + constraints.map(\.metric)).subtracting(last.keys), accuracy: accuracy, models: models,
+        trainers: trainers, row: row
+      ).merging(last) { _, epoch in epoch }
       return objectives.map { measured[$0]! } + constraints.map { $0.value(measured) }
     }
     let report = StudyReport(trials: try study.trials(), direction: .maximize, parameters: names)

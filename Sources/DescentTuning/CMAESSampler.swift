@@ -36,7 +36,7 @@ public struct CMAESSampler: Sampler {
   /// Trials of an earlier study over the same parameters to start from (empty: the box's middle).
   public var warmStart: [TrialRecord]
   let independent: TPESampler
-  let cache = ReplayCache()
+  let cache = FinishOrderReplay<Run, Replay>()
 
   /// - Throws: ``ConfigurationError`` for a population below 2 or a step size outside (0, 1].
   public init(
@@ -65,7 +65,7 @@ public struct CMAESSampler: Sampler {
     let numeric = joint.filter { NumericScale($0.domain) != nil }.map { ($0.name, $0.domain) }
     var values: [String: ParameterValue] = [:]
     if !numeric.isEmpty {
-      let replay = cache.replay(Run(sampler: self, dimensions: numeric, direction: context.direction), complete)
+      let replay = replay(Run(sampler: self, dimensions: numeric, direction: context.direction), complete).state
       var generator = SeededGenerator(seed: seed, trial: context.trial, parameter: "cmaes")
       for ((name, domain), x) in zip(numeric, replay.state.sample(&generator)) {
         let scale = NumericScale(domain)!
@@ -161,17 +161,19 @@ public struct CMAESSampler: Sampler {
     }
   }
 
+  /// `run` told `complete` in finish order, and the trials' numbers in that order.
+  func replay(_ run: Run, _ complete: [TrialRecord]) -> (state: Replay, used: [Int]) {
+    cache.replay(run, complete, start: { Replay(state: run.start(restart: 0)) }) { $0.add($1, run) }
+  }
+
   /// A run replayed through some of a study's results.
   struct Replay: Sendable {
     var state: CMAES
     var restart = 0
-    /// The trials told so far or waiting in the unfinished generation, in the order used.
-    var used: [Int] = []
     var waiting: [(point: [Double], value: Double)] = []
 
     /// Feeds one result; a full generation is told, and a stagnated run restarts.
     mutating func add(_ trial: TrialRecord, _ run: Run) {
-      used.append(trial.number)
       guard let point = Run.point(trial, names: run.names, domains: run.domains) else { return }
       waiting.append((point, run.direction == .minimize ? trial.value! : -trial.value!))
       guard waiting.count == state.population else { return }
@@ -180,29 +182,6 @@ public struct CMAESSampler: Sampler {
       if run.restarts, state.hasStagnated {
         restart += 1
         state = run.start(restart: restart)
-      }
-    }
-  }
-
-  /// The last replay, extended while the study's finished trials only grow.
-  final class ReplayCache: Sendable {
-    private let last = Mutex<(run: Run, replay: Replay)?>(nil)
-
-    func replay(_ run: Run, _ complete: [TrialRecord]) -> Replay {
-      let ordered = complete.sorted { a, b in
-        let (x, y) = (a.finished ?? a.started, b.finished ?? b.started)
-        return x != y ? x < y : a.number < b.number
-      }
-      return last.withLock { last in
-        var replay = Replay(state: run.start(restart: 0))
-        if let (cached, kept) = last, cached == run, kept.used.count <= ordered.count,
-          zip(kept.used, ordered).allSatisfy({ $0 == $1.number })
-        {
-          replay = kept
-        }
-        for trial in ordered.dropFirst(replay.used.count) { replay.add(trial, run) }
-        last = (run, replay)
-        return replay
       }
     }
   }

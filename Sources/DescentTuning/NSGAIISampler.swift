@@ -27,7 +27,7 @@ public struct NSGAIISampler: Sampler {
   public var distributionIndex: Double
   /// Per parameter (nil: 1 / the number of parameters).
   public var mutationProbability: Double?
-  let cache = ParentCache()
+  let cache = FinishOrderReplay<[String], Parents>()
 
   public var handlesSeveralObjectives: Bool { true }
 
@@ -60,7 +60,11 @@ public struct NSGAIISampler: Sampler {
 
   public func sampleRelative(_ space: [Hyperparameter], _ context: SamplingContext) throws -> [String: ParameterValue] {
     let directions = context.directions.isEmpty ? [context.direction] : context.directions
-    let parents = cache.parents(self, directions: directions, history: context.history)
+    let key = ["\(seed)", "\(population)"] + directions.map(\.rawValue)
+    let complete = context.history.filter { $0.state == .complete }
+    let parents = cache.replay(key, complete, start: Parents.init) {
+      $0.add($1, size: population, directions: directions)
+    }.state
     guard parents.members.count >= 2 else { return [:] }
     var generator = SeededGenerator(seed: seed, trial: context.trial, parameter: "nsga2")
     func tournament() -> TrialRecord {
@@ -136,13 +140,11 @@ public struct NSGAIISampler: Sampler {
     var members: [TrialRecord] = []
     var rank: [Int] = []
     var crowding: [Double] = []
-    /// The trials replayed so far (parents or not), in the order used, and the generation filling up.
-    var used: [Int] = []
+    /// The generation filling up.
     var waiting: [TrialRecord] = []
 
     /// Feeds one result; a full generation joins the parents, who are cut back to `size`.
     mutating func add(_ trial: TrialRecord, size: Int, directions: [Direction]) {
-      used.append(trial.number)
       guard Pareto.minimized(trial, directions) != nil else { return }
       waiting.append(trial)
       guard waiting.count == size else { return }
@@ -165,32 +167,6 @@ public struct NSGAIISampler: Sampler {
           rank.append(level)
           crowding.append(distance[k])
         }
-      }
-    }
-  }
-
-  /// The last replay, extended while the study's finished trials only grow.
-  final class ParentCache: Sendable {
-    private let last = Mutex<(key: [String], parents: Parents)?>(nil)
-
-    func parents(_ sampler: NSGAIISampler, directions: [Direction], history: [TrialRecord]) -> Parents {
-      let key = ["\(sampler.seed)", "\(sampler.population)"] + directions.map(\.rawValue)
-      let ordered = history.filter { $0.state == .complete }.sorted { a, b in
-        let (x, y) = (a.finished ?? a.started, b.finished ?? b.started)
-        return x != y ? x < y : a.number < b.number
-      }
-      return last.withLock { last in
-        var parents = Parents()
-        if let (cached, kept) = last, cached == key, kept.used.count <= ordered.count,
-          zip(kept.used, ordered).allSatisfy({ $0 == $1.number })
-        {
-          parents = kept
-        }
-        for trial in ordered.dropFirst(parents.used.count) {
-          parents.add(trial, size: sampler.population, directions: directions)
-        }
-        last = (key, parents)
-        return parents
       }
     }
   }

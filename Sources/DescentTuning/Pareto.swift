@@ -81,6 +81,16 @@ public enum Pareto {
     return distance
   }
 
+  /// A hypervolume reference point for minimized `points`: each objective's worst value plus a
+  /// tenth of its range (1 when the range is 0, or with no points), so every point adds volume.
+  public static func reference(_ points: [[Double]], objectives: Int) -> [Double] {
+    (0..<objectives).map { d in
+      let values = points.map { $0[d] }
+      guard let high = values.max(), let low = values.min() else { return 1 }
+      return high + (high > low ? (high - low) / 10 : 1)
+    }
+  }
+
   /// The volume the points dominate up to `reference` (each coordinate of the reference above
   /// the points that count; a point not below it in every objective adds nothing), exact, by
   /// slicing along the last objective (fine for the handful of objectives a study has).

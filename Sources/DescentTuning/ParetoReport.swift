@@ -16,25 +16,17 @@ public struct ParetoReport {
     front = Pareto.front(trials, directions: directions)
   }
 
-  /// The hypervolume's reference point, in minimized terms: each objective's worst complete value
-  /// plus a tenth of its range (1 when the range is 0), so every complete trial adds volume.
+  /// The hypervolume's reference point, in minimized terms (``Pareto/reference(_:objectives:)``
+  /// of the complete trials).
   public var reference: [Double] {
-    let points = trials.compactMap { Pareto.minimized($0, directions) }
-    return directions.indices.map { d in
-      let values = points.map { $0[d] }
-      guard let high = values.max(), let low = values.min() else { return 1 }
-      return high + (high > low ? (high - low) / 10 : 1)
-    }
+    Pareto.reference(trials.compactMap { Pareto.minimized($0, directions) }, objectives: directions.count)
   }
 
   /// The front's hypervolume (in minimized terms, from ``reference``) after each `generation`
   /// complete trials in the order they finished, and after the last.
   public func hypervolumes(generation: Int) -> [Double] {
     let reference = self.reference
-    let done = trials.filter { Pareto.minimized($0, directions) != nil }.sorted { a, b in
-      let (x, y) = (a.finished ?? a.started, b.finished ?? b.started)
-      return x != y ? x < y : a.number < b.number
-    }
+    let done = TrialRecord.inFinishOrder(trials.filter { Pareto.minimized($0, directions) != nil })
     let ends = Array(stride(from: generation, to: done.count, by: generation)) + (done.isEmpty ? [] : [done.count])
     return ends.map { end in
       let feasible = Array(done.prefix(end)).filter(\.isFeasible)

@@ -115,11 +115,7 @@ public struct TPESampler: Sampler {
   ) -> (good: [TrialRecord], bad: [TrialRecord]) {
     let points = trials.map { Pareto.minimized($0, directions)! }
     let count = gamma(trials.count)
-    let reference = directions.indices.map { d in
-      let values = points.map { $0[d] }
-      let (low, high) = (values.min()!, values.max()!)
-      return high + (high > low ? (high - low) / 10 : 1)
-    }
+    let reference = Pareto.reference(points, objectives: directions.count)
     var good: [Int] = []
     for front in Pareto.fronts(points, violations: trials.map(Pareto.violation)) where good.count < count {
       var kept = front

@@ -108,41 +108,11 @@ struct StudyChaosTests {
     let worker = [
       "tune", "--storage", database, "--study", "chaos", "--worker", "--workers", "1", "--output", folder, "--quiet",
     ]
-    var workers = try (0..<4).map { _ in try TuneCommandTests.start(worker) }
-    var generator = SystemRandomNumberGenerator()
     var landed = 0  // kills that left a trial RUNNING
-    for round in 0..<8 {
-      Thread.sleep(forTimeInterval: Double.random(in: 0.2...0.6, using: &generator))
-      if round == 4 {
-        Thread.sleep(forTimeInterval: 1)  // every worker has connected
-        try server.stop()
-        Thread.sleep(forTimeInterval: 1)
-        try server.start()
-        continue
-      }
-      // Kill a worker in the middle of a trial, so the trial is left RUNNING; stop once the study
-      // has none left to run.
-      var running: (number: Int, pid: Int32)?
-      let deadline = Date().addingTimeInterval(30)
-      while running == nil && Date() < deadline {
-        running = try store.runningTrials(study: id)
-          .first { trial in workers.contains { $0.processIdentifier == trial.owner.pid } }
-          .map { ($0.number, $0.owner.pid) }
-        if running == nil { Thread.sleep(forTimeInterval: 0.005) }
-      }
-      guard let running, let victim = workers.firstIndex(where: { $0.processIdentifier == running.pid }) else { break }
-      kill(running.pid, SIGKILL)
-      workers[victim].waitUntilExit()
+    try Self.killWorkers(4, worker, rounds: 8, restartingServerIn: 4, server: server, store: store, study: id) {
+      number in
       // Still RUNNING, or already marked lost by another worker: either way it did not finish.
-      if try store.trials(study: id)[running.number].state != .complete { landed += 1 }
-      workers[victim] = try TuneCommandTests.start(worker)
-    }
-    // One more worker after the last kill re-queues what the killed ones left RUNNING.
-    Thread.sleep(forTimeInterval: 1.5)
-    workers.append(try TuneCommandTests.start(worker))
-    for process in workers {
-      process.waitUntilExit()
-      #expect(process.terminationReason == .uncaughtSignal || process.terminationStatus == 0)
+      if try store.trials(study: id)[number].state != .complete { landed += 1 }
     }
     let trials = try store.trials(study: id)
     let counted = trials.filter { !$0.lost && !$0.replaced }
@@ -191,36 +161,11 @@ struct StudyChaosTests {
     let worker = [
       "tune", "--storage", database, "--study", "pbt", "--worker", "--workers", "1", "--output", folder, "--quiet",
     ]
-    var workers = try (0..<3).map { _ in try TuneCommandTests.start(worker) }
-    var (generator, kills) = (SystemRandomNumberGenerator(), 0)
-    for round in 0..<5 {
-      Thread.sleep(forTimeInterval: Double.random(in: 0.2...0.6, using: &generator))
-      if round == 2 {
-        try server.stop()
-        Thread.sleep(forTimeInterval: 1)
-        try server.start()
-        continue
-      }
-      let deadline = Date().addingTimeInterval(30)
-      var victim: Int?
-      while victim == nil && Date() < deadline {
-        let pids = try store.runningTrials(study: id).map(\.owner.pid)
-        victim = workers.firstIndex { pids.contains($0.processIdentifier) }
-        if victim == nil { Thread.sleep(forTimeInterval: 0.005) }
-      }
-      guard let victim else { break }
-      kill(workers[victim].processIdentifier, SIGKILL)
-      workers[victim].waitUntilExit()
+    var kills = 0
+    try Self.killWorkers(3, worker, rounds: 5, restartingServerIn: 2, server: server, store: store, study: id) { _ in
       kills += 1
-      workers[victim] = try TuneCommandTests.start(worker)
     }
     #expect(kills >= 2, "only \(kills) workers were killed while a member ran")
-    Thread.sleep(forTimeInterval: 1.5)
-    workers.append(try TuneCommandTests.start(worker))
-    for process in workers {
-      process.waitUntilExit()
-      #expect(process.terminationReason == .uncaughtSignal || process.terminationStatus == 0)
-    }
     let trials = try store.trials(study: id)
     let members = trials.filter { !$0.lost && !$0.replaced }
     #expect(members.count == 4, "\(trials.map { "\($0.number) \($0.state) \($0.error ?? "")" })")
@@ -232,6 +177,50 @@ struct StudyChaosTests {
       #expect(lineage.events.dropFirst().allSatisfy { event in members.contains { $0.number == event.donor } })
     }
     #expect(trials.filter(\.lost).allSatisfy { $0.state == .failed && $0.error?.hasPrefix("lost: ") == true })
+  }
+
+  /// Runs `count` worker processes (`tune` with `worker`'s arguments) on study `id`, then for
+  /// `rounds` rounds waits 0.2–0.6 s and either stops the server for a second and starts it again
+  /// (round `restartRound`, once every worker has connected) or kills with SIGKILL a worker that
+  /// holds a RUNNING trial, calls `killed` with that trial's number and starts a worker in its
+  /// place; the rounds end early once no worker has held a trial for 30 s. One more worker, 1.5 s
+  /// after the last kill, re-queues what the killed ones left RUNNING; then every worker is
+  /// waited for, and each must have ended by the kill or with status 0.
+  static func killWorkers(
+    _ count: Int, _ worker: [String], rounds: Int, restartingServerIn restartRound: Int, server: Server,
+    store: PostgreSQLStorage, study id: Int64, killed: (Int) throws -> Void
+  ) throws {
+    var workers = try (0..<count).map { _ in try TuneCommandTests.start(worker) }
+    var generator = SystemRandomNumberGenerator()
+    for round in 0..<rounds {
+      Thread.sleep(forTimeInterval: Double.random(in: 0.2...0.6, using: &generator))
+      if round == restartRound {
+        Thread.sleep(forTimeInterval: 1)
+        try server.stop()
+        Thread.sleep(forTimeInterval: 1)
+        try server.start()
+        continue
+      }
+      var running: (number: Int, victim: Int)?
+      let deadline = Date().addingTimeInterval(30)
+      while running == nil && Date() < deadline {
+        running = try store.runningTrials(study: id).lazy.compactMap { trial in
+          workers.firstIndex { $0.processIdentifier == trial.owner.pid }.map { (trial.number, $0) }
+        }.first
+        if running == nil { Thread.sleep(forTimeInterval: 0.005) }
+      }
+      guard let running else { break }
+      kill(workers[running.victim].processIdentifier, SIGKILL)
+      workers[running.victim].waitUntilExit()
+      try killed(running.number)
+      workers[running.victim] = try TuneCommandTests.start(worker)
+    }
+    Thread.sleep(forTimeInterval: 1.5)
+    workers.append(try TuneCommandTests.start(worker))
+    for process in workers {
+      process.waitUntilExit()
+      #expect(process.terminationReason == .uncaughtSignal || process.terminationStatus == 0)
+    }
   }
 
   /// With the server gone for longer than the retry window, the error names the host and libpq's

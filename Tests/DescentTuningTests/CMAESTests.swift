@@ -200,8 +200,8 @@ struct CMAESTests {
         gridIndex: nil, lost: false))
     let run = CMAESSampler.Run(
       sampler: sampler, dimensions: space.map { ($0.name, $0.domain) }, direction: .minimize)
-    let replay = sampler.cache.replay(run, history.filter { $0.state == .complete })
-    #expect(replay.used == Array(0..<3) + Array(4..<33) + [3])
+    let (replay, used) = sampler.replay(run, history.filter { $0.state == .complete })
+    #expect(used == Array(0..<3) + Array(4..<33) + [3])
     #expect(replay.state.generation == 4)
     #expect(replay.waiting.count == 1)
   }
@@ -226,9 +226,9 @@ struct CMAESTests {
     #expect(trials.count == 90 && trials.allSatisfy { $0.state == .complete })
     let sampler = try #require(joiner.sampler as? CMAESSampler)
     let numeric = Self.mixed.parameters.filter { NumericScale($0.domain) != nil }.map { ($0.name, $0.domain) }
-    let replay = sampler.cache.replay(
+    let (replay, used) = sampler.replay(
       CMAESSampler.Run(sampler: sampler, dimensions: numeric, direction: .minimize), trials)
-    #expect(replay.used.count == 90)
+    #expect(used.count == 90)
     #expect(replay.state.generation * replay.state.population + replay.waiting.count <= 90)
   }
 
