@@ -4,59 +4,49 @@ import PackageDescription
 
 // Tools 6.2: the first that lets a package with unsafe flags be a dependency by version (its own
 // flags, below, are the only ones).
-// The core's CPU code paths. Swift has no per-function target attributes, so the level is chosen
-// for the whole core module when it is compiled:
-// - Default (the `NativeCPU` trait, on unless a dependent turns default traits off): the level of
-//   the CPU that builds it, read from /proc/cpuinfo here: `skylake-avx512` with AVX-512 F/BW/DQ/VL
-//   (the GEMM's 8×32 zmm micro-kernel, DESCENT_AVX512), `haswell` with AVX2 and FMA (the 6×16 ymm
-//   FMA micro-kernel), else baseline x86-64. Like `-march=native`: the binary needs a CPU with the
-//   same instructions, which the CPUFeatures module (compiled for any x86-64) checks at
-//   `descent`'s start.
-// - `DESCENT_TARGET_CPU=NAME` (any `-target-cpu` name) builds for that CPU whatever the trait;
-//   `DESCENT_TARGET_CPU=x86-64` builds the portable baseline, where an FMA would be a libm call per
-//   lane and the GEMM multiplies and adds separately. Dependents get the baseline with
-//   `.package(path: "…", traits: [])`.
-// FMA builds also drop C's errno for math (-fno-math-errno): on Linux, Float.squareRoot() is C's
-// sqrtf, which with errno is a scalar sqrt plus a branch per lane; without it, one vsqrtps.
+// The CPU backend's code paths:
+// - Its hot loops (the GEMM and the peak probe, Sources/CPUKernels) are compiled once per
+//   instruction-set level, each level's folder linking to the same files: CPUKernelsBaseline for
+//   any x86-64, CPUKernelsAVX2 with `-target-cpu haswell` (AVX2 + FMA: the 6×16 ymm FMA
+//   micro-kernel, DESCENT_FMA), CPUKernelsAVX512 with `skylake-avx512` (AVX-512 F/BW/DQ/VL: the
+//   8×32 zmm micro-kernel, DESCENT_AVX512). The core calls the best level the running CPU has
+//   (`CPULevel`), so one binary runs at full speed on every x86-64 CPU. Swift has no per-function
+//   target attributes: a module is the unit a level is compiled for.
+// - The rest of the core is compiled for any x86-64 CPU, unless `DESCENT_TARGET_CPU=NAME` (any
+//   `-target-cpu` name) compiles it for that CPU; then the binary needs that CPU's instructions,
+//   which the CPUFeatures module (compiled for any x86-64) checks at `descent`'s start.
+// C's errno for math is dropped everywhere (-fno-math-errno): on Linux, Float.squareRoot() is
+// C's sqrtf, which with errno is a scalar sqrt plus a branch per lane; without it, one sqrtps.
 let requestedCPU = Context.environment["DESCENT_TARGET_CPU"].flatMap { $0.isEmpty ? nil : $0 }
 let avx512CPUs: Set = [
   "skylake-avx512", "cascadelake", "cooperlake", "icelake-server", "sapphirerapids",
   "znver4", "znver5",
 ]
 let baselineCPUs: Set = ["x86-64", "baseline", "generic"]
+let noMathErrno = SwiftSetting.unsafeFlags(["-Xcc", "-fno-math-errno"])
 
-/// The `-target-cpu` level of the CPU running this manifest (scripts/target-cpu.sh's rule), or nil.
-func hostCPU() -> String? {
-  #if os(Linux) && arch(x86_64)
-  guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
-    let line = info.split(separator: "\n").first(where: { $0.hasPrefix("flags") })
-  else { return nil }
-  let flags = Set(line.split(separator: " ").map(String.init))
-  let haswell = ["avx2", "fma", "bmi1", "bmi2", "f16c", "movbe"]
-  if (haswell + ["avx512f", "avx512bw", "avx512dq", "avx512vl", "avx512cd"]).allSatisfy(flags.contains) {
-    return "skylake-avx512"
-  }
-  return haswell.allSatisfy(flags.contains) ? "haswell" : nil
+/// The settings that compile a module for `cpu` (nil: any x86-64): `-target-cpu` (unless
+/// `definesOnly`) and the defines that name its code paths.
+func settings(for cpu: String?, definesOnly: Bool) -> [SwiftSetting] {
+  guard let cpu, !baselineCPUs.contains(cpu) else { return definesOnly ? [] : [noMathErrno] }
+  #if arch(x86_64)
+  return (definesOnly ? [] : [.unsafeFlags(["-target-cpu", cpu, "-Xcc", "-fno-math-errno"])])
+    + [.define("DESCENT_FMA")] + (avx512CPUs.contains(cpu) ? [.define("DESCENT_AVX512")] : [])
   #else
-  return nil
+  return definesOnly ? [] : [noMathErrno]  // other architectures: the portable code everywhere
   #endif
 }
 
-/// The settings that compile the core for `cpu` when `condition` holds: `-target-cpu` (unless
-/// `definesOnly`) and the defines that name its code paths.
-func settings(for cpu: String?, _ condition: BuildSettingCondition? = nil, definesOnly: Bool) -> [SwiftSetting] {
-  guard let cpu, !baselineCPUs.contains(cpu) else { return [] }
-  return (definesOnly ? [] : [.unsafeFlags(["-target-cpu", cpu, "-Xcc", "-fno-math-errno"], condition)])
-    + [.define("DESCENT_FMA", condition)] + (avx512CPUs.contains(cpu) ? [.define("DESCENT_AVX512", condition)] : [])
+/// The core's settings; with `definesOnly`, CPUFeatures' (which must run on any x86-64 CPU).
+func coreSettings(definesOnly: Bool) -> [SwiftSetting] {
+  settings(for: requestedCPU, definesOnly: definesOnly)
+    + (requestedCPU == nil ? [] : [.define("DESCENT_CPU_REQUESTED")])
 }
 
-/// The core's settings; with `definesOnly`, CPUFeatures' (which must run on any x86-64 CPU).
-func cpuSettings(definesOnly: Bool) -> [SwiftSetting] {
-  requestedCPU.map { settings(for: $0, definesOnly: definesOnly) + [.define("DESCENT_CPU_REQUESTED")] }
-    ?? settings(for: hostCPU(), .when(traits: ["NativeCPU"]), definesOnly: definesOnly)
-    + [.define("DESCENT_NATIVE_CPU", .when(traits: ["NativeCPU"]))]
-}
-let coreSettings = cpuSettings(definesOnly: false)
+/// The kernel modules: a name and the CPU it is compiled for.
+let kernelLevels: [(String, String?)] = [
+  ("CPUKernelsBaseline", nil), ("CPUKernelsAVX2", "haswell"), ("CPUKernelsAVX512", "skylake-avx512"),
+]
 
 let package = Package(
   name: "Descent",
@@ -68,16 +58,15 @@ let package = Package(
     .executable(name: "descent", targets: ["DescentCLI"]),
     .executable(name: "descent-benchmarks", targets: ["DescentBenchmarks"]),
   ],
-  traits: [
-    .trait(name: "NativeCPU", description: "The CPU backend compiled for the building machine's CPU (AVX2, AVX-512)"),
-    .default(enabledTraits: ["NativeCPU"]),
-  ],
   targets: [
     // MARK: Core: the Backend protocol, the pure-Swift CPU backend, training, data
-    .target(name: "Descent", dependencies: ["CZlib"], swiftSettings: coreSettings),
-    .target(name: "CPUFeatures", swiftSettings: cpuSettings(definesOnly: true)),  // the core's level, checked anywhere
+    .target(
+      name: "Descent", dependencies: ["CZlib", "CPUFeatures"] + kernelLevels.map { .target(name: $0.0) },
+      swiftSettings: coreSettings(definesOnly: false)),
+    .target(name: "CPUFeatures", swiftSettings: coreSettings(definesOnly: true)),  // the core's level, checked anywhere
     .testTarget(
-      name: "DescentTests", dependencies: ["Descent", "CPUFeatures", "TestSupport", "CZlib"],
+      name: "DescentTests",
+      dependencies: ["Descent", "CPUFeatures", "TestSupport", "CZlib"] + kernelLevels.map { .target(name: $0.0) },
       exclude: ["FuzzRegressions", "Fixtures"]),  // inputs the tests read by path
     .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
@@ -125,7 +114,12 @@ let package = Package(
         "peers", "run.sh", "README.md", "tune.sh", "tune-space.json", "storage.sh", "inference.sh", "small-batches.sh",
         "dependent", "dependent.sh", "automl.sh", "tune-pareto.sh", "pbt.sh", "pbt-space.json", "summary.py", "cpu.sh",
       ],
-      swiftSettings: coreSettings
+      swiftSettings: coreSettings(definesOnly: false)
     ),
   ]
 )
+
+// MARK: The CPU kernels, one module per level (see above)
+package.targets += kernelLevels.map { name, cpu in
+  .target(name: name, swiftSettings: settings(for: cpu, definesOnly: false))
+}

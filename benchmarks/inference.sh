@@ -4,8 +4,8 @@
 # beside PyTorch (eager, torch.inference_mode) and ONNX Runtime on the exported model, one run.
 # Peers need `pip install torch onnxruntime safetensors numpy` for python3.
 # usage: benchmarks/inference.sh [EPOCHS]   (the model trains EPOCHS epochs first, default 2)
-# Built for this CPU (Package.swift) unless DESCENT_TARGET_CPU names another, e.g. haswell
-# on an AVX-512 machine to measure the AVX2 path.
+# The CPU kernels run at this CPU's best level unless DESCENT_CPU_LEVEL names a lower one, e.g.
+# avx2 on an AVX-512 machine to measure the AVX2 path.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 swift build -c release --product descent-benchmarks >/dev/null
@@ -16,7 +16,7 @@ images=/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz
 .build/release/descent train --backend cpu --epochs "${1:-2}" --quiet --output "$work"
 .build/release/descent export --model "$work/weights.safetensors" --output "$work/model.onnx" >/dev/null
 echo "CPU: $(benchmarks/cpu.sh);" \
-  "built for ${DESCENT_TARGET_CPU:-this CPU}"
+  "CPU kernels: ${DESCENT_CPU_LEVEL:-this CPU's best level}"
 {
   .build/release/descent-benchmarks inference "$work/weights.safetensors" "$images" cpu
   devices=$(.build/release/descent devices 2>/dev/null | grep -c '^opencl [0-9]*:' || true)

@@ -2,14 +2,14 @@
 # Training steps at batch 1, 8 and 32 (the Fashion-MNIST MLP, Adam): Descent's CPU backend and
 # every OpenCL device beside PyTorch (eager, CPU) in one run; median ms per step with the 10th and
 # 90th percentiles. PyTorch needs `pip install torch numpy` for python3.
-# Built for this CPU (Package.swift) unless DESCENT_TARGET_CPU names another (haswell).
+# The CPU kernels run at this CPU's best level unless DESCENT_CPU_LEVEL names a lower one (avx2).
 # usage: benchmarks/small-batches.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 swift build -c release --product descent-benchmarks >/dev/null
 swift build -c release --product descent >/dev/null
 echo "CPU: $(benchmarks/cpu.sh);" \
-  "built for ${DESCENT_TARGET_CPU:-this CPU}"
+  "CPU kernels: ${DESCENT_CPU_LEVEL:-this CPU's best level}"
 {
   .build/release/descent-benchmarks small-batches cpu
   devices=$(.build/release/descent devices 2>/dev/null | grep -c '^opencl [0-9]*:' || true)

@@ -27,8 +27,9 @@ archive=$work/descent-gpu.tar.xz
 
 pack() {
   scripts/install-system-packages.sh
-  # Baseline x86-64: the GPU machine's CPU is not known here.
-  export DESCENT_TARGET_CPU=x86-64
+  # The core runs on any x86-64 CPU and picks its CPU kernels' level there (CPULevel): the GPU
+  # machine's CPU is not known here.
+  unset DESCENT_TARGET_CPU
   swift build --build-tests -Xswiftc -O --scratch-path "$work/debug"  # optimized, as scripts/test.sh builds
   swift build -c release --scratch-path "$work/release" --product descent-benchmarks
   swift build -c release --scratch-path "$work/release" --product descent

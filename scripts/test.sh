@@ -35,20 +35,19 @@ swift build --build-tests "${optimized[@]}"
 swift test "${optimized[@]}" --disable-xctest
 # Published models run elsewhere: ONNX Runtime and NumPy give descent predict's outputs (~1 minute).
 scripts/interop.sh .build/debug/descent
-# The build above is for this CPU (Package.swift). The other CPU levels it can run compile other
-# GEMM micro-kernels: run the CPU parity, gradient and training suites against each (on an AVX-512
-# CPU: the 6×16 ymm FMA kernel of AVX2 machines, then the portable baseline's multiply + add).
+# The CPU backend runs the kernels of the best level this CPU has (CPULevel, Package.swift); the
+# lower levels are in the same build: run the CPU parity, gradient and training suites on each
+# (on an AVX-512 CPU: the 6×16 ymm FMA kernel of AVX2 machines, then the portable baseline's
+# multiply + add). No OpenCL driver is loaded there (OCL_ICD_VENDORS names no folder): the
+# OpenCL suites ran above.
 target=$(scripts/target-cpu.sh)
-targets=()
-[ "$target" = skylake-avx512 ] && targets+=(haswell)
-[ -n "$target" ] && targets+=(x86-64)
-# No OpenCL driver is loaded there (OCL_ICD_VENDORS names no folder): these builds change only the
-# CPU backend, and the OpenCL suites ran above.
-for cpu in "${targets[@]}"; do
-  echo "== CPU suites built with DESCENT_TARGET_CPU=$cpu"
-  OCL_ICD_VENDORS=/nonexistent DESCENT_TARGET_CPU=$cpu swift test "${optimized[@]}" --disable-xctest \
-    --scratch-path ".build-$cpu" \
-    --filter 'Parity.cpu|GradientChecks.cpu|TrainingParity|FitTests'
+levels=()
+[ "$target" = skylake-avx512 ] && levels+=(avx2)
+[ -n "$target" ] && levels+=(baseline)
+for level in "${levels[@]}"; do
+  echo "== CPU suites with DESCENT_CPU_LEVEL=$level"
+  OCL_ICD_VENDORS=/nonexistent DESCENT_CPU_LEVEL=$level swift test "${optimized[@]}" --disable-xctest --skip-build \
+    --filter 'CPULevelTests|Parity.cpu|GradientChecks.cpu|TrainingParity|FitTests'
 done
 # Every kernel under Oclgrind's out-of-bounds, data-race and API checks, one process per core
 # (~4 minutes; 12 on the Zen 4 of 2026-12-03).

@@ -1,27 +1,39 @@
 import Foundation
 
-/// The instruction sets the Descent core was compiled to use, and which of them the running CPU
-/// lacks. Package.swift compiles the core for the building machine's CPU by default, so a binary
-/// copied to an older CPU would die of an illegal instruction anywhere in the core's code. This
-/// module is compiled for any x86-64 CPU (it gets the core's `DESCENT_*` defines, not its
-/// `-target-cpu`), so a program can call it before any of the core's code runs.
+/// The instruction sets of the running CPU, the CPU backend's kernel levels, and those the Descent
+/// core was compiled to use. The core is compiled for any x86-64 CPU unless `DESCENT_TARGET_CPU`
+/// names one (Package.swift); then a binary copied to an older CPU would die of an illegal
+/// instruction anywhere in the core's code. This module is compiled for any x86-64 CPU (it gets
+/// the core's `DESCENT_*` defines, not its `-target-cpu`), so a program can call it before any of
+/// the core's code runs.
 public enum CPUFeatures {
+  /// The instruction sets `-target-cpu haswell` lets the compiler use: the AVX2 kernels' level.
+  public static let haswell = ["avx2", "fma", "bmi1", "bmi2", "f16c", "movbe"]
+  /// The instruction sets `-target-cpu skylake-avx512` lets the compiler use: the AVX-512
+  /// kernels' level.
+  public static let skylakeAVX512 = haswell + ["avx512f", "avx512bw", "avx512dq", "avx512vl", "avx512cd"]
+
   /// The instruction sets (as /proc/cpuinfo's `flags` name them) the core was compiled to use.
   public static var required: [String] {
     #if DESCENT_AVX512
-    ["avx2", "fma", "avx512f", "avx512bw", "avx512dq", "avx512vl"]
+    skylakeAVX512
     #elseif DESCENT_FMA
-    ["avx2", "fma"]
+    haswell
     #else
     []
     #endif
   }
 
+  /// The running CPU's instruction sets (the first `flags` line of /proc/cpuinfo, which Linux
+  /// clears of those the kernel does not enable); nil when it cannot be read.
+  public static let running: Set<String>? = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8))
+    .flatMap(flags(cpuinfo:))
+
   /// Of ``required``, those the running CPU lacks; empty when it has them all or /proc/cpuinfo
   /// cannot be read.
   public static var missing: [String] {
-    guard !required.isEmpty else { return [] }
-    return (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)).map { missing(cpuinfo: $0) } ?? []
+    guard let running else { return [] }
+    return required.filter { !running.contains($0) }
   }
 
   /// Of `required` (by default ``required``), those missing from the first `flags` line of

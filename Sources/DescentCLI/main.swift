@@ -14,7 +14,7 @@ if !missing.isEmpty {
     Data(
       """
       descent: this build uses \(missing.joined(separator: ", ")), which this CPU lacks (the core was \
-      compiled for another machine's CPU); rebuild here, or with DESCENT_TARGET_CPU=x86-64 for any x86-64 CPU
+      compiled with DESCENT_TARGET_CPU for another machine's CPU); rebuild without it for any x86-64 CPU
 
       """.utf8))
   exit(ExitCode.noDevice)

@@ -1,8 +1,7 @@
 import Foundation
 
-/// Optimizer updates, twins of `kernels/optim.cl`, one per kernel name; the formulas are on each
-/// ``Optimizer``. The scalars come from its ``OptimizerUpdate``, read by name, so both backends
-/// use the same floats.
+/// Optimizer updates, twins of `kernels/optim.cl`, by the kernels of the backend's ``CPULevel``
+/// (Sources/CPUKernels/OptimizerUpdates.swift); the formulas are on each ``Optimizer``.
 extension CPUBackend {
   public func update(
     _ update: OptimizerUpdate, parameter: DeviceBuffer, gradient: DeviceBuffer,
@@ -10,197 +9,15 @@ extension CPUBackend {
   ) throws {
     let op = update.kernel
     try Check.updateArguments(update, parameter: parameter, gradient: gradient, state: state)
-    guard let twin = OptimMath.twins[op] else {
+    let kernels = level.kernels
+    guard kernels.updates.contains(op) else {
       throw BackendError.invalidArgument(
-        op: "update", parameter: "kernel", value: op,
-        allowed: OptimMath.twins.keys.sorted().joined(separator: ", "))
+        op: "update", parameter: "kernel", value: op, allowed: kernels.updates.joined(separator: ", "))
     }
     let pointers = try state.map { try cpu($0, op).pointer }
-    let buffers = OptimMath.Buffers(p: try cpu(parameter, op).pointer, g: try cpu(gradient, op).pointer) { name in
-      update.stateIndex(name).map { pointers[$0] }
+    let (p, g) = (try cpu(parameter, op).pointer, try cpu(gradient, op).pointer)
+    parallel.chunks(parameter.count, minimumChunk: 1 << 14) { range in
+      _ = kernels.update(op, range, p, g, { update.stateIndex($0).map { pointers[$0] } }, { update[$0] })
     }
-    parallel.chunks(parameter.count, minimumChunk: 1 << 14) { range in twin(range, buffers, update) }
-  }
-}
-
-/// The update loops, in the kernels' order of operations, by kernel name.
-enum OptimMath {
-  typealias Pointer = UnsafeMutablePointer<Float>
-
-  /// The parameter, the gradient, and the kept state buffers by slot name.
-  struct Buffers {
-    let p: Pointer
-    let g: Pointer
-    let state: (String) -> Pointer?
-  }
-
-  /// Each kernel's Swift twin, looked up by ``OptimizerUpdate/kernel``.
-  static let twins: [String: @Sendable (Range<Int>, Buffers, OptimizerUpdate) -> Void] = [
-    "sgd": { sgd($0, $1.p, $1.g, $1.state("b"), $2) },
-    "adagrad": { adagrad($0, $1.p, $1.g, $1.state("sum")!, $2) },
-    "rmsprop": { rmsprop($0, $1.p, $1.g, $1.state("v")!, $1.state("average"), $1.state("buffer"), $2) },
-    "adam": { adam($0, $1.p, $1.g, $1.state("m")!, $1.state("v")!, $1.state("v_max"), $2) },
-    "adamax": { adamax($0, $1.p, $1.g, $1.state("m")!, $1.state("u")!, $2) },
-    "lion": { lion($0, $1.p, $1.g, $1.state("m")!, $2) },
-  ]
-
-  /// ``Lanes/width`` lanes at a time, then the tail: each lane runs the kernel's operations in the
-  /// kernel's order, so both loops agree.
-  static func sgd(_ range: Range<Int>, _ p: Pointer, _ g: Pointer, _ b: Pointer?, _ k: OptimizerUpdate) {
-    let (lr, momentum, dampening, decay) = (k["lr"], k["momentum"], k["dampening"], k["weight_decay"])
-    let (nesterov, first) = (k["nesterov"] != 0, k["first_step"] != 0)
-    @inline(__always) func step<T: SIMD>(_ param: T, _ gradient: T, _ buffer: T?) -> (T, T?) where T.Scalar == Float {
-      var grad = gradient
-      if decay != 0 { grad = grad + decay * param }
-      guard let buffer, momentum != 0 else { return (param - lr * grad, nil) }
-      let newBuffer = first ? grad : momentum * buffer + (1 - dampening) * grad
-      grad = nesterov ? grad + momentum * newBuffer : newBuffer
-      return (param - lr * grad, newBuffer)
-    }
-    var i = range.lowerBound
-    while i + Lanes.width <= range.upperBound {
-      let (param, buffer) = step(Lanes.load(p, i), Lanes.load(g, i), b.map { Lanes.load($0, i) })
-      Lanes.store(param, p, i)
-      if let b, let buffer { Lanes.store(buffer, b, i) }
-      i += Lanes.width
-    }
-    for i in i..<range.upperBound {
-      let (param, buffer) = step(SIMD1(p[i]), SIMD1(g[i]), b.map { SIMD1($0[i]) })
-      p[i] = param[0]
-      if let b, let buffer { b[i] = buffer[0] }
-    }
-  }
-
-  static func adagrad(_ range: Range<Int>, _ p: Pointer, _ g: Pointer, _ sum: Pointer, _ k: OptimizerUpdate) {
-    let (lr, decay, epsilon) = (k["lr"], k["weight_decay"], k["epsilon"])
-    for i in range {
-      var grad = g[i]
-      if decay != 0 { grad = grad + decay * p[i] }
-      sum[i] = sum[i] + grad * grad
-      p[i] = p[i] - lr * (grad / (sum[i].squareRoot() + epsilon))
-    }
-  }
-
-  static func rmsprop(
-    _ range: Range<Int>, _ p: Pointer, _ g: Pointer, _ v: Pointer, _ average: Pointer?,
-    _ buffer: Pointer?, _ k: OptimizerUpdate
-  ) {
-    let (lr, alpha, epsilon, decay, momentum) = (k["lr"], k["alpha"], k["epsilon"], k["weight_decay"], k["momentum"])
-    for i in range {
-      var grad = g[i]
-      if decay != 0 { grad = grad + decay * p[i] }
-      v[i] = alpha * v[i] + (1 - alpha) * (grad * grad)
-      var denominator = v[i]
-      if let average {
-        average[i] = alpha * average[i] + (1 - alpha) * grad
-        denominator = denominator - average[i] * average[i]
-      }
-      denominator = denominator.squareRoot() + epsilon
-      if let buffer {
-        buffer[i] = momentum * buffer[i] + grad / denominator
-        p[i] = p[i] - lr * buffer[i]
-      } else {
-        p[i] = p[i] - lr * (grad / denominator)
-      }
-    }
-  }
-
-  /// ``Lanes/width`` lanes at a time, then the tail, each lane in the kernel's order of operations.
-  static func adam(
-    _ range: Range<Int>, _ p: Pointer, _ g: Pointer, _ m: Pointer, _ v: Pointer,
-    _ vMax: Pointer?, _ k: OptimizerUpdate
-  ) {
-    let (beta1, beta2, stepSize) = (k["beta1"], k["beta2"], k["step_size"])
-    let (inverseCorrection2, epsilon, decay, decayFactor) = (
-      k["inverse_correction2"], k["epsilon"],
-      k["weight_decay"], k["decay_factor"]
-    )
-    @inline(__always) func step<T: SIMD>(_ i: Int, _ load: (Pointer, Int) -> T, _ store: (T, Pointer, Int) -> Void)
-    where T.Scalar == Float {
-      var param = load(p, i), grad = load(g, i)
-      if decayFactor != 1 { param = param * decayFactor }
-      if decay != 0 { grad = grad + decay * param }
-      let first = beta1 * load(m, i) + (1 - beta1) * grad
-      var second = beta2 * load(v, i) + (1 - beta2) * (grad * grad)
-      store(first, m, i)
-      store(second, v, i)
-      if let vMax {
-        second = pointwiseMax(load(vMax, i), second)
-        store(second, vMax, i)
-      }
-      store(param - stepSize * (first / (second.squareRoot() * inverseCorrection2 + epsilon)), p, i)
-    }
-    var i = range.lowerBound
-    while i + Lanes.width <= range.upperBound {
-      step(i, Lanes.load, Lanes.store)
-      i += Lanes.width
-    }
-    for i in i..<range.upperBound {
-      step(i, { SIMD1($0[$1]) }, { $1[$2] = $0[0] })
-    }
-  }
-}
-
-extension OptimMath {
-  static func adamax(
-    _ range: Range<Int>, _ p: Pointer, _ g: Pointer, _ m: Pointer, _ u: Pointer, _ k: OptimizerUpdate
-  ) {
-    let (beta1, beta2, stepSize) = (k["beta1"], k["beta2"], k["step_size"])
-    let (epsilon, decay) = (k["epsilon"], k["weight_decay"])
-    for i in range {
-      let param = p[i]
-      var grad = g[i]
-      if decay != 0 { grad = grad + decay * param }
-      let first = beta1 * m[i] + (1 - beta1) * grad
-      let norm = max(beta2 * u[i], abs(grad) + epsilon)
-      m[i] = first
-      u[i] = norm
-      p[i] = param - stepSize * (first / norm)
-    }
-  }
-
-  static func lion(_ range: Range<Int>, _ p: Pointer, _ g: Pointer, _ m: Pointer, _ k: OptimizerUpdate) {
-    let (lr, beta1, beta2, decayFactor) = (k["lr"], k["beta1"], k["beta2"], k["decay_factor"])
-    for i in range {
-      let grad = g[i], momentum = m[i]
-      let c = beta1 * momentum + (1 - beta1) * grad
-      let direction: Float = c > 0 ? 1 : c < 0 ? -1 : 0
-      p[i] = p[i] * decayFactor - lr * direction
-      m[i] = beta2 * momentum + (1 - beta2) * grad
-    }
-  }
-}
-
-/// Unaligned loads and stores of 16 floats for the vectorised loops: one zmm register with
-/// AVX-512, two ymm or four xmm otherwise. Adam's loop ran at 125 GB/s on 8 lanes and 189 on 16
-/// (1M parameters, Zen 4): twice the independent work per iteration for the square-root and
-/// division units' latencies.
-enum Lanes {
-  typealias Vector = SIMD16<Float>
-  static let width = Vector.scalarCount
-
-  @inline(__always) static func load(_ pointer: UnsafeMutablePointer<Float>, _ i: Int) -> Vector {
-    load(UnsafePointer(pointer), i)
-  }
-
-  @inline(__always) static func load(_ pointer: UnsafePointer<Float>, _ i: Int) -> Vector {
-    UnsafeRawPointer(pointer + i).loadUnaligned(as: Vector.self)
-  }
-
-  @inline(__always) static func store(_ value: Vector, _ pointer: UnsafeMutablePointer<Float>, _ i: Int) {
-    UnsafeMutableRawPointer(pointer + i).storeBytes(of: value, as: Vector.self)
-  }
-}
-
-/// One float as a one-lane vector, so the tail runs the same generic step as the lanes.
-struct SIMD1<Scalar: SIMDScalar>: SIMD {
-  typealias MaskStorage = SIMD1<Scalar.SIMDMaskScalar>
-  private var value: Scalar
-  init() { value = SIMD2<Scalar>()[0] }
-  init(_ value: Scalar) { self.value = value }
-  var scalarCount: Int { 1 }
-  subscript(index: Int) -> Scalar {
-    get { value }
-    set { value = newValue }
   }
 }

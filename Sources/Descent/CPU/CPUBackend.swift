@@ -2,7 +2,8 @@ import Foundation
 
 /// The pure-Swift backend: runs every op on the calling thread's cores as soon as it is called, so
 /// ``synchronize()`` has nothing to wait for. Loops are split across cores with Dispatch and written
-/// for the compiler's SIMD vectorisation; GEMM is cache-blocked with packing (`CPUBackend+Gemm.swift`).
+/// for the compiler's SIMD vectorisation; GEMM is cache-blocked with packing, by the kernels of the best ``CPULevel``
+/// the CPU has (`CPUBackend+Gemm.swift`).
 ///
 /// Each op's Swift code is the twin of the OpenCL kernel of the same name in `kernels/`.
 public final class CPUBackend: Backend {
@@ -12,9 +13,21 @@ public final class CPUBackend: Backend {
   public var threads: Int { parallel.threads }
   let parallel: Parallel
 
+  /// The instruction-set level of its kernels: ``CPULevel/chosen``, unless a test asked for
+  /// another.
+  public let level: CPULevel
+
   /// A backend whose ops use up to `threads` cores (clamped to 1...cores; default: every core).
   /// Give each of several backends that train at once a share, so they do not fight over cores.
-  public init(threads: Int? = nil) {
+  public convenience init(threads: Int? = nil) {
+    self.init(threads: threads, level: .chosen)
+  }
+
+  /// A backend running `level`'s kernels, which the CPU must have (``CPULevel/supported``): for
+  /// the suites that check every level.
+  package init(threads: Int? = nil, level: CPULevel) {
+    precondition(CPULevel.supported.contains(level), "this CPU lacks \(level.instructions)")
+    self.level = level
     parallel = threads.map { Parallel.limited(to: $0) } ?? .all
     name =
       parallel.threads < Parallel.cores ? "cpu (\(parallel.threads) thread\(parallel.threads == 1 ? "" : "s"))" : "cpu"

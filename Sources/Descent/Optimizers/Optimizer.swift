@@ -4,7 +4,7 @@
 /// Every optimizer follows its reference formulas (PyTorch's `torch.optim` where it has one),
 /// written out on the type with how to reproduce a Keras or optax setting. Adding one takes four
 /// files: the type (here, one file each, with its ``hyperparameters``), its kernel in
-/// `kernels/optim.cl`, its Swift twin in `CPUBackend+Optim.swift`, and its parity cases with a
+/// `kernels/optim.cl`, its Swift twin in `Sources/CPUKernels/OptimizerUpdates.swift`, and its parity cases with a
 /// float64 reference in `Tests/ParityTests/ParityCases+Optim.swift` (docs/ARCHITECTURE.md walks
 /// through Adamax's).
 public protocol Optimizer: Sendable, CustomStringConvertible {

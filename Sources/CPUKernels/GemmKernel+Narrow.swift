@@ -31,7 +31,7 @@ extension GemmKernel {
   private func rowsInLanes(spread: (Int, (Int) -> Void) -> Void) throws {
     // A last strip of fewer than 16 rows is copied with zero rows: its space, sized by the depth,
     // is taken before the strips run (a refused allocation is an error, not a trap).
-    let padded = shape.m % 16 == 0 ? nil : try CPUBuffer.alignedFloats(16 * shape.k)
+    let padded = shape.m % 16 == 0 ? nil : try allocate(16 * shape.k)
     defer { padded.map { free($0) } }
     if shape.transposeB {
       rowsInLanes(spread: spread, depthStep: 1, columnStep: shape.k, padded: padded)
@@ -90,7 +90,7 @@ extension GemmKernel {
   private func rowsInRegisters(spread: (Int, (Int) -> Void) -> Void) throws {
     let (m, n, k) = (shape.m, shape.n, shape.k)
     let inPlace = shape.transposeB ? 0 : max(0, k - (16 + n - 1) / n)  // rows p with p·n + 16 ≤ k·n
-    let copied = try CPUBuffer.alignedFloats((k - inPlace) * 16)
+    let copied = try allocate((k - inPlace) * 16)
     defer { free(copied) }
     for p in inPlace..<k {
       let row = copied + (p - inPlace) * 16

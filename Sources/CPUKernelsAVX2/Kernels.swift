@@ -1,0 +1,1 @@
+../CPUKernels/Kernels.swift

@@ -1,0 +1,1 @@
+../CPUKernels/GemmKernel+Narrow.swift

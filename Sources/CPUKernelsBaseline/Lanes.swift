@@ -1,0 +1,1 @@
+../CPUKernels/Lanes.swift
