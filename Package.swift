@@ -121,5 +121,5 @@ let package = Package(
 
 // MARK: The CPU kernels, one module per level (see above)
 package.targets += kernelLevels.map { name, cpu in
-  .target(name: name, swiftSettings: settings(for: cpu, definesOnly: false))
+  .target(name: name, dependencies: ["CPUFeatures"], swiftSettings: settings(for: cpu, definesOnly: false))
 }

@@ -50,3 +50,22 @@ public enum CPUFeatures {
     }
   }
 }
+
+/// What each CPU kernel level's module offers: `Kernels` in Sources/CPUKernels, compiled once per
+/// level (Package.swift), documents each entry point. The core calls the one `CPULevel` picks.
+public protocol CPUKernelSet {
+  /// The GEMM micro-kernel, for reports.
+  static var gemmDescription: String { get }
+  static func gemm(
+    m: Int, n: Int, k: Int, transposeA: Bool, transposeB: Bool, alpha: Float, beta: Float,
+    a: UnsafePointer<Float>, b: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>,
+    threads: Int, forEach: (Int, (Int) -> Void) -> Void, allocate: (Int) throws -> UnsafeMutablePointer<Float>
+  ) throws
+  static func peakFlops(threads: Int, forEach: (Int, (Int) -> Void) -> Void) -> Double
+  /// The optimizer updates' kernel names.
+  static var updates: [String] { get }
+  static func update(
+    _ kernel: String, _ range: Range<Int>, p: UnsafeMutablePointer<Float>, g: UnsafeMutablePointer<Float>,
+    state: (String) -> UnsafeMutablePointer<Float>?, scalar: (String) -> Float
+  ) -> Bool
+}

@@ -1,3 +1,4 @@
+import CPUFeatures
 import Foundation
 
 // The CPU backend's hot loops, compiled once per instruction-set level from these same files
@@ -8,7 +9,7 @@ import Foundation
 // needs from it (its thread pool, its allocator) comes in as closures.
 
 /// This level's entry points.
-public enum Kernels {
+public enum Kernels: CPUKernelSet {
   /// The GEMM micro-kernel this level runs, for reports.
   public static var gemmDescription: String {
     #if DESCENT_AVX512

@@ -7,7 +7,8 @@ extension CPUBackend {
     let (a, b, c) = (try cpu(a, "gemm").pointer, try cpu(b, "gemm").pointer, try cpu(c, "gemm").pointer)
     let parallel = parallel
     try level.kernels.gemm(
-      shape.m, shape.n, shape.k, shape.transposeA, shape.transposeB, shape.alpha, shape.beta, a, b, c,
-      parallel.threads, { parallel.forEach($0, $1) }, CPUBuffer.alignedFloats)
+      m: shape.m, n: shape.n, k: shape.k, transposeA: shape.transposeA, transposeB: shape.transposeB,
+      alpha: shape.alpha, beta: shape.beta, a: a, b: b, c: c, threads: parallel.threads,
+      forEach: { parallel.forEach($0, $1) }, allocate: CPUBuffer.alignedFloats)
   }
 }

@@ -17,7 +17,7 @@ extension CPUBackend {
     let pointers = try state.map { try cpu($0, op).pointer }
     let (p, g) = (try cpu(parameter, op).pointer, try cpu(gradient, op).pointer)
     parallel.chunks(parameter.count, minimumChunk: 1 << 14) { range in
-      _ = kernels.update(op, range, p, g, { update.stateIndex($0).map { pointers[$0] } }, { update[$0] })
+      _ = kernels.update(op, range, p: p, g: g, state: { update.stateIndex($0).map { pointers[$0] } }) { update[$0] }
     }
   }
 }

@@ -16,7 +16,7 @@ extension CPUBackend: PerformanceProbes {
 
   public func measurePeakFlops() throws -> Double {
     let parallel = parallel
-    return level.kernels.peakFlops(parallel.threads) { parallel.forEach($0, $1) }
+    return level.kernels.peakFlops(threads: parallel.threads) { parallel.forEach($0, $1) }
   }
 
   public func measureBandwidth() throws -> Double {

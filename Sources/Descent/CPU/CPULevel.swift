@@ -66,23 +66,11 @@ public enum CPULevel: String, CaseIterable, Sendable, Comparable {
   }
 
   /// This level's kernels: the one place that maps a level to its module.
-  var kernels: LevelKernels {
+  var kernels: any CPUKernelSet.Type {
     switch self {
-    case .baseline:
-      LevelKernels(
-        gemmDescription: CPUKernelsBaseline.Kernels.gemmDescription, gemm: CPUKernelsBaseline.Kernels.gemm,
-        peakFlops: CPUKernelsBaseline.Kernels.peakFlops, updates: CPUKernelsBaseline.Kernels.updates,
-        update: CPUKernelsBaseline.Kernels.update)
-    case .avx2:
-      LevelKernels(
-        gemmDescription: CPUKernelsAVX2.Kernels.gemmDescription, gemm: CPUKernelsAVX2.Kernels.gemm,
-        peakFlops: CPUKernelsAVX2.Kernels.peakFlops, updates: CPUKernelsAVX2.Kernels.updates,
-        update: CPUKernelsAVX2.Kernels.update)
-    case .avx512:
-      LevelKernels(
-        gemmDescription: CPUKernelsAVX512.Kernels.gemmDescription, gemm: CPUKernelsAVX512.Kernels.gemm,
-        peakFlops: CPUKernelsAVX512.Kernels.peakFlops, updates: CPUKernelsAVX512.Kernels.updates,
-        update: CPUKernelsAVX512.Kernels.update)
+    case .baseline: CPUKernelsBaseline.Kernels.self
+    case .avx2: CPUKernelsAVX2.Kernels.self
+    case .avx512: CPUKernelsAVX512.Kernels.self
     }
   }
 
@@ -92,25 +80,4 @@ public enum CPULevel: String, CaseIterable, Sendable, Comparable {
   public static func < (a: CPULevel, b: CPULevel) -> Bool {
     allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)!
   }
-}
-
-/// One level's entry points (`Kernels` in Sources/CPUKernels/Kernels.swift, which documents them).
-struct LevelKernels {
-  let gemmDescription: String
-  /// m, n, k, transposeA, transposeB, alpha, beta, a, b, c, threads, forEach, allocate.
-  let gemm:
-    (
-      Int, Int, Int, Bool, Bool, Float, Float, UnsafePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<Float>,
-      Int, (Int, (Int) -> Void) -> Void, (Int) throws -> UnsafeMutablePointer<Float>
-    ) throws -> Void
-  /// threads, forEach.
-  let peakFlops: (Int, (Int, (Int) -> Void) -> Void) -> Double
-  /// The optimizer updates' kernel names.
-  let updates: [String]
-  /// kernel, range, p, g, state, scalar.
-  let update:
-    (
-      String, Range<Int>, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>,
-      (String) -> UnsafeMutablePointer<Float>?, (String) -> Float
-    ) -> Bool
 }
