@@ -299,6 +299,11 @@ MUTATIONS = [
      "return members.contains { ![.failed, .complete].contains($0.state) && $0.intermediate[step] == nil }",
      "return false",
      "PopulationBasedTrainingTests"),
+    ("a context per backend on one device", "Sources/DescentOpenCL/SharedContext.swift",
+     "if let existing = contexts[device.idBits] { return existing }",
+     "if let existing = contexts[device.idBits], false { return existing }", "OpenCLBackendTests"),
+    ("gemm.cl lets float16 builtins warn on AVX2 CPUs", "kernels/gemm.cl",
+     '#pragma clang diagnostic ignored "-Wpsabi"', "", "KernelPortabilityTests"),
 ]
 
 # Built as scripts/test.sh builds (optimized): the suites a mutation runs take a quarter of the time.

@@ -2,8 +2,10 @@ import COpenCL
 import Descent
 import Foundation
 
-/// Runs every op as an OpenCL kernel from `kernels/` on one device, queued in order on one command
-/// queue: ops return once queued, and only ``download(_:)`` and ``synchronize()`` wait.
+/// Runs every op as an OpenCL kernel from `kernels/` on one device, queued in order on the device's
+/// command queue (one per device and process, shared by its backends): ops return once queued, and
+/// only ``download(_:)`` and ``synchronize()`` wait — for everything queued before, by any backend
+/// on the device.
 ///
 /// Nothing here is specific to one driver: work-group sizes and GEMM tiles come from device queries,
 /// and every kernel guards sizes that are not multiples of its tiles. Every failing OpenCL call
@@ -14,7 +16,7 @@ public final class OpenCLBackend: Backend, @unchecked Sendable {
   public let device: OpenCLDevice
   public let name: String
   let shared: SharedContext
-  let queue: cl_command_queue
+  var queue: cl_command_queue { shared.queue }
   /// Which family of kernel variants this backend picks from (the device's own unless overridden).
   public let profile: KernelProfile
   /// The kernels and launch sizes in use: the GEMM variant from the tuning cache when
@@ -40,7 +42,7 @@ public final class OpenCLBackend: Backend, @unchecked Sendable {
     try self.init(device: OpenCLDevice.select(selector))
   }
 
-  /// A backend on `device`, with its own in-order queue, choosing kernels as `profile` says (by
+  /// A backend on `device`, on its shared context and queue, choosing kernels as `profile` says (by
   /// default `DESCENT_KERNEL_PROFILE`'s profile, else the device's own; see ``KernelProfile``).
   /// - Throws: ``OpenCLError/invalidProfile(_:)`` for an unknown `DESCENT_KERNEL_PROFILE`;
   ///   ``OpenCLError/call(_:status:device:)`` if the context or queue cannot be created.
@@ -67,16 +69,10 @@ public final class OpenCLBackend: Backend, @unchecked Sendable {
     if choices != KernelChoices.defaults(for: device, profile: profile) { suffix += " [\(choices)]" }
     name = "opencl:\(device.platform):\(device.name)\(suffix)"
     shared = try SharedContext.forDevice(device)
-    var status: cl_int = 0
-    guard let queue = clCreateCommandQueue(shared.context, device.id, 0, &status), status == CL_SUCCESS else {
-      throw OpenCLError.call("clCreateCommandQueue", status: status, device: device.description)
-    }
-    self.queue = queue
   }
 
   deinit {
     for kernel in kernels.values { clReleaseKernel(kernel.handle) }
-    clReleaseCommandQueue(queue)
   }
 
   // MARK: Memory

@@ -3,19 +3,28 @@ import Descent
 import Foundation
 import Synchronization
 
-/// The OpenCL context of one device, shared by every ``OpenCLBackend`` on that device for the life of
-/// the process, with its programs: each `kernels/*.cl` file is built at most once per set of build
-/// options, on first use.
+/// The OpenCL context and in-order command queue of one device, shared by every ``OpenCLBackend``
+/// on that device for the life of the process, with its programs: each `kernels/*.cl` file is built
+/// at most once per set of build options, on first use.
 final class SharedContext: @unchecked Sendable {
-  // @unchecked: `context` never changes and `programs` is only touched under `lock`.
+  // @unchecked: `context` and `queue` never change (OpenCL queues may be used from any thread) and
+  // `programs` is only touched under `lock`.
   let device: OpenCLDevice
   let context: cl_context
+  /// The one queue every backend on the device enqueues to, in order: backends on other threads
+  /// (`descent tune --workers N`) take turns on the device instead of running kernels at once
+  /// from several queues, which PoCL 5.0 did not survive (see ``forDevice(_:)``).
+  let queue: cl_command_queue
   private var programs: [String: cl_program] = [:]
   private let lock = NSLock()
 
   private static let contexts = Mutex<[UInt: SharedContext]>([:])
+  private static let creations = Mutex<[UInt: Int]>([:])
+  private let buildCounts = Mutex<[String: Int]>([:])
 
-  /// The context for `device`, created on first use.
+  /// The context and queue for `device`, created on first use. One per device and process: PoCL 5.0
+  /// aborted (`pocl_release_dlhandle_cache`) when several backends on one device ran one kernel
+  /// from different threads, and every context builds its programs again.
   static func forDevice(_ device: OpenCLDevice) throws -> SharedContext {
     try contexts.withLock { contexts in
       if let existing = contexts[device.idBits] { return existing }
@@ -25,6 +34,18 @@ final class SharedContext: @unchecked Sendable {
     }
   }
 
+  /// How many OpenCL contexts (each with its queue) this process has created on `device`: how tests
+  /// check that backends share one.
+  package static func contextsCreated(on device: OpenCLDevice) -> Int {
+    creations.withLock { $0[device.idBits] ?? 0 }
+  }
+
+  /// How many times this context has built `file` with `options` (`clBuildProgram` calls): once at
+  /// most, however many backends and threads use it.
+  package func builds(_ file: String, options: String) -> Int {
+    buildCounts.withLock { $0[file + "|" + options] ?? 0 }
+  }
+
   private init(device: OpenCLDevice) throws {
     self.device = device
     var status: cl_int = 0
@@ -32,7 +53,13 @@ final class SharedContext: @unchecked Sendable {
     guard let context = clCreateContext(nil, 1, &id, nil, nil, &status), status == CL_SUCCESS else {
       throw OpenCLError.call("clCreateContext", status: status, device: device.description)
     }
+    guard let queue = clCreateCommandQueue(context, device.id, 0, &status), status == CL_SUCCESS else {
+      clReleaseContext(context)
+      throw OpenCLError.call("clCreateCommandQueue", status: status, device: device.description)
+    }
     self.context = context
+    self.queue = queue
+    Self.creations.withLock { $0[device.idBits, default: 0] += 1 }
   }
 
   /// The build options every kernel of a file needs: the names of the cases a kernel tells apart
@@ -76,6 +103,7 @@ final class SharedContext: @unchecked Sendable {
     }
     var id: cl_device_id? = device.id
     let built = clBuildProgram(program, 1, &id, options + (device.hasHardwareFMA ? " -DHARDWARE_FMA" : ""), nil, nil)
+    buildCounts.withLock { $0[key, default: 0] += 1 }
     if built != CL_SUCCESS {
       let log =
         (try? infoString {

@@ -2,6 +2,7 @@ import Descent
 import COpenCL
 @testable import DescentOpenCL
 import Foundation
+import Synchronization
 import Testing
 
 let devices = (try? OpenCLDevice.all()) ?? []
@@ -69,6 +70,35 @@ struct OpenCLBackendTests {
       "adagrad", "rmsprop", "adam",
     ] {
       #expect(SharedContext.kernelFiles[name] != nil, "\(name) has no kernel")
+    }
+  }
+
+  /// Backends made on one device from several threads share one context and queue, and the kernel
+  /// they all run from those threads at once is built once: `descent tune --workers N` and the
+  /// parallel suites make a backend per worker (PoCL 5.0 aborted running one kernel from several).
+  @Test func backendsOnOneDeviceShareOneContextAndItsPrograms() throws {
+    for device in devices {
+      let backends = Mutex<[OpenCLBackend]>([])
+      let failures = Mutex<[String]>([])
+      DispatchQueue.concurrentPerform(iterations: 4) { worker in
+        do {
+          let backend = try OpenCLBackend(device: device)
+          let buffer = try backend.allocate(1000 + worker)
+          try backend.fill(buffer, with: Float(worker))
+          if try backend.download(buffer) != [Float](repeating: Float(worker), count: 1000 + worker) {
+            failures.withLock { $0.append("worker \(worker) read back other values") }
+          }
+          backends.withLock { $0.append(backend) }
+        } catch {
+          failures.withLock { $0.append("worker \(worker): \(error)") }
+        }
+      }
+      #expect(failures.withLock { $0 } == [], "\(device)")
+      let shared = backends.withLock { $0.map(\.shared) }
+      #expect(shared.count == 4 && shared.allSatisfy { $0 === shared[0] }, "\(device)")
+      #expect(backends.withLock { $0.allSatisfy { $0.queue == shared.first?.queue } }, "\(device)")
+      #expect(SharedContext.contextsCreated(on: device) == 1, "\(device)")
+      #expect(shared[0].builds("elementwise.cl", options: "") == 1, "\(device)")
     }
   }
 
