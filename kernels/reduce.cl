@@ -6,10 +6,11 @@
 #error "build with ReduceOp.kernelDefines"
 #endif
 // Each work-item accumulates a grid-strided share of x, the work-group adds the shares in a tree in
-// `scratch` (local size a power of two), and work-item 0 writes the group's total to partial[group].
-// The host runs this twice: over x with many groups, then over the partials (op sum) with one group.
-__kernel void reduce(const int count, const int op, __global const float* x, __global float* partial,
-                     __local float* scratch) {
+// `scratch` (local size a power of two), and work-item 0 writes alpha·total + beta·partial[group]
+// (beta 0 reads nothing). The host runs it once with one group for a short x, else twice: over x
+// with many groups (alpha 1, beta 0), then over the partials (op sum) with one group.
+__kernel void reduce(const int count, const int op, const float alpha, const float beta,
+                     __global const float* x, __global float* partial, __local float* scratch) {
   float total = 0.0f;
   for (int i = get_global_id(0); i < count; i += get_global_size(0)) {
     const float v = x[i];
@@ -22,7 +23,10 @@ __kernel void reduce(const int count, const int op, __global const float* x, __g
     if (local_id < stride) scratch[local_id] += scratch[local_id + stride];
     barrier(CLK_LOCAL_MEM_FENCE);
   }
-  if (local_id == 0) partial[get_group_id(0)] = scratch[0];
+  if (local_id == 0) {
+    __global float* out = partial + get_group_id(0);
+    *out = beta == 0.0f ? alpha * scratch[0] : alpha * scratch[0] + beta * *out;
+  }
 }
 
 // y[r] = index of the largest value in row r (the first on ties), as a float.

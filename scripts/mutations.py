@@ -11,7 +11,10 @@ import time
 # (name, file, original text, mutated text, test filter: a regex over test names)
 MUTATIONS = [
     ("reduce keeps only the first partial sum", "Sources/Descent/CPU/CPUBackend+Reduce.swift",
-     "out[0] = partials.reduce(0, +)", "out[0] = partials[0]", "Parity.cpu"),
+     "let total = partials.reduce(0, +)", "let total = partials[0]", "Parity.cpu"),
+    ("reduce kernel adds y even when beta is 0", "kernels/reduce.cl",
+     "*out = beta == 0.0f ? alpha * scratch[0] : alpha * scratch[0] + beta * *out;",
+     "*out = alpha * scratch[0] + beta * *out;", "Parity.openCL\\("),
     ("reduce kernel's tree overwrites instead of adding", "kernels/reduce.cl",
      "scratch[local_id] += scratch[local_id + stride];", "scratch[local_id] = scratch[local_id + stride];",
      "Parity.openCL\\("),

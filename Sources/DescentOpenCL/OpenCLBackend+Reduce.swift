@@ -2,29 +2,33 @@ import Descent
 
 /// Reductions, random fills and dropout: kernels in `kernels/reduce.cl` and `kernels/rng.cl`.
 extension OpenCLBackend {
-  public func reduce(_ op: ReduceOp, _ x: DeviceBuffer, into y: DeviceBuffer) throws {
+  public func reduce(_ op: ReduceOp, _ x: DeviceBuffer, alpha: Float, beta: Float, into y: DeviceBuffer) throws {
     try Check.count("reduce", "y", y, 1, "a reduction to one value")
     let (x, y) = (try cl(x, "reduce"), try cl(y, "reduce"))
     let kernel = try self.kernel("reduce")
     // A power-of-two group (the tree in the kernel halves it), and enough groups to fill the
     // device; more for long buffers, so no work-item adds more than 4096 values: llvmpipe
-    // (rusticl) silently ends any loop after 65 535 iterations.
+    // (rusticl) silently ends any loop after 65 535 iterations. A short buffer (up to 16 values
+    // per work-item of one group: a batch's losses or hits) takes one launch, not two.
     var local = 1
     while local * 2 <= groupSize(kernel) { local *= 2 }
     let items = (x.count + local - 1) / local
-    let groups = max(1, min(items, max(locked { choices.reductionGroups }, (items + 4095) / 4096)))
-    try locked {
-      let partials = try scratchBuffer(groups)
+    let groups = items <= 16 ? 1 : max(1, min(items, max(locked { choices.reductionGroups }, (items + 4095) / 4096)))
+    func pass(
+      _ count: Int, _ op: ReduceOp, _ alpha: Float, _ beta: Float, _ from: OpenCLBuffer, _ to: OpenCLBuffer, groups: Int
+    ) throws {
       try run(
         kernel, "reduce", global: [groups * local], local: [local],
         [
-          .int(x.count), .int(Int(op.kernelCode)), .buffer(x), .buffer(partials), .local(bytes: 4 * local),
+          .int(count), .int(Int(op.kernelCode)), .float(alpha), .float(beta), .buffer(from), .buffer(to),
+          .local(bytes: 4 * local),
         ])
-      try run(
-        kernel, "reduce", global: [local], local: [local],
-        [
-          .int(groups), .int(Int(ReduceOp.sum.kernelCode)), .buffer(partials), .buffer(y), .local(bytes: 4 * local),
-        ])
+    }
+    try locked {
+      guard groups > 1 else { return try pass(x.count, op, alpha, beta, x, y, groups: 1) }
+      let partials = try scratchBuffer(groups)
+      try pass(x.count, op, 1, 0, x, partials, groups: groups)
+      try pass(groups, .sum, alpha, beta, partials, y, groups: 1)
     }
   }
 

@@ -23,6 +23,8 @@ public final class OpenCLBackend: Backend, @unchecked Sendable {
   /// `descent-benchmarks --tune` measured this device and profile, else chosen from its limits.
   /// Read and written under the lock.
   var choices: KernelChoices
+  /// The GEMM variant in use (tests count the launches it makes).
+  package var gemmVariant: GemmVariant { locked { choices.gemm } }
   private var kernels: [String: Kernel] = [:]
   private var scratch: [Int: OpenCLBuffer] = [:]
   private let lock = NSRecursiveLock()

@@ -134,6 +134,36 @@ extension ParityCase {
         return Expected([sum], bounds: [gamma(count + 1) * sum], why: "γ(n+1)·Σx for positive terms")
       }
     }
+    + ReduceOp.allCases.flatMap { op in
+      // y = alpha·Σ + beta·y, on one launch's sizes and on two (OpenCL sums a long buffer in
+      // groups first); beta 0 over a NaN in y must give a number, beta 1.5 must read y.
+      [(300, Float(0.37), Float(1.5)), (70_001, 0.37, 1.5), (300, -2, 0), (70_001, -2, 0)].map { count, alpha, beta in
+        let x = Inputs.uniform(count, seed: UInt64(count) + 57)
+        let before: Float = beta == 0 ? .nan : 2.5
+        return ParityCase(name: "reduce \(op.rawValue) \(count) alpha \(alpha) beta \(beta)") { backend in
+          let y = try backend.buffer([before])
+          try backend.reduce(op, try backend.buffer(x), alpha: alpha, beta: beta, into: y)
+          return try backend.download(y)
+        } reference: {
+          let terms =
+            switch op {
+            case .sum: x.doubles
+            case .sumOfSquares: x.doubles.map { $0 * $0 }
+            case .sumOfAbsolutes: x.doubles.map(abs)
+            }
+          let sum = terms.reduce(0, +)
+          let kept = beta == 0 ? 0 : Double(beta) * Double(before)
+          let value = Double(alpha) * sum + kept
+          return Expected(
+            [value],
+            bounds: [
+              abs(Double(alpha)) * gamma(count + 1) * terms.map(abs).reduce(0, +) + gamma(3)
+                * (abs(Double(alpha) * sum) + abs(kept))
+            ],
+            why: "|alpha|·γ(n+1)·Σ|term| for the sum, then γ(3) of the two products and their sum")
+        }
+      }
+    }
     + matrices.map { rows, columns in
       var values = Inputs.uniform(rows * columns, seed: UInt64(rows + columns) + 61)
       if columns > 2 { values[1] = 5; values[2] = 5 }  // a tie in row 0: the first index wins

@@ -105,8 +105,10 @@ public protocol Backend: AnyObject, Sendable {
 
   // MARK: Reductions
 
-  /// Writes `Σ x`, `Σ x²` or `Σ |x|` of the whole buffer into `y[0]`; the result stays on the device.
-  func reduce(_ op: ReduceOp, _ x: DeviceBuffer, into y: DeviceBuffer) throws
+  /// `y[0] = alpha·Σ + beta·y[0]`, Σ being `Σ x`, `Σ x²` or `Σ |x|` of the whole buffer; `beta` 0
+  /// does not read `y` (a NaN there does not survive), as ``gemm(_:_:_:into:)``'s `beta`. The result
+  /// stays on the device: scaling it and adding it to a running total take no launches of their own.
+  func reduce(_ op: ReduceOp, _ x: DeviceBuffer, alpha: Float, beta: Float, into y: DeviceBuffer) throws
   /// `y[r]` = the column index of the largest value of row `r` (the first one on ties), as a float.
   func rowArgmax(_ x: DeviceBuffer, rows: Int, columns: Int, into y: DeviceBuffer) throws
 
@@ -137,6 +139,11 @@ extension Backend {
     gathered.reserveCapacity(rows.count * width)
     gathered.appendRows(rows, of: values, width: width)
     try upload(gathered, to: buffer)
+  }
+
+  /// Writes `Σ x`, `Σ x²` or `Σ |x|` of the whole buffer into `y[0]`.
+  public func reduce(_ op: ReduceOp, _ x: DeviceBuffer, into y: DeviceBuffer) throws {
+    try reduce(op, x, alpha: 1, beta: 0, into: y)
   }
 
   /// A new buffer holding `values`.

@@ -1,6 +1,6 @@
 /// Reductions (twins of `kernels/reduce.cl`).
 extension CPUBackend {
-  public func reduce(_ op: ReduceOp, _ x: DeviceBuffer, into y: DeviceBuffer) throws {
+  public func reduce(_ op: ReduceOp, _ x: DeviceBuffer, alpha: Float, beta: Float, into y: DeviceBuffer) throws {
     try Check.count("reduce", "y", y, 1, "a reduction to one value")
     let (x, out) = (try cpu(x, "reduce"), try cpu(y, "reduce").pointer)
     let source = x.pointer
@@ -31,7 +31,8 @@ extension CPUBackend {
         partials[part] = total
       }
     }
-    out[0] = partials.reduce(0, +)
+    let total = partials.reduce(0, +)
+    out[0] = beta == 0 ? alpha * total : alpha * total + beta * out[0]
   }
 
   public func rowArgmax(_ x: DeviceBuffer, rows: Int, columns: Int, into y: DeviceBuffer) throws {

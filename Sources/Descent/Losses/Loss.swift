@@ -15,12 +15,11 @@ public enum Loss: String, Sendable, Hashable, Codable, CaseIterable {
   }
 
   /// Queues the loss of `predictions` (`rows × outputs`) against `targets`: writes the gradient of
-  /// the batch mean into `gradient` and the sum of the per-element losses into `total[0]`. Returns
-  /// how many terms that sum holds (rows, or rows × outputs), the mean's divisor.
+  /// the batch mean into `gradient` and that mean (over rows, or rows × outputs) into `mean[0]`.
   func compute(
     predictions: DeviceBuffer, targets: DeviceBuffer, rows: Int, outputs: Int,
-    workspace: Workspace, gradient: DeviceBuffer, total: DeviceBuffer
-  ) throws -> Int {
+    workspace: Workspace, gradient: DeviceBuffer, mean: DeviceBuffer
+  ) throws {
     let backend = workspace.backend
     guard targets.count == targetCount(rows: rows, outputs: outputs) else {
       throw ModelError.shapeMismatch(
@@ -44,7 +43,6 @@ public enum Loss: String, Sendable, Hashable, Codable, CaseIterable {
         logits: predictions, labels: targets, rows: rows, classes: outputs,
         gradientScale: scale, losses: losses, gradient: gradient)
     }
-    try backend.reduce(.sum, losses, into: total)
-    return terms
+    try backend.reduce(.sum, losses, alpha: scale, beta: 0, into: mean)
   }
 }

@@ -34,14 +34,13 @@ public enum Metric: Sendable, Hashable, Codable, CustomStringConvertible {
     into total: DeviceBuffer
   ) throws -> Int {
     let backend = workspace.backend
-    let sum = try workspace.buffer("metric sum", 1)
     let terms: Int
     switch self {
     case .accuracy, .topKAccuracy:
       let k = if case let .topKAccuracy(k) = self { k } else { 1 }
       let hits = try workspace.buffer("metric hits", rows)
       try backend.topKHits(logits: outputs, labels: targets, rows: rows, classes: columns, k: k, into: hits)
-      try backend.reduce(.sum, hits, into: sum)
+      try backend.reduce(.sum, hits, alpha: 1, beta: 1, into: total)
       terms = rows
     case .meanSquaredError, .meanAbsoluteError:
       let (values, unused) = (
@@ -51,10 +50,9 @@ public enum Metric: Sendable, Hashable, Codable, CustomStringConvertible {
       try backend.pointwiseLoss(
         self == .meanSquaredError ? .squaredError : .absoluteError, predictions: outputs,
         targets: targets, gradientScale: 0, losses: values, gradient: unused)
-      try backend.reduce(.sum, values, into: sum)
+      try backend.reduce(.sum, values, alpha: 1, beta: 1, into: total)
       terms = outputs.count
     }
-    try backend.add(sum, total, into: total)
     return terms
   }
 }

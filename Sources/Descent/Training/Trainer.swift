@@ -160,10 +160,9 @@ public final class Trainer {
     let output = try model.forward(inputs, rows: rows, trainingStep: trainingStep)
     let gradient = try workspace.buffer("output gradient", output.count)
     let batchLoss = try workspace.buffer("batch loss", 1)
-    let terms = try loss.compute(
+    try loss.compute(
       predictions: output, targets: targets, rows: rows, outputs: model.outputFeatures,
-      workspace: workspace, gradient: gradient, total: batchLoss)
-    try backend.scale(batchLoss, by: 1 / Float(terms))
+      workspace: workspace, gradient: gradient, mean: batchLoss)
     try backend.axpy(alpha: Float(rows), batchLoss, totals.lossSum)
     try totals.addMetrics(
       outputs: output, targets: targets, rows: rows, columns: model.outputFeatures,
@@ -209,13 +208,11 @@ public final class Trainer {
 
   /// `total += weight·Σ (λ₁·Σ|w| + λ₂·Σw²)` over the regularized parameters, on the device.
   func accumulatePenalty(into total: DeviceBuffer, weight: Float) throws {
-    let sum = try workspace.buffer("penalty term", 1)
     for parameter in model.parameters {
       guard let regularizer = parameter.regularizer else { continue }
       for (op, coefficient) in [(ReduceOp.sumOfAbsolutes, regularizer.l1), (.sumOfSquares, regularizer.l2)]
       where coefficient != 0 {
-        try backend.reduce(op, parameter.value, into: sum)
-        try backend.axpy(alpha: weight * coefficient, sum, total)
+        try backend.reduce(op, parameter.value, alpha: weight * coefficient, beta: 1, into: total)
       }
     }
   }
@@ -228,11 +225,9 @@ public final class Trainer {
         try backend.clip(parameter.gradient, low: -limit, high: limit, into: parameter.gradient)
       }
     case let .globalNorm(maxNorm):
-      let (total, part) = (try workspace.buffer("squared norm", 1), try workspace.buffer("squared norm part", 1))
-      try backend.fill(total, with: 0)
-      for parameter in model.parameters {
-        try backend.reduce(.sumOfSquares, parameter.gradient, into: part)
-        try backend.add(part, total, into: total)
+      let total = try workspace.buffer("squared norm", 1)
+      for (index, parameter) in model.parameters.enumerated() {
+        try backend.reduce(.sumOfSquares, parameter.gradient, alpha: 1, beta: index == 0 ? 0 : 1, into: total)
       }
       for parameter in model.parameters {
         try backend.clipToNorm(parameter.gradient, maxNorm: maxNorm, squaredNorm: total)
