@@ -5,8 +5,9 @@ import PackageDescription
 // Tools 6.2: the first that lets a package with unsafe flags be a dependency by version (its own
 // flags, below, are the only ones).
 // The CPU backend's code paths:
-// - Its hot loops (the GEMM and the peak probe, Sources/CPUKernels) are compiled once per
-//   instruction-set level, each level's folder linking to the same files: CPUKernelsBaseline for
+// - Its hot loops (the GEMM, optimizer updates, softmax cross-entropy and peak probe,
+//   Sources/CPUKernels) are compiled once per instruction-set level, each level's folder linking
+//   to the same files: CPUKernelsBaseline for
 //   any x86-64, CPUKernelsAVX2 with `-target-cpu haswell` (AVX2 + FMA: the 6×16 ymm FMA
 //   micro-kernel, DESCENT_FMA), CPUKernelsAVX512 with `skylake-avx512` (AVX-512 F/BW/DQ/VL: the
 //   8×32 zmm micro-kernel, DESCENT_AVX512). The core calls the best level the running CPU has

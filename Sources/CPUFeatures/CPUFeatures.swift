@@ -68,4 +68,8 @@ public protocol CPUKernelSet {
     _ kernel: String, _ range: Range<Int>, p: UnsafeMutablePointer<Float>, g: UnsafeMutablePointer<Float>,
     state: (String) -> UnsafeMutablePointer<Float>?, scalar: (String) -> Float
   ) -> Bool
+  /// The fused softmax cross-entropy over `rows`.
+  static func softmaxCrossEntropy(
+    rows: Range<Int>, classes: Int, scale: Float, logits: UnsafePointer<Float>, labels: UnsafePointer<Float>,
+    losses: UnsafeMutablePointer<Float>, gradient: UnsafeMutablePointer<Float>)
 }

@@ -10,13 +10,21 @@ extension ParityCase {
       crossEntropyCase(rows: rows, classes: classes, labels: (0..<rows).map { Float(($0 * 7) % classes) })
     }
     cases.append(crossEntropyCase(rows: 4, classes: 3, labels: [0, -1, 3, 1.5]))
+    // Logits 80 apart: exponentials from 1 down to e⁻⁸⁰ (every power of two a vectorised exp
+    // scales by, still normal floats), on rows that fill vectors and rows that leave a tail.
+    for (rows, classes) in [(37, 10), (5, 33)] {
+      cases.append(
+        crossEntropyCase(
+          rows: rows, classes: classes, labels: (0..<rows).map { Float(($0 * 3) % classes) }, spread: 40))
+    }
     return cases
   }()
 
-  private static func crossEntropyCase(rows: Int, classes: Int, labels: [Float]) -> ParityCase {
-    let x = Inputs.uniform(rows * classes, seed: UInt64(rows * 31 + classes), in: -5...5)
+  private static func crossEntropyCase(rows: Int, classes: Int, labels: [Float], spread: Float = 5) -> ParityCase {
+    let x = Inputs.uniform(rows * classes, seed: UInt64(rows * 31 + classes), in: -spread...spread)
     let scale = 1 / Float(rows)
-    return ParityCase(name: "softmax_cross_entropy \(rows)x\(classes) labels \(labels.prefix(4))") { backend in
+    let name = "softmax_cross_entropy \(rows)x\(classes) labels \(labels.prefix(4))"
+    return ParityCase(name: name + (spread == 5 ? "" : " logits ±\(spread)")) { backend in
       let (logits, labelBuffer) = (try backend.buffer(x), try backend.buffer(labels))
       let (loss, gradient) = (try Inputs.output(backend, rows), try Inputs.output(backend, rows * classes))
       try backend.softmaxCrossEntropy(

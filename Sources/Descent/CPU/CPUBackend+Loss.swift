@@ -13,18 +13,10 @@ extension CPUBackend {
       classes: classes)
     let x = try cpu(logits, op).pointer, labels = try cpu(labels, op).pointer
     let loss = try cpu(losses, op).pointer, grad = try cpu(gradient, op).pointer
+    let kernels = level.kernels
     parallel.rowChunks(rows, width: classes) { rowRange in
-      for row in rowRange {
-        let input = x + row * classes, output = grad + row * classes
-        let label = labels[row]
-        let valid = label >= 0 && label < Float(classes) && label == label.rounded(.towardZero)
-        let target = valid ? Int(label) : -1
-        let (largest, total) = ActivationMath.exponentials(input, classes, into: output)
-        for c in 0..<classes {
-          output[c] = scale * (output[c] / total - (c == target ? 1 : 0))
-        }
-        loss[row] = valid ? log(total) + largest - input[target] : .nan
-      }
+      kernels.softmaxCrossEntropy(
+        rows: rowRange, classes: classes, scale: scale, logits: x, labels: labels, losses: loss, gradient: grad)
     }
   }
 

@@ -1,0 +1,1 @@
+../CPUKernels/SoftmaxCrossEntropy.swift
