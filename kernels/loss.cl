@@ -5,28 +5,45 @@
 #error "build with PointwiseLoss.kernelDefines"
 #endif
 
-// One work-item per row of logits [rows, classes]; labels [rows] hold class indices as floats.
-// loss[r] = log Σ exp(x) − x[label]; gradient = scale·(softmax(x) − onehot(label)).
-// A label that is not an integer in [0, classes) gives a NaN loss, never a silent value.
+// One work-item per row of logits [rows, classes], a work-group's rows in three phases:
+// each row's largest logit and its shifted logits into `gradient`; the exponentials of the
+// group's rows as one contiguous run of elements (consecutive work-items take consecutive
+// elements, so a CPU driver vectorises them with plain vector loads and a GPU coalesces them,
+// where a row's own loop gathers); then each row's sum, gradient and loss. labels [rows] hold
+// class indices as floats. loss[r] = log Σ exp(x) − x[label]; gradient = scale·(softmax(x) −
+// onehot(label)), the softmax as exp(x − max)·(scale / Σ). A label that is not an integer in
+// [0, classes) gives a NaN loss, never a silent value. `largest` holds one float per work-item.
 __kernel void softmax_cross_entropy(const int rows, const int classes, const float scale,
                                     __global const float* logits, __global const float* labels,
-                                    __global float* losses, __global float* gradient) {
-  const int row = get_global_id(0);
-  if (row >= rows) return;
+                                    __global float* losses, __global float* gradient, __local float* largest) {
+  const int id = get_local_id(0), first = get_group_id(0) * get_local_size(0);
+  const int row = first + id;
   __global const float* x = logits + row * classes;
   __global float* g = gradient + row * classes;
-  const float label = labels[row];
-  const int valid = label >= 0.0f && label < (float)classes && label == trunc(label);
-  const int target = valid ? (int)label : -1;
-  float largest = -INFINITY;
-  for (int c = 0; c < classes; ++c) largest = fmax(largest, x[c]);
-  float total = 0.0f;
-  for (int c = 0; c < classes; ++c) {
-    g[c] = exp(x[c] - largest);
-    total += g[c];
+  if (row < rows) {
+    float most = -INFINITY;
+    for (int c = 0; c < classes; ++c) most = fmax(most, x[c]);
+    largest[id] = most;
+    for (int c = 0; c < classes; ++c) g[c] = x[c] - most;
   }
-  for (int c = 0; c < classes; ++c) g[c] = scale * (g[c] / total - (c == target ? 1.0f : 0.0f));
-  losses[row] = valid ? log(total) + largest - x[target] : NAN;
+  barrier(CLK_GLOBAL_MEM_FENCE);
+  const int count = (min(rows, first + (int)get_local_size(0)) - first) * classes;
+  __global float* block = gradient + first * classes;
+  for (int e = id; e < count; e += get_local_size(0)) block[e] = exp(block[e]);
+  barrier(CLK_GLOBAL_MEM_FENCE);
+  if (row >= rows) return;
+  float total = 0.0f;
+  for (int c = 0; c < classes; ++c) total += g[c];
+  const float factor = scale / total;
+  for (int c = 0; c < classes; ++c) g[c] *= factor;
+  const float label = labels[row];
+  if (label >= 0.0f && label < (float)classes && label == trunc(label)) {
+    const int target = (int)label;
+    g[target] -= scale;
+    losses[row] = log(total) + largest[id] - x[target];
+  } else {
+    losses[row] = NAN;
+  }
 }
 
 // Loss codes (PointwiseLoss.kernelCode): 0 squared_error, 1 binary_cross_entropy_with_logits,

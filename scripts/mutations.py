@@ -309,6 +309,11 @@ MUTATIONS = [
      '#pragma clang diagnostic ignored "-Wpsabi"', "", "KernelPortabilityTests"),
     ("vectorised exp without the second part of ln 2", "Sources/CPUKernels/SoftmaxCrossEntropy.swift",
      "    r = multiplyAdd(n, V(repeating: 2.121_944_4e-4), r)\n", "", "Parity.cpu"),
+    ("a PBT member forgets its last exploit step before it is stored COMPLETE",
+     "Sources/DescentTuning/PopulationBasedTraining.swift",
+     "    try trained(trainer)\n    return value",
+     "    try discard(Self.pausedStepName)\n    try trained(trainer)\n    return value",
+     "PopulationBasedTrainingTests"),
 ]
 
 # Built as scripts/test.sh builds (optimized): the suites a mutation runs take a quarter of the time.

@@ -145,11 +145,14 @@ extension OpenCLBackend {
     try Check.crossEntropy(
       logits: logits, labels: labels, losses: losses, gradient: gradient, rows: rows,
       classes: classes)
+    guard rows > 0 else { return }
+    let kernel = try self.kernel(op)
+    let local = groupSize(kernel)
     try run(
-      op, count: rows,
+      kernel, op, global: [rows], local: [local],
       [
         .int(rows), .int(classes), .float(scale), .buffer(try cl(logits, op)), .buffer(try cl(labels, op)),
-        .buffer(try cl(losses, op)), .buffer(try cl(gradient, op)),
+        .buffer(try cl(losses, op)), .buffer(try cl(gradient, op)), .local(bytes: 4 * local),
       ])
   }
 

@@ -182,8 +182,11 @@ extension Trial {
       if try shouldPrune { throw TrialPaused(step: step) }
       try exploit(pbt, at: step, lineage: &lineage, trainer: &trainer, domains: domains, makeTrainer: makeTrainer)
     }
-    // The checkpoint of the last exploit step stays: a member may still have to copy it.
-    try discard(Self.pausedStepName)
+    // The checkpoint of the last exploit step stays: a member may still have to copy it. So does
+    // the step it was kept at: a member killed after reporting its last epoch but before it is
+    // stored COMPLETE is paused again there and redoes its last interval (the same copy, the same
+    // bits) — lost instead, it was replaced by a member starting from scratch, whose first copy
+    // wanted checkpoints the others had long dropped.
     try trained(trainer)
     return value
   }

@@ -309,10 +309,21 @@ struct TuneCommandTests {
     #expect(counted.count == 4, "\(trials.map { "\($0.number) \($0.state) \($0.error ?? "")" })")
     for member in counted {
       #expect(
-        member.state == .complete && member.intermediate.keys.sorted() == [1, 2, 3, 4], "member \(member.number)")
+        member.state == .complete && member.intermediate.keys.sorted() == [1, 2, 3, 4],
+        """
+        member \(member.number): \(member.state) \(member.error ?? ""), epochs \(member.intermediate.keys.sorted()); \
+        trials \(trials.map(Self.summary)); \
+        \(TestSeed.replay(seed))
+        """)
       #expect(try storage.artifact(name: PopulationBasedTraining.lineageName, study: id, number: member.number) != nil)
     }
     #expect(trials.filter(\.lost).allSatisfy { $0.state == .failed }, "\(TestSeed.replay(seed))")
+  }
+
+  /// A trial as a failure message shows it: number, state, lost or replaced, epochs reported, error.
+  static func summary(_ trial: TrialRecord) -> String {
+    let flags = (trial.lost ? " lost" : "") + (trial.replaced ? " replaced" : "")
+    return "\(trial.number) \(trial.state)\(flags) \(trial.intermediate.keys.sorted()) \(trial.error ?? "")"
   }
 
   /// The worker command `--create` prints survives a store path and a study name with spaces,

@@ -84,6 +84,62 @@ struct PopulationBasedTrainingTests {
     #expect(copies == 2, "one bottom member of four copies at each of steps 2 and 4")
   }
 
+  /// A member whose process dies after it reported its last epoch, before it is stored COMPLETE,
+  /// is paused again at its last exploit step when the study is reopened: it redoes the last
+  /// interval (the same copy, the same bits) and completes with the same value. Lost instead, it
+  /// was replaced by a member starting from scratch, whose first copy wanted checkpoints every
+  /// other member had dropped (found by the kill test of `descent tune --pbt`, 2 runs in 40).
+  @Test func aMemberLostAfterItsLastReportFinishesFromItsLastExploitStep() throws {
+    let storage = try TestStudies.storages[0].make()
+    let fold = try PromotionTests.folds()[0]
+    let pbt = try PopulationBasedTraining(
+      population: Self.population, interval: Self.interval, perturbed: ["rate", "dropout"], seed: 3)
+    let dies = Mutex(true)
+    let finals = Mutex<[Int: [[Float]]]>([:])
+    func run(_ study: Study) throws {
+      try study.optimize(trials: Self.population, devices: ["a", "b"]) { trial, _ in
+        _ = try trial.suggestFloat("rate", 1e-3, 0.3, log: true)
+        _ = try trial.suggestFloat("dropout", 0, 0.4)
+        let number = trial.number
+        return try trial.trainMember(
+          pbt, train: fold.train, validation: fold.validation, epochs: Self.epochs, batchSize: 16,
+          domains: Self.domains, makeTrainer: Self.makeTrainer,
+          trained: { trainer in
+            // Member 1's first run ends as a killed process would: reported, never finished.
+            if number == 1,
+              dies.withLock({ dying in
+                defer { dying = false }; return dying
+              })
+            {
+              throw TuningError.lost(trial: number)
+            }
+            let weights = try trainer.model.weights()
+            finals.withLock { $0[number] = weights }
+          })
+      }
+    }
+    let first = try Study(
+      storage: storage, direction: .maximize, sampler: RandomSampler(seed: 5), pruner: pbt.barrier, pausing: true)
+    #expect(throws: TuningError.lost(trial: 1)) { try run(first) }
+    let reported = try #require(try first.trials().first { $0.number == 1 })
+    #expect(reported.state == .running && reported.intermediate.keys.sorted() == [2, 4, 6])
+    Thread.sleep(forTimeInterval: 0.3)  // past the reopened study's grace period: member 1 is lost
+    let reopened = try Study(
+      storage: storage, direction: .maximize, sampler: RandomSampler(seed: 5), pruner: pbt.barrier,
+      heartbeatInterval: 0.05, gracePeriod: 0.2, pausing: true)
+    try run(reopened)
+    let trials = try reopened.trials()
+    #expect(
+      trials.count == Self.population && trials.allSatisfy { $0.state == .complete },
+      "\(trials.map { "\($0.number) \($0.state) \($0.error ?? "")" })")
+    #expect(trials.first { $0.number == 1 }?.value == reported.intermediate[Self.epochs])
+    let replayed = try pbt.replay(reopened, member: 1, upTo: Self.epochs, makeTrainer: Self.makeTrainer) {
+      trainer, epoch in
+      _ = try trainer.fit(fold.train, validation: fold.validation, epochs: epoch, batchSize: 16, progress: .silent)
+    }
+    #expect(try replayed.model.weights() == finals.withLock { $0[1] })
+  }
+
   /// Exploit at step 2 with values 0.9, 0.5, 0.7, 0.3: the last (member 3) copies the first; the
   /// others keep their own state.
   @Test func theBottomQuarterCopiesTheTopQuarter() throws {
