@@ -314,6 +314,9 @@ MUTATIONS = [
      "    try trained(trainer)\n    return value",
      "    try discard(Self.pausedStepName)\n    try trained(trainer)\n    return value",
      "PopulationBasedTrainingTests"),
+    ("past the timeout, paused trials are no longer promoted until runningUntil", "Sources/DescentTuning/Study.swift",
+     "for candidate in promotable(history, deadline: runningUntil ?? deadline) {",
+     "for candidate in promotable(history, deadline: deadline) {", "PrunerTests"),
 ]
 
 # Built as scripts/test.sh builds (optimized): the suites a mutation runs take a quarter of the time.

@@ -86,9 +86,10 @@ struct AutoMLCommand {
     let data = try TrainingData.load(source)
     let search = budget * Self.searchShare
     let training = budget * Self.trainingShare - min(1, budget * 0.02)
-    let fitted = AutoMLSpace(
+    var fitted = AutoMLSpace(
       rows: data.train.rows, features: data.train.featureCount, outputs: data.outputWidth, searchSeconds: search,
       images: data.image != nil)
+    if spacePath == nil { fitted.workerRate = try fitted.measureWorkerRate() }
     let spaceText = try spacePath.map { try String(contentsOfFile: $0, encoding: .utf8) } ?? fitted.json
     let spaceFile = "\(output)/space.json"
     if spacePath == nil { try FileSystem.writeAtomically(Array(spaceText.utf8), to: spaceFile) }
@@ -97,7 +98,9 @@ struct AutoMLCommand {
         + "; budget \(Self.duration(budget)): trials start for \(Self.duration(search)) and train until "
         + "\(Self.duration(training))"
         + (data.train.rows <= Self.crossValidationRows ? " (5-fold cross-validation)" : "")
-        + ", then ensemble selection, model file and ONNX export")
+        + ", then ensemble selection, model file and ONNX export"
+        + (spacePath == nil
+          ? String(format: "; a worker trains %.2g multiply-adds a second here (measured)", fitted.workerRate) : ""))
     print("space (\(spacePath ?? spaceFile)):\n\(spaceText)")
     var options = [
       "--space", spacePath ?? spaceFile, "--data", source.data, "--trials", "100000", "--timeout", "\(search)",
@@ -147,19 +150,49 @@ struct AutoMLSpace {
   /// IDX images: the space adds augmentation (none, 1-pixel shifts, shifts and horizontal flips).
   var images = false
 
-  /// Multiply-adds a worker (one core) runs per second in training, for the estimate: a little
-  /// under the 2.1·10¹⁰ measured for 784-256-128-10 on one core of a Zen 1 EPYC, our slowest CPU.
-  static let workerRate = 1.5e10
+  /// Multiply-adds a worker (one core) runs per second in training, for the estimate: by default a
+  /// little under the 2.1·10¹⁰ measured for 784-256-128-10 on one core of a Zen 1 EPYC, our slowest
+  /// CPU; `descent automl` measures it on the machine first (``measureWorkerRate()``), as a fixed
+  /// rate gave a Zen 4 (2.6·10¹⁰) 4-epoch trials in a 2-minute budget.
+  var workerRate = 1.5e10
+
+  /// The model the epoch estimate is for: two hidden layers of the geometric mean of the widths.
+  var middle: Double { (Double(units.0) * Double(units.1)).squareRoot() }
+
+  /// Times training steps of the estimate's model (batch 128, Adam, one thread, as a worker runs)
+  /// for a quarter of a second after two warm-up steps, and returns its multiply-adds per second.
+  func measureWorkerRate() throws -> Double {
+    let backend = CPUBackend(threads: 1)
+    let width = Int(middle.rounded())
+    let model = try Sequential(inputFeatures: features, backend: backend, seed: 1) {
+      try Dense(width, activation: .relu)
+      try Dense(width, activation: .relu)
+      try Dense(outputs)
+    }
+    let trainer = try Trainer(model: model, loss: .softmaxCrossEntropy, optimizer: Adam())
+    let batch = 128
+    let inputs = try backend.buffer((0..<batch * features).map { Float($0 % 7) / 7 })
+    let labels = try backend.buffer((0..<batch).map { Float($0 % max(1, outputs)) })
+    for _ in 0..<2 { try trainer.trainStep(inputs: inputs, targets: labels, rows: batch) }
+    let start = Date()
+    var steps = 0
+    while steps < 5 || Date().timeIntervalSince(start) < 0.25 {
+      try trainer.trainStep(inputs: inputs, targets: labels, rows: batch)
+      steps += 1
+    }
+    try backend.synchronize()
+    let multiplyAdds = Double(features * width + width * width + width * outputs)
+    return 3 * Double(batch * steps) * multiplyAdds / Date().timeIntervalSince(start)
+  }
 
   var epochs: Int {
     // A longer budget lets the best trials train longer (on fast CPUs the cap, not the
     // budget, bounded them: 30 epochs of Fashion-MNIST took 30 s on one Zen 4 core).
     let most = rows <= 2_000 ? 40 : min(100, max(30, Int(30 * searchSeconds / 480)))
-    let middle = (Double(units.0) * Double(units.1)).squareRoot()
     // A step's forward and backward pass: about 3 multiply-adds per weight per row.
     let epochSeconds =
       3 * Double(rows) * (Double(features) * middle + middle * middle + middle * Double(outputs))
-      / Self.workerRate
+      / workerRate
     return max(3, min(most, Int(searchSeconds / 6 / epochSeconds)))
   }
   var units: (Int, Int) { features >= 256 ? (64, 1024) : features >= 32 ? (32, 512) : (8, 256) }

@@ -55,8 +55,9 @@ extension Trial {
   /// pruner says so. Every value the pruner sees is therefore a mean over all `k` folds after the
   /// same number of epochs, comparable across trials, and a pruned trial stops all its folds at
   /// once; after the last epoch the trial completes. With `stopBefore`, an epoch that would end
-  /// after it (as long as the last one took) is not started: the trial stops as pruned at the
-  /// epoch before (a hard end, as `descent automl`'s budget). Returns the mean after the last epoch
+  /// after it (as long as the last one took, a promoted trial's before its pause included) is not
+  /// started — but the first epoch of a trial started or promoted after it is — : the trial stops
+  /// as pruned at the epoch before (a hard end, as `descent automl`'s budget). Returns the mean after the last epoch
   /// and stores each fold's value in ``foldValues``. `makeTrainer(fold)` builds each fold's model
   /// and trainer (on the trial's backend); `augmentation` transforms the training images as
   /// ``Trainer/fit(_:validation:epochs:batchSize:shuffle:augmentation:callbacks:progress:)`` does.
@@ -77,9 +78,13 @@ extension Trial {
     let trainers = try folds.indices.map(makeTrainer)
     let first = try restoreCheckpoints(trainers, epochs: epochs) + 1
     var values = [Double](repeating: .nan, count: folds.count)
-    var lastEpoch = 0.0
+    // A promoted trial knows its last epoch from the restored histories (a fresh one from its
+    // first), so one promoted shortly before the stop does not start an epoch that ends after it;
+    // promoted when the stop has passed already, it runs one epoch (progress, as its caller asked).
+    var lastEpoch = trainers.reduce(0.0) { $0 + ($1.history.epochs.last?.seconds ?? 0) }
+    let resumedBeforeStop = stopBefore.map { lastEpoch > 0 && Date() < $0 } ?? false
     for epoch in first...epochs {
-      if let stopBefore, epoch > first, Date().addingTimeInterval(lastEpoch) > stopBefore {
+      if let stopBefore, epoch > first || resumedBeforeStop, Date().addingTimeInterval(lastEpoch) > stopBefore {
         try stop(trainers, after: epoch - 1)
       }
       let started = Date()

@@ -177,7 +177,9 @@ public final class Study: Sendable {
   /// ``Trial/shouldPrune`` check (stored PRUNED at its last step, its error saying why) — or,
   /// given `runningUntil`, at its first check from then on, so running trials may use the time
   /// between (objectives that know how long an epoch takes stop before it, as `crossValidate`'s
-  /// `stopBefore` does). `devices` has one entry per worker thread: worker `i` runs its trials with
+  /// `stopBefore` does), and, with ``pausing``, a worker whose trial ended meanwhile promotes a
+  /// PAUSED trial the pruner lets go on rather than stand idle (`descent automl`'s last minutes
+  /// continue its best paused trials). `devices` has one entry per worker thread: worker `i` runs its trials with
   /// `objective(&trial, i)` and stores `devices[i]` as their device.
   ///
   /// A trial whose objective returns a finite value is COMPLETE; one that throws ``TrialPruned``
@@ -209,16 +211,17 @@ public final class Study: Sendable {
     let deadline = timeout.map { Date().addingTimeInterval($0) }
     let failure = FirstError()
     let heartbeat = Heartbeat(storage: storage, interval: heartbeatInterval)
+    let stalled = Stalled()
     let group = DispatchGroup()
     for (worker, device) in devices.enumerated() {
       group.enter()
       let thread = Thread { [self] in
         defer { group.leave() }
         do {
-          while failure.error == nil, deadline.map({ Date() < $0 }) ?? true {
+          while failure.error == nil, (runningUntil ?? deadline).map({ Date() < $0 }) ?? true {
             switch try runTrial(
               target: target, deadline: deadline, runningUntil: runningUntil ?? deadline, device: device,
-              worker: worker, heartbeat: heartbeat, objective: objective)
+              worker: worker, heartbeat: heartbeat, stalled: stalled, objective: objective)
             {
             case let .ran(record, trials): onTrialFinished?(record, Self.best(trials, direction))
             case .waiting: Thread.sleep(forTimeInterval: 0.2)  // a few store reads a second per idle worker
@@ -251,22 +254,24 @@ public final class Study: Sendable {
   /// Starts, runs and finishes one trial, or says why it ran none.
   private func runTrial(
     target: Int, deadline: Date?, runningUntil: Date?, device: String, worker: Int, heartbeat: Heartbeat,
-    objective: @Sendable (inout Trial, Int) throws -> [Double]
+    stalled: Stalled, objective: @Sendable (inout Trial, Int) throws -> [Double]
   ) throws -> Turn {
     try failLostTrials()
     let history = try trials()
     var (claimed, resumed) = (StartedTrial?.none, TrialRecord?.none)
-    for candidate in promotable(history, deadline: deadline) {
+    for candidate in promotable(history, deadline: runningUntil ?? deadline) where !stalled.contains(candidate.number) {
       claimed = try storage.resumeTrial(study: id, number: candidate.number, device: device, owner: .current)
       if claimed != nil {
         resumed = candidate
         break
       }
     }
+    let starting = deadline.map { Date() < $0 } ?? true  // past the timeout, only promotions
     guard
       let started = try claimed
-        ?? storage.startTrial(
-          study: id, target: target, gridSize: sampler.gridSize, device: device, owner: .current)
+        ?? (starting
+          ? storage.startTrial(study: id, target: target, gridSize: sampler.gridSize, device: device, owner: .current)
+          : nil)
     else {
       let waiting = pausing && history.contains { $0.state == .paused } && history.contains { $0.state == .running }
       return waiting ? .waiting : .done
@@ -314,6 +319,9 @@ public final class Study: Sendable {
       state = .pruned
       if trial.isPastDeadline { message = "stopped at the study's timeout after step \(pruned.step)" }
     } catch let paused as TrialPaused {
+      // Promoted and paused again where it was (no time left for an epoch): not promoted again by
+      // this call, or workers would resume and re-pause it until the end.
+      if let resumed, paused.step <= resumed.lastStep ?? 0 { stalled.insert(trial.number) }
       state = .paused
       message =
         trial.isPastDeadline ? "paused at the study's timeout after step \(paused.step)" : "\(paused)"
@@ -329,6 +337,14 @@ public final class Study: Sendable {
     let all = try trials()
     return all.first { $0.number == started.number }.map { .ran($0, all) } ?? .done
   }
+}
+
+/// Trials one ``Study/optimize(trials:timeout:runningUntil:devices:onTrialFinished:objectives:)``
+/// call promoted that paused again without a new step.
+final class Stalled: Sendable {
+  private let numbers = Mutex<Set<Int>>([])
+  func insert(_ number: Int) { numbers.withLock { _ = $0.insert(number) } }
+  func contains(_ number: Int) -> Bool { numbers.withLock { $0.contains(number) } }
 }
 
 extension Study {

@@ -25,6 +25,13 @@ struct AutoMLCommandTests {
     // A longer one, more: the cap grows from 30 at 8 minutes of search to 100 (an hour's 48 minutes).
     #expect(AutoMLSpace(rows: 48_000, features: 784, outputs: 10, searchSeconds: 960).epochs == 60)
     #expect(AutoMLSpace(rows: 48_000, features: 784, outputs: 10, searchSeconds: 2_880).epochs == 100)
+    // A machine twice as fast (the rate automl measures first), twice the epochs.
+    var fast = AutoMLSpace(rows: 48_000, features: 784, outputs: 10, searchSeconds: 96)
+    fast.workerRate *= 2
+    #expect(fast.epochs == 12)
+    // The measured rate is this machine's: positive, and within 100× of the slowest CPU's.
+    let measured = try fast.measureWorkerRate()
+    #expect(measured > 1.5e8 && measured < 1.5e12, "\(measured) multiply-adds a second")
     #expect(spaces.map(\.0.units.1) == [256, 512, 1024] && spaces.map(\.0.batchSizes.first!) == [16, 32, 64])
     for (fitted, space) in spaces {
       // Every starting point's values lie in the space (a value outside would be sampled instead),

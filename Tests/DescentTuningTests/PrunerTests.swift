@@ -53,6 +53,42 @@ struct PrunerTests {
     #expect(try #require(trials[0].finished).timeIntervalSince(started) >= 0.7)
   }
 
+  /// Holds every trial but trial 1 at its step 1 until trial 1 has reported step 5.
+  struct HoldUntilTrialOneReachesStep5: Pruner {
+    func shouldPrune(_ trial: TrialRecord, history: [TrialRecord], direction: Direction) -> Bool {
+      trial.number != 1 && history.first { $0.number == 1 }?.intermediate[5] == nil
+    }
+  }
+
+  /// Between the timeout and `runningUntil` no trial starts, but a worker whose trial ended
+  /// promotes PAUSED trials the pruner lets go on: trials 0 and 2 pause at step 1 until trial 1
+  /// reaches step 5 (0.5 s in, past the 0.3 s timeout), then complete from step 2.
+  @Test func pausedTrialsArePromotedUntilRunningUntil() throws {
+    let storage = try SQLiteStorage(path: try TestStudies.folder() + "/study.sqlite")
+    let study = try Study(
+      storage: storage, direction: .maximize, sampler: RandomSampler(seed: 3),
+      pruner: HoldUntilTrialOneReachesStep5(), pausing: true)
+    let started = Date()
+    try study.optimize(
+      trials: 3, timeout: 0.3, runningUntil: started.addingTimeInterval(3), devices: ["cpu", "cpu"]
+    ) { trial, _ in
+      let x = try trial.suggestFloat("x", 0, 1)
+      let steps = trial.number == 1 ? 10 : 3
+      for step in (trial.resumedStep ?? 0) + 1...steps {
+        usleep(trial.number == 1 ? 100_000 : 10_000)
+        try trial.report(x, step: step)
+        if step < steps, try trial.shouldPrune { throw TrialPaused(step: step) }
+      }
+      return x
+    }
+    let trials = try study.trials()
+    #expect(trials.count == 3 && trials.allSatisfy { $0.state == .complete }, "\(trials.map(\.state))")
+    for trial in trials where trial.number != 1 {
+      #expect(trial.intermediate.keys.sorted() == [1, 2, 3])
+      #expect(try #require(trial.finished).timeIntervalSince(started) > 0.3, "trial \(trial.number) ran again late")
+    }
+  }
+
   @Test func medianPrunesBelowTheMedianOfCompleteTrials() throws {
     // Losses (minimize) of three complete trials: medians per step are 0.8, 0.6, 0.5.
     let history = [Self.trial(0, [0.9, 0.7, 0.5]), Self.trial(1, [0.8, 0.6, 0.4]), Self.trial(2, [0.7, 0.5, 0.6])]
