@@ -317,6 +317,9 @@ MUTATIONS = [
     ("past the timeout, paused trials are no longer promoted until runningUntil", "Sources/DescentTuning/Study.swift",
      "for candidate in promotable(history, deadline: runningUntil ?? deadline) {",
      "for candidate in promotable(history, deadline: deadline) {", "PrunerTests"),
+    ("a promoted trial starts an epoch past the hard stop", "Sources/DescentTuning/CrossValidation.swift",
+     "if let stopBefore, epoch > first || resumedBeforeStop,", "if let stopBefore, epoch > first,",
+     "PromotionTests"),
 ]
 
 # Built as scripts/test.sh builds (optimized): the suites a mutation runs take a quarter of the time.

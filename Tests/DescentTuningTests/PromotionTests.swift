@@ -131,6 +131,49 @@ struct PromotionTests {
     #expect(try Self.expectUninterrupted(try open(), folds: folds) == 3)
   }
 
+  /// A trial promoted shortly before a hard stop knows its epoch's length from its restored
+  /// history and starts no epoch that would end after the stop: paused again where it was, and not
+  /// promoted again by the same call (the workers would otherwise resume and re-pause it until the
+  /// stop). Its checkpoints are made to say an epoch took 1 000 s; the stop is 60 s away.
+  @Test func aPromotedTrialStartsNoEpochPastTheStop() throws {
+    let storage = try StorageTests.make("sqlite")
+    let folds = try Self.folds()
+    struct PauseAlways: Pruner {
+      func shouldPrune(_ trial: TrialRecord, history: [TrialRecord], direction: Direction) -> Bool { true }
+    }
+    func open(_ pruner: any Pruner = NoPruner()) throws -> Study {
+      try Study(storage: storage, direction: .maximize, sampler: RandomSampler(seed: 6), pruner: pruner, pausing: true)
+    }
+    // Trial 0 runs its first epoch and pauses after it, never promoted by this pruner.
+    let study = try open(PauseAlways())
+    _ = try Self.run(study, folds: folds, trials: 1)
+    #expect(try study.trials().map(\.lastStep) == [1])
+    let started = try #require(try storage.resumeTrial(study: study.id, number: 0, device: "cpu", owner: .current))
+    for index in folds.indices {
+      let name = Trial.checkpointName(fold: index)
+      let bytes = try #require(try study.artifact(name, trial: 0))
+      let (tensors, metadata) = try SafeTensors.decode(bytes, path: name)
+      let json = try #require(metadata["descent.trainer"])
+      var state = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
+      var history = try #require(state["history"] as? [String: Any])
+      var epochs = try #require(history["epochs"] as? [[String: Any]])
+      epochs[epochs.count - 1]["seconds"] = 1_000.0
+      history["epochs"] = epochs
+      state["history"] = history
+      var edited = metadata
+      edited["descent.trainer"] = String(decoding: try JSONSerialization.data(withJSONObject: state), as: UTF8.self)
+      let ordered = tensors.keys.sorted().map { (name: $0, tensor: tensors[$0]!) }
+      try storage.storeArtifact(try SafeTensors.encode(ordered, metadata: edited), name: name, trial: started.id)
+    }
+    try storage.finish(
+      trial: started.id, state: .paused, value: nil, values: [], constraints: [], foldValues: [],
+      error: "paused at step 1", lost: false, retryLimit: 0)
+    let calls = try Self.run(try open(), folds: folds, trials: 1, stopBefore: Date().addingTimeInterval(60))
+    #expect(calls == [0: 1], "promoted once")
+    let trial = try #require(try study.trials().first)
+    #expect(trial.state == .paused && trial.lastStep == 1)
+  }
+
   /// A promoted trial whose process dies mid-run (a claim by a pid that no longer exists, with a
   /// value reported past its checkpoint) goes back to PAUSED at the checkpoint it was promoted
   /// from, that value dropped; promoted again, it still ends bit for bit as a run without stops.
