@@ -159,6 +159,11 @@ struct AutoMLSpace {
   /// The model the epoch estimate is for: two hidden layers of the geometric mean of the widths.
   var middle: Double { (Double(units.0) * Double(units.1)).squareRoot() }
 
+  /// Multiply-adds per row of a forward pass through two hidden layers of `width` units.
+  func multiplyAdds(width: Double) -> Double {
+    Double(features) * width + width * width + width * Double(outputs)
+  }
+
   /// Times training steps of the estimate's model (batch 128, Adam, one thread, as a worker runs)
   /// for a quarter of a second after two warm-up steps, and returns its multiply-adds per second.
   func measureWorkerRate() throws -> Double {
@@ -181,8 +186,7 @@ struct AutoMLSpace {
       steps += 1
     }
     try backend.synchronize()
-    let multiplyAdds = Double(features * width + width * width + width * outputs)
-    return 3 * Double(batch * steps) * multiplyAdds / Date().timeIntervalSince(start)
+    return 3 * Double(batch * steps) * multiplyAdds(width: Double(width)) / Date().timeIntervalSince(start)
   }
 
   var epochs: Int {
@@ -190,9 +194,7 @@ struct AutoMLSpace {
     // budget, bounded them: 30 epochs of Fashion-MNIST took 30 s on one Zen 4 core).
     let most = rows <= 2_000 ? 40 : min(100, max(30, Int(30 * searchSeconds / 480)))
     // A step's forward and backward pass: about 3 multiply-adds per weight per row.
-    let epochSeconds =
-      3 * Double(rows) * (Double(features) * middle + middle * middle + middle * Double(outputs))
-      / workerRate
+    let epochSeconds = 3 * Double(rows) * multiplyAdds(width: middle) / workerRate
     return max(3, min(most, Int(searchSeconds / 6 / epochSeconds)))
   }
   var units: (Int, Int) { features >= 256 ? (64, 1024) : features >= 32 ? (32, 512) : (8, 256) }

@@ -13,7 +13,7 @@ extension OpenCLBackend {
     var local = 1
     while local * 2 <= groupSize(kernel) { local *= 2 }
     let items = (x.count + local - 1) / local
-    let groups = items <= 16 ? 1 : max(1, min(items, max(locked { choices.reductionGroups }, (items + 4095) / 4096)))
+    let groups = items <= 16 ? 1 : min(items, max(locked { choices.reductionGroups }, (items + 4095) / 4096))
     func pass(
       _ count: Int, _ op: ReduceOp, _ alpha: Float, _ beta: Float, _ from: OpenCLBuffer, _ to: OpenCLBuffer, groups: Int
     ) throws {

@@ -24,6 +24,18 @@ struct PopulationBasedTrainingTests {
       metrics: [.accuracy])
   }
 
+  /// A member's objective: suggests its rate and dropout and trains it with `pbt` on `fold`;
+  /// `trained` receives its final trainer.
+  static func trainMember(
+    _ trial: inout Trial, _ pbt: PopulationBasedTraining, _ fold: Fold, trained: (Trainer) throws -> Void
+  ) throws -> Double {
+    _ = try trial.suggestFloat("rate", 1e-3, 0.3, log: true)
+    _ = try trial.suggestFloat("dropout", 0, 0.4)
+    return try trial.trainMember(
+      pbt, train: fold.train, validation: fold.validation, epochs: epochs, batchSize: 16, domains: domains,
+      makeTrainer: makeTrainer, trained: trained)
+  }
+
   /// Four members on two workers (SQLite, and PostgreSQL when the suite's server runs): every
   /// member completes; at steps 2 and 4 the bottom member copied a top one and explored (rate and
   /// dropout ×0.8 or ×1.2, or redrawn); each member keeps at most its last exploit step's
@@ -38,16 +50,11 @@ struct PopulationBasedTrainingTests {
       storage: storage, direction: .maximize, sampler: RandomSampler(seed: 5), pruner: pbt.barrier, pausing: true)
     let finals = Mutex<[Int: [[Float]]]>([:])
     try study.optimize(trials: Self.population, devices: ["a", "b"]) { trial, _ in
-      _ = try trial.suggestFloat("rate", 1e-3, 0.3, log: true)
-      _ = try trial.suggestFloat("dropout", 0, 0.4)
       let number = trial.number
-      return try trial.trainMember(
-        pbt, train: fold.train, validation: fold.validation, epochs: Self.epochs, batchSize: 16,
-        domains: Self.domains, makeTrainer: Self.makeTrainer,
-        trained: { trainer in
-          let weights = try trainer.model.weights()
-          finals.withLock { $0[number] = weights }
-        })
+      return try Self.trainMember(&trial, pbt, fold) { trainer in
+        let weights = try trainer.model.weights()
+        finals.withLock { $0[number] = weights }
+      }
     }
     let trials = try study.trials()
     #expect(trials.count == Self.population && trials.allSatisfy { $0.state == .complete })
@@ -98,24 +105,19 @@ struct PopulationBasedTrainingTests {
     let finals = Mutex<[Int: [[Float]]]>([:])
     func run(_ study: Study) throws {
       try study.optimize(trials: Self.population, devices: ["a", "b"]) { trial, _ in
-        _ = try trial.suggestFloat("rate", 1e-3, 0.3, log: true)
-        _ = try trial.suggestFloat("dropout", 0, 0.4)
         let number = trial.number
-        return try trial.trainMember(
-          pbt, train: fold.train, validation: fold.validation, epochs: Self.epochs, batchSize: 16,
-          domains: Self.domains, makeTrainer: Self.makeTrainer,
-          trained: { trainer in
-            // Member 1's first run ends as a killed process would: reported, never finished.
-            if number == 1,
-              dies.withLock({ dying in
-                defer { dying = false }; return dying
-              })
-            {
-              throw TuningError.lost(trial: number)
-            }
-            let weights = try trainer.model.weights()
-            finals.withLock { $0[number] = weights }
-          })
+        return try Self.trainMember(&trial, pbt, fold) { trainer in
+          // Member 1's first run ends as a killed process would: reported, never finished.
+          if number == 1,
+            dies.withLock({ dying in
+              defer { dying = false }; return dying
+            })
+          {
+            throw TuningError.lost(trial: number)
+          }
+          let weights = try trainer.model.weights()
+          finals.withLock { $0[number] = weights }
+        }
       }
     }
     let first = try Study(

@@ -107,6 +107,15 @@ extension ParityCase {
     }
   }
 
+  /// What `op` sums over `x`, in float64: x, x² or |x|.
+  static func reductionTerms(_ op: ReduceOp, _ x: [Float]) -> [Double] {
+    switch op {
+    case .sum: x.doubles
+    case .sumOfSquares: x.doubles.map { $0 * $0 }
+    case .sumOfAbsolutes: x.doubles.map(abs)
+    }
+  }
+
   /// Σx, Σx² and Σ|x| over whole buffers, and row argmax (with a tie resolved to the first column).
   static let reductions: [ParityCase] =
     ReduceOp.allCases.flatMap { op in
@@ -117,12 +126,7 @@ extension ParityCase {
           try backend.reduce(op, try backend.buffer(x), into: y)
           return try backend.download(y)
         } reference: {
-          let terms =
-            switch op {
-            case .sum: x.doubles
-            case .sumOfSquares: x.doubles.map { $0 * $0 }
-            case .sumOfAbsolutes: x.doubles.map(abs)
-            }
+          let terms = reductionTerms(op, x)
           return Expected(
             [terms.reduce(0, +)], bounds: [gamma(count + 1) * terms.map(abs).reduce(0, +)],
             why: "γ(n+1)·Σ|term|: n fp32 additions (and a square) in any order")
@@ -153,12 +157,7 @@ extension ParityCase {
           try backend.reduce(op, try backend.buffer(x), alpha: alpha, beta: beta, into: y)
           return try backend.download(y)
         } reference: {
-          let terms =
-            switch op {
-            case .sum: x.doubles
-            case .sumOfSquares: x.doubles.map { $0 * $0 }
-            case .sumOfAbsolutes: x.doubles.map(abs)
-            }
+          let terms = reductionTerms(op, x)
           let sum = terms.reduce(0, +)
           let kept = beta == 0 ? 0 : Double(beta) * Double(before)
           let value = Double(alpha) * sum + kept
