@@ -72,4 +72,8 @@ public protocol CPUKernelSet {
   static func softmaxCrossEntropy(
     rows: Range<Int>, classes: Int, scale: Float, logits: UnsafePointer<Float>, labels: UnsafePointer<Float>,
     losses: UnsafeMutablePointer<Float>, gradient: UnsafeMutablePointer<Float>)
+  /// Dropout over `range` with the Philox stream `(seed, stream)`: the mask (0 or `keep`) and `y = x·mask`.
+  static func dropout(
+    _ range: Range<Int>, rate: Float, keep: Float, seed: UInt64, stream: UInt64,
+    x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, mask: UnsafeMutablePointer<Float>)
 }

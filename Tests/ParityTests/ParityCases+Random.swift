@@ -37,23 +37,33 @@ extension ParityCase {
     }
   }
 
-  static let dropouts: [ParityCase] = [0, 0.1, 0.5, 0.9].flatMap { (rate: Float) in
-    counts.map { count in
-      let x = Inputs.uniform(count, seed: UInt64(count) + 71)
-      let key = RandomKey(seed: 42, stream: UInt64(count))
-      return ParityCase(name: "dropout rate \(rate) \(count)") { backend in
-        let (y, mask) = (try Inputs.output(backend, count), try Inputs.output(backend, count))
-        try backend.dropout(try backend.buffer(x), rate: rate, key: key, into: y, mask: mask)
-        return try backend.download(y) + backend.download(mask)
-      } reference: {
-        let keep = Double(1 / (1 - rate))
-        let mask = (0..<count).map { index -> Double in
-          let uniform = Double(Philox.block(index: UInt64(index), key: key)[0] >> 8) * 0x1p-24
-          return uniform < Double(rate) ? 0 : keep
-        }
-        return Expected(x.indices.map { Double(x[$0]) * mask[$0] }, absolute: 0, relative: u, why: "one product")
-          + Expected(mask, absolute: 0, relative: 0, why: "0 or 1/(1−rate): exact")
+  /// Rates on an element's draw and half a step (2⁻²⁵) above it: the element is kept (u = rate is
+  /// not below it), then dropped — a threshold rounded down or compared with ≤ fails one of them.
+  static let edgeRates: [Float] = {
+    let key = RandomKey(seed: 42, stream: 33)
+    let n = (0..<33).lazy.map { Philox.block(index: UInt64($0), key: key)[0] >> 8 }.first { $0 > 0 && $0 < 1 << 23 }!
+    return [Float(n) * 0x1p-24, (Float(n) + 0.5) * 0x1p-24]
+  }()
+
+  static let dropouts: [ParityCase] =
+    [0, 0.1, 0.5, 0.9].flatMap { rate in counts.map { dropout(rate: rate, count: $0) } }
+    + edgeRates.map { dropout(rate: $0, count: 33) }
+
+  static func dropout(rate: Float, count: Int) -> ParityCase {
+    let x = Inputs.uniform(count, seed: UInt64(count) + 71)
+    let key = RandomKey(seed: 42, stream: UInt64(count))
+    return ParityCase(name: "dropout rate \(rate) \(count)") { backend in
+      let (y, mask) = (try Inputs.output(backend, count), try Inputs.output(backend, count))
+      try backend.dropout(try backend.buffer(x), rate: rate, key: key, into: y, mask: mask)
+      return try backend.download(y) + backend.download(mask)
+    } reference: {
+      let keep = Double(1 / (1 - rate))
+      let mask = (0..<count).map { index -> Double in
+        let uniform = Double(Philox.block(index: UInt64(index), key: key)[0] >> 8) * 0x1p-24
+        return uniform < Double(rate) ? 0 : keep
       }
+      return Expected(x.indices.map { Double(x[$0]) * mask[$0] }, absolute: 0, relative: u, why: "one product")
+        + Expected(mask, absolute: 0, relative: 0, why: "0 or 1/(1−rate): exact")
     }
   }
 }

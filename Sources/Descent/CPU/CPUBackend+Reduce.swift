@@ -69,13 +69,9 @@ extension CPUBackend {
     try Check.dropoutRate(rate)
     try Check.sameCount("dropout", [("x", x), ("y", y), ("mask", mask)])
     let (x, y, mask) = (try cpu(x, "dropout").pointer, try cpu(y, "dropout"), try cpu(mask, "dropout").pointer)
-    let out = y.pointer, keep = 1 / (1 - rate)
+    let out = y.pointer, keep = 1 / (1 - rate), kernels = level.kernels
     parallel.chunks(y.count, minimumChunk: 1 << 12) { range in
-      for i in range {
-        let u = PortableMath.unitInterval(Philox.block(index: UInt64(i), key: key)[0])
-        mask[i] = u < rate ? 0 : keep
-        out[i] = x[i] * mask[i]
-      }
+      kernels.dropout(range, rate: rate, keep: keep, seed: key.seed, stream: key.stream, x: x, y: out, mask: mask)
     }
   }
 }

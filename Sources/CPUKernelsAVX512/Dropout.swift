@@ -1,0 +1,1 @@
+../CPUKernels/Dropout.swift
