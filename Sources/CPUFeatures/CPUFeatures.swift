@@ -72,6 +72,15 @@ public protocol CPUKernelSet {
   static func softmaxCrossEntropy(
     rows: Range<Int>, classes: Int, scale: Float, logits: UnsafePointer<Float>, labels: UnsafePointer<Float>,
     losses: UnsafeMutablePointer<Float>, gradient: UnsafeMutablePointer<Float>)
+  /// `y = f(x)` where this level vectorises the activation named `name`; false for the others.
+  static func activate(
+    _ name: String, _ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count: Int
+  ) -> Bool
+  /// `dx = f′(x)·dy` where this level vectorises the activation named `name`; false for the others.
+  static func activationBackward(
+    _ name: String, input x: UnsafePointer<Float>, outputGradient dy: UnsafePointer<Float>,
+    into dx: UnsafeMutablePointer<Float>, count: Int
+  ) -> Bool
   /// Dropout over `range` with the Philox stream `(seed, stream)`: the mask (0 or `keep`) and `y = x·mask`.
   static func dropout(
     _ range: Range<Int>, rate: Float, keep: Float, seed: UInt64, stream: UInt64,

@@ -94,7 +94,7 @@ extension Kernels {
 
   /// `a·b + c`: fused where the level has FMA (one rounding), else a product and a sum (a fused
   /// multiply-add would be a library call per lane).
-  @inline(__always) private static func multiplyAdd(
+  @inline(__always) static func multiplyAdd(
     _ a: Lanes.Vector, _ b: Lanes.Vector, _ c: Lanes.Vector
   ) -> Lanes.Vector {
     #if DESCENT_FMA

@@ -44,7 +44,8 @@ struct TuneCommand {
   var preloaded: TrainingData?
   /// A hard end for `descent automl`'s budget: no trial starts an epoch that would end after it.
   var hardStop: Date?
-  /// Settings a new study tries first (`descent automl`'s known good ones), queued before trial 0.
+  /// Settings a new study tries first (`descent automl`'s known good ones), queued before trial 0
+  /// and never stopped by the pruner (``SparingPruner``).
   var startingPoints: [[String: ParameterValue]] = []
 
   /// Every flag, once, with its help line.
@@ -361,7 +362,7 @@ struct TuneCommand {
       return try PopulationBasedTraining(
         population: population, interval: interval ?? max(1, base.epochs / 5), perturbed: Set(perturbed), seed: seed)
     }
-    let chosenPruner: any Pruner =
+    let judge: any Pruner =
       switch pruner {
       case _ where members != nil: members!.barrier
       case "median": try MedianPruner()
@@ -369,6 +370,8 @@ struct TuneCommand {
       case "pareto": try ParetoPruner(directions: objectives.map(\.direction))
       default: NoPruner()
       }
+    // The starting points are the study's first trials (enqueued into an empty study, below).
+    let chosenPruner = startingPoints.isEmpty ? judge : SparingPruner(judge, sparing: startingPoints.count)
     let study = try Study(
       name: study, storage: store, directions: objectives.map(\.direction), constraints: constraints.count,
       sampler: chosenSampler, pruner: chosenPruner, space: space.space, retryFailed: retryFailed,

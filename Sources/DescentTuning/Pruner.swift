@@ -121,3 +121,23 @@ public struct SuccessiveHalvingPruner: Pruner {
     return direction.isBetter(competing[promotable], than: value)
   }
 }
+
+/// `base`, except that the study's first `spared` trials are never stopped by it: the settings a
+/// study starts from (``Study/enqueue(_:)`` before any other trial; `descent automl`'s known good
+/// ones) train to their last epoch and make full-length members for ensemble selection, whatever
+/// their early epochs look like. Other trials still compare with their values at each rung. The
+/// study's timeout pauses them as any trial.
+public struct SparingPruner: Pruner {
+  public var base: any Pruner
+  public var spared: Int
+
+  public init(_ base: any Pruner, sparing spared: Int) {
+    (self.base, self.spared) = (base, spared)
+  }
+
+  public var handlesSeveralObjectives: Bool { base.handlesSeveralObjectives }
+
+  public func shouldPrune(_ trial: TrialRecord, history: [TrialRecord], direction: Direction) -> Bool {
+    trial.number >= spared && base.shouldPrune(trial, history: history, direction: direction)
+  }
+}

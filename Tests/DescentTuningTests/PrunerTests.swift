@@ -135,4 +135,23 @@ struct PrunerTests {
     #expect(!pruner.shouldPrune(Self.trial(8, [0.3], state: .running), history: history, direction: .minimize))
     #expect(throws: Error.self) { try SuccessiveHalvingPruner(reductionFactor: 1) }
   }
+
+  /// The study's first trials (its starting points) are never stopped; later ones are judged as
+  /// the base pruner judges them, against the spared trials' values too.
+  @Test func sparingKeepsTheFirstTrialsAndJudgesTheRestAsItsBase() throws {
+    let asha = try SuccessiveHalvingPruner(minimumResource: 1, reductionFactor: 4)
+    let pruner = SparingPruner(asha, sparing: 2)
+    let history = [Self.trial(0, [0.9], state: .paused), Self.trial(2, [0.7], state: .pruned)]
+    // Trial 1 at 0.5 after epoch 1: ASHA stops it (trial 0's 0.9 is the bar), the sparing pruner does not.
+    let low = Self.trial(1, [0.5], state: .running)
+    #expect(asha.shouldPrune(low, history: history, direction: .maximize))
+    #expect(!pruner.shouldPrune(low, history: history, direction: .maximize))
+    // Trial 3 at 0.5 is stopped by both; at 0.95 by neither (the spared trial's 0.9 is still compared).
+    for (value, stops) in [(0.5, true), (0.95, false), (0.85, true)] {
+      let trial = Self.trial(3, [value], state: .running)
+      #expect(pruner.shouldPrune(trial, history: history, direction: .maximize) == stops, "trial 3 at \(value)")
+    }
+    #expect(!pruner.handlesSeveralObjectives)
+    #expect(SparingPruner(try ParetoPruner(directions: [.maximize, .minimize]), sparing: 1).handlesSeveralObjectives)
+  }
 }

@@ -90,9 +90,12 @@ extension CPUBackend {
   public func activate(_ f: Activation, _ x: DeviceBuffer, into y: DeviceBuffer) throws {
     try Check.sameCount("activate", [("x", x), ("y", y)])
     let (x, y) = (try cpu(x, "activate").pointer, try cpu(y, "activate"))
-    let out = y.pointer
+    let out = y.pointer, kernels = level.kernels
     parallel.chunks(y.count, minimumChunk: 1 << 13) { range in
-      ActivationMath.apply(f, x + range.lowerBound, into: out + range.lowerBound, range.count)
+      let (input, output) = (x + range.lowerBound, out + range.lowerBound)
+      if !kernels.activate(f.name, input, into: output, count: range.count) {
+        ActivationMath.apply(f, input, into: output, range.count)
+      }
     }
   }
 
@@ -103,11 +106,12 @@ extension CPUBackend {
     let op = "add_bias_activate"
     try Check.biasActivation(bias: bias, x: x, y: y, rows: rows, columns: columns)
     let (bias, x, out) = (try cpu(bias, op).pointer, try cpu(x, op).pointer, try cpu(y, op).pointer)
+    let kernels = level.kernels
     parallel.rowChunks(rows, width: columns) { rowRange in
       for row in rowRange {
         let (z, o) = (x + row * columns, out + row * columns)
         for c in 0..<columns { z[c] += bias[c] }
-        ActivationMath.apply(f, z, into: o, columns)
+        if !kernels.activate(f.name, z, into: o, count: columns) { ActivationMath.apply(f, z, into: o, columns) }
       }
     }
   }
@@ -119,13 +123,20 @@ extension CPUBackend {
     let op = "activation_backward"
     try Check.sameCount(op, [("input", x), ("outputGradient", dy), ("inputGradient", dx)])
     let (x, dy, dx) = (try cpu(x, op).pointer, try cpu(dy, op).pointer, try cpu(dx, op))
-    let out = dx.pointer
+    let out = dx.pointer, kernels = level.kernels
     parallel.chunks(dx.count, minimumChunk: 1 << 13) { range in
-      // The piecewise-linear cases get their own loops, which the compiler vectorises.
+      // The piecewise-linear cases get their own loops, which the compiler vectorises; GELU and
+      // SiLU run in the kernel level.
+      let start = range.lowerBound
       switch f {
       case .relu: for i in range { out[i] = (x[i] > 0 ? 1 : 0) * dy[i] }
       case let .leakyReLU(slope): for i in range { out[i] = (x[i] > 0 ? 1 : slope) * dy[i] }
-      default: for i in range { out[i] = ActivationMath.derivative(f, x[i]) * dy[i] }
+      default:
+        if !kernels.activationBackward(
+          f.name, input: x + start, outputGradient: dy + start, into: out + start, count: range.count)
+        {
+          for i in range { out[i] = ActivationMath.derivative(f, x[i]) * dy[i] }
+        }
       }
     }
   }

@@ -1,0 +1,1 @@
+../CPUKernels/Activations.swift
