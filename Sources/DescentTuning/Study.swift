@@ -178,8 +178,9 @@ public final class Study: Sendable {
   /// given `runningUntil`, at its first check from then on, so running trials may use the time
   /// between (objectives that know how long an epoch takes stop before it, as `crossValidate`'s
   /// `stopBefore` does), and, with ``pausing``, a worker whose trial ended meanwhile promotes a
-  /// PAUSED trial the pruner lets go on rather than stand idle (`descent automl`'s last minutes
-  /// continue its best paused trials). `devices` has one entry per worker thread: worker `i` runs its trials with
+  /// PAUSED trial the pruner lets go on — or, when it lets none go on, the paused trial with the
+  /// most steps — rather than stand idle (`descent automl`'s last minutes continue its most
+  /// advanced paused trials). `devices` has one entry per worker thread: worker `i` runs its trials with
   /// `objective(&trial, i)` and stores `devices[i]` as their device.
   ///
   /// A trial whose objective returns a finite value is COMPLETE; one that throws ``TrialPruned``
@@ -259,14 +260,18 @@ public final class Study: Sendable {
     try failLostTrials()
     let history = try trials()
     var (claimed, resumed) = (StartedTrial?.none, TrialRecord?.none)
-    for candidate in promotable(history, deadline: runningUntil ?? deadline) where !stalled.contains(candidate.number) {
+    let starting = deadline.map { Date() < $0 } ?? true  // past the timeout, only promotions
+    // Past the timeout and before `runningUntil`, a worker the pruner gives nothing to continues
+    // the most advanced paused trial rather than stand idle: that time is paid for, and a trial
+    // trained further is a stronger ensemble member (its next rung judges it again).
+    let candidates = promotable(history, deadline: runningUntil ?? deadline, anyPaused: !starting)
+    for candidate in candidates where !stalled.contains(candidate.number) {
       claimed = try storage.resumeTrial(study: id, number: candidate.number, device: device, owner: .current)
       if claimed != nil {
         resumed = candidate
         break
       }
     }
-    let starting = deadline.map { Date() < $0 } ?? true  // past the timeout, only promotions
     guard
       let started = try claimed
         ?? (starting
@@ -348,16 +353,19 @@ final class Stalled: Sendable {
 }
 
 extension Study {
-  /// The PAUSED trials the pruner would let go on now, the highest step first, then the best
-  /// value (ties by number); none without ``pausing`` or once `deadline` has passed.
-  func promotable(_ history: [TrialRecord], deadline: Date?) -> [TrialRecord] {
+  /// The PAUSED trials the pruner would let go on now — or, with `anyPaused` and none of those,
+  /// every PAUSED trial — the highest step first, then the best value (ties by number); none
+  /// without ``pausing`` or once `deadline` has passed.
+  func promotable(_ history: [TrialRecord], deadline: Date?, anyPaused: Bool = false) -> [TrialRecord] {
     guard pausing, deadline.map({ Date() < $0 }) ?? true else { return [] }
-    return history.filter { trial in
-      guard trial.state == .paused, trial.lastStep != nil else { return false }
+    let paused = history.filter { $0.state == .paused && $0.lastStep != nil }
+    var chosen = paused.filter { trial in
       var running = trial
       running.state = .running
       return !pruner.shouldPrune(running, history: history.filter { $0.number != trial.number }, direction: direction)
-    }.sorted { a, b in
+    }
+    if chosen.isEmpty && anyPaused { chosen = paused }
+    return chosen.sorted { a, b in
       let (stepA, stepB) = (a.lastStep!, b.lastStep!)
       if stepA != stepB { return stepA > stepB }
       let (valueA, valueB) = (a.lastValue ?? .nan, b.lastValue ?? .nan)

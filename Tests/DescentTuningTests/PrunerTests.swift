@@ -61,8 +61,8 @@ struct PrunerTests {
   }
 
   /// Between the timeout and `runningUntil` no trial starts, but a worker whose trial ended
-  /// promotes PAUSED trials the pruner lets go on: trials 0 and 2 pause at step 1 until trial 1
-  /// reaches step 5 (0.5 s in, past the 0.3 s timeout), then complete from step 2.
+  /// promotes PAUSED trials: trials 0 and 2 pause at step 1 while trial 1 is short of step 5, and
+  /// complete from step 2 only after the 0.3 s timeout.
   @Test func pausedTrialsArePromotedUntilRunningUntil() throws {
     let storage = try SQLiteStorage(path: try TestStudies.folder() + "/study.sqlite")
     let study = try Study(
@@ -87,6 +87,55 @@ struct PrunerTests {
       #expect(trial.intermediate.keys.sorted() == [1, 2, 3])
       #expect(try #require(trial.finished).timeIntervalSince(started) > 0.3, "trial \(trial.number) ran again late")
     }
+  }
+
+  struct HoldAllButTrialOne: Pruner {
+    func shouldPrune(_ trial: TrialRecord, history: [TrialRecord], direction: Direction) -> Bool {
+      trial.number != 1
+    }
+  }
+
+  /// Past the timeout, a worker the pruner gives nothing to promotes the paused trial with the
+  /// most steps anyway (never before the timeout): trials 0 and 2, which the pruner pauses at
+  /// every step, complete from step 2 after the 0.3 s timeout while trial 1 runs for a second.
+  @Test func pastTheTimeoutPausedTrialsGoOnWhenTheWorkersHaveNothingElse() throws {
+    let storage = try SQLiteStorage(path: try TestStudies.folder() + "/study.sqlite")
+    let study = try Study(
+      storage: storage, direction: .maximize, sampler: RandomSampler(seed: 3), pruner: HoldAllButTrialOne(),
+      pausing: true)
+    let started = Date()
+    try study.optimize(
+      trials: 3, timeout: 0.3, runningUntil: started.addingTimeInterval(3), devices: ["cpu", "cpu"]
+    ) { trial, _ in
+      let x = try trial.suggestFloat("x", 0, 1)
+      let steps = trial.number == 1 ? 10 : 3
+      for step in (trial.resumedStep ?? 0) + 1...steps {
+        usleep(trial.number == 1 ? 100_000 : 10_000)
+        try trial.report(x, step: step)
+        if step < steps, try trial.shouldPrune { throw TrialPaused(step: step) }
+      }
+      return x
+    }
+    let trials = try study.trials()
+    #expect(trials.count == 3 && trials.allSatisfy { $0.state == .complete }, "\(trials.map(\.state))")
+    for trial in trials where trial.number != 1 {
+      #expect(trial.intermediate.keys.sorted() == [1, 2, 3])
+      #expect(try #require(trial.finished).timeIntervalSince(started) > 0.3, "trial \(trial.number) went on early")
+    }
+    // Without runningUntil, the timeout ends the study with them paused.
+    let plain = try Study(
+      storage: try SQLiteStorage(path: try TestStudies.folder() + "/study.sqlite"), direction: .maximize,
+      sampler: RandomSampler(seed: 3), pruner: HoldAllButTrialOne(), pausing: true)
+    try plain.optimize(trials: 3, timeout: 0.3, devices: ["cpu", "cpu"]) { trial, _ in
+      let x = try trial.suggestFloat("x", 0, 1)
+      for step in (trial.resumedStep ?? 0) + 1...3 {
+        usleep(10_000)
+        try trial.report(x, step: step)
+        if step < 3, try trial.shouldPrune { throw TrialPaused(step: step) }
+      }
+      return x
+    }
+    #expect(try plain.trials().map(\.state) == [.paused, .complete, .paused])
   }
 
   @Test func medianPrunesBelowTheMedianOfCompleteTrials() throws {
