@@ -13,20 +13,16 @@ extension Kernels {
   ) {
     // u < rate ⟺ n < rate·2²⁴ for the whole number n = word >> 8 (u = n·2⁻²⁴ exactly).
     let threshold = UInt64((rate * 0x1p24).rounded(.up))
-    withUnsafeTemporaryAllocation(of: UInt64.self, capacity: Words.scalarCount) { words in
-      var start = range.lowerBound
-      while start < range.upperBound {
-        let count = min(Words.scalarCount, range.upperBound - start)
-        words.baseAddress!.withMemoryRebound(to: Words.self, capacity: 1) {
-          $0.pointee = firstWords(from: UInt64(start), seed: seed, stream: stream)
-        }
-        for lane in 0..<count {
-          let kept: Float = words[lane] >> 8 < threshold ? 0 : keep
-          mask[start + lane] = kept
-          y[start + lane] = x[start + lane] * kept
-        }
-        start += count
+    var start = range.lowerBound
+    while start < range.upperBound {
+      let count = min(Words.scalarCount, range.upperBound - start)
+      let words = firstWords(from: UInt64(start), seed: seed, stream: stream)
+      for lane in 0..<count {
+        let kept: Float = words[lane] >> 8 < threshold ? 0 : keep
+        mask[start + lane] = kept
+        y[start + lane] = x[start + lane] * kept
       }
+      start += count
     }
   }
 
