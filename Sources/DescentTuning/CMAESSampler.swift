@@ -119,7 +119,7 @@ public struct CMAESSampler: Sampler {
     static func point(_ trial: TrialRecord, names: [String], domains: [Domain]) -> [Double]? {
       var point: [Double] = []
       for (name, domain) in zip(names, domains) {
-        guard let value = trial.parameters[name], domain.contains(value), let scale = NumericScale(domain),
+        guard let value = trial.parameters[name].flatMap(domain.member), let scale = NumericScale(domain),
           let x = scale.internalValue(value)
         else { return nil }
         point.append(min(max((x - scale.low) / (scale.high - scale.low), 0), 1))

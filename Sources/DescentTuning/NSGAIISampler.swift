@@ -79,8 +79,8 @@ public struct NSGAIISampler: Sampler {
     let mutation = mutationProbability ?? 1 / Double(max(space.count, 1))
     var child: [String: ParameterValue] = [:]
     for parameter in space {
-      let mine = first.parameters[parameter.name].flatMap { parameter.domain.contains($0) ? $0 : nil }
-      let theirs = second.parameters[parameter.name].flatMap { parameter.domain.contains($0) ? $0 : nil }
+      let mine = first.parameters[parameter.name].flatMap(parameter.domain.member)
+      let theirs = second.parameters[parameter.name].flatMap(parameter.domain.member)
       let scale = NumericScale(parameter.domain)
       var value = mine
       if crossing, generator.unit() < 0.5 {

@@ -116,6 +116,15 @@ public enum Domain: Hashable, Sendable, Codable, CustomStringConvertible {
     }
   }
 
+  /// `value` as this domain holds it, or nil when the domain cannot produce it. A store reads a
+  /// float's whole number back as an int (JSON writes 0.0 as `0`): a float domain takes it as
+  /// that float — before, a paused trial with dropout 0 was promoted with a new dropout drawn at
+  /// random, and its checkpoint no longer fitted the model (and samplers left such trials out).
+  public func member(_ value: ParameterValue) -> ParameterValue? {
+    if case .float = self, case let .int(whole) = value { return member(.float(Double(whole))) }
+    return contains(value) ? value : nil
+  }
+
   /// Whether `value` is one this domain can produce.
   public func contains(_ value: ParameterValue) -> Bool {
     switch (self, value) {

@@ -70,7 +70,7 @@ public struct TPESampler: Sampler {
     let bad = ranked + (constantLiar ? context.history.filter { $0.state == .running } : [])
     func observations(_ trials: [TrialRecord]) -> [ParameterValue] {
       trials.sorted { $0.number < $1.number }.compactMap { trial in
-        trial.parameters[parameter.name].flatMap { parameter.domain.contains($0) ? $0 : nil }
+        trial.parameters[parameter.name].flatMap(parameter.domain.member)
       }
     }
     let (goodValues, badValues) = (observations(good), observations(bad))

@@ -74,9 +74,9 @@ public struct Trial {
     try parameter.domain.validate(parameter.name)
     try session.register(parameter)
     let value: ParameterValue
-    if let kept = session.fixed[parameter.name], parameter.domain.contains(kept) {
+    if let kept = session.fixed[parameter.name].flatMap(parameter.domain.member) {
       value = kept  // stored with the failed attempt and copied
-    } else if let joint = session.relative[parameter.name], parameter.domain.contains(joint) {
+    } else if let joint = session.relative[parameter.name].flatMap(parameter.domain.member) {
       value = joint
       try session.storage.setParameter(trial: session.id, parameter.name, value)
     } else {

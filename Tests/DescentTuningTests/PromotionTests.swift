@@ -32,6 +32,30 @@ struct PromotionTests {
     return calls.withLock { $0 }
   }
 
+  /// A float whose value is a whole number comes back from the store as JSON `0`: an enqueued
+  /// dropout of 0 is used as given, and the trial paused with it is promoted with it — not with a
+  /// new draw, which built a model its checkpoint did not fit (an automl trial FAILED so).
+  @Test func wholeNumberFloatsSurviveTheStore() throws {
+    let storage = try SQLiteStorage(path: try TestStudies.folder() + "/study.sqlite")
+    let study = try Study(storage: storage, direction: .maximize, sampler: RandomSampler(seed: 1), pausing: true)
+    try study.enqueue(["dropout": .float(0)])
+    let seen = Mutex<[Double]>([])
+    try study.optimize(trials: 1) { trial, _ in
+      let dropout = try trial.suggestFloat("dropout", 0, 0.5, step: 0.05)
+      seen.withLock { $0.append(dropout) }
+      guard trial.resumedStep != nil else {
+        try trial.report(0.5, step: 1)
+        throw TrialPaused(step: 1)
+      }
+      try trial.report(0.6, step: 2)
+      return 0.6
+    }
+    #expect(seen.withLock { $0 } == [0, 0])
+    #expect(try study.trials().map(\.state) == [.complete])
+    #expect(Domain.float(low: 0, high: 0.5, log: false, step: 0.05).member(.int(0)) == .float(0))
+    #expect(Domain.float(low: 0, high: 0.5, log: false, step: 0.05).member(.int(1)) == nil)
+  }
+
   static func parameters(_ trial: inout Trial) throws -> (Int, Double, Double) {
     (
       try trial.suggestInt("hidden", 2, 12), try trial.suggestFloat("rate", 1e-3, 0.3, log: true),
