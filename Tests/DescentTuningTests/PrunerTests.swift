@@ -64,10 +64,16 @@ struct PrunerTests {
   /// promotes PAUSED trials: trials 0 and 2 pause at step 1 while trial 1 is short of step 5, and
   /// complete from step 2 only after the 0.3 s timeout.
   @Test func pausedTrialsArePromotedUntilRunningUntil() throws {
+    try Self.promotedAfterTheTimeout(HoldUntilTrialOneReachesStep5())
+  }
+
+  /// Three trials on two workers, a 0.3 s timeout and `runningUntil` 3 s away: trial 1 takes ten
+  /// 0.1 s steps, the others three of 0.01 s, each pausing when `pruner` says so; all must
+  /// complete, trials 0 and 2 with every step and finished only after the timeout.
+  static func promotedAfterTheTimeout(_ pruner: any Pruner) throws {
     let storage = try SQLiteStorage(path: try TestStudies.folder() + "/study.sqlite")
     let study = try Study(
-      storage: storage, direction: .maximize, sampler: RandomSampler(seed: 3),
-      pruner: HoldUntilTrialOneReachesStep5(), pausing: true)
+      storage: storage, direction: .maximize, sampler: RandomSampler(seed: 3), pruner: pruner, pausing: true)
     let started = Date()
     try study.optimize(
       trials: 3, timeout: 0.3, runningUntil: started.addingTimeInterval(3), devices: ["cpu", "cpu"]
@@ -85,7 +91,9 @@ struct PrunerTests {
     #expect(trials.count == 3 && trials.allSatisfy { $0.state == .complete }, "\(trials.map(\.state))")
     for trial in trials where trial.number != 1 {
       #expect(trial.intermediate.keys.sorted() == [1, 2, 3])
-      #expect(try #require(trial.finished).timeIntervalSince(started) > 0.3, "trial \(trial.number) ran again late")
+      #expect(
+        try #require(trial.finished).timeIntervalSince(started) > 0.3,
+        "trial \(trial.number) went on before the timeout")
     }
   }
 
@@ -99,29 +107,7 @@ struct PrunerTests {
   /// most steps anyway (never before the timeout): trials 0 and 2, which the pruner pauses at
   /// every step, complete from step 2 after the 0.3 s timeout while trial 1 runs for a second.
   @Test func pastTheTimeoutPausedTrialsGoOnWhenTheWorkersHaveNothingElse() throws {
-    let storage = try SQLiteStorage(path: try TestStudies.folder() + "/study.sqlite")
-    let study = try Study(
-      storage: storage, direction: .maximize, sampler: RandomSampler(seed: 3), pruner: HoldAllButTrialOne(),
-      pausing: true)
-    let started = Date()
-    try study.optimize(
-      trials: 3, timeout: 0.3, runningUntil: started.addingTimeInterval(3), devices: ["cpu", "cpu"]
-    ) { trial, _ in
-      let x = try trial.suggestFloat("x", 0, 1)
-      let steps = trial.number == 1 ? 10 : 3
-      for step in (trial.resumedStep ?? 0) + 1...steps {
-        usleep(trial.number == 1 ? 100_000 : 10_000)
-        try trial.report(x, step: step)
-        if step < steps, try trial.shouldPrune { throw TrialPaused(step: step) }
-      }
-      return x
-    }
-    let trials = try study.trials()
-    #expect(trials.count == 3 && trials.allSatisfy { $0.state == .complete }, "\(trials.map(\.state))")
-    for trial in trials where trial.number != 1 {
-      #expect(trial.intermediate.keys.sorted() == [1, 2, 3])
-      #expect(try #require(trial.finished).timeIntervalSince(started) > 0.3, "trial \(trial.number) went on early")
-    }
+    try Self.promotedAfterTheTimeout(HoldAllButTrialOne())
     // Without runningUntil, the timeout ends the study with them paused.
     let plain = try Study(
       storage: try SQLiteStorage(path: try TestStudies.folder() + "/study.sqlite"), direction: .maximize,
