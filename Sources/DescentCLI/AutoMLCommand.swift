@@ -200,12 +200,17 @@ struct AutoMLSpace {
     return max(3, min(most, Int(estimate)))
   }
   var units: (Int, Int) { features >= 256 ? (64, 1024) : features >= 32 ? (32, 512) : (8, 256) }
+  /// Tables may have no hidden layer: a linear model (multinomial logistic regression), which on
+  /// small tables often generalizes best (scikit-learn's logistic regression: 0.986 on breast
+  /// cancer's test rows, its MLP 0.972) and costs next to nothing; images need hidden layers.
+  var layers: (Int, Int) { images ? (1, 4) : (0, 4) }
   var batchSizes: [Int] { rows <= 2_000 ? [16, 32, 64] : rows <= 20_000 ? [32, 64, 128] : [64, 128, 256] }
 
   /// Settings the search tries first, as AutoGluon and FLAML start from known good defaults rather
   /// than random points: `descent train`'s defaults (two layers, 256 and 128 units, dropout 0.2,
   /// Adam 1e-3, cosine), a wide two-layer AdamW net and a wide one-layer GELU net, each within
-  /// the space (units clipped to its range, the middle batch size).
+  /// the space (units clipped to its range, the middle batch size); for tables also a linear
+  /// model with L2 weight decay (Adam 1e-2), as AutoGluon's portfolio has a logistic regression.
   var startingPoints: [[String: ParameterValue]] {
     func units(_ count: Int) -> ParameterValue { .int(min(max(count, self.units.0), self.units.1)) }
     let common: [String: ParameterValue] = [
@@ -229,7 +234,11 @@ struct AutoMLSpace {
         "weight-decay": .float(1e-3),
       ],
     ]
-    return points.map { $0.merging(common) { a, _ in a }.merging(image) { a, _ in a } }
+    let linear: [String: ParameterValue] = [
+      "hidden.layers": .int(0), "activation": .string("relu"), "dropout": .float(0), "optimizer": .string("adam"),
+      "learning-rate": .float(1e-2), "weight-decay": .float(1e-3), "initializer": .string("glorot-uniform"),
+    ]
+    return (points + (images ? [] : [linear])).map { $0.merging(common) { a, _ in a }.merging(image) { a, _ in a } }
   }
 
   /// The space as `descent tune --space` reads it.
@@ -239,7 +248,8 @@ struct AutoMLSpace {
       """
       {
         "epochs": \(epochs),
-        "hidden": {"layers": {"int": [1, 4]}, "units": {"int": [\(units.0), \(units.1)], "log": true}},
+        "hidden": {"layers": {"int": [\(layers.0), \(layers.1)]}, \
+      "units": {"int": [\(units.0), \(units.1)], "log": true}},
         "initializer": {"choice": ["he-uniform", "glorot-uniform", "lecun-normal"]},\(augment)
         "activation": {"choice": ["relu", "gelu", "silu"]},
         "dropout": {"float": [0, 0.5], "step": 0.05},

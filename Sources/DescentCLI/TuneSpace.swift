@@ -8,13 +8,12 @@ import Foundation
 /// ranges (`{"float": [1e-4, 1e-1], "log": true}`, `{"int": [32, 256], "step": 32}`,
 /// `{"choice": ["adam", "sgd"]}`, each with an optional `"when": {"optimizer": "sgd"}`), and
 /// `"hidden": {"layers": {"int": [1, 3]}, "units": {"int": [32, 512], "log": true}}` for a layer
-/// count with a size per layer (`hidden.units.2` exists when there are at least 2 layers).
+/// count with a size per layer (`hidden.units.2` exists when there are at least 2 layers; 0
+/// layers is a linear model, the inputs straight to the outputs).
 struct TuneSpace {
   /// Settings every trial shares, as flag values.
   var fixed: [(key: String, value: String)] = []
   var space: SearchSpace
-  /// The largest layer count of a ranged `hidden`, if any.
-  var maximumLayers: Int?
 
   /// Keys that `descent tune` sets itself or that make no sense per trial.
   static let reserved: Set = [
@@ -47,7 +46,7 @@ struct TuneSpace {
       throw UsageError(message: "--space: \(path) is not a JSON object")
     }
     text = String(decoding: data, as: UTF8.self)
-    var parameters: [Hyperparameter] = [], maximumLayers: Int?
+    var parameters: [Hyperparameter] = []
     for (key, value) in object.sorted(by: { $0.key < $1.key }) {
       let source = "\(path): \"\(key)\""
       guard !Self.reserved.contains(key) else {
@@ -64,9 +63,7 @@ struct TuneSpace {
         throw UsageError(message: "\(source) is not a setting of `descent train`")
       }
       if key == "hidden", let ranged = value as? [String: Any] {
-        let (added, layers) = try Self.hiddenLayers(ranged, source: source)
-        parameters += added
-        maximumLayers = layers
+        parameters += try Self.hiddenLayers(ranged, source: source)
         continue
       }
       if let ranged = value as? [String: Any] {
@@ -83,7 +80,6 @@ struct TuneSpace {
     } catch let error as ConfigurationError {
       throw UsageError(message: "\(path): \(error)")
     }
-    self.maximumLayers = maximumLayers
     try checkCombinations(source: path)
   }
 
@@ -216,7 +212,7 @@ struct TuneSpace {
   }
 
   /// `hidden` as a layer count and one size per layer.
-  static func hiddenLayers(_ object: [String: Any], source: String) throws -> ([Hyperparameter], Int) {
+  static func hiddenLayers(_ object: [String: Any], source: String) throws -> [Hyperparameter] {
     guard Set(object.keys) == ["layers", "units"] else {
       throw UsageError(
         message:
@@ -224,15 +220,15 @@ struct TuneSpace {
       )
     }
     let layers: Hyperparameter
-    if let count = wholeNumber(object["layers"]!), count >= 1, count <= 16 {
+    if let count = wholeNumber(object["layers"]!), count >= 0, count <= 16 {
       layers = Hyperparameter("hidden.layers", .categorical([.int(count)]))
     } else if let range = object["layers"] as? [String: Any] {
       layers = try parameter("hidden.layers", range.filter { $0.key != "when" }, source: "\(source).layers")
     } else {
-      throw UsageError(message: "\(source).layers must be a count from 1 to 16 or {\"int\": [low, high]}")
+      throw UsageError(message: "\(source).layers must be a count from 0 to 16 or {\"int\": [low, high]}")
     }
-    guard case let .int(low, high, _, step) = layers.domain.normalizedLayers, low >= 1, high <= 16 else {
-      throw UsageError(message: "\(source).layers must be whole numbers from 1 to 16")
+    guard case let .int(low, high, _, step) = layers.domain.normalizedLayers, low >= 0, high <= 16 else {
+      throw UsageError(message: "\(source).layers must be whole numbers from 0 to 16 (0: a linear model)")
     }
     guard let unitsObject = object["units"] as? [String: Any] else {
       throw UsageError(message: "\(source).units must be {\"int\": [low, high]} (optionally with \"log\" or \"step\")")
@@ -242,12 +238,12 @@ struct TuneSpace {
       throw UsageError(message: "\(source).units must be {\"int\": [low, high]} with low >= 1")
     }
     let counts = stride(from: low, through: high, by: step).map { $0 }
-    let sizes = (1...high).map { layer in
+    let sizes = stride(from: 1, through: high, by: 1).map { layer in
       Hyperparameter(
         "hidden.units.\(layer)", units.domain,
         when: layer <= low ? [:] : ["hidden.layers": counts.filter { $0 >= layer }.map { .int($0) }])
     }
-    return ([layers] + sizes, high)
+    return [layers] + sizes
   }
 
   /// Parameters with conditions after those they name (declared order is alphabetical).
@@ -295,7 +291,9 @@ struct TuneSpace {
     }
     if let layers = values["hidden.layers"]?.number {
       options += [
-        "--hidden", (1...Int(layers)).map { values["hidden.units.\($0)"]?.description ?? "" }.joined(separator: ","),
+        "--hidden",
+        stride(from: 1, through: Int(layers), by: 1).map { values["hidden.units.\($0)"]?.description ?? "" }
+          .joined(separator: ","),
       ]
     }
     return options

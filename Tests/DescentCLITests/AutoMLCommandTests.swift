@@ -43,7 +43,9 @@ struct AutoMLCommandTests {
     for (fitted, space) in spaces {
       // Every starting point's values lie in the space (a value outside would be sampled instead),
       // and it sets every parameter its layer count makes active.
-      #expect(fitted.startingPoints.count == 3)
+      // Tables also start from a linear model (no hidden layer), which the space allows.
+      #expect(fitted.startingPoints.count == 4 && fitted.startingPoints[3]["hidden.layers"] == .int(0))
+      #expect(space.space.parameters.first { $0.name == "hidden.layers" }?.domain.contains(.int(0)) == true)
       for point in fitted.startingPoints {
         for parameter in space.space.parameters where parameter.isActive(given: point) {
           let value = try #require(point[parameter.name], "\(parameter.name) missing from \(point)")
@@ -58,11 +60,17 @@ struct AutoMLCommandTests {
         ]))
       #expect(!space.space.parameters.contains { $0.name == "augment" })
     }
+    // A trial of the linear starting point trains with no hidden layer (`--hidden ''`); the first
+    // names both of its layers.
+    let (table, tableSpace) = spaces[0]
+    #expect(try TrainConfiguration(tableSpace.options(table.startingPoints[3])).hidden == [])
+    #expect(try TrainConfiguration(tableSpace.options(table.startingPoints[0])).hidden == [256, 128])
     // Images get augmentation among the choices, and tune accepts each of them.
     let images = AutoMLSpace(rows: 48_000, features: 784, outputs: 10, searchSeconds: 480, images: true)
     let imageSpace = try TuneSpace(json: Data(images.json.utf8), source: "the automl space")
     let augment = try #require(imageSpace.space.parameters.first { $0.name == "augment" })
     #expect(images.startingPoints.allSatisfy { $0["augment"] == .string("none") })
+    #expect(images.startingPoints.count == 3 && images.json.contains("\"layers\": {\"int\": [1, 4]}"))
     #expect(augment.domain == .categorical([.string("none"), .string("shift=1"), .string("shift=1,flip")]))
     #expect(AutoMLCommand.seconds("90s") == 90 && AutoMLCommand.seconds("1.5h") == 5400)
     #expect(AutoMLCommand.seconds("10m") == 600 && AutoMLCommand.seconds("42") == 42)
@@ -83,7 +91,7 @@ struct AutoMLCommandTests {
       first.output.contains(
         "automl: 72 training rows, 10 inputs, 3 classes; budget 6.0s: trials start for 4.8s and train until 5.6s "
           + "(5-fold cross-validation)"), "\(first.output)")
-    #expect(first.output.contains("\"hidden\": {\"layers\": {\"int\": [1, 4]}"), "\(first.output)")
+    #expect(first.output.contains("\"hidden\": {\"layers\": {\"int\": [0, 4]}"), "\(first.output)")
     #expect(!first.output.contains("\"augment\""), "a table's space has no augmentation: \(first.output)")
     #expect(first.output.contains("test (18 rows): best trial "), "\(first.output)")
     let model = try #require(
@@ -98,9 +106,11 @@ struct AutoMLCommandTests {
     #expect(evaluated.status == 0 && evaluated.output.contains("90 rows  loss "), "\(evaluated.error)")
     let storage = try SQLiteStorage(path: "\(folder)/study.sqlite")
     let trials = try storage.trials(study: try #require(try storage.studies().first?.id))
-    // The starting points (the first three trials) are never stopped by ASHA: they train every epoch.
+    // The starting points (the first four trials, the last a linear model) are never stopped by
+    // ASHA: they train every epoch.
     let epochs = try #require(first.output.firstMatch(of: /"epochs": (\d+)/).flatMap { Int($0.1) })
-    for trial in trials.prefix(3) {
+    #expect(trials.count > 4 && trials[3].parameters["hidden.layers"] == .int(0), "\(trials.prefix(4))")
+    for trial in trials.prefix(4) {
       #expect(trial.state == .complete && trial.lastStep == epochs, "starting point \(trial.number): \(trial)")
     }
     let before = trials.count

@@ -61,6 +61,11 @@ struct TuneCommandTests {
         "momentum condition = optimiser is out of range (allowed: the name of a parameter declared before momentum)"
       ),
       (#"{"output": "x"}"#, #": "output" is set by `descent tune` itself"#),
+      (
+        #"{"hidden": {"layers": {"int": [-1, 2]}, "units": {"int": [4, 8]}}}"#,
+        #": "hidden".layers must be whole numbers from 0 to 16 (0: a linear model)"#
+      ),
+      (#"{"hidden": {"layers": 17, "units": {"int": [4, 8]}}}"#, #": "hidden".layers must be a count from 0 to 16"#),
       (#"{"augment": {"choice": ["none", "spin"]}}"#, #""augment": 'spin' is not like shift=2,flip,noise=0.05"#),
       (#"{"class-names": "a,b"}"#, #": "class-names" is not applied to tuning trials"#),
       (#"{"optimizer": {"choice": ["adam"], "log": true}}"#, #"has an unknown key "log" (allowed: choice, when)"#),
