@@ -89,32 +89,38 @@ def encode(preprocessing, numbers, texts):
 
 
 def load(path):
-    """The members of a model file as (description, tensors) pairs, and their weights (None for a
-    single model): an ensemble's file names member i's tensors "member{i}.0.weight", ..."""
+    """The members of a model file as (description, tensors) pairs, their weights (None for a
+    single model) and temperatures (version 2; all 1 in version 1): an ensemble's file names
+    member i's tensors "member{i}.0.weight", ..."""
     with safe_open(path, framework="np") as f:
         metadata = f.metadata()
         tensors = {name: f.get_tensor(name) for name in f.keys()}
     if "descent.ensemble" not in metadata:
-        return [(json.loads(metadata["descent.model"]), tensors)], None
+        return [(json.loads(metadata["descent.model"]), tensors)], None, None
     ensemble = json.loads(metadata["descent.ensemble"])
-    assert ensemble["format"] == "descent-ensemble" and ensemble["version"] == 1, ensemble.get("version")
+    assert ensemble["format"] == "descent-ensemble" and ensemble["version"] in (1, 2), ensemble.get("version")
     members = []
     for index, meta in enumerate(ensemble["members"]):
         prefix = f"member{index}."
         members.append((meta, {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}))
     assert sum(len(t) for _, t in members) == len(tensors), "a tensor of no member"
-    return members, ensemble["weights"]
+    return members, ensemble["weights"], ensemble.get("temperatures", [1.0] * len(members))
 
 
 def numpy_forward(path, x):
-    """The model's outputs; an ensemble's: the weighted sum of its members' probabilities."""
-    members, weights = load(path)
+    """The model's outputs; an ensemble's: the weighted sum of its members' probabilities, each
+    softmax(logits / temperature) (a softmax member's: softmax(log p / temperature))."""
+    members, weights, temperatures = load(path)
     if weights is None:
         return members[0][0], member_forward(*members[0], x)
     total = 0
-    for (meta, tensors), weight in zip(members, weights):
+    for (meta, tensors), weight, temperature in zip(members, weights, temperatures):
         out = member_forward(meta, tensors, x).astype(np.float64)
-        if meta["layers"][-1]["type"] != "softmax":
+        softmax = meta["layers"][-1]["type"] == "softmax"
+        if not softmax or temperature != 1:
+            if softmax:
+                out = np.log(np.maximum(out, np.finfo(np.float32).smallest_subnormal))
+            out = out / temperature
             e = np.exp(out - out.max(axis=1, keepdims=True))
             out = e / e.sum(axis=1, keepdims=True)
         total = total + weight * out
@@ -165,7 +171,7 @@ def compare(name, got, want):
 
 def main():
     model_path, onnx_path, inputs_path, predictions_path = sys.argv[1:5]
-    members, weights = load(model_path)
+    members, weights, temperatures = load(model_path)
     meta = members[0][0]
     numbers, texts = read_inputs(inputs_path, meta["preprocessing"], meta["output"].get("label"))
     x = encode(meta["preprocessing"], numbers, texts)
@@ -186,7 +192,8 @@ def main():
     assert all(i.shape[0] == "batch" for i in session.get_inputs()), [i.shape for i in session.get_inputs()]
     runtime = session.run(["outputs"], feeds)[0]
     _, plain = numpy_forward(model_path, x)
-    shape = f"{len(meta['layers'])} layers" if weights is None else f"ensemble of {len(members)} models"
+    shape = f"{len(meta['layers'])} layers" if weights is None else \
+        f"ensemble of {len(members)} models, temperatures {sorted(set(round(t, 2) for t in temperatures))}"
     print(f"{model_path} ({meta['output']['kind']}, {shape}):")
     compare("ONNX Runtime vs descent predict", runtime, descent)
     compare("NumPy from safetensors vs descent predict", plain, descent)

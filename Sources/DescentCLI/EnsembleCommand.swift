@@ -82,7 +82,11 @@ struct EnsembleCommand {
           + (built.withoutPredictions.isEmpty
             ? "" : " (\(built.withoutPredictions.count) more kept no predictions: run before descent kept them)"))
       let counts = Dictionary(built.selection.order.map { ($0, 1) }, uniquingKeysWith: +)
-      let picked = counts.keys.sorted().map { "trial \(candidates[$0]) ×\(counts[$0]!)" }
+      let picked = counts.keys.sorted().map { index in
+        let temperature = built.temperatures[index]
+        return "trial \(candidates[index]) ×\(counts[index]!)"
+          + (temperature == 1 ? "" : String(format: " (T %.2f)", temperature))
+      }
       print("picks kept: \(built.selection.order.count) of \(picks): \(picked.joined(separator: ", "))")
     }
     print(

@@ -47,6 +47,42 @@ import Testing
     for row in 0..<7 { #expect(abs(outputs[row * 3..<row * 3 + 3].reduce(0, +) - 1) < 1e-6) }
   }
 
+  /// With temperatures, member i contributes softmax(logits / Tᵢ) — a softmax member
+  /// softmax(log p / Tᵢ) — computed here in Double; multiplying by T, or leaving a member at 1,
+  /// would differ by far more than the rounding (2e-7 on values ≤ 1, log p of a Float p adding
+  /// its 2⁻²⁴ relative error divided by T).
+  @Test func temperaturesSoftenOrSharpenEachMember() throws {
+    let members = [try classifier(seed: 1), try classifier(seed: 2, hidden: 9, softmax: true), try classifier(seed: 3)]
+    let temperatures = [2.5, 0.6, 1]
+    let ensemble = try Ensemble(members: members, weights: [2, 1, 5], temperatures: temperatures)
+    let raw = rows(7)
+    let outputs = try ensemble.predict(raw: raw, rows: 7, batchSize: 3)
+    var expected = [Double](repeating: 0, count: 21)
+    for (index, member) in members.enumerated() {
+      let out = try member.predict(raw: raw, rows: 7).map(Double.init)
+      for row in 0..<7 {
+        let logits = out[row * 3..<row * 3 + 3].map {
+          (member.outputsProbabilities ? log($0) : $0) / temperatures[index]
+        }
+        let p = logits.map { exp($0 - logits.max()!) }
+        for column in 0..<3 { expected[row * 3 + column] += ensemble.weights[index] * p[column] / p.reduce(0, +) }
+      }
+    }
+    for (got, want) in zip(outputs, expected) { #expect(abs(Double(got) - want) <= 2e-7, "\(got) vs \(want)") }
+    let plain = try Ensemble(members: members, weights: [2, 1, 5]).predict(raw: raw, rows: 7, batchSize: 3)
+    #expect(zip(plain, outputs).map { abs($0 - $1) }.max()! > 1e-3, "the temperatures changed nothing")
+    // The file keeps them (version 2); an ensemble without them is written as version 1.
+    let path = "\(folder.path)/tempered.safetensors"
+    try ensemble.save(to: path)
+    let loaded = try #require(try ModelFile.load(contentsOf: path, backend: backend) as? Ensemble)
+    let reloaded = try loaded.predict(raw: raw, rows: 7, batchSize: 3)
+    #expect(loaded.temperatures == temperatures && reloaded == outputs)
+    #expect(try SafeTensors.read(path).metadata[Ensemble.descriptionKey]!.contains("\"version\":2"))
+    try Ensemble(members: members, weights: [1, 1, 1]).save(to: path)
+    let untempered = try SafeTensors.read(path).metadata[Ensemble.descriptionKey]!
+    #expect(untempered.contains("\"version\":1") && !untempered.contains("temperatures"), "\(untempered)")
+  }
+
   /// A regression ensemble averages the outputs themselves; a member of weight 0 is left out.
   @Test func aRegressionEnsembleAveragesOutputs() throws {
     let members = try (UInt64(1)...3).map { seed in
@@ -98,6 +134,19 @@ import Testing
       ({ try Ensemble(members: [a, try classifier(seed: 2)], weights: [1, -1]) }, "weights[1]"),
       ({ try Ensemble(members: [a, try classifier(seed: 2)], weights: [0, 0]) }, "not all 0"),
       ({ try Ensemble(members: [a, try classifier(seed: 2)], weights: [1, .nan]) }, "weights[1]"),
+      ({ try Ensemble(members: [a], weights: [1], temperatures: [1, 2]) }, "one per member (1)"),
+      (
+        { try Ensemble(members: [a, try classifier(seed: 2)], weights: [1, 1], temperatures: [1, 0]) },
+        "temperatures[1]"
+      ),
+      ({ try Ensemble(members: [a], weights: [1], temperatures: [.infinity]) }, "temperatures[0]"),
+      (
+        {
+          let value = try classifier(seed: 2)
+          value.output = ModelOutput(kind: .regression)
+          return try Ensemble(members: [value], weights: [1], temperatures: [2])
+        }, "an ensemble of values has no temperature"
+      ),
       (
         { try Ensemble(members: [a, try classifier(seed: 2, inputs: 3)], weights: [1, 1]) },
         "member 1 has input features 3"
@@ -150,6 +199,8 @@ import Testing
     try refused(named, try edited("version", 9), "version 9")
     try refused(named, try edited("weights", [1]), "1 weights for 2 members")
     try refused(named, try edited("weights", [1, -1]), "weights[1]")
+    try refused(named, try edited("temperatures", [2]), "1 temperatures for 2 members")
+    try refused(named, try edited("temperatures", [2, -1]), "temperatures[1]")
     try refused(named, try edited("members", [] as [Any]), "0 members")
     try refused(named, "[1]", "not a JSON object")
     try refused(

@@ -77,9 +77,56 @@ struct StudyEnsembleTests {
     let predicted = try built.ensemble.predict(validation.features, rows: validation.rows)
     for (got, want) in zip(predicted, built.combined.values) { #expect(abs(got - want) <= 1e-6) }
     #expect(built.selection.losses.last! <= built.selection.singleLosses.min()!)
+    // Each candidate's temperature is its own cross-entropy's minimum on [0.25, 20]: 5% either way
+    // inside the range, or none, scores worse (these small nets are underconfident: some want
+    // sharper than the range's end, where only the inner side is worse); the ensemble's members
+    // carry their trial's.
+    let cross = try EnsembleSelection(loss: .crossEntropy)
+    for (number, temperature) in zip(built.candidates, built.temperatures) {
+      let bytes = try #require(try study.artifact(ValidationPredictions.artifactName, trial: number))
+      let kept = try ValidationPredictions(decoding: bytes, name: "trial \(number)")
+      func loss(_ t: Double) throws -> Double {
+        try cross.select(predictions: [kept.tempered(t).values], targets: kept.targets, width: 3).singleLosses[0]
+      }
+      let (best, one) = (try loss(temperature), try loss(1))
+      #expect(temperature >= 0.25 - 1e-9 && temperature <= 20 + 1e-9 && best <= one, "trial \(number)")
+      for other in [temperature * 1.05, temperature / 1.05] where other >= 0.25 && other <= 20 {
+        let worse = try loss(other)
+        #expect(best < worse, "trial \(number): T \(temperature) against \(other)")
+      }
+    }
+    #expect(
+      Set(built.ensemble.temperatures).isSubset(of: built.temperatures) && built.temperatures.contains { $0 != 1 })
     // The best trial's own model predicts what it kept.
     let best = try built.bestModel.predict(validation.features, rows: validation.rows)
     #expect(best == built.bestSingle.values)
+  }
+
+  /// Probabilities made overconfident by a known factor — p = softmax(3·z) for rows whose labels
+  /// were drawn from softmax(z) — are calibrated back: the fitted temperature is 3 to within the
+  /// sampling error of 30 000 rows (a search that stopped at an end of its interval, or minimized
+  /// something else, would be far off), and tempering by it restores softmax(z).
+  @Test func theFittedTemperatureUndoesKnownOverconfidence() throws {
+    var generator = SeededGenerator(seed: 11, trial: 0, parameter: "temperature")
+    var (values, targets, calibrated) = ([Float](), [Float](), [Float]())
+    for _ in 0..<30_000 {
+      let z = (0..<4).map { _ in Double(generator.next() % 4_000) / 1_000 - 2 }
+      func softmax(_ scale: Double) -> [Double] {
+        let e = z.map { exp(scale * ($0 - z.max()!)) }
+        return e.map { $0 / e.reduce(0, +) }
+      }
+      let (truth, sure) = (softmax(1), softmax(3))
+      var draw = Double(generator.next() % 1_000_000) / 1_000_000, label = 0
+      while label < 3 && draw >= truth[label] { (draw, label) = (draw - truth[label], label + 1) }
+      values += sure.map(Float.init)
+      targets.append(Float(label))
+      calibrated += truth.map(Float.init)
+    }
+    let predictions = try ValidationPredictions(kind: .classes, width: 4, targets: targets, values: values)
+    let temperature = predictions.fittedTemperature()
+    #expect(abs(temperature - 3) < 0.1, "\(temperature)")
+    let restored = predictions.tempered(3).values
+    #expect(zip(restored, calibrated).map { abs($0 - $1) }.max()! < 1e-5)
   }
 
   /// With cross-validation every fold's model joins, each with its share of the trial's weight;

@@ -24,7 +24,8 @@ public enum ONNXExport {
 
   /// An ensemble as one graph: the shared inputs and preprocessing, every member's layers (their
   /// constants named `member{i}.…`), then the weighted sum of the members' probabilities (a
-  /// classifier's, through a `Softmax` where a member ends in logits) or outputs, as `outputs`.
+  /// classifier's, through a `Softmax` where a member ends in logits, its logits divided by its
+  /// temperature where that is not 1) or outputs, as `outputs`.
   /// - Throws: as the single model's encoding.
   public static func encode(_ ensemble: Ensemble) throws -> [UInt8] {
     var graph = Graph()
@@ -32,7 +33,17 @@ public enum ONNXExport {
     var terms: [String] = []
     for (index, (member, weight)) in zip(ensemble.members, ensemble.weights).enumerated() {
       var current = try graph.layers(of: member, from: input, prefix: "member\(index).")
-      if ensemble.outputsProbabilities, !member.outputsProbabilities {
+      let temperature = ensemble.temperatures[index]
+      if temperature != 1 {
+        // softmax(logits / T); a member's probabilities as logits first: log(max(p, smallest float)).
+        if member.outputsProbabilities {
+          let smallest = graph.constant("member\(index).smallest", [Float.leastNonzeroMagnitude], shape: [])
+          current = graph.node("Log", [graph.node("Max", [current, smallest])])
+        }
+        let divisor = graph.constant("member\(index).temperature", [Float(temperature)], shape: [])
+        current = graph.node("Div", [current, divisor])
+      }
+      if ensemble.outputsProbabilities, !member.outputsProbabilities || temperature != 1 {
         current = graph.node("Softmax", [current], attributes: [("axis", .int(-1))])
       }
       terms.append(graph.node("Mul", [current, graph.constant("member\(index).weight", [Float(weight)], shape: [])]))

@@ -2,7 +2,8 @@ import Foundation
 
 /// A weighted average of models trained on the same columns for the same outputs, as ensemble
 /// selection (`DescentTuning`'s `EnsembleSelection`, `descent ensemble`) builds it: a classifier
-/// ensemble averages its members' class probabilities, any other their outputs. One model file
+/// ensemble averages its members' class probabilities, each at the member's temperature, any
+/// other their outputs. One model file
 /// holds the members and their weights (``save(to:)``); ``ModelFile/load(contentsOf:backend:)``,
 /// `descent predict`, `evaluate` and `export` take it like a single model.
 public struct Ensemble: Predictor {
@@ -13,21 +14,39 @@ public struct Ensemble: Predictor {
   public let members: [Sequential]
   /// Each member's weight: positive, summing to 1.
   public let weights: [Double]
+  /// Each member's temperature (temperature scaling, Guo et al. 2017): a classifier member's
+  /// probabilities are softmax(logits / T), so T > 1 softens an overconfident member; 1 for
+  /// every member of an ensemble of values.
+  public let temperatures: [Double]
 
-  /// - Parameter weights: one per member, finite and ≥ 0, not all 0; divided by their sum. A member
-  ///   of weight 0 is left out.
-  /// - Throws: ``ConfigurationError`` for no members or weights of another count or value;
+  /// - Parameters:
+  ///   - weights: one per member, finite and ≥ 0, not all 0; divided by their sum. A member of
+  ///     weight 0 is left out.
+  ///   - temperatures: one per member, finite and > 0 (default: all 1); only 1 for values.
+  /// - Throws: ``ConfigurationError`` for no members, or weights or temperatures of another
+  ///   count or value;
   ///   ``ModelError/shapeMismatch(_:)`` when the members differ in their columns, outputs, output
   ///   meaning or preprocessing (an average of them would mean nothing).
-  public init(members: [Sequential], weights: [Double]) throws {
+  public init(members: [Sequential], weights: [Double], temperatures: [Double]? = nil) throws {
     try ConfigurationError.require(!members.isEmpty, "members", "[]", "at least one model")
     try ConfigurationError.require(
       weights.count == members.count, "weights", "\(weights.count) weights", "one per member (\(members.count))")
+    let temperatures = temperatures ?? members.map { _ in 1 }
+    try ConfigurationError.require(
+      temperatures.count == members.count, "temperatures", "\(temperatures.count) temperatures",
+      "one per member (\(members.count))")
+    let classes = members[0].output.kind == .classes
+    if let bad = temperatures.firstIndex(where: { !($0.isFinite && $0 > 0) || (!classes && $0 != 1) }) {
+      throw ConfigurationError.outOfRange(
+        parameter: "temperatures[\(bad)]", value: "\(temperatures[bad])",
+        allowed: classes ? "finite and > 0" : "1 (an ensemble of values has no temperature)")
+    }
     let total = weights.reduce(0, +)
     guard let bad = weights.firstIndex(where: { !$0.isFinite || $0 < 0 }) ?? (total > 0 ? nil : 0) else {
       let kept = weights.indices.filter { weights[$0] > 0 }
       self.members = kept.map { members[$0] }
       self.weights = kept.map { weights[$0] / total }
+      self.temperatures = kept.map { temperatures[$0] }
       for (index, member) in self.members.enumerated().dropFirst() {
         try Self.check(member, matches: self.members[0], index: kept[index])
       }
@@ -65,10 +84,10 @@ public struct Ensemble: Predictor {
     _ inputs: [Float], rows: Int, batchSize: Int = Sequential.predictionBatchSize
   ) throws -> [Float] {
     var sum = [Double](repeating: 0, count: rows * outputFeatures)
-    for (member, weight) in zip(members, weights) {
+    for (index, member) in members.enumerated() {
       var outputs = try member.predict(inputs, rows: rows, batchSize: batchSize)
-      if outputsProbabilities { outputs = member.probabilities(outputs) }
-      for index in sum.indices { sum[index] += weight * Double(outputs[index]) }
+      if outputsProbabilities { outputs = member.probabilities(outputs, temperature: temperatures[index]) }
+      for row in sum.indices { sum[row] += weights[index] * Double(outputs[row]) }
     }
     return sum.map { Float($0) }
   }
@@ -88,12 +107,14 @@ public struct Ensemble: Predictor {
   }
 }
 
-/// What an ensemble file's ``Ensemble/descriptionKey`` holds.
+/// What an ensemble file's ``Ensemble/descriptionKey`` holds: version 2 adds the members'
+/// temperatures, written only when one is not 1 (as version 1 otherwise, so older readers take it).
 struct EnsembleDescription: Codable {
-  static let formatName = "descent-ensemble", currentVersion = 1
+  static let formatName = "descent-ensemble", currentVersion = 2
   var format = formatName
   var version = currentVersion
   var weights: [Double]
+  var temperatures: [Double]?
   var members: [ModelDescription]
 }
 
@@ -105,7 +126,10 @@ extension Ensemble {
     for (index, member) in members.enumerated() {
       tensors += try member.finiteTensors().map { ("member\(index).\($0.name)", $0.tensor) }
     }
-    let description = EnsembleDescription(weights: weights, members: try members.map { try $0.describe() })
+    let tempered = temperatures.contains { $0 != 1 }
+    let description = EnsembleDescription(
+      version: tempered ? EnsembleDescription.currentVersion : 1, weights: weights,
+      temperatures: tempered ? temperatures : nil, members: try members.map { try $0.describe() })
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys]
     return (tensors, [Self.descriptionKey: String(decoding: try encoder.encode(description), as: UTF8.self)])
@@ -142,6 +166,9 @@ extension Ensemble {
     guard !description.members.isEmpty, description.weights.count == description.members.count else {
       throw fail("\(description.weights.count) weights for \(description.members.count) members")
     }
+    if let temperatures = description.temperatures, temperatures.count != description.members.count {
+      throw fail("\(temperatures.count) temperatures for \(description.members.count) members")
+    }
     var byMember = [[String: SafeTensors.Tensor]](repeating: [:], count: description.members.count)
     for (name, tensor) in tensors {
       guard name.hasPrefix("member"), let dot = name.firstIndex(of: "."),
@@ -158,7 +185,7 @@ extension Ensemble {
       return try Sequential.build(member, tensors: byMember[index], place: where_, backend: backend)
     }
     do {
-      return try Ensemble(members: members, weights: description.weights)
+      return try Ensemble(members: members, weights: description.weights, temperatures: description.temperatures)
     } catch let error as ConfigurationError {
       throw fail("\(error)")
     } catch let ModelError.shapeMismatch(detail) {

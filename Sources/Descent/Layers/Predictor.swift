@@ -24,14 +24,17 @@ extension Sequential: Predictor {
 
 extension Predictor {
   /// Class probabilities from this model's `outputs` (`rows × outputFeatures`): a row-wise softmax
-  /// of the logits computed in Double and rounded once, or the outputs themselves when they are
-  /// probabilities already.
-  public func probabilities(_ outputs: [Float]) -> [Float] {
-    guard !outputsProbabilities else { return outputs }
+  /// of the logits divided by `temperature` (1: as they are), computed in Double and rounded once.
+  /// Outputs that are probabilities already are returned as they are at temperature 1, else as
+  /// softmax(log p / T), the same distribution (p clamped at the smallest Float above 0).
+  public func probabilities(_ outputs: [Float], temperature: Double = 1) -> [Float] {
+    guard !outputsProbabilities || temperature != 1 else { return outputs }
     let width = outputFeatures
     var result = outputs
     for row in 0..<outputs.count / width {
-      let logits = outputs[row * width..<(row + 1) * width].map(Double.init)
+      let logits = outputs[row * width..<(row + 1) * width].map {
+        (outputsProbabilities ? log(max(Double($0), Double(Float.leastNonzeroMagnitude))) : Double($0)) / temperature
+      }
       let top = logits.max() ?? 0
       let exps = logits.map { exp($0 - top) }
       let sum = exps.reduce(0, +)
