@@ -186,15 +186,8 @@ extension ValidationPredictions {
   public func tempered(_ temperature: Double) -> ValidationPredictions {
     guard temperature != 1 else { return self }
     var copy = self
-    for row in 0..<rows {
-      let logits = values[row * width..<(row + 1) * width].map {
-        log(max(Double($0), Double(Float.leastNonzeroMagnitude))) / temperature
-      }
-      let top = logits.max()!
-      let exps = logits.map { exp($0 - top) }
-      let sum = exps.reduce(0, +)
-      for (column, value) in exps.enumerated() { copy.values[row * width + column] = Float(value / sum) }
-    }
+    copy.values = softmaxRows(values, width: width, temperature: temperature, ofProbabilities: true)
     return copy
   }
+
 }

@@ -26,22 +26,32 @@ extension Predictor {
   /// Class probabilities from this model's `outputs` (`rows × outputFeatures`): a row-wise softmax
   /// of the logits divided by `temperature` (1: as they are), computed in Double and rounded once.
   /// Outputs that are probabilities already are returned as they are at temperature 1, else as
-  /// softmax(log p / T), the same distribution (p clamped at the smallest Float above 0).
+  /// softmax(log p / T), the same distribution (``softmaxRows(_:width:temperature:ofProbabilities:)``).
   public func probabilities(_ outputs: [Float], temperature: Double = 1) -> [Float] {
     guard !outputsProbabilities || temperature != 1 else { return outputs }
-    let width = outputFeatures
-    var result = outputs
-    for row in 0..<outputs.count / width {
-      let logits = outputs[row * width..<(row + 1) * width].map {
-        (outputsProbabilities ? log(max(Double($0), Double(Float.leastNonzeroMagnitude))) : Double($0)) / temperature
-      }
-      let top = logits.max() ?? 0
-      let exps = logits.map { exp($0 - top) }
-      let sum = exps.reduce(0, +)
-      for (column, value) in exps.enumerated() { result[row * width + column] = Float(value / sum) }
-    }
-    return result
+    return softmaxRows(outputs, width: outputFeatures, temperature: temperature, ofProbabilities: outputsProbabilities)
   }
+}
+
+/// softmax(v / temperature) of each row of `values` (`rows × width`), computed in Double and rounded
+/// once, where v are the values themselves (logits) or, `ofProbabilities`, their logs (clamped at
+/// the smallest Float above 0): probabilities at another temperature.
+public func softmaxRows(
+  _ values: [Float], width: Int, temperature: Double = 1, ofProbabilities: Bool = false
+)
+  -> [Float]
+{
+  var result = values
+  for row in 0..<values.count / width {
+    let logits = values[row * width..<(row + 1) * width].map {
+      (ofProbabilities ? log(max(Double($0), Double(Float.leastNonzeroMagnitude))) : Double($0)) / temperature
+    }
+    let top = logits.max() ?? 0
+    let exps = logits.map { exp($0 - top) }
+    let sum = exps.reduce(0, +)
+    for (column, value) in exps.enumerated() { result[row * width + column] = Float(value / sum) }
+  }
+  return result
 }
 
 /// Reading a model file of either kind.
