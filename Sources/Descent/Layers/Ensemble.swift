@@ -3,9 +3,9 @@ import Foundation
 /// A weighted average of models trained on the same columns for the same outputs, as ensemble
 /// selection (`DescentTuning`'s `EnsembleSelection`, `descent ensemble`) builds it: a classifier
 /// ensemble averages its members' class probabilities, each at the member's temperature, any
-/// other their outputs. One model file
-/// holds the members and their weights (``save(to:)``); ``ModelFile/load(contentsOf:backend:)``,
-/// `descent predict`, `evaluate` and `export` take it like a single model.
+/// other their outputs. One model file holds the members, their weights and temperatures
+/// (``save(to:)``); ``ModelFile/load(contentsOf:backend:)``, `descent predict`, `evaluate` and
+/// `export` take it like a single model.
 public struct Ensemble: Predictor {
   /// The safetensors metadata key of an ensemble file's description (JSON: the members'
   /// ``ModelDescription``s and their weights); member `i`'s tensors are named `member{i}.0.weight`, ….

@@ -36,7 +36,7 @@ extension Predictor {
 /// softmax(v / temperature) of each row of `values` (`rows × width`), computed in Double and rounded
 /// once, where v are the values themselves (logits) or, `ofProbabilities`, their logs (clamped at
 /// the smallest Float above 0): probabilities at another temperature.
-public func softmaxRows(
+package func softmaxRows(
   _ values: [Float], width: Int, temperature: Double = 1, ofProbabilities: Bool = false
 )
   -> [Float]
