@@ -3,7 +3,9 @@
 # (benchmarks/tune-space.json) and budget: 30 trials × 3 epochs, 10 000 training / 5 000
 # validation images of Fashion-MNIST, per sampler, with and without the median pruner, over seeds.
 # Usage: benchmarks/tune.sh [SEEDS] [WORKERS] [SAMPLERS] [TRIALS] [PRUNERS]
-#   (default: "1 2 3", descent tune's default workers, "tpe random" (also cmaes), 30, "none median")
+#   (default: "1 2 3", descent tune's default workers, "tpe random" (also cmaes), 30, "none median");
+#   WORKERS, when given, is also the peer's trials at once (Optuna's n_jobs; with OMP_NUM_THREADS=1, a core
+#   each, as Descent's 1-thread workers), else Optuna runs one trial at a time on PyTorch's threads.
 # Peer: pip install optuna cmaes torch numpy. Prints one row per run, then mean and range per setting.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -35,7 +37,7 @@ for sampler in $samplers; do
       printf 'descent %-6s %-6s seed %s  best %.4f  %6.1f s\n' $sampler $pruner "$seed" "$best" "$seconds" |
         tee -a "$results"
       if [ $peer = 1 ]; then
-        line=$(cd benchmarks/peers && python3 optuna_tune.py "$seed" $sampler $pruner "$trials" | tail -1)
+        line=$(cd benchmarks/peers && python3 optuna_tune.py "$seed" $sampler $pruner "$trials" ${2:-} | tail -1)
         read -r pbest pseconds < <(
           python3 -c "import json,sys; d=json.loads(sys.argv[1]); print(d['best'], d['seconds'])" "$line")
         printf 'optuna  %-6s %-6s seed %s  best %.4f  %6.1f s\n' $sampler $pruner "$seed" "$pbest" "$pseconds" |

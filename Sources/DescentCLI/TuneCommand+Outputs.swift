@@ -110,4 +110,6 @@ struct TuneSettings: Codable {
   /// Population-based training's population and interval (absent: not a PBT study).
   var population: Int?
   var interval: Int?
+  /// ASHA's bound on paused trials' checkpoints (absent: none, as before it existed).
+  var keepPaused: Int?
 }

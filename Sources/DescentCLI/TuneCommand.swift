@@ -19,6 +19,7 @@ struct TuneCommand {
   var constraints: [TuneConstraint] = []
   var pick: Int?
   var pruner = "median"
+  var keepPaused: Int?
   var folds: Int?
   var validation = 0.2
   var workers: Int?
@@ -125,6 +126,13 @@ struct TuneCommand {
           with several objectives, pareto (stop a trial another beats at the epoch)
           """),
       .value(
+        "keep-paused", "N",
+        """
+        with --pruner asha: at most N paused trials keep their checkpoints (the
+        store's size); the others, ranked worst where they paused, are pruned
+        """, \.keepPaused, expected: "a whole number >= 0"
+      ) { $0 >= 0 },
+      .value(
         "cv", "K", "K-fold cross-validation (stratified); folds train interleaved, epoch by epoch", \.folds,
         expected: "a whole number >= 2"
       ) { $0 >= 2 },
@@ -205,6 +213,9 @@ struct TuneCommand {
     } else if spacePath == nil {
       throw UsageError(message: "tune needs --space FILE (or --storage PATH|URL with --show or --worker)")
     }
+    if keepPaused != nil, pruner != "asha" {
+      throw UsageError(message: "--keep-paused bounds ASHA's paused trials: it needs --pruner asha (given: \(pruner))")
+    }
     if warmStart != nil, sampler != "cmaes" {
       throw UsageError(message: "--warm-start starts CMA-ES: it needs --sampler cmaes (given: \(sampler))")
     }
@@ -276,7 +287,7 @@ struct TuneCommand {
   static let studySettings: Set = [
     "--space", "--trials", "--timeout", "--sampler", "--pruner", "--cv", "--validation",
     "--seed", "--limit", "--retry-failed", "--label", "--warm-start", "--objectives", "--constraints", "--pbt",
-    "--interval",
+    "--interval", "--keep-paused",
   ]
 
   func run() throws -> Int32 {
@@ -316,7 +327,7 @@ struct TuneCommand {
   /// damaged or edited value is an error naming it, never a silent default).
   private mutating func adopt(_ settings: TuneSettings, from location: String) throws {
     storedSpace = settings.space
-    (timeout, folds, limit, warmStart) = (nil, nil, nil, nil)
+    (timeout, folds, limit, warmStart, keepPaused) = (nil, nil, nil, nil, nil)
     (objectives, constraints, population, interval) = ([.accuracy], [], nil, nil)
     let values: [(String, String?)] = [
       ("trials", "\(settings.trials)"), ("timeout", settings.timeout.map { "\($0)" }), ("sampler", settings.sampler),
@@ -324,7 +335,7 @@ struct TuneCommand {
       ("seed", "\(settings.seed)"), ("limit", settings.limit.map { "\($0)" }),
       ("retry-failed", "\(settings.retryFailed)"), ("label", settings.label), ("warm-start", settings.warmStart),
       ("objectives", settings.objectives?.joined(separator: ",")), ("pbt", settings.population.map { "\($0)" }),
-      ("interval", settings.interval.map { "\($0)" }),
+      ("interval", settings.interval.map { "\($0)" }), ("keep-paused", settings.keepPaused.map { "\($0)" }),
       ("constraints", settings.constraints.flatMap { $0.isEmpty ? nil : $0.joined(separator: ",") }),
     ]
     for case let (name, text?) in values {
@@ -375,13 +386,13 @@ struct TuneCommand {
     let study = try Study(
       name: study, storage: store, directions: objectives.map(\.direction), constraints: constraints.count,
       sampler: chosenSampler, pruner: chosenPruner, space: space.space, retryFailed: retryFailed,
-      pausing: pruner == "asha" || members != nil)
+      pausing: pruner == "asha" || members != nil, pausedLimit: keepPaused)
     if !worker {
       let settings = TuneSettings(
         space: space.text, trials: trials, timeout: timeout, sampler: sampler, pruner: pruner, folds: folds,
         validation: validation, seed: seed, limit: limit, retryFailed: retryFailed, label: label,
         warmStart: warmStart, objectives: objectives.map(\.rawValue), constraints: constraints.map(\.description),
-        population: population, interval: interval)
+        population: population, interval: interval, keepPaused: keepPaused)
       // Sorted keys: the same settings are the same text (Foundation's key order is not fixed).
       let encoder = JSONEncoder()
       encoder.outputFormatting = .sortedKeys

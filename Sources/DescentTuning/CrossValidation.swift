@@ -110,11 +110,14 @@ extension Trial {
     return values.reduce(0, +) / Double(values.count)
   }
 
+  /// How the names of the artifacts a PAUSED trial holds to continue begin
+  /// (``Study/prunePaused(keeping:)`` deletes them).
+  public static let checkpointPrefix = "checkpoint."
   /// The artifact holding fold `fold`'s checkpoint while a trial is PAUSED.
-  public static func checkpointName(fold: Int) -> String { "checkpoint.\(fold)" }
+  public static func checkpointName(fold: Int) -> String { checkpointPrefix + "\(fold)" }
   /// The artifact holding the step a PAUSED trial's checkpoints hold (decimal text), by which a
   /// promoted trial lost mid-run is paused there again.
-  public static let pausedStepName = "checkpoint.step"
+  public static let pausedStepName = checkpointPrefix + "step"
 
   /// Ends the trial after `step`: PAUSED with each fold's checkpoint kept, or PRUNED.
   private func stop(_ trainers: [Trainer], after step: Int) throws -> Never {

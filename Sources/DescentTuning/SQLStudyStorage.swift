@@ -323,6 +323,23 @@ public class SQLStudyStorage: StudyStorage, @unchecked Sendable {
     }
   }
 
+  public func prunePausedTrial(study: Int64, number: Int, error: String, artifactPrefix: String) throws -> Bool {
+    try write {
+      let changed = try db.query(
+        """
+        UPDATE trials SET state = 'PRUNED', error = $1 WHERE study = $2 AND number = $3 AND state = 'PAUSED'
+        RETURNING id
+        """,
+        [.text(error), .integer(study), .integer(Int64(number))])
+      guard let id = changed.first?[0] else { return false }
+      // substr, not LIKE: a prefix's '_' or '%' would be a pattern.
+      try db.query(
+        "DELETE FROM artifacts WHERE trial = $1 AND substr(name, 1, $2) = $3",
+        [id, .integer(Int64(artifactPrefix.count)), .text(artifactPrefix)])
+      return true
+    }
+  }
+
   public func setParameter(trial: Int64, _ name: String, _ value: ParameterValue) throws {
     let text = try Self.json(value)
     try write {

@@ -36,34 +36,40 @@ public final class Study: Sendable {
   /// on (the highest step first, then the best value). With ``SuccessiveHalvingPruner`` this is
   /// ASHA's promotion, and a promoted trial's result equals an uninterrupted run's bit for bit.
   public let pausing: Bool
+  /// With ``pausing``: at most this many PAUSED trials keep their checkpoints — after a trial
+  /// pauses, the others are pruned, those furthest from a promotion first
+  /// (``prunePaused(keeping:)``), which bounds the store's size; nil keeps every one.
+  public let pausedLimit: Int?
   let id: Int64
   let registered = RegisteredDomains()
 
   /// Opens study `name` in `storage`, creating it if new; with a `space`, checks every parameter
   /// against the domains the study already holds. `retryFailed` re-queues each failed trial up to
-  /// that many times; `pausing` pauses stopped trials to promote them later (``pausing``).
+  /// that many times; `pausing` pauses stopped trials to promote them later (``pausing``), keeping
+  /// the checkpoints of at most `pausedLimit` of them (``pausedLimit``).
   /// - Throws: ``TuningError/incompatible(study:parameter:stored:given:)`` naming the parameter or
   ///   the direction that differs; storage errors.
   public convenience init(
     name: String = "default", storage: any StudyStorage, direction: Direction, sampler: any Sampler = TPESampler(),
     pruner: any Pruner = NoPruner(), space: SearchSpace? = nil, heartbeatInterval: Double = 5,
-    gracePeriod: Double = 60, retryFailed: Int = 0, pausing: Bool = false
+    gracePeriod: Double = 60, retryFailed: Int = 0, pausing: Bool = false, pausedLimit: Int? = nil
   ) throws {
     try self.init(
       name: name, storage: storage, directions: [direction], sampler: sampler, pruner: pruner, space: space,
-      heartbeatInterval: heartbeatInterval, gracePeriod: gracePeriod, retryFailed: retryFailed, pausing: pausing)
+      heartbeatInterval: heartbeatInterval, gracePeriod: gracePeriod, retryFailed: retryFailed, pausing: pausing,
+      pausedLimit: pausedLimit)
   }
 
   /// A study of one objective per entry of `directions`, whose objectives return that many
   /// results and then `constraints` constraint values (feasible when all are ≤ 0), for a sampler
   /// that handles several (``NSGAIISampler``, ``TPESampler``, ``RandomSampler``, ``GridSampler``); a
-  /// pruner must judge several (``ParetoPruner``) or be ``NoPruner``, and trials do not pause. Otherwise as
-  /// ``init(name:storage:direction:sampler:pruner:space:heartbeatInterval:gracePeriod:retryFailed:pausing:)``.
+  /// pruner must judge several (``ParetoPruner``) or be ``NoPruner``, and trials do not pause. Otherwise
+  /// as the initializer of one `direction`.
   /// - Throws: ``ConfigurationError`` naming the sampler or pruner that cannot, storage errors.
   public init(
     name: String = "default", storage: any StudyStorage, directions: [Direction], constraints: Int = 0,
     sampler: any Sampler, pruner: any Pruner = NoPruner(), space: SearchSpace? = nil, heartbeatInterval: Double = 5,
-    gracePeriod: Double = 60, retryFailed: Int = 0, pausing: Bool = false
+    gracePeriod: Double = 60, retryFailed: Int = 0, pausing: Bool = false, pausedLimit: Int? = nil
   ) throws {
     try ConfigurationError.require(heartbeatInterval > 0, "heartbeatInterval", heartbeatInterval, "> 0")
     try ConfigurationError.require(retryFailed >= 0, "retryFailed", retryFailed, ">= 0")
@@ -79,7 +85,9 @@ public final class Study: Sendable {
         (pruner is NoPruner || pruner.handlesSeveralObjectives) && !pausing, "pruner", "\(type(of: pruner))",
         "NoPruner or ParetoPruner with several objectives")
     }
+    try ConfigurationError.require((pausedLimit ?? 0) >= 0, "pausedLimit", pausedLimit ?? 0, ">= 0")
     (self.retryFailed, self.pausing, self.constraintCount) = (retryFailed, pausing, constraints)
+    self.pausedLimit = pausedLimit
     try ConfigurationError.require(gracePeriod > heartbeatInterval, "gracePeriod", gracePeriod, "> heartbeatInterval")
     (self.name, self.storage, self.directions, self.sampler, self.pruner) = (name, storage, directions, sampler, pruner)
     direction = directions[0]
@@ -224,7 +232,9 @@ public final class Study: Sendable {
               target: target, deadline: deadline, runningUntil: runningUntil ?? deadline, device: device,
               worker: worker, heartbeat: heartbeat, stalled: stalled, objective: objective)
             {
-            case let .ran(record, trials): onTrialFinished?(record, Self.best(trials, direction))
+            case let .ran(record, trials):
+              if record.state == .paused, let pausedLimit { try prunePaused(keeping: pausedLimit) }
+              onTrialFinished?(record, Self.best(trials, direction))
             case .waiting: Thread.sleep(forTimeInterval: 0.2)  // a few store reads a second per idle worker
             case .done: return
             }

@@ -33,6 +33,10 @@ public protocol StudyStorage: AnyObject, Sendable {
   /// checkpoint holds), dropping the values it reported after it and storing `error` as why;
   /// false (changing nothing) when it is no longer RUNNING.
   func pauseLostTrial(trial: Int64, step: Int, error: String) throws -> Bool
+  /// Ends PAUSED trial `number` of `study` as PRUNED, storing `error` as why, and deletes its
+  /// artifacts whose names start with `artifactPrefix` (its checkpoints), in one transaction;
+  /// false (changing nothing) when it is no longer PAUSED (a worker promoted it first).
+  func prunePausedTrial(study: Int64, number: Int, error: String, artifactPrefix: String) throws -> Bool
   func setParameter(trial: Int64, _ name: String, _ value: ParameterValue) throws
   /// Stores an intermediate value (with `values`, each objective's in a study of several) and
   /// refreshes the heartbeat.

@@ -106,6 +106,9 @@ struct AutoMLCommandTests {
     #expect(evaluated.status == 0 && evaluated.output.contains("90 rows  loss "), "\(evaluated.error)")
     let storage = try SQLiteStorage(path: "\(folder)/study.sqlite")
     let trials = try storage.trials(study: try #require(try storage.studies().first?.id))
+    // The study's size is bounded: at most AutoMLCommand.pausedLimit paused trials keep checkpoints.
+    #expect(try storage.settings(study: storage.studies()[0].id)?.contains(#""keepPaused":64"#) == true)
+    #expect(trials.count { $0.state == .paused } <= 64)
     // The starting points (the first four trials, the last a linear model) are never stopped by
     // ASHA: they train every epoch.
     let epochs = try #require(first.output.firstMatch(of: /"epochs": (\d+)/).flatMap { Int($0.1) })

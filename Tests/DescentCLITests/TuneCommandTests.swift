@@ -102,6 +102,11 @@ struct TuneCommandTests {
         "--worker takes the study's settings from the store; leave out --sampler, --trials"
       ),
       (["--retry-failed", "-1"], "--retry-failed: '-1' is not a whole number >= 0"),
+      (["--keep-paused", "-1"], "--keep-paused: '-1' is not a whole number >= 0"),
+      (
+        ["--space", "s.json", "--keep-paused", "3"],
+        "--keep-paused bounds ASHA's paused trials: it needs --pruner asha (given: median)"
+      ),
     ] {
       let result = try cli.run(["tune"] + arguments)
       #expect(result.status == 64 && result.error.hasPrefix("descent: \(message)"), "\(arguments): \(result.error)")
@@ -213,6 +218,29 @@ struct TuneCommandTests {
       }
     }
     #expect(kept(try Self.trials("\(folder)/again/trials.json")) == kept(trials))
+  }
+
+  /// `--keep-paused 0`: every trial ASHA pauses is pruned at once, its checkpoints deleted and
+  /// why stored; the bound is a study setting (workers take it from the store).
+  @Test(.enabled(if: enabled, "Fashion-MNIST is not installed (dataset-fashion-mnist)"))
+  func keepPausedBoundsThePausedTrials() throws {
+    let (folder, path) = try Self.space(Self.tiny.replacingOccurrences(of: #""epochs": 1"#, with: #""epochs": 4"#))
+    let result = try cli.run([
+      "tune", "--space", path, "--trials", "8", "--limit", "300", "--pruner", "asha", "--keep-paused", "0",
+      "--workers", "1", "--output", folder, "--quiet",
+    ])
+    #expect(result.status == 0, "\(result.error)")
+    let storage = try SQLiteStorage(path: "\(folder)/study.sqlite")
+    let id = try #require(try storage.studies().first?.id)
+    let trials = try storage.trials(study: id)
+    #expect(trials.count == 8 && !trials.contains { $0.state == .paused }, "\(trials.map(\.state))")
+    let bounded = trials.filter { $0.error?.contains("pruned to keep at most 0 paused trials' checkpoints") == true }
+    #expect(!bounded.isEmpty && bounded.allSatisfy { $0.state == .pruned }, "\(trials.map { $0.error ?? "" })")
+    for trial in bounded {
+      #expect(try storage.artifact(name: Trial.pausedStepName, study: id, number: trial.number) == nil)
+      #expect(try storage.artifact(name: Trial.checkpointName(fold: 0), study: id, number: trial.number) == nil)
+    }
+    #expect(try storage.settings(study: id)?.contains(#""keepPaused":0"#) == true)
   }
 
   /// The trials of a `trials.json` file.

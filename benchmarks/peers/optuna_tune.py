@@ -7,7 +7,10 @@ log-uniform [1e-6, 1e-2], optimizer adam or sgd with momentum [0.5, 0.99].
 With nsga2: two objectives, validation accuracy (maximized) and the model's parameter count
 (minimized), NSGA-II with Optuna's defaults (population 50), TRIALS trials (default 30); the
 JSON line then holds the Pareto front's [accuracy, parameters] pairs.
-Usage: optuna_tune.py SEED tpe|random|cmaes|nsga2 none|median [TRIALS]. Prints one JSON line: best, seconds, counts."""
+With JOBS (default 1), Optuna runs that many trials at once in threads (`n_jobs`): with
+OMP_NUM_THREADS=1, one core each, as `descent tune` runs one 1-thread trial per core.
+Usage: optuna_tune.py SEED tpe|random|cmaes|nsga2 none|median [TRIALS [JOBS]]. Prints one JSON line: best,
+seconds, counts."""
 import json
 import sys
 import time
@@ -20,6 +23,7 @@ from fashion import load
 
 seed, sampler_name, pruner_name = int(sys.argv[1]), sys.argv[2], sys.argv[3]
 trials = int(sys.argv[4]) if len(sys.argv) > 4 else 30
+jobs = int(sys.argv[5]) if len(sys.argv) > 5 else 1
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 torch.manual_seed(seed)
 x, y = load("train")
@@ -77,11 +81,11 @@ pruner = optuna.pruners.MedianPruner() if pruner_name == "median" else optuna.pr
 directions = ["maximize", "minimize"] if sampler_name == "nsga2" else ["maximize"]
 study = optuna.create_study(directions=directions, sampler=sampler, pruner=pruner)
 start = time.perf_counter()
-study.optimize(objective, n_trials=trials)
+study.optimize(objective, n_trials=trials, n_jobs=jobs)
 states = [t.state.name for t in study.trials]
 if sampler_name == "nsga2":
     print(json.dumps({"front": [t.values for t in study.best_trials], "seconds": time.perf_counter() - start}))
     sys.exit(0)
 print(json.dumps({"best": study.best_value, "seconds": time.perf_counter() - start, "pruned": states.count("PRUNED"),
                   "complete": states.count("COMPLETE"), "optuna": optuna.__version__, "torch": torch.__version__,
-                  "threads": torch.get_num_threads()}))
+                  "threads": torch.get_num_threads(), "jobs": jobs}))
