@@ -1,7 +1,7 @@
 """Summarizes the benchmark scripts' result rows, `TOOL [SETTING ...] seed N  NAME VALUE  SECONDS s`
 (tune.sh, tune-pareto.sh, pbt.sh): for each tool and setting, in the order first seen, the value's
-mean and range over the seeds and the mean wall time; for Optuna's rows, Descent's mean wall time
-over Optuna's in the same setting. Usage: python3 benchmarks/summary.py ROWS_FILE"""
+mean and range over the seeds and the mean wall time; for Optuna's rows (optuna, optuna-process),
+Descent's mean wall time over Optuna's in the same setting. Usage: python3 benchmarks/summary.py ROWS_FILE"""
 import collections
 import sys
 
@@ -23,6 +23,6 @@ for key, runs in rows.items():
     line = "%-22s %s mean %.4f (%.4f–%.4f), wall mean %.1f s" % (
         " ".join(key), name, sum(values) / len(values), min(values), max(values), wall(key))
     descent = ("descent",) + key[1:]
-    if key[0] == "optuna" and descent in rows:
+    if key[0].startswith("optuna") and descent in rows:
         line += ", wall ratio descent/optuna %.2f×" % (wall(descent) / wall(key))
     print(line)

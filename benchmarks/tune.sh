@@ -6,6 +6,9 @@
 #   (default: "1 2 3", descent tune's default workers, "tpe random" (also cmaes), 30, "none median");
 #   WORKERS, when given, is also the peer's trials at once (Optuna's n_jobs; with OMP_NUM_THREADS=1, a core
 #   each, as Descent's 1-thread workers), else Optuna runs one trial at a time on PyTorch's threads.
+# Descent's seconds are its whole command (start-up and reading Fashion-MNIST included); the optuna
+# rows' are Optuna's optimize call only, the optuna-process rows' its whole process (Python, imports,
+# data) like Descent's.
 # Peer: pip install optuna cmaes torch numpy. Prints one row per run, then mean and range per setting.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -37,10 +40,14 @@ for sampler in $samplers; do
       printf 'descent %-6s %-6s seed %s  best %.4f  %6.1f s\n' $sampler $pruner "$seed" "$best" "$seconds" |
         tee -a "$results"
       if [ $peer = 1 ]; then
+        start=$(date +%s.%N)
         line=$(cd benchmarks/peers && python3 optuna_tune.py "$seed" $sampler $pruner "$trials" ${2:-} | tail -1)
+        whole=$(echo "$(date +%s.%N) - $start" | bc)
         read -r pbest pseconds < <(
           python3 -c "import json,sys; d=json.loads(sys.argv[1]); print(d['best'], d['seconds'])" "$line")
         printf 'optuna  %-6s %-6s seed %s  best %.4f  %6.1f s\n' $sampler $pruner "$seed" "$pbest" "$pseconds" |
+          tee -a "$results"
+        printf 'optuna-process %-6s %-6s seed %s  best %.4f  %6.1f s\n' $sampler $pruner "$seed" "$pbest" "$whole" |
           tee -a "$results"
       fi
     done

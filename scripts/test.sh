@@ -23,6 +23,7 @@ case "${1:-}" in
   *) echo "usage: scripts/test.sh [--quick]" >&2; exit 64 ;;
 esac
 TMPDIR=$(mktemp -d /tmp/descent-tests.XXXXXX)
+chmod 755 "$TMPDIR"  # the read-only-store test reads it as nobody
 export TMPDIR
 trap 'rm -rf "$TMPDIR"' EXIT
 if [ "${1:-}" = --quick ]; then

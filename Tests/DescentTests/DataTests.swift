@@ -98,6 +98,24 @@ import Testing
     #expect(throws: DataError.nonFinite(source: "toy targets", row: 1, column: 0, value: .infinity)) {
       try targets.checkFinite()
     }
+    // The fast pass takes 16 values at once and the rest one by one: each kind of non-finite value
+    // at every position of 37 (two blocks and a tail), in the features and in the targets.
+    for bad: Float in [.nan, .infinity, -.infinity, .signalingNaN] {
+      for index in 0..<37 {
+        var values = (0..<37).map { Float($0) - 18.5 }
+        let finite = try Dataset(features: values, featureCount: 37, targets: [0], name: "wide")
+        try finite.checkFinite()
+        values[index] = bad
+        #expect(throws: DataError.self, "\(bad) at \(index)") {
+          try Dataset(features: values, featureCount: 37, targets: [0], name: "wide").checkFinite()
+        }
+        #expect(throws: DataError.self, "\(bad) at target \(index)") {
+          try Dataset(features: [Float](repeating: 1, count: 37), featureCount: 1, targets: values).checkFinite()
+        }
+        #expect(Dataset.allFinite(values) == false)
+      }
+    }
+    #expect(Dataset.allFinite([]) && Dataset.allFinite([.greatestFiniteMagnitude, -.greatestFiniteMagnitude]))
   }
 
   @Test func datasetsCheckShapesSplitAndStandardize() throws {
