@@ -4,12 +4,16 @@
 # (3 epochs, 10 000 training / 5 000 validation images of Fashion-MNIST), both at their default
 # population of 50, TRIALS trials per seed. Reports each front's hypervolume in the plane of
 # validation error and parameters / 407 050 (the space's largest model), up to (1, 1), and the
-# wall time. Usage: benchmarks/tune-pareto.sh [SEEDS] [TRIALS]   (default: "1 2 3", 100)
+# wall time: Descent's whole command; Optuna's optimize call (optuna rows) and its whole process
+# (optuna-process rows: Python, imports, data, as Descent's). JOBS: Optuna's trials at once (n_jobs;
+# with OMP_NUM_THREADS=1, a core each, as Descent's default one 1-thread worker per core).
+# Usage: benchmarks/tune-pareto.sh [SEEDS] [TRIALS] [JOBS]   (default: "1 2 3", 100, 1)
 # Peer: pip install optuna torch numpy.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seeds="${1:-1 2 3}"
 trials="${2:-100}"
+jobs="${3:-1}"
 scripts/install-system-packages.sh
 swift build -c release --product descent >/dev/null
 echo "CPU: $(benchmarks/cpu.sh), $trials trials"
@@ -37,11 +41,14 @@ for seed in $seeds; do
   rm -rf "$folder"
   printf 'descent seed %s  hypervolume %s  %6.1f s\n' "$seed" "$hv" "$seconds" | tee -a "$results"
   if [ $peer = 1 ]; then
-    line=$(cd benchmarks/peers && python3 optuna_tune.py "$seed" nsga2 none "$trials" | tail -1)
+    start=$(date +%s.%N)
+    line=$(cd benchmarks/peers && python3 optuna_tune.py "$seed" nsga2 none "$trials" "$jobs" | tail -1)
+    whole=$(echo "$(date +%s.%N) - $start" | bc)
     hv=$(python3 -c "import json, sys; print(json.dumps(json.loads(sys.argv[1])['front']))" "$line" |
       python3 -c "$volume")
     pseconds=$(python3 -c "import json, sys; print(json.loads(sys.argv[1])['seconds'])" "$line")
     printf 'optuna  seed %s  hypervolume %s  %6.1f s\n' "$seed" "$hv" "$pseconds" | tee -a "$results"
+    printf 'optuna-process seed %s  hypervolume %s  %6.1f s\n' "$seed" "$hv" "$whole" | tee -a "$results"
   fi
 done
 python3 benchmarks/summary.py "$results"
