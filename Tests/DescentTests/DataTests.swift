@@ -42,6 +42,14 @@ import Testing
     #expect(try IDXFile(path: floats).values == [1, -2.5])
     let shorts = try file("shorts.idx", [0, 0, 0x0B, 1, 0, 0, 0, 2, 0xFF, 0xFE, 0x01, 0x00])
     #expect(try IDXFile(path: shorts).values == [-2, 256])
+    // Two values of each remaining type, so each one's stride through the bytes counts.
+    let signed = try file("signed.idx", [0, 0, 0x09, 1, 0, 0, 0, 2, 0xFF, 0x7F])
+    #expect(try IDXFile(path: signed).values == [-1, 127])
+    let ints = try file("ints.idx", [0, 0, 0x0C, 1, 0, 0, 0, 2, 0xFF, 0xFF, 0xFF, 0xFE, 0, 0, 1, 0])
+    #expect(try IDXFile(path: ints).values == [-2, 256])
+    let doubles = try file(
+      "doubles.idx", [0, 0, 0x0E, 1, 0, 0, 0, 2, 0x3F, 0xF0, 0, 0, 0, 0, 0, 0, 0xC0, 0x04, 0, 0, 0, 0, 0, 0])
+    #expect(try IDXFile(path: doubles).values == [1, -2.5])
   }
 
   @Test func idxWriteRoundTrips() throws {

@@ -42,16 +42,19 @@ public struct IDXFile: Sendable {
     let kind = bytes[2]
     values = [Float](unsafeUninitializedCapacity: count) { output, initialized in
       bytes.withUnsafeBufferPointer { input in
-        for i in 0..<count {
-          let offset = start + i * size
-          switch kind {
-          case 0x08: output[i] = Float(input[offset])
-          case 0x09: output[i] = Float(Int8(bitPattern: input[offset]))
-          case 0x0B: output[i] = Float(Int16(truncatingIfNeeded: Self.bigEndian(bytes, offset, 2)))
-          case 0x0C: output[i] = Float(Int32(truncatingIfNeeded: Self.bigEndian(bytes, offset, 4)))
-          case 0x0D: output[i] = Float(bitPattern: UInt32(truncatingIfNeeded: Self.bigEndian(bytes, offset, 4)))
-          default: output[i] = Float(Double(bitPattern: Self.bigEndian(bytes, offset, 8)))
+        // One loop per type, so the bytes' (images': 47 million for Fashion-MNIST) vectorizes.
+        switch kind {
+        case 0x08: for i in 0..<count { output[i] = Float(input[start + i]) }
+        case 0x09: for i in 0..<count { output[i] = Float(Int8(bitPattern: input[start + i])) }
+        case 0x0B:
+          for i in 0..<count { output[i] = Float(Int16(truncatingIfNeeded: Self.bigEndian(bytes, start + 2 * i, 2))) }
+        case 0x0C:
+          for i in 0..<count { output[i] = Float(Int32(truncatingIfNeeded: Self.bigEndian(bytes, start + 4 * i, 4))) }
+        case 0x0D:
+          for i in 0..<count {
+            output[i] = Float(bitPattern: UInt32(truncatingIfNeeded: Self.bigEndian(bytes, start + 4 * i, 4)))
           }
+        default: for i in 0..<count { output[i] = Float(Double(bitPattern: Self.bigEndian(bytes, start + 8 * i, 8))) }
         }
       }
       initialized = count
