@@ -11,8 +11,12 @@ extension Study {
   /// - Throws: ``ConfigurationError`` for a negative `limit`; storage errors.
   @discardableResult
   public func prunePaused(keeping limit: Int) throws -> [Int] {
+    try prunePaused(keeping: limit, history: try trials())
+  }
+
+  /// As ``prunePaused(keeping:)``, judging by `history`, the study's trials as just read.
+  func prunePaused(keeping limit: Int, history: [TrialRecord]) throws -> [Int] {
     try ConfigurationError.require(limit >= 0, "limit", limit, ">= 0")
-    let history = try trials()
     let paused = history.filter { $0.state == .paused && $0.lastStep != nil }
     guard paused.count > limit else { return [] }
     let ranked = paused.map { trial in (trial, Self.standing(of: trial, among: history, direction)) }

@@ -233,7 +233,9 @@ public final class Study: Sendable {
               worker: worker, heartbeat: heartbeat, stalled: stalled, objective: objective)
             {
             case let .ran(record, trials):
-              if record.state == .paused, let pausedLimit { try prunePaused(keeping: pausedLimit) }
+              if record.state == .paused, let pausedLimit {
+                _ = try prunePaused(keeping: pausedLimit, history: trials)
+              }
               onTrialFinished?(record, Self.best(trials, direction))
             case .waiting: Thread.sleep(forTimeInterval: 0.2)  // a few store reads a second per idle worker
             case .done: return
