@@ -359,6 +359,12 @@ MUTATIONS = [
     ("a promoted trial starts an epoch past the hard stop", "Sources/DescentTuning/CrossValidation.swift",
      "if let stopBefore, epoch > first || resumedBeforeStop,", "if let stopBefore, epoch > first,",
      "PromotionTests"),
+    ("the CPU backend counts the machine's cores, not the process's", "Sources/Descent/CPU/Parallel.swift",
+     "package static let cores = UsableCores.count()",
+     "package static let cores = max(1, ProcessInfo.processInfo.activeProcessorCount)", "theCPUBackendKeeps"),
+    ("a dataset's finiteness is not measured again after scaling", "Sources/Descent/Data/Dataset.swift",
+     "    for i in features.indices { features[i] *= factor }\n    allValuesFinite = ",
+     "    for i in features.indices { features[i] *= factor }\n    _ = ", "DataTests"),
 ]
 
 # Built as scripts/test.sh builds (optimized): the suites a mutation runs take a quarter of the time.

@@ -7,7 +7,8 @@ import Foundation
 /// `DESCENT_KERNEL_PROFILE`).
 enum DevicesCommand {
   static func run() -> Int32 {
-    print("cpu: pure-Swift backend, \(Parallel.cores) threads\n  build: \(CPUBackend.buildDescription)")
+    let threads = Parallel.cores == 1 ? "1 thread" : "\(Parallel.cores) threads"
+    print("cpu: pure-Swift backend, \(threads)\n  build: \(CPUBackend.buildDescription)")
     do {
       let devices = try OpenCLDevice.all()
       let chosen = try? OpenCLDevice.select(.automatic)

@@ -18,7 +18,7 @@ extension TuneCommand {
       guard !devices.isEmpty else { throw OpenCLError.noDevice(selector: "any", available: []) }
       return try (0..<(count ?? devices.count)).map { try OpenCLBackend(device: devices[$0 % devices.count]) }
     }
-    let cores = ProcessInfo.processInfo.activeProcessorCount
+    let cores = Parallel.cores
     let count = min(count ?? cores, max(1, trials))
     let threads = max(1, cores / count)
     return (0..<count).map { _ in count == 1 ? CPUBackend() : CPUBackend(threads: threads) }

@@ -46,6 +46,16 @@ struct CommandLineTests {
     }
   }
 
+  /// The CPU backend runs on the cores the process may use, not on every core of the machine:
+  /// under `taskset` to one core, one thread (with two, a training epoch took 11× as long).
+  @Test func theCPUBackendKeepsToTheCoresItIsGiven() throws {
+    let binary = Bundle.main.bundleURL.appendingPathComponent("descent").path
+    let pinned = try run(["devices"], as: ["/usr/bin/taskset", "-c", "0", binary])
+    #expect(pinned.output.hasPrefix("cpu: pure-Swift backend, 1 thread\n"), "\(pinned.output.prefix(80))")
+    let all = try descent("devices")
+    #expect(all.output.hasPrefix("cpu: pure-Swift backend, \(Parallel.cores) thread"), "\(all.output.prefix(80))")
+  }
+
   /// `DESCENT_KERNEL_PROFILE` makes every device choose GPU kernels; an unknown value is a usage
   /// error naming the variable and the allowed values.
   @Test(.enabled(if: ProcessInfo.processInfo.environment["CI"] == "true", "needs an OpenCL device (CI)"))

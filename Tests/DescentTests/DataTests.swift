@@ -124,6 +124,15 @@ import Testing
       }
     }
     #expect(Dataset.allFinite([]) && Dataset.allFinite([.greatestFiniteMagnitude, -.greatestFiniteMagnitude]))
+    // Finiteness is measured when values are set: scaling can overflow finite values, and the
+    // subset of a bad set's good rows is good.
+    var large = try Dataset(features: [1, 3e30], featureCount: 1, targets: [0, 1], name: "large")
+    try large.checkFinite()
+    large.scale(by: 1e10)
+    #expect(throws: DataError.nonFinite(source: "large features", row: 1, column: 0, value: .infinity)) {
+      try large.checkFinite()
+    }
+    try large.subset([0]).checkFinite()
   }
 
   @Test func datasetsCheckShapesSplitAndStandardize() throws {

@@ -1,5 +1,6 @@
 @testable import Descent
 import Dispatch
+import Foundation
 import Synchronization
 import Testing
 
@@ -29,6 +30,19 @@ import Testing
       }
     }
     #expect(total.load(ordering: .relaxed) == 16 * 200 * 5)
+  }
+
+  /// The usable cores: an affinity mask's bits (hexadecimal words, commas between) and a cgroup
+  /// quota rounded up; what cannot be read is no limit.
+  @Test func usableCoresReadTheMaskAndTheQuota() {
+    #expect(UsableCores.maskCores("3") == 2 && UsableCores.maskCores("ff") == 8)
+    #expect(UsableCores.maskCores("00000000,00000105\n") == 3 && UsableCores.maskCores("F0,0") == 4)
+    #expect(UsableCores.maskCores("0") == nil && UsableCores.maskCores("xyz") == nil)
+    #expect(UsableCores.quotaCores("max 100000\n") == nil && UsableCores.quotaCores("100000 100000\n") == 1)
+    #expect(UsableCores.quotaCores("150000 100000") == 2 && UsableCores.quotaCores("50000 100000") == 1)
+    #expect(UsableCores.quotaCores("") == nil && UsableCores.quotaCores("0 100000") == nil)
+    #expect(UsableCores.affinity().map { $0 >= Parallel.cores } ?? true)
+    #expect(Parallel.cores >= 1 && Parallel.cores <= ProcessInfo.processInfo.activeProcessorCount)
   }
 
   /// A backend limited to fewer threads computes the same products and loops on no more cores;

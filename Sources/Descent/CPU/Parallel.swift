@@ -3,8 +3,8 @@ import Foundation
 
 /// Splits loops across up to `threads` cores: the caller plus a ``WorkerPool``'s threads.
 package struct Parallel: Sendable {
-  /// The number of cores the process may use.
-  package static let cores = max(1, ProcessInfo.processInfo.activeProcessorCount)
+  /// The number of cores the process may use (``UsableCores``).
+  package static let cores = UsableCores.count()
   /// Every core, with the process's shared pool (what `CPUBackend()` uses).
   package static let all = Parallel(threads: cores, pool: WorkerPool.shared)
 

@@ -4,7 +4,10 @@ import Synchronization
 /// Threads that stay awake between the CPU backend's parallel loops. A training step is dozens of
 /// short loops (a 128-row GEMM takes ~0.1 ms); waking Dispatch's threads for each cost a large part
 /// of that. Workers spin for a while after a loop, then sleep on a semaphore; the caller works on
-/// the loop too and returns when every worker has finished.
+/// the loop too and returns when every worker has finished. Every spin yields the core now and
+/// then, so that a thread it waits for can run where threads outnumber cores (other processes
+/// beside it): without, two 2-thread trainings at once on 2 cores took 1.5× as long as one after
+/// the other.
 final class WorkerPool: @unchecked Sendable {
   // @unchecked: `count` and `body` are written only by the caller holding `busy`, before it bumps
   // `generation`; workers read them only after seeing the new generation (acquiring), and the
@@ -73,7 +76,11 @@ final class WorkerPool: @unchecked Sendable {
         worker.wake.signal()
       }
       work()
-      while unfinished.load(ordering: .sequentiallyConsistent) > 0 {}
+      var spins = 0
+      while unfinished.load(ordering: .sequentiallyConsistent) > 0 {
+        spins += 1
+        if spins & 255 == 0 { sched_yield() }
+      }
       self.body = nil
     }
     return true
@@ -95,7 +102,9 @@ final class WorkerPool: @unchecked Sendable {
       var spins = 0, spinStart = DispatchTime.now().uptimeNanoseconds
       while generation.load(ordering: .sequentiallyConsistent) == seen {
         spins += 1
-        guard spins & 1023 == 0, DispatchTime.now().uptimeNanoseconds - spinStart > spinNanoseconds else { continue }
+        guard spins & 1023 == 0 else { continue }
+        sched_yield()
+        guard DispatchTime.now().uptimeNanoseconds - spinStart > spinNanoseconds else { continue }
         worker.sleeping.store(true, ordering: .sequentiallyConsistent)
         if generation.load(ordering: .sequentiallyConsistent) != seen {
           worker.sleeping.store(false, ordering: .sequentiallyConsistent)

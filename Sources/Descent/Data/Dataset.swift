@@ -7,6 +7,10 @@ public struct Dataset: Sendable {
   public let targetWidth: Int
   /// A name used in error messages: a file or `"Fashion-MNIST train"`.
   public var name: String
+  /// Whether every feature and target is finite, measured when the values are set: training
+  /// checks its data at every `fit` call (an epoch, for a study's trials), and this makes the
+  /// check free after the first.
+  private var allValuesFinite: Bool
 
   /// - Throws: ``DataError/inconsistent(_:)`` when the arrays do not hold the same number of rows.
   public init(
@@ -26,6 +30,7 @@ public struct Dataset: Sendable {
     self.targets = targets
     self.targetWidth = targetWidth
     self.name = name
+    allValuesFinite = Self.allFinite(features) && Self.allFinite(targets)
   }
 
   public var rows: Int { targets.count / targetWidth }
@@ -56,6 +61,7 @@ public struct Dataset: Sendable {
   /// Multiplies every feature by `factor` (for example 1/255 for 8-bit pixels).
   public mutating func scale(by factor: Float) {
     for i in features.indices { features[i] *= factor }
+    allValuesFinite = Self.allFinite(features) && Self.allFinite(targets)
   }
 
   /// Throws ``DataError/invalidTarget(source:row:value:allowed:)`` for the first target that is not
@@ -82,9 +88,7 @@ public struct Dataset: Sendable {
   /// Throws ``DataError/nonFinite(source:row:column:value:)`` for the first NaN or infinity in the
   /// features or targets, so bad data is reported before training starts.
   public func checkFinite() throws {
-    // Training checks its data at every `fit` call (an epoch, for a study's trials): the scan for
-    // the culprit runs only when the fast pass finds one.
-    guard !(Self.allFinite(features) && Self.allFinite(targets)) else { return }
+    guard !allValuesFinite else { return }
     if let i = features.firstIndex(where: { !$0.isFinite }) {
       throw DataError.nonFinite(
         source: "\(name) features", row: i / featureCount, column: i % featureCount, value: features[i])
