@@ -365,6 +365,8 @@ MUTATIONS = [
     ("a dataset's finiteness is not measured again after scaling", "Sources/Descent/Data/Dataset.swift",
      "    for i in features.indices { features[i] *= factor }\n    allValuesFinite = ",
      "    for i in features.indices { features[i] *= factor }\n    _ = ", "DataTests"),
+    ("the refit stops one epoch short", "Sources/DescentCLI/AutoMLRefit.swift",
+     "    for epoch in 1...epochs {", "    for epoch in 1...max(1, epochs - 1) {", "theRefitTrains"),
 ]
 
 # Built as scripts/test.sh builds (optimized): the suites a mutation runs take a quarter of the time.

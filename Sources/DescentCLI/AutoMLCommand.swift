@@ -16,12 +16,20 @@ struct AutoMLCommand {
   var output = "descent-automl"
   var source = DataSource()
   var quiet = false
+  var refit = "auto"
 
   /// The plan: no trial starts after `searchShare` of the budget; no epoch starts that would end
   /// after `trainingShare` of it less a second (2% of a short one; each trial knows how long its
   /// last epoch took);
   /// the rest is for the selection, the model file and the export (a few seconds at most).
   static let searchShare = 0.8, trainingShare = 0.95
+  /// With a refit (``AutoMLRefit``), trials start until `search` of the budget and train until
+  /// `training` of it (less the second as above); the refit has until ``trainingShare``.
+  static let refitPlan = (search: 0.5, training: 0.6)
+  /// `--refit auto` refits from this budget up: past ten minutes or so more search barely helps
+  /// (an hour's best trial was no better than ten minutes'), while every member gains the held-out
+  /// rows.
+  static let refitBudget = 1800.0
   /// Up to this many training rows, trials are scored by 5-fold cross-validation (AutoGluon bags
   /// small tables too); above, on tune's 20% validation split.
   static let crossValidationRows = 5_000
@@ -58,12 +66,55 @@ struct AutoMLCommand {
         "output", "descent-automl",
         "where model.safetensors (the ensemble), model.onnx, space.json and tune's outputs go", \.output,
         expected: "a folder"),
+      Flag(
+        "refit", "auto",
+        "train the ensemble's members again on every training row before the end: on, off, or auto (from 30m "
+          + "up; never with cross-validation, whose folds use every row already)"
+      ) { settings, text in
+        guard ["auto", "on", "off"].contains(text) else { return "auto, on or off" }
+        settings.refit = text
+        return nil
+      },
       .toggle("quiet", "print only the plan and the scores", \.quiet),
     ] + DataSource.flags(\.source))
 
   static var help: String { flags.help }
 
   init(_ options: [String]) throws { try Self.flags.parse(options, into: &self) }
+
+  /// `built`'s members trained again on every training row until `deadline` (``AutoMLRefit``),
+  /// on the workers the search had; prints what it did and the new ensemble's test score.
+  private func refitMembers(
+    _ built: StudyEnsemble, store: any StudyStorage, space: TuneSpace, data: TrainingData, rate: Double,
+    tune: TuneCommand, deadline: Date, test: Dataset?
+  ) throws -> Ensemble {
+    let started = Date()
+    guard let id = try store.studies().first(where: { $0.name == study })?.id else { return built.ensemble }
+    let records = Dictionary(uniqueKeysWithValues: try store.trials(study: id).map { ($0.number, $0) })
+    let numbers = built.candidates.indices.filter { built.selection.weights[$0] > 0 }.map { built.candidates[$0] }
+    // Trials scored on one split keep one model each: the members are the picked trials, in order.
+    guard numbers.count == built.ensemble.members.count else { return built.ensemble }
+    let refit = AutoMLRefit(
+      trials: try numbers.map {
+        try records[$0]
+          ?? {
+            throw TuningError.storage(
+              path: store.location, reason: "trial \($0) of the ensemble is missing")
+          }($0)
+      },
+      space: space, rows: data.train, image: data.image, workerRate: rate)
+    let backends = try tune.makeBackends(try TrainConfiguration(space.options([:])), count: workers)
+    let (ensemble, refitted) = try refit.run(built.ensemble, backends: backends, deadline: deadline)
+    print(
+      "refit: \(refitted.count) of \(numbers.count) members trained again on all \(data.train.rows) rows"
+        + (refitted.isEmpty ? "" : " (trials \(refitted.map { "\(numbers[$0])" }.joined(separator: ", ")))")
+        + " in \(Self.duration(Date().timeIntervalSince(started)))"
+        + (refitted.count < numbers.count ? "; the others keep their searched models (no time left)" : ""))
+    if let test, !refitted.isEmpty {
+      print("test (\(test.rows) rows): refitted ensemble \(try EnsembleCommand.score(ensemble, on: test))")
+    }
+    return ensemble
+  }
 
   /// `90s`, `10m`, `1h`, `1.5h` or a number of seconds, > 0.
   static func seconds(_ text: String) -> Double? {
@@ -89,8 +140,11 @@ struct AutoMLCommand {
     let inputs: [(flag: String, path: String?)] = [("data", source.data), ("test-data", source.testData)]
     for file in [model, "\(output)/model.onnx"] { try Inference.checkWritable(file, flag: "output", inputs: inputs) }
     let data = try TrainingData.load(source)
-    let search = budget * Self.searchShare
-    let training = budget * Self.trainingShare - min(1, budget * 0.02)
+    let crossValidated = data.train.rows <= Self.crossValidationRows
+    let refitting = !crossValidated && (refit == "on" || refit == "auto" && budget >= Self.refitBudget)
+    let search = budget * (refitting ? Self.refitPlan.search : Self.searchShare)
+    let end = budget * Self.trainingShare - min(1, budget * 0.02)
+    let training = refitting ? budget * Self.refitPlan.training - min(1, budget * 0.02) : end
     var fitted = AutoMLSpace(
       rows: data.train.rows, features: data.train.featureCount, outputs: data.outputWidth, searchSeconds: search,
       images: data.image != nil)
@@ -102,8 +156,10 @@ struct AutoMLCommand {
       "automl: \(data.train.rows) training rows, \(data.train.featureCount) inputs, \(data.outputWidth) classes"
         + "; budget \(Self.duration(budget)): trials start for \(Self.duration(search)) and train until "
         + "\(Self.duration(training))"
-        + (data.train.rows <= Self.crossValidationRows ? " (5-fold cross-validation)" : "")
-        + ", then ensemble selection, model file and ONNX export"
+        + (crossValidated ? " (5-fold cross-validation)" : "")
+        + ", then ensemble selection"
+        + (refitting ? ", its members trained again on all \(data.train.rows) rows until \(Self.duration(end))" : "")
+        + ", model file and ONNX export"
         + (spacePath == nil
           ? String(format: "; a worker trains %.2g multiply-adds a second here (measured)", fitted.workerRate) : ""))
     print("space (\(spacePath ?? spaceFile)):\n\(spaceText)")
@@ -113,7 +169,7 @@ struct AutoMLCommand {
       study, "--output", output,
     ]
     // Small tables are cross-validated: every row scores trials, and the ensemble bags the folds.
-    if data.train.rows <= Self.crossValidationRows { options += ["--cv", "5"] }
+    if crossValidated { options += ["--cv", "5"] }
     if let label = source.label { options += ["--label", label] }
     if let storage { options += ["--storage", storage] }
     if let workers { options += ["--workers", "\(workers)"] }
@@ -126,11 +182,18 @@ struct AutoMLCommand {
     let store = try studyStorage(storage ?? "\(output)/study.sqlite", create: false, readOnly: true)
     let built = try StudyEnsemble(
       storage: store, study: study, top: 50, selection: try EnsembleSelection(), backend: CPUBackend())
+    let test = data.test.rows > 0 ? data.test : nil
     try EnsembleCommand.report(
-      built, picks: 25, test: data.test.rows > 0 ? data.test : nil, quiet: quiet, storeLocation: store.location,
-      study: study)
-    try built.ensemble.save(to: model)
-    try ONNXExport.write(built.ensemble, to: "\(output)/model.onnx")
+      built, picks: 25, test: test, quiet: quiet, storeLocation: store.location, study: study)
+    var final = built.ensemble
+    if refitting {
+      final = try refitMembers(
+        built, store: store, space: try TuneSpace(json: Data(spaceText.utf8), source: spacePath ?? spaceFile),
+        data: data, rate: spacePath == nil ? fitted.workerRate : try fitted.measureWorkerRate(), tune: tune,
+        deadline: start.addingTimeInterval(end), test: test)
+    }
+    try final.save(to: model)
+    try ONNXExport.write(final, to: "\(output)/model.onnx")
     let elapsed = Date().timeIntervalSince(start)
     let trials = built.selection.weights.count { $0 > 0 }
     print(

@@ -93,17 +93,19 @@ struct EnsembleCommand {
       "validation (\(built.bestSingle.rows) rows): best trial \(candidates[0]) \(score(built.bestSingle)); "
         + "ensemble \(score(built.combined))")
     guard let data = test else { return }
-    let kind = built.ensemble.output.kind
-    if kind == .classes { try data.checkClassLabels(classes: built.ensemble.outputFeatures) }
-    func scored(_ model: Ensemble) throws -> String {
-      let outputs = try model.predict(raw: data.features, rows: data.rows)
-      try Inference.checkFinite(outputs, width: model.outputFeatures, input: data.name)
-      return score(
-        try ValidationPredictions(kind: kind, width: model.outputFeatures, targets: data.targets, values: outputs))
-    }
     print(
-      "test (\(data.rows) rows): best trial \(candidates[0]) \(try scored(built.bestModel)); "
-        + "ensemble \(try scored(built.ensemble))")
+      "test (\(data.rows) rows): best trial \(candidates[0]) \(try score(built.bestModel, on: data)); "
+        + "ensemble \(try score(built.ensemble, on: data))")
+  }
+
+  /// `model`'s score on `data` (raw rows, labels checked), as ``score(_:)`` writes it.
+  static func score(_ model: Ensemble, on data: Dataset) throws -> String {
+    let kind = model.output.kind
+    if kind == .classes { try data.checkClassLabels(classes: model.outputFeatures) }
+    let outputs = try model.predict(raw: data.features, rows: data.rows)
+    try Inference.checkFinite(outputs, width: model.outputFeatures, input: data.name)
+    return score(
+      try ValidationPredictions(kind: kind, width: model.outputFeatures, targets: data.targets, values: outputs))
   }
 
   /// `accuracy 0.8712, loss 0.3561` (classes) or `mse 0.0123`.

@@ -123,6 +123,64 @@ struct AutoMLCommandTests {
     #expect(after.count > before && Set(after.map(\.number)).count == after.count)
   }
 
+  /// `--refit on` with a held-out split (5 200 training rows): after the selection the members are
+  /// trained again on every training row, and a refitted member is exactly what `descent train`
+  /// makes of its trial's settings with `--validation 0` — the same weights, bit for bit.
+  @Test func theRefitTrainsTheMembersOnEveryRow() throws {
+    let folder = try TrainCommandTests.temporaryFolder()
+    // 6 500 rows as pandas writes them (a header, text labels): 5 200 train, 1 300 test.
+    var csv = "a,b,c,d,label\n"
+    for row in 0..<6_500 {
+      let x = (0..<4).map { Double(($0 * 7_919 + row * 104_729) % 1_000) / 100 - 5 }
+      let label = x[0] * x[1] > 1 ? "high" : x[2] - x[3] > 0 ? "mid" : "low"
+      csv += x.map { String(format: "%.2f", $0) }.joined(separator: ",") + ",\(label)\n"
+    }
+    try Data(csv.utf8).write(to: URL(fileURLWithPath: "\(folder)/rows.csv"))
+    // Small nets and few epochs, so that every member's refit fits the budget on a slow machine.
+    let small = """
+      {"epochs": 6, "hidden": {"layers": {"int": [1, 2]}, "units": {"int": [4, 16]}},
+       "learning-rate": {"float": [1e-3, 1e-1], "log": true}, "batch-size": {"choice": [64, 128]},
+       "dropout": {"float": [0, 0.3]}}
+      """
+    try Data(small.utf8).write(to: URL(fileURLWithPath: "\(folder)/small.json"))
+    let result = try cli.run([
+      "automl", "--data", "\(folder)/rows.csv", "--label", "label", "--time", "10s", "--refit", "on", "--space",
+      "\(folder)/small.json", "--output", folder, "--workers", "2", "--quiet",
+    ])
+    #expect(result.status == 0, "\(result.error)")
+    #expect(
+      result.output.contains(
+        "trials start for 5.0s and train until 5.8s, then ensemble selection, its members trained again on all "
+          + "5200 rows until 9.3s"), "\(result.output)")
+    let line = try #require(result.output.firstMatch(of: /refit: (\d+) of (\d+) members .* \(trials ([\d, ]+)\)/))
+    #expect(Int(line.1)! >= 1 && Int(line.1)! <= Int(line.2)!, "\(result.output)")
+    #expect(result.output.contains("test (1300 rows): refitted ensemble accuracy "), "\(result.output)")
+    let ensemble = try #require(
+      try ModelFile.load(contentsOf: "\(folder)/model.safetensors", backend: CPUBackend()) as? Ensemble)
+    // The first refitted trial that completed (its epochs are its settings'), against descent train.
+    let storage = try SQLiteStorage(path: "\(folder)/study.sqlite")
+    let records = try storage.trials(study: try #require(try storage.studies().first?.id))
+    let refitted = line.3.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces))! }
+    let complete = try #require(
+      refitted.first { number in records.contains { $0.number == number && $0.state == .complete } },
+      "no complete trial among the refitted \(refitted)")
+    let space = try TuneSpace(json: Data(small.utf8), source: "space")
+    let record = try #require(records.first { $0.number == complete })
+    let trained = try cli.run(
+      ["train"] + space.options(record.parameters) + [
+        "--data", "\(folder)/rows.csv", "--label", "label", "--validation", "0", "--output", "\(folder)/train",
+        "--quiet",
+      ])
+    #expect(trained.status == 0, "\(trained.error)")
+    let alone = try #require(
+      try ModelFile.load(contentsOf: "\(folder)/train/weights.safetensors", backend: CPUBackend()) as? Sequential)
+    func values(_ model: Sequential) throws -> [[Float]] {
+      try model.parameters.map { try model.backend.download($0.value) }
+    }
+    let expected = try values(alone)
+    #expect(try ensemble.members.contains { try values($0) == expected }, "trial \(complete)'s refit differs")
+  }
+
   /// `descent automl` killed with SIGKILL mid-search (once the study holds a finished or paused
   /// trial and a running one), then run again with a short budget: it writes no model file before
   /// its end, and the second run continues the study — the killed run's running trials FAILED and
