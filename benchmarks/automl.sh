@@ -63,7 +63,8 @@ for budget in $budgets; do
         .build/release/descent automl "${descent_data[@]}" --time "$budget" --output "$run" --quiet >"$run/log" 2>&1 ||
           { cat "$run/log"; exit 1; }
         seconds=$(echo "$(date +%s.%N) - $start" | bc)
-        accuracy=$(grep "^test (" "$run/log" | sed -n 's/.*ensemble accuracy \([0-9.]*\),.*/\1/p')
+        # The model written: the refitted ensemble's line when there is one (it comes last).
+        accuracy=$(grep "^test (" "$run/log" | sed -n 's/.*ensemble accuracy \([0-9.]*\),.*/\1/p' | tail -1)
         [ -n "$accuracy" ] || { cat "$run/log"; exit 1; }
       else
         line=$(cd benchmarks/peers &&
