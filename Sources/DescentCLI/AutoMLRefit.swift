@@ -11,7 +11,8 @@ import Synchronization
 struct AutoMLRefit {
   /// The trials behind the ensemble's members, in member order.
   var trials: [TrialRecord]
-  /// The space the trials' settings come from.
+  /// The space the trials' settings come from: this run's (trials of an earlier run with another
+  /// budget, whose space had other epochs, are refitted on this one's schedule).
   var space: TuneSpace
   /// The training rows, raw (each member applies its own preprocessing, as the search did).
   var rows: Dataset
