@@ -142,6 +142,11 @@ struct AutoMLCommand {
     let data = try TrainingData.load(source)
     let crossValidated = data.train.rows <= Self.crossValidationRows
     let refitting = !crossValidated && (refit == "on" || refit == "auto" && budget >= Self.refitBudget)
+    if crossValidated && refit == "on" {
+      CommandLineTool.warn(
+        "--refit on: the \(data.train.rows) training rows are cross-validated, and the fold models use every row "
+          + "already; no refit")
+    }
     let search = budget * (refitting ? Self.refitPlan.search : Self.searchShare)
     let end = budget * Self.trainingShare - min(1, budget * 0.02)
     let training = refitting ? budget * Self.refitPlan.training - min(1, budget * 0.02) : end

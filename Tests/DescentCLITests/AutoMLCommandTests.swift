@@ -83,10 +83,13 @@ struct AutoMLCommandTests {
     let folder = try TrainCommandTests.temporaryFolder()
     let arguments = [
       "automl", "--data", MixedColumnsTests.penguins, "--label", "species", "--time", "6s", "--output", folder,
-      "--workers", "2", "--quiet",
+      "--workers", "2", "--refit", "on", "--quiet",
     ]
     let first = try cli.run(arguments)
     #expect(first.status == 0, "\(first.error)")
+    // Cross-validated: no refit (the plan is the usual one), and a warning says why.
+    #expect(first.error.contains("--refit on: the 72 training rows are cross-validated"), "\(first.error)")
+    #expect(!first.output.contains("refit:"), "\(first.output)")
     #expect(
       first.output.contains(
         "automl: 72 training rows, 10 inputs, 3 classes; budget 6.0s: trials start for 4.8s and train until 5.6s "
