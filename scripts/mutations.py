@@ -367,6 +367,8 @@ MUTATIONS = [
      "    for i in features.indices { features[i] *= factor }\n    _ = ", "DataTests"),
     ("the refit stops one epoch short", "Sources/DescentCLI/AutoMLRefit.swift",
      "    for epoch in 1...epochs {", "    for epoch in 1...max(1, epochs - 1) {", "theRefitTrains"),
+    ("a worker with nothing left to run fails while others run", "Sources/DescentCLI/TuneCommand.swift",
+     "    guard elsewhere == 0 else {", "    guard elsewhere >= 0 else {", "aWorkerWithNothingLeftToRun"),
 ]
 
 # Built as scripts/test.sh builds (optimized): the suites a mutation runs take a quarter of the time.

@@ -538,20 +538,31 @@ struct TuneCommand {
       ).merging(last) { _, epoch in epoch }
       return objectives.map { measured[$0]! } + constraints.map { $0.value(measured) }
     }
-    let report = StudyReport(trials: try study.trials(), direction: .maximize, parameters: names)
+    let trials = try study.trials()
+    let report = StudyReport(trials: trials, direction: .maximize, parameters: names)
     try writeOutputs(report, space: space.space)
-    if objectives.count > 1 { return try finishPareto(study, space: space, names: names) }
+    if objectives.count > 1 { return try finishPareto(study, trials: trials, space: space, names: names) }
     if !quiet { print(report.table(limit: 10), terminator: "") }
-    guard let best = report.best else {
-      print("no trial completed; see \(output)/trials.csv for the errors")
-      return ExitCode.failure
-    }
+    guard let best = report.best else { return noneCompleted(trials) }
     print(
       String(format: "best: trial %d, validation accuracy %.4f", best.number, best.value!)
         + (best.foldStandardDeviation.map { String(format: " ± %.4f over folds", $0) } ?? "")
         + "  " + ShellWords.line(space.options(best.parameters)))
     if !quiet { print("wrote \(output)/trials.csv, trials.json, history.svg, slice.svg, intermediate.svg") }
     return retrain ? try retrainSettings(space.options(best.parameters)) : 0
+  }
+
+  /// The end of a run in which no trial completed: a failure, unless trials still run in other
+  /// processes (a worker that joins a study whose every trial is taken has done its part; one
+  /// that finds a population's members all running, too).
+  private func noneCompleted(_ trials: [TrialRecord]) -> Int32 {
+    let elsewhere = trials.filter { $0.state == .running || $0.state == .waiting }.count
+    guard elsewhere == 0 else {
+      print("no trial completed yet: \(elsewhere) still running in other workers")
+      return 0
+    }
+    print("no trial completed; see \(output)/trials.csv for the errors")
+    return ExitCode.failure
   }
 
   /// Trains `options` (a trial's settings) on the whole training set into OUTPUT/best.
@@ -568,9 +579,9 @@ struct TuneCommand {
   /// A study of several objectives ends with its front: printed, written as pareto.csv,
   /// pareto.json (with the hypervolume per NSGA-II generation) and pareto.svg, and with
   /// `--retrain`, the `--pick`ed trial of it retrained.
-  private func finishPareto(_ study: Study, space: TuneSpace, names: [String]) throws -> Int32 {
+  private func finishPareto(_ study: Study, trials: [TrialRecord], space: TuneSpace, names: [String]) throws -> Int32 {
     let pareto = ParetoReport(
-      trials: try study.trials(), names: objectives.map(\.rawValue), directions: study.directions, parameters: names)
+      trials: trials, names: objectives.map(\.rawValue), directions: study.directions, parameters: names)
     let generation = (study.sampler as? NSGAIISampler)?.population ?? 50
     try FileSystem.writeAtomically(Array(pareto.csv.utf8), to: "\(output)/pareto.csv")
     try FileSystem.writeAtomically(Array(try pareto.json(generation: generation).utf8), to: "\(output)/pareto.json")
@@ -579,10 +590,7 @@ struct TuneCommand {
     let volumes = pareto.hypervolumes(generation: generation).map { String(format: "%.4g", $0) }
     print("hypervolume after each \(generation) trials: \(volumes.joined(separator: ", "))")
     if !quiet { print("wrote \(output)/pareto.csv, pareto.json, pareto.svg, trials.csv, trials.json") }
-    guard !pareto.front.isEmpty else {
-      print("no trial completed; see \(output)/trials.csv for the errors")
-      return ExitCode.failure
-    }
+    guard !pareto.front.isEmpty else { return noneCompleted(trials) }
     guard retrain else { return 0 }
     let numbers = pareto.front.map { "\($0.number)" }.joined(separator: ", ")
     guard let pick else {

@@ -149,11 +149,13 @@ struct StudyChaosTests {
     let server = try Server()
     let database = try server.database()
     let (folder, path) = try TuneCommandTests.space(
-      #"{"epochs": 3, "backend": "cpu", "hidden": [32], "batch-size": 32, "#
+      #"{"epochs": 3, "backend": "cpu", "hidden": [128], "batch-size": 32, "#
         + #""learning-rate": {"float": [1e-3, 1e-1], "log": true}, "dropout": {"float": [0, 0.3]}}"#)
+    // Members of ~1.5 s an epoch on a Zen 5 core (48 000 rows), so that the kills land while they
+    // run: with 2 000 rows a member took 0.2 s and the population ended after the first kill.
     let create = try cli.run([
       "tune", "--space", path, "--storage", database, "--study", "pbt", "--pbt", "4", "--interval", "1",
-      "--limit", "2000", "--create",
+      "--limit", "60000", "--create",
     ])
     try #require(create.status == 0, "\(create.error)")
     let store = try PostgreSQLStorage(url: database)
@@ -219,7 +221,9 @@ struct StudyChaosTests {
     workers.append(try TuneCommandTests.start(worker))
     for process in workers {
       process.waitUntilExit()
-      #expect(process.terminationReason == .uncaughtSignal || process.terminationStatus == 0)
+      #expect(
+        process.terminationReason == .uncaughtSignal || process.terminationStatus == 0,
+        "a worker ended with status \(process.terminationStatus)")
     }
   }
 

@@ -432,6 +432,37 @@ struct TuneCommandTests {
     }
   }
 
+  /// A worker that joins a study whose every trial is taken by another process ends with status 0
+  /// and says so: no trial completed yet is not a failure while one still runs elsewhere (a
+  /// population's worker finding every member running hit this in the PostgreSQL chaos test).
+  @Test(.enabled(if: enabled, "Fashion-MNIST is not installed (dataset-fashion-mnist)"))
+  func aWorkerWithNothingLeftToRunEndsCleanly() throws {
+    let (folder, path) = try Self.space(
+      #"{"epochs": 1000, "backend": "cpu", "hidden": [8], "learning-rate": {"float": [1e-3, 1e-1], "log": true}}"#)
+    let store = "\(folder)/busy.sqlite"
+    let create = try cli.run([
+      "tune", "--space", path, "--storage", store, "--study", "s", "--trials", "1", "--limit", "3000", "--create",
+    ])
+    try #require(create.status == 0, "\(create.error)")
+    let worker = ["tune", "--storage", store, "--study", "s", "--worker", "--output", folder]
+    let busy = try Self.start(worker + ["--quiet"])
+    defer {
+      kill(busy.processIdentifier, SIGKILL)
+      busy.waitUntilExit()
+    }
+    let storage = try SQLiteStorage(path: store)
+    let id = try #require(try storage.studies().first?.id)
+    let deadline = Date().addingTimeInterval(60)
+    while try storage.trials(study: id).first?.state != .running && Date() < deadline {
+      Thread.sleep(forTimeInterval: 0.05)
+    }
+    try #require(try storage.trials(study: id).first?.state == .running)
+    let joined = try cli.run(worker)
+    #expect(joined.status == 0, "\(joined.output) \(joined.error)")
+    #expect(joined.output.contains("no trial completed yet: 1 still running in other workers"), "\(joined.output)")
+    #expect(busy.isRunning)
+  }
+
   /// `--sampler cmaes` runs a study, and a second one warm-started from it (stored with its
   /// settings, so a worker joining it starts the same way); an unknown source study is named.
   @Test(.enabled(if: enabled, "Fashion-MNIST is not installed (dataset-fashion-mnist)"))
