@@ -1,8 +1,9 @@
 // rng.cl: Philox4x32-10 random fills and dropout, bit-identical to the Swift backend.
 // Swift twin: Sources/Descent/Random/Philox.swift and PortableMath.swift; CPUBackend+Reduce.swift
-// (fillRandom, dropout). Element i uses counter (i.lo, i.hi, stream.lo, stream.hi) and key
-// (seed.lo, seed.hi). The transforms use only +, −, × and bit operations, each exactly rounded, and
-// contraction into fma is off, so every device computes the same bits as the Swift code.
+// (fillRandom, dropout). Element i of a fill uses counter (i.lo, i.hi, stream.lo, stream.hi) and
+// key (seed.lo, seed.hi); dropout's element i, word i mod 4 of block i / 4. The transforms use
+// only +, −, × and bit operations, each exactly rounded, and contraction into fma is off, so every
+// device computes the same bits as the Swift code.
 #pragma OPENCL FP_CONTRACT OFF
 
 inline uint4 philox(uint4 counter, uint2 key) {
@@ -92,12 +93,16 @@ __kernel void fill_random(const int count, const int kind, const float a, const 
 }
 
 // Inverted dropout: mask = u < rate ? 0 : keep (keep = 1/(1 − rate), from the host), y = x·mask.
+// Element i's u comes from word i mod 4 of the block for i / 4 (a block serves four elements).
 __kernel void dropout(const int count, const float rate, const float keep, const uint2 seed,
                       const uint2 stream, __global const float* x, __global float* y,
                       __global float* mask) {
   const int i = get_global_id(0);
   if (i >= count) return;
-  const float m = unit_interval(philox_block((ulong)i, seed, stream).x) < rate ? 0.0f : keep;
+  const uint4 block = philox_block((ulong)(i >> 2), seed, stream);
+  const int word = i & 3;
+  const uint bits = word == 0 ? block.x : word == 1 ? block.y : word == 2 ? block.z : block.w;
+  const float m = unit_interval(bits) < rate ? 0.0f : keep;
   mask[i] = m;
   y[i] = x[i] * m;
 }

@@ -367,6 +367,8 @@ MUTATIONS = [
      "    for i in features.indices { features[i] *= factor }\n    _ = ", "DataTests"),
     ("the refit stops one epoch short", "Sources/DescentCLI/AutoMLRefit.swift",
      "    for epoch in 1...epochs {", "    for epoch in 1...max(1, epochs - 1) {", "theRefitTrains"),
+    ("dropout takes a block's first word for its second element", "Sources/CPUKernels/Dropout.swift",
+     "interleave(words.1, as: 1,", "interleave(words.0, as: 1,", "Parity"),
     ("a worker with nothing left to run fails while others run", "Sources/DescentCLI/TuneCommand.swift",
      "    guard elsewhere == 0 else {", "    guard elsewhere >= 0 else {", "aWorkerWithNothingLeftToRun"),
 ]

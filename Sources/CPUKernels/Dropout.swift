@@ -1,37 +1,54 @@
 // Dropout's mask (twin of `dropout` in `kernels/rng.cl`): element i keeps x[i]/(1 − rate) unless
-// u = (word 0 of Philox4x32-10 at counter (i, stream)) >> 8 · 2⁻²⁴ is below the rate. The Philox
-// rounds run for 16 elements at once, each 32-bit word in a 64-bit lane so that a round's two
-// 32×32→64 products are one vector multiply each (vpmuludq). One element a call, as the core did
-// before, spent 40% of a 784-256-128-10 training step with dropout 0.2 in Philox (Zen 5).
+// u = (word i mod 4 of Philox4x32-10 at counter (⌊i/4⌋, stream)) >> 8 · 2⁻²⁴ is below the rate:
+// each block's four words serve four elements. The Philox rounds run for 16 blocks (64 elements)
+// at once, each 32-bit word in a 64-bit lane so that a round's two 32×32→64 products are one
+// vector multiply each (vpmuludq). One element a call, as the core did before, spent 40% of a
+// 784-256-128-10 training step with dropout 0.2 in Philox (Zen 5); a block an element, 16 at a
+// time, still 9% of a tune benchmark run.
 
 extension Kernels {
   /// `mask[i] = u_i < rate ? 0 : keep` and `y[i] = x[i]·mask[i]` for `i` in `range`, `u_i` from
-  /// the Philox block at counter `(i, stream)` under key `seed` (`Philox.block(index:key:)`).
+  /// word `i mod 4` of the Philox block at counter `(⌊i/4⌋, stream)` under key `seed`.
   public static func dropout(
     _ range: Range<Int>, rate: Float, keep: Float, seed: UInt64, stream: UInt64,
     x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, mask: UnsafeMutablePointer<Float>
   ) {
     // u < rate ⟺ n < rate·2²⁴ for the whole number n = word >> 8 (u = n·2⁻²⁴ exactly).
-    let threshold = UInt64((rate * 0x1p24).rounded(.up))
-    var start = range.lowerBound
-    while start < range.upperBound {
-      let count = min(Words.scalarCount, range.upperBound - start)
-      let words = firstWords(from: UInt64(start), seed: seed, stream: stream)
-      for lane in 0..<count {
-        let kept: Float = words[lane] >> 8 < threshold ? 0 : keep
-        mask[start + lane] = kept
-        y[start + lane] = x[start + lane] * kept
+    let threshold = UInt32((rate * 0x1p24).rounded(.up))
+    let kept = SIMD16<Float>(repeating: keep)
+    var block = range.lowerBound / 4
+    while 4 * block < range.upperBound {
+      let words = blockWords(from: UInt64(block), seed: seed, stream: stream)
+      // Element 4·(block + lane) + word takes word `word` of lane `lane`: interleave the four.
+      var masks = SIMD64<Float>()
+      interleave(words.0, as: 0, threshold: threshold, kept: kept, into: &masks)
+      interleave(words.1, as: 1, threshold: threshold, kept: kept, into: &masks)
+      interleave(words.2, as: 2, threshold: threshold, kept: kept, into: &masks)
+      interleave(words.3, as: 3, threshold: threshold, kept: kept, into: &masks)
+      let first = 4 * block
+      for i in max(range.lowerBound, first)..<min(range.upperBound, first + 64) {
+        mask[i] = masks[i - first]
+        y[i] = x[i] * masks[i - first]
       }
-      start += count
+      block += 16
     }
   }
 
   typealias Words = SIMD16<UInt64>
 
-  /// Word 0 of the Philox4x32-10 blocks at counters `(index + lane, stream)` under key `seed`, one
-  /// lane each (`Philox.block(counter:key:)` in the core, per lane).
+  /// Sets `masks[4·lane + word]` to 0 where lane `lane` of `words` falls below the rate, else to `kept`.
   @inline(__always)
-  static func firstWords(from index: UInt64, seed: UInt64, stream: UInt64) -> Words {
+  static func interleave(
+    _ words: Words, as word: Int, threshold: UInt32, kept: SIMD16<Float>, into masks: inout SIMD64<Float>
+  ) {
+    let values = kept.replacing(with: 0, where: SIMD16<UInt32>(truncatingIfNeeded: words) &>> 8 .< threshold)
+    for lane in 0..<16 { masks[4 * lane + word] = values[lane] }
+  }
+
+  /// The four words of the Philox4x32-10 blocks at counters `(index + lane, stream)` under key
+  /// `seed`, one lane each (`Philox.block(counter:key:)` in the core, per lane).
+  @inline(__always)
+  static func blockWords(from index: UInt64, seed: UInt64, stream: UInt64) -> (Words, Words, Words, Words) {
     let low = Words(repeating: 0xFFFF_FFFF)
     let indices = Words(repeating: index) &+ Words(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
     var (c0, c1) = (indices & low, indices &>> 32)
@@ -44,6 +61,6 @@ extension Kernels {
       (c0, c1) = ((product1 &>> 32) ^ c1 ^ Words(repeating: UInt64(k0)), product1 & low)
       (c2, c3) = ((product0 &>> 32) ^ c3 ^ Words(repeating: UInt64(k1)), product0 & low)
     }
-    return c0
+    return (c0, c1, c2, c3)
   }
 }

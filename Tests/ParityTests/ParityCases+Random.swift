@@ -41,7 +41,8 @@ extension ParityCase {
   /// not below it), then dropped — a threshold rounded down or compared with ≤ fails one of them.
   static let edgeRates: [Float] = {
     let key = RandomKey(seed: 42, stream: 33)
-    let n = (0..<33).lazy.map { Philox.block(index: UInt64($0), key: key)[0] >> 8 }.first { $0 > 0 && $0 < 1 << 23 }!
+    let draws = (0..<33).map { (i: Int) -> UInt32 in Philox.block(index: UInt64(i / 4), key: key)[i % 4] >> 8 }
+    let n = draws.first { $0 > 0 && $0 < 1 << 23 }!
     return [Float(n) * 0x1p-24, (Float(n) + 0.5) * 0x1p-24]
   }()
 
@@ -59,7 +60,7 @@ extension ParityCase {
     } reference: {
       let keep = Double(1 / (1 - rate))
       let mask = (0..<count).map { index -> Double in
-        let uniform = Double(Philox.block(index: UInt64(index), key: key)[0] >> 8) * 0x1p-24
+        let uniform = Double(Philox.block(index: UInt64(index / 4), key: key)[index % 4] >> 8) * 0x1p-24
         return uniform < Double(rate) ? 0 : keep
       }
       return Expected(x.indices.map { Double(x[$0]) * mask[$0] }, absolute: 0, relative: u, why: "one product")

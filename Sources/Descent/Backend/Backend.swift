@@ -116,7 +116,8 @@ public protocol Backend: AnyObject, Sendable {
 
   /// Fills the buffer from ``Philox`` streams: element `i` uses counter `(i, key.stream)`.
   func fillRandom(_ buffer: DeviceBuffer, _ distribution: Distribution, key: RandomKey) throws
-  /// Inverted dropout: `mask[i] = u[i] < rate ? 0 : 1/(1−rate)` with `u` uniform from `key`, and
+  /// Inverted dropout: `mask[i] = u[i] < rate ? 0 : 1/(1−rate)` with `u[i] = (w >> 8)·2⁻²⁴` for
+  /// `w` word `i mod 4` of the ``Philox`` block at counter `(⌊i/4⌋, key.stream)`, and
   /// `y = x ⊙ mask`. The backward pass is ``multiply(_:_:into:)`` of the gradient by `mask`.
   func dropout(
     _ x: DeviceBuffer, rate: Float, key: RandomKey, into y: DeviceBuffer,
