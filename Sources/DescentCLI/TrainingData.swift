@@ -1,6 +1,7 @@
 import CommandFlags
 import Descent
 import Foundation
+import Synchronization
 
 /// Where `descent train` finds its data and what it learns from it: `--data DIR` (IDX files),
 /// `--data FILE.csv --label COLUMN`, or the four IDX files named one by one.
@@ -208,12 +209,20 @@ struct TrainingData {
             """)
       }
     }
-    let train = try IDXDataSet.load(
-      images: paths["train-images"]!, labels: paths["train-labels"]!,
-      name: paths["train-images"]!)
-    let test = try IDXDataSet.load(
-      images: paths["test-images"]!, labels: paths["test-labels"]!,
-      name: paths["test-images"]!)
+    // The two splits load at once (inflating the training images is most of a short study's
+    // start-up); when both fail, the training files' error is the one reported, as read in turn.
+    let files = paths
+    let loaded = Mutex([Result<IDXDataSet.Loaded, any Error>?](repeating: nil, count: 2))
+    DispatchQueue.concurrentPerform(iterations: 2) { index in
+      let split = index == 0 ? "train" : "test"
+      let result = Result {
+        try IDXDataSet.load(
+          images: files["\(split)-images"]!, labels: files["\(split)-labels"]!, name: files["\(split)-images"]!)
+      }
+      loaded.withLock { $0[index] = result }
+    }
+    let train = try loaded.withLock { $0[0]! }.get()
+    let test = try loaded.withLock { $0[1]! }.get()
     for (set, labels) in [(train.dataset, paths["train-labels"]!), (test.dataset, paths["test-labels"]!)] {
       try checkLabels(set.targets.map(Double.init), classification: source.task == .classification) {
         row, value, allowed in

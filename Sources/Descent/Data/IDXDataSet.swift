@@ -30,16 +30,15 @@ public enum IDXDataSet {
       hint: "name the file explicitly (--\(split.rawValue)-\(kind) FILE)")
   }
 
+  /// A loaded split: its rows, the images' width and height, whether its values are unsigned bytes.
+  public typealias Loaded = (dataset: Dataset, image: (width: Int, height: Int)?, unsignedBytes: Bool)
+
   /// The images of `images` (raw values, not scaled) paired with the class indices in `labels`;
   /// without a labels file every target is 0 (for prediction). Also returns the image's width and
   /// height (`nil` for `[n, features]` files) and whether the images are unsigned bytes (pixels
   /// in 0...255, which ``FashionMNIST/pixelScale`` maps to [0, 1]).
   /// - Throws: ``DataError`` when the files do not pair up (shapes or row counts).
-  public static func load(
-    images: String, labels: String?, name: String
-  )
-    throws -> (dataset: Dataset, image: (width: Int, height: Int)?, unsignedBytes: Bool)
-  {
+  public static func load(images: String, labels: String?, name: String) throws -> Loaded {
     let imageFile = try IDXFile(path: images)
     let dims = imageFile.dimensions
     guard dims.count == 2 || dims.count == 3, dims.dropFirst().allSatisfy({ $0 >= 1 }) else {
