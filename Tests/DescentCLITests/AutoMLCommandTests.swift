@@ -153,7 +153,7 @@ struct AutoMLCommandTests {
     #expect(result.status == 0, "\(result.error)")
     #expect(
       result.output.contains(
-        "trials start for 5.0s and train until 5.8s, then ensemble selection, its members trained again on all "
+        "trials start for 6.0s and train until 6.8s, then ensemble selection, its members trained again on all "
           + "5200 rows until 9.3s"), "\(result.output)")
     let line = try #require(result.output.firstMatch(of: /refit: (\d+) of (\d+) members .* \(trials ([\d, ]+)\)/))
     #expect(Int(line.1)! >= 1 && Int(line.1)! <= Int(line.2)!, "\(result.output)")
