@@ -14,23 +14,24 @@ extension Kernels {
     x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, mask: UnsafeMutablePointer<Float>
   ) {
     // u < rate ⟺ n < rate·2²⁴ for the whole number n = word >> 8 (u = n·2⁻²⁴ exactly).
-    let threshold = UInt32((rate * 0x1p24).rounded(.up))
-    let kept = SIMD16<Float>(repeating: keep)
-    var block = range.lowerBound / 4
-    while 4 * block < range.upperBound {
-      let words = blockWords(from: UInt64(block), seed: seed, stream: stream)
-      // Element 4·(block + lane) + word takes word `word` of lane `lane`: interleave the four.
-      var masks = SIMD64<Float>()
-      interleave(words.0, as: 0, threshold: threshold, kept: kept, into: &masks)
-      interleave(words.1, as: 1, threshold: threshold, kept: kept, into: &masks)
-      interleave(words.2, as: 2, threshold: threshold, kept: kept, into: &masks)
-      interleave(words.3, as: 3, threshold: threshold, kept: kept, into: &masks)
-      let first = 4 * block
-      for i in max(range.lowerBound, first)..<min(range.upperBound, first + 64) {
-        mask[i] = masks[i - first]
-        y[i] = x[i] * masks[i - first]
+    let threshold = UInt64((rate * 0x1p24).rounded(.up))
+    withUnsafeTemporaryAllocation(of: Float.self, capacity: 64) { masks in
+      let masks = masks.baseAddress!
+      var block = range.lowerBound / 4
+      while 4 * block < range.upperBound {
+        let words = blockWords(from: UInt64(block), seed: seed, stream: stream)
+        // Element 4·(block + lane) + word takes word `word` of lane `lane`: interleave the four.
+        interleave(words.0, as: 0, threshold: threshold, kept: keep, into: masks)
+        interleave(words.1, as: 1, threshold: threshold, kept: keep, into: masks)
+        interleave(words.2, as: 2, threshold: threshold, kept: keep, into: masks)
+        interleave(words.3, as: 3, threshold: threshold, kept: keep, into: masks)
+        let first = 4 * block
+        for i in max(range.lowerBound, first)..<min(range.upperBound, first + 64) {
+          mask[i] = masks[i - first]
+          y[i] = x[i] * masks[i - first]
+        }
+        block += 16
       }
-      block += 16
     }
   }
 
@@ -39,10 +40,9 @@ extension Kernels {
   /// Sets `masks[4·lane + word]` to 0 where lane `lane` of `words` falls below the rate, else to `kept`.
   @inline(__always)
   static func interleave(
-    _ words: Words, as word: Int, threshold: UInt32, kept: SIMD16<Float>, into masks: inout SIMD64<Float>
+    _ words: Words, as word: Int, threshold: UInt64, kept: Float, into masks: UnsafeMutablePointer<Float>
   ) {
-    let values = kept.replacing(with: 0, where: SIMD16<UInt32>(truncatingIfNeeded: words) &>> 8 .< threshold)
-    for lane in 0..<16 { masks[4 * lane + word] = values[lane] }
+    for lane in 0..<16 { masks[4 * lane + word] = words[lane] >> 8 < threshold ? 0 : kept }
   }
 
   /// The four words of the Philox4x32-10 blocks at counters `(index + lane, stream)` under key
