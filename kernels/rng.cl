@@ -99,10 +99,10 @@ __kernel void dropout(const int count, const float rate, const float keep, const
                       __global float* mask) {
   const int i = get_global_id(0);
   if (i >= count) return;
-  const uint4 block = philox_block((ulong)(i >> 2), seed, stream);
-  const int word = i & 3;
-  const uint bits = word == 0 ? block.x : word == 1 ? block.y : word == 2 ? block.z : block.w;
-  const float m = unit_interval(bits) < rate ? 0.0f : keep;
+  const uint4 block = philox_block((ulong)(i / 4), seed, stream);
+  // An array, not a chain of ?: on the components, which Oclgrind computed wrongly for some elements.
+  const uint words[4] = {block.x, block.y, block.z, block.w};
+  const float m = unit_interval(words[i % 4]) < rate ? 0.0f : keep;
   mask[i] = m;
   y[i] = x[i] * m;
 }
