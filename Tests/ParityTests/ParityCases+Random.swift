@@ -41,10 +41,15 @@ extension ParityCase {
   /// not below it), then dropped — a threshold rounded down or compared with ≤ fails one of them.
   static let edgeRates: [Float] = {
     let key = RandomKey(seed: 42, stream: 33)
-    let draws = (0..<33).map { (i: Int) -> UInt32 in Philox.block(index: UInt64(i / 4), key: key)[i % 4] >> 8 }
-    let n = draws.first { $0 > 0 && $0 < 1 << 23 }!
+    let n = (0..<33).lazy.map { dropoutWord($0, key: key) >> 8 }.first { $0 > 0 && $0 < 1 << 23 }!
     return [Float(n) * 0x1p-24, (Float(n) + 0.5) * 0x1p-24]
   }()
+
+  /// The Philox word dropout draws for element `index`, written out from the layout the backends
+  /// document: word `index mod 4` of the block at `index / 4`.
+  static func dropoutWord(_ index: Int, key: RandomKey) -> UInt32 {
+    Philox.block(index: UInt64(index / 4), key: key)[index % 4]
+  }
 
   static let dropouts: [ParityCase] =
     [0, 0.1, 0.5, 0.9].flatMap { rate in counts.map { dropout(rate: rate, count: $0) } }
@@ -60,7 +65,7 @@ extension ParityCase {
     } reference: {
       let keep = Double(1 / (1 - rate))
       let mask = (0..<count).map { index -> Double in
-        let uniform = Double(Philox.block(index: UInt64(index / 4), key: key)[index % 4] >> 8) * 0x1p-24
+        let uniform = Double(dropoutWord(index, key: key) >> 8) * 0x1p-24
         return uniform < Double(rate) ? 0 : keep
       }
       return Expected(x.indices.map { Double(x[$0]) * mask[$0] }, absolute: 0, relative: u, why: "one product")

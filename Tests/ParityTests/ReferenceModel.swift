@@ -59,7 +59,7 @@ struct ReferenceModel {
       case let .dropout(rate):
         let key = RandomKey(seed: seed, stream: UInt64(index) << 40)
         x = x.indices.map { i in
-          let u = Double(PortableMath.unitInterval(Philox.block(index: UInt64(i / 4), key: key)[i % 4]))
+          let u = Double(PortableMath.unitInterval(ParityCase.dropoutWord(i, key: key)))
           return u < Double(rate) ? 0 : x[i] / (1 - Double(rate))
         }
       }
