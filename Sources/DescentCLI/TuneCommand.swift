@@ -556,7 +556,7 @@ struct TuneCommand {
   /// processes (a worker that joins a study whose every trial is taken has done its part; one
   /// that finds a population's members all running, too).
   private func noneCompleted(_ trials: [TrialRecord]) -> Int32 {
-    let elsewhere = trials.filter { $0.state == .running || $0.state == .waiting }.count
+    let elsewhere = trials.filter { $0.state == .running }.count
     guard elsewhere == 0 else {
       print("no trial completed yet: \(elsewhere) still running in other workers")
       return 0
