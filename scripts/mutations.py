@@ -371,6 +371,9 @@ MUTATIONS = [
      "interleave(words.1, as: 1,", "interleave(words.0, as: 1,", "Parity"),
     ("a worker with nothing left to run fails while others run", "Sources/DescentCLI/TuneCommand.swift",
      "    guard elsewhere == 0 else {", "    guard elsewhere >= 0 else {", "aWorkerWithNothingLeftToRun"),
+    ("the blocked GEMM drops a last, shorter row block", "Sources/CPUKernels/GemmKernel.swift",
+     "let rowBlocks = (rowPanels + rowPanelsPerBlock - 1) / rowPanelsPerBlock",
+     "let rowBlocks = rowPanels / rowPanelsPerBlock", "Parity.cpu"),
 ]
 
 # Built as scripts/test.sh builds (optimized): the suites a mutation runs take a quarter of the time.

@@ -77,8 +77,13 @@ struct GemmKernel {
     let packedB = try allocate((columnPanels - inPlaceB) * nr * kc)
     defer { free(packedB) }
     // Tasks are blocks of up to mc rows × a group of column panels, at least two per core when
-    // the rows allow (so the 128×10 output layer's 16 row panels split four ways, not 12 + 4).
-    let rowPanelsPerBlock = max(1, min(Self.mc / mr, (rowPanels + 2 * threads - 1) / (2 * threads)))
+    // the rows allow (so the 128×10 output layer's 16 row panels split four ways, not 12 + 4),
+    // and as many blocks as a multiple of the cores: the 98 row panels of a 784-row weight
+    // gradient make 10 blocks on two cores (nine of 10, one of 8), where 9 blocks (eight of 12,
+    // one of 2) kept one core waiting for a ninth of the product.
+    let fewestBlocks = max(2 * threads, (rowPanels + Self.mc / mr - 1) / (Self.mc / mr))
+    let wantedBlocks = min(rowPanels, (fewestBlocks + threads - 1) / threads * threads)
+    let rowPanelsPerBlock = (rowPanels + wantedBlocks - 1) / wantedBlocks
     let rowBlocks = (rowPanels + rowPanelsPerBlock - 1) / rowPanelsPerBlock
     let columnGroups = max(1, min(columnPanels, (4 * threads + rowBlocks - 1) / rowBlocks))
     for depth in stride(from: 0, to: k, by: kc) {
@@ -136,12 +141,14 @@ struct GemmKernel {
   var readsBInPlace: Bool { !shape.transposeB && shape.n < 512 }
 
   /// Whether full row panels of `op(A)` are read where they lie rather than packed: unless A is
-  /// k×m with m ≥ 512. There a panel's depth steps are 2 KiB or more apart, a page or half a
-  /// page each, and its mr floats use a fraction of each line the micro-kernel touches; packed
-  /// once per depth slice, the panels are contiguous and shared by every column panel. AᵀB at
-  /// 1024³ (Haswell build, Zen 4): 85–89 → 99–104 GFLOP/s on one core, 164 → 179–189 on two. Narrower A stays in place:
-  /// packing cost the 256×128×128 dW 106 → 85, a copy its few column panels do not repay.
-  var readsAInPlace: Bool { !shape.transposeA || shape.m < 512 }
+  /// k×m with m ≥ 512 and B has 512 columns or more. There a panel's depth steps are 2 KiB or
+  /// more apart, a page or half a page each, and its mr floats use a fraction of each line the
+  /// micro-kernel touches; packed once per depth slice, the panels are contiguous and shared by
+  /// every column panel. AᵀB at 1024³ (Haswell build, Zen 4): 85–89 → 99–104 GFLOP/s on one
+  /// core, 164 → 179–189 on two. Narrower A stays in place: packing cost the 256×128×128 dW
+  /// 106 → 85, a copy its few column panels do not repay; and so does A under a narrow B (at
+  /// most 16 column panels share it): the 784×256×128 dW 215 → 240 on one core (AVX-512, Zen 5).
+  var readsAInPlace: Bool { !shape.transposeA || shape.m < 512 || shape.n < 512 }
 
   /// `C = beta·C` when there is no product to add (`k == 0` or `alpha == 0`), writing zeros when
   /// `beta == 0` so NaN in `C` does not survive (BLAS semantics).
