@@ -374,6 +374,9 @@ MUTATIONS = [
     ("the blocked GEMM drops a last, shorter row block", "Sources/CPUKernels/GemmKernel.swift",
      "let rowBlocks = (rowPanels + rowPanelsPerBlock - 1) / rowPanelsPerBlock",
      "let rowBlocks = rowPanels / rowPanelsPerBlock", "Parity.cpu"),
+    ("the 16×16 transpose of B's panels swaps two of its rows", "Sources/CPUKernels/GemmKernel.swift",
+     "r = (e0, e1, e2, e3, e4, e5, e6, e7, o0, o1, o2, o3, o4, o5, o6, o7)",
+     "r = (e0, e1, e2, e3, e4, e5, e6, e7, o0, o1, o2, o3, o4, o5, o7, o6)", "Parity.cpu"),
 ]
 
 # Built as scripts/test.sh builds (optimized): the suites a mutation runs take a quarter of the time.
