@@ -208,9 +208,9 @@ struct GemmKernel {
   }
 
   /// Packs columns `panel·nr ..< +nr` of `op(B)`, rows `depth ..< +count`, into `out` as `count`
-  /// runs of `nr` (columns past `n` are 0). A transposed B's full panels go 16 depths at a time
-  /// through register transposes on AVX-512 (a value at a time, the copy was a sixth of an input
-  /// gradient's time: `dX 128×1024×512` 190 → 222 GFLOP/s on one core, Zen 5).
+  /// runs of `nr` (columns past `n` are 0). A transposed B's full panels go through register
+  /// transposes, 16×16 blocks on AVX-512 and 8×8 on AVX2 (a value at a time, the copy was a sixth
+  /// of an input gradient's time: `dX 128×1024×512` 190 → 222 GFLOP/s on one core, Zen 5).
   private func packB(panel: Int, depth: Int, count: Int, into out: UnsafeMutablePointer<Float>) {
     let nr = Self.nr, (n, k) = (shape.n, shape.k)
     let first = panel * nr, width = min(nr, n - first)
@@ -225,6 +225,17 @@ struct GemmKernel {
               rowStrideOut: nr)
           }
           done += 16
+        }
+      }
+      #elseif DESCENT_FMA
+      if width == nr {  // 8×8 blocks transposed in registers
+        while done + 8 <= count {
+          for half in 0..<2 {
+            Self.transpose8(
+              b + (first + half * 8) * k + depth + done, rowStride: k, into: out + done * nr + half * 8,
+              rowStrideOut: nr)
+          }
+          done += 8
         }
       }
       #endif
@@ -294,6 +305,38 @@ struct GemmKernel {
     out.storeBytes(of: r.13, toByteOffset: 13 &* step, as: V.self)
     out.storeBytes(of: r.14, toByteOffset: 14 &* step, as: V.self)
     out.storeBytes(of: r.15, toByteOffset: 15 &* step, as: V.self)
+  }
+  #endif
+
+  #if !DESCENT_AVX512 && DESCENT_FMA
+  /// Writes the transpose of the 8×8 block at `source` (rows `rowStride` apart) to `target`
+  /// (rows `rowStrideOut` apart): three rounds of pairing rows' even and odd lanes.
+  @inline(__always)
+  private static func transpose8(
+    _ source: UnsafePointer<Float>, rowStride: Int, into target: UnsafeMutablePointer<Float>, rowStrideOut: Int
+  ) {
+    typealias V = SIMD8<Float>
+    let raw = UnsafeRawPointer(source)
+    @inline(__always) func row(_ i: Int) -> V { raw.loadUnaligned(fromByteOffset: i &* rowStride &* 4, as: V.self) }
+    @inline(__always) func unzip(_ a: V, _ b: V) -> (V, V) {
+      let both = SIMD16<Float>(lowHalf: a, highHalf: b)
+      return (both.evenHalf, both.oddHalf)
+    }
+    var r = (row(0), row(1), row(2), row(3), row(4), row(5), row(6), row(7))
+    for _ in 0..<3 {
+      let (e0, o0) = unzip(r.0, r.1), (e1, o1) = unzip(r.2, r.3), (e2, o2) = unzip(r.4, r.5)
+      let (e3, o3) = unzip(r.6, r.7)
+      r = (e0, e1, e2, e3, o0, o1, o2, o3)
+    }
+    let out = UnsafeMutableRawPointer(target), step = rowStrideOut &* 4
+    out.storeBytes(of: r.0, as: V.self)
+    out.storeBytes(of: r.1, toByteOffset: step, as: V.self)
+    out.storeBytes(of: r.2, toByteOffset: 2 &* step, as: V.self)
+    out.storeBytes(of: r.3, toByteOffset: 3 &* step, as: V.self)
+    out.storeBytes(of: r.4, toByteOffset: 4 &* step, as: V.self)
+    out.storeBytes(of: r.5, toByteOffset: 5 &* step, as: V.self)
+    out.storeBytes(of: r.6, toByteOffset: 6 &* step, as: V.self)
+    out.storeBytes(of: r.7, toByteOffset: 7 &* step, as: V.self)
   }
   #endif
 
