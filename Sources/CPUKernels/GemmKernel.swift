@@ -216,26 +216,16 @@ struct GemmKernel {
     let first = panel * nr, width = min(nr, n - first)
     if shape.transposeB {  // B is n×k: column j of op(B) is a row of B, read along its length
       var done = 0
-      #if DESCENT_AVX512
-      if width == nr {  // 16×16 blocks transposed in registers
-        while done + 16 <= count {
+      #if DESCENT_FMA
+      if width == nr {  // blocks of one register's lanes square, transposed in registers
+        let lanes = Vector.scalarCount
+        while done + lanes <= count {
           for half in 0..<2 {
-            Self.transpose16(
-              b + (first + half * 16) * k + depth + done, rowStride: k, into: out + done * nr + half * 16,
-              rowStrideOut: nr)
+            Self.transposeBlock(
+              b + (first + half * lanes) * k + depth + done, rowStride: k,
+              into: out + done * nr + half * lanes, rowStrideOut: nr)
           }
-          done += 16
-        }
-      }
-      #elseif DESCENT_FMA
-      if width == nr {  // 8×8 blocks transposed in registers
-        while done + 8 <= count {
-          for half in 0..<2 {
-            Self.transpose8(
-              b + (first + half * 8) * k + depth + done, rowStride: k, into: out + done * nr + half * 8,
-              rowStrideOut: nr)
-          }
-          done += 8
+          done += lanes
         }
       }
       #endif
@@ -266,9 +256,10 @@ struct GemmKernel {
 
   #if DESCENT_AVX512
   /// Writes the transpose of the 16×16 block at `source` (rows `rowStride` apart) to `target`
-  /// (rows `rowStrideOut` apart): four rounds of pairing rows' even and odd lanes.
+  /// (rows `rowStrideOut` apart): four rounds of pairing rows' even and odd lanes. (The AVX2
+  /// level's twin below does 8×8 in three rounds: a tuple of registers has one arity.)
   @inline(__always)
-  private static func transpose16(
+  private static func transposeBlock(
     _ source: UnsafePointer<Float>, rowStride: Int, into target: UnsafeMutablePointer<Float>, rowStrideOut: Int
   ) {
     typealias V = SIMD16<Float>
@@ -306,13 +297,11 @@ struct GemmKernel {
     out.storeBytes(of: r.14, toByteOffset: 14 &* step, as: V.self)
     out.storeBytes(of: r.15, toByteOffset: 15 &* step, as: V.self)
   }
-  #endif
-
-  #if !DESCENT_AVX512 && DESCENT_FMA
+  #elseif DESCENT_FMA
   /// Writes the transpose of the 8×8 block at `source` (rows `rowStride` apart) to `target`
   /// (rows `rowStrideOut` apart): three rounds of pairing rows' even and odd lanes.
   @inline(__always)
-  private static func transpose8(
+  private static func transposeBlock(
     _ source: UnsafePointer<Float>, rowStride: Int, into target: UnsafeMutablePointer<Float>, rowStrideOut: Int
   ) {
     typealias V = SIMD8<Float>
