@@ -51,8 +51,7 @@ inline float mish_derivative(float slope, float x) {
 }
 
 __kernel void activate(const int count, const float slope, __global const float* x, __global float* y) {
-  const int i = get_global_id(0);
-  if (i < count) y[i] = FORWARD(slope, x[i]);
+  EACH_ELEMENT(count, y[i] = FORWARD(slope, x[i]);)
 }
 
 // x[r, c] += bias[c] (kept as the pre-activation for backward) and y = f(x): a dense layer's bias
@@ -70,6 +69,5 @@ __kernel void add_bias_activate(const int rows, const int columns, const float s
 
 __kernel void activation_backward(const int count, const float slope, __global const float* x,
                                   __global const float* dy, __global float* dx) {
-  const int i = get_global_id(0);
-  if (i < count) dx[i] = DERIVATIVE(slope, x[i]) * dy[i];
+  EACH_ELEMENT(count, dx[i] = DERIVATIVE(slope, x[i]) * dy[i];)
 }

@@ -3,17 +3,15 @@
 // Swift twin: Sources/Descent/CPU/CPUBackend+Elementwise.swift (fill: CPUBackend.swift).
 // Buffers are dense row-major floats; one work-item per element (per row for softmax, per column for
 // column_sums). The host rounds the global size up to the work-group size, so every kernel checks
-// its index against the element count.
+// its index against the element count: the element-wise ones through EACH_ELEMENT (prelude.cl).
 
 __kernel void fill(const int count, const float value, __global float* y) {
-  const int i = get_global_id(0);
-  if (i < count) y[i] = value;
+  EACH_ELEMENT(count, y[i] = value;)
 }
 
 // x[r, c] += bias[c]
 __kernel void add_bias(const int rows, const int columns, __global const float* bias, __global float* x) {
-  const int i = get_global_id(0);
-  if (i < rows * columns) x[i] += bias[i % columns];
+  EACH_ELEMENT(rows * columns, x[i] += bias[i % columns];)
 }
 
 // y[c] = Σ_r x[r, c]; neighbouring work-items read neighbouring columns.
@@ -28,42 +26,36 @@ __kernel void column_sums(const int rows, const int columns, __global const floa
 // z = alpha·x + beta·y; y is not read when beta == 0.
 __kernel void axpby(const int count, const float alpha, __global const float* x, const float beta,
                     __global const float* y, __global float* z) {
-  const int i = get_global_id(0);
-  if (i >= count) return;
-  z[i] = beta == 0.0f ? alpha * x[i] : alpha * x[i] + beta * y[i];
+  EACH_ELEMENT(count, z[i] = beta == 0.0f ? alpha * x[i] : alpha * x[i] + beta * y[i];)
 }
 
 // z = x ⊙ y
 __kernel void multiply(const int count, __global const float* x, __global const float* y, __global float* z) {
-  const int i = get_global_id(0);
-  if (i < count) z[i] = x[i] * y[i];
+  EACH_ELEMENT(count, z[i] = x[i] * y[i];)
 }
 
 // y = min(max(x, low), high): gradient clipping by value.
 __kernel void clip(const int count, const float low, const float high, __global const float* x,
                    __global float* y) {
-  const int i = get_global_id(0);
-  if (i < count) y[i] = fmin(fmax(x[i], low), high);
+  EACH_ELEMENT(count, y[i] = fmin(fmax(x[i], low), high);)
 }
 
 // g += l1·sign(p) + 2·l2·p: the gradient of the penalty l1·Σ|p| + l2·Σp² (sign(0) = 0).
 __kernel void penalty_gradient(const int count, const float l1, const float l2, __global const float* p,
                                __global float* g) {
-  const int i = get_global_id(0);
-  if (i >= count) return;
-  const float w = p[i];
-  const float sign = w > 0.0f ? 1.0f : (w < 0.0f ? -1.0f : 0.0f);
-  g[i] = g[i] + (l1 * sign + 2.0f * l2 * w);
+  EACH_ELEMENT(count, {
+    const float w = p[i];
+    const float sign = w > 0.0f ? 1.0f : (w < 0.0f ? -1.0f : 0.0f);
+    g[i] = g[i] + (l1 * sign + 2.0f * l2 * w);
+  })
 }
 
 // x *= min(1, max_norm / (√squared_norm[0] + 1e-6)): clipping by global norm (torch's
 // clip_grad_norm_), with the squared norm already summed on the device.
 __kernel void clip_to_norm(const int count, const float max_norm, __global const float* squared_norm,
                            __global float* x) {
-  const int i = get_global_id(0);
-  if (i >= count) return;
   const float factor = max_norm / (sqrt(squared_norm[0]) + 1e-6f);
-  if (factor < 1.0f) x[i] = x[i] * factor;
+  if (factor < 1.0f) EACH_ELEMENT(count, x[i] = x[i] * factor;)
 }
 
 // Row-wise softmax with the row maximum subtracted; one work-item per row.

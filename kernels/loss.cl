@@ -51,21 +51,21 @@ __kernel void softmax_cross_entropy(const int rows, const int classes, const flo
 __kernel void pointwise_loss(const int count, const int kind, const float scale,
                              __global const float* predictions, __global const float* targets,
                              __global float* losses, __global float* gradient) {
-  const int i = get_global_id(0);
-  if (i >= count) return;
-  const float p = predictions[i], t = targets[i];
-  if (kind == SQUARED_ERROR) {
-    const float d = p - t;
-    losses[i] = d * d;
-    gradient[i] = scale * (2.0f * d);
-  } else if (kind == BINARY_CROSS_ENTROPY_WITH_LOGITS) {  // max(x, 0) − x·t + log(1 + e^(−|x|)), stable for any logit
-    losses[i] = fmax(p, 0.0f) - p * t + log1p(exp(-fabs(p)));
-    gradient[i] = scale * (1.0f / (1.0f + exp(-p)) - t);
-  } else {  // ABSOLUTE_ERROR
-    const float d = p - t;
-    losses[i] = fabs(d);
-    gradient[i] = scale * (d > 0.0f ? 1.0f : (d < 0.0f ? -1.0f : 0.0f));
-  }
+  EACH_ELEMENT(count, {
+    const float p = predictions[i], t = targets[i];
+    if (kind == SQUARED_ERROR) {
+      const float d = p - t;
+      losses[i] = d * d;
+      gradient[i] = scale * (2.0f * d);
+    } else if (kind == BINARY_CROSS_ENTROPY_WITH_LOGITS) {  // max(x, 0) − x·t + log(1 + e^(−|x|)), stable for any logit
+      losses[i] = fmax(p, 0.0f) - p * t + log1p(exp(-fabs(p)));
+      gradient[i] = scale * (1.0f / (1.0f + exp(-p)) - t);
+    } else {  // ABSOLUTE_ERROR
+      const float d = p - t;
+      losses[i] = fabs(d);
+      gradient[i] = scale * (d > 0.0f ? 1.0f : (d < 0.0f ? -1.0f : 0.0f));
+    }
+  })
 }
 
 // hits[r] = 1 when row r's label is among its k largest logits (fewer than k classes score

@@ -38,6 +38,5 @@ __kernel void probe_flops(const int iterations, const float scale, __global floa
 // Memory bandwidth, STREAM's triad: a = b + s·c (12 bytes moved per element).
 __kernel void probe_triad(const int count, const float s, __global float* a, __global const float* b,
                           __global const float* c) {
-  const int i = get_global_id(0);
-  if (i < count) a[i] = b[i] + s * c[i];
+  EACH_ELEMENT(count, a[i] = b[i] + s * c[i];)
 }

@@ -80,16 +80,16 @@ inline float portable_cos_two_pi(float u) {
 // kind 0: uniform on [a, b); kind 1: normal with mean a and standard deviation b (Box–Muller).
 __kernel void fill_random(const int count, const int kind, const float a, const float b,
                           const uint2 seed, const uint2 stream, __global float* y) {
-  const int i = get_global_id(0);
-  if (i >= count) return;
-  const uint4 block = philox_block((ulong)i, seed, stream);
-  if (kind == 0) {
-    y[i] = a + (b - a) * unit_interval(block.x);
-  } else {
-    const float u1 = (float)((block.x >> 8) + 1u) * 0x1p-24f;
-    const float radius = portable_sqrt(-2.0f * portable_log(u1));
-    y[i] = a + b * (radius * portable_cos_two_pi(unit_interval(block.y)));
-  }
+  EACH_ELEMENT(count, {
+    const uint4 block = philox_block((ulong)i, seed, stream);
+    if (kind == 0) {
+      y[i] = a + (b - a) * unit_interval(block.x);
+    } else {
+      const float u1 = (float)((block.x >> 8) + 1u) * 0x1p-24f;
+      const float radius = portable_sqrt(-2.0f * portable_log(u1));
+      y[i] = a + b * (radius * portable_cos_two_pi(unit_interval(block.y)));
+    }
+  })
 }
 
 // Inverted dropout: mask = u < rate ? 0 : keep (keep = 1/(1 − rate), from the host), y = x·mask.
@@ -97,12 +97,12 @@ __kernel void fill_random(const int count, const int kind, const float a, const 
 __kernel void dropout(const int count, const float rate, const float keep, const uint2 seed,
                       const uint2 stream, __global const float* x, __global float* y,
                       __global float* mask) {
-  const int i = get_global_id(0);
-  if (i >= count) return;
-  const uint4 block = philox_block((ulong)(i / 4), seed, stream);
-  // An array, not a chain of ?: on the components, which Oclgrind computed wrongly for some elements.
-  const uint words[4] = {block.x, block.y, block.z, block.w};
-  const float m = unit_interval(words[i % 4]) < rate ? 0.0f : keep;
-  mask[i] = m;
-  y[i] = x[i] * m;
+  EACH_ELEMENT(count, {
+    const uint4 block = philox_block((ulong)(i / 4), seed, stream);
+    // An array, not a chain of ?: on the components, which Oclgrind computed wrongly for some elements.
+    const uint words[4] = {block.x, block.y, block.z, block.w};
+    const float m = unit_interval(words[i % 4]) < rate ? 0.0f : keep;
+    mask[i] = m;
+    y[i] = x[i] * m;
+  })
 }

@@ -19,10 +19,11 @@ public enum GemmTuningCache {
     "\(device.platform) | \(device.name) | \(device.driverVersion) | \(profile) | gemm.cl \(kernelHash)"
   }
 
-  /// FNV-1a (64-bit) of the embedded `gemm.cl`: stable across runs, unlike `hashValue`.
+  /// FNV-1a (64-bit) of the embedded `gemm.cl` as built (after the prelude): stable across runs,
+  /// unlike `hashValue`.
   static let kernelHash: String = {
     var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-    for byte in (KernelSources.files["gemm.cl"] ?? "").utf8 {
+    for byte in SharedContext.withPrelude("gemm.cl", KernelSources.files["gemm.cl"] ?? "").utf8 {
       hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3
     }
     return String(hash, radix: 16)

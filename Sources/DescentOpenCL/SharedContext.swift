@@ -68,6 +68,15 @@ final class SharedContext: @unchecked Sendable {
     "reduce.cl": ReduceOp.kernelDefines, "loss.cl": PointwiseLoss.kernelDefines,
   ]
 
+  /// The file that every other kernel file is built after (its shared macros).
+  static let prelude = "prelude.cl"
+
+  /// `source` of `file` after ``prelude``, with a `#line` so a build log names `file`'s own lines.
+  static func withPrelude(_ file: String, _ source: String) -> String {
+    guard file != prelude, let shared = KernelSources.files[prelude] else { return source }
+    return shared + "\n#line 1 \"\(file)\"\n" + source
+  }
+
   /// Which file defines each kernel, read from the embedded sources (`__kernel void NAME(`).
   static let kernelFiles: [String: String] = {
     var files: [String: String] = [:]
@@ -94,7 +103,7 @@ final class SharedContext: @unchecked Sendable {
       throw OpenCLError.build(file: file, device: device.description, log: "no such embedded kernel file")
     }
     var status: cl_int = 0
-    let program = source.withCString { text -> cl_program? in
+    let program = Self.withPrelude(file, source).withCString { text -> cl_program? in
       var pointer: UnsafePointer<CChar>? = text
       return clCreateProgramWithSource(context, 1, &pointer, nil, &status)
     }

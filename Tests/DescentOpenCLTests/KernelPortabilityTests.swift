@@ -57,7 +57,10 @@ struct KernelPortabilityTests {
     let common = ["-x", "cl", "-Xclang", "-finclude-default-header", "-Wall", "-Werror"]
     let options = build.options.split(separator: " ").map(String.init)
     let file = kernelsFolder.appendingPathComponent(build.file).path
-    process.arguments = common + arguments.filter { !$0.isEmpty } + options + [file]
+    let prelude =
+      build.file == SharedContext.prelude
+      ? [] : ["-include", kernelsFolder.appendingPathComponent(SharedContext.prelude).path]
+    process.arguments = common + arguments.filter { !$0.isEmpty } + options + prelude + [file]
     let errors = Pipe()
     process.standardError = errors
     try process.run()
