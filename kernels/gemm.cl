@@ -8,14 +8,6 @@
 // GPUs coalesce and PoCL vectorises). Edges of every tile are guarded, so any m, n, k work.
 // The host passes the tile sizes as -D options chosen per device; the defaults compile alone.
 
-// float16 values passed to OpenCL's builtins (vload16, fma, vstore16) change the x86 calling
-// convention when the CPU has no AVX-512, and clang warns for each (-Wpsabi: PoCL printed "5 warnings
-// generated." for every build on AVX2 CPUs). The builtins are inlined into the kernel, so no call
-// crosses that boundary: the warning does not apply here.
-#ifdef __clang__
-#pragma clang diagnostic ignored "-Wpsabi"
-#endif
-
 #ifndef TILE_M
 #define TILE_M 64
 #endif

@@ -46,6 +46,78 @@ __kernel void softmax_cross_entropy(const int rows, const int classes, const flo
   }
 }
 
+// How many classes' exponentials softmax_cross_entropy_wide keeps between its passes (wider rows
+// have the rest computed twice).
+#define KEPT_CLASSES 16
+
+// p[i] for each lane's index.
+inline float16 gather16(__global const float* p, int16 i) {
+  return (float16)(p[i.s0], p[i.s1], p[i.s2], p[i.s3], p[i.s4], p[i.s5], p[i.s6], p[i.s7],
+                   p[i.s8], p[i.s9], p[i.sa], p[i.sb], p[i.sc], p[i.sd], p[i.se], p[i.sf]);
+}
+
+// p[i] = v for each lane's index, in lane order.
+inline void scatter16(__global float* p, int16 i, float16 v) {
+  p[i.s0] = v.s0;
+  p[i.s1] = v.s1;
+  p[i.s2] = v.s2;
+  p[i.s3] = v.s3;
+  p[i.s4] = v.s4;
+  p[i.s5] = v.s5;
+  p[i.s6] = v.s6;
+  p[i.s7] = v.s7;
+  p[i.s8] = v.s8;
+  p[i.s9] = v.s9;
+  p[i.sa] = v.sa;
+  p[i.sb] = v.sb;
+  p[i.sc] = v.sc;
+  p[i.sd] = v.sd;
+  p[i.se] = v.se;
+  p[i.sf] = v.sf;
+}
+
+// softmax_cross_entropy for CPU devices (the cpu kernel profile): each work-item takes
+// rows_per_item consecutive rows, 16 at a time, one row per lane of float16 values, and walks the
+// classes: each row's largest logit, the sum of its shifted exponentials (the first KEPT_CLASSES
+// kept), then gradient and loss. The lanes of a block past the last row repeat it (their stores
+// write the same values again). Groups of one work-item, so PoCL does not also vectorise across
+// work-items. PoCL ran the kernel above one work-item at a time, scalar (its barriers and per-row
+// loops stop its vectoriser): 5 GB/s; a row per work-item read as float16 chunks waited on each
+// row's chain of reductions and exponentials: 7 GB/s.
+__kernel void softmax_cross_entropy_wide(const int rows, const int classes, const int rows_per_item,
+                                         const float scale, __global const float* logits,
+                                         __global const float* labels, __global float* losses,
+                                         __global float* gradient) {
+  const int start = get_global_id(0) * rows_per_item, end = min(rows, start + rows_per_item);
+  const int16 lane = (int16)(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+  for (int first = start; first < end; first += 16) {
+    const int16 row = min((int16)(first) + lane, (int16)(rows - 1));
+    const int16 at = row * classes;
+    float16 largest = (float16)(-INFINITY), kept[KEPT_CLASSES];
+    for (int c = 0; c < classes; ++c) {
+      const float16 x = gather16(logits, at + c);
+      if (c < KEPT_CLASSES) kept[c] = x;
+      largest = fmax(largest, x);
+    }
+    float16 total = (float16)(0.0f);
+    for (int c = 0; c < classes; ++c) {
+      const float16 e = exp((c < KEPT_CLASSES ? kept[c] : gather16(logits, at + c)) - largest);
+      if (c < KEPT_CLASSES) kept[c] = e;
+      total += e;
+    }
+    const float16 label = gather16(labels, row);
+    const int16 valid = (label >= 0.0f) & (label < (float)classes) & (label == trunc(label));
+    const int16 target = select((int16)(-1), convert_int16(label), valid);
+    const float16 factor = scale / total;
+    for (int c = 0; c < classes; ++c) {
+      const float16 e = c < KEPT_CLASSES ? kept[c] : exp(gather16(logits, at + c) - largest);
+      scatter16(gradient, at + c, e * factor - select((float16)(0.0f), (float16)(scale), target == (int16)(c)));
+    }
+    const float16 loss = log(total) + largest - gather16(logits, at + max(target, (int16)(0)));
+    scatter16(losses, row, select((float16)(NAN), loss, valid));
+  }
+}
+
 // Loss codes (PointwiseLoss.kernelCode): 0 squared_error, 1 binary_cross_entropy_with_logits,
 // 2 absolute_error (gradient sign(p − t), 0 at p = t).
 __kernel void pointwise_loss(const int count, const int kind, const float scale,

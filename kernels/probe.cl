@@ -1,12 +1,6 @@
 // probe.cl: kernels that measure a device's limits for benchmarks/ (not used in training).
 // Swift twin: Sources/Descent/CPU/CPUBackend+Probes.swift (the same measurements on the CPU).
 
-// As in gemm.cl: float16 arguments to builtins (fma) draw -Wpsabi on x86 CPUs without AVX-512;
-// the builtins are inlined, so no call crosses the calling-convention boundary.
-#ifdef __clang__
-#pragma clang diagnostic ignored "-Wpsabi"
-#endif
-
 // Peak arithmetic: 8 independent float16 multiply-adds per iteration, 256 FLOP each iteration
 // (wide vectors, as gemm_wide uses: PoCL maps them onto the CPU's SIMD registers; GPUs split them).
 // The result depends on every lane of every accumulator, so the compiler can drop neither the loop

@@ -148,6 +148,10 @@ public struct KernelChoices: Sendable, Equatable, CustomStringConvertible {
   public var reductionGroups: Int
   /// Work-items per group of the peak-FLOP probe.
   public var probeGroupSize: Int
+  /// Softmax cross-entropy's kernel: `softmax_cross_entropy_wide` with this many rows per
+  /// work-item (each row read as `float16` chunks, groups of one work-item: what PoCL vectorises),
+  /// or, when 0, `softmax_cross_entropy` (a work-group's rows in three phases, coalesced on a GPU).
+  public var lossRowsPerItem: Int
   /// `gemm_wide` packs op(A) into row panels first for products of at least this many FLOPs
   /// (1e8: packing pays for itself only on large products; tests set 0 to run the packed path on
   /// small ones).
@@ -156,29 +160,32 @@ public struct KernelChoices: Sendable, Equatable, CustomStringConvertible {
   public static let defaultPackFlops = 1e8
 
   public init(
-    gemm: GemmVariant, groupSize: Int, reductionGroups: Int, probeGroupSize: Int,
+    gemm: GemmVariant, groupSize: Int, reductionGroups: Int, probeGroupSize: Int, lossRowsPerItem: Int,
     packFlops: Double = defaultPackFlops
   ) {
     self.gemm = gemm
     self.groupSize = groupSize
     self.reductionGroups = reductionGroups
     self.probeGroupSize = probeGroupSize
+    self.lossRowsPerItem = lossRowsPerItem
     self.packFlops = packFlops
   }
 
   /// What `profile` picks on `device`: ``GemmVariant/defaults(for:profile:)``, groups of up to 256,
-  /// reductions over up to 4 groups per compute unit (at most 256), and the probe in groups of 256
+  /// reductions over up to 4 groups per compute unit (at most 256), the probe in groups of 256
   /// (`gpu`) or 1 (`cpu`, where PoCL would otherwise also vectorise across the group's work-items,
-  /// on top of the probe's float16 vectors).
+  /// on top of the probe's float16 vectors), and softmax cross-entropy in work-group phases (`gpu`)
+  /// or 64 rows per work-item (`cpu`).
   public static func defaults(for device: OpenCLDevice, profile: KernelProfile) -> KernelChoices {
     KernelChoices(
       gemm: .defaults(for: device, profile: profile), groupSize: 256,
       reductionGroups: min(4 * max(1, device.computeUnits), 256),
-      probeGroupSize: profile == .cpu ? 1 : 256)
+      probeGroupSize: profile == .cpu ? 1 : 256, lossRowsPerItem: profile == .cpu ? 64 : 0)
   }
 
   public var description: String {
     let packing = packFlops == Self.defaultPackFlops ? "" : ", A packed from \(packFlops) FLOPs"
-    return "\(gemm)\(packing), groups of ≤ \(groupSize), reductions over ≤ \(reductionGroups) groups"
+    let loss = lossRowsPerItem > 0 ? ", softmax cross-entropy \(lossRowsPerItem) rows per work-item" : ""
+    return "\(gemm)\(packing), groups of ≤ \(groupSize), reductions over ≤ \(reductionGroups) groups\(loss)"
   }
 }

@@ -146,6 +146,17 @@ extension OpenCLBackend {
       logits: logits, labels: labels, losses: losses, gradient: gradient, rows: rows,
       classes: classes)
     guard rows > 0 else { return }
+    let rowsPerItem = locked { choices.lossRowsPerItem }
+    if rowsPerItem > 0 {
+      let wide = "softmax_cross_entropy_wide"
+      try run(
+        try kernel(wide), wide, global: [(rows + rowsPerItem - 1) / rowsPerItem], local: [1],
+        [
+          .int(rows), .int(classes), .int(rowsPerItem), .float(scale), .buffer(try cl(logits, op)),
+          .buffer(try cl(labels, op)), .buffer(try cl(losses, op)), .buffer(try cl(gradient, op)),
+        ])
+      return
+    }
     let kernel = try self.kernel(op)
     let local = groupSize(kernel)
     try run(

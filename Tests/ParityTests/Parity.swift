@@ -118,8 +118,9 @@ extension ParityCase {
 
   /// The sample still runs every kernel but the peak probes (`peakProbeComputesEveryChain` runs
   /// those), each op at two small sizes where it has two: on a fresh backend with the GPU profile, as
-  /// Oclgrind's device takes, and its products with the CPU profile packing A always, as
-  /// `everyVariantComputesTheProduct` also runs them. A kernel added without parity cases fails here.
+  /// Oclgrind's device takes, and its products and softmax cross-entropy with the CPU profile
+  /// packing A always, as `everyVariantComputesTheProduct` and the first launch variant also run
+  /// them. A kernel added without parity cases fails here.
   @Test(.enabled(if: !TestBackends.openCL.isEmpty, "OpenCL skipped: \(TestBackends.openCLUnavailableReason)"))
   func sampleLaunchesEveryKernel() throws {
     let device = TestBackends.openCL[0].device
@@ -128,7 +129,9 @@ extension ParityCase {
     var choices = KernelChoices.defaults(for: device, profile: .cpu)
     choices.packFlops = 0
     let cpu = try OpenCLBackend(device: device, profile: .cpu, choices: choices)
-    for parityCase in ParityCase.sample where parityCase.isGemm { _ = try parityCase.run(cpu) }
+    for parityCase in ParityCase.sample where parityCase.isGemm || parityCase.name.hasPrefix("softmax_cross_entropy ") {
+      _ = try parityCase.run(cpu)
+    }
     let launched = gpu.builtKernels.union(cpu.builtKernels)
     let missing = OpenCLBackend.kernelNames.subtracting(launched).subtracting(["probe_flops", "probe_triad"])
     #expect(missing.isEmpty, "the sample launches no \(missing.sorted())")

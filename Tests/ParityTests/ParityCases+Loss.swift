@@ -10,6 +10,11 @@ extension ParityCase {
       crossEntropyCase(rows: rows, classes: classes, labels: (0..<rows).map { Float(($0 * 7) % classes) })
     }
     cases.append(crossEntropyCase(rows: 4, classes: 3, labels: [0, -1, 3, 1.5]))
+    // OpenCL's CPU kernel keeps the exponentials of up to 16 classes and computes the rest twice.
+    for (rows, classes) in [(40, 16), (23, 17)] {
+      cases.append(
+        crossEntropyCase(rows: rows, classes: classes, labels: (0..<rows).map { Float(($0 * 5) % classes) }))
+    }
     // Logits 80 apart: exponentials from 1 down to e⁻⁸⁰ (every power of two a vectorised exp
     // scales by, still normal floats), on rows that fill vectors and rows that leave a tail.
     for (rows, classes) in [(37, 10), (5, 33)] {

@@ -47,13 +47,16 @@ enum TestBackends {
   /// For every device, backends launching the element-wise, row-wise and reduction kernels in
   /// other shapes than the defaults: groups of one work-item (no reduction tree, global size
   /// exactly the element count) with reductions over 256 groups, as a GPU with 64 or more compute
-  /// units picks (PoCL and llvmpipe pick 4 per core); and groups of 64 with one-group reductions
-  /// (the second pass adds a single partial).
+  /// units picks (PoCL and llvmpipe pick 4 per core), and softmax cross-entropy's CPU kernel with
+  /// one block of 16 rows per work-item (so it runs on every device, Oclgrind's too); and groups of
+  /// 64 with one-group reductions (the second pass adds a single partial).
   static let launchVariants: [Variant] = devices.flatMap { device in
-    [(groupSize: 1, reductionGroups: 256), (groupSize: 64, reductionGroups: 1)].map { shape in
+    [(groupSize: 1, reductionGroups: 256, lossRows: 16), (groupSize: 64, reductionGroups: 1, lossRows: 0)].map {
+      shape in
       var choices = KernelChoices.defaults(for: device, profile: .gpu)
       choices.groupSize = shape.groupSize
       choices.reductionGroups = shape.reductionGroups
+      choices.lossRowsPerItem = shape.lossRows
       return Variant(device, .gpu, choices)
     }
   }
