@@ -308,6 +308,8 @@ MUTATIONS = [
      "if let existing = contexts[device.idBits], false { return existing }", "OpenCLBackendTests"),
     ("the CPU profile's softmax kernel keeps logits, not their exponentials", "kernels/loss.cl",
      "      if (c < KEPT_CLASSES) kept[c] = e;\n", "", "Parity.openCL\\("),
+    ("B's strips packed from a transposed B read as if it were not", "kernels/gemm.cl",
+     "(trans_b ? b[(j0 + j) * k + p] : b[p * n + j0 + j])", "b[p * n + j0 + j]", "Parity.openCL\\("),
     ("element-wise kernels skip the last, partial work-group", "kernels/prelude.cl",
      "} else if (get_global_id(0) < (size_t)(count)) {", "} else if (false) {", "Parity.openCL\\("),
     ("the prelude lets float16 arguments warn on AVX2 CPUs", "kernels/prelude.cl",

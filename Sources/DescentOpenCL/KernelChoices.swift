@@ -149,12 +149,13 @@ public struct KernelChoices: Sendable, Equatable, CustomStringConvertible {
   /// Work-items per group of the peak-FLOP probe.
   public var probeGroupSize: Int
   /// Softmax cross-entropy's kernel: `softmax_cross_entropy_wide` with this many rows per
-  /// work-item (each row read as `float16` chunks, groups of one work-item: what PoCL vectorises),
-  /// or, when 0, `softmax_cross_entropy` (a work-group's rows in three phases, coalesced on a GPU).
+  /// work-item (16 rows at a time, one per lane of `float16` values; groups of one work-item: what
+  /// PoCL vectorises), or, when 0, `softmax_cross_entropy` (a work-group's rows in three phases,
+  /// coalesced on a GPU).
   public var lossRowsPerItem: Int
-  /// `gemm_wide` packs op(A) into row panels first for products of at least this many FLOPs
-  /// (1e8: packing pays for itself only on large products; tests set 0 to run the packed path on
-  /// small ones).
+  /// `gemm_wide` packs op(A) into row panels and op(B) into column strips first for products of
+  /// at least this many FLOPs (1e8: packing pays for itself only on large products; tests set 0 to
+  /// run the packed path on small ones).
   public var packFlops: Double
   /// `packFlops` unless a test sets it.
   public static let defaultPackFlops = 1e8
@@ -184,7 +185,7 @@ public struct KernelChoices: Sendable, Equatable, CustomStringConvertible {
   }
 
   public var description: String {
-    let packing = packFlops == Self.defaultPackFlops ? "" : ", A packed from \(packFlops) FLOPs"
+    let packing = packFlops == Self.defaultPackFlops ? "" : ", operands packed from \(packFlops) FLOPs"
     let loss = lossRowsPerItem > 0 ? ", softmax cross-entropy \(lossRowsPerItem) rows per work-item" : ""
     return "\(gemm)\(packing), groups of ≤ \(groupSize), reductions over ≤ \(reductionGroups) groups\(loss)"
   }

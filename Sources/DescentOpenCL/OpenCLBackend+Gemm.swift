@@ -33,8 +33,8 @@ extension OpenCLBackend {
   }
 
   /// `gemm_wide`'s and `pack_a_panels`' build options.
-  static func wideOptions(rows: Int, packedA: Bool) -> String {
-    "-DWIDE_M=\(rows)" + (packedA ? " -DPACKED_A" : "")
+  static func wideOptions(rows: Int, packedA: Bool, packedB: Bool) -> String {
+    "-DWIDE_M=\(rows)" + (packedA ? " -DPACKED_A" : "") + (packedB ? " -DPACKED_B" : "")
   }
 
   /// Every kernel file with every set of build options the backend may build it with (the device
@@ -46,7 +46,8 @@ extension OpenCLBackend {
     let gemms = GemmVariant.every.flatMap { variant -> [String] in
       switch variant {
       case let .tiled(tiles): [tiles.buildOptions]
-      case let .wide(rows): [false, true].map { wideOptions(rows: rows, packedA: $0) }
+      case let .wide(rows):
+        [(false, false), (false, true), (true, true)].map { wideOptions(rows: rows, packedA: $0, packedB: $1) }
       }
     }.map { (file: "gemm.cl", options: $0) }
     return plain + activations + gemms
@@ -54,16 +55,17 @@ extension OpenCLBackend {
 
   /// Work-items per group along a row for the copying kernels: 64, or fewer for a short row or a
   /// kernel that allows fewer. Groups of 16 left PoCL with tens of thousands of tiny groups (the
-  /// transpose before 128×256×128 ABᵀ: 40 → 70 GFLOP/s with 64; 1024³'s packing: 155 → 187).
+  /// copy of Bᵀ before 128×256×128 ABᵀ: 40 → 70 GFLOP/s with 64; 1024³'s packing: 155 → 187).
   private static func lineSize(_ length: Int, _ kernel: Kernel) -> Int {
     max(1, min(64, length, kernel.maxWorkGroupSize))
   }
 
   /// `gemm_wide` for CPU devices, where PoCL keeps each work-item's float16 accumulators in
   /// registers (the tiled kernel measured 3.8 GFLOP/s there, against 55–78). For products of
-  /// `choices.packFlops` (100 MFLOP) or more op(A) is packed into `rowsPerItem`-row panels first; a
-  /// transposed B is transposed; both into scratch buffers under the lock so no other op reuses
-  /// them meanwhile. `rowsPerItem` is 12 unless tuned: it measured best on PoCL 3.1 on a Zen 4 CPU
+  /// `choices.packFlops` (100 MFLOP) or more op(A) is packed into `rowsPerItem`-row panels and op(B)
+  /// into 16-column strips first, and a transposed B is packed into strips at every size (it must
+  /// be copied anyway); both into scratch buffers under the lock so no other op reuses them
+  /// meanwhile. `rowsPerItem` is 12 unless tuned: it measured best on PoCL 3.1 on a Zen 4 CPU
   /// (time over the benchmark shapes: 4 rows 32.0 ms, 6: 22.8, 8: 16.9, 12: 14.6, 16: 25.5).
   /// One work-item per group, so PoCL does not also vectorise across work-items.
   private func wideGemm(
@@ -71,12 +73,14 @@ extension OpenCLBackend {
     rowsPerItem: Int
   ) throws {
     let global = [(shape.m + rowsPerItem - 1) / rowsPerItem, (shape.n + 15) / 16]
-    // Packing A pays for itself only on large products (it removes L1 aliasing of A's rows).
-    let packA = shape.flops >= locked({ choices.packFlops }) && shape.k > 0
-    let options = Self.wideOptions(rows: rowsPerItem, packedA: packA)
+    // Packing pays for itself only on large products (it removes L1 aliasing of A's rows and of
+    // B's strips).
+    let pack = shape.flops >= locked({ choices.packFlops }) && shape.k > 0
+    let packB = shape.k > 0 && (pack || shape.transposeB)
+    let options = Self.wideOptions(rows: rowsPerItem, packedA: pack, packedB: packB)
     try locked {
       var left = a
-      if packA {
+      if pack {
         let panelRows = (shape.m + rowsPerItem - 1) / rowsPerItem * rowsPerItem
         left = try scratchBuffer(panelRows * shape.k)
         let pack = try self.kernel("pack_a_panels", options: options)
@@ -85,12 +89,12 @@ extension OpenCLBackend {
           [.int(shape.m), .int(shape.k), .int(shape.transposeA ? 1 : 0), .buffer(a), .buffer(left)])
       }
       var right = b
-      if shape.transposeB, shape.k > 0 {
-        right = try scratchBuffer(shape.k * shape.n, slot: 1)
-        let transpose = try self.kernel("transpose")
+      if packB {
+        let strips = (shape.n + 15) / 16
+        right = try scratchBuffer(strips * 16 * shape.k, slot: 1)
         try run(
-          transpose, "transpose", global: [shape.k, shape.n], local: [Self.lineSize(shape.k, transpose), 1],
-          [.int(shape.n), .int(shape.k), .buffer(b), .buffer(right)])
+          try self.kernel("pack_b_panels", options: options), "pack_b_panels", global: [strips], local: [1],
+          [.int(shape.n), .int(shape.k), .int(shape.transposeB ? 1 : 0), .buffer(b), .buffer(right)])
       }
       let (aRow, aColumn) = shape.transposeA ? (1, shape.m) : (shape.k, 1)
       try run(
