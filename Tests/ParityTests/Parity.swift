@@ -128,6 +128,7 @@ extension ParityCase {
     for parityCase in ParityCase.sample { _ = try parityCase.run(gpu) }
     var choices = KernelChoices.defaults(for: device, profile: .cpu)
     choices.packFlops = 0
+    choices.lossRowsPerItem = 16  // softmax cross-entropy's CPU kernel on any device
     let cpu = try OpenCLBackend(device: device, profile: .cpu, choices: choices)
     for parityCase in ParityCase.sample where parityCase.isGemm || parityCase.name.hasPrefix("softmax_cross_entropy ") {
       _ = try parityCase.run(cpu)
