@@ -7,11 +7,13 @@ enum TestBackends {
   static let cpu = CPUBackend()
 
   /// Every OpenCL device with its own kernel profile, and each CPU device (PoCL, rusticl's
-  /// llvmpipe) once more with the GPU profile, so every suite that runs on these also runs the GPU
-  /// code path (tiled GEMM, GPU launch sizes) end to end. Empty when there is no driver or device.
+  /// llvmpipe) once more with the other profile, so every suite that runs on these runs both code
+  /// paths (tiled or wide GEMM, their launch sizes) end to end. Empty when there is no driver or
+  /// device.
   static let openCL: [OpenCLBackend] = devices.flatMap { device -> [OpenCLBackend] in
     let native = KernelProfile(nativeTo: device)
-    return ([native] + (native == .gpu ? [] : [.gpu])).compactMap { try? OpenCLBackend(device: device, profile: $0) }
+    let other: [KernelProfile] = device.kind == .cpu ? KernelProfile.allCases.filter { $0 != native } : []
+    return ([native] + other).compactMap { try? OpenCLBackend(device: device, profile: $0) }
   }
 
   /// Whether every OpenCL suite runs on `device`: every GPU, and the first CPU device the drivers
@@ -20,8 +22,7 @@ enum TestBackends {
   /// GEMM variant, the cases whose loops pass llvmpipe's 65 535 iterations; see
   /// ``ParityCase/runs(on:)``), the bit-exact random tests, and no training suite a second time.
   static func runsEverySuite(_ device: OpenCLDevice) -> Bool {
-    KernelProfile(nativeTo: device) == .gpu
-      || devices.first { KernelProfile(nativeTo: $0) == .cpu }.map { $0 == device } ?? false
+    device.kind != .cpu || devices.first { $0.kind == .cpu }.map { $0 == device } ?? false
   }
 
   /// The backends of ``openCL`` on devices that run every suite: what the gradient checks and the
