@@ -57,14 +57,16 @@ enum Cases {
     selected: (String) -> Bool
   ) throws -> [Row] {
     var rows: [Row] = []
-    let names = ["relu forward", "relu backward", "softmax cross-entropy (10 classes)", "sgd momentum 0.9", "adam"]
+    let names = [
+      "adam amsgrad", "relu forward", "relu backward", "softmax cross-entropy (10 classes)", "sgd momentum 0.9", "adam",
+    ]
     for count in [1 << 20, 1 << 24] {
       let label = count == 1 << 20 ? "1M" : "16M"
       guard names.contains(where: { selected("\($0) \(label)") }) else { continue }
       let x = try backend.allocate(count), y = try backend.allocate(count), g = try backend.allocate(count)
       try backend.fillRandom(x, .normal(mean: 0, standardDeviation: 1), key: RandomKey(seed: 3))
       try backend.fillRandom(g, .normal(mean: 0, standardDeviation: 1), key: RandomKey(seed: 4))
-      let state = try (0..<2).map { _ in
+      let state = try (0..<3).map { _ in
         let buffer = try backend.allocate(count)
         try backend.fill(buffer, with: 0)
         return buffer
@@ -96,12 +98,21 @@ enum Cases {
           }
         ),
         (
+          "adam amsgrad", 36,
+          {
+            step += 1
+            try backend.update(
+              Adam(amsgrad: true).update(step: step, learningRate: 1e-3, momentum: nil), parameter: x, gradient: g,
+              state: state)
+          }
+        ),
+        (
           "adam", 28,
           {
             step += 1
             try backend.update(
               Adam().update(step: step, learningRate: 1e-3, momentum: nil), parameter: x, gradient: g,
-              state: state)
+              state: Array(state.prefix(2)))
           }
         ),
       ]

@@ -306,6 +306,8 @@ MUTATIONS = [
     ("a context per backend on one device", "Sources/DescentOpenCL/SharedContext.swift",
      "if let existing = contexts[device.idBits] { return existing }",
      "if let existing = contexts[device.idBits], false { return existing }", "OpenCLBackendTests"),
+    ("AMSGrad's vector maximum keeps the smaller value", "Sources/CPUKernels/OptimizerUpdates.swift",
+     "a.replacing(with: b, where: b .> a)", "a.replacing(with: b, where: b .< a)", "Parity.cpu"),
     ("the CPU profile's softmax kernel keeps logits, not their exponentials", "kernels/loss.cl",
      "      if (c < KEPT_CLASSES) kept[c] = e;\n", "", "Parity.openCL\\("),
     ("B's strips packed from a transposed B read as if it were not", "kernels/gemm.cl",

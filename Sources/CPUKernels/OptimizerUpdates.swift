@@ -132,7 +132,7 @@ enum OptimMath {
       store(first, m, i)
       store(second, v, i)
       if let vMax {
-        second = pointwiseMax(load(vMax, i), second)
+        second = fmax(load(vMax, i), second)
         store(second, vMax, i)
       }
       store(param - stepSize * (first / (second.squareRoot() * inverseCorrection2 + epsilon)), p, i)
@@ -145,6 +145,20 @@ enum OptimMath {
     for i in i..<range.upperBound {
       step(i, { SIMD1($0[$1]) }, { $1[$2] = $0[0] })
     }
+  }
+
+  /// The kernel's `fmax` lane by lane: the larger value, a NaN giving way to the other. On
+  /// ``Lanes/Vector`` (the cast folds away once the step is specialized) the compares and blends are
+  /// the concrete type's, which compile to vector instructions; `pointwiseMax` in the generic step
+  /// compared lane by lane with a branch per lane: AMSGrad at 1M parameters (in cache) 77–83 GB/s,
+  /// against 257–291 now and plain Adam's 286–304 (Zen 5, two cores).
+  @inline(__always) static func fmax<T: SIMD>(_ a: T, _ b: T) -> T where T.Scalar == Float {
+    if let a = a as? Lanes.Vector, let b = b as? Lanes.Vector {
+      return a.replacing(with: b, where: b .> a).replacing(with: b, where: a .!= a) as! T
+    }
+    var result = a
+    for lane in a.indices where b[lane] > a[lane] || a[lane].isNaN { result[lane] = b[lane] }
+    return result
   }
 }
 
