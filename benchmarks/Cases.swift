@@ -58,7 +58,8 @@ enum Cases {
   ) throws -> [Row] {
     var rows: [Row] = []
     let names = [
-      "adam amsgrad", "relu forward", "relu backward", "softmax cross-entropy (10 classes)", "sgd momentum 0.9", "adam",
+      "adamax", "lion", "adam amsgrad", "relu forward", "relu backward", "softmax cross-entropy (10 classes)",
+      "sgd momentum 0.9", "adam",
     ]
     for count in [1 << 20, 1 << 24] {
       let label = count == 1 << 20 ? "1M" : "16M"
@@ -95,6 +96,24 @@ enum Cases {
             try backend.update(
               SGD(learningRate: 1e-3, momentum: 0.9).update(step: step, learningRate: 1e-3, momentum: nil),
               parameter: x, gradient: g, state: [state[0]])
+          }
+        ),
+        (
+          "adamax", 28,
+          {
+            step += 1
+            try backend.update(
+              Adamax().update(step: step, learningRate: 1e-3, momentum: nil), parameter: x, gradient: g,
+              state: Array(state.prefix(2)))
+          }
+        ),
+        (
+          "lion", 20,
+          {
+            step += 1
+            try backend.update(
+              Lion().update(step: step, learningRate: 1e-4, momentum: nil), parameter: x, gradient: g,
+              state: Array(state.prefix(1)))
           }
         ),
         (
