@@ -56,8 +56,8 @@ enum OptimMath {
   static func sgd(_ range: Range<Int>, _ p: Pointer, _ g: Pointer, _ b: Pointer?, _ k: Scalars) {
     let (lr, momentum, dampening, decay) = (k["lr"], k["momentum"], k["dampening"], k["weight_decay"])
     let (nesterov, first) = (k["nesterov"] != 0, k["first_step"] != 0)
-    // Momentum's buffer is read and written only when there is momentum; the two cases are two
-    // loops, so neither carries an optional vector (which went through the stack: SGD with
+    // Momentum's buffer is read and written inside the step, only when there is momentum: no
+    // optional vector is carried out of it (one that was went through the stack, and SGD with
     // momentum at 1M parameters ran at half Adam's rate per element).
     let buffer = momentum != 0 ? b : nil
     @inline(__always) func step<T: SIMD>(_ i: Int, _ load: (Pointer, Int) -> T, _ store: (T, Pointer, Int) -> Void)
