@@ -58,7 +58,8 @@ enum Cases {
   ) throws -> [Row] {
     var rows: [Row] = []
     let names = [
-      "adamax", "lion", "adam amsgrad", "relu forward", "relu backward", "softmax cross-entropy (10 classes)",
+      "adagrad", "rmsprop", "adamax", "lion", "adam amsgrad", "relu forward", "relu backward",
+      "softmax cross-entropy (10 classes)",
       "sgd momentum 0.9", "adam",
     ]
     for count in [1 << 20, 1 << 24] {
@@ -96,6 +97,24 @@ enum Cases {
             try backend.update(
               SGD(learningRate: 1e-3, momentum: 0.9).update(step: step, learningRate: 1e-3, momentum: nil),
               parameter: x, gradient: g, state: [state[0]])
+          }
+        ),
+        (
+          "adagrad", 20,
+          {
+            step += 1
+            try backend.update(
+              AdaGrad().update(step: step, learningRate: 1e-3, momentum: nil), parameter: x, gradient: g,
+              state: Array(state.prefix(1)))
+          }
+        ),
+        (
+          "rmsprop", 20,
+          {
+            step += 1
+            try backend.update(
+              RMSprop().update(step: step, learningRate: 1e-3, momentum: nil), parameter: x, gradient: g,
+              state: Array(state.prefix(1)))
           }
         ),
         (

@@ -306,6 +306,8 @@ MUTATIONS = [
     ("a context per backend on one device", "Sources/DescentOpenCL/SharedContext.swift",
      "if let existing = contexts[device.idBits] { return existing }",
      "if let existing = contexts[device.idBits], false { return existing }", "OpenCLBackendTests"),
+    ("RMSprop's twin forgets the centred mean's square", "Sources/CPUKernels/OptimizerUpdates.swift",
+     "denominator = denominator - mean * mean", "denominator = denominator - mean", "Parity.cpu"),
     ("SGD's twin ignores the first step", "Sources/CPUKernels/OptimizerUpdates.swift",
      "let newBuffer = first ? grad : momentum * load(buffer, i) + (1 - dampening) * grad",
      "let newBuffer = momentum * load(buffer, i) + (1 - dampening) * grad", "Parity.cpu"),

@@ -97,22 +97,36 @@ enum OptimMath {
     _ buffer: Pointer?, _ k: Scalars
   ) {
     let (lr, alpha, epsilon, decay, momentum) = (k["lr"], k["alpha"], k["epsilon"], k["weight_decay"], k["momentum"])
-    for i in range {
-      var grad = g[i]
-      if decay != 0 { grad = grad + decay * p[i] }
-      v[i] = alpha * v[i] + (1 - alpha) * (grad * grad)
-      var denominator = v[i]
+    // ``Lanes/width`` lanes at a time, then the tail (one element at a time it ran 23 GB/s at 1M
+    // parameters, in cache, against Adam's 240–300).
+    @inline(__always) func step<T: SIMD>(_ i: Int, _ load: (Pointer, Int) -> T, _ store: (T, Pointer, Int) -> Void)
+    where T.Scalar == Float {
+      var grad = load(g, i)
+      if decay != 0 { grad = grad + decay * load(p, i) }
+      let square = alpha * load(v, i) + (1 - alpha) * (grad * grad)
+      store(square, v, i)
+      var denominator = square
       if let average {
-        average[i] = alpha * average[i] + (1 - alpha) * grad
-        denominator = denominator - average[i] * average[i]
+        let mean = alpha * load(average, i) + (1 - alpha) * grad
+        store(mean, average, i)
+        denominator = denominator - mean * mean
       }
       denominator = denominator.squareRoot() + epsilon
       if let buffer {
-        buffer[i] = momentum * buffer[i] + grad / denominator
-        p[i] = p[i] - lr * buffer[i]
+        let next = momentum * load(buffer, i) + grad / denominator
+        store(next, buffer, i)
+        store(load(p, i) - lr * next, p, i)
       } else {
-        p[i] = p[i] - lr * (grad / denominator)
+        store(load(p, i) - lr * (grad / denominator), p, i)
       }
+    }
+    var i = range.lowerBound
+    while i + Lanes.width <= range.upperBound {
+      step(i, Lanes.load, Lanes.store)
+      i += Lanes.width
+    }
+    for i in i..<range.upperBound {
+      step(i, { SIMD1($0[$1]) }, { $1[$2] = $0[0] })
     }
   }
 
