@@ -47,7 +47,16 @@ enum Cases {
       finish: backend.synchronize)
   }
 
-  /// ReLU forward/backward, softmax cross-entropy, SGD with momentum and Adam at 1M and 16M
+  /// The optimizers whose steps ``memory(_:bandwidth:selected:)`` times, by case name. A step reads
+  /// the parameters, the gradient and each state buffer it keeps and writes all but the gradient:
+  /// 12 + 8 bytes an element per state buffer.
+  static let optimizers: [(name: String, optimizer: any Optimizer)] = [
+    ("sgd momentum 0.9", SGD(learningRate: 1e-3, momentum: 0.9)), ("adagrad", AdaGrad(learningRate: 1e-3)),
+    ("rmsprop", RMSprop(learningRate: 1e-3)), ("adamax", Adamax(learningRate: 1e-3)), ("lion", Lion()),
+    ("adam amsgrad", Adam(amsgrad: true)), ("adam", Adam()),
+  ]
+
+  /// ReLU forward/backward, softmax cross-entropy and the ``optimizers`` at 1M and 16M
   /// elements; bytes are those each op must read and write. Each row's share of the bandwidth is
   /// of a triad measured right before it (`bandwidth()`): the memory bandwidth this VM gets moves
   /// with its neighbours (Adam at 16M: 38–79 GB/s within minutes, the triad 33–58), and a probe
@@ -57,18 +66,15 @@ enum Cases {
     selected: (String) -> Bool
   ) throws -> [Row] {
     var rows: [Row] = []
-    let names = [
-      "adagrad", "rmsprop", "adamax", "lion", "adam amsgrad", "relu forward", "relu backward",
-      "softmax cross-entropy (10 classes)",
-      "sgd momentum 0.9", "adam",
-    ]
+    let names = ["relu forward", "relu backward", "softmax cross-entropy (10 classes)"] + optimizers.map(\.name)
     for count in [1 << 20, 1 << 24] {
       let label = count == 1 << 20 ? "1M" : "16M"
       guard names.contains(where: { selected("\($0) \(label)") }) else { continue }
       let x = try backend.allocate(count), y = try backend.allocate(count), g = try backend.allocate(count)
       try backend.fillRandom(x, .normal(mean: 0, standardDeviation: 1), key: RandomKey(seed: 3))
       try backend.fillRandom(g, .normal(mean: 0, standardDeviation: 1), key: RandomKey(seed: 4))
-      let state = try (0..<3).map { _ in
+      let slots = optimizers.map { $0.optimizer.stateSlots(momentum: nil).filter(\.kept).count }.max() ?? 0
+      let state = try (0..<slots).map { _ in
         let buffer = try backend.allocate(count)
         try backend.fill(buffer, with: 0)
         return buffer
@@ -79,81 +85,29 @@ enum Cases {
       try backend.fillRandom(logits, .normal(mean: 0, standardDeviation: 1), key: RandomKey(seed: 5))
       try backend.upload((0..<rowsCount).map { Float($0 % classes) }, to: labels)
       var step = 0
-      let cases: [(String, Double, () throws -> Void)] = [
-        ("relu forward", 8, { try backend.activate(.relu, x, into: y) }),
-        ("relu backward", 12, { try backend.activationBackward(.relu, input: x, outputGradient: g, into: y) }),
-        (
-          "softmax cross-entropy (10 classes)", 8 + 4 + 4 + 4.0 / 10,
-          {
-            try backend.softmaxCrossEntropy(
-              logits: logits, labels: labels, rows: rowsCount, classes: classes,
-              gradientScale: 1, losses: losses, gradient: gradient)
-          }
-        ),
-        (
-          "sgd momentum 0.9", 20,
-          {
-            step += 1
-            try backend.update(
-              SGD(learningRate: 1e-3, momentum: 0.9).update(step: step, learningRate: 1e-3, momentum: nil),
-              parameter: x, gradient: g, state: [state[0]])
-          }
-        ),
-        (
-          "adagrad", 20,
-          {
-            step += 1
-            try backend.update(
-              AdaGrad().update(step: step, learningRate: 1e-3, momentum: nil), parameter: x, gradient: g,
-              state: Array(state.prefix(1)))
-          }
-        ),
-        (
-          "rmsprop", 20,
-          {
-            step += 1
-            try backend.update(
-              RMSprop().update(step: step, learningRate: 1e-3, momentum: nil), parameter: x, gradient: g,
-              state: Array(state.prefix(1)))
-          }
-        ),
-        (
-          "adamax", 28,
-          {
-            step += 1
-            try backend.update(
-              Adamax().update(step: step, learningRate: 1e-3, momentum: nil), parameter: x, gradient: g,
-              state: Array(state.prefix(2)))
-          }
-        ),
-        (
-          "lion", 20,
-          {
-            step += 1
-            try backend.update(
-              Lion().update(step: step, learningRate: 1e-4, momentum: nil), parameter: x, gradient: g,
-              state: Array(state.prefix(1)))
-          }
-        ),
-        (
-          "adam amsgrad", 36,
-          {
-            step += 1
-            try backend.update(
-              Adam(amsgrad: true).update(step: step, learningRate: 1e-3, momentum: nil), parameter: x, gradient: g,
-              state: state)
-          }
-        ),
-        (
-          "adam", 28,
-          {
-            step += 1
-            try backend.update(
-              Adam().update(step: step, learningRate: 1e-3, momentum: nil), parameter: x, gradient: g,
-              state: Array(state.prefix(2)))
-          }
-        ),
-      ]
+      let updates = optimizers.map { name, optimizer in
+        let states = optimizer.stateSlots(momentum: nil).filter(\.kept).count
+        let body = {
+          step += 1
+          try backend.update(
+            optimizer.update(step: step, learningRate: Double(optimizer.learningRate), momentum: nil),
+            parameter: x, gradient: g, state: Array(state.prefix(states)))
+        }
+        return (name, 12 + 8 * Double(states), body)
+      }
+      let cases: [(String, Double, () throws -> Void)] =
+        [
+          ("relu forward", 8, { try backend.activate(.relu, x, into: y) }),
+          ("relu backward", 12, { try backend.activationBackward(.relu, input: x, outputGradient: g, into: y) }),
+          (
+            "softmax cross-entropy (10 classes)", 8 + 4 + 4 + 4.0 / 10,
+            {
+              try backend.softmaxCrossEntropy(
+                logits: logits, labels: labels, rows: rowsCount, classes: classes,
+                gradientScale: 1, losses: losses, gradient: gradient)
+            }
+          ),
+        ] + updates
       for (name, bytesPerElement, body) in cases where selected("\(name) \(label)") {
         let triad = try bandwidth()
         let timing = try Timing.measure(body, finish: backend.synchronize)

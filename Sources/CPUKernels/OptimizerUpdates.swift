@@ -72,14 +72,7 @@ enum OptimMath {
       }
       store(param - lr * grad, p, i)
     }
-    var i = range.lowerBound
-    while i + Lanes.width <= range.upperBound {
-      step(i, Lanes.load, Lanes.store)
-      i += Lanes.width
-    }
-    for i in i..<range.upperBound {
-      step(i, { SIMD1($0[$1]) }, { $1[$2] = $0[0] })
-    }
+    eachLane(range, vector: { step($0, Lanes.load, Lanes.store) }, scalar: { step($0, loadOne, storeOne) })
   }
 
   static func adagrad(_ range: Range<Int>, _ p: Pointer, _ g: Pointer, _ sum: Pointer, _ k: Scalars) {
@@ -120,14 +113,7 @@ enum OptimMath {
         store(load(p, i) - lr * (grad / denominator), p, i)
       }
     }
-    var i = range.lowerBound
-    while i + Lanes.width <= range.upperBound {
-      step(i, Lanes.load, Lanes.store)
-      i += Lanes.width
-    }
-    for i in i..<range.upperBound {
-      step(i, { SIMD1($0[$1]) }, { $1[$2] = $0[0] })
-    }
+    eachLane(range, vector: { step($0, Lanes.load, Lanes.store) }, scalar: { step($0, loadOne, storeOne) })
   }
 
   /// ``Lanes/width`` lanes at a time, then the tail, each lane in the kernel's order of operations.
@@ -155,15 +141,25 @@ enum OptimMath {
       }
       store(param - stepSize * (first / (second.squareRoot() * inverseCorrection2 + epsilon)), p, i)
     }
+    eachLane(range, vector: { step($0, Lanes.load, Lanes.store) }, scalar: { step($0, loadOne, storeOne) })
+  }
+
+  /// Runs `vector` at every ``Lanes/width``-th element of `range` from its start while a whole
+  /// vector fits, then `scalar` at each element left: the optimizers' generic steps, given
+  /// ``Lanes``' loads and stores, then ``loadOne(_:_:)`` and ``storeOne(_:_:_:)``.
+  @inline(__always) static func eachLane(_ range: Range<Int>, vector: (Int) -> Void, scalar: (Int) -> Void) {
     var i = range.lowerBound
     while i + Lanes.width <= range.upperBound {
-      step(i, Lanes.load, Lanes.store)
+      vector(i)
       i += Lanes.width
     }
-    for i in i..<range.upperBound {
-      step(i, { SIMD1($0[$1]) }, { $1[$2] = $0[0] })
-    }
+    for i in i..<range.upperBound { scalar(i) }
   }
+
+  /// One element as a one-lane vector, for a generic step's tail.
+  @inline(__always) static func loadOne(_ pointer: Pointer, _ i: Int) -> SIMD1<Float> { SIMD1(pointer[i]) }
+
+  @inline(__always) static func storeOne(_ value: SIMD1<Float>, _ pointer: Pointer, _ i: Int) { pointer[i] = value[0] }
 
   /// The kernel's `fmax` lane by lane: the larger value, a NaN giving way to the other. On
   /// ``Lanes/Vector`` (the cast folds away once the step is specialized) the compares and blends are

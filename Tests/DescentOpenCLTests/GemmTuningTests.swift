@@ -144,7 +144,7 @@ struct GemmTuningTests {
   @Test func profilesComeFromTheDeviceOrTheEnvironmentValue() throws {
     for device in devices {
       let native = KernelProfile(nativeTo: device)
-      #expect(native == (device.kind == .cpu && device.platform == "Portable Computing Language" ? .cpu : .gpu))
+      #expect(native == (device.kind == .cpu && device.platform == KernelProfile.poclPlatform ? .cpu : .gpu))
       #expect(try KernelProfile(environmentValue: nil, device: device) == native)
       #expect(try KernelProfile(environmentValue: " Native ", device: device) == native)
       #expect(try KernelProfile(environmentValue: "GPU", device: device) == .gpu)
