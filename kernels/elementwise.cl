@@ -1,26 +1,12 @@
-// elementwise.cl: fills, bias, column sums, axpby, multiply, clip, penalties, gradient clipping
-// and softmax (activations: activation.cl).
+// elementwise.cl: fills, axpby, multiply, clip, penalties, gradient clipping and softmax
+// (activations: activation.cl; a dense layer's bias and bias gradient: gemm.cl's fused store).
 // Swift twin: Sources/Descent/CPU/CPUBackend+Elementwise.swift (fill: CPUBackend.swift).
-// Buffers are dense row-major floats; one work-item per element (per row for softmax, per column for
-// column_sums). The host rounds the global size up to the work-group size, so every kernel checks
-// its index against the element count: the element-wise ones through EACH_ELEMENT (prelude.cl).
+// Buffers are dense row-major floats; one work-item per element (per row for softmax). The host
+// rounds the global size up to the work-group size, so every kernel checks its index against the
+// element count: the element-wise ones through EACH_ELEMENT (prelude.cl).
 
 __kernel void fill(const int count, const float value, __global float* y) {
   EACH_ELEMENT(count, y[i] = value;)
-}
-
-// x[r, c] += bias[c]
-__kernel void add_bias(const int rows, const int columns, __global const float* bias, __global float* x) {
-  EACH_ELEMENT(rows * columns, x[i] += bias[i % columns];)
-}
-
-// y[c] = Σ_r x[r, c]; neighbouring work-items read neighbouring columns.
-__kernel void column_sums(const int rows, const int columns, __global const float* x, __global float* y) {
-  const int column = get_global_id(0);
-  if (column >= columns) return;
-  float total = 0.0f;
-  for (int row = 0; row < rows; ++row) total += x[row * columns + column];
-  y[column] = total;
 }
 
 // z = alpha·x + beta·y; y is not read when beta == 0.

@@ -7,6 +7,35 @@
 // by the work-group's height and width (consecutive work-items touch consecutive columns, which
 // GPUs coalesce and PoCL vectorises). Edges of every tile are guarded, so any m, n, k work.
 // The host passes the tile sizes as -D options chosen per device; the defaults compile alone.
+//
+// Both kernels fuse what a dense layer does around its products (GemmFusion), chosen by -D
+// options: BIAS adds bias[j] to each value of C as it is stored; DERIVATIVE=NAME_derivative
+// (prelude.cl) then multiplies it by g′(pre[i, j]) (an input gradient becomes the gradient of the
+// layer below's pre-activation); ACTIVATION=NAME_forward also writes f(value) to `activated`, C
+// keeping the pre-activation; SUM_B writes op(B)'s column sums to b_sums (a weight gradient Xᵀ·dZ's
+// B is dZ: its column sums are the bias gradient), from the values the product loads anyway.
+// Arguments they do not use may be any buffer.
+
+#ifdef BIAS
+#define BIASED(value, j) ((value) + bias[j])
+#else
+#define BIASED(value, j) (value)
+#endif
+#ifdef DERIVATIVE
+#define SCALED(value, index) ((value) * DERIVATIVE(slope, pre[index]))
+#else
+#define SCALED(value, index) (value)
+#endif
+#ifdef ACTIVATION
+#define STORE(index, value, j)                          \
+  {                                                     \
+    const float stored = SCALED(BIASED(value, j), index); \
+    c[index] = stored;                                  \
+    activated[index] = ACTIVATION(slope, stored);       \
+  }
+#else
+#define STORE(index, value, j) c[index] = SCALED(BIASED(value, j), index)
+#endif
 
 #ifndef TILE_M
 #define TILE_M 64
@@ -31,7 +60,8 @@ __kernel __attribute__((reqd_work_group_size(LOCAL_N, LOCAL_M, 1)))
 void gemm(const int m, const int n, const int k, const int trans_a, const int trans_b,
           const float alpha, const float beta,
           __global const float* restrict a, __global const float* restrict b,
-          __global float* restrict c) {
+          __global float* restrict c, const float slope, __global const float* bias,
+          __global float* activated, __global float* b_sums, __global const float* pre) {
   const int tx = get_local_id(0), ty = get_local_id(1);
   const int thread = ty * LOCAL_N + tx;
   const int row0 = get_group_id(1) * TILE_M, col0 = get_group_id(0) * TILE_N;
@@ -40,6 +70,12 @@ void gemm(const int m, const int n, const int k, const int trans_a, const int tr
   float acc[WPT_M][WPT_N];
   for (int wm = 0; wm < WPT_M; ++wm)
     for (int wn = 0; wn < WPT_N; ++wn) acc[wm][wn] = 0.0f;
+#ifdef SUM_B
+  // The first row of groups' first row of work-items sums the B values they read.
+  const int sums_b = get_group_id(1) == 0 && ty == 0;
+  float b_sum[WPT_N];
+  for (int wn = 0; wn < WPT_N; ++wn) b_sum[wn] = 0.0f;
+#endif
 
   for (int p0 = 0; p0 < k; p0 += TILE_K) {
     // Stage the slices; the index order follows the stored layout so neighbours load neighbours.
@@ -62,11 +98,19 @@ void gemm(const int m, const int n, const int k, const int trans_a, const int tr
       for (int wn = 0; wn < WPT_N; ++wn) {
         const float b_value = b_tile[p][tx + wn * LOCAL_N];
         for (int wm = 0; wm < WPT_M; ++wm) acc[wm][wn] += a_reg[wm] * b_value;
+#ifdef SUM_B
+        if (sums_b) b_sum[wn] += b_value;
+#endif
       }
     }
     barrier(CLK_LOCAL_MEM_FENCE);
   }
 
+#ifdef SUM_B
+  if (sums_b)
+    for (int wn = 0; wn < WPT_N; ++wn)
+      if (col0 + tx + wn * LOCAL_N < n) b_sums[col0 + tx + wn * LOCAL_N] = b_sum[wn];
+#endif
   for (int wm = 0; wm < WPT_M; ++wm) {
     const int gi = row0 + ty + wm * LOCAL_M;
     if (gi >= m) continue;
@@ -75,7 +119,7 @@ void gemm(const int m, const int n, const int k, const int trans_a, const int tr
       if (gj >= n) continue;
       // beta == 0 does not read C, so NaN left in C does not survive (BLAS semantics).
       const float previous = beta == 0.0f ? 0.0f : beta * c[gi * n + gj];
-      c[gi * n + gj] = alpha * acc[wm][wn] + previous;
+      STORE(gi * n + gj, alpha * acc[wm][wn] + previous, gj);
     }
   }
 }
@@ -85,8 +129,8 @@ void gemm(const int m, const int n, const int k, const int trans_a, const int tr
 // vector registers and every multiply-add is a 16-lane vector operation (the local-memory kernel
 // above made PoCL keep its accumulators in memory across barriers: 3.8 GFLOP/s against 55–78 here).
 // op(A) is read through strides (a_row, a_col), so a transposed A costs nothing, or packed (below);
-// B must be k×n (the host transposes a transposed B into scratch first). Rows past m and columns
-// past n are never stored.
+// B is read as k×n, or packed into strips (below; a transposed B always is). Rows past m and
+// columns past n are never stored.
 #ifndef WIDE_M
 #define WIDE_M 12
 #endif
@@ -121,7 +165,9 @@ void gemm(const int m, const int n, const int k, const int trans_a, const int tr
 
 __kernel void gemm_wide(const int m, const int n, const int k, const int a_row, const int a_col,
                         const float alpha, const float beta, __global const float* a,
-                        __global const float* b, __global float* c) {
+                        __global const float* b, __global float* c, const float slope,
+                        __global const float* bias, __global float* activated, __global float* b_sums,
+                        __global const float* pre) {
   // Dimension 0 walks down the rows, so consecutive work-groups reuse one 16-column strip of B
   // from the cache instead of sweeping all of B for every block of rows.
   const int i0 = get_global_id(0) * WIDE_M;
@@ -145,9 +191,18 @@ __kernel void gemm_wide(const int m, const int n, const int k, const int a_row, 
   float16 acc[WIDE_M];
 #pragma unroll
   for (int r = 0; r < WIDE_M; ++r) acc[r] = (float16)(0.0f);
+#ifdef SUM_B
+  // The first block of rows' work-items sum the B values they load.
+  const int sums_b = i0 == 0;
+  float16 b_sum = (float16)(0.0f);
+#define ADD_B(values) if (sums_b) b_sum += (values)
+#else
+#define ADD_B(values)
+#endif
   if (whole) {
     for (int p = 0; p < k; ++p) {
       const float16 bv = B_VALUES(p);
+      ADD_B(bv);
 #pragma unroll
       for (int r = 0; r < WIDE_M; ++r) acc[r] = MULTIPLY_ADD((float16)(A_VALUE(r, p)), bv, acc[r]);
     }
@@ -156,18 +211,26 @@ __kernel void gemm_wide(const int m, const int n, const int k, const int a_row, 
       float edge[16];
       for (int j = 0; j < 16; ++j) edge[j] = j0 + j < n ? b[p * n + j0 + j] : 0.0f;
       const float16 bv = vload16(0, edge);
+      ADD_B(bv);
 #pragma unroll
       for (int r = 0; r < WIDE_M; ++r) acc[r] = MULTIPLY_ADD((float16)(A_VALUE(r, p)), bv, acc[r]);
     }
   }
+#ifdef SUM_B
+  if (sums_b) {
+    float sums[16];
+    vstore16(b_sum, 0, sums);
+    for (int j = 0; j < 16 && j0 + j < n; ++j) b_sums[j0 + j] = sums[j];
+  }
+#endif
 #pragma unroll
   for (int r = 0; r < WIDE_M; ++r) {
     if (i0 + r >= m) break;
-    __global float* out = c + (i0 + r) * n + j0;
+    const int row = (i0 + r) * n + j0;
     float result[16];
     vstore16(acc[r], 0, result);
     for (int j = 0; j < 16 && j0 + j < n; ++j)
-      out[j] = beta == 0.0f ? alpha * result[j] : alpha * result[j] + beta * out[j];
+      STORE(row + j, beta == 0.0f ? alpha * result[j] : alpha * result[j] + beta * c[row + j], j0 + j);
   }
 }
 

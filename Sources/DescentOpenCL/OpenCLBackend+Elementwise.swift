@@ -2,22 +2,6 @@ import Descent
 
 /// Elementwise, bias, activation and softmax ops: kernels in `kernels/elementwise.cl` and `kernels/activation.cl`.
 extension OpenCLBackend {
-  public func addBias(_ bias: DeviceBuffer, to x: DeviceBuffer, rows: Int, columns: Int) throws {
-    try Check.count("add_bias", "bias", bias, columns, "\(columns) columns")
-    try Check.count("add_bias", "x", x, rows * columns, "\(rows)x\(columns)")
-    try run(
-      "add_bias", count: rows * columns,
-      [.int(rows), .int(columns), .buffer(try cl(bias, "add_bias")), .buffer(try cl(x, "add_bias"))])
-  }
-
-  public func columnSums(_ x: DeviceBuffer, rows: Int, columns: Int, into y: DeviceBuffer) throws {
-    try Check.count("column_sums", "x", x, rows * columns, "\(rows)x\(columns)")
-    try Check.count("column_sums", "y", y, columns, "\(columns) columns")
-    try run(
-      "column_sums", count: columns,
-      [.int(rows), .int(columns), .buffer(try cl(x, "column_sums")), .buffer(try cl(y, "column_sums"))])
-  }
-
   public func axpby(
     alpha: Float, _ x: DeviceBuffer, beta: Float, _ y: DeviceBuffer,
     into z: DeviceBuffer
@@ -71,27 +55,6 @@ extension OpenCLBackend {
       op, count: y.count, options: Self.buildOptions(f),
       [
         .int(y.count), .float(f.slope), .buffer(try cl(x, op)), .buffer(try cl(y, op)),
-      ])
-  }
-
-  public func addBiasActivate(
-    _ f: Activation, bias: DeviceBuffer, to x: DeviceBuffer, rows: Int, columns: Int,
-    into y: DeviceBuffer
-  ) throws {
-    let op = "add_bias_activate"
-    try Check.biasActivation(bias: bias, x: x, y: y, rows: rows, columns: columns)
-    guard rows > 0, columns > 0 else { return }
-    let kernel = try self.kernel(op, options: Self.buildOptions(f))
-    // Groups of up to groupSize work-items: a row's columns (rounded up to a power of two) × rows.
-    let limit = groupSize(kernel)
-    var width = 1
-    while width < min(columns, limit) { width *= 2 }
-    width = min(width, limit)
-    try run(
-      kernel, op, global: [columns, rows], local: [width, max(1, min(rows, limit / width))],
-      [
-        .int(rows), .int(columns), .float(f.slope), .buffer(try cl(bias, op)), .buffer(try cl(x, op)),
-        .buffer(try cl(y, op)),
       ])
   }
 

@@ -1,22 +1,58 @@
 import Descent
 
 extension OpenCLBackend {
-  public func gemm(_ shape: GemmShape, _ a: DeviceBuffer, _ b: DeviceBuffer, into c: DeviceBuffer) throws {
+  public func gemm(
+    _ shape: GemmShape, _ a: DeviceBuffer, _ b: DeviceBuffer, into c: DeviceBuffer,
+    fusing fusion: GemmFusion
+  ) throws {
     try shape.validate(a, b, c)
+    try fusion.validate(shape, c: c)
     let (a, b, c) = (try cl(a, "gemm"), try cl(b, "gemm"), try cl(c, "gemm"))
+    let fused = FusedArguments(
+      options: Self.fusionOptions(
+        bias: fusion.bias != nil, activation: fusion.activation?.function, bSums: fusion.bSums != nil,
+        derivative: fusion.derivative?.function),
+      slope: (fusion.activation?.function ?? fusion.derivative?.function)?.slope ?? 0,
+      bias: try fusion.bias.map { try cl($0, "gemm") } ?? c,
+      activated: try fusion.activation.map { try cl($0.output, "gemm") } ?? c,
+      bSums: try fusion.bSums.map { try cl($0, "gemm") } ?? c,
+      preActivation: try fusion.derivative.map { try cl($0.preActivation, "gemm") } ?? c)
     guard shape.m > 0, shape.n > 0 else { return }
     switch locked({ choices.gemm }) {
-    case let .wide(rows): try wideGemm(shape, a, b, c, rowsPerItem: rows)
-    case let .tiled(tiles): try tiledGemm(shape, a, b, c, tiles: tiles)
+    case let .wide(rows): try wideGemm(shape, a, b, c, rowsPerItem: rows, fused: fused)
+    case let .tiled(tiles): try tiledGemm(shape, a, b, c, tiles: tiles, fused: fused)
     }
+  }
+
+  /// A ``GemmFusion`` as the kernels take it: `-D` options, then the slope and four buffers (C
+  /// in place of those not used).
+  struct FusedArguments {
+    let options: String
+    let slope: Float
+    let bias, activated, bSums, preActivation: OpenCLBuffer
+
+    var arguments: [Argument] {
+      [.float(slope), .buffer(bias), .buffer(activated), .buffer(bSums), .buffer(preActivation)]
+    }
+
+    /// `base` followed by the fusion's options.
+    func options(after base: String) -> String { [base, options].filter { !$0.isEmpty }.joined(separator: " ") }
+  }
+
+  /// `kernels/gemm.cl`'s options for what a ``GemmFusion`` adds (none for the plain product).
+  static func fusionOptions(bias: Bool, activation: Activation?, bSums: Bool, derivative: Activation?) -> String {
+    [
+      bias ? "-DBIAS" : nil, activation.map { "-DACTIVATION=\($0.name)_forward" }, bSums ? "-DSUM_B" : nil,
+      derivative.map { "-DDERIVATIVE=\($0.name)_derivative" },
+    ].compactMap { $0 }.joined(separator: " ")
   }
 
   /// `gemm`, the local-memory tiled kernel for GPUs: one group per `tileM`×`tileN` block of C.
   private func tiledGemm(
     _ shape: GemmShape, _ a: OpenCLBuffer, _ b: OpenCLBuffer, _ c: OpenCLBuffer,
-    tiles: GemmTiles
+    tiles: GemmTiles, fused: FusedArguments
   ) throws {
-    let kernel = try self.kernel("gemm", options: tiles.buildOptions)
+    let kernel = try self.kernel("gemm", options: fused.options(after: tiles.buildOptions))
     // The kernel is built with reqd_work_group_size, so it runs in groups of exactly that size:
     // whether they fit was decided from the device's limits when the variant was chosen.
     // CL_KERNEL_WORK_GROUP_SIZE is not consulted: rusticl (Mesa 22.3) reports 32 for every kernel,
@@ -29,13 +65,20 @@ extension OpenCLBackend {
         .int(shape.m), .int(shape.n), .int(shape.k), .int(shape.transposeA ? 1 : 0),
         .int(shape.transposeB ? 1 : 0), .float(shape.alpha), .float(shape.beta),
         .buffer(a), .buffer(b), .buffer(c),
-      ])
+      ] + fused.arguments)
   }
 
   /// `gemm_wide`'s and `pack_a_panels`' build options.
   static func wideOptions(rows: Int, packedA: Bool, packedB: Bool) -> String {
     "-DWIDE_M=\(rows)" + (packedA ? " -DPACKED_A" : "") + (packedB ? " -DPACKED_B" : "")
   }
+
+  /// Every fusion (GELU's forward calls `erf` and `exp`, Mish's derivative `log1p` and `tanh`), in
+  /// the two builds that hold them all: the portability check's.
+  static let everyFusion = [
+    fusionOptions(bias: true, activation: .gelu, bSums: true, derivative: nil),
+    fusionOptions(bias: false, activation: nil, bSums: false, derivative: .mish),
+  ]
 
   /// Every kernel file with every set of build options the backend may build it with (the device
   /// adds `-DHARDWARE_FMA` where it has hardware FMA): what the portability check compiles.
@@ -49,7 +92,7 @@ extension OpenCLBackend {
       case let .wide(rows):
         [(false, false), (false, true), (true, true)].map { wideOptions(rows: rows, packedA: $0, packedB: $1) }
       }
-    }.map { (file: "gemm.cl", options: $0) }
+    }.flatMap { options in [options] + everyFusion.map { "\(options) \($0)" } }.map { (file: "gemm.cl", options: $0) }
     return plain + activations + gemms
   }
 
@@ -70,7 +113,7 @@ extension OpenCLBackend {
   /// One work-item per group, so PoCL does not also vectorise across work-items.
   private func wideGemm(
     _ shape: GemmShape, _ a: OpenCLBuffer, _ b: OpenCLBuffer, _ c: OpenCLBuffer,
-    rowsPerItem: Int
+    rowsPerItem: Int, fused: FusedArguments
   ) throws {
     let global = [(shape.m + rowsPerItem - 1) / rowsPerItem, (shape.n + 15) / 16]
     // Packing pays for itself only on large products (it removes L1 aliasing of A's rows and of
@@ -98,11 +141,12 @@ extension OpenCLBackend {
       }
       let (aRow, aColumn) = shape.transposeA ? (1, shape.m) : (shape.k, 1)
       try run(
-        try self.kernel("gemm_wide", options: options), "gemm_wide", global: global, local: [1, 1],
+        try self.kernel("gemm_wide", options: fused.options(after: options)), "gemm_wide",
+        global: global, local: [1, 1],
         [
           .int(shape.m), .int(shape.n), .int(shape.k), .int(aRow), .int(aColumn), .float(shape.alpha),
           .float(shape.beta), .buffer(left), .buffer(right), .buffer(c),
-        ])
+        ] + fused.arguments)
     }
   }
 }

@@ -31,35 +31,53 @@ struct GemmTuningTests {
         for packFlops in variant.profile == .cpu ? [choices.packFlops, 0] : [choices.packFlops] {
           choices.packFlops = packFlops
           let backend = try OpenCLBackend(device: device, profile: variant.profile, choices: choices)
-          for shape in Self.shapes { try Self.checkProduct(shape, on: backend) }
+          for shape in Self.shapes {
+            try Self.checkProduct(shape, on: backend)
+            try Self.checkProduct(shape, on: backend, fused: true)
+          }
         }
       }
     }
   }
 
-  /// Runs `shape` (α 1.5, β 0.5) on `backend` and checks every element against float64.
-  static func checkProduct(_ shape: GemmShape, on backend: OpenCLBackend) throws {
+  /// Runs `shape` (α 1.5, β 0.5) on `backend` and checks every element against float64; `fused`,
+  /// with a bias, ReLU and op(B)'s column sums fused in (``GemmFusion``), checked too.
+  static func checkProduct(_ shape: GemmShape, on backend: OpenCLBackend, fused: Bool = false) throws {
     let a = (0..<shape.m * shape.k).map { Float(($0 * 7) % 11) / 11 - 0.5 }
     let b = (0..<shape.k * shape.n).map { Float(($0 * 5) % 13) / 13 - 0.5 }
     let c = (0..<shape.m * shape.n).map { Float($0 % 3) }
-    let out = try backend.buffer(c)
-    try backend.gemm(shape, try backend.buffer(a), try backend.buffer(b), into: out)
+    let bias = (0..<shape.n).map { Float($0 % 5) - 2 }
+    let (out, activated, sums) = (try backend.buffer(c), try backend.allocate(c.count), try backend.allocate(shape.n))
+    try backend.gemm(
+      shape, try backend.buffer(a), try backend.buffer(b), into: out,
+      fusing: fused ? GemmFusion(bias: try backend.buffer(bias), activation: (.relu, activated), bSums: sums) : .none)
     let got = try backend.download(out)
-    for i in 0..<shape.m {
-      for j in 0..<shape.n {
+    let (gotActivated, gotSums) = (try backend.download(activated), try backend.download(sums))
+    let name = "\(backend.name) \(shape)\(fused ? " fused" : "")"
+    for j in 0..<shape.n {
+      let column = (0..<shape.k).map { Double(shape.transposeB ? b[j * shape.k + $0] : b[$0 * shape.n + j]) }
+      for i in 0..<shape.m {
         var sum = 0.0, magnitude = 0.0
         for p in 0..<shape.k {
           let x = Double(shape.transposeA ? a[p * shape.m + i] : a[i * shape.k + p])
-          let y = Double(shape.transposeB ? b[j * shape.k + p] : b[p * shape.n + j])
-          sum += x * y
-          magnitude += abs(x * y)
+          sum += x * column[p]
+          magnitude += abs(x * column[p])
         }
-        let expected = 1.5 * sum + 0.5 * Double(c[i * shape.n + j])
-        // Higham's bound for a k-term dot product, plus the α/β terms (as in the parity suite).
-        let bound = Double(shape.k + 2) * 0x1p-24 * (1.5 * magnitude + 0.5 * abs(Double(c[i * shape.n + j]))) + 1e-30
-        #expect(
-          abs(Double(got[i * shape.n + j]) - expected) <= bound * 1.01,
-          "\(backend.name) \(shape) [\(i),\(j)]: \(got[i * shape.n + j]) vs \(expected)")
+        let expected = 1.5 * sum + 0.5 * Double(c[i * shape.n + j]) + (fused ? Double(bias[j]) : 0)
+        // Higham's bound for a k-term dot product, plus the α/β terms (as in the parity suite) and
+        // the bias's one rounding.
+        let bound =
+          Double(shape.k + 2) * 0x1p-24 * (1.5 * magnitude + 0.5 * abs(Double(c[i * shape.n + j])))
+          + (fused ? 0x1p-24 * abs(expected) : 0) + 1e-30
+        let value = got[i * shape.n + j]
+        #expect(abs(Double(value) - expected) <= bound * 1.01, "\(name) [\(i),\(j)]: \(value) vs \(expected)")
+        if fused {
+          #expect(gotActivated[i * shape.n + j] == max(value, 0), "\(name) ReLU [\(i),\(j)]")
+        }
+      }
+      if fused {
+        let expected = column.reduce(0, +), bound = Double(shape.k) * 0x1p-24 * column.reduce(0) { $0 + abs($1) }
+        #expect(abs(Double(gotSums[j]) - expected) <= bound * 1.01 + 1e-30, "\(name) sums [\(j)]: \(gotSums[j])")
       }
     }
   }

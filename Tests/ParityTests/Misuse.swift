@@ -23,6 +23,45 @@ import Testing
     }
   }
 
+  /// A fused bias, activation output or sums of the wrong size, the activation written over C
+  /// (which must keep the pre-activation) and sums of no rows are refused before anything runs.
+  @Test func gemmFusionMisuseNamesThePart() throws {
+    for backend in Self.backends {
+      let (a, b, c) = (try backend.allocate(6), try backend.allocate(12), try backend.allocate(8))
+      let shape = GemmShape(m: 2, n: 4, k: 3)
+      let cases: [(GemmFusion, String)] = [
+        (
+          GemmFusion(bias: try backend.allocate(3)),
+          "gemm: shape mismatch: bias has 3 elements, gemm 2x4x3 (AB) with 4 columns needs 4"
+        ),
+        (
+          GemmFusion(bSums: try backend.allocate(5)),
+          "gemm: shape mismatch: bSums has 5 elements, gemm 2x4x3 (AB) with 4 columns needs 4"
+        ),
+        (
+          GemmFusion(activation: (.relu, try backend.allocate(7))),
+          "gemm: shape mismatch: activation output has 7 elements, gemm 2x4x3 (AB) with C 2x4 needs 8"
+        ),
+        (
+          GemmFusion(activation: (.relu, c)),
+          "gemm: activation output = C is invalid (allowed: a buffer other than C, which keeps the pre-activation)"
+        ),
+      ]
+      for (fusion, message) in cases {
+        let error = #expect(throws: BackendError.self) { try backend.gemm(shape, a, b, into: c, fusing: fusion) }
+        #expect(error?.description == message, "\(backend.name)")
+      }
+      let noRows = #expect(throws: BackendError.self) {
+        try backend.gemm(
+          GemmShape(m: 0, n: 4, k: 3), try backend.allocate(0), b, into: try backend.allocate(0),
+          fusing: GemmFusion(bSums: try backend.allocate(4)))
+      }
+      #expect(
+        noRows?.description == "gemm: m = 0 is invalid (allowed: >= 1 when bSums is given)",
+        "\(backend.name)")
+    }
+  }
+
   @Test func uploadRowsGathersInOrderAndNamesBadRows() throws {
     let values: [Float] = (0..<15).map(Float.init)  // 5 rows of 3
     for backend in Self.backends {
@@ -55,9 +94,6 @@ import Testing
       let (x, y) = (try backend.allocate(5), try backend.allocate(6))
       #expect(throws: BackendError.shapeMismatch(op: "axpby", detail: "y has 6 elements but x has 5")) {
         try backend.add(x, y, into: x)
-      }
-      #expect(throws: BackendError.shapeMismatch(op: "add_bias", detail: "x has 5 elements, 2x3 needs 6")) {
-        try backend.addBias(try backend.allocate(3), to: x, rows: 2, columns: 3)
       }
       #expect(throws: BackendError.invalidArgument(op: "dropout", parameter: "rate", value: "1.0", allowed: "[0, 1)")) {
         try backend.dropout(x, rate: 1, key: RandomKey(seed: 0), into: x, mask: x)

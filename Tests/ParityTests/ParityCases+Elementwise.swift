@@ -8,7 +8,7 @@ extension ParityCase {
   /// Matrix shapes (rows, columns) for row- and column-wise ops.
   static let matrices: [(Int, Int)] = [(1, 1), (1, 33), (7, 1), (7, 33), (33, 7), (127, 10), (257, 127), (1000, 65)]
 
-  static let elementwise: [ParityCase] = fills + bias + axpby + activations + biasActivations + softmax
+  static let elementwise: [ParityCase] = fills + axpby + activations + softmax
 
   static let fills: [ParityCase] = counts.map { count in
     ParityCase(name: "fill \(count)") { backend in
@@ -18,32 +18,6 @@ extension ParityCase {
     } reference: {
       Expected([Double](repeating: -2.5, count: count), absolute: 0, relative: 0, why: "exact")
     }
-  }
-
-  static let bias: [ParityCase] = matrices.flatMap { rows, columns -> [ParityCase] in
-    let x = Inputs.uniform(rows * columns, seed: UInt64(rows * 1000 + columns))
-    let bias = Inputs.uniform(columns, seed: UInt64(columns) + 5)
-    let addBias = ParityCase(name: "add_bias \(rows)x\(columns)") { backend in
-      let (xBuffer, biasBuffer) = (try backend.buffer(x), try backend.buffer(bias))
-      try backend.addBias(biasBuffer, to: xBuffer, rows: rows, columns: columns)
-      return try backend.download(xBuffer)
-    } reference: {
-      let values = x.indices.map { Double(x[$0]) + Double(bias[$0 % columns]) }
-      return Expected(values, absolute: 0, relative: u, why: "one rounded addition")
-    }
-    let columnSums = ParityCase(name: "column_sums \(rows)x\(columns)") { backend in
-      let xBuffer = try backend.buffer(x)
-      let y = try Inputs.output(backend, columns)
-      try backend.columnSums(xBuffer, rows: rows, columns: columns, into: y)
-      return try backend.download(y)
-    } reference: {
-      let sums = (0..<columns).map { c in (0..<rows).reduce(0.0) { $0 + Double(x[$1 * columns + c]) } }
-      let bounds = (0..<columns).map { c in
-        gamma(rows) * (0..<rows).reduce(0.0) { $0 + abs(Double(x[$1 * columns + c])) }
-      }
-      return Expected(sums, bounds: bounds, why: "γ(rows)·Σ|x|: a sum of rows fp32 terms")
-    }
-    return [addBias, columnSums]
   }
 
   static let axpby: [ParityCase] = counts.flatMap { count -> [ParityCase] in
@@ -116,29 +90,6 @@ extension ParityCase {
             + "; derivatives subtract near-equal values (1−s, 1−t², 1+erf), so the bound is absolute in |dy|·(1+|x|)")
       }
       return [forward, backward]
-    }
-  }
-
-  /// Bias then activation in one kernel: the updated pre-activation and the output.
-  static let biasActivations: [ParityCase] = Activation.allCases.flatMap { f in
-    matrices.map { rows, columns in
-      let x = Inputs.uniform(rows * columns, seed: UInt64(rows * 13 + columns), in: -5...5)
-      let bias = Inputs.uniform(columns, seed: UInt64(columns) + 23)
-      return ParityCase(name: "add_bias_activate \(f) \(rows)x\(columns)") { backend in
-        let (xBuffer, biasBuffer) = (try backend.buffer(x), try backend.buffer(bias))
-        let y = try Inputs.output(backend, rows * columns)
-        try backend.addBiasActivate(f, bias: biasBuffer, to: xBuffer, rows: rows, columns: columns, into: y)
-        return try backend.download(xBuffer) + backend.download(y)
-      } reference: {
-        // z is one rounded sum; f is then applied to the float z both backends hold.
-        let z = x.indices.map { Float(x[$0] + bias[$0 % columns]) }
-        let values = z.map { Reference.activation(f, Double($0)) }
-        let sums = x.indices.map { Double(x[$0]) + Double(bias[$0 % columns]) }
-        return Expected(sums, absolute: 0, relative: u, why: "one rounded addition")
-          + Expected(
-            values, bounds: zip(values, z).map { Reference.activationBound(f, $0, Double($1)) },
-            why: activationWhy)
-      }
     }
   }
 

@@ -47,8 +47,135 @@ extension ParityCase {
     cases.append(gemmCase(GemmShape(m: 2, n: 37, k: 129, transposeB: true, alpha: -1, beta: 3), seed: 99))
     cases.append(gemmCase(GemmShape(m: 20, n: 20, k: 0, beta: 0.5), seed: 92))
     cases.append(gemmCase(GemmShape(m: 65, n: 65, k: 65, alpha: 0, beta: 1), seed: 93))
+    return cases + fusedGemm
+  }()
+
+  /// Products with what a dense layer fuses into them (``GemmFusion``): each activation with a bias
+  /// and op(B)'s column sums, and each activation's derivative, on shapes and transposes in turn;
+  /// each part alone on every transpose, accumulating; the MLP's three products as a layer runs
+  /// them; no depth.
+  static let fusedGemm: [ParityCase] = {
+    let transposes = [(false, false), (true, false), (false, true), (true, true)]
+    let shapes: [(Int, Int, Int)] = [
+      (1, 1, 1), (7, 33, 127), (65, 63, 129), (127, 33, 7), (2, 300, 257), (37, 10, 500), (1000, 10, 33),
+      (13, 40, 801),
+    ]
+    var cases: [ParityCase] = []
+    for (index, f) in Activation.allCases.enumerated() {
+      let (m, n, k) = shapes[index % shapes.count], (transposeA, transposeB) = transposes[index % 4]
+      let shape = GemmShape(m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB)
+      cases.append(fusedCase(shape, bias: true, activation: f, sums: true, seed: UInt64(300 + index)))
+      let (m2, n2, k2) = shapes[(index + 3) % shapes.count], (transposeA2, transposeB2) = transposes[(index + 1) % 4]
+      let other = GemmShape(m: m2, n: n2, k: k2, transposeA: transposeA2, transposeB: transposeB2)
+      cases.append(
+        fusedCase(other, bias: false, activation: nil, sums: false, derivative: f, seed: UInt64(400 + index)))
+    }
+    for (index, (transposeA, transposeB)) in transposes.enumerated() {
+      let seed = UInt64(320 + 3 * index)
+      cases.append(
+        fusedCase(
+          GemmShape(m: 33, n: 17, k: 65, transposeA: transposeA, transposeB: transposeB, alpha: -0.5, beta: 2),
+          bias: true, activation: nil, sums: false, seed: seed))
+      cases.append(
+        fusedCase(
+          GemmShape(m: 65, n: 63, k: 129, transposeA: transposeA, transposeB: transposeB, alpha: 2, beta: 0.5),
+          bias: false, activation: .tanh, sums: false, seed: seed + 1))
+      cases.append(
+        fusedCase(
+          GemmShape(m: 63, n: 65, k: 17, transposeA: transposeA, transposeB: transposeB, alpha: 0.5, beta: -1),
+          bias: false, activation: nil, sums: true, seed: seed + 2))
+    }
+    cases.append(fusedCase(GemmShape(m: 128, n: 256, k: 784), bias: true, activation: .relu, sums: false, seed: 340))
+    cases.append(
+      fusedCase(
+        GemmShape(m: 256, n: 128, k: 128, transposeA: true), bias: false, activation: nil, sums: true, seed: 341))
+    cases.append(
+      fusedCase(
+        GemmShape(m: 128, n: 256, k: 128, transposeB: true), bias: false, activation: nil, sums: false,
+        derivative: .relu, seed: 343))
+    cases.append(
+      fusedCase(
+        GemmShape(m: 33, n: 17, k: 65, alpha: -0.5, beta: 2), bias: true, activation: nil, sums: true,
+        derivative: .tanh, seed: 344))
+    cases.append(
+      fusedCase(GemmShape(m: 20, n: 20, k: 0, beta: 0.5), bias: true, activation: .relu, sums: true, seed: 342))
     return cases
   }()
+
+  /// `shape` with the parts of a ``GemmFusion`` that are asked for: returns C, then the activation's
+  /// output, then the sums. The derivative's pre-activation lies in [-4, 4], where every
+  /// derivative varies.
+  private static func fusedCase(
+    _ shape: GemmShape, bias useBias: Bool, activation: Activation?, sums useSums: Bool,
+    derivative: Activation? = nil, seed: UInt64
+  ) -> ParityCase {
+    let a = Inputs.uniform(shape.m * shape.k, seed: seed * 3)
+    let b = Inputs.uniform(shape.k * shape.n, seed: seed * 3 + 1)
+    let c = Inputs.uniform(shape.m * shape.n, seed: seed * 3 + 2)
+    let bias = Inputs.uniform(shape.n, seed: seed * 3 + 3)
+    let preActivation = Inputs.uniform(shape.m * shape.n, seed: seed * 3 + 4, in: -4...4)
+    let parts = [
+      useBias ? "bias" : nil, derivative.map { "\($0)′" }, activation.map { "\($0)" }, useSums ? "sums" : nil,
+    ].compactMap { $0 }
+    let label = shape.alpha == 1 && shape.beta == 0 ? "" : " alpha \(shape.alpha) beta \(shape.beta)"
+    return ParityCase(name: "\(shape)\(label) \(parts.joined(separator: " "))") { backend in
+      let bufferC = shape.beta == 0 ? try Inputs.output(backend, c.count) : try backend.buffer(c)
+      let output = try activation.map { ($0, try Inputs.output(backend, c.count)) }
+      let sums = useSums ? try Inputs.output(backend, shape.n) : nil
+      let fusion = GemmFusion(
+        bias: useBias ? try backend.buffer(bias) : nil, activation: output, bSums: sums,
+        derivative: try derivative.map { ($0, try backend.buffer(preActivation)) })
+      try backend.gemm(shape, try backend.buffer(a), try backend.buffer(b), into: bufferC, fusing: fusion)
+      return try backend.download(bufferC) + (output.map { try backend.download($0.1) } ?? [])
+        + (sums.map { try backend.download($0) } ?? [])
+    } reference: {
+      var (values, bounds) = Reference.gemm(
+        m: shape.m, n: shape.n, k: shape.k, transposeA: shape.transposeA, transposeB: shape.transposeB,
+        alpha: Double(shape.alpha), beta: Double(shape.beta), a: a.doubles, b: b.doubles, c: c.doubles)
+      if useBias {
+        for i in values.indices {
+          values[i] += Double(bias[i % shape.n])
+          bounds[i] += u * abs(values[i])
+        }
+      }
+      var why = "γ(k+2)·(|α|Σ|a·b| + |βc|) as the product, plus u·|C| for the bias's one rounded addition"
+      if let derivative {
+        // As activation_backward's bound (its dy is this v), plus the product's own error times
+        // |g′| (≤ 1.2).
+        for i in values.indices {
+          let (v, x) = (values[i], Double(preActivation[i]))
+          values[i] = Reference.derivative(derivative, x) * v
+          bounds[i] = 1.2 * bounds[i] + 16 * 0x1p-23 * abs(v) * (1 + abs(x)) + 16 * 0x1p-23 * abs(values[i])
+        }
+        why += "; then g′: 1.2 × that, plus activation_backward's 16 ulp of |v|·(1+|x|) and of |result|"
+      }
+      var expected = Expected(values, bounds: bounds, why: why)
+      if let activation {
+        // |f′| ≤ 1.2 for every activation (GELU's largest, 1.13), so C's error moves f(C) by at
+        // most 1.2 times it; then f's own error at C.
+        let outputs = values.map { Reference.activation(activation, $0) }
+        expected =
+          expected
+          + Expected(
+            outputs,
+            bounds: outputs.indices.map {
+              1.2 * bounds[$0] + Reference.activationBound(activation, outputs[$0], values[$0])
+            }, why: "1.2 × C's bound, then " + activationWhy)
+      }
+      if useSums {
+        let column = { (j: Int) in
+          (0..<shape.k).map { Double(shape.transposeB ? b[j * shape.k + $0] : b[$0 * shape.n + j]) }
+        }
+        expected =
+          expected
+          + Expected(
+            (0..<shape.n).map { column($0).reduce(0, +) },
+            bounds: (0..<shape.n).map { gamma(shape.k) * column($0).reduce(0) { $0 + abs($1) } },
+            why: "γ(k)·Σ|b|: a sum of k fp32 terms")
+      }
+      return expected
+    }
+  }
 
   private static func gemmCase(_ shape: GemmShape, seed: UInt64) -> ParityCase {
     let a = Inputs.uniform(shape.m * shape.k, seed: seed * 3)

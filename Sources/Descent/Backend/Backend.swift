@@ -37,13 +37,12 @@ public protocol Backend: AnyObject, Sendable {
 
   // MARK: Linear algebra
 
-  /// `C = alpha·op(A)·op(B) + beta·C`, where `op` transposes when the shape says so.
+  /// `C = alpha·op(A)·op(B) + beta·C`, where `op` transposes when the shape says so, with what
+  /// `fusion` adds in the same pass (a bias, an activation, the column sums of `op(B)`).
   /// With `beta == 0`, `C` is not read (NaN in `C` does not survive), as in BLAS.
-  func gemm(_ shape: GemmShape, _ a: DeviceBuffer, _ b: DeviceBuffer, into c: DeviceBuffer) throws
-  /// `x[r, c] += bias[c]` for an `x` of `rows × columns`: a dense layer's bias.
-  func addBias(_ bias: DeviceBuffer, to x: DeviceBuffer, rows: Int, columns: Int) throws
-  /// `y[c] = Σ_r x[r, c]`: the bias gradient of a dense layer.
-  func columnSums(_ x: DeviceBuffer, rows: Int, columns: Int, into y: DeviceBuffer) throws
+  func gemm(
+    _ shape: GemmShape, _ a: DeviceBuffer, _ b: DeviceBuffer, into c: DeviceBuffer,
+    fusing fusion: GemmFusion) throws
   /// `z = alpha·x + beta·y`, elementwise; `y` is not read when `beta == 0`. `z` may be `x` or `y`.
   func axpby(alpha: Float, _ x: DeviceBuffer, beta: Float, _ y: DeviceBuffer, into z: DeviceBuffer) throws
   /// `z = x ⊙ y`, elementwise. `z` may be `x` or `y`.
@@ -63,11 +62,6 @@ public protocol Backend: AnyObject, Sendable {
 
   /// `y = f(x)`, elementwise. `y` may be `x`.
   func activate(_ f: Activation, _ x: DeviceBuffer, into y: DeviceBuffer) throws
-  /// `x[r, c] += bias[c]`, then `y = f(x)`, in one pass (kernel `add_bias_activate`): a dense layer's
-  /// bias and activation, keeping `x` as the pre-activation its backward pass needs.
-  func addBiasActivate(
-    _ f: Activation, bias: DeviceBuffer, to x: DeviceBuffer, rows: Int, columns: Int,
-    into y: DeviceBuffer) throws
   /// `dx = f′(x) ⊙ dy`, from the activation's input `x`. `dx` may be `dy`.
   func activationBackward(
     _ f: Activation, input x: DeviceBuffer, outputGradient dy: DeviceBuffer,
@@ -134,6 +128,11 @@ public protocol Backend: AnyObject, Sendable {
 }
 
 extension Backend {
+  /// `C = alpha·op(A)·op(B) + beta·C`: ``gemm(_:_:_:into:fusing:)`` with nothing fused.
+  public func gemm(_ shape: GemmShape, _ a: DeviceBuffer, _ b: DeviceBuffer, into c: DeviceBuffer) throws {
+    try gemm(shape, a, b, into: c, fusing: .none)
+  }
+
   public func uploadRows(_ rows: [Int], of values: [Float], width: Int, to buffer: DeviceBuffer) throws {
     try Check.rows(rows, of: values, width: width, into: buffer)
     var gathered = [Float]()

@@ -127,15 +127,6 @@ extension Check {
 }
 
 extension Check {
-  /// Throws unless `bias` has `columns` values and `x`, `y` are `rows × columns`.
-  package static func biasActivation(
-    bias: DeviceBuffer, x: DeviceBuffer, y: DeviceBuffer, rows: Int,
-    columns: Int
-  ) throws {
-    try count("add_bias_activate", "bias", bias, columns, "\(columns) columns")
-    try matrices("add_bias_activate", rows: rows, columns: columns, [("x", x), ("y", y)])
-  }
-
   /// Throws unless the output, its gradient and the input gradient are `rows × columns`.
   package static func softmaxBackward(
     output y: DeviceBuffer, outputGradient dy: DeviceBuffer,

@@ -1,34 +1,7 @@
 import Foundation
 
-/// Elementwise, bias, activation and softmax ops (twins of `kernels/elementwise.cl` and `kernels/activation.cl`).
+/// Elementwise, activation and softmax ops (twins of `kernels/elementwise.cl` and `kernels/activation.cl`).
 extension CPUBackend {
-  public func addBias(_ bias: DeviceBuffer, to x: DeviceBuffer, rows: Int, columns: Int) throws {
-    try Check.count("add_bias", "bias", bias, columns, "\(columns) columns")
-    try Check.count("add_bias", "x", x, rows * columns, "\(rows)x\(columns)")
-    let (bias, x) = (try cpu(bias, "add_bias").pointer, try cpu(x, "add_bias").pointer)
-    parallel.rowChunks(rows, width: columns, minimumElements: 1 << 15) { rowRange in
-      for row in rowRange {
-        let out = x + row * columns
-        for column in 0..<columns { out[column] += bias[column] }
-      }
-    }
-  }
-
-  public func columnSums(_ x: DeviceBuffer, rows: Int, columns: Int, into y: DeviceBuffer) throws {
-    try Check.count("column_sums", "x", x, rows * columns, "\(rows)x\(columns)")
-    try Check.count("column_sums", "y", y, columns, "\(columns) columns")
-    let (x, y) = (try cpu(x, "column_sums").pointer, try cpu(y, "column_sums").pointer)
-    // Each core sums a band of columns over every row, so the inner loop is contiguous.
-    parallel.chunks(columns, minimumChunk: max(16, (1 << 15) / max(1, rows))) { band in
-      let out = y + band.lowerBound
-      out.update(repeating: 0, count: band.count)
-      for row in 0..<rows {
-        let source = x + row * columns + band.lowerBound
-        for column in 0..<band.count { out[column] += source[column] }
-      }
-    }
-  }
-
   public func axpby(
     alpha: Float, _ x: DeviceBuffer, beta: Float, _ y: DeviceBuffer,
     into z: DeviceBuffer
@@ -99,44 +72,34 @@ extension CPUBackend {
     }
   }
 
-  public func addBiasActivate(
-    _ f: Activation, bias: DeviceBuffer, to x: DeviceBuffer, rows: Int, columns: Int,
-    into y: DeviceBuffer
-  ) throws {
-    let op = "add_bias_activate"
-    try Check.biasActivation(bias: bias, x: x, y: y, rows: rows, columns: columns)
-    let (bias, x, out) = (try cpu(bias, op).pointer, try cpu(x, op).pointer, try cpu(y, op).pointer)
-    let kernels = level.kernels
-    parallel.rowChunks(rows, width: columns) { rowRange in
-      for row in rowRange {
-        let (z, o) = (x + row * columns, out + row * columns)
-        for c in 0..<columns { z[c] += bias[c] }
-        if !kernels.activate(f.name, z, into: o, count: columns) { ActivationMath.apply(f, z, into: o, columns) }
-      }
-    }
-  }
-
   public func activationBackward(
     _ f: Activation, input x: DeviceBuffer, outputGradient dy: DeviceBuffer,
     into dx: DeviceBuffer
   ) throws {
     let op = "activation_backward"
     try Check.sameCount(op, [("input", x), ("outputGradient", dy), ("inputGradient", dx)])
-    let (x, dy, dx) = (try cpu(x, op).pointer, try cpu(dy, op).pointer, try cpu(dx, op))
-    let out = dx.pointer, kernels = level.kernels
-    parallel.chunks(dx.count, minimumChunk: 1 << 13) { range in
-      // The piecewise-linear cases get their own loops, which the compiler vectorises; GELU and
-      // SiLU run in the kernel level.
-      let start = range.lowerBound
-      switch f {
-      case .relu: for i in range { out[i] = (x[i] > 0 ? 1 : 0) * dy[i] }
-      case let .leakyReLU(slope): for i in range { out[i] = (x[i] > 0 ? 1 : slope) * dy[i] }
-      default:
-        if !kernels.activationBackward(
-          f.name, input: x + start, outputGradient: dy + start, into: out + start, count: range.count)
-        {
-          for i in range { out[i] = ActivationMath.derivative(f, x[i]) * dy[i] }
-        }
+    let count = dx.count
+    let (x, dy, dx) = (try cpu(x, op).pointer, try cpu(dy, op).pointer, try cpu(dx, op).pointer)
+    parallel.chunks(count, minimumChunk: 1 << 13) { range in
+      multiplyByDerivative(f, of: x, dy, into: dx, range)
+    }
+  }
+
+  /// `out[i] = f′(x[i])·dy[i]` for `i` in `range` (`out` may be `dy`): the piecewise-linear cases
+  /// in loops of their own, which the compiler vectorises; GELU and SiLU in the kernel level.
+  func multiplyByDerivative(
+    _ f: Activation, of x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>,
+    _ range: Range<Int>
+  ) {
+    let start = range.lowerBound
+    switch f {
+    case .relu: for i in range { out[i] = (x[i] > 0 ? 1 : 0) * dy[i] }
+    case let .leakyReLU(slope): for i in range { out[i] = (x[i] > 0 ? 1 : slope) * dy[i] }
+    default:
+      if !level.kernels.activationBackward(
+        f.name, input: x + start, outputGradient: dy + start, into: out + start, count: range.count)
+      {
+        for i in range { out[i] = ActivationMath.derivative(f, x[i]) * dy[i] }
       }
     }
   }

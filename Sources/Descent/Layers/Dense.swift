@@ -4,7 +4,7 @@
 /// The default initializer is Glorot uniform with a zero bias, as in Keras. PyTorch's `nn.Linear`
 /// draws both from `U(±1/√fanIn)`: pass `.uniform(low: -a, high: a)` with `a = 1/√inputs` for that.
 /// A regularizer penalises the weight matrix only (Keras's `kernel_regularizer`), never the bias.
-public final class Dense: Layer {
+public final class Dense: FusingBackward {
   public let units: Int
   public let activation: Activation?
   public let initializer: Initializer
@@ -68,41 +68,49 @@ public final class Dense: Layer {
 
   public func forward(_ input: DeviceBuffer, rows: Int, mode: ForwardMode) throws -> DeviceBuffer {
     let state = try state.get()
-    let backend = state.backend
     let z = try state.workspace.buffer("z", rows * units)
-    try backend.gemm(GemmShape(m: rows, n: units, k: state.inputs), input, state.weight.value, into: z)
     saved = (input, z, rows)
-    guard let activation else {
-      if let bias = state.bias { try backend.addBias(bias.value, to: z, rows: rows, columns: units) }
-      return z
-    }
-    let y = try state.workspace.buffer("y", rows * units)
-    if let bias = state.bias {
-      try backend.addBiasActivate(activation, bias: bias.value, to: z, rows: rows, columns: units, into: y)
-    } else {
-      try backend.activate(activation, z, into: y)
-    }
-    return y
+    // The bias and activation run in the product's store: z keeps the pre-activation.
+    let y = try activation.map { ($0, try state.workspace.buffer("y", rows * units)) }
+    try state.backend.gemm(
+      GemmShape(m: rows, n: units, k: state.inputs), input, state.weight.value, into: z,
+      fusing: GemmFusion(bias: state.bias?.value, activation: y))
+    return y?.1 ?? z
   }
 
   public func backward(_ outputGradient: DeviceBuffer, rows: Int, needsInputGradient: Bool) throws -> DeviceBuffer? {
+    try backward(
+      outputGradient, rows: rows, needsInputGradient: needsInputGradient, derivativeApplied: false,
+      inputDerivative: nil)
+  }
+
+  var outputDerivative: (function: Activation, preActivation: DeviceBuffer)? {
+    guard let activation, let saved else { return nil }
+    return (activation, saved.preActivation)
+  }
+
+  func backward(
+    _ outputGradient: DeviceBuffer, rows: Int, needsInputGradient: Bool, derivativeApplied: Bool,
+    inputDerivative: (function: Activation, preActivation: DeviceBuffer)?
+  ) throws -> DeviceBuffer? {
     let state = try state.get()
     let backend = state.backend
     guard let saved, saved.rows == rows else { throw ModelError.backwardBeforeForward(layer: description) }
     var dz = outputGradient
-    if let activation {
+    if let activation, !derivativeApplied {
       dz = try state.workspace.buffer("dz", rows * units)
       try backend.activationBackward(activation, input: saved.preActivation, outputGradient: outputGradient, into: dz)
     }
+    // dW = Xᵀ·dZ; the bias gradient, dZ's column sums, from the same pass over dZ.
     try backend.gemm(
       GemmShape(m: state.inputs, n: units, k: rows, transposeA: true), saved.input, dz,
-      into: state.weight.gradient)
-    if let bias = state.bias { try backend.columnSums(dz, rows: rows, columns: units, into: bias.gradient) }
+      into: state.weight.gradient, fusing: GemmFusion(bSums: state.bias?.gradient))
     guard needsInputGradient else { return nil }
+    // dX = dZ·Wᵀ, times the layer below's activation derivative when it asked for it.
     let dx = try state.workspace.buffer("dx", rows * state.inputs)
     try backend.gemm(
       GemmShape(m: rows, n: state.inputs, k: units, transposeB: true), dz, state.weight.value,
-      into: dx)
+      into: dx, fusing: GemmFusion(derivative: inputDerivative))
     return dx
   }
 }

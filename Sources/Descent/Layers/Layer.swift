@@ -23,6 +23,23 @@ public protocol Layer: AnyObject, CustomStringConvertible {
   func backward(_ outputGradient: DeviceBuffer, rows: Int, needsInputGradient: Bool) throws -> DeviceBuffer?
 }
 
+/// A layer whose backward pass fuses with its neighbours' (``Dense``): the layer above multiplies
+/// its input gradient by this layer's activation derivative as its product stores it, so this
+/// layer starts from the gradient of its pre-activation (one pass over the gradient fewer and, on
+/// OpenCL, a launch). ``Sequential/backward(_:rows:)`` pairs such layers.
+protocol FusingBackward: Layer {
+  /// This layer's last activation and the pre-activation its last forward pass kept, or nil when
+  /// its output is not an activation's (the layer above then passes the plain output gradient).
+  var outputDerivative: (function: Activation, preActivation: DeviceBuffer)? { get }
+  /// ``Layer/backward(_:rows:needsInputGradient:)``, where `derivativeApplied` says the gradient is
+  /// already that of ``outputDerivative``'s pre-activation, and the input gradient is returned
+  /// multiplied by `inputDerivative` (the layer below's ``outputDerivative``) when given.
+  func backward(
+    _ outputGradient: DeviceBuffer, rows: Int, needsInputGradient: Bool, derivativeApplied: Bool,
+    inputDerivative: (function: Activation, preActivation: DeviceBuffer)?
+  ) throws -> DeviceBuffer?
+}
+
 /// Whether a forward pass trains (dropout active, with the random stream it names) or infers.
 public enum ForwardMode: Sendable, Hashable {
   /// Training: stochastic layers draw from `key`, a new one per step.

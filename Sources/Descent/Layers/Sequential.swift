@@ -112,8 +112,22 @@ public final class Sequential: @unchecked Sendable {
   /// overwriting every parameter's gradient.
   public func backward(_ outputGradient: DeviceBuffer, rows: Int) throws {
     var gradient = outputGradient
+    var derivativeApplied = false
     for (index, layer) in layers.enumerated().reversed() {
-      guard let next = try layer.backward(gradient, rows: rows, needsInputGradient: index > 0) else { break }
+      let next: DeviceBuffer?
+      if let layer = layer as? FusingBackward {
+        // Two such layers in a row: the upper one's input-gradient product applies the lower one's
+        // activation derivative.
+        let below = index > 0 ? (layers[index - 1] as? FusingBackward)?.outputDerivative : nil
+        next = try layer.backward(
+          gradient, rows: rows, needsInputGradient: index > 0, derivativeApplied: derivativeApplied,
+          inputDerivative: below)
+        derivativeApplied = below != nil
+      } else {
+        next = try layer.backward(gradient, rows: rows, needsInputGradient: index > 0)
+        derivativeApplied = false
+      }
+      guard let next else { break }
       gradient = next
     }
   }
