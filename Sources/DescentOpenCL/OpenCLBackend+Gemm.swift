@@ -68,9 +68,10 @@ extension OpenCLBackend {
       ] + fused.arguments)
   }
 
-  /// `gemm_wide`'s and `pack_a_panels`' build options.
-  static func wideOptions(rows: Int, packedA: Bool, packedB: Bool) -> String {
+  /// `gemm_wide`'s and the packing kernels' build options.
+  static func wideOptions(rows: Int, packedA: Bool, packedB: Bool, transposedB: Bool) -> String {
     "-DWIDE_M=\(rows)" + (packedA ? " -DPACKED_A" : "") + (packedB ? " -DPACKED_B" : "")
+      + (transposedB ? " -DTRANSPOSED_B" : "")
   }
 
   /// Every fusion (GELU's forward calls `erf` and `exp`, Mish's derivative `log1p` and `tanh`), in
@@ -86,13 +87,20 @@ extension OpenCLBackend {
     let plain = KernelSources.files.keys.sorted().filter { $0 != "activation.cl" }
       .map { (file: $0, options: SharedContext.fileOptions[$0] ?? "") }
     let activations = Activation.allCases.map { (file: "activation.cl", options: buildOptions($0)) }
-    let gemms = GemmVariant.every.flatMap { variant -> [String] in
+    let variants = GemmVariant.every.map { variant -> [String] in
       switch variant {
       case let .tiled(tiles): [tiles.buildOptions]
       case let .wide(rows):
-        [(false, false), (false, true), (true, true)].map { wideOptions(rows: rows, packedA: $0, packedB: $1) }
+        [(false, false, false), (false, false, true), (false, true, false), (true, true, false)].map {
+          wideOptions(rows: rows, packedA: $0, packedB: $1, transposedB: $2)
+        }
       }
-    }.flatMap { options in [options] + everyFusion.map { "\(options) \($0)" } }.map { (file: "gemm.cl", options: $0) }
+    }
+    // The fusions touch only the store and B's reads, alike in every variant of a kernel: each
+    // once with the first variant of each kernel (its every way of reading B).
+    let firsts = [variants.first { $0[0].hasPrefix("-DTILE") }, variants.first { $0[0].hasPrefix("-DWIDE") }]
+    let fused = firsts.compactMap { $0 }.flatMap { $0 }.flatMap { options in everyFusion.map { "\(options) \($0)" } }
+    let gemms = (variants.flatMap { $0 } + fused).map { (file: "gemm.cl", options: $0) }
     return plain + activations + gemms
   }
 
@@ -106,9 +114,9 @@ extension OpenCLBackend {
   /// `gemm_wide` for CPU devices, where PoCL keeps each work-item's float16 accumulators in
   /// registers (the tiled kernel measured 3.8 GFLOP/s there, against 55–78). For products of
   /// `choices.packFlops` (100 MFLOP) or more op(A) is packed into `rowsPerItem`-row panels and op(B)
-  /// into 16-column strips first, and a transposed B is packed into strips at every size (it must
-  /// be copied anyway); both into scratch buffers under the lock so no other op reuses them
-  /// meanwhile. `rowsPerItem` is 12 unless tuned: it measured best on PoCL 3.1 on a Zen 4 CPU
+  /// into 16-column strips first, into scratch buffers under the lock so no other op reuses them
+  /// meanwhile; smaller products read both in place, a transposed B too up to 256 deep
+  /// (`-DTRANSPOSED_B`). `rowsPerItem` is 12 unless tuned: it measured best on PoCL 3.1 on a Zen 4 CPU
   /// (time over the benchmark shapes: 4 rows 32.0 ms, 6: 22.8, 8: 16.9, 12: 14.6, 16: 25.5).
   /// One work-item per group, so PoCL does not also vectorise across work-items.
   private func wideGemm(
@@ -119,19 +127,23 @@ extension OpenCLBackend {
     // Packing pays for itself only on large products (it removes L1 aliasing of A's rows and of
     // B's strips).
     let pack = shape.flops >= locked({ choices.packFlops }) && shape.k > 0
-    let packB = shape.k > 0 && (pack || shape.transposeB)
-    let options = Self.wideOptions(rows: rowsPerItem, packedA: pack, packedB: packB)
+    // A transposed B's strip is 16 rows of B, k floats apart: in place up to 256 (16 KiB, half an
+    // L1) as the MLP's narrow input gradients (no slower than packed, one launch fewer); deeper,
+    // rows 2 KiB or more apart share a few cache sets, so the strips are packed (784-1024-512-10
+    // on PoCL, Zen 3: epoch 6.3–6.9 s packed, 7.3–8.3 in place).
+    let packB = pack || (shape.transposeB && shape.k > 256)
+    let options = Self.wideOptions(
+      rows: rowsPerItem, packedA: pack, packedB: packB, transposedB: shape.transposeB && !packB)
     try locked {
-      var left = a
+      var (left, right) = (a, b)
       if pack {
         let panelRows = (shape.m + rowsPerItem - 1) / rowsPerItem * rowsPerItem
         left = try scratchBuffer(panelRows * shape.k)
-        let pack = try self.kernel("pack_a_panels", options: options)
+        let packA = try self.kernel("pack_a_panels", options: options)
         try run(
-          pack, "pack_a_panels", global: [shape.k, panelRows], local: [Self.lineSize(shape.k, pack), 1],
+          packA, "pack_a_panels", global: [shape.k, panelRows], local: [Self.lineSize(shape.k, packA), 1],
           [.int(shape.m), .int(shape.k), .int(shape.transposeA ? 1 : 0), .buffer(a), .buffer(left)])
       }
-      var right = b
       if packB {
         let strips = (shape.n + 15) / 16
         right = try scratchBuffer(strips * 16 * shape.k, slot: 1)

@@ -85,7 +85,7 @@ extension ParityCase {
           GemmShape(m: 63, n: 65, k: 17, transposeA: transposeA, transposeB: transposeB, alpha: 0.5, beta: -1),
           bias: false, activation: nil, sums: true, seed: seed + 2))
     }
-    cases.append(fusedCase(GemmShape(m: 128, n: 256, k: 784), bias: true, activation: .relu, sums: false, seed: 340))
+    cases.append(fusedCase(GemmShape(m: 128, n: 256, k: 196), bias: true, activation: .relu, sums: false, seed: 340))
     cases.append(
       fusedCase(
         GemmShape(m: 256, n: 128, k: 128, transposeA: true), bias: false, activation: nil, sums: true, seed: 341))
