@@ -159,8 +159,9 @@ void gemm(const int m, const int n, const int k, const int trans_a, const int tr
 // (PoCL on a Zen 5: 1024³ at 0.48×, 2048³ at 0.35× OpenBLAS).
 // With TRANSPOSED_B, B is n×k and a strip's 16 values of one depth lie k floats apart: read in
 // place, each of the strip's 16 rows is a run along the depth, so every cache line serves 16
-// depths. The MLP's input gradients dZ·Wᵀ ran as fast as from packed strips or faster (PoCL on a
-// Zen 3, 128×256×128: 23–38 GFLOP/s against 18–25) without the pack's launch.
+// depths. The MLP's input gradients dZ·Wᵀ ran no slower than from packed strips, within the VM's
+// noise (PoCL on a Zen 3, 128×256×128: 15–26 GFLOP/s in place, 19–32 packed), without the pack's
+// launch. (PACKED_B's B_VALUE only lets the edge path compile: packed strips are always whole.)
 #ifdef PACKED_B
 #define B_VALUES(p) vload16(0, strip + (p) * 16)
 #define B_VALUE(p, j) strip[(p) * 16 + (j)]
