@@ -139,25 +139,3 @@ __kernel void pointwise_loss(const int count, const int kind, const float scale,
     }
   })
 }
-
-// hits[r] = 1 when row r's label is among its k largest logits (fewer than k classes score
-// strictly higher), else 0; an invalid label, or a NaN anywhere in the row (its ranking is
-// undefined: NaN compares false with everything), is never a hit. One work-item per row.
-__kernel void top_k_hits(const int rows, const int classes, const int k, __global const float* logits,
-                         __global const float* labels, __global float* hits) {
-  const int row = get_global_id(0);
-  if (row >= rows) return;
-  __global const float* x = logits + row * classes;
-  const float label = labels[row];
-  if (!(label >= 0.0f && label < (float)classes && label == trunc(label))) {
-    hits[row] = 0.0f;
-    return;
-  }
-  const float target = x[(int)label];
-  int higher = 0, nans = 0;
-  for (int c = 0; c < classes; ++c) {
-    higher += x[c] > target ? 1 : 0;
-    nans += isnan(x[c]) ? 1 : 0;
-  }
-  hits[row] = higher < k && nans == 0 ? 1.0f : 0.0f;
-}

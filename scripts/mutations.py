@@ -11,10 +11,10 @@ import time
 # (name, file, original text, mutated text, test filter: a regex over test names)
 MUTATIONS = [
     ("reduce keeps only the first partial sum", "Sources/Descent/CPU/CPUBackend+Reduce.swift",
-     "let total = partials.reduce(0, +)", "let total = partials[0]", "Parity.cpu"),
+     "let sum = partials.reduce(0, +)", "let sum = partials[0]", "Parity.cpu"),
     ("reduce kernel adds y even when beta is 0", "kernels/reduce.cl",
-     "*out = beta == 0.0f ? alpha * scratch[0] : alpha * scratch[0] + beta * *out;",
-     "*out = alpha * scratch[0] + beta * *out;", "Parity.openCL\\("),
+     "const float value = beta == 0.0f ? alpha * scratch[0] : alpha * scratch[0] + beta * *out;",
+     "const float value = alpha * scratch[0] + beta * *out;", "Parity.openCL\\("),
     ("reduce kernel's tree overwrites instead of adding", "kernels/reduce.cl",
      "scratch[local_id] += scratch[local_id + stride];", "scratch[local_id] = scratch[local_id + stride];",
      "Parity.openCL\\("),
@@ -408,6 +408,17 @@ MUTATIONS = [
     ("the 16×16 transpose of B's panels swaps two of its rows", "Sources/CPUKernels/GemmKernel.swift",
      "r = (e0, e1, e2, e3, e4, e5, e6, e7, o0, o1, o2, o3, o4, o5, o6, o7)",
      "r = (e0, e1, e2, e3, e4, e5, e6, e7, o0, o1, o2, o3, o4, o5, o7, o6)", "Parity.cpu"),
+    ("a long reduction adds every group's partial sum to the running total",
+     "Sources/DescentOpenCL/OpenCLBackend+Reduce.swift",
+     "arguments(size, 1, 0, partials, nil)", "arguments(size, 1, 0, partials, total)", "Parity.openCL\\("),
+    ("the CPU's running total adds the plain sum instead of what y received",
+     "Sources/Descent/CPU/CPUBackend+Reduce.swift",
+     "total[0] += scale * out[0]", "total[0] += scale * sum", "Parity.cpu"),
+    ("the top-k hit count counts rows holding a NaN", "kernels/reduce.cl",
+     "hits += higher < k && nans == 0 ? 1.0f : 0.0f;", "hits += higher < k ? 1.0f : 0.0f;", "Parity.openCL\\("),
+    ("the CPU's top-k hit count takes a tie with the k-th logit as a hit",
+     "Sources/Descent/CPU/CPUBackend+Reduce.swift",
+     "if higher < k && nans == 0 { hits += 1 }", "if higher <= k && nans == 0 { hits += 1 }", "Parity.cpu"),
 ]
 
 # Built as scripts/test.sh builds (optimized): the suites a mutation runs take a quarter of the time.

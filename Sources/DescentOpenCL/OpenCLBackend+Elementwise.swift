@@ -148,18 +148,4 @@ extension OpenCLBackend {
         .buffer(try cl(targets, op)), .buffer(try cl(losses, op)), .buffer(try cl(gradient, op)),
       ])
   }
-
-  public func topKHits(
-    logits: DeviceBuffer, labels: DeviceBuffer, rows: Int, classes: Int, k: Int,
-    into hits: DeviceBuffer
-  ) throws {
-    let op = "top_k_hits"
-    try Check.topK(logits: logits, labels: labels, hits: hits, rows: rows, classes: classes, k: k)
-    try run(
-      op, count: rows,
-      [
-        .int(rows), .int(classes), .int(k), .buffer(try cl(logits, op)), .buffer(try cl(labels, op)),
-        .buffer(try cl(hits, op)),
-      ])
-  }
 }

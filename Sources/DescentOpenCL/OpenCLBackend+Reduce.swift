@@ -1,34 +1,80 @@
 import Descent
 
-/// Reductions, random fills and dropout: kernels in `kernels/reduce.cl` and `kernels/rng.cl`.
+/// Reductions (sums, top-k hit counts, row argmax), random fills and dropout: kernels in
+/// `kernels/reduce.cl` and `kernels/rng.cl`.
 extension OpenCLBackend {
-  public func reduce(_ op: ReduceOp, _ x: DeviceBuffer, alpha: Float, beta: Float, into y: DeviceBuffer) throws {
+  public func reduce(
+    _ op: ReduceOp, _ x: DeviceBuffer, alpha: Float, beta: Float, into y: DeviceBuffer,
+    addingTo runningTotal: (total: DeviceBuffer, scale: Float)?
+  ) throws {
     try Check.count("reduce", "y", y, 1, "a reduction to one value")
+    if let runningTotal { try Check.count("reduce", "running total", runningTotal.total, 1, "a running total") }
     let (x, y) = (try cl(x, "reduce"), try cl(y, "reduce"))
-    let kernel = try self.kernel("reduce")
-    // A power-of-two group (the tree in the kernel halves it), and enough groups to fill the
-    // device; more for long buffers, so no work-item adds more than 4096 values: llvmpipe
-    // (rusticl) silently ends any loop after 65 535 iterations. A short buffer (up to 16 values
-    // per work-item of one group: a batch's losses or hits) takes one launch, not two.
-    var local = 1
-    while local * 2 <= groupSize(kernel) { local *= 2 }
-    let items = (x.count + local - 1) / local
-    let groups = items <= 16 ? 1 : min(items, max(locked { choices.reductionGroups }, (items + 4095) / 4096))
-    func pass(
-      _ count: Int, _ op: ReduceOp, _ alpha: Float, _ beta: Float, _ from: OpenCLBuffer, _ to: OpenCLBuffer, groups: Int
-    ) throws {
-      try run(
-        kernel, "reduce", global: [groups * local], local: [local],
-        [
-          .int(count), .int(Int(op.kernelCode)), .float(alpha), .float(beta), .buffer(from), .buffer(to),
-          .local(bytes: 4 * local),
-        ])
+    let total = try runningTotal.map { (try cl($0.total, "reduce"), $0.scale) }
+    try reduction(
+      "reduce", terms: x.count, alpha: alpha, beta: beta, into: y, addingTo: total
+    ) { local, alpha, beta, out, total in
+      [
+        .int(x.count), .int(Int(op.kernelCode)), .float(alpha), .float(beta), .buffer(x), .buffer(out),
+        .local(bytes: 4 * local), .int(total == nil ? 0 : 1), .float(total?.1 ?? 0), .buffer(total?.0 ?? out),
+      ]
     }
+  }
+
+  public func topKHits(
+    logits: DeviceBuffer, labels: DeviceBuffer, rows: Int, classes: Int, k: Int, alpha: Float, beta: Float,
+    into count: DeviceBuffer
+  ) throws {
+    let op = "top_k_hits"
+    try Check.topK(logits: logits, labels: labels, count: count, rows: rows, classes: classes, k: k)
+    let (logits, labels) = (try cl(logits, op), try cl(labels, op))
+    try reduction(op, terms: rows, alpha: alpha, beta: beta, into: try cl(count, op), addingTo: nil) {
+      local, alpha, beta, out, _ in
+      [
+        .int(rows), .int(classes), .int(k), .float(alpha), .float(beta), .buffer(logits), .buffer(labels),
+        .buffer(out), .local(bytes: 4 * local),
+      ]
+    }
+  }
+
+  /// `y[0] = alpha·Σ + beta·y[0]` (then `total[0] += scale·y[0]`) by `name`'s kernel over `terms`
+  /// terms, each work-item adding a grid-strided share (`finish_reduction` in `reduce.cl`).
+  /// `arguments(local, alpha, beta, out, total)` lists `name`'s arguments for a launch writing one
+  /// value per group of `local` work-items into `out`. A short input (up to 16 terms per work-item
+  /// of one group: a batch's losses or hits) takes one launch; a long one runs `name` over many
+  /// groups into partial sums (alpha 1, beta 0, no running total), then `reduce` over those.
+  private func reduction(
+    _ name: String, terms: Int, alpha: Float, beta: Float, into y: OpenCLBuffer,
+    addingTo total: (OpenCLBuffer, Float)?,
+    arguments: (_ local: Int, _ alpha: Float, _ beta: Float, _ out: OpenCLBuffer, _ total: (OpenCLBuffer, Float)?)
+      -> [Argument]
+  ) throws {
+    let (kernel, sum) = (try self.kernel(name), try self.kernel("reduce"))
+    // A power-of-two group (the tree in the kernel halves it), and enough groups to fill the
+    // device; more for long inputs, so no work-item adds more than 4096 terms: llvmpipe
+    // (rusticl) silently ends any loop after 65 535 iterations.
+    func local(_ kernel: Kernel) -> Int {
+      var local = 1
+      while local * 2 <= groupSize(kernel) { local *= 2 }
+      return local
+    }
+    let size = local(kernel)
+    let items = (terms + size - 1) / size
+    let groups = items <= 16 ? 1 : min(items, max(locked { choices.reductionGroups }, (items + 4095) / 4096))
     try locked {
-      guard groups > 1 else { return try pass(x.count, op, alpha, beta, x, y, groups: 1) }
+      guard groups > 1 else {
+        return try run(kernel, name, global: [size], local: [size], arguments(size, alpha, beta, y, total))
+      }
       let partials = try scratchBuffer(groups)
-      try pass(x.count, op, 1, 0, x, partials, groups: groups)
-      try pass(groups, .sum, alpha, beta, partials, y, groups: 1)
+      try run(kernel, name, global: [groups * size], local: [size], arguments(size, 1, 0, partials, nil))
+      let last = local(sum)
+      try run(
+        sum, "reduce", global: [last], local: [last],
+        [
+          .int(groups), .int(Int(ReduceOp.sum.kernelCode)), .float(alpha), .float(beta), .buffer(partials),
+          .buffer(y), .local(bytes: 4 * last), .int(total == nil ? 0 : 1), .float(total?.1 ?? 0),
+          .buffer(total?.0 ?? y),
+        ])
     }
   }
 

@@ -152,27 +152,33 @@ extension ParityCase {
       }
     }
     + ReduceOp.allCases.flatMap { op in
-      // y = alpha·Σ + beta·y, on one launch's sizes and on two (OpenCL sums a long buffer in
-      // groups first); beta 0 over a NaN in y must give a number, beta 1.5 must read y.
+      // y = alpha·Σ + beta·y, then total += scale·y, on one launch's sizes and on two (OpenCL sums
+      // a long buffer in groups first, adding to the total only at the end); beta 0 over a NaN in
+      // y must give a number, beta 1.5 must read y.
       [(300, Float(0.37), Float(1.5)), (70_001, 0.37, 1.5), (300, -2, 0), (70_001, -2, 0)].map { count, alpha, beta in
         let x = Inputs.uniform(count, seed: UInt64(count) + 57)
-        let before: Float = beta == 0 ? .nan : 2.5
-        return ParityCase(name: "reduce \(op.rawValue) \(count) alpha \(alpha) beta \(beta)") { backend in
-          let y = try backend.buffer([before])
-          try backend.reduce(op, try backend.buffer(x), alpha: alpha, beta: beta, into: y)
-          return try backend.download(y)
+        let (before, totalBefore, scale): (Float, Float, Float) = (beta == 0 ? .nan : 2.5, 10.25, 3)
+        return ParityCase(name: "reduce \(op.rawValue) \(count) alpha \(alpha) beta \(beta) adding to a total") {
+          backend in
+          let (y, total) = (try backend.buffer([before]), try backend.buffer([totalBefore]))
+          try backend.reduce(op, try backend.buffer(x), alpha: alpha, beta: beta, into: y, addingTo: (total, scale))
+          return try backend.download(y) + backend.download(total)
         } reference: {
           let terms = reductionTerms(op, x)
           let sum = terms.reduce(0, +)
           let kept = beta == 0 ? 0 : Double(beta) * Double(before)
           let value = Double(alpha) * sum + kept
+          let bound =
+            abs(Double(alpha)) * gamma(count + 1) * terms.map(abs).reduce(0, +) + gamma(3)
+            * (abs(Double(alpha) * sum) + abs(kept))
+          let added = Double(scale) * (abs(value) + bound)
           return Expected(
-            [value],
-            bounds: [
-              abs(Double(alpha)) * gamma(count + 1) * terms.map(abs).reduce(0, +) + gamma(3)
-                * (abs(Double(alpha) * sum) + abs(kept))
-            ],
-            why: "|alpha|·γ(n+1)·Σ|term| for the sum, then γ(3) of the two products and their sum")
+            [value, Double(totalBefore) + Double(scale) * value],
+            bounds: [bound, Double(scale) * bound + gamma(2) * (added + Double(totalBefore))],
+            why: """
+              |alpha|·γ(n+1)·Σ|term| for the sum, then γ(3) of the two products and their sum; the \
+              total: scale × y's bound, then γ(2) of the product and the sum
+              """)
         }
       }
     }
@@ -195,10 +201,11 @@ extension ParityCase {
 }
 
 extension ParityCase {
-  /// Top-k hits for k = 1, 2, 5 with ties (a tie with the label's logit is not "strictly higher")
-  /// and invalid labels (never a hit).
+  /// Top-k hit counts for k = 1, 2, 5 with ties (a tie with the label's logit is not "strictly
+  /// higher"), NaN in rows and invalid labels (never a hit), added to a running count (alpha 1,
+  /// beta 1), scaled, or over a NaN (beta 0 reads nothing); 70 001 rows take OpenCL's two launches.
   static let topK: [ParityCase] = [1, 2, 5].flatMap { k in
-    matrices.filter { $0.1 > 1 }.map { rows, columns in
+    (matrices.filter { $0.1 > 1 } + [(70_001, 3)]).map { rows, columns in
       var values = Inputs.uniform(rows * columns, seed: UInt64(rows * 11 + columns)).map { ($0 * 4).rounded() / 4 }
       values[0] = 0.5
       // NaN in some rows (at the label or elsewhere): their ranking is undefined, never a hit.
@@ -207,22 +214,25 @@ extension ParityCase {
       let labels = (0..<rows).map { r -> Float in
         r % 13 == 5 ? Float(columns) : (r % 17 == 3 ? 0.5 : Float((r * 7) % columns))
       }
-      return ParityCase(name: "top_k_hits k \(k) \(rows)x\(columns)") { backend in
-        let hits = try Inputs.output(backend, rows)
+      let (alpha, beta, before): (Float, Float, Float) = [1: (1, 1, 2), 2: (1, 0, .nan), 5: (0.5, 2, 3)][k]!
+      return ParityCase(name: "top_k_hits k \(k) \(rows)x\(columns) alpha \(alpha) beta \(beta)") { backend in
+        let count = try backend.buffer([before])
         try backend.topKHits(
           logits: try backend.buffer(x), labels: try backend.buffer(labels), rows: rows,
-          classes: columns, k: k, into: hits)
-        return try backend.download(hits)
+          classes: columns, k: k, alpha: alpha, beta: beta, into: count)
+        return try backend.download(count)
       } reference: {
-        let values = (0..<rows).map { r -> Double in
+        let hits = (0..<rows).filter { r in
           let label = labels[r]
-          guard label >= 0, label < Float(columns), label == label.rounded() else { return 0 }
+          guard label >= 0, label < Float(columns), label == label.rounded() else { return false }
           let row = x[r * columns..<(r + 1) * columns]
-          guard !row.contains(where: \.isNaN) else { return 0 }
-          let higher = row.filter { $0 > x[r * columns + Int(label)] }.count
-          return higher < k ? 1 : 0
-        }
-        return Expected(values, absolute: 0, relative: 0, why: "exact: comparisons")
+          guard !row.contains(where: \.isNaN) else { return false }
+          return row.filter { $0 > x[r * columns + Int(label)] }.count < k
+        }.count
+        let kept = beta == 0 ? 0 : Double(beta) * Double(before)
+        return Expected(
+          [Double(alpha) * Double(hits) + kept], absolute: 0, relative: 0,
+          why: "exact: comparisons, a count below 2²⁴, and products and a sum exact in fp32")
       }
     }
   }

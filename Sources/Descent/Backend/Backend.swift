@@ -91,18 +91,25 @@ public protocol Backend: AnyObject, Sendable {
     _ loss: PointwiseLoss, predictions: DeviceBuffer, targets: DeviceBuffer,
     gradientScale scale: Float, losses: DeviceBuffer, gradient: DeviceBuffer) throws
 
-  /// `hits[r] = 1` when row `r`'s label is among its `k` largest logits (fewer than `k` classes
-  /// score strictly higher), else 0: top-k accuracy, summed with ``reduce(_:_:into:)``.
+  /// `count[0] = alpha·H + beta·count[0]`, `H` being the number of rows whose label is among their
+  /// `k` largest logits (fewer than `k` classes score strictly higher); an invalid label, or a NaN
+  /// anywhere in the row (its ranking is undefined), is never a hit. `beta` 0 does not read
+  /// `count`. With `alpha` and `beta` 1 it adds a batch's hits to a running count: top-k accuracy
+  /// in one launch.
   func topKHits(
-    logits: DeviceBuffer, labels: DeviceBuffer, rows: Int, classes: Int, k: Int,
-    into hits: DeviceBuffer) throws
+    logits: DeviceBuffer, labels: DeviceBuffer, rows: Int, classes: Int, k: Int, alpha: Float, beta: Float,
+    into count: DeviceBuffer) throws
 
   // MARK: Reductions
 
   /// `y[0] = alpha·Σ + beta·y[0]`, Σ being `Σ x`, `Σ x²` or `Σ |x|` of the whole buffer; `beta` 0
-  /// does not read `y` (a NaN there does not survive), as ``gemm(_:_:_:into:)``'s `beta`. The result
-  /// stays on the device: scaling it and adding it to a running total take no launches of their own.
-  func reduce(_ op: ReduceOp, _ x: DeviceBuffer, alpha: Float, beta: Float, into y: DeviceBuffer) throws
+  /// does not read `y` (a NaN there does not survive), as ``gemm(_:_:_:into:)``'s `beta`. With
+  /// `runningTotal`, then `total[0] += scale·y[0]` in the same launch (a batch's mean loss and the
+  /// epoch's running sum of losses). The results stay on the device: scaling the sum and adding it
+  /// to a running total take no launches of their own.
+  func reduce(
+    _ op: ReduceOp, _ x: DeviceBuffer, alpha: Float, beta: Float, into y: DeviceBuffer,
+    addingTo runningTotal: (total: DeviceBuffer, scale: Float)?) throws
   /// `y[r]` = the column index of the largest value of row `r` (the first one on ties), as a float.
   func rowArgmax(_ x: DeviceBuffer, rows: Int, columns: Int, into y: DeviceBuffer) throws
 
@@ -143,7 +150,12 @@ extension Backend {
 
   /// Writes `Σ x`, `Σ x²` or `Σ |x|` of the whole buffer into `y[0]`.
   public func reduce(_ op: ReduceOp, _ x: DeviceBuffer, into y: DeviceBuffer) throws {
-    try reduce(op, x, alpha: 1, beta: 0, into: y)
+    try reduce(op, x, alpha: 1, beta: 0, into: y, addingTo: nil)
+  }
+
+  /// `y[0] = alpha·Σ + beta·y[0]`: ``reduce(_:_:alpha:beta:into:addingTo:)`` without a running total.
+  public func reduce(_ op: ReduceOp, _ x: DeviceBuffer, alpha: Float, beta: Float, into y: DeviceBuffer) throws {
+    try reduce(op, x, alpha: alpha, beta: beta, into: y, addingTo: nil)
   }
 
   /// A new buffer holding `values`.

@@ -111,9 +111,9 @@ extension Check {
 }
 
 extension Check {
-  /// Throws unless logits are `rows × classes`, labels and hits have `rows`, and `k ≥ 1`.
+  /// Throws unless logits are `rows × classes`, labels have `rows`, count is one value, and `k ≥ 1`.
   package static func topK(
-    logits: DeviceBuffer, labels: DeviceBuffer, hits: DeviceBuffer, rows: Int,
+    logits: DeviceBuffer, labels: DeviceBuffer, count hits: DeviceBuffer, rows: Int,
     classes: Int, k: Int
   ) throws {
     let op = "top_k_hits"
@@ -122,7 +122,7 @@ extension Check {
     }
     try count(op, "logits", logits, rows * classes, "\(rows)x\(classes)")
     try count(op, "labels", labels, rows, "\(rows) rows")
-    try count(op, "hits", hits, rows, "\(rows) rows")
+    try count(op, "count", hits, 1, "a count of hits")
   }
 }
 

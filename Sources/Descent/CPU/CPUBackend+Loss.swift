@@ -58,30 +58,4 @@ extension CPUBackend {
       }
     }
   }
-
-  public func topKHits(
-    logits: DeviceBuffer, labels: DeviceBuffer, rows: Int, classes: Int, k: Int,
-    into hits: DeviceBuffer
-  ) throws {
-    let op = "top_k_hits"
-    try Check.topK(logits: logits, labels: labels, hits: hits, rows: rows, classes: classes, k: k)
-    let (x, labels, out) = (try cpu(logits, op).pointer, try cpu(labels, op).pointer, try cpu(hits, op).pointer)
-    parallel.rowChunks(rows, width: classes) { rowRange in
-      for row in rowRange {
-        let label = labels[row]
-        guard label >= 0, label < Float(classes), label == label.rounded(.towardZero) else {
-          out[row] = 0
-          continue
-        }
-        // A NaN anywhere in the row leaves its ranking undefined: never a hit (as top_k_hits).
-        let target = x[row * classes + Int(label)]
-        var higher = 0, nans = 0
-        for c in 0..<classes {
-          if x[row * classes + c] > target { higher += 1 }
-          if x[row * classes + c].isNaN { nans += 1 }
-        }
-        out[row] = higher < k && nans == 0 ? 1 : 0
-      }
-    }
-  }
 }

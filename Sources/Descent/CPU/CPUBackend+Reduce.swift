@@ -1,7 +1,12 @@
-/// Reductions (twins of `kernels/reduce.cl`).
+/// Reductions: sums, top-k hit counts and row argmax (twins of `kernels/reduce.cl`).
 extension CPUBackend {
-  public func reduce(_ op: ReduceOp, _ x: DeviceBuffer, alpha: Float, beta: Float, into y: DeviceBuffer) throws {
+  public func reduce(
+    _ op: ReduceOp, _ x: DeviceBuffer, alpha: Float, beta: Float, into y: DeviceBuffer,
+    addingTo runningTotal: (total: DeviceBuffer, scale: Float)?
+  ) throws {
     try Check.count("reduce", "y", y, 1, "a reduction to one value")
+    if let runningTotal { try Check.count("reduce", "running total", runningTotal.total, 1, "a running total") }
+    let running = try runningTotal.map { (try cpu($0.total, "reduce").pointer, $0.scale) }
     let (x, out) = (try cpu(x, "reduce"), try cpu(y, "reduce").pointer)
     let source = x.pointer
     // Each core sums its chunk in 16 SIMD lanes (a tree across lanes keeps the error growth low),
@@ -31,8 +36,33 @@ extension CPUBackend {
         partials[part] = total
       }
     }
-    let total = partials.reduce(0, +)
-    out[0] = beta == 0 ? alpha * total : alpha * total + beta * out[0]
+    let sum = partials.reduce(0, +)
+    out[0] = beta == 0 ? alpha * sum : alpha * sum + beta * out[0]
+    if let (total, scale) = running { total[0] += scale * out[0] }
+  }
+
+  public func topKHits(
+    logits: DeviceBuffer, labels: DeviceBuffer, rows: Int, classes: Int, k: Int, alpha: Float, beta: Float,
+    into count: DeviceBuffer
+  ) throws {
+    let op = "top_k_hits"
+    try Check.topK(logits: logits, labels: labels, count: count, rows: rows, classes: classes, k: k)
+    let (x, labels, out) = (try cpu(logits, op).pointer, try cpu(labels, op).pointer, try cpu(count, op).pointer)
+    // Counted in order as integers (exact), so any split into parts would give the same sum.
+    var hits = 0
+    for row in 0..<rows {
+      let label = labels[row]
+      guard label >= 0, label < Float(classes), label == label.rounded(.towardZero) else { continue }
+      // A NaN anywhere in the row leaves its ranking undefined: never a hit (as top_k_hits).
+      let target = x[row * classes + Int(label)]
+      var higher = 0, nans = 0
+      for c in 0..<classes {
+        if x[row * classes + c] > target { higher += 1 }
+        if x[row * classes + c].isNaN { nans += 1 }
+      }
+      if higher < k && nans == 0 { hits += 1 }
+    }
+    out[0] = beta == 0 ? alpha * Float(hits) : alpha * Float(hits) + beta * out[0]
   }
 
   public func rowArgmax(_ x: DeviceBuffer, rows: Int, columns: Int, into y: DeviceBuffer) throws {

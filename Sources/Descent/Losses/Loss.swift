@@ -15,10 +15,11 @@ public enum Loss: String, Sendable, Hashable, Codable, CaseIterable {
   }
 
   /// Queues the loss of `predictions` (`rows × outputs`) against `targets`: writes the gradient of
-  /// the batch mean into `gradient` and that mean (over rows, or rows × outputs) into `mean[0]`.
+  /// the batch mean into `gradient` and that mean (over rows, or rows × outputs) into `mean[0]`,
+  /// and adds `rows × mean` to `rowTotal[0]` (a running sum of the loss per row).
   func compute(
     predictions: DeviceBuffer, targets: DeviceBuffer, rows: Int, outputs: Int,
-    workspace: Workspace, gradient: DeviceBuffer, mean: DeviceBuffer
+    workspace: Workspace, gradient: DeviceBuffer, mean: DeviceBuffer, rowTotal: DeviceBuffer
   ) throws {
     let backend = workspace.backend
     guard targets.count == targetCount(rows: rows, outputs: outputs) else {
@@ -43,6 +44,6 @@ public enum Loss: String, Sendable, Hashable, Codable, CaseIterable {
         logits: predictions, labels: targets, rows: rows, classes: outputs,
         gradientScale: scale, losses: losses, gradient: gradient)
     }
-    try backend.reduce(.sum, losses, alpha: scale, beta: 0, into: mean)
+    try backend.reduce(.sum, losses, alpha: scale, beta: 0, into: mean, addingTo: (rowTotal, Float(rows)))
   }
 }

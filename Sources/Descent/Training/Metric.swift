@@ -38,9 +38,8 @@ public enum Metric: Sendable, Hashable, Codable, CustomStringConvertible {
     switch self {
     case .accuracy, .topKAccuracy:
       let k = if case let .topKAccuracy(k) = self { k } else { 1 }
-      let hits = try workspace.buffer("metric hits", rows)
-      try backend.topKHits(logits: outputs, labels: targets, rows: rows, classes: columns, k: k, into: hits)
-      try backend.reduce(.sum, hits, alpha: 1, beta: 1, into: total)
+      try backend.topKHits(
+        logits: outputs, labels: targets, rows: rows, classes: columns, k: k, alpha: 1, beta: 1, into: total)
       terms = rows
     case .meanSquaredError, .meanAbsoluteError:
       let (values, unused) = (

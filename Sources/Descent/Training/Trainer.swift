@@ -162,8 +162,7 @@ public final class Trainer {
     let batchLoss = try workspace.buffer("batch loss", 1)
     try loss.compute(
       predictions: output, targets: targets, rows: rows, outputs: model.outputFeatures,
-      workspace: workspace, gradient: gradient, mean: batchLoss)
-    try backend.axpy(alpha: Float(rows), batchLoss, totals.lossSum)
+      workspace: workspace, gradient: gradient, mean: batchLoss, rowTotal: totals.lossSum)
     try totals.addMetrics(
       outputs: output, targets: targets, rows: rows, columns: model.outputFeatures,
       workspace: workspace)
