@@ -63,10 +63,12 @@ extension ParityCase {
 
   /// Whether the case runs on `device`: every case on a device that runs every suite, else the
   /// bug classes a second implementation of a CPU showed (rusticl: the tiled GEMM's group size,
-  /// loops cut after 65 535 iterations) — products, cases past 65 535 elements — and the sample,
-  /// so that every kernel still runs there.
+  /// loops cut after 65 535 iterations) — products (but those fusing parts in some combinations:
+  /// ``someFusionsNames``) and cases past 65 535 elements — and the sample, so that every kernel
+  /// still runs there.
   func runs(on device: OpenCLDevice) -> Bool {
-    TestBackends.runsEverySuite(device) || isGemm || size > 65_535 || Self.sampleNames.contains(name)
+    TestBackends.runsEverySuite(device) || (isGemm && !Self.someFusionsNames.contains(name)) || size > 65_535
+      || Self.sampleNames.contains(name)
   }
 
   static let sampleNames = Set(sample.map(\.name))
@@ -97,12 +99,18 @@ extension ParityCase {
   }
 
   /// Every GEMM kernel variant that fits a device (each tile candidate of `gemm`, each row count
-  /// of `gemm_wide`) on every device, whatever the device would pick by default.
+  /// of `gemm_wide`) on every device, whatever the device would pick by default: every plain
+  /// product and ``ParityCase/fusedOnEveryVariant`` (see ``ParityCase/someFusionsNames``).
   @Test(
     .enabled(if: !TestBackends.openCL.isEmpty, "OpenCL skipped: \(TestBackends.openCLUnavailableReason)"),
-    arguments: ParityCase.selected.filter(\.isGemm))
+    arguments: ParityCase.selected.filter { $0.isGemm && !ParityCase.someFusionsNames.contains($0.name) })
   func openCLEveryGemmVariant(_ parityCase: ParityCase) throws {
-    for variant in TestBackends.gemmVariants { try parityCase.check(on: variant) }
+    // A further CPU device (rusticl) runs the fused ones on its default variants only (above): its
+    // single thread compiles each fusion of each variant for seconds.
+    let fused = ParityCase.fusedOnEveryVariantNames.contains(parityCase.name)
+    for variant in TestBackends.gemmVariants where !fused || TestBackends.runsEverySuite(variant.device) {
+      try parityCase.check(on: variant)
+    }
   }
 
   /// Every other op with its kernels launched in other work-group shapes (see

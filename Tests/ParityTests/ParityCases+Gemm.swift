@@ -47,14 +47,12 @@ extension ParityCase {
     cases.append(gemmCase(GemmShape(m: 2, n: 37, k: 129, transposeB: true, alpha: -1, beta: 3), seed: 99))
     cases.append(gemmCase(GemmShape(m: 20, n: 20, k: 0, beta: 0.5), seed: 92))
     cases.append(gemmCase(GemmShape(m: 65, n: 65, k: 65, alpha: 0, beta: 1), seed: 93))
-    return cases + fusedGemm
+    return cases + activationSweep + fusedGemm + fusedOnEveryVariant
   }()
 
-  /// Products with what a dense layer fuses into them (``GemmFusion``): each activation with a bias
-  /// and op(B)'s column sums, and each activation's derivative, on shapes and transposes in turn;
-  /// each part alone on every transpose, accumulating; the MLP's three products as a layer runs
-  /// them; no depth.
-  static let fusedGemm: [ParityCase] = {
+  /// Each activation fused into a product with a bias and op(B)'s column sums, and each
+  /// activation's derivative, on shapes and transposes in turn.
+  static let activationSweep: [ParityCase] = {
     let transposes = [(false, false), (true, false), (false, true), (true, true)]
     let shapes: [(Int, Int, Int)] = [
       (1, 1, 1), (7, 33, 127), (65, 63, 129), (127, 33, 7), (2, 300, 257), (37, 10, 500), (1000, 10, 33),
@@ -70,6 +68,42 @@ extension ParityCase {
       cases.append(
         fusedCase(other, bias: false, activation: nil, sums: false, derivative: f, seed: UInt64(400 + index)))
     }
+    return cases
+  }()
+
+  /// The products that fuse parts in some combinations (``activationSweep``, ``fusedGemm``): the
+  /// CPU and the default OpenCL backends of a device that runs every suite run them. Each
+  /// combination is a kernel build of its own on every GEMM variant (~0.7 s on PoCL, several on
+  /// rusticl's single thread), and the parts are the same code in every variant (`gemm.cl`'s
+  /// store), so every variant runs ``fusedOnEveryVariant`` instead.
+  static let someFusionsNames = Set((activationSweep + fusedGemm).map(\.name))
+
+  /// Every part at once, on every variant of a device that runs every suite (on the default
+  /// variants of a further CPU device: `Parity.openCLEveryGemmVariant`): a bias, tanh and op(B)'s column sums
+  /// as a layer's forward product (depth 129: a transposed B read in place by `gemm_wide`), and a
+  /// bias, tanh's derivative and the sums (depth 300: a transposed B packed), on every transpose,
+  /// accumulating, on 37×35 (a partial block of rows and of columns for every tile and row count).
+  static let fusedOnEveryVariantNames = Set(fusedOnEveryVariant.map(\.name))
+
+  static let fusedOnEveryVariant: [ParityCase] = [(false, false), (true, false), (false, true), (true, true)]
+    .enumerated().flatMap { index, transposes in
+      let (transposeA, transposeB) = transposes
+      return [
+        fusedCase(
+          GemmShape(m: 37, n: 35, k: 129, transposeA: transposeA, transposeB: transposeB, alpha: 2, beta: 0.5),
+          bias: true, activation: .tanh, sums: true, seed: UInt64(350 + 2 * index)),
+        fusedCase(
+          GemmShape(m: 37, n: 35, k: 300, transposeA: transposeA, transposeB: transposeB, alpha: -0.5, beta: 2),
+          bias: true, activation: nil, sums: true, derivative: .tanh, seed: UInt64(351 + 2 * index)),
+      ]
+    }
+
+  /// Products with what a dense layer fuses into them (``GemmFusion``): each part alone on every
+  /// transpose, accumulating; the MLP's three products as a layer runs them; all parts at once;
+  /// no depth.
+  static let fusedGemm: [ParityCase] = {
+    let transposes = [(false, false), (true, false), (false, true), (true, true)]
+    var cases: [ParityCase] = []
     for (index, (transposeA, transposeB)) in transposes.enumerated() {
       let seed = UInt64(320 + 3 * index)
       cases.append(

@@ -18,9 +18,11 @@ enum TestBackends {
 
   /// Whether every OpenCL suite runs on `device`: every GPU, and the first CPU device the drivers
   /// list. A further CPU device is a second implementation of the same processor (rusticl's
-  /// llvmpipe beside PoCL): it runs what found that implementation's bugs (every product, every
-  /// GEMM variant, the cases whose loops pass llvmpipe's 65 535 iterations; see
+  /// llvmpipe beside PoCL): it runs what found that implementation's bugs (every plain product on
+  /// every GEMM variant, the cases whose loops pass llvmpipe's 65 535 iterations; see
   /// ``ParityCase/runs(on:)``), the bit-exact random tests, and no training suite a second time.
+  /// Its kernels are compiled and run on one thread, seconds a build: on a fresh machine (no
+  /// kernel cache) its share of the parity suite decides the suite's time.
   static func runsEverySuite(_ device: OpenCLDevice) -> Bool {
     device.kind != .cpu || devices.first { $0.kind == .cpu }.map { $0 == device } ?? false
   }
