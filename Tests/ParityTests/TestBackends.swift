@@ -34,8 +34,7 @@ enum TestBackends {
   /// For every device, one backend per GEMM variant that fits it (every tile candidate of `gemm`,
   /// every row count of `gemm_wide`), whatever the device would choose by default. A further CPU
   /// device (rusticl) takes its own profile's variants (llvmpipe's: the tiled `gemm`, whose group
-  /// size was its bug); the other profile's default runs there as one of ``openCL``, and
-  /// `GemmTuningTests` runs a product on every variant of every device.
+  /// size was its bug); the other profile's default runs there as one of ``openCL``.
   static let gemmVariants: [Variant] = devices.flatMap { device in
     GemmVariant.all(on: device).compactMap { variant, unfit -> Variant? in
       guard unfit == nil, runsEverySuite(device) || variant.profile == KernelProfile(nativeTo: device) else {
