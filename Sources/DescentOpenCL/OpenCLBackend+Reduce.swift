@@ -14,11 +14,20 @@ extension OpenCLBackend {
     try reduction(
       "reduce", terms: x.count, alpha: alpha, beta: beta, into: y, addingTo: total
     ) { local, alpha, beta, out, total in
-      [
-        .int(x.count), .int(Int(op.kernelCode)), .float(alpha), .float(beta), .buffer(x), .buffer(out),
-        .local(bytes: 4 * local), .int(total == nil ? 0 : 1), .float(total?.1 ?? 0), .buffer(total?.0 ?? out),
-      ]
+      Self.reduceArguments(op, x, count: x.count, alpha: alpha, beta: beta, into: out, local: local, addingTo: total)
     }
+  }
+
+  /// The `reduce` kernel's arguments: `op` over the first `count` values of `x` (a scratch buffer
+  /// of partial sums may be longer) into one value per group of `local`.
+  private static func reduceArguments(
+    _ op: ReduceOp, _ x: OpenCLBuffer, count: Int, alpha: Float, beta: Float, into out: OpenCLBuffer, local: Int,
+    addingTo total: (OpenCLBuffer, Float)?
+  ) -> [Argument] {
+    [
+      .int(count), .int(Int(op.kernelCode)), .float(alpha), .float(beta), .buffer(x), .buffer(out),
+      .local(bytes: 4 * local), .int(total == nil ? 0 : 1), .float(total?.1 ?? 0), .buffer(total?.0 ?? out),
+    ]
   }
 
   public func topKHits(
@@ -70,11 +79,8 @@ extension OpenCLBackend {
       let last = local(sum)
       try run(
         sum, "reduce", global: [last], local: [last],
-        [
-          .int(groups), .int(Int(ReduceOp.sum.kernelCode)), .float(alpha), .float(beta), .buffer(partials),
-          .buffer(y), .local(bytes: 4 * last), .int(total == nil ? 0 : 1), .float(total?.1 ?? 0),
-          .buffer(total?.0 ?? y),
-        ])
+        Self.reduceArguments(
+          .sum, partials, count: groups, alpha: alpha, beta: beta, into: y, local: last, addingTo: total))
     }
   }
 
